@@ -1,0 +1,102 @@
+"""The exact commands xltop runs on a Dom0 to collect, in one place.
+
+The pollers send these argv lists through a Runner; the simulated hosts answer the same
+argv lists. Shell snippets (``sh -c``) are constants: no host- or user-supplied text is
+ever put into them.
+"""
+
+from __future__ import annotations
+
+NETBACK_DEBUGFS = "/sys/kernel/debug/xen-netback"
+BLKBACK_SYSFS = "/sys/bus/xen-backend/devices"
+
+XL_LIST = ("xl", "list", "-v")
+XL_LIST_LONG = ("xl", "list", "-l")
+XL_VCPU_LIST = ("xl", "vcpu-list")
+XL_INFO = ("xl", "info")
+XL_UPTIME = ("xl", "uptime")
+XL_CPUPOOL_LIST = ("xl", "cpupool-list")
+XL_DMESG = ("xl", "dmesg")
+
+XM_LIST = ("xm", "list")
+XM_VCPU_LIST = ("xm", "vcpu-list")
+XM_INFO = ("xm", "info")
+
+# XenStore subtrees the ring/device view needs: backends in Dom0 and every domain's
+# frontends, memory targets and names. One xenstore-ls of /local/domain covers all.
+XENSTORE_DOMAINS = ("xenstore-ls", "-f", "/local/domain")
+
+# Ring occupancy and block counters: one process (sh execs head) reading every
+# netback io_ring file and blkback statistics file, with "==> path <==" headers.
+RING_FILES = (
+    "sh",
+    "-c",
+    "exec head -n 64 -- "
+    f"{NETBACK_DEBUGFS}/*/io_ring_q* {BLKBACK_SYSFS}/vbd-*/statistics/*",
+)
+
+# Mount debugfs if it is not mounted (only where the host's settings allow it).
+MOUNT_DEBUGFS = (
+    "sh",
+    "-c",
+    "grep -qs ' /sys/kernel/debug debugfs ' /proc/mounts || "
+    "mount -t debugfs none /sys/kernel/debug",
+)
+
+# Dom0's own view over SSH: load average and per-interface kernel counters.
+DOM0_PROC = ("cat", "/proc/loadavg", "/proc/net/dev")
+
+
+def xentop_stream(interval_s: int) -> tuple[str, ...]:
+    """A long-running xentop batch stream with per-vCPU, per-vif and per-vbd lines."""
+    return ("xentop", "-b", "-d", str(max(1, interval_s)), "-f", "-v", "-n", "-x")
+
+
+def xentop_once() -> tuple[str, ...]:
+    """Two iterations one second apart: the second has real CPU(%) values."""
+    return ("xentop", "-b", "-i", "2", "-d", "1", "-f", "-v", "-n", "-x")
+
+# Bridges on the host (for network-attach): Linux bridges as /sys/class/net/<br> lines,
+# then Open vSwitch bridges (bare names) where ovs-vsctl exists.
+LIST_BRIDGES = (
+    "sh",
+    "-c",
+    'for d in /sys/class/net/*/bridge; do [ -d "$d" ] && echo "${d%/bridge}"; done; '
+    "command -v ovs-vsctl >/dev/null 2>&1 && ovs-vsctl list-br; exit 0",
+)
+
+# Domain config files a user may `xl create` (one path per line).
+LIST_XEN_CONFIGS = (
+    "sh",
+    "-c",
+    'for f in /etc/xen/*.cfg /etc/xen/auto/*.cfg; do [ -f "$f" ] && echo "$f"; done; exit 0',
+)
+
+# Checkpoint files a user may `xl restore` (one path per line).
+SAVE_DIR = "/var/lib/xen/save"
+LIST_SAVE_FILES = (
+    "sh",
+    "-c",
+    f"for f in {SAVE_DIR}/* /var/lib/xen/*.chk /root/*.chk; do "
+    '[ -f "$f" ] && echo "$f"; done; exit 0',
+)
+
+
+def path_exists(path: str) -> tuple[str, ...]:
+    """``test -e PATH``: exit 0 when the path exists."""
+    return ("test", "-e", path)
+
+
+def xenstore_list(path: str) -> tuple[str, ...]:
+    return ("xenstore-list", path)
+
+
+def xenstore_ls(path: str) -> tuple[str, ...]:
+    return ("xenstore-ls", "-f", path)
+
+
+def xenstore_watch(*paths: str) -> tuple[str, ...]:
+    return ("xenstore-watch", *paths)
+
+
+XENSTORE_WATCH = xenstore_watch("/local/domain", "@introduceDomain", "@releaseDomain")

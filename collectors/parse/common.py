@@ -1,0 +1,87 @@
+"""Shared helpers for the parsers: errors that name the line, line splitting, CPU lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from collectors.model import CpuSet
+
+
+class ParseError(ValueError):
+    """Text that does not match the expected format. Names the offending line."""
+
+    def __init__(self, source: str, line_no: int | None, line: str | None, reason: str) -> None:
+        where = f" line {line_no}" if line_no is not None else ""
+        shown = f": {line[:120]!r}" if line is not None else ""
+        super().__init__(f"{source}{where}: {reason}{shown}")
+        self.source = source
+        self.line_no = line_no
+        self.line = line
+        self.reason = reason
+
+
+def lines_of(text: str) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) for every line, CRLF/CR normalised, trailing space kept."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    yield from enumerate(text.split("\n"), start=1)
+
+
+def parse_cpu_list(text: str, *, max_cpu: int | None = None) -> CpuSet:
+    """Parse xl's CPU bitmap text: ``all``, ``none``, ``0-3,6,8-9``.
+
+    Also accepts ``^N`` exclusions (``0-7,^3``) as vcpu-pin does. Raises ValueError.
+    """
+    t = text.strip()
+    if t == "all":
+        return CpuSet(all=True)
+    if t in ("none", ""):
+        return CpuSet.of(())
+    cpus: set[int] = set()
+    is_all = False
+    for item in t.split(","):
+        item = item.strip()
+        neg = item.startswith("^")
+        if neg:
+            item = item[1:]
+        if item == "all":
+            if neg:
+                raise ValueError('can\'t combine "^" and "all"')
+            is_all = True
+            if max_cpu is not None:
+                cpus.update(range(max_cpu + 1))
+            continue
+        if "-" in item:
+            a, _, b = item.partition("-")
+            lo, hi = int(a), int(b)
+            if lo > hi or lo < 0:
+                raise ValueError(f"invalid pcpu range: {item}")
+            rng = set(range(lo, hi + 1))
+        else:
+            n = int(item)
+            if n < 0:
+                raise ValueError(f"invalid pcpu: {item}")
+            rng = {n}
+        if neg:
+            if is_all and max_cpu is None:
+                raise ValueError("cannot exclude from 'all' without knowing the host's CPUs")
+            cpus -= rng
+        else:
+            cpus |= rng
+    if is_all and max_cpu is None:
+        return CpuSet(all=True)
+    return CpuSet.of(cpus)
+
+
+def to_int(text: str) -> int | None:
+    """An integer, or None for ``-``, ``n/a`` and empty fields."""
+    t = text.strip()
+    if t in ("", "-", "n/a", "N/A"):
+        return None
+    return int(t)
+
+
+def to_float(text: str) -> float | None:
+    t = text.strip()
+    if t in ("", "-", "n/a", "N/A"):
+        return None
+    return float(t)

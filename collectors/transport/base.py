@@ -1,0 +1,188 @@
+"""The transport seam: how collectors and controls talk to a host.
+
+A runner executes argv lists on one host (locally, over SSH, or on a simulated host).
+Arguments are never joined into a shell string except at the SSH boundary, where every
+argument is quoted with :func:`shlex.quote` (domain names are untrusted).
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from collectors.model import HostId
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """A command that ran to completion on the host (any exit code)."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class TransportError(Exception):
+    """The command's outcome is unknown: it could not be sent or its answer was lost."""
+
+    def __init__(self, host: HostId, message: str) -> None:
+        super().__init__(f"{host}: {message}")
+        self.host = host
+        self.message = message
+
+
+class ConnectError(TransportError):
+    """Could not connect or authenticate (the host is unreachable)."""
+
+
+class HostKeyError(ConnectError):
+    """The host key is unknown or changed; the message says how to trust it."""
+
+
+class CommandTimeout(TransportError):
+    """The command did not finish in time; it may still be running on the host."""
+
+
+class ConnectionLost(TransportError):
+    """The connection dropped while the command was running."""
+
+
+@runtime_checkable
+class LineStream(Protocol):
+    """Lines of a long-running command's stdout (e.g. ``xentop -b -d 2``)."""
+
+    async def readline(self, timeout: float | None = None) -> str | None:
+        """The next line without its newline; None at end of stream.
+
+        Raises TimeoutError when ``timeout`` passes with no complete line.
+        """
+        ...
+
+    @property
+    def exit_code(self) -> int | None: ...
+
+    async def stderr_text(self) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Runner(Protocol):
+    """Runs commands on one host. Implementations: local, SSH, simulated."""
+
+    @property
+    def host(self) -> HostId: ...
+
+    async def run(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        """Run one command. Raises TransportError when its outcome is unknown."""
+        ...
+
+    async def run_batch(
+        self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
+    ) -> list[CommandResult]:
+        """Run several commands in one round trip where the transport allows it."""
+        ...
+
+    async def stream(self, argv: Sequence[str]) -> LineStream:
+        """Start a long-running command and read its stdout line by line."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# --- batching several commands into one remote shell script -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchScript:
+    """A POSIX sh script that runs argvs in order and marks each one's output."""
+
+    token: str
+    script: str
+    argvs: tuple[tuple[str, ...], ...]
+
+
+def make_batch_script(argvs: Sequence[Sequence[str]], prefix: Sequence[str] = ()) -> BatchScript:
+    """Build one sh script for several commands; every argument is shell-quoted.
+
+    Each command's stdout and stderr are framed by ``<token> <i>`` begin lines and
+    ``<token> <i> <rc>`` end lines, on the matching stream, so the outputs can be
+    split apart again by :func:`split_batch_output`.
+    """
+    token = "@@xltop-" + secrets.token_hex(6)
+    lines = []
+    frozen = tuple(tuple(a) for a in argvs)
+    for i, argv in enumerate(frozen):
+        cmd = shlex.join([*prefix, *argv])
+        lines.append(
+            f"printf '%s\\n' '{token} {i}'; printf '%s\\n' '{token} {i}' >&2; "
+            f"{cmd} </dev/null; rc=$?; "
+            f"printf '\\n%s %s\\n' '{token} {i}' \"$rc\"; printf '\\n%s\\n' '{token} {i}' >&2"
+        )
+    return BatchScript(token, "\n".join(lines) + "\n", frozen)
+
+
+def split_batch_output(
+    batch: BatchScript, stdout: str, stderr: str, duration_s: float
+) -> list[CommandResult | None]:
+    """Split a batch script's output into one result per command.
+
+    A command whose end marker is missing (the script was cut short) gives ``None``.
+    """
+    outs = _split_stream(batch.token, stdout, with_rc=True)
+    errs = _split_stream(batch.token, stderr, with_rc=False)
+    results: list[CommandResult | None] = []
+    for i, argv in enumerate(batch.argvs):
+        got = outs.get(i)
+        if got is None or got[1] is None:
+            results.append(None)
+            continue
+        text, rc = got
+        err = errs.get(i, ("", None))[0]
+        results.append(CommandResult(argv, rc, text, err, duration_s))
+    return results
+
+
+def _split_stream(
+    token: str, text: str, *, with_rc: bool
+) -> dict[int, tuple[str, int | None]]:
+    found: dict[int, tuple[str, int | None]] = {}
+    current: int | None = None
+    buf: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith(token + " "):
+            fields = line[len(token) + 1 :].split()
+            try:
+                idx = int(fields[0])
+            except (ValueError, IndexError):
+                buf.append(line)
+                continue
+            if current is None:
+                current, buf = idx, []
+                continue
+            if idx == current:
+                # end marker: drop the newline the script printed before it
+                body = "\n".join(buf)
+                rc: int | None = None
+                if with_rc:
+                    try:
+                        rc = int(fields[1])
+                    except (ValueError, IndexError):
+                        rc = None
+                found[idx] = (body, rc if with_rc else 0)
+                current = None
+                continue
+        if current is not None:
+            buf.append(line)
+    return found
