@@ -144,11 +144,10 @@ def split_batch_output(
     errs = _split_stream(batch.token, stderr, with_rc=False)
     results: list[CommandResult | None] = []
     for i, argv in enumerate(batch.argvs):
-        got = outs.get(i)
-        if got is None or got[1] is None:
+        text, rc = outs.get(i, ("", None))
+        if rc is None:
             results.append(None)
             continue
-        text, rc = got
         err = errs.get(i, ("", None))[0]
         results.append(CommandResult(argv, rc, text, err, duration_s))
     return results
