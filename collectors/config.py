@@ -1,0 +1,246 @@
+"""Settings: the TOML config file (hosts, groups, intervals, theme, keys) and CLI overrides.
+
+The file is ``$XLTOP_CONFIG`` if set, else ``$XDG_CONFIG_HOME/xltop/config.toml``
+(``~/.config/xltop/config.toml``); ``--config PATH`` wins over both. Example::
+
+    interval = 2.0
+    theme = "xltop-dark"
+
+    [keys]
+    "domain.pause" = "p"
+
+    [groups.prod]
+    accent = "red"
+    banner = "PROD"
+    production = true
+    sudo = true
+
+    [[hosts]]
+    name = "xen1"
+    target = "admin@10.0.0.5:22"   # or an alias from ~/.ssh/config; default: name
+    group = "prod"
+    tags = ["rack1"]
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ACCENTS = ("red", "amber", "green", "blue", "purple", "cyan")
+HOST_KEY_POLICIES = ("strict", "accept-new", "off")
+
+
+class ConfigError(ValueError):
+    """The config file is unreadable or has a wrong value; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """One host to watch. ``target`` is ``local``, ``[user@]host[:port]`` or an SSH alias."""
+
+    name: str
+    target: str
+    group: str | None = None
+    tags: tuple[str, ...] = ()
+    sudo: bool = False
+    user: str | None = None
+    port: int | None = None
+    key: str | None = None
+    known_hosts: str | None = None
+    host_key_policy: str | None = None  # None: ~/.ssh/config decides, else strict
+    read_only: bool = False
+    production: bool = False
+    accent: str | None = None  # one of ACCENTS; colours come from the theme
+    banner: str | None = None  # e.g. "PROD"
+    mount_debugfs: bool = True
+
+    @property
+    def is_local(self) -> bool:
+        return self.target == "local"
+
+    @property
+    def is_demo(self) -> bool:
+        return self.target.startswith("demo:")
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """How often each family of data is refreshed, in poll ticks or seconds."""
+
+    vcpus_s: float = 20.0  # xl list -v + xl vcpu-list
+    info_s: float = 60.0  # xl info, xl uptime
+    rings_s: float = 10.0  # netback debugfs + blkback statistics (every tick on demand)
+    xenstore_s: float = 300.0  # full re-read; changes arrive through xenstore-watch
+    dom0_s: float = 10.0  # /proc/net/dev + loadavg over SSH (every tick when xentop sees no vifs)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    hosts: tuple[HostConfig, ...] = ()
+    interval_s: float = 2.0
+    theme: str = "xltop-dark"
+    keys: Mapping[str, str] = field(default_factory=dict)
+    read_only: bool = False
+    dom0_first: bool = True
+    cadence: Cadence = Cadence()
+    connect_timeout_s: float = 10.0
+    command_timeout_s: float = 30.0
+    config_path: Path | None = None
+
+    def host(self, name: str) -> HostConfig | None:
+        return next((h for h in self.hosts if h.name == name), None)
+
+
+def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
+    if env.get("XLTOP_CONFIG"):
+        return Path(env["XLTOP_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "xltop" / "config.toml"
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] = os.environ) -> Settings:
+    """Read the config file; a missing default file gives the defaults."""
+    explicit = path is not None or bool(env.get("XLTOP_CONFIG"))
+    p = path if path is not None else default_config_path(env)
+    if not p.exists():
+        if explicit:
+            raise ConfigError(f"{p}: config file not found")
+        return Settings()
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{p}: {e}") from e
+    return settings_from_dict(data, source=str(p), config_path=p)
+
+
+def settings_from_dict(
+    data: Mapping[str, Any], *, source: str = "config", config_path: Path | None = None
+) -> Settings:
+    groups = _table(data, "groups", source)
+    for gname, g in groups.items():
+        if not isinstance(g, Mapping):
+            raise ConfigError(f"{source}: [groups.{gname}] must be a table")
+    hosts_raw = data.get("hosts", [])
+    if not isinstance(hosts_raw, list):
+        raise ConfigError(f"{source}: hosts must be an array of tables ([[hosts]])")
+    hosts: list[HostConfig] = []
+    seen: set[str] = set()
+    for i, h in enumerate(hosts_raw):
+        where = f"{source}: hosts[{i}]"
+        if not isinstance(h, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        group = h.get("group")
+        merged: dict[str, Any] = {}
+        if group is not None:
+            if not isinstance(group, str) or group not in groups:
+                raise ConfigError(f"{where}: unknown group {group!r}")
+            merged.update(groups[group])
+        merged.update(h)
+        hc = _host_from(merged, where)
+        if hc.name in seen:
+            raise ConfigError(f"{where}: duplicate host name {hc.name!r}")
+        seen.add(hc.name)
+        hosts.append(hc)
+    cad_raw = _table(data, "cadence", source)
+    cadence = Cadence(**{k: _num(v, f"{source}: cadence.{k}") for k, v in cad_raw.items()
+                         if k in Cadence.__dataclass_fields__})
+    keys = _table(data, "keys", source)
+    for k, v in keys.items():
+        if not isinstance(v, str):
+            raise ConfigError(f"{source}: keys.{k} must be a string of key names")
+    interval = _num(data.get("interval", 2.0), f"{source}: interval")
+    if interval < 0.2:
+        raise ConfigError(f"{source}: interval must be at least 0.2 seconds")
+    return Settings(
+        hosts=tuple(hosts),
+        interval_s=interval,
+        theme=str(data.get("theme", "xltop-dark")),
+        keys=dict(keys),
+        read_only=_bool(data.get("read_only", False), f"{source}: read_only"),
+        dom0_first=_bool(data.get("dom0_first", True), f"{source}: dom0_first"),
+        cadence=cadence,
+        connect_timeout_s=_num(data.get("connect_timeout", 10.0), f"{source}: connect_timeout"),
+        command_timeout_s=_num(data.get("command_timeout", 30.0), f"{source}: command_timeout"),
+        config_path=config_path,
+    )
+
+
+def host_from_spec(spec: str, settings: Settings | None = None) -> HostConfig:
+    """A HOST argument: a configured host's name, ``local``, ``demo:N`` or an SSH target."""
+    if settings is not None and (known := settings.host(spec)) is not None:
+        return known
+    if not spec or spec.strip() != spec or "\n" in spec or spec.startswith("-"):
+        raise ConfigError(f"invalid host {spec!r}")
+    return HostConfig(name=spec, target=spec)
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _host_from(h: Mapping[str, Any], where: str) -> HostConfig:
+    name = h.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: name is required")
+    target = h.get("target", name)
+    if not isinstance(target, str) or not target:
+        raise ConfigError(f"{where}: target must be a string")
+    accent = h.get("accent")
+    if accent is not None and accent not in ACCENTS:
+        raise ConfigError(f"{where}: accent must be one of {', '.join(ACCENTS)}")
+    policy = h.get("host_key_policy")
+    if policy is not None and policy not in HOST_KEY_POLICIES:
+        raise ConfigError(f"{where}: host_key_policy must be one of {', '.join(HOST_KEY_POLICIES)}")
+    port = h.get("port")
+    if port is not None and (not isinstance(port, int) or not 0 < port < 65536):
+        raise ConfigError(f"{where}: port must be 1-65535")
+    tags = h.get("tags", [])
+    if not isinstance(tags, Sequence) or isinstance(tags, str):
+        raise ConfigError(f"{where}: tags must be a list of strings")
+    return HostConfig(
+        name=name,
+        target=target,
+        group=_opt_str(h.get("group"), where, "group"),
+        tags=tuple(str(t) for t in tags),
+        sudo=_bool(h.get("sudo", False), f"{where}: sudo"),
+        user=_opt_str(h.get("user"), where, "user"),
+        port=port,
+        key=_opt_str(h.get("key"), where, "key"),
+        known_hosts=_opt_str(h.get("known_hosts"), where, "known_hosts"),
+        host_key_policy=policy,
+        read_only=_bool(h.get("read_only", False), f"{where}: read_only"),
+        production=_bool(h.get("production", False), f"{where}: production"),
+        accent=accent,
+        banner=_opt_str(h.get("banner"), where, "banner"),
+        mount_debugfs=_bool(h.get("mount_debugfs", True), f"{where}: mount_debugfs"),
+    )
+
+
+def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    v = data.get(key, {})
+    if not isinstance(v, Mapping):
+        raise ConfigError(f"{source}: [{key}] must be a table")
+    return v
+
+
+def _num(v: Any, where: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+        raise ConfigError(f"{where} must be a non-negative number")
+    return float(v)
+
+
+def _bool(v: Any, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(f"{where} must be true or false")
+    return v
+
+
+def _opt_str(v: Any, where: str, key: str) -> str | None:
+    if v is not None and not isinstance(v, str):
+        raise ConfigError(f"{where}: {key} must be a string")
+    return v

@@ -1,0 +1,115 @@
+"""Shared fixtures: isolation from the developer's own config and state, and the Xen lab."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = next(
+    (p for p in (ROOT.parent / "shared" / "fixtures", Path("/work/shared/fixtures")) if p.is_dir()),
+    ROOT.parent / "shared" / "fixtures",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the developer's config or write to their journal."""
+    base = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))
+    monkeypatch.delenv("XLTOP_CONFIG", raising=False)
+    monkeypatch.setenv("XLTOP_JOURNAL", str(base / "state" / "journal.jsonl"))
+
+
+# --- the real Xen lab ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lab:
+    script: Path
+    host: str
+    port: int
+    user: str
+    key: str
+    known_hosts: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.user}@{self.host}:{self.port}"
+
+    def ssh(self, command: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(self.script), "ssh", command], capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+
+def _lab_script() -> Path | None:
+    for c in (os.environ.get("XENLAB"), ROOT.parent / "shared/xenlab/xenlab",
+              "/work/shared/xenlab/xenlab"):
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return Path(c)
+    found = shutil.which("xenlab")
+    return Path(found) if found else None
+
+
+_LAB: Lab | None = None
+_LAB_WHY = ""
+
+
+def _find_lab() -> Lab | None:
+    global _LAB, _LAB_WHY
+    if _LAB is not None or _LAB_WHY:
+        return _LAB
+    script = _lab_script()
+    if script is None:
+        _LAB_WHY = "xenlab script not found"
+        return None
+    st = subprocess.run([str(script), "status"], capture_output=True, text=True, check=False)
+    if "running" not in st.stdout:
+        _LAB_WHY = "Xen lab not running (xenlab up)"
+        return None
+    env = subprocess.run([str(script), "env"], capture_output=True, text=True, check=True).stdout
+    kv = dict(line.split("=", 1) for line in env.splitlines() if "=" in line)
+    lab = Lab(script, kv["XENLAB_SSH_HOST"], int(kv["XENLAB_SSH_PORT"]), kv["XENLAB_SSH_USER"],
+              kv["XENLAB_SSH_KEY"], kv["XENLAB_KNOWN_HOSTS"])
+    probe = lab.ssh("xl list", timeout=60)
+    if probe.returncode != 0 or "Domain-0" not in probe.stdout:
+        _LAB_WHY = f"Xen lab not answering: {probe.stderr.strip()[:200]}"
+        return None
+    _LAB = lab
+    return lab
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    found = _find_lab()
+    if found is None:
+        pytest.skip(f"real-Xen tier skipped: {_LAB_WHY}")
+    yield found
+
+
+_lab_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "lab" not in report.keywords:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _lab_outcomes[report.outcome] = _lab_outcomes.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    o = _lab_outcomes
+    ran = "ran" if o["passed"] + o["failed"] > 0 else "skipped"
+    why = f" ({_LAB_WHY})" if ran == "skipped" and _LAB_WHY else ""
+    terminalreporter.write_line(
+        f"XLTOP-LAB-TIER: {ran} {o['passed']} {o['failed']} {o['skipped']}"
+        f"  (passed failed skipped){why}"
+    )

@@ -1,0 +1,51 @@
+"""The batch script really runs under /bin/sh and splits back into per-command results."""
+
+import subprocess
+
+from collectors.transport.base import make_batch_script, split_batch_output
+
+HOSTILE = ["$(touch canary)", "; rm -rf /", "`id`", "a'b\"c", "[red]x", "line\nbreak", ""]
+
+
+def _run(argvs: list[list[str]]) -> list:
+    batch = make_batch_script(argvs)
+    p = subprocess.run(["sh", "-c", batch.script], capture_output=True, text=True, check=False)
+    return split_batch_output(batch, p.stdout, p.stderr, 0.1)
+
+
+def test_outputs_exit_codes_and_stderr_are_kept_apart(tmp_path) -> None:
+    res = _run([
+        ["printf", "a\\nb\\n"],
+        ["printf", "no newline"],
+        ["true"],
+        ["sh", "-c", "echo oops >&2; exit 3"],
+    ])
+    assert [r.exit_code for r in res] == [0, 0, 0, 3]
+    assert res[0].stdout == "a\nb\n"
+    assert res[1].stdout == "no newline"
+    assert res[2].stdout == "" and res[2].stderr == ""
+    assert res[3].stderr == "oops\n" and res[3].stdout == ""
+
+
+def test_hostile_arguments_arrive_as_single_literal_arguments(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = _run([["printf", "%s\\0", *HOSTILE]])
+    assert res[0].stdout.split("\0")[:-1] == HOSTILE
+    assert not (tmp_path / "canary").exists()
+
+
+def test_output_that_imitates_the_marker_does_not_confuse_the_split() -> None:
+    batch = make_batch_script([["echo", "@@xltop-fake 0 0"], ["echo", "x"]])
+    p = subprocess.run(["sh", "-c", batch.script], capture_output=True, text=True, check=False)
+    res = split_batch_output(batch, p.stdout, p.stderr, 0.0)
+    assert res[0].stdout == "@@xltop-fake 0 0\n"
+    assert res[1].stdout == "x\n"
+
+
+def test_a_script_cut_short_gives_none_for_unfinished_commands() -> None:
+    batch = make_batch_script([["echo", "one"], ["echo", "two"]])
+    p = subprocess.run(["sh", "-c", batch.script], capture_output=True, text=True, check=False)
+    cut = p.stdout[: p.stdout.index("two")]
+    res = split_batch_output(batch, cut, "", 0.0)
+    assert res[0] is not None and res[0].stdout == "one\n"
+    assert res[1] is None

@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pytest
+
+from collectors.config import ConfigError, host_from_spec, load_settings, settings_from_dict
+
+SAMPLE = """
+interval = 1.5
+theme = "xltop-light"
+read_only = true
+
+[keys]
+"domain.pause" = "P"
+
+[cadence]
+vcpus_s = 30
+
+[groups.prod]
+accent = "red"
+banner = "PROD"
+production = true
+sudo = true
+
+[[hosts]]
+name = "xen1"
+target = "admin@10.0.0.5:2200"
+group = "prod"
+tags = ["rack1"]
+
+[[hosts]]
+name = "lab"
+sudo = false
+"""
+
+
+def test_config_file_with_groups_hosts_keys_and_cadence(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text(SAMPLE)
+    s = load_settings(p, env={})
+    assert s.interval_s == 1.5 and s.theme == "xltop-light" and s.read_only
+    assert s.keys == {"domain.pause": "P"}
+    assert s.cadence.vcpus_s == 30.0
+    xen1, lab = s.hosts
+    assert (xen1.name, xen1.target, xen1.accent, xen1.banner) == ("xen1", "admin@10.0.0.5:2200",
+                                                                   "red", "PROD")
+    assert xen1.production and xen1.sudo and xen1.tags == ("rack1",)
+    assert lab.target == "lab" and not lab.sudo and lab.accent is None
+
+
+def test_config_path_from_env_and_xdg(tmp_path: Path) -> None:
+    (tmp_path / "xltop").mkdir()
+    (tmp_path / "xltop" / "config.toml").write_text('theme = "x"\n')
+    assert load_settings(env={"XDG_CONFIG_HOME": str(tmp_path)}).theme == "x"
+    other = tmp_path / "o.toml"
+    other.write_text('theme = "y"\n')
+    assert load_settings(env={"XLTOP_CONFIG": str(other)}).theme == "y"
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(env={"XLTOP_CONFIG": str(tmp_path / "missing.toml")})
+    assert load_settings(env={"XDG_CONFIG_HOME": str(tmp_path / "none")}).hosts == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "msg"),
+    [
+        ({"hosts": [{"target": "x"}]}, "name is required"),
+        ({"hosts": [{"name": "a", "accent": "#ff0000"}]}, "accent must be one of"),
+        ({"hosts": [{"name": "a", "group": "nope"}]}, "unknown group"),
+        ({"hosts": [{"name": "a"}, {"name": "a"}]}, "duplicate host name"),
+        ({"hosts": [{"name": "a", "port": 70000}]}, "port must be"),
+        ({"hosts": [{"name": "a", "sudo": "yes"}]}, "sudo must be true or false"),
+        ({"interval": "lots"}, "interval must be"),
+        ({"interval": 0.01}, "at least 0.2"),
+    ],
+)
+def test_bad_values_name_where_they_are(data: dict, msg: str) -> None:
+    with pytest.raises(ConfigError, match=msg):
+        settings_from_dict(data)
+
+
+def test_unparseable_file_is_a_config_error(tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text("this is = = not toml")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        load_settings(p, env={})
+
+
+def test_host_specs() -> None:
+    s = settings_from_dict({"hosts": [{"name": "xen1", "target": "root@h"}]})
+    assert host_from_spec("xen1", s).target == "root@h"
+    assert host_from_spec("root@127.0.0.1:2222").target == "root@127.0.0.1:2222"
+    for bad in ["", " x", "-oProxyCommand=x", "a\nb"]:
+        with pytest.raises(ConfigError):
+            host_from_spec(bad)
