@@ -1,0 +1,97 @@
+"""Turning a byte stream into text lines, shared by the local and SSH line streams."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+MAX_LINE_BYTES = 1 << 20
+"""A line longer than this is cut into pieces of this size (a runaway host can't eat memory)."""
+
+
+def decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+class LineBuffer:
+    """Bytes in, complete lines out (UTF-8, undecodable bytes replaced)."""
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self._buf = bytearray()
+        self._max = max_line
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+
+    def pop_line(self) -> str | None:
+        """The next complete line without its newline, or None if there is none yet."""
+        end = self._buf.find(b"\n", 0, self._max + 1)
+        if end < 0:
+            if len(self._buf) < self._max:
+                return None
+            piece = bytes(self._buf[: self._max])
+            del self._buf[: self._max]
+            return decode(piece)
+        line = bytes(self._buf[:end])
+        del self._buf[: end + 1]
+        return decode(line)
+
+    def pop_rest(self) -> str | None:
+        """At end of stream: the unterminated last line, or None when nothing is left."""
+        if not self._buf:
+            return None
+        rest = decode(bytes(self._buf))
+        self._buf.clear()
+        return rest
+
+
+class ChunkedLineReader:
+    """readline() with a timeout over a ``read_chunk()`` coroutine (b"" at EOF).
+
+    ``read_chunk`` must be safe to cancel (asyncio and asyncssh readers are: unread data
+    stays buffered), because a timeout cancels it.
+    """
+
+    def __init__(self, read_chunk: Callable[[], Awaitable[bytes]]) -> None:
+        self._read_chunk = read_chunk
+        self._lines = LineBuffer()
+        self._eof = False
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof
+
+    async def readline(self, timeout: float | None = None) -> str | None:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            line = self._lines.pop_line()
+            if line is not None:
+                return line
+            if self._eof:
+                return self._lines.pop_rest()
+            if deadline is None:
+                data = await self._read_chunk()
+            else:
+                async with asyncio.timeout_at(deadline):
+                    data = await self._read_chunk()
+            if data:
+                self._lines.feed(data)
+            else:
+                self._eof = True
+
+
+class TailBuffer:
+    """Keeps the last ``limit`` bytes written (a stream's stderr)."""
+
+    def __init__(self, limit: int = 64 * 1024) -> None:
+        self._buf = bytearray()
+        self._limit = limit
+
+    def write(self, data: bytes) -> None:
+        self._buf += data
+        if len(self._buf) > self._limit:
+            del self._buf[: len(self._buf) - self._limit]
+
+    def text(self) -> str:
+        return decode(bytes(self._buf))

@@ -1,0 +1,149 @@
+"""LocalRunner: real processes, no shell, timeouts that kill the whole process group."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from collectors.transport.base import CommandTimeout, LineStream, Runner
+from collectors.transport.local import LocalRunner
+
+HOSTILE = ["$(touch canary)", "; rm -rf /", "`id`", "a'b\"c", "[red]x", "two\nlines", "", "-n"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers kill(0); it is dead for our purpose
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_is_a_runner() -> None:
+    assert isinstance(LocalRunner(), Runner)
+    assert LocalRunner().host == "local"
+
+
+async def test_run_exit_codes_streams_and_unicode() -> None:
+    r = LocalRunner()
+    res = await r.run(["sh", "-c", "printf 'héllo ✓\\n'; echo oops >&2; exit 3"])
+    assert (res.exit_code, res.stdout, res.stderr) == (3, "héllo ✓\n", "oops\n")
+    assert not res.ok and res.argv == ("sh", "-c", "printf 'héllo ✓\\n'; echo oops >&2; exit 3")
+    assert res.duration_s > 0 and r.last_rtt_s == res.duration_s
+    ok = await r.run(["true"])
+    assert ok.ok and ok.stdout == "" and ok.stderr == ""
+
+
+async def test_run_passes_input_and_replaces_bad_utf8() -> None:
+    r = LocalRunner()
+    assert (await r.run(["cat"], input="line1\nligne ü\n")).stdout == "line1\nligne ü\n"
+    res = await r.run(["printf", "a\\377b"])
+    assert res.stdout == "a\ufffdb"
+    # no input: stdin is /dev/null, so a reader of stdin does not hang
+    assert (await r.run(["cat"], timeout=5)).stdout == ""
+
+
+async def test_missing_executable_is_a_result_not_an_exception() -> None:
+    res = await LocalRunner().run(["xl-does-not-exist", "list"])
+    assert res.exit_code == 127
+    assert res.stderr == "xl-does-not-exist: command not found\n"
+    stream = await LocalRunner().stream(["xl-does-not-exist"])
+    assert await stream.readline(1) is None
+    assert stream.exit_code == 127
+    assert "command not found" in await stream.stderr_text()
+
+
+async def test_hostile_arguments_arrive_literally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = await LocalRunner().run(["printf", "%s\\0", *HOSTILE])
+    assert res.stdout.split("\0")[:-1] == HOSTILE
+    assert not (tmp_path / "canary").exists()
+
+
+@pytest.mark.parametrize("argv", [[], "xl list", ["xl", "a\0b"], ["xl", 3]])
+async def test_bad_argv_is_refused(argv: object) -> None:
+    with pytest.raises(ValueError):
+        await LocalRunner().run(argv)  # type: ignore[arg-type]
+
+
+async def test_timeout_kills_the_process_group(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    started = time.monotonic()
+    with pytest.raises(CommandTimeout) as info:
+        await LocalRunner(command_timeout=0.5).run(
+            ["sh", "-c", f"sleep 60 & echo $! > {pidfile}; wait"]
+        )
+    assert time.monotonic() - started < 3
+    assert "did not finish within 0.5 s" in str(info.value) and info.value.host == "local"
+    grandchild = int(pidfile.read_text())
+    for _ in range(50):
+        if not _alive(grandchild):
+            break
+        await asyncio.sleep(0.02)
+    assert not _alive(grandchild)
+
+
+async def test_sudo_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "sudo"
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$*" > "$SUDO_LOG"\nshift\nexec "$@"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.setenv("SUDO_LOG", str(tmp_path / "log"))
+    res = await LocalRunner(sudo=True).run(["echo", "$(id)"])
+    assert res.stdout == "$(id)\n"
+    assert res.argv == ("sudo", "-n", "echo", "$(id)")
+    assert (tmp_path / "log").read_text() == "-n echo $(id)\n"
+
+
+async def test_run_batch_runs_concurrently_in_order() -> None:
+    r = LocalRunner()
+    started = time.monotonic()
+    results = await r.run_batch(
+        [["sh", "-c", f"sleep 0.4; echo {i}; exit {i}"] for i in range(4)]
+    )
+    assert time.monotonic() - started < 1.2  # 4 x 0.4 s in sequence would be 1.6 s
+    assert [(x.stdout, x.exit_code) for x in results] == [(f"{i}\n", i) for i in range(4)]
+
+
+async def test_stream_lines_as_produced_and_timeout() -> None:
+    r = LocalRunner()
+    stream = await r.stream(
+        ["sh", "-c", "echo one; sleep 0.6; printf 'two\\nthr'; sleep 0.2; echo ee"]
+    )
+    assert isinstance(stream, LineStream)
+    started = time.monotonic()
+    assert await stream.readline(5) == "one"
+    assert time.monotonic() - started < 0.5  # did not wait for the rest
+    with pytest.raises(TimeoutError):
+        await stream.readline(0.1)
+    assert await stream.readline(5) == "two"
+    assert await stream.readline(5) == "three"
+    assert await stream.readline(5) is None
+    assert stream.exit_code == 0
+    await stream.close()
+
+
+async def test_stream_unterminated_last_line_and_stderr() -> None:
+    stream = await LocalRunner().stream(["sh", "-c", "printf 'a\\nb'; echo bad >&2; exit 4"])
+    assert [await stream.readline(5) for _ in range(3)] == ["a", "b", None]
+    assert stream.exit_code == 4
+    assert await stream.stderr_text() == "bad\n"
+
+
+async def test_close_ends_running_streams(tmp_path: Path) -> None:
+    r = LocalRunner()
+    pidfile = tmp_path / "pid"
+    stream = await r.stream(["sh", "-c", f"sleep 60 & echo $! > {pidfile}; echo up; wait"])
+    assert await stream.readline(5) == "up"
+    await r.close()
+    assert stream.exit_code is not None
+    assert not _alive(int(pidfile.read_text()))
+    assert await stream.readline(1) is None

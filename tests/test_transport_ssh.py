@@ -1,0 +1,222 @@
+"""SshRunner against a real SSH protocol server on loopback running a real /bin/sh."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from collectors.transport.backoff import Backoff
+from collectors.transport.base import (
+    CommandTimeout,
+    ConnectError,
+    ConnectionLost,
+    LineStream,
+    Runner,
+)
+from collectors.transport.ssh import SshRunner
+from tests.sshd import SshEnv
+
+pytest_plugins = ["tests.sshd"]  # the client_key and ssh_env fixtures
+
+HOSTILE = ["$(touch canary)", "; rm -rf /", "`id`", "a'b\"c", "[red]x", "two\nlines", "", "-n"]
+
+
+async def test_run_exit_codes_streams_unicode(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    assert isinstance(r, Runner)
+    try:
+        res = await r.run(["sh", "-c", "printf 'héllo ✓\\n'; echo oops >&2; exit 3"])
+        assert (res.exit_code, res.stdout, res.stderr) == (3, "héllo ✓\n", "oops\n")
+        assert res.argv == ("sh", "-c", "printf 'héllo ✓\\n'; echo oops >&2; exit 3")
+        assert r.last_rtt_s == res.duration_s and res.duration_s > 0
+        assert (await r.run(["cat"], input="in put ü\n")).stdout == "in put ü\n"
+        assert (await r.run(["cat"])).stdout == ""  # stdin at EOF: no hang
+        assert (await r.run(["printf", "a\\377b"])).stdout == "a\ufffdb"
+        missing = await r.run(["xl-does-not-exist"])
+        assert missing.exit_code == 127 and "not found" in missing.stderr
+        killed = await r.run(["sh", "-c", "kill -9 $$"])
+        assert killed.exit_code == 137
+    finally:
+        await r.close()
+
+
+async def test_hostile_arguments_arrive_as_one_literal_argument_each(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    try:
+        res = await r.run(["printf", "%s\\0", *HOSTILE])
+        assert res.stdout.split("\0")[:-1] == HOSTILE
+        batch = await r.run_batch([["printf", "%s\\0", *HOSTILE], ["echo", "$(id)"]])
+        assert batch[0].stdout.split("\0")[:-1] == HOSTILE
+        assert batch[1].stdout == "$(id)\n"
+    finally:
+        await r.close()
+    assert not (ssh_env.server.workdir / "canary").exists()
+    # the command string the server received quotes every argument
+    first = ssh_env.server.sessions[0]
+    assert first is not None and "'$(touch canary)'" in first
+
+
+async def test_one_connection_many_channels_even_when_concurrent(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    try:
+        results = await asyncio.gather(*(r.run(["echo", str(i)]) for i in range(6)))
+        assert [x.stdout for x in results] == [f"{i}\n" for i in range(6)]
+        await r.run(["true"])
+        assert len(ssh_env.server.connections) == 1
+        assert len(ssh_env.server.sessions) == 7
+    finally:
+        await r.close()
+
+
+async def test_run_batch_is_one_channel(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    try:
+        await r.run(["true"])  # connect first, then count channels of the batch alone
+        before = len(ssh_env.server.sessions)
+        results = await r.run_batch(
+            [
+                ["sh", "-c", "echo out1; echo err1 >&2"],
+                ["sh", "-c", "printf 'no newline'; exit 2"],
+                ["true"],
+                ["sh", "-c", "echo err4 >&2; exit 7"],
+                ["printf", "x\\ny\\n\\n"],
+            ]
+        )
+        assert len(ssh_env.server.sessions) == before + 1
+        got = [(x.argv[0], x.exit_code, x.stdout, x.stderr) for x in results]
+        assert got == [
+            ("sh", 0, "out1\n", "err1\n"),
+            ("sh", 2, "no newline", ""),
+            ("true", 0, "", ""),
+            ("sh", 7, "", "err4\n"),
+            ("printf", 0, "x\ny\n\n", ""),
+        ]
+        assert r.last_rtt_s == results[0].duration_s
+        assert await r.run_batch([]) == []
+    finally:
+        await r.close()
+
+
+async def test_batch_cut_short_is_an_error(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    try:
+        # the second command kills the batch's shell: its outcome and the third's are unknown
+        with pytest.raises(ConnectionLost, match="before sh finished"):
+            await r.run_batch([["true"], ["sh", "-c", "kill -9 $PPID"], ["true"]])
+    finally:
+        await r.close()
+
+
+async def test_command_timeout_keeps_the_connection(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target(command_timeout=0.5))
+    try:
+        started = time.monotonic()
+        with pytest.raises(CommandTimeout, match="did not finish within 0.5 s"):
+            await r.run(["sleep", "30"])
+        assert time.monotonic() - started < 3
+        with pytest.raises(CommandTimeout):
+            await r.run_batch([["true"], ["sleep", "30"]], timeout=0.3)
+        assert (await r.run(["echo", "still here"])).stdout == "still here\n"
+        assert len(ssh_env.server.connections) == 1
+    finally:
+        await r.close()
+
+
+async def test_sudo_prefix_reaches_the_remote(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target(sudo=True))
+    try:
+        res = await r.run(["echo", "$(id)", "a b"])
+        assert res.stdout == "$(id) a b\n"
+        assert res.argv == ("echo", "$(id)", "a b")
+        await r.run_batch([["true"], ["echo", "x"]])
+    finally:
+        await r.close()
+    calls = [c.split("\0")[:-1] for c in ssh_env.server.sudo_log.read_text().splitlines()]
+    assert calls == [["-n", "echo", "$(id)", "a b"], ["-n", "true"], ["-n", "echo", "x"]]
+
+
+async def test_stream_lines_arrive_as_produced(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    try:
+        stream = await r.stream(
+            ["sh", "-c", "echo one; sleep 0.6; echo two; echo warn >&2; printf 'end'; exit 5"]
+        )
+        assert isinstance(stream, LineStream)
+        started = time.monotonic()
+        assert await stream.readline(5) == "one"
+        assert time.monotonic() - started < 0.5
+        with pytest.raises(TimeoutError):
+            await stream.readline(0.1)
+        assert await stream.readline(5) == "two"
+        assert await stream.readline(5) == "end"
+        assert await stream.readline(5) is None
+        assert stream.exit_code == 5
+        assert await stream.stderr_text() == "warn\n"
+        await stream.close()
+    finally:
+        await r.close()
+
+
+async def test_dropped_connection_mid_stream_then_backoff_then_reconnect(ssh_env: SshEnv) -> None:
+    backoff = Backoff(base_s=0.5, jitter=0.0)
+    r = SshRunner(ssh_env.target(), backoff=backoff)
+    try:
+        stream = await r.stream(["sh", "-c", "while :; do echo tick; sleep 0.05; done"])
+        assert await stream.readline(5) == "tick"
+        ssh_env.server.drop_connections()
+        with pytest.raises(ConnectionLost, match="lost while streaming sh"):
+            for _ in range(1000):
+                await stream.readline(5)
+        assert not r.connected
+        # within the backoff: fail fast, no new connection attempt
+        with pytest.raises(ConnectError, match=r"retrying in 1 s"):
+            await r.run(["true"])
+        assert len(ssh_env.server.connections) == 0
+        await asyncio.sleep(backoff.remaining() + 0.05)
+        assert (await r.run(["echo", "back"])).stdout == "back\n"
+        assert len(ssh_env.server.connections) == 1 and backoff.failures == 0
+    finally:
+        await r.close()
+
+
+async def test_dropped_connection_mid_run_is_connection_lost(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    try:
+        task = asyncio.create_task(r.run(["sh", "-c", "echo started; sleep 30"]))
+        for _ in range(100):
+            if ssh_env.server.children:
+                break
+            await asyncio.sleep(0.02)
+        ssh_env.server.drop_connections()
+        with pytest.raises(ConnectionLost, match="outcome unknown"):
+            await task
+    finally:
+        await r.close()
+
+
+async def test_host_id_defaults_to_the_target_and_can_be_named(ssh_env: SshEnv) -> None:
+    target = ssh_env.target()
+    assert SshRunner(target).host == f"127.0.0.1:{ssh_env.server.port}"
+    named = SshRunner(target, name="web-dom0", backoff=Backoff(base_s=5))
+    assert named.host == "web-dom0"
+    ssh_env.server.drop_connections()
+    await ssh_env.server.stop()  # nothing listens any more: errors name the host id
+    with pytest.raises(ConnectError) as info:
+        await named.run(["true"])
+    assert info.value.host == "web-dom0" and str(info.value).startswith("web-dom0: ")
+    await named.close()
+
+
+async def test_close_closes_the_connection_and_next_call_reconnects(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    await r.run(["true"])
+    stream = await r.stream(["sleep", "30"])
+    conn = ssh_env.server.connections[0]
+    await r.close()
+    await asyncio.wait_for(conn.wait_closed(), 5)
+    assert stream.exit_code is None and await stream.readline(1) is None
+    assert (await r.run(["echo", "again"])).stdout == "again\n"
+    assert len(ssh_env.server.connections) == 2
+    await r.close()
