@@ -100,3 +100,7 @@ def xenstore_watch(*paths: str) -> tuple[str, ...]:
 
 
 XENSTORE_WATCH = xenstore_watch("/local/domain", "@introduceDomain", "@releaseDomain")
+
+# Prefix for long actions (xl save/restore/create) run as a stream: xl's stderr, where its
+# progress lines go, is merged into stdout so it arrives line by line. "$@" is the argv.
+MERGE_STDERR = ("sh", "-c", 'exec "$@" 2>&1', "sh")

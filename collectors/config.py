@@ -93,7 +93,9 @@ class Settings:
     config_path: Path | None = None
 
     def host(self, name: str) -> HostConfig | None:
-        return next((h for h in self.hosts if h.name == name), None)
+        """A configured host by its name, else by its target (``root@h:22``)."""
+        by_name = next((h for h in self.hosts if h.name == name), None)
+        return by_name or next((h for h in self.hosts if h.target == name), None)
 
 
 def default_config_path(env: Mapping[str, str] = os.environ) -> Path:

@@ -91,3 +91,10 @@ def test_host_specs() -> None:
     for bad in ["", " x", "-oProxyCommand=x", "a\nb"]:
         with pytest.raises(ConfigError):
             host_from_spec(bad)
+
+
+def test_a_target_given_on_the_command_line_takes_its_configured_options() -> None:
+    s = settings_from_dict({"hosts": [{"name": "lab", "target": "root@127.0.0.1:2222",
+                                       "key": "/k", "known_hosts": "/kh"}]})
+    hc = host_from_spec("root@127.0.0.1:2222", s)
+    assert (hc.name, hc.key, hc.known_hosts) == ("lab", "/k", "/kh")

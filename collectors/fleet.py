@@ -1,0 +1,128 @@
+"""A fleet: the hosts to watch, a runner and a poller for each, and one-shot collection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import cast
+
+from collectors.config import ConfigError, HostConfig, Settings
+from collectors.model import FleetSnapshot, HostSnapshot, HostStatus
+from collectors.poller import HostPoller, PollSettings
+from collectors.transport.base import Runner
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    hosts: int = 3
+    domains: int = 8
+    seed: int = 0
+
+
+@dataclass(slots=True)
+class FleetMember:
+    config: HostConfig
+    runner: Runner
+    poller: HostPoller
+
+
+def local_xen_available() -> bool:
+    return shutil.which("xl") is not None or shutil.which("xm") is not None
+
+
+def demo_host_configs(opts: DemoOptions) -> tuple[list[HostConfig], dict[str, Runner]]:
+    """Simulated hosts (Xen 4.17 formats) and their runners."""
+    from collectors.sim.fleet import make_fleet, sim_runners
+
+    fleet = make_fleet(hosts=opts.hosts, domains=opts.domains, seed=opts.seed)
+    runners: dict[str, Runner] = dict(sim_runners(fleet))
+    configs = []
+    for i, name in enumerate(runners):
+        prod = "prod" in name
+        configs.append(
+            HostConfig(
+                name=name,
+                target=f"demo:{i}",
+                group="prod" if prod else "lab",
+                tags=("demo",),
+                production=prod,
+                accent="red" if prod else None,
+                banner="PROD" if prod else None,
+            )
+        )
+    return configs, runners
+
+
+def make_runner(hc: HostConfig, settings: Settings) -> Runner:
+    if hc.is_local:
+        from collectors.transport.local import LocalRunner
+
+        return LocalRunner(hc.name, sudo=hc.sudo, command_timeout=settings.command_timeout_s)
+    from collectors.transport.ssh import SshRunner
+    from collectors.transport.ssh_target import HostKeyPolicy, parse_target
+
+    try:
+        target = parse_target(hc.target)
+        policy = cast(HostKeyPolicy, hc.host_key_policy or target.host_key_policy)
+        target = replace(
+            target,
+            user=hc.user or target.user,
+            port=hc.port or target.port,
+            key=hc.key or target.key,
+            known_hosts=hc.known_hosts or target.known_hosts,
+            host_key_policy=policy,
+            sudo=hc.sudo,
+            connect_timeout=settings.connect_timeout_s,
+            command_timeout=settings.command_timeout_s,
+        )
+    except ValueError as e:
+        raise ConfigError(f"host {hc.name!r}: {e}") from e
+    return SshRunner(target, name=hc.name)
+
+
+def build_fleet(
+    hosts: Sequence[HostConfig],
+    settings: Settings,
+    runners: dict[str, Runner] | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> list[FleetMember]:
+    runners = dict(runners or {})
+    members = []
+    for hc in hosts:
+        runner = runners.get(hc.name) or make_runner(hc, settings)
+        ps = PollSettings(
+            interval_s=settings.interval_s,
+            cadence=settings.cadence,
+            command_timeout_s=settings.command_timeout_s,
+            mount_debugfs=hc.mount_debugfs,
+            local_dom0=hc.is_local,
+        )
+        members.append(FleetMember(hc, runner, HostPoller(hc.name, runner, ps, clock=clock)))
+    return members
+
+
+async def collect_once(members: Sequence[FleetMember], *, timeout_s: float = 60.0) -> FleetSnapshot:
+    """Poll every host once, concurrently; a host that fails or hangs gets a status."""
+
+    async def one(m: FleetMember) -> HostSnapshot:
+        try:
+            return await asyncio.wait_for(m.poller.poll_once(), timeout=timeout_s)
+        except TimeoutError:
+            return HostSnapshot(host=m.config.name, time=time.time(),
+                                status=HostStatus.UNREACHABLE,
+                                message=f"no answer within {timeout_s:.0f}s")
+
+    snaps = await asyncio.gather(*(one(m) for m in members))
+    return FleetSnapshot(time=time.time(), hosts=tuple(snaps))
+
+
+async def close_fleet(members: Sequence[FleetMember]) -> None:
+    for m in members:
+        await m.poller.close()
+        with contextlib.suppress(Exception):  # closing is best effort
+            await m.runner.close()

@@ -1,0 +1,141 @@
+"""``xltop parse KIND [FILE]``: run one parser on captured output and print JSON.
+
+Reads FILE (or stdin when FILE is absent or ``-``), prints the parsed records as JSON
+(indent 2) and exits 0; a ParseError prints ``xltop parse: <message>`` on stderr and
+exits 1; an unknown kind prints the usage on stderr and exits 2.
+Also runnable as ``python -m collectors.parse.cli KIND [FILE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Protocol, TextIO
+
+from collectors.parse.common import ParseError
+from collectors.parse.procfs import parse_proc_net_dev
+from collectors.parse.rings import parse_blkback_statistics, parse_netback_io_ring, parse_ring_dump
+from collectors.parse.xenstore import parse_xenstore_ls
+from collectors.parse.xentop import parse_xentop
+from collectors.parse.xl_devices import parse_block_list, parse_network_list
+from collectors.parse.xl_info import parse_cpupool_list, parse_xl_info, parse_xl_uptime
+from collectors.parse.xl_list import parse_xl_list, parse_xl_list_long
+from collectors.parse.xl_vcpu import parse_xl_vcpu_list
+
+
+class _Record(Protocol):
+    def to_json(self) -> object: ...
+
+
+def _rows(parse: Callable[[str], Sequence[_Record]]) -> Callable[[str], object]:
+    def run(text: str) -> object:
+        return [r.to_json() for r in parse(text)]
+
+    return run
+
+
+def _xentop(text: str) -> object:
+    return {"frames": [[d.to_json() for d in frame] for frame in parse_xentop(text)]}
+
+
+def _netback(text: str) -> object:
+    dump = parse_ring_dump(text)
+    if dump.netback or dump.blkback:
+        return dump.to_json()
+    return parse_netback_io_ring(text).to_json()  # one io_ring_qN file on its own
+
+
+def _blkback(text: str) -> object:
+    dump = parse_ring_dump(text)
+    if dump.blkback:
+        return dump.to_json()
+    return parse_blkback_statistics(text)
+
+
+def _proc_net_dev(text: str) -> object:
+    return [
+        {
+            "name": i.name,
+            "rx_bytes": i.rx_bytes,
+            "tx_bytes": i.tx_bytes,
+            "rx_packets": i.rx_packets,
+            "tx_packets": i.tx_packets,
+            "rx_errs": i.rx_errs,
+            "tx_errs": i.tx_errs,
+            "rx_drop": i.rx_drop,
+            "tx_drop": i.tx_drop,
+        }
+        for i in parse_proc_net_dev(text)
+    ]
+
+
+KINDS: dict[str, Callable[[str], object]] = {
+    "xl-list": _rows(parse_xl_list),
+    "xl-vcpu-list": _rows(parse_xl_vcpu_list),
+    "xentop": _xentop,
+    "xl-info": parse_xl_info,
+    "xenstore-ls": parse_xenstore_ls,
+    "xm-list": _rows(parse_xl_list),
+    "xm-vcpu-list": _rows(parse_xl_vcpu_list),
+    "xm-info": parse_xl_info,
+    "xl-list-l": _rows(parse_xl_list_long),
+    "xl-uptime": _rows(parse_xl_uptime),
+    "xl-cpupool-list": _rows(parse_cpupool_list),
+    "xl-network-list": _rows(parse_network_list),
+    "xl-block-list": _rows(parse_block_list),
+    "netback": _netback,
+    "blkback": _blkback,
+    "ring-dump": lambda text: parse_ring_dump(text).to_json(),
+    "proc-net-dev": _proc_net_dev,
+}
+
+USAGE = "usage: xltop parse KIND [FILE]\n  KIND: " + ", ".join(KINDS) + "\n"
+
+
+def parse_to_json(kind: str, text: str) -> object:
+    """The JSON-ready value for ``text`` parsed as ``kind``. Raises KeyError, ParseError."""
+    return KINDS[kind](text)
+
+
+def _read(path: str | None, stdin: TextIO) -> str:
+    if path is None or path == "-":
+        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+
+def main(argv: Sequence[str]) -> int:
+    args = list(argv)
+    if args[:1] == ["parse"]:
+        args = args[1:]
+    if args[:1] in (["-h"], ["--help"]):
+        sys.stdout.write(USAGE)
+        return 0
+    if not 1 <= len(args) <= 2 or args[0] not in KINDS:
+        if args and args[0] not in KINDS:
+            sys.stderr.write(f"xltop parse: unknown kind {args[0]!r}\n")
+        sys.stderr.write(USAGE)
+        return 2
+    try:
+        text = _read(args[1] if len(args) == 2 else None, sys.stdin)
+    except OSError as e:
+        sys.stderr.write(f"xltop parse: {e}\n")
+        return 1
+    try:
+        value = parse_to_json(args[0], text)
+    except ParseError as e:
+        sys.stderr.write(f"xltop parse: {e}\n")
+        return 1
+    try:
+        out = json.dumps(value, indent=2, ensure_ascii=False)
+        sys.stdout.write(out + "\n")
+    except UnicodeEncodeError:  # a terminal that cannot show the names as they are
+        sys.stdout.write(json.dumps(value, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,31 @@
+"""Recognise tool log lines that end up mixed into a command's stdout (``2>&1``, wrappers).
+
+libxl logs as ``libxl: <level>: <file>:<line>:<function>: <message>`` (optionally prefixed
+by ``xl -T``'s ``YYYY-MM-DD HH:MM:SS TZ [pid] ``); libxc, xencall and friends use the same
+``<lib>: <level>: `` shape. Parsers skip such lines only after the line failed to parse as
+data, so a domain named like a log line still parses as a domain.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LEVELS = "debug|verbose|detail|progress|info|notice|warning|warn|error|critical"
+
+_LOG_LINE = re.compile(
+    r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: \S+)? \[\d+\] )?"  # xl -T prefix
+    r"(?:[A-Za-z_][\w.-]*: )?"  # libxl: / xc: / xencall: ...
+    rf"(?:{_LEVELS}|{_LEVELS.upper()}|Warning|Error): ",
+)
+_OTHER = re.compile(
+    r"(?:WARNING|Warning|ERROR|Error)[: ]"  # xl's own warnings
+    r"|Parsing config from "  # xl create/restore chatter
+    r"|Loading new save file "
+    r"|xm \S+ .* is deprecated"
+)
+
+
+def is_tool_log_line(line: str) -> bool:
+    """True for a libxl/libxc/xl diagnostic line (not data)."""
+    s = line.lstrip()
+    return bool(_LOG_LINE.match(s) or _OTHER.match(s))

@@ -1,0 +1,140 @@
+"""``xenstore-ls`` output: flat (``-f``: ``/full/path = "value"``) or indented, with or
+without ``-p`` permissions.
+
+Values are escaped by xenstore's ``sanitise_value``: printable ASCII except ``\\`` as is
+(``"`` is *not* escaped), ``\\t \\n \\r \\\\``, bytes below 8 as ``\\ooo``, others as
+``\\xHH``. A node whose value cannot be read prints ``name:``. The indented form cuts
+values that would pass the width (80 when piped) and ends them with ``\\..."``; the
+visible part is kept. Permissions follow the value: ``   (n0,r3)`` in the flat form,
+`` . . . .  (n0)`` in the indented form.
+"""
+
+from __future__ import annotations
+
+import re
+
+from collectors.parse.common import ParseError, lines_of
+from collectors.parse.guard import parse_errors
+
+SOURCE = "xenstore-ls"
+
+_PERMS = re.compile(r'"[ .]*\((?:[nrwb]\d+)(?:,[nrwb]\d+)*\)$')
+_NODE = re.compile(r"[^\s/]+")
+_PERMS_ONLY = re.compile(r"\s*\((?:[nrwb]\d+)(?:,[nrwb]\d+)*\)")
+_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
+_SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+_PIPE_WIDTH = 80  # xenstore-ls's width when stdout is not a terminal
+
+
+def unescape_value(s: str) -> str:
+    """Undo xenstore's escaping. Bytes that are not UTF-8 become U+FFFD."""
+    if "\\" not in s:
+        return s
+    out = bytearray()
+    pos = 0
+    for m in _ESCAPE.finditer(s):
+        out += s[pos : m.start()].encode("utf-8", "surrogateescape")
+        esc = m.group()[1:]
+        if esc[0] == "x" and len(esc) == 3:
+            out.append(int(esc[1:], 16))
+        elif esc[0] in "01234567":
+            out.append(int(esc, 8) & 0xFF)
+        else:
+            out += _SIMPLE.get(esc, esc).encode("utf-8", "surrogateescape")
+        pos = m.end()
+    out += s[pos:].encode("utf-8", "surrogateescape")
+    if s.endswith("\\") and (len(s) - len(s.rstrip("\\"))) % 2:
+        out = out[:-1]  # a lone trailing backslash (value cut inside an escape)
+    return out.decode("utf-8", "replace")
+
+
+def _strip_cut_escape(s: str) -> str:
+    """Drop an escape sequence cut off by the width limit (``ab\\x0`` → ``ab``)."""
+    m = re.search(r"\\(?:x[0-9a-fA-F]?|[0-7]{0,2})$", s)
+    if m is not None:
+        before = s[: m.start()]
+        if (len(before) - len(before.rstrip("\\"))) % 2 == 0:
+            return before
+    return s
+
+
+def _split_value(body: str, perms: bool) -> tuple[str, str] | None:
+    """(node, escaped value) from ``node = "value"[perms]``; None if the shape is wrong."""
+    eq = body.find(' = "')
+    if eq <= 0:
+        return None
+    node = body[:eq]
+    rest = body[eq + 4 :]
+    if perms:
+        m = _PERMS.search(rest)
+        if m is None:
+            return None
+        rest = rest[: m.start() + 1]
+    if not rest.endswith('"'):
+        return None
+    return node, rest[:-1]
+
+
+def _decode(value: str, line_len: int) -> str:
+    """Unescape, keeping the visible part of a value cut with ``\\...``.
+
+    The ``\\`` of the marker is unpaired (every real backslash is printed doubled); a cut
+    that split a ``\\\\`` pair is recognised by the line being exactly one past the
+    width. ``line_len`` is 0 when that check does not apply (flat form, permissions).
+    """
+    if value.endswith("\\..."):
+        head = value[:-4]
+        marker = (len(head) - len(head.rstrip("\\"))) % 2 == 0
+        if marker or line_len == _PIPE_WIDTH + 1:
+            return unescape_value(_strip_cut_escape(head))
+    return unescape_value(value)
+
+
+@parse_errors(SOURCE)
+def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
+    """Full path → unescaped value for ``xenstore-ls [-f] [-p] [path]`` output.
+
+    In the indented form, paths are rebuilt from the indentation (one space per level)
+    under ``root`` (the path that was listed; ``""`` or ``"/"`` for the whole store).
+    Unreadable nodes (``name:``) are left out.
+    """
+    lines = [(no, raw.rstrip("\n")) for no, raw in lines_of(text)]
+    data = [(no, raw) for no, raw in lines if raw.strip()]
+    # -p is all or nothing: decide once so a value that merely ends like "(n0)" survives
+    valued = [raw for _, raw in data if ' = "' in raw]
+    perms = bool(valued) and all(_PERMS.search(raw.rstrip()) for raw in valued)
+    base = root.rstrip("/")
+    stack: list[str] = []  # indented form: names of the ancestors of the next line
+    out: dict[str, str] = {}
+    prev_unreadable = False
+    for no, raw in data:
+        line = raw.rstrip()
+        if prev_unreadable and perms and _PERMS_ONLY.fullmatch(line):
+            prev_unreadable = False  # "name:" then its permissions on their own line
+            continue
+        prev_unreadable = False
+        if line.startswith("/"):  # flat
+            if line.endswith(":") and ' = "' not in line:
+                prev_unreadable = True
+                continue
+            kv = _split_value(line, perms)
+            if kv is None:
+                raise ParseError(SOURCE, no, raw, 'expected /path = "value"')
+            out[kv[0]] = _decode(kv[1], 0)
+            continue
+        depth = len(line) - len(line.lstrip(" "))
+        if depth > len(stack):
+            raise ParseError(SOURCE, no, raw, "indentation skips a level")
+        del stack[depth:]
+        body = line[depth:]
+        if ' = "' not in body and body.endswith(":") and " " not in body[:-1]:
+            stack.append(body[:-1])
+            prev_unreadable = True
+            continue
+        kv = _split_value(body, perms)
+        if kv is None or not _NODE.fullmatch(kv[0]):
+            raise ParseError(SOURCE, no, raw, 'expected name = "value"')
+        name, value = kv
+        stack.append(name)
+        out[base + "/" + "/".join(stack)] = _decode(value, len(line) if not perms else 0)
+    return out

@@ -1,0 +1,618 @@
+"""``xentop -b`` batch output, whole texts or a live stream, any 3.x/4.x column set.
+
+Per iteration: a header of right-aligned titles joined by single spaces, then one row per
+domain sorted by name (``strcasecmp``), each optionally followed by ``-v``
+(``VCPUs(sec):  0:  62s ...``, wrapped after every 5th vCPU onto a line indented by 8
+spaces), ``-n`` (``Net0 RX: ...bytes ... TX: ...``) and ``-x``
+(``VBD BlkBack 51712 [ca: 0]  OO: ... RSECT: ...``) lines. With ``-r`` the header is printed
+before every domain. NAME is ``%10.10s`` (cut to 10) or, with ``-f``, right-aligned to
+the longest name: the header's NAME title ends where every name ends, which is how names
+with spaces are sliced. Columns come from the header: 19 in 4.x, 17 without
+VBD_RSECT/VBD_WSECT, 13 in early 3.0 (no VBD columns). Tmem lines (4.1-4.12), the 4.21
+``-p`` Physical CPU box and interactive summary lines are skipped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from collectors.model import DomainState
+from collectors.parse.common import ParseError
+from collectors.parse.guard import parse_errors
+from collectors.parse.xl_list import state_from_xentop
+
+SOURCE = "xentop"
+
+_INT_COLS = {
+    "CPU(sec)": "cpu_s",
+    "MEM(k)": "mem_k",
+    "MAXMEM(k)": "maxmem_k",
+    "VCPUS": "vcpus",
+    "NETS": "nets",
+    "NETTX(k)": "nettx_k",
+    "NETRX(k)": "netrx_k",
+    "VBDS": "vbds",
+    "VBD_OO": "vbd_oo",
+    "VBD_RD": "vbd_rd",
+    "VBD_WR": "vbd_wr",
+    "VBD_RSECT": "vbd_rsect",
+    "VBD_WSECT": "vbd_wsect",
+    "SSID": "ssid",
+}
+_FLOAT_COLS = {"CPU(%)": "cpu_pct", "MEM(%)": "mem_pct", "MAXMEM(%)": "maxmem_pct"}
+_DEFAULT_TITLES = [
+    "NAME",
+    "STATE",
+    "CPU(sec)",
+    "CPU(%)",
+    "MEM(k)",
+    "MEM(%)",
+    "MAXMEM(k)",
+    "MAXMEM(%)",
+    "VCPUS",
+    "NETS",
+    "NETTX(k)",
+    "NETRX(k)",
+    "VBDS",
+    "VBD_OO",
+    "VBD_RD",
+    "VBD_WR",
+    "VBD_RSECT",
+    "VBD_WSECT",
+    "SSID",
+]
+_NAME_WIDTH = 10  # %10.10s without -f
+
+
+@dataclass(frozen=True, slots=True)
+class XentopNet:
+    index: int
+    rx_bytes: int | None
+    rx_pkts: int | None
+    rx_err: int | None
+    rx_drop: int | None
+    tx_bytes: int | None
+    tx_pkts: int | None
+    tx_err: int | None
+    tx_drop: int | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "rx_bytes": self.rx_bytes,
+            "rx_pkts": self.rx_pkts,
+            "rx_err": self.rx_err,
+            "rx_drop": self.rx_drop,
+            "tx_bytes": self.tx_bytes,
+            "tx_pkts": self.tx_pkts,
+            "tx_err": self.tx_err,
+            "tx_drop": self.tx_drop,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class XentopVbd:
+    kind: str  # "BlkBack", "BlkTap", "Unidentified" (or a newer type name)
+    devid: int
+    oo: int | None
+    rd: int | None
+    wr: int | None
+    rsect: int | None
+    wsect: int | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "devid": self.devid,
+            "oo": self.oo,
+            "rd": self.rd,
+            "wr": self.wr,
+            "rsect": self.rsect,
+            "wsect": self.wsect,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class XentopDomain:
+    name: str
+    state: str
+    cpu_s: int | None
+    cpu_pct: float | None
+    mem_k: int | None
+    mem_pct: float | None
+    maxmem_k: int | None  # None with maxmem_unlimited ("no limit")
+    maxmem_pct: float | None  # None for "n/a"
+    vcpus: int | None
+    nets: int | None
+    nettx_k: int | None
+    netrx_k: int | None
+    vbds: int | None
+    vbd_oo: int | None
+    vbd_rd: int | None
+    vbd_wr: int | None
+    vbd_rsect: int | None
+    vbd_wsect: int | None
+    ssid: int | None
+    maxmem_unlimited: bool
+    name_truncated: bool
+    vcpu_secs: tuple[tuple[int, int], ...] = ()
+    networks: tuple[XentopNet, ...] = ()
+    vbd_devices: tuple[XentopVbd, ...] = ()
+    # which of "vcpus", "networks", "vbds" detail lines the output had (-v / -n / -x)
+    details: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    @property
+    def domain_state(self) -> DomainState:
+        return state_from_xentop(self.state)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "name": self.name,
+            "state": self.state,
+            "cpu_s": self.cpu_s,
+            "cpu_pct": self.cpu_pct,
+            "mem_k": self.mem_k,
+            "mem_pct": self.mem_pct,
+            "maxmem_k": self.maxmem_k,
+            "maxmem_pct": self.maxmem_pct,
+            "vcpus": self.vcpus,
+            "nets": self.nets,
+            "nettx_k": self.nettx_k,
+            "netrx_k": self.netrx_k,
+            "vbds": self.vbds,
+            "vbd_oo": self.vbd_oo,
+            "vbd_rd": self.vbd_rd,
+            "vbd_wr": self.vbd_wr,
+            "vbd_rsect": self.vbd_rsect,
+            "vbd_wsect": self.vbd_wsect,
+            "ssid": self.ssid,
+        }
+        if "vcpus" in self.details:
+            out["vcpu_secs"] = [[v, s] for v, s in self.vcpu_secs]
+        if "networks" in self.details:
+            out["networks"] = [n.to_json() for n in self.networks]
+        if "vbds" in self.details:
+            out["vbd_devices"] = [v.to_json() for v in self.vbd_devices]
+        return out
+
+
+# --- line shapes ------------------------------------------------------------------------
+
+_TITLE = re.compile(r"[A-Z][A-Z_]*(?:\([a-z%]+\))?")
+_ROW_START = re.compile(r"\s*(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=\d)")
+_VCPUS = re.compile(r"VCPUs\(sec\):(?P<pairs>(?:\s+\d+:\s+\d+s)*)\s*")
+_VCPU_MORE = re.compile(r"\s+\d+:\s+\d+s(?:\s+\d+:\s+\d+s)*\s*")
+_PAIR = re.compile(r"(\d+):\s+(\d+)s")
+# the usual -n / -x lines (all numbers) ...
+_NET_FAST = re.compile(
+    r"Net(\d+) RX: *(\d+)bytes +(\d+)pkts +(\d+)err +(\d+)drop +"
+    r"TX: *(\d+)bytes +(\d+)pkts +(\d+)err +(\d+)drop\s*"
+)
+_VBD_FAST = re.compile(
+    r"VBD (\w+) +(\d+) +\[[ 0-9a-f]*:[ 0-9a-f]*\] +OO: *(\d+) +RD: *(\d+) +WR: *(\d+)"
+    r" +RSECT: *(\d+) +WSECT: *(\d+)\s*"
+)
+# ... and every variant: "-" for unreadable counters, no [maj:min], 3.x without sectors
+_D = r"(\d+|-)"
+_NET = re.compile(
+    rf"\s*Net(\d+)\s+RX:\s*{_D}bytes\s+{_D}pkts\s+{_D}err\s+{_D}drop"
+    rf"\s+TX:\s*{_D}bytes\s+{_D}pkts\s+{_D}err\s+{_D}drop\s*"
+)
+_VBD = re.compile(
+    r"\s*VBD\s+(?:([A-Za-z]\w*)\s+)?(-?\d+)\s+(?:\[\s*[0-9a-fA-F]+:\s*[0-9a-fA-F]+\]\s+)?"
+    rf"OO:\s*{_D}\s+RD:\s*{_D}\s+WR:\s*{_D}(?:\s+RSECT:\s*{_D}\s+WSECT:\s*{_D})?\s*"
+)
+# lines that carry nothing we model: tmem, the -p Physical CPU box, interactive summary
+_IGNORED = re.compile(
+    r"Tmem:|Physical CPU Usage:|No PCPU data available|[+|]|xentop - \d"
+    r"|\d+ domains: \d+ running|Mem: \d+k total"
+)
+# every valid STATE value (6 positions, each its letter or "-"): a set lookup is fastest
+_STATES = frozenset(
+    "".join(c if bit else "-" for c, bit in zip("dsbcpr", bits, strict=True))
+    for bits in itertools.product((0, 1), repeat=6)
+)
+
+# XentopDomain's positional fields up to name_truncated
+_ROW_FIELDS = tuple(f.name for f in fields(XentopDomain))[:21]
+_POS = {f: i for i, f in enumerate(_ROW_FIELDS)}
+_UNLIMITED, _TRUNCATED = _POS["maxmem_unlimited"], _POS["name_truncated"]
+# a pending domain is its row values followed by these (see _build)
+_VCPU_I, _NETS_I, _VBDS_I, _MASK_I = range(len(_ROW_FIELDS), len(_ROW_FIELDS) + 4)
+_VCPUS_BIT, _NETS_BIT, _VBDS_BIT = 1, 2, 4  # nets/vbds: set at build when the lists are not empty
+_net_fast, _vbd_fast = _NET_FAST.fullmatch, _VBD_FAST.fullmatch
+_vcpus_line, _pairs = _VCPUS.fullmatch, _PAIR.findall
+_DETAIL_SETS = [
+    frozenset(k for k, bit in (("vcpus", 1), ("networks", 2), ("vbds", 4)) if mask & bit)
+    for mask in range(8)
+]
+
+
+def _dash_int(s: str) -> int | None:
+    return None if s == "-" else int(s)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    titles: tuple[str, ...]  # after NAME
+    name_end: int | None  # column where names end (None: unknown, find the state)
+    # (token index, field position, is_float) of every column we model
+    plan: tuple[tuple[int, int, bool], ...]
+    ints: tuple[tuple[int, int], ...]  # (token index, field position)
+    floats: tuple[tuple[int, int], ...]
+    standard: bool  # the 4.x columns: tokens are in XentopDomain field order
+
+
+def _layout(titles: tuple[str, ...], name_end: int | None) -> _Layout:
+    plan: list[tuple[int, int, bool]] = []
+    for i, title in enumerate(titles[1:], start=1):
+        if title in _INT_COLS:
+            plan.append((i, _POS[_INT_COLS[title]], False))
+        elif title in _FLOAT_COLS:
+            plan.append((i, _POS[_FLOAT_COLS[title]], True))
+    ints = tuple((i, p) for i, p, f in plan if not f)
+    floats = tuple((i, p) for i, p, f in plan if f)
+    standard = titles == tuple(_DEFAULT_TITLES[1:])
+    return _Layout(titles, name_end, tuple(plan), ints, floats, standard)
+
+
+def _header_layout(line: str) -> _Layout | None:
+    tokens = line.split()
+    if len(tokens) < 2 or tokens[0] != "NAME" or tokens[1] != "STATE":
+        return None
+    if not all(_TITLE.fullmatch(t) for t in tokens[2:]):
+        return None
+    return _layout(tuple(tokens[1:]), line.index("NAME") + 4)
+
+
+_HEADERLESS = {  # by token count: 4.x, 3.x-4.0 without sectors, early 3.0 without VBDs
+    len(_DEFAULT_TITLES) - 1: _layout(tuple(_DEFAULT_TITLES[1:]), None),
+    len(_DEFAULT_TITLES) - 3: _layout(tuple(_DEFAULT_TITLES[1:16] + ["SSID"]), None),
+    len(_DEFAULT_TITLES) - 7: _layout(tuple(_DEFAULT_TITLES[1:12] + ["SSID"]), None),
+}
+
+
+def _sort_key(name: str) -> bytes:
+    """strcasecmp order: bytes compared with ASCII letters lowered."""
+    return name.encode("utf-8", "surrogateescape").lower()
+
+
+def _is_number(tok: str) -> bool:
+    return tok.replace(".", "", 1).isdecimal()
+
+
+def _split_row(line: str, layout: _Layout | None) -> tuple[str, list[str], _Layout] | None:
+    """(name, value tokens, layout) of a row: NAME sliced at the header's column, else
+    (tabs, no header, a header of another width) everything before the STATE token."""
+    w = layout.name_end if layout is not None else None
+    if w is not None and len(line) > w + 7 and line[w] == " " and line[w + 1] != " ":
+        found = _checked_tokens(line[:w].strip(), line[w:], layout)
+        if found is not None:
+            return found
+    m = _ROW_START.match(line)
+    if m is None:
+        return None
+    return _checked_tokens(m["name"].strip(), line[m.start("state") :], layout)
+
+
+def _checked_tokens(
+    name: str, rest: str, layout: _Layout | None
+) -> tuple[str, list[str], _Layout] | None:
+    toks = rest.split()
+    if "no" in toks:  # MAXMEM(k) "no limit" is one value in two words
+        i = toks.index("no")
+        if i + 1 < len(toks) and toks[i + 1] == "limit":
+            toks[i : i + 2] = ["no limit"]
+    lay = layout if layout is not None else _HEADERLESS.get(len(toks))
+    if lay is None or not name or len(toks) != len(lay.titles) or toks[0] not in _STATES:
+        return None
+    return name, toks, lay
+
+
+def _parse_row(line: str, layout: _Layout | None) -> list[object] | None:
+    """A domain row's values in XentopDomain field order, or None if it is not a row."""
+    split = _split_row(line, layout)
+    if split is None:
+        return None
+    name, toks, layout = split
+    width = layout.name_end if layout.name_end is not None else _NAME_WIDTH
+    truncated = width == _NAME_WIDTH and len(name) == _NAME_WIDTH
+    t = toks
+    if layout.standard and (t[2] + t[4] + t[6]).replace(".", "").isdecimal():
+        try:  # the common case, unrolled: 19 columns of plain numbers
+            return [
+                name, t[0], int(t[1]), float(t[2]), int(t[3]), float(t[4]), int(t[5]),
+                float(t[6]), int(t[7]), int(t[8]), int(t[9]), int(t[10]), int(t[11]),
+                int(t[12]), int(t[13]), int(t[14]), int(t[15]), int(t[16]), int(t[17]),
+                False, truncated,
+            ]  # fmt: skip
+        except ValueError:
+            pass
+    values: list[object] = [None] * len(_ROW_FIELDS)
+    values[0], values[1], values[_UNLIMITED], values[_TRUNCATED] = name, t[0], False, truncated
+    try:
+        for i, pos in layout.ints:
+            values[pos] = int(t[i])
+        for i, pos in layout.floats:
+            if not _is_number(t[i]):
+                raise ValueError(t[i])
+            values[pos] = float(t[i])
+    except ValueError:
+        return _row_values_slow(values, t, layout)
+    return values
+
+
+def _row_values_slow(values: list[object], toks: list[str], layout: _Layout) -> list[object] | None:
+    """The same with ``-`` (unreadable), ``n/a`` and ``no limit`` allowed."""
+    try:
+        for i, pos, is_float in layout.plan:
+            tok = toks[i]
+            values[pos] = None
+            if tok == "-" or (is_float and tok == "n/a"):
+                continue
+            if is_float:
+                if not _is_number(tok):
+                    return None
+                values[pos] = float(tok)
+            elif tok == "no limit":
+                if pos != _POS["maxmem_k"]:
+                    return None
+                values[_UNLIMITED] = True
+            else:
+                values[pos] = int(tok)
+    except ValueError:
+        return None
+    return values
+
+
+def _build(cur: list[Any]) -> XentopDomain:
+    """A pending domain (row values + vcpu, net, vbd lists + detail mask) as a record."""
+    nets, vbds = cur[_NETS_I], cur[_VBDS_I]
+    mask = cur[_MASK_I] | (_NETS_BIT if nets else 0) | (_VBDS_BIT if vbds else 0)
+    cur[_VCPU_I] = tuple(cur[_VCPU_I])
+    cur[_NETS_I] = tuple(nets)
+    cur[_VBDS_I] = tuple(vbds)
+    cur[_MASK_I] = _DETAIL_SETS[mask]
+    return XentopDomain(*cur)
+
+
+def _slow_net(line: str) -> XentopNet | None:
+    m = _NET.fullmatch(line)
+    if m is None:
+        return None
+    g = m.groups()
+    return XentopNet(int(g[0]), *(_dash_int(v) for v in g[1:]))
+
+
+def _slow_vbd(line: str) -> XentopVbd | None:
+    m = _VBD.fullmatch(line)
+    if m is None:
+        return None
+    g = m.groups()
+    return XentopVbd(
+        g[0] or "Unidentified",
+        int(g[1]),
+        _dash_int(g[2]),
+        _dash_int(g[3]),
+        _dash_int(g[4]),
+        None if g[5] is None else _dash_int(g[5]),
+        None if g[6] is None else _dash_int(g[6]),
+    )
+
+
+class XentopFrameAssembler:
+    """Turns ``xentop -b`` lines into frames (one list of domains per iteration).
+
+    A frame is complete when the next header arrives (without ``-r``) or when a domain
+    row cannot belong to it (names go back in sort order, or an untruncated name repeats:
+    the ``-r`` case); :meth:`flush` hands over the pending frame when the stream is quiet.
+    Garbage lines are recorded in :attr:`errors` and skipped.
+    """
+
+    __slots__ = (
+        "errors",
+        "_line_no",
+        "_layout",
+        "_frame",
+        "_cur",
+        "_names",
+        "_prev_name",
+        "_prev_key",
+        "_rows_since_header",
+        "_non_repeat",
+        "_dom0_first",
+        "_in_vcpus",
+    )
+
+    def __init__(self) -> None:
+        self.errors: list[ParseError] = []
+        self._line_no = 0
+        self._layout: _Layout | None = None
+        self._frame: list[XentopDomain] = []
+        self._cur: list[Any] | None = None  # the domain whose detail lines may follow
+        self._names: set[str] = set()
+        self._prev_name: str | None = None
+        self._prev_key = b""
+        self._rows_since_header = 0
+        self._non_repeat = False  # seen a header followed by 2+ rows: no -r
+        self._dom0_first = False  # xentop -z: Domain-0 leads every frame
+        self._in_vcpus = False  # the last line was VCPUs(sec) (it may continue)
+
+    # -- public API --
+
+    def feed(self, line: str) -> list[list[XentopDomain]]:
+        """Frames completed by this line (usually none, sometimes one)."""
+        self._line_no += 1
+        done: list[list[XentopDomain]] = []
+        try:
+            self._checked_feed(line, done)
+        except ParseError as e:
+            self.errors.append(e)
+        return done
+
+    def flush(self) -> list[XentopDomain] | None:
+        """The pending frame (None if there is none); the next row starts a new frame."""
+        self._close_domain()
+        if not self._frame:
+            return None
+        return self._take_frame()
+
+    # -- internals --
+
+    def _checked_feed(self, line: str, done: list[list[XentopDomain]]) -> None:
+        try:
+            self._feed(line, done)
+        except ParseError:
+            raise
+        except (ValueError, OverflowError) as e:  # e.g. a 5000-digit counter
+            raise self._error(line, f"unusable value: {e}") from None
+
+    def _error(self, line: str, reason: str) -> ParseError:
+        return ParseError(SOURCE, self._line_no, line, reason)
+
+    def _close_domain(self) -> None:
+        if self._cur is not None:
+            self._frame.append(_build(self._cur))
+            self._cur = None
+        self._in_vcpus = False
+
+    def _take_frame(self) -> list[XentopDomain]:
+        frame = self._frame
+        kinds = frozenset[str]().union(*(d.details for d in frame))
+        if kinds:  # -n/-x print nothing for a domain with no devices: fill in the empties
+            frame = [d if d.details >= kinds else replace(d, details=kinds) for d in frame]
+        self._frame = []
+        self._names = set()
+        self._prev_name = None
+        self._rows_since_header = 0
+        return frame
+
+    def _starts_new_frame(self, name: str, key: bytes, truncated: bool) -> bool:
+        if not self._frame or self._non_repeat:
+            return False
+        if not truncated and name in self._names:
+            return True
+        prev = self._prev_name
+        if prev is None:
+            return False
+        if self._dom0_first and name == "Domain-0":
+            return True
+        if prev == "Domain-0" and len(self._frame) == 1:
+            if key < self._prev_key:
+                self._dom0_first = True
+            return False
+        return key < self._prev_key
+
+    def _feed(self, line: str, done: list[list[XentopDomain]]) -> None:
+        cur = self._cur
+        first = line[:1]
+        # the common detail lines first, without any copying
+        if cur is not None and (first == "N" or first == "V"):
+            if first == "N":
+                m = _net_fast(line)
+                if m is not None:
+                    cur[_NETS_I].append(XentopNet(*map(int, m.groups())))
+                    self._in_vcpus = False
+                    return
+            else:
+                m = _vbd_fast(line)
+                if m is not None:
+                    g = m.groups()
+                    cur[_VBDS_I].append(XentopVbd(g[0], *map(int, g[1:])))
+                    self._in_vcpus = False
+                    return
+                m = _vcpus_line(line)
+                if m is not None:
+                    cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _pairs(m[1])])
+                    cur[_MASK_I] |= _VCPUS_BIT
+                    self._in_vcpus = True
+                    return
+        elif self._layout is not None and not self._in_vcpus:
+            values = _parse_row(line, self._layout)  # rows are the next most common
+            if values is not None:
+                self._row(values, done)
+                return
+        line = line.rstrip()
+        stripped = line.lstrip()
+        if not stripped:
+            return
+        if stripped.startswith("NAME") and stripped[4:5].isspace():
+            layout = _header_layout(line)
+            if layout is not None:
+                self._header(layout, done)
+                return
+        if cur is not None:
+            if self._in_vcpus and first in " \t" and _VCPU_MORE.fullmatch(line):
+                cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(line)])
+                return
+            if stripped.startswith("VCPUs(sec):") and (m := _VCPUS.fullmatch(stripped)):
+                cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(m[1])])
+                cur[_MASK_I] |= _VCPUS_BIT
+                self._in_vcpus = True
+                return
+            net = _slow_net(stripped) if stripped.startswith("Net") else None
+            if net is not None:
+                cur[_NETS_I].append(net)
+                self._in_vcpus = False
+                return
+            vbd = _slow_vbd(stripped) if stripped.startswith("VBD") else None
+            if vbd is not None:
+                cur[_VBDS_I].append(vbd)
+                self._in_vcpus = False
+                return
+        values = _parse_row(line, self._layout)
+        if values is None:
+            if _IGNORED.match(stripped):
+                return
+            if cur is None and stripped.startswith(("VCPUs(sec):", "Net", "VBD ")):
+                raise self._error(line, "detail line before any domain row")
+            raise self._error(line, "not a xentop line")
+        self._row(values, done)
+
+    def _header(self, layout: _Layout, done: list[list[XentopDomain]]) -> None:
+        self._close_domain()
+        if self._frame and (self._non_repeat or self._rows_since_header >= 2):
+            self._non_repeat = True
+            done.append(self._take_frame())
+        self._layout = layout
+        self._rows_since_header = 0
+
+    def _row(self, values: list[Any], done: list[list[XentopDomain]]) -> None:
+        if self._cur is not None:
+            self._frame.append(_build(self._cur))
+        self._in_vcpus = False
+        name: str = values[0]
+        truncated: bool = values[_TRUNCATED]
+        key = _sort_key(name)
+        if self._frame and not self._non_repeat and self._starts_new_frame(name, key, truncated):
+            done.append(self._take_frame())
+        values += ([], [], [], 0)
+        self._cur = values
+        if not truncated:
+            self._names.add(name)
+        self._prev_name, self._prev_key = name, key
+        self._rows_since_header += 1
+
+
+@parse_errors(SOURCE)
+def parse_xentop(text: str) -> list[list[XentopDomain]]:
+    """All iterations of a ``xentop -b`` output; garbage raises ParseError."""
+    asm = XentopFrameAssembler()
+    frames: list[list[XentopDomain]] = []
+    feed = asm._feed
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    i = 0
+    try:
+        for i, line in enumerate(lines):  # noqa: B007 (i names the failing line)
+            feed(line, frames)
+    except ParseError as e:  # _feed does not count lines here: put the number in
+        raise ParseError(SOURCE, i + 1, lines[i], e.reason) from None
+    except (ValueError, OverflowError) as e:
+        raise ParseError(SOURCE, i + 1, lines[i], f"unusable value: {e}") from None
+    last = asm.flush()
+    if last is not None:
+        frames.append(last)
+    return frames

@@ -1,0 +1,221 @@
+"""``xl info`` / ``xm info``, ``xl uptime`` and ``xl cpupool-list``.
+
+``xl info`` prints ``"%-23s: %s"``; ``-n`` inserts free-form blocks (``cpu_topology``,
+``device topology``, ``numa_info``) whose lines are not ``key : value`` lines; they are kept
+as the raw block text under their key. ``xm info`` continues multi-line values
+(``node_to_cpu``) on lines indented by 25 spaces; those are joined with newlines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from collectors.model import HostInfo
+from collectors.parse.common import ParseError, lines_of, parse_cpu_list
+from collectors.parse.guard import parse_errors
+from collectors.parse.noise import is_tool_log_line
+
+SOURCE = "xl info"
+_KEY_WIDTH = 23
+_KEY = re.compile(r"([A-Za-z_][\w ()/.-]*?)(\s*):")
+
+
+def _key_of(line: str) -> tuple[str, str] | None:
+    """(key, value) for a ``key<padding>: value`` line, else None.
+
+    A real key line has its colon at the padded width (or padding before it), which tells
+    it apart from block lines such as ``cpu:    core    socket     node``.
+    """
+    m = _KEY.match(line)
+    if m is None:
+        return None
+    colon = m.end() - 1
+    if colon < _KEY_WIDTH and not m.group(2):
+        return None
+    return m.group(1).strip(), line[m.end() :].strip()
+
+
+@parse_errors(SOURCE)
+def parse_xl_info(text: str) -> dict[str, str]:
+    """key → stripped value, in output order."""
+    info: dict[str, str] = {}
+    key: str | None = None
+    block = False  # the current key had no value: following lines are its raw block
+    for no, raw in lines_of(text):
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        kv = _key_of(line) if not line[0].isspace() else None
+        if kv is not None:
+            key, value = kv
+            info[key] = value
+            block = value == ""
+            continue
+        if key is not None and (block or line[0].isspace()):
+            piece = line if block else line.strip()
+            info[key] = f"{info[key]}\n{piece}" if info[key] else piece
+            continue
+        if is_tool_log_line(line):
+            continue
+        raise ParseError(SOURCE, no, raw, "not a 'key : value' line")
+    return info
+
+
+def _to_int(v: str | None) -> int | None:
+    try:
+        return int(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def _to_float(v: str | None) -> float | None:
+    try:
+        return float(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def host_info_from(info: Mapping[str, str], toolstack: str | None = "xl") -> HostInfo:
+    """Typed HostInfo from parsed ``xl info``/``xm info``; unreadable values are None."""
+    version = info.get("xen_version")
+    if not version and info.get("xen_major") and info.get("xen_minor"):
+        version = f"{info['xen_major']}.{info['xen_minor']}{info.get('xen_extra', '')}"
+    return HostInfo(
+        hostname=info.get("host") or None,
+        xen_version=version or None,
+        nr_cpus=_to_int(info.get("nr_cpus")),
+        max_cpu_id=_to_int(info.get("max_cpu_id")),
+        nr_nodes=_to_int(info.get("nr_nodes")),
+        cores_per_socket=_to_int(info.get("cores_per_socket")),
+        threads_per_core=_to_int(info.get("threads_per_core")),
+        cpu_mhz=_to_float(info.get("cpu_mhz")),
+        total_memory_mib=_to_int(info.get("total_memory")),
+        free_memory_mib=_to_int(info.get("free_memory")),
+        scheduler=info.get("xen_scheduler") or None,
+        toolstack=toolstack,
+        dom0_kernel=info.get("release") or None,
+        virt_caps=tuple(info.get("virt_caps", "").split()),
+        raw=dict(info),
+    )
+
+
+# --- xl uptime ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UptimeRow:
+    name: str
+    domid: int | None
+    uptime_s: float | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "domid": self.domid, "uptime_s": self.uptime_s}
+
+
+_DAYS = r"(?:(?P<days>\d+) days?,\s*)?"
+_LONG = re.compile(
+    rf"(?P<name>.*?\S)\s+(?P<domid>\d+)\s+{_DAYS}(?P<h>\d+):(?P<m>\d\d):(?P<s>\d\d)\s*"
+)
+_SHORT = re.compile(
+    rf"\s*\d+:\d\d:\d\d up\s+{_DAYS}(?P<h>\d+):(?P<m>\d\d),\s(?P<name>.*)\s\((?P<domid>\d+)\)\s*"
+)
+_UPTIME_HEADER = re.compile(r"Name\s+ID\s+Uptime\s*")
+
+
+def _seconds(m: re.Match[str]) -> float:
+    days = int(m["days"]) if m["days"] else 0
+    secs = int(m["s"]) if "s" in m.groupdict() and m["s"] else 0
+    return float(days * 86400 + int(m["h"]) * 3600 + int(m["m"]) * 60 + secs)
+
+
+@parse_errors("xl uptime")
+def parse_xl_uptime(text: str) -> list[UptimeRow]:
+    """``xl uptime`` (``Name ID Uptime`` table) or ``xl uptime -s`` (``up ..., name (id)``)."""
+    rows: list[UptimeRow] = []
+    for no, raw in lines_of(text):
+        line = raw.rstrip()
+        if not line.strip() or _UPTIME_HEADER.fullmatch(line):
+            continue
+        m = _SHORT.fullmatch(line) or _LONG.fullmatch(line)
+        if m is None:
+            if is_tool_log_line(line):
+                continue
+            raise ParseError("xl uptime", no, raw, "not an uptime row")
+        rows.append(UptimeRow(m["name"].strip(), int(m["domid"]), _seconds(m)))
+    return rows
+
+
+# --- xl cpupool-list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CpupoolRow:
+    name: str
+    cpus: int | None
+    sched: str | None
+    active: bool | None
+    domains: int | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "cpus": self.cpus,
+            "sched": self.sched,
+            "active": self.active,
+            "domains": self.domains,
+        }
+
+
+_POOL = re.compile(
+    r"(?P<name>.*?\S)\s+(?P<cpus>\d+)\s+(?P<sched>\S+)\s+(?P<active>[yn])\s+(?P<doms>\d+)\s*"
+)
+_POOL_CPUS = re.compile(r"(?P<name>.*?\S)\s+(?P<list>\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*|)\s*")
+_POOL_HEADER = re.compile(r"Name\s+CPUs\s+Sched\s+Active\s+Domain count\s*")
+_MAX_CPU_ID = 1 << 16
+_POOL_HEADER_C = re.compile(r"Name\s+CPU list\s*")
+
+
+def _cpu_count(cpu_list: str) -> int | None:
+    if not cpu_list:
+        return 0
+    if any(int(n) > _MAX_CPU_ID for n in re.findall(r"\d+", cpu_list)):
+        return None
+    try:
+        return len(parse_cpu_list(cpu_list).cpus)
+    except ValueError:
+        return None
+
+
+@parse_errors("xl cpupool-list")
+def parse_cpupool_list(text: str) -> list[CpupoolRow]:
+    """``xl cpupool-list`` and ``xl cpupool-list -c`` (CPU list: cpus is its length)."""
+    rows: list[CpupoolRow] = []
+    cpu_list_form = False
+    for no, raw in lines_of(text):
+        line = raw.rstrip()
+        if not line.strip() or _POOL_HEADER.fullmatch(line):
+            continue
+        if _POOL_HEADER_C.fullmatch(line):
+            cpu_list_form = True
+            continue
+        if not cpu_list_form:
+            m = _POOL.fullmatch(line)
+            if m is not None:
+                rows.append(
+                    CpupoolRow(
+                        m["name"], int(m["cpus"]), m["sched"], m["active"] == "y", int(m["doms"])
+                    )
+                )
+                continue
+        else:
+            c = _POOL_CPUS.fullmatch(line)
+            count = _cpu_count(c["list"]) if c is not None else None
+            if c is not None and count is not None:
+                rows.append(CpupoolRow(c["name"], count, None, None, None))
+                continue
+        if is_tool_log_line(line):
+            continue
+        raise ParseError("xl cpupool-list", no, raw, "not a cpupool row")
+    return rows

@@ -1,0 +1,381 @@
+"""``xl list`` (plain, ``-v``, ``-Z``, ``-c``, ``-n``), ``xm list`` and ``xl list -l`` (JSON).
+
+Row layout (xl, every 4.x): ``"%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f"``, then per
+option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``"%16s"`` (-c, *no* leading
+space: a long pool name glues to Time(s)), ``" " nodemap`` (-n). The header says which
+options were given. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
+running) domains print an empty ID and State. Names are never truncated and may hold
+spaces, so rows are matched from the right with the header's columns.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from collectors.model import SHUTDOWN_REASONS, DomainState, DomainType
+from collectors.parse.common import ParseError, lines_of
+from collectors.parse.guard import parse_errors
+from collectors.parse.noise import is_tool_log_line
+
+SOURCE = "xl list"
+
+# Column titles as the headers print them (multi-word ones merged).
+_BASE = ("ID", "Mem", "VCPUs", "State", "Time(s)")
+_EXTRA_TITLES = {
+    "UUID": "uuid",
+    "Reason-Code": "reason_code",
+    "Security Label": "security_label",
+    "Label": "security_label",  # xm list --label
+    "Cpupool": "cpupool",
+    "NODE Affinity": "node_affinity",
+}
+_MERGE = {("Security", "Label"), ("NODE", "Affinity")}
+
+_FLAGS = r"[r-][b-][p-][s-][-rscwS?][d-]"
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_EXTRA_RE = {
+    "uuid": rf"\s+(?P<uuid>{_UUID}|-)",
+    "reason_code": r"\s+(?P<reason_code>[0-9a-fA-F]+|-)",
+    "security_label": r"\s+(?P<security_label>\S+)",
+    "cpupool": r"\s*(?P<cpupool>\S(?:.*?\S)?)",  # glued to Time(s) when 16+ chars
+    "node_affinity": r"\s+(?P<node_affinity>\S+)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class XlListRow:
+    name: str
+    domid: int | None
+    mem_mib: int | None
+    vcpus: int | None
+    state: str | None  # the six flags as printed ("-b----"); None when xm left it empty
+    cpu_time_s: float | None
+    uuid: str | None = None
+    reason_code: str | None = None
+    security_label: str | None = None
+    cpupool: str | None = None
+    node_affinity: str | None = None
+    # JSON keys of the optional columns the output had (so to_json can show them as null)
+    extra_columns: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def domain_state(self) -> DomainState | None:
+        return state_from_xl(self.state) if self.state else None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "name": self.name,
+            "domid": self.domid,
+            "mem_mib": self.mem_mib,
+            "vcpus": self.vcpus,
+            "state": self.state,
+            "cpu_time_s": self.cpu_time_s,
+        }
+        for key in self.extra_columns:
+            out[key] = getattr(self, key)
+        return out
+
+
+def state_from_xl(flags: str) -> DomainState:
+    """``xl list``/``xm list`` flags (``r b p s <reason> d``) → DomainState.
+
+    The 5th letter is xl's shutdown reason (``-`` poweroff, ``r``, ``s``, ``c``, ``w``,
+    ``S``, ``?``); xm prints ``c`` there for a crash without the ``s``.
+    """
+    f = flags.strip()
+    if not re.fullmatch(_FLAGS, f):
+        raise ParseError(SOURCE, None, flags, "not a six-letter domain state")
+    reason_letter = f[4]
+    crashed = reason_letter == "c"
+    shutdown = f[3] == "s" or crashed
+    reason = SHUTDOWN_REASONS.get(reason_letter, "unknown") if shutdown else None
+    return DomainState(
+        running=f[0] == "r",
+        blocked=f[1] == "b",
+        paused=f[2] == "p",
+        shutdown=shutdown,
+        crashed=crashed,
+        dying=f[5] == "d",
+        shutdown_reason=reason,
+    )
+
+
+def state_from_xentop(flags: str) -> DomainState:
+    """xentop's STATE column, letters in the order ``d s b c p r``.
+
+    ``s`` is "shut down, not crashed" (reason unknown), ``c`` "shut down by a crash".
+    """
+    f = flags.strip()
+    if not re.fullmatch(r"[d-][s-][b-][c-][p-][r-]", f):
+        raise ParseError("xentop", None, flags, "not a six-letter xentop state")
+    crashed = f[3] == "c"
+    shutdown = f[1] == "s" or crashed
+    return DomainState(
+        running=f[5] == "r",
+        blocked=f[2] == "b",
+        paused=f[4] == "p",
+        shutdown=shutdown,
+        crashed=crashed,
+        dying=f[0] == "d",
+        shutdown_reason="crash" if crashed else None,
+    )
+
+
+# --- the table ---------------------------------------------------------------------------
+
+
+def _header_columns(line: str) -> tuple[str, ...] | None:
+    """The extra-column keys if ``line`` is an xl/xm list header, else None."""
+    tokens = line.split()
+    if len(tokens) < 6 or tokens[0] != "Name":
+        return None
+    titles: list[str] = []
+    i = 1
+    while i < len(tokens):
+        if i + 1 < len(tokens) and (tokens[i], tokens[i + 1]) in _MERGE:
+            titles.append(tokens[i] + " " + tokens[i + 1])
+            i += 2
+        else:
+            titles.append(tokens[i])
+            i += 1
+    if tuple(titles[:5]) != _BASE:
+        return None
+    extras: list[str] = []
+    for t in titles[5:]:
+        key = _EXTRA_TITLES.get(t)
+        if key is None or key in extras:
+            return None
+        extras.append(key)
+    return tuple(extras)
+
+
+@lru_cache(maxsize=64)
+def _row_regex(extras: tuple[str, ...]) -> re.Pattern[str]:
+    base = (
+        r"(?P<name>.*\S)"
+        rf"(?:\s+(?P<domid>-?\d+)\s+(?P<mem>\d+)\s+(?P<vcpus>\d+)\s+(?P<state>{_FLAGS})"
+        r"|\s+(?P<mem_i>\d+)\s+(?P<vcpus_i>\d+))"  # xm: inactive, no ID and no State
+        r"\s+(?P<time>\d+\.\d+)"
+    )
+    if extras[:1] == ("cpupool",):  # "%8.1f" then "%16s": one decimal, the rest is the pool
+        base = base.replace(r"(?P<time>\d+\.\d+)", r"(?P<time>\d+\.\d)")
+    tail = "".join(_EXTRA_RE[k] for k in extras)
+    return re.compile(base + tail + r"\s*")
+
+
+_HEADERLESS_GUESSES: tuple[tuple[str, ...], ...] = (
+    (),
+    ("uuid", "reason_code", "security_label"),
+)
+
+
+def _dash_none(s: str | None) -> str | None:
+    return None if s is None or s == "-" else s
+
+
+def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
+    g = m.group
+    if g("mem") is not None:
+        domid: int | None = int(g("domid"))
+        mem, vcpus, state = int(g("mem")), int(g("vcpus")), g("state")
+    else:
+        domid, mem, vcpus, state = None, int(g("mem_i")), int(g("vcpus_i")), None
+    gd = m.groupdict()
+    return XlListRow(
+        name=g("name").strip(),
+        domid=domid,
+        mem_mib=mem,
+        vcpus=vcpus,
+        state=state,
+        cpu_time_s=float(g("time")),
+        uuid=_dash_none(gd.get("uuid")),
+        reason_code=_dash_none(gd.get("reason_code")),
+        security_label=_dash_none(gd.get("security_label")),
+        cpupool=_dash_none(gd.get("cpupool")),
+        node_affinity=_dash_none(gd.get("node_affinity")),
+        extra_columns=extras,
+    )
+
+
+@parse_errors(SOURCE)
+def parse_xl_list(text: str) -> list[XlListRow]:
+    """Rows of ``xl list [-v] [-Z] [-c] [-n]`` or ``xm list [--label]`` output."""
+    rows: list[XlListRow] = []
+    extras: tuple[str, ...] | None = None  # None until a header is seen
+    for no, raw in lines_of(text):
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        cols = _header_columns(line)
+        if cols is not None:
+            extras = cols
+            continue
+        guesses = (extras,) if extras is not None else _HEADERLESS_GUESSES
+        row = None
+        for ex in guesses:
+            m = _row_regex(ex).fullmatch(line)
+            if m is not None:
+                row = _row_from_match(m, ex)
+                break
+        if row is not None:
+            rows.append(row)
+        elif not is_tool_log_line(line):
+            raise ParseError(SOURCE, no, raw, "not a domain row")
+    return rows
+
+
+# --- xl list -l ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class XlDomainConfig:
+    """One domain's stored configuration from ``xl list -l`` (libxl_domain_config JSON).
+
+    ``domid`` is -1 for the bare config object ``xl -N create`` prints (no domain yet).
+    """
+
+    domid: int
+    name: str | None
+    uuid: str | None
+    type: DomainType | None
+    max_memkb: int | None
+    target_memkb: int | None
+    max_vcpus: int | None
+    avail_vcpus: tuple[int, ...]
+    sched: str | None
+    nics: tuple[Mapping[str, object], ...]
+    disks: tuple[Mapping[str, object], ...]
+    raw: Mapping[str, object]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "domid": self.domid,
+            "name": self.name,
+            "uuid": self.uuid,
+            "type": self.type.value if self.type else None,
+            "max_memkb": self.max_memkb,
+            "target_memkb": self.target_memkb,
+            "max_vcpus": self.max_vcpus,
+            "avail_vcpus": list(self.avail_vcpus),
+            "sched": self.sched,
+            "nics": [dict(n) for n in self.nics],
+            "disks": [dict(d) for d in self.disks],
+            "config": dict(self.raw),
+        }
+
+
+_SOURCE_L = "xl list -l"
+_WS = re.compile(r"\s*")
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    m = _WS.match(text, pos)
+    return m.end() if m is not None else pos
+
+
+_INVALID_DOMID = 0x7FF0  # domids at or above this are libxl's "none"/"invalid" markers
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _config(domid: int, cfg: dict[str, Any]) -> XlDomainConfig:
+    c_info, b_info = _dict(cfg.get("c_info")), _dict(cfg.get("b_info"))
+    type_text = _str(c_info.get("type"))
+    try:
+        dtype = DomainType(type_text) if type_text else None
+    except ValueError:
+        dtype = None
+    avail = b_info.get("avail_vcpus")
+    avail_t = tuple(v for v in avail if _int(v) is not None) if isinstance(avail, list) else ()
+    nics, disks = cfg.get("nics"), cfg.get("disks")
+    return XlDomainConfig(
+        domid=domid,
+        name=_str(c_info.get("name")),
+        uuid=_str(c_info.get("uuid")),
+        type=dtype,
+        max_memkb=_int(b_info.get("max_memkb")),
+        target_memkb=_int(b_info.get("target_memkb")),
+        max_vcpus=_int(b_info.get("max_vcpus")),
+        avail_vcpus=avail_t,
+        sched=_str(_dict(b_info.get("sched_params")).get("sched")),
+        nics=tuple(n for n in nics if isinstance(n, dict)) if isinstance(nics, list) else (),
+        disks=tuple(d for d in disks if isinstance(d, dict)) if isinstance(disks, list) else (),
+        raw=cfg,
+    )
+
+
+def _entries(value: object, line_no: int, line: str) -> list[XlDomainConfig]:
+    items = value if isinstance(value, list) else [value]
+    out: list[XlDomainConfig] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ParseError(_SOURCE_L, line_no, line, "expected a JSON object per domain")
+        if "config" in item and _int(item.get("domid")) is not None:
+            cfg = item["config"]
+            if not isinstance(cfg, dict):
+                raise ParseError(_SOURCE_L, line_no, line, '"config" is not an object')
+            out.append(_config(item["domid"], cfg))
+        elif "c_info" in item or "b_info" in item:  # xl -N create: the config alone
+            domid = _int(_dict(item.get("c_info")).get("domid"))
+            ok = domid is not None and 0 <= domid < _INVALID_DOMID
+            out.append(_config(domid if ok and domid is not None else -1, item))
+        else:
+            raise ParseError(_SOURCE_L, line_no, line, "object is not a domain config")
+    return out
+
+
+@parse_errors(_SOURCE_L)
+def parse_xl_list_long(text: str) -> list[XlDomainConfig]:
+    """``xl list -l`` JSON (an array; yajl or json-c layout) or one ``xl -N create`` object.
+
+    Chatter before the JSON (``Parsing config from ...``, libxl warnings) is skipped;
+    anything else that is not JSON is a ParseError.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    starts = list(itertools.accumulate((len(ln) + 1 for ln in lines[:-1]), initial=0))
+
+    def where(pos: int) -> tuple[int, str]:
+        """(1-based line number, line) of a character position."""
+        i = bisect.bisect_right(starts, pos) - 1
+        return i + 1, lines[i]
+
+    decoder = json.JSONDecoder()
+    out: list[XlDomainConfig] = []
+    pos = _skip_ws(text, 0)
+    while pos < len(text):
+        line_no, line = where(pos)
+        if text[pos] not in "[{":
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            if not is_tool_log_line(text[pos:end]):
+                raise ParseError(_SOURCE_L, line_no, line, "not JSON")
+            pos = end
+        else:
+            try:
+                value, pos = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError as e:
+                eno, eline = where(e.pos)
+                raise ParseError(_SOURCE_L, eno, eline, f"bad JSON: {e.msg}") from None
+            except RecursionError:
+                raise ParseError(_SOURCE_L, line_no, line, "JSON nested too deeply") from None
+            out.extend(_entries(value, line_no, line))
+        pos = _skip_ws(text, pos)
+    return out

@@ -1,0 +1,185 @@
+"""``xl vcpu-list`` and ``xm vcpu-list``.
+
+xl (4.5+): ``"%-32s %5u %5u"`` name, domid, vcpu, then ``"%5u %3c%c- "`` (online) or
+``"%5c %3c%cp "`` (offline) with **no separator** before the CPU field, ``"%9.1f  "``,
+then ``hard / soft`` affinity (``all``, ``none``, ``0-3,6``). Old xl (≤4.4) and xm print
+one affinity column (``any cpu``, ``no cpus`` or ranges) headed ``CPU Affinity``.
+xm: ``"%-32s %3d %5d %5s %5s  %8.1f %s"``.
+
+Because the VCPU field is always right-aligned in 5 columns one space after the domid,
+a CPU number that fills its own field (glued to the VCPU) is split at that position.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from collectors.model import CpuSet, VcpuState
+from collectors.parse.common import ParseError, lines_of, parse_cpu_list
+from collectors.parse.guard import parse_errors
+from collectors.parse.noise import is_tool_log_line
+
+SOURCE = "xl vcpu-list"
+
+_ALL = CpuSet(all=True)
+_NUM = re.compile(r"\d+")
+MAX_CPU_ID = 1 << 16  # far above any Xen build; bounds the sets built from hostile text
+
+
+@dataclass(frozen=True, slots=True)
+class VcpuRow:
+    name: str
+    domid: int
+    vcpu: int
+    cpu: int | None  # None for "-" (offline)
+    state: str  # as printed: "r--", "-b-", "---", "--p"
+    cpu_time_s: float | None
+    hard_affinity: CpuSet
+    soft_affinity: CpuSet | None  # None when the output has one affinity column
+
+    @property
+    def vcpu_state(self) -> VcpuState | None:
+        return vcpu_state(self.state)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "domid": self.domid,
+            "vcpu": self.vcpu,
+            "cpu": self.cpu,
+            "state": self.state,
+            "cpu_time_s": self.cpu_time_s,
+            "hard_affinity": self.hard_affinity.to_json(),
+            "soft_affinity": None if self.soft_affinity is None else self.soft_affinity.to_json(),
+        }
+
+
+def vcpu_state(state: str) -> VcpuState | None:
+    """``r--`` running, ``-b-`` blocked, ``---`` runnable, ``--p`` offline; else None."""
+    s = state.strip()
+    if len(s) != 3 or s[0] not in "r-" or s[1] not in "b-" or s[2] not in "p-":
+        return None
+    if s[2] == "p":
+        return VcpuState.OFFLINE
+    if s[0] == "r":
+        return VcpuState.RUNNING
+    if s[1] == "b":
+        return VcpuState.BLOCKED
+    return VcpuState.RUNNABLE
+
+
+@lru_cache(maxsize=512)
+def _affinity(text: str) -> CpuSet:
+    t = text.strip()
+    if t in ("all", "any cpu"):
+        return _ALL
+    if t == "no cpus":
+        return CpuSet.of(())
+    if any(int(n) > MAX_CPU_ID for n in _NUM.findall(t)):
+        raise ValueError(f"CPU number out of range in {t!r}")
+    return parse_cpu_list(t)
+
+
+_AFF = r"(?:all|any cpu|no cpus|none|\^?\d+(?:-\d+)?(?:,\^?\d+(?:-\d+)?)*)"
+_TAIL = re.compile(
+    r"\s+(?P<state>[r-][b-][p-])\s+(?P<time>\d+\.\d+)"
+    rf"\s+(?P<hard>{_AFF})(?:\s*/\s*(?P<soft>{_AFF}))?\s*$"
+)
+_SEPARATE = re.compile(r"(?P<name>.*?\S)\s+(?P<domid>\d+)\s+(?P<vcpu>\d+)\s+(?P<cpu>\d+|-)")
+_GLUED = re.compile(r"(?P<name>.*?\S)\s+(?P<domid>\d+)\s+(?P<glued>\d{2,})")
+_HEADER = re.compile(r"Name\s+ID\s+VCPU\s+CPU\s+State\s+Time\(s\)\s+(?P<aff>.*?)\s*")
+_VCPU_FIELD = 6  # " %5u" after the domid
+
+
+def _split_prefix(prefix: str) -> tuple[str, int, int, int | None] | None:
+    """name, domid, vcpu, cpu from the part of a row before the state."""
+    exact = "\t" not in prefix
+    m = _SEPARATE.fullmatch(prefix)
+    if m is not None and (not exact or m.end("vcpu") == m.end("domid") + _VCPU_FIELD):
+        cpu = None if m["cpu"] == "-" else int(m["cpu"])
+        return m["name"], int(m["domid"]), int(m["vcpu"]), cpu
+    g = _GLUED.fullmatch(prefix)
+    if g is not None and exact:
+        cut = g.end("domid") + _VCPU_FIELD
+        if g.start("glued") < cut < g.end("glued"):
+            vcpu, cpu_text = prefix[g.start("glued") : cut], prefix[cut : g.end("glued")]
+            return g["name"], int(g["domid"]), int(vcpu), int(cpu_text)
+    if m is not None:  # irregular spacing: take the tokens as they are
+        cpu = None if m["cpu"] == "-" else int(m["cpu"])
+        return m["name"], int(m["domid"]), int(m["vcpu"]), cpu
+    return None
+
+
+def _fast_row(line: str) -> VcpuRow | None:
+    """The common case: a name without spaces and separated fields."""
+    t = line.split()
+    n = len(t)
+    if n not in (7, 9) or (n == 9 and t[7] != "/"):
+        return None
+    name, domid, vcpu, cpu, state, time = t[0], t[1], t[2], t[3], t[4], t[5]
+    if not (domid.isdecimal() and vcpu.isdecimal() and (cpu.isdecimal() or cpu == "-")):
+        return None
+    if len(state) != 3 or state[0] not in "r-" or state[1] not in "b-" or state[2] not in "p-":
+        return None
+    # the VCPU field must end where printf put it, or this is a glued/odd row
+    d_end = line.index(domid, line.index(name) + len(name)) + len(domid)
+    if "\t" not in line and line.find(vcpu, d_end) + len(vcpu) != d_end + _VCPU_FIELD:
+        return None
+    try:
+        return VcpuRow(
+            name,
+            int(domid),
+            int(vcpu),
+            None if cpu == "-" else int(cpu),
+            state,
+            float(time),
+            _affinity(t[6]),
+            _affinity(t[8]) if n == 9 else None,
+        )
+    except ValueError:
+        return None
+
+
+@parse_errors(SOURCE)
+def parse_xl_vcpu_list(text: str) -> list[VcpuRow]:
+    """Rows of ``xl vcpu-list`` (one or two affinity columns) or ``xm vcpu-list``."""
+    rows: list[VcpuRow] = []
+    two_affinities: bool | None = None  # from the header when there is one
+    for no, raw in lines_of(text):
+        line = raw.rstrip()
+        if not line or line.isspace():
+            continue
+        row = _fast_row(line)
+        if row is None:
+            h = _HEADER.fullmatch(line)
+            if h is not None:
+                two_affinities = "/" in h["aff"]
+                continue
+            row = _slow_row(line)
+            if row is None:
+                if is_tool_log_line(line):
+                    continue
+                raise ParseError(SOURCE, no, raw, "not a vcpu row")
+        if two_affinities is not None and (row.soft_affinity is not None) != two_affinities:
+            want = "two affinity columns" if two_affinities else "one affinity column"
+            raise ParseError(SOURCE, no, raw, f"the header announced {want}")
+        rows.append(row)
+    return rows
+
+
+def _slow_row(line: str) -> VcpuRow | None:
+    tail = _TAIL.search(line)
+    if tail is None:
+        return None
+    head = _split_prefix(line[: tail.start()])
+    if head is None:
+        return None
+    name, domid, vcpu, cpu = head
+    try:
+        hard = _affinity(tail["hard"])
+        soft = _affinity(tail["soft"]) if tail["soft"] is not None else None
+    except ValueError:
+        return None
+    return VcpuRow(name.strip(), domid, vcpu, cpu, tail["state"], float(tail["time"]), hard, soft)

@@ -1,0 +1,593 @@
+"""Per-host collection: a cheap xentop stream for the per-tick counters, one batched round
+trip for everything slower, and snapshots merged from whatever is newest.
+
+Three tasks per host, all on the caller's event loop:
+
+* the **stream** task keeps ``xentop -b -d N -f -v -n -x`` running over one channel and
+  turns its output into frames (libxenstat: ~46 ms of Dom0 CPU per tick, against ~1 s for
+  re-spawning xl, xentop and xenstore-ls every tick);
+* the **slow** task runs, in one batch per round trip, whatever is due: ``xl list -v`` and
+  ``xl vcpu-list`` (every ``cadence.vcpus_s``), ``xl info``/``xl uptime``, the ring files,
+  XenStore (when ``xenstore-watch`` fires), ``xl list -l`` (when new domids appear);
+* the **watch** task keeps ``xenstore-watch`` open so device and memory changes trigger a
+  XenStore re-read instead of polling it.
+
+:meth:`HostPoller.snapshots` merges the newest data into a HostSnapshot whenever something
+new arrived (or every interval), so one slow host never delays another and polls never
+overlap. Errors become host status, never exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from collectors import commands as cmd
+from collectors.assemble import Inputs, Merger
+from collectors.config import Cadence
+from collectors.model import HostId, HostInfo, HostSnapshot, HostStatus, NetIfCounters
+from collectors.parse.common import ParseError
+from collectors.parse.procfs import parse_loadavg, parse_proc_net_dev
+from collectors.parse.rings import parse_ring_dump
+from collectors.parse.xenstore import parse_xenstore_ls
+from collectors.parse.xentop import XentopDomain, XentopFrameAssembler, parse_xentop
+from collectors.parse.xl_info import host_info_from, parse_xl_info, parse_xl_uptime
+from collectors.parse.xl_list import XlDomainConfig, parse_xl_list, parse_xl_list_long
+from collectors.parse.xl_vcpu import parse_xl_vcpu_list
+from collectors.topology import topology_from_xenstore
+from collectors.transport.base import (
+    CommandResult,
+    ConnectError,
+    LineStream,
+    Runner,
+    TransportError,
+)
+
+QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
+MAX_BACKOFF_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    interval_s: float = 2.0
+    cadence: Cadence = Cadence()
+    command_timeout_s: float = 30.0
+    mount_debugfs: bool = True
+    local_dom0: bool = False  # read Dom0's counters with psutil instead of over the runner
+    use_stream: bool = True
+
+
+@dataclass(slots=True)
+class _State:
+    """Mutable collection state, owned by one HostPoller."""
+
+    inputs: Inputs = field(default_factory=Inputs)
+    info: HostInfo | None = None
+    frames_seen: int = 0
+    stream_error: str | None = None
+    last_frame_mono: float | None = None
+    batch_error: str | None = None
+    unreachable: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # family → last error
+    latency_s: float | None = None
+    last_batch_ok_t: float | None = None
+    debugfs_mount_tried: bool = False
+    toolstack: str = "xl"
+
+
+class HostPoller:
+    def __init__(
+        self,
+        host: HostId,
+        runner: Runner,
+        settings: PollSettings = PollSettings(),
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.host = host
+        self.runner = runner
+        self.settings = settings
+        self._clock = clock
+        self._mono = monotonic
+        self._merger = Merger(host)
+        self._st = _State()
+        self._changed = asyncio.Event()
+        self._wake_slow = asyncio.Event()
+        self._due: dict[str, float] = {}
+        self._forced: set[str] = set()
+        self._rings_demand = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._seq = 0
+        self._closed = False
+
+    # --- public ------------------------------------------------------------------------
+
+    def refresh_now(self) -> None:
+        """Re-read everything on the next round trip (after an action, or on request)."""
+        self._forced |= {"xl", "vcpus", "xenstore", "rings", "info", "dom0"}
+        self._wake_slow.set()
+
+    def set_demand(self, *, rings: bool) -> None:
+        """While a view shows rings, read them every tick instead of every few seconds."""
+        self._rings_demand = rings
+        if rings:
+            self._wake_slow.set()
+
+    async def snapshots(self) -> AsyncIterator[HostSnapshot]:
+        """Snapshots forever: after new data arrives, at most every interval/2."""
+        self._start()
+        interval = self.settings.interval_s
+        last = -1e9
+        try:
+            while True:
+                wait = max(0.0, last + interval / 2 - self._mono())
+                if wait:
+                    await asyncio.sleep(wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=interval)
+                self._changed.clear()
+                last = self._mono()
+                yield self.snapshot()
+        finally:
+            await self._stop_tasks()
+
+    async def poll_once(self) -> HostSnapshot:
+        """One complete collection without streams (for ``--once``): about 1-2 s."""
+        families = ["xl", "vcpus", "info", "xenstore", "rings", "dom0"]
+        # xentop needs a second of its own; run it beside the batch, not after it
+        await asyncio.gather(self._run_families(families), self._run_families(["xentop_once"]))
+        if self._st.inputs.xl_rows and self._needs_configs():
+            await self._run_families(["configs"])
+        return self.snapshot()
+
+    def snapshot(self) -> HostSnapshot:
+        """Merge the newest data into a snapshot now."""
+        now = self._clock()
+        st = self._st
+        inp = st.inputs
+        total_mib = st.info.total_memory_mib if st.info else None
+        total_kib = total_mib * 1024 if total_mib else None
+        domains = self._merger.domains(inp, now, total_kib)
+        dom0 = self._merger.dom0(inp)
+        devices = self._merger.devices(inp, dom0)
+        vcpus = self._merger.vcpus(inp.vcpu_rows)
+        status, message, age = self._status(now)
+        self._seq += 1
+        return HostSnapshot(
+            host=self.host,
+            time=now,
+            status=status,
+            message=message,
+            data_age_s=age,
+            latency_s=st.latency_s,
+            info=st.info,
+            domains=domains,
+            vcpus=vcpus,
+            devices=devices,
+            dom0=dom0,
+            sources=self._sources(),
+            seq=self._seq,
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._stop_tasks()
+
+    async def _stop_tasks(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+
+    # --- tasks -------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._tasks:
+            return
+        self._tasks.append(asyncio.create_task(self._slow_loop(), name=f"slow:{self.host}"))
+        if self.settings.use_stream:
+            self._tasks.append(asyncio.create_task(self._stream_loop(), name=f"xentop:{self.host}"))
+            self._tasks.append(asyncio.create_task(self._watch_loop(), name=f"watch:{self.host}"))
+
+    async def _slow_loop(self) -> None:
+        backoff = 1.0
+        while not self._closed:
+            families = self._due_families()
+            if families:
+                ok = await self._run_families(families)
+                if ok and self._st.inputs.xl_rows is not None and self._needs_configs():
+                    await self._run_families(["configs"])
+                self._changed.set()
+                if self._st.unreachable:
+                    # back off while the host is down; fail fast in between
+                    await self._sleep_or_wake(backoff * (0.8 + 0.4 * random.random()))
+                    backoff = min(MAX_BACKOFF_S, backoff * 2)
+                    self._forced |= {"xl", "vcpus", "info", "xenstore", "rings", "dom0"}
+                    continue
+                backoff = 1.0
+            await self._sleep_or_wake(self._next_due_in())
+
+    async def _sleep_or_wake(self, delay: float) -> None:
+        if delay <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake_slow.wait(), timeout=delay)
+        self._wake_slow.clear()
+
+    async def _stream_loop(self) -> None:
+        backoff = 1.0
+        interval = max(1, round(self.settings.interval_s))
+        while not self._closed:
+            stream: LineStream | None = None
+            try:
+                stream = await self.runner.stream(cmd.xentop_stream(interval))
+                got_frame = await self._read_frames(stream)
+                code = stream.exit_code
+                err = (await stream.stderr_text()).strip()
+                if not got_frame:
+                    self._st.stream_error = _first_line(err) or f"xentop exited ({code})"
+                    self._changed.set()
+                else:
+                    backoff = 1.0
+                    self._st.stream_error = f"xentop stream ended ({code}); restarting"
+            except TransportError as e:
+                self._st.stream_error = f"xentop stream: {e.message}"
+                self._changed.set()
+            finally:
+                if stream is not None:
+                    with contextlib.suppress(Exception):
+                        await stream.close()
+            await asyncio.sleep(backoff * (0.8 + 0.4 * random.random()))
+            backoff = min(MAX_BACKOFF_S, backoff * 2)
+
+    async def _read_frames(self, stream: LineStream) -> bool:
+        asm = XentopFrameAssembler()
+        got = False
+        while True:
+            try:
+                line = await stream.readline(timeout=QUIET_S)
+            except TimeoutError:
+                frame = asm.flush()
+                if frame is not None:
+                    self._on_frame(frame)
+                    got = True
+                continue
+            if line is None:
+                frame = asm.flush()
+                if frame is not None:
+                    self._on_frame(frame)
+                    got = True
+                return got
+            for frame in asm.feed(line):
+                self._on_frame(frame)
+                got = True
+
+    def _on_frame(self, frame: Sequence[XentopDomain]) -> None:
+        st = self._st
+        prev = st.inputs.frame
+        prev_names = frozenset(d.name for d in prev) if prev is not None else frozenset()
+        st.frames_seen += 1
+        st.inputs = replace(
+            st.inputs,
+            frame=tuple(frame),
+            frame_t=self._clock(),
+            frame_has_cpu_pct=st.frames_seen > 1,
+            prev_frame_names=prev_names,
+        )
+        st.last_frame_mono = self._mono()
+        st.stream_error = None
+        names = {d.name for d in frame}
+        known = {r.name for r in st.inputs.xl_rows or ()}
+        if st.inputs.xl_rows is not None and names - known:
+            # a domain appeared: learn its domid now rather than at the next cadence
+            self._forced |= {"xl", "vcpus", "xenstore"}
+            self._wake_slow.set()
+        self._changed.set()
+
+    async def _watch_loop(self) -> None:
+        backoff = 5.0
+        while not self._closed:
+            stream: LineStream | None = None
+            try:
+                stream = await self.runner.stream(cmd.XENSTORE_WATCH)
+                initial = len(cmd.XENSTORE_WATCH) - 1  # every watch fires once at start
+                while True:
+                    line = await stream.readline(timeout=None)
+                    if line is None:
+                        break
+                    if initial > 0:
+                        initial -= 1
+                        continue
+                    self._forced.add("xenstore")
+                    if line.startswith("@"):
+                        self._forced |= {"xl", "vcpus"}
+                    # debounce: a burst of writes (device attach) costs one re-read
+                    self._due["xenstore"] = min(
+                        self._due.get("xenstore", 0.0), self._mono() + 1.0
+                    )
+                    self._wake_slow.set()
+            except TransportError:
+                pass
+            finally:
+                if stream is not None:
+                    with contextlib.suppress(Exception):
+                        await stream.close()
+            await asyncio.sleep(backoff)
+            backoff = min(MAX_BACKOFF_S * 5, backoff * 2)
+
+    # --- scheduling --------------------------------------------------------------------
+
+    def _periods(self) -> dict[str, float]:
+        c = self.settings.cadence
+        st = self._st
+        stream_ok = st.last_frame_mono is not None and (
+            self._mono() - st.last_frame_mono < 3 * self.settings.interval_s + 2
+        )
+        periods = {
+            "xl": self.settings.interval_s if not stream_ok else c.vcpus_s,
+            "vcpus": c.vcpus_s,
+            "info": c.info_s,
+            "xenstore": c.xenstore_s,
+            "rings": self.settings.interval_s if self._rings_demand else c.rings_s,
+            "dom0": self.settings.interval_s if self._ovs_like() else c.dom0_s,
+        }
+        return periods
+
+    def _due_families(self) -> list[str]:
+        now = self._mono()
+        periods = self._periods()
+        due = [f for f, p in periods.items() if f in self._forced or self._due.get(f, 0.0) <= now]
+        self._forced.clear()
+        for f in due:
+            self._due[f] = now + periods[f]
+        return due
+
+    def _next_due_in(self) -> float:
+        now = self._mono()
+        return max(0.05, min((t for t in self._due.values()), default=now + 1.0) - now)
+
+    def _ovs_like(self) -> bool:
+        """xentop sees no vifs (Open vSwitch) while XenStore lists some: read /proc/net/dev."""
+        inp = self._st.inputs
+        if inp.frame is None or inp.topology is None:
+            return False
+        with_vifs = {d.domid for d in inp.topology.devices if d.kind.value == "vif"}
+        if not with_vifs:
+            return False
+        frame_nets = sum(x.nets or 0 for x in inp.frame)
+        return frame_nets == 0
+
+    def _needs_configs(self) -> bool:
+        ids = {r.domid for r in self._st.inputs.xl_rows or () if r.domid is not None}
+        return bool(ids - set(self._st.inputs.configs)) and self._st.toolstack == "xl"
+
+    # --- one round trip ------------------------------------------------------------------
+
+    def _argvs(self, families: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+        xm = self._st.toolstack == "xm"
+        plan: list[tuple[str, tuple[str, ...]]] = []
+        for f in families:
+            if f == "xl":
+                plan.append(("xl", cmd.XM_LIST if xm else cmd.XL_LIST))
+            elif f == "vcpus":
+                plan.append(("vcpus", cmd.XM_VCPU_LIST if xm else cmd.XL_VCPU_LIST))
+            elif f == "info":
+                plan.append(("info", cmd.XM_INFO if xm else cmd.XL_INFO))
+                if not xm:
+                    plan.append(("uptime", cmd.XL_UPTIME))
+            elif f == "xenstore":
+                plan.append(("xenstore", cmd.XENSTORE_DOMAINS))
+            elif f == "rings":
+                plan.append(("rings", cmd.RING_FILES))
+            elif f == "dom0" and not self.settings.local_dom0:
+                plan.append(("dom0", cmd.DOM0_PROC))
+            elif f == "configs":
+                plan.append(("configs", cmd.XL_LIST_LONG))
+            elif f == "mount":
+                plan.append(("mount", cmd.MOUNT_DEBUGFS))
+            elif f == "xentop_once":
+                plan.append(("xentop_once", cmd.xentop_once()))
+        return plan
+
+    async def _run_families(self, families: Sequence[str]) -> bool:
+        st = self._st
+        if "dom0" in families and self.settings.local_dom0:
+            self._read_local_dom0()
+        plan = self._argvs(families)
+        if not plan:
+            return True
+        t0 = self._mono()
+        try:
+            results = await self.runner.run_batch(
+                [argv for _, argv in plan], timeout=self.settings.command_timeout_s
+            )
+        except ConnectError as e:
+            st.unreachable = e.message
+            return False
+        except TransportError as e:
+            st.unreachable = None
+            st.batch_error = e.message
+            return False
+        st.unreachable = None
+        st.batch_error = None
+        st.latency_s = self._mono() - t0
+        now = self._clock()
+        st.last_batch_ok_t = now
+        retry_rings = False
+        for (family, _), res in zip(plan, results, strict=True):
+            try:
+                retry_rings |= self._absorb(family, res, now)
+                st.errors.pop(family, None)
+            except ParseError as e:
+                st.errors[family] = f"{' '.join(res.argv)}: {e}"
+        if retry_rings:
+            await self._run_families(["mount", "rings"])
+        return True
+
+    def _absorb(self, family: str, res: CommandResult, now: float) -> bool:
+        """Parse one command's result into the state. Returns True to retry the rings."""
+        st = self._st
+        inp = st.inputs
+        if family == "xl":
+            if res.exit_code == 127 and st.toolstack == "xl":
+                st.toolstack = "xm"
+                self._forced |= {"xl", "vcpus", "info"}
+                self._wake_slow.set()
+            self._check(res, "domains")
+            st.inputs = replace(inp, xl_rows=tuple(parse_xl_list(res.stdout)), xl_t=now)
+        elif family == "vcpus":
+            self._check(res, "vcpus")
+            st.inputs = replace(inp, vcpu_rows=tuple(parse_xl_vcpu_list(res.stdout)))
+        elif family == "info":
+            self._check(res, "info")
+            st.info = host_info_from(parse_xl_info(res.stdout), toolstack=st.toolstack)
+        elif family == "uptime":
+            if res.ok:
+                ups = {u.domid: (u.uptime_s, now) for u in parse_xl_uptime(res.stdout)
+                       if u.domid is not None and u.uptime_s is not None}
+                st.inputs = replace(inp, uptimes=ups)
+        elif family == "xenstore":
+            self._check(res, "xenstore")
+            xs = parse_xenstore_ls(res.stdout)
+            st.inputs = replace(inp, topology=topology_from_xenstore(self.host, xs))
+        elif family == "configs":
+            if res.ok:
+                cfgs: dict[int, XlDomainConfig] = {c.domid: c for c in
+                                                   parse_xl_list_long(res.stdout)}
+                st.inputs = replace(inp, configs=cfgs)
+        elif family == "rings":
+            dump = parse_ring_dump(res.stdout)
+            err = _rings_error(res.stderr, has_vifs=self._has_vifs())
+            if err and self.settings.mount_debugfs and not st.debugfs_mount_tried:
+                st.debugfs_mount_tried = True
+                return True
+            st.inputs = replace(inp, rings=dump, rings_t=now, rings_error=err)
+        elif family == "dom0":
+            if res.ok:
+                load_text, _, net_text = res.stdout.partition("\n")
+                st.inputs = replace(
+                    inp,
+                    dom0_load=parse_loadavg(load_text),
+                    dom0_ifaces=tuple(parse_proc_net_dev(net_text)),
+                    dom0_t=now,
+                    dom0_source="/proc/loadavg and /proc/net/dev over the host connection",
+                )
+        elif family == "xentop_once":
+            self._check(res, "xentop")
+            frames = parse_xentop(res.stdout)
+            if frames:
+                st.frames_seen = len(frames)
+                prev = frames[-2] if len(frames) > 1 else []
+                if prev:
+                    # prime the counters with the first iteration (one second earlier)
+                    self._merger.domains(
+                        replace(st.inputs, frame=tuple(prev), frame_t=now - 1.0), now - 1.0, None
+                    )
+                st.inputs = replace(
+                    st.inputs,
+                    frame=tuple(frames[-1]),
+                    frame_t=now,
+                    frame_has_cpu_pct=len(frames) > 1,
+                    prev_frame_names=frozenset(d.name for d in prev),
+                )
+                st.last_frame_mono = self._mono()
+        return False
+
+    def _check(self, res: CommandResult, what: str) -> None:
+        if res.exit_code != 0:
+            detail = _first_line(res.stderr) or _first_line(res.stdout) or "no output"
+            raise ParseError(what, None, None, f"exit {res.exit_code}: {detail}")
+
+    def _has_vifs(self) -> bool:
+        topo = self._st.inputs.topology
+        return topo is None or any(d.kind.value == "vif" for d in topo.devices)
+
+    def _read_local_dom0(self) -> None:
+        import psutil  # local only; remote hosts are read over their runner
+
+        counters = psutil.net_io_counters(pernic=True)
+        ifaces = tuple(
+            NetIfCounters(
+                name=n, rx_bytes=c.bytes_recv, tx_bytes=c.bytes_sent, rx_packets=c.packets_recv,
+                tx_packets=c.packets_sent, rx_errs=c.errin, tx_errs=c.errout, rx_drop=c.dropin,
+                tx_drop=c.dropout,
+            )
+            for n, c in sorted(counters.items())
+        )
+        self._st.inputs = replace(
+            self._st.inputs,
+            dom0_load=psutil.getloadavg(),
+            dom0_ifaces=ifaces,
+            dom0_t=self._clock(),
+            dom0_source="psutil (local host)",
+        )
+
+    # --- status --------------------------------------------------------------------------
+
+    def _status(self, now: float) -> tuple[HostStatus, str | None, float | None]:
+        st = self._st
+        newest = max((t for t in (st.inputs.frame_t, st.inputs.xl_t) if t is not None),
+                     default=None)
+        age = now - newest if newest is not None else None
+        if st.unreachable:
+            return HostStatus.UNREACHABLE, st.unreachable, age
+        fatal = st.errors.get("xl") or (st.errors.get("xentop_once") if newest is None else None)
+        if fatal and st.inputs.frame is None:
+            return HostStatus.ERROR, fatal, age
+        limit = 3 * self.settings.interval_s + 2
+        if age is None:
+            msg = st.batch_error or st.stream_error or "waiting for the first data"
+            return HostStatus.STALE, msg, None
+        if age > limit:
+            why = st.batch_error or st.stream_error or "no new data"
+            return HostStatus.STALE, f"stale for {age:.0f}s: {why}", age
+        if st.batch_error:
+            return HostStatus.STALE, st.batch_error, age
+        problems = [v for k, v in st.errors.items() if k in ("xl", "vcpus", "info")]
+        if problems:
+            return HostStatus.ERROR, problems[0], age
+        return HostStatus.OK, None, age
+
+    def _sources(self) -> dict[str, str]:
+        st = self._st
+        c = self.settings.cadence
+        src: dict[str, str] = {}
+        if st.inputs.frame is not None and st.stream_error is None:
+            src["domains"] = "xentop -b stream (libxenstat)"
+        elif st.inputs.frame is not None:
+            src["domains"] = f"xentop (last frame; {st.stream_error})"
+        elif st.inputs.xl_rows is not None:
+            src["domains"] = f"{st.toolstack} list ({st.stream_error or 'no xentop'})"
+        src["vcpus"] = f"{st.toolstack} vcpu-list every {c.vcpus_s:g}s"
+        src["memory_target"] = "XenStore memory/target"
+        src["rings"] = st.inputs.rings_error or "netback debugfs io_ring_q*"
+        src["vbd_oo"] = "blkback statistics/oo_req"
+        if st.inputs.dom0_source:
+            src["dom0"] = st.inputs.dom0_source
+        for fam, err in st.errors.items():
+            src[f"error:{fam}"] = err
+        return src
+
+
+def _rings_error(stderr: str, *, has_vifs: bool) -> str | None:
+    """Why netback ring occupancy is unavailable, from head's complaints."""
+    for line in stderr.splitlines():
+        if "xen-netback" in line and has_vifs:
+            if "Permission denied" in line:
+                return "netback debugfs: permission denied (run with sudo)"
+            return "netback debugfs not available (debugfs not mounted, or not a Linux Dom0)"
+    return None
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return ""

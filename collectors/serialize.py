@@ -1,0 +1,46 @@
+"""Model objects → plain JSON values (for ``--once --json`` and ``--batch``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from collectors.model import CpuSet, DomainState, FleetSnapshot, XenbusState
+
+
+def to_jsonable(obj: Any) -> Any:
+    if isinstance(obj, XenbusState):
+        return obj.label
+    if isinstance(obj, Enum):
+        return obj.value
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, CpuSet):
+        return obj.to_json()
+    if isinstance(obj, DomainState):
+        d = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        d["flags"] = obj.flags
+        d["label"] = obj.label
+        return d
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        fill = getattr(type(obj), "fill", None)
+        if isinstance(fill, property):
+            out["fill"] = to_jsonable(fill.fget(obj) if fill.fget else None)
+        return out
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        items = sorted(obj) if isinstance(obj, set | frozenset) else obj
+        return [to_jsonable(v) for v in items]
+    return str(obj)
+
+
+def fleet_to_json(fleet: FleetSnapshot) -> dict[str, Any]:
+    result: dict[str, Any] = to_jsonable(fleet)
+    return result

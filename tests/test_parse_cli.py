@@ -1,0 +1,100 @@
+"""`xltop parse KIND [FILE]` run as `python -m collectors.parse.cli`, on files and stdin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors.parse.cli import KINDS, main, parse_to_json
+from collectors.parse.common import ParseError
+
+FIX = Path("/work/shared/fixtures")
+DATA = Path(__file__).parent / "data" / "parse"
+ROOT = Path(__file__).resolve().parents[1]
+needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason="shared fixtures not present")
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "collectors.parse.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+@needs_fixtures
+def test_xl_list_file() -> None:
+    p = run("xl-list", str(FIX / "xen-4.17-lab-a" / "xl-list-v.out"))
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)
+    assert rows[1] == {
+        "name": "db1",
+        "domid": 1,
+        "mem_mib": 96,
+        "vcpus": 1,
+        "state": "---sc-",
+        "cpu_time_s": 5.6,
+        "uuid": "4d58f3d6-b896-4cf4-a54e-786034f4d24d",
+        "reason_code": "3",
+        "security_label": None,
+    }
+    assert p.stdout.startswith("[\n  {")  # indent 2
+
+
+@needs_fixtures
+def test_xentop_from_stdin() -> None:
+    text = (FIX / "xen-4.17-lab-b" / "xentop-b-full.out").read_text()
+    p = run("xentop", stdin=text)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert list(out) == ["frames"] and len(out["frames"]) == 2
+    web1 = [d for d in out["frames"][1] if d["name"] == "web1"][0]
+    assert web1["vbd_devices"][0]["devid"] == 51712 and web1["vbd_devices"][0]["rd"] == 3
+    dash = run("xentop", "-", stdin=text)
+    assert json.loads(dash.stdout) == out
+
+
+@needs_fixtures
+def test_vcpu_info_xenstore_kinds() -> None:
+    v = json.loads(run("xl-vcpu-list", str(FIX / "xen-4.17-lab-a" / "xl-vcpu-list.out")).stdout)
+    assert v[2]["cpu"] is None and v[2]["state"] == "--p" and v[0]["soft_affinity"] == "all"
+    info = json.loads(run("xm-info", str(DATA / "xm-info.out")).stdout)
+    assert info["node_to_cpu"] == "node0:0-3\nnode1:4-7" and isinstance(info["nr_cpus"], str)
+    xs = json.loads(run("xenstore-ls", str(FIX / "xen-4.17-lab-a" / "xenstore-ls-f.out")).stdout)
+    assert xs["/libxl/1/device/vbd/51712/dev"] == "xvda"
+    xm = json.loads(run("xm-list", str(DATA / "xm-list.out")).stdout)
+    assert xm[-1]["domid"] is None and xm[-1]["state"] is None
+
+
+def test_parse_error_exit_1_and_unknown_kind_exit_2() -> None:
+    p = run("xl-list", stdin="Domain-0 zero\n")
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr.startswith("xltop parse: xl list line 1:")
+    p = run("no-such-kind", stdin="")
+    assert p.returncode == 2 and "usage: xltop parse KIND [FILE]" in p.stderr
+    p = run()
+    assert p.returncode == 2 and "usage" in p.stderr
+    p = run("xl-list", "/nonexistent/file")
+    assert p.returncode == 1 and p.stderr.startswith("xltop parse:")
+
+
+def test_main_in_process_and_every_kind_on_empty_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "xl-list", str(DATA / "lab-xl-list-c.out")]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["cpupool"] == "Pool-0"
+    assert main(["--help"]) == 0 and "KIND" in capsys.readouterr().out
+    empty = {kind: parse_to_json(kind, "") for kind in KINDS if kind != "netback"}
+    assert empty["xentop"] == {"frames": []} and empty["xl-info"] == {} and empty["xl-list"] == []
+    assert all(v in ([], {}, {"frames": []}) for k, v in empty.items() if k != "ring-dump")
+    with pytest.raises(ParseError):  # an empty io_ring file says nothing: not a queue
+        parse_to_json("netback", "")
+    assert parse_to_json("xl-list-l", "[\n\n]\n") == []
+    dump: Any = parse_to_json("ring-dump", (DATA / "lab-ring-files.out").read_text())
+    assert dump["errors"] == [] and len(dump["netback"]) == 3

@@ -1,0 +1,67 @@
+"""/proc/loadavg and /proc/net/dev (commands.DOM0_PROC)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.parse.common import ParseError
+from collectors.parse.procfs import parse_dom0_proc, parse_loadavg, parse_proc_net_dev, split_cat
+
+DATA = Path(__file__).parent / "data" / "parse"
+
+
+def test_lab_dom0_proc() -> None:
+    view = parse_dom0_proc((DATA / "lab-dom0-proc.out").read_text())
+    assert view.load == (0.27, 0.42, 0.21)
+    by = {i.name: i for i in view.interfaces}
+    assert list(by) == ["lo", "eth0", "xenbr0", "vif1.0", "vif1.1", "vif3.0"]
+    vif = by["vif1.0"]
+    assert (vif.rx_bytes, vif.rx_packets, vif.tx_bytes, vif.tx_packets, vif.tx_drop) == (
+        504,
+        7,
+        1598,
+        19,
+        1,
+    )
+    assert by["eth0"].rx_bytes == 64650 and by["xenbr0"].tx_bytes == 100262
+
+
+def test_old_kernel_counter_glued_to_the_name() -> None:
+    rows = parse_proc_net_dev((DATA / "proc-net-dev-old-kernel.out").read_text())
+    eth0 = rows[1]
+    assert (eth0.name, eth0.rx_bytes, eth0.rx_packets, eth0.rx_errs, eth0.rx_drop) == (
+        "eth0",
+        123456789,
+        987654,
+        1,
+        2,
+    )
+    assert (eth0.tx_bytes, eth0.tx_errs, eth0.tx_drop) == (98765432, 3, 4)
+    assert rows[2].name == "vif12.0" and rows[2].tx_drop == 7
+
+
+def test_split_cat_and_loadavg() -> None:
+    first, rest = split_cat("0.1 0.2 0.3 1/2 3\r\nInter-|\r\n")
+    assert first == "0.1 0.2 0.3 1/2 3" and rest.startswith("Inter-|")
+    assert parse_loadavg("12.50 3.00 0.00 4/567 8901\n") == (12.5, 3.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "eth0: 1 2 3\n",  # wrong column count
+        "no colon here 1 2 3\n",
+        "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 x\n",
+    ],
+)
+def test_net_dev_garbage(text: str) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_proc_net_dev(text)
+    assert e.value.line_no == 1
+
+
+def test_loadavg_garbage() -> None:
+    with pytest.raises(ParseError):
+        parse_loadavg("load is high")

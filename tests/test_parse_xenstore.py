@@ -1,0 +1,106 @@
+"""xenstore-ls parsing: flat and indented forms, permissions, escapes, cut values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.parse.common import ParseError
+from collectors.parse.xenstore import parse_xenstore_ls, unescape_value
+
+FIX = Path("/work/shared/fixtures")
+DATA = Path(__file__).parent / "data" / "parse"
+needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason="shared fixtures not present")
+
+
+@needs_fixtures
+def test_lab_a_indented_and_flat_dumps_agree() -> None:
+    indented = parse_xenstore_ls((FIX / "xen-4.17-lab-a" / "xenstore-ls.out").read_text())
+    flat = parse_xenstore_ls((FIX / "xen-4.17-lab-a" / "xenstore-ls-f.out").read_text())
+    assert indented == flat and len(flat) == 553
+    assert flat["/libxl/1/device/vbd/51712/params"] == "/srv/xen/db1-a.img"
+    assert flat["/@introduceDomain"] == ""
+
+
+@needs_fixtures
+def test_lab_backend_and_lab_b_values() -> None:
+    be = parse_xenstore_ls((FIX / "xen-4.17-lab-a" / "xenstore-ls-backend.out").read_text())
+    assert be["/local/domain/0/backend/vbd/1/51712/dev"] == "xvda"
+    assert be["/local/domain/0/backend/vbd/1/51712/feature-max-indirect-segments"] == "256"
+    b = parse_xenstore_ls((FIX / "xen-4.17-lab-b" / "xenstore-ls-f.out").read_text())
+    assert len(b) == 620
+    names = {v for k, v in b.items() if k.startswith("/local/domain/") and k.endswith("/name")}
+    assert {"Domain-0", "db1", "idle1", "web1"} <= names
+
+
+def test_lab_permissions_indented_under_a_root() -> None:
+    d = parse_xenstore_ls(
+        (DATA / "lab-xenstore-ls-p-domain3.out").read_text(), root="/local/domain/3"
+    )
+    assert d["/local/domain/3/name"] == "web1"
+    assert d["/local/domain/3/vm"] == "/vm/a3508009-2a85-4cdf-ac1a-f186f1bed941"
+    assert d["/local/domain/3/device/vif/0/queue-1/tx-ring-ref"] == "1034"
+    assert d["/local/domain/3/attr"] == ""
+    flat = parse_xenstore_ls((DATA / "lab-xenstore-ls-f-p-memory.out").read_text())
+    assert flat == {
+        "/local/domain/3/memory/static-max": "262144",
+        "/local/domain/3/memory/target": "131072",
+        "/local/domain/3/memory/videoram": "0",
+    }
+    slash = parse_xenstore_ls('name = "x"\n', root="/local/domain/3/")
+    assert slash == {"/local/domain/3/name": "x"}
+
+
+@pytest.mark.parametrize("form", ["ls", "lsp", "f", "fp"])
+def test_lab_escapes_and_cut_values(form: str) -> None:
+    d = parse_xenstore_ls(
+        (DATA / f"lab-xenstore-ls-{form}-xltoptest.out").read_text(), root="/tool/xltoptest"
+    )
+    assert d["/tool/xltoptest/esc"] == 'tab\there\\back"quote'
+    assert d["/tool/xltoptest/cutbs"] == "c" * 60 + "\\" * 5
+    if form.startswith("f"):  # -f: never cut
+        assert d["/tool/xltoptest/long"] == "a" * 100
+        assert d["/tool/xltoptest/cutesc"] == "b" * 64 + "\x01" * 6
+    else:  # the visible part, without the cut-off "\0" of "\001"
+        assert d["/tool/xltoptest/long"] == "a" * 68
+        assert d["/tool/xltoptest/cutesc"] == "b" * 64
+
+
+def test_unreadable_node_and_its_children() -> None:
+    d = parse_xenstore_ls((DATA / "xenstore-ls-unreadable.out").read_text(), root="/local/domain/5")
+    assert "/local/domain/5/secret" not in d
+    assert d["/local/domain/5/secret/child"] == "visible"
+    assert d["/local/domain/5/secret/deeper/leaf"] == "a\\bA\x01"
+    assert d["/local/domain/5/name"] == "guest"
+    flat = parse_xenstore_ls('/a = "1"\n/a/b:\n/a/c = "2"\n')
+    assert flat == {"/a": "1", "/a/c": "2"}
+
+
+def test_value_that_looks_like_permissions_without_p() -> None:
+    d = parse_xenstore_ls('/x = "a" (n0)"\n/y = "plain"\n')
+    assert d == {"/x": 'a" (n0)', "/y": "plain"}
+
+
+def test_unescape() -> None:
+    assert unescape_value(r"a\tb\nc\rd\\e") == "a\tb\nc\rd\\e"
+    assert unescape_value(r"\000\007\x7f\x41") == "\x00\x07\x7fA"
+    assert unescape_value(r"caf\xc3\xa9") == "café"
+    assert unescape_value(r"\q") == "q"  # unknown escape: the letter (xenstore-write)
+    assert unescape_value('say "hi"') == 'say "hi"'
+    assert unescape_value("\\") == ""  # a lone backslash left by a cut
+
+
+@pytest.mark.parametrize(
+    ("text", "line_no"),
+    [
+        ('a = "1"\n   b = "2"\n', 2),  # skips a level
+        ("/a = 1\n", 1),
+        ("just words\n", 1),
+        ('a b = "1"\n', 1),
+    ],
+)
+def test_garbage(text: str, line_no: int) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_xenstore_ls(text)
+    assert e.value.line_no == line_no

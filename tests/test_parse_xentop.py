@@ -1,0 +1,280 @@
+"""xentop -b parsing: whole outputs, every column set, and the live-stream assembler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors.parse.common import ParseError
+from collectors.parse.xentop import (
+    XentopDomain,
+    XentopFrameAssembler,
+    XentopNet,
+    XentopVbd,
+    parse_xentop,
+)
+
+FIX = Path("/work/shared/fixtures")
+DATA = Path(__file__).parent / "data" / "parse"
+needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason="shared fixtures not present")
+
+
+def by_name(frame: list[XentopDomain]) -> dict[str, XentopDomain]:
+    return {d.name: d for d in frame}
+
+
+@needs_fixtures
+def test_lab_a_repeated_headers_split_into_two_iterations() -> None:
+    frames = parse_xentop((FIX / "xen-4.17-lab-a" / "xentop-b-full.out").read_text())
+    assert [[d.name for d in f] for f in frames] == [["db1", "Domain-0", "web1"]] * 2
+    first, second = by_name(frames[0]), by_name(frames[1])
+    assert first["Domain-0"].cpu_pct == 0.0 and second["Domain-0"].cpu_pct == 12.9
+    db1 = second["db1"]
+    assert db1.state == "---c--" and db1.domain_state.crashed
+    assert (db1.vcpus, db1.nets, db1.vbds, db1.vbd_rd, db1.vbd_rsect) == (2, 2, 2, 6, 48)
+    assert db1.vcpu_secs == ((1, 1),)  # only vCPU 1 is online
+    assert db1.networks[1] == XentopNet(1, 0, 0, 0, 0, 1508, 18, 0, 0)
+    assert db1.vbd_devices[0] == XentopVbd("BlkBack", 51728, 0, 3, 0, 24, 0)
+    web1 = second["web1"]
+    assert web1.vbd_devices == (XentopVbd("BlkBack", 51712, 0, 3, 0, 24, 0),)
+    assert (web1.mem_k, web1.maxmem_k, web1.maxmem_pct) == (98304, 99328, 3.2)
+    assert second["Domain-0"].vcpu_secs == ((0, 62), (1, 60))
+    assert not any(d.name_truncated for d in frames[0])
+
+
+@needs_fixtures
+def test_lab_b_details_and_json() -> None:
+    frames = parse_xentop((FIX / "xen-4.17-lab-b" / "xentop-b-full.out").read_text())
+    assert len(frames) == 2 and [d.name for d in frames[1]] == ["db1", "Domain-0", "idle1", "web1"]
+    second = by_name(frames[1])
+    assert second["idle1"].cpu_pct == 1.2 and second["idle1"].vcpu_secs == ((0, 4),)
+    assert second["db1"].networks[1].tx_bytes == 2150
+    j = second["idle1"].to_json()
+    assert j["vcpu_secs"] == [[0, 4]]
+    assert j["networks"] == [] and j["vbd_devices"] == []  # -n/-x given, idle1 has no devices
+    assert j["maxmem_k"] == 132096 and j["vbd_rsect"] == 0
+    nets: Any = second["db1"].to_json()["networks"]
+    assert nets[0] == {
+        "index": 0,
+        "rx_bytes": 504,
+        "rx_pkts": 7,
+        "rx_err": 0,
+        "rx_drop": 0,
+        "tx_bytes": 1548,
+        "tx_pkts": 18,
+        "tx_err": 0,
+        "tx_drop": 0,
+    }
+
+
+@needs_fixtures
+def test_lab_a_two_iterations_without_detail_lines() -> None:
+    frames = parse_xentop((FIX / "xen-4.17-lab-a" / "xentop-b-i2.out").read_text())
+    assert [by_name(f)["web1"].cpu_pct for f in frames] == [0.0, 2.4]
+    j = frames[1][0].to_json()
+    assert "vcpu_secs" not in j and "networks" not in j and "vbd_devices" not in j
+    assert list(j) == [
+        "name",
+        "state",
+        "cpu_s",
+        "cpu_pct",
+        "mem_k",
+        "mem_pct",
+        "maxmem_k",
+        "maxmem_pct",
+        "vcpus",
+        "nets",
+        "nettx_k",
+        "netrx_k",
+        "vbds",
+        "vbd_oo",
+        "vbd_rd",
+        "vbd_wr",
+        "vbd_rsect",
+        "vbd_wsect",
+        "ssid",
+    ]
+
+
+def test_lab_captures_with_and_without_r() -> None:
+    (plain,) = parse_xentop((DATA / "lab-xentop-b-i1.out").read_text())
+    (rep,) = parse_xentop((DATA / "lab-xentop-r-v-n-x.out").read_text())
+    assert [d.name for d in plain] == [d.name for d in rep] == ["db1", "Domain-0", "idle1", "web1"]
+    assert by_name(rep)["db1"].networks[0].tx_drop == 1
+
+
+def test_full_names_with_spaces_no_limit_wrapped_vcpus_and_dashes() -> None:
+    (frame,) = parse_xentop((DATA / "xentop-4.x-f-wide.out").read_text())
+    d = by_name(frame)
+    assert list(d) == ["crashy", "Domain-0", "my web server (prod)", "verylongname-01"]
+    dom0 = d["Domain-0"]
+    assert dom0.maxmem_k is None and dom0.maxmem_unlimited and dom0.maxmem_pct is None
+    assert dom0.vcpu_secs == tuple((i, 100 + i) for i in range(12))  # 3 lines
+    web = d["my web server (prod)"]
+    assert (web.vbd_rd, web.vbd_rsect, web.vbd_wsect) == (1234567890, 987654321012, 583216)
+    assert web.vbd_devices[1] == XentopVbd("BlkTap", 51728, None, None, None, None, None)
+    odd = d["verylongname-01"]
+    assert (odd.vbd_oo, odd.vbd_rd, odd.vbd_wr, odd.vbd_rsect, odd.vbd_wsect) == (None,) * 5
+    assert not odd.name_truncated  # -f: the NAME column is wider than 10
+    assert odd.to_json()["vbd_rd"] is None and dom0.to_json()["maxmem_k"] is None
+
+
+def test_truncated_names_and_a_new_domain_in_the_next_iteration() -> None:
+    frames = parse_xentop((DATA / "xentop-4.x-truncated-2frames.out").read_text())
+    assert [[d.name for d in f] for f in frames] == [
+        ["Domain-0", "verylongna", "verylongna"],
+        ["alpha", "Domain-0", "verylongna", "verylongna"],
+    ]
+    assert [d.name_truncated for d in frames[1]] == [False, False, True, True]
+    assert [d.cpu_pct for d in frames[1]] == [0.0, 45.0, 1.0, 2.0]
+
+
+def test_17_columns_with_repeated_headers() -> None:
+    frames = parse_xentop((DATA / "xentop-3.x-17col-r.out").read_text())
+    assert [[d.name for d in f] for f in frames] == [["Domain-0", "guest1"]] * 2
+    g = by_name(frames[1])["guest1"]
+    assert (g.vbd_rd, g.vbd_wr, g.vbd_rsect, g.vbd_wsect) == (301, 200, None, None)
+    assert g.vbd_devices == (XentopVbd("Unidentified", 2049, 0, 301, 200, None, None),)
+    assert g.to_json()["vbd_rsect"] is None
+    assert by_name(frames[0])["Domain-0"].maxmem_unlimited
+
+
+def test_13_columns_of_early_3_0() -> None:
+    (frame,) = parse_xentop((DATA / "xentop-3.0-13col.out").read_text())
+    vm = by_name(frame)["vm01"]
+    assert (vm.nets, vm.nettx_k, vm.netrx_k, vm.ssid) == (1, 3, 4, 0)
+    assert vm.vbds is None and vm.vbd_oo is None
+
+
+def test_dom0_first_repeat_header_tmem_and_pcpu_box() -> None:
+    frames = parse_xentop((DATA / "xentop-4.x-z-r-tmem-pcpu.out").read_text())
+    assert [[(d.name, d.cpu_pct) for d in f] for f in frames] == [
+        [("Domain-0", 1.0), ("alpha", 0.5)],
+        [("Domain-0", 2.0), ("alpha", 0.7)],
+    ]
+
+
+def test_hostile_names_with_full_name() -> None:
+    (frame,) = parse_xentop((DATA / "xentop-f-hostile-names.out").read_text())
+    assert [d.name for d in frame] == [
+        "$(reboot)",
+        "; rm -rf /",
+        "[red]x",
+        "a\"quote's",
+        "trailing",
+        "x" * 50,
+    ]
+
+
+@needs_fixtures
+def test_headerless_rows_crlf_and_blank_lines() -> None:
+    text = (FIX / "xen-4.17-lab-a" / "xentop-b-i2.out").read_text()
+    rows = [ln for ln in text.splitlines() if "NAME" not in ln]
+    frames = parse_xentop("\r\n\r\n".join(rows[:3]) + "\r\n")
+    assert [d.name for d in frames[0]] == ["db1", "Domain-0", "web1"]
+    assert frames[0][1].mem_k == 1048576
+
+
+@pytest.mark.parametrize(
+    ("text", "line_no"),
+    [
+        ("      NAME  STATE\n   x\n", 2),
+        ("VCPUs(sec):   0:   1s\n", 1),  # detail line before any domain
+        (
+            "      NAME  STATE   CPU(sec) CPU(%)\n      dom1 --b---          1    zz\n",
+            2,
+        ),
+        ("      NAME  STATE   CPU(sec)\n      dom1 --b---  " + "9" * 5000 + "\n", 2),
+    ],
+)
+def test_garbage_raises_with_line(text: str, line_no: int) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_xentop(text)
+    assert e.value.line_no == line_no
+
+
+# --- the live-stream assembler ---------------------------------------------------------------
+
+
+def feed_all(asm: XentopFrameAssembler, text: str) -> list[list[XentopDomain]]:
+    frames: list[list[XentopDomain]] = []
+    for line in text.splitlines():
+        frames.extend(asm.feed(line))
+    return frames
+
+
+@needs_fixtures
+def test_stream_without_r_completes_a_frame_at_the_next_header() -> None:
+    text = (FIX / "xen-4.17-lab-b" / "xentop-b-full.out").read_text()
+    asm = XentopFrameAssembler()
+    lines = text.splitlines()
+    second_header = [i for i, ln in enumerate(lines) if "NAME" in ln][1]
+    done: list[list[XentopDomain]] = []
+    for i, line in enumerate(lines):
+        out = asm.feed(line)
+        if i == second_header:
+            assert [d.name for d in out[0]] == ["db1", "Domain-0", "idle1", "web1"]
+        else:
+            assert out == []
+        done.extend(out)
+    last = asm.flush()
+    assert last is not None and by_name(last)["Domain-0"].cpu_pct == 21.0
+    assert asm.flush() is None and asm.errors == []
+
+
+@needs_fixtures
+def test_stream_with_r_uses_the_name_order() -> None:
+    asm = XentopFrameAssembler()
+    frames = feed_all(asm, (FIX / "xen-4.17-lab-a" / "xentop-b-full.out").read_text())
+    assert [[d.name for d in f] for f in frames] == [["db1", "Domain-0", "web1"]]
+    last = asm.flush()
+    assert last is not None and [d.cpu_pct for d in last] == [0.0, 12.9, 0.4]
+
+
+def test_stream_flush_then_same_names_start_a_new_frame() -> None:
+    asm = XentopFrameAssembler()
+    one = (DATA / "lab-xentop-b-i1.out").read_text()
+    assert feed_all(asm, one) == []
+    first = asm.flush()
+    assert first is not None and len(first) == 4
+    assert feed_all(asm, one) == []
+    second = asm.flush()
+    assert second is not None and [d.name for d in second] == [d.name for d in first]
+
+
+def test_stream_garbage_is_reported_and_skipped() -> None:
+    asm = XentopFrameAssembler()
+    text = (DATA / "lab-xentop-b-i1.out").read_text().splitlines()
+    lines = [*text[:2], "%%% not xentop %%%", *text[2:], "Net0 RX: garbage"]
+    for line in lines:
+        assert asm.feed(line) == []
+    frame = asm.flush()
+    assert frame is not None and len(frame) == 4
+    assert [e.line_no for e in asm.errors] == [3, 7]
+    assert "not xentop" in str(asm.errors[0])
+
+
+def test_stream_repeated_untruncated_name_starts_a_frame() -> None:
+    header = (DATA / "lab-xentop-b-i1.out").read_text().splitlines()[0]
+    row = (DATA / "lab-xentop-b-i1.out").read_text().splitlines()[2]  # Domain-0
+    asm = XentopFrameAssembler()
+    assert asm.feed(header) == [] and asm.feed(row) == []
+    assert asm.feed(header) == []  # -r or a one-domain host: not known yet
+    out = asm.feed(row)
+    assert len(out) == 1 and [d.name for d in out[0]] == ["Domain-0"]
+
+
+@needs_fixtures
+def test_tabs_instead_of_spaces() -> None:
+    text = (FIX / "xen-4.17-lab-b" / "xentop-b-full.out").read_text()
+    for variant in (text.replace(" ", "\t"), text.replace("  ", "\t")):
+        frames = parse_xentop(variant.replace("\n", "\r\n"))
+        assert [len(f) for f in frames] == [4, 4]
+        assert by_name(frames[1])["db1"].vcpu_secs == ((0, 4), (1, 1))
+        assert len(by_name(frames[1])["db1"].networks) == 2
+    wide = (DATA / "xentop-4.x-f-wide.out").read_text().replace("        ", "\t")
+    (frame,) = parse_xentop(wide)  # the header's NAME column no longer lines up
+    assert by_name(frame)["Domain-0"].vcpu_secs[-1] == (11, 111)
+    assert by_name(frame)["my web server (prod)"].vbd_rsect == 987654321012

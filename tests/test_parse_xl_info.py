@@ -1,0 +1,158 @@
+"""xl info / xm info, xl uptime and xl cpupool-list parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.parse.common import ParseError
+from collectors.parse.xl_info import (
+    host_info_from,
+    parse_cpupool_list,
+    parse_xl_info,
+    parse_xl_uptime,
+)
+
+FIX = Path("/work/shared/fixtures")
+DATA = Path(__file__).parent / "data" / "parse"
+needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason="shared fixtures not present")
+
+
+@needs_fixtures
+def test_lab_b_info_keys_in_order_and_typed_host_info() -> None:
+    info = parse_xl_info((FIX / "xen-4.17-lab-b" / "xl-info.out").read_text())
+    keys = list(info)
+    assert keys[:4] == ["host", "release", "version", "machine"]
+    assert keys[-1] == "xend_config_format"
+    assert info["xen_changeset"] == ""  # "xen_changeset          : " (empty value)
+    assert info["xen_caps"] == "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64"
+    assert info["cc_compile_date"] == "Sat Nov 29 13:52:25 UTC 2025"  # colons in values
+    h = host_info_from(info)
+    assert (h.hostname, h.xen_version, h.nr_cpus, h.max_cpu_id) == ("xenlab", "4.17.5", 2, 1)
+    assert (h.total_memory_mib, h.free_memory_mib, h.scheduler) == (3071, 1597, "credit2")
+    assert h.cpu_mhz == 2596.136 and h.toolstack == "xl" and h.dom0_kernel == "6.1.0-50-amd64"
+    assert h.virt_caps == ("pv", "hvm", "shadow", "gnttab-v1", "gnttab-v2")
+    assert h.raw["build_id"] == "39a640e6f1412319235087391df9f1c5e13ae920"
+
+
+@needs_fixtures
+def test_lab_a_info_n_keeps_topology_blocks() -> None:
+    info = parse_xl_info((FIX / "xen-4.17-lab-a" / "xl-info-n.out").read_text())
+    assert info["cpu_topology"].splitlines() == [
+        "cpu:    core    socket     node",
+        "  0:       0        0        0",
+        "  1:       1        0        0",
+    ]
+    assert info["device topology"].endswith("No device topology data available")
+    assert info["numa_info"].splitlines()[1] == "   0:      5120       1821      10"
+    assert info["xen_major"] == "4" and info["free_memory"] == "1821"
+    assert "cpu" not in info and "0" not in info  # block lines are not keys
+
+
+def test_xm_info_multiline_values_and_missing_xen_version() -> None:
+    info = parse_xl_info((DATA / "xm-info.out").read_text())
+    assert info["node_to_cpu"] == "node0:0-3\nnode1:4-7"
+    assert info["node_to_memory"] == "node0:512\nnode1:512"
+    h = host_info_from(info, toolstack="xm")
+    assert h.xen_version == "3.4.2"  # built from xen_major/minor/extra
+    assert (h.nr_nodes, h.max_cpu_id, h.toolstack, h.cpu_mhz) == (2, None, "xm", 2327.0)
+    assert h.virt_caps == ("hvm", "hvm_directio")
+
+
+def test_newer_keys_and_device_rows() -> None:
+    info = parse_xl_info((DATA / "xl-4.21-info-n.out").read_text())
+    assert info["arm_sve_vector_length"] == "0"
+    assert info["xenstore_features"] == "0x00000001"
+    assert info["device topology"].splitlines()[1] == "0000:03:00.0      0"
+    assert len(info["cpu_topology"].splitlines()) == 5
+    assert host_info_from(info).xen_version == "4.21.0"
+
+
+def test_unreadable_numbers_become_none() -> None:
+    h = host_info_from({"nr_cpus": "many", "cpu_mhz": "", "total_memory": "3071"})
+    assert (h.nr_cpus, h.cpu_mhz, h.total_memory_mib, h.hostname) == (None, None, 3071, None)
+
+
+def test_info_with_warning_crlf() -> None:
+    text = "libxl: warning: x.c:1:f: hm\r\n" + "host                   : h1\r\n"
+    text += "nr_cpus                : 4\r\n"
+    assert parse_xl_info(text) == {"host": "h1", "nr_cpus": "4"}
+
+
+@pytest.mark.parametrize("text", ["random words", "cpu:    core    socket     node"])
+def test_info_garbage(text: str) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_xl_info(text)
+    assert e.value.line_no == 1
+
+
+# --- xl uptime ----------------------------------------------------------------------------
+
+
+@needs_fixtures
+def test_lab_uptime() -> None:
+    rows = parse_xl_uptime((FIX / "xen-4.17-lab-a" / "xl-uptime.out").read_text())
+    assert [(r.name, r.domid, r.uptime_s) for r in rows] == [
+        ("Domain-0", 0, 132.0),
+        ("db1", 1, 99.0),
+        ("web1", 3, 74.0),
+    ]
+
+
+def test_uptime_days_short_form_and_odd_names() -> None:
+    long_form = (
+        "Name                              ID Uptime\n"
+        "Domain-0                             0  0:11:35\n"
+        "guest 1                               3 3 days,  3:01:01\n"
+        "crashy                               7 1 day,  1:01:01\n"
+    )
+    rows = parse_xl_uptime(long_form)
+    assert [r.uptime_s for r in rows] == [695.0, 3 * 86400 + 3 * 3600 + 61.0, 86400 + 3661.0]
+    assert rows[1].name == "guest 1"
+    short = parse_xl_uptime(
+        " 19:45:40 up  0:11, Domain-0 (0)\n 19:45:40 up 3 days,  3:01, my (vm) (3)\n"
+    )
+    assert [(r.name, r.domid, r.uptime_s) for r in short] == [
+        ("Domain-0", 0, 660.0),
+        ("my (vm)", 3, 3 * 86400 + 3 * 3600 + 60.0),
+    ]
+    lab = parse_xl_uptime((DATA / "lab-xl-uptime-s.out").read_text())
+    assert [r.domid for r in lab] == [0, 1, 2, 3] and lab[0].uptime_s == 240.0
+
+
+def test_uptime_garbage() -> None:
+    with pytest.raises(ParseError):
+        parse_xl_uptime("Name ID Uptime\nDomain-0 zero 0:01:02")
+
+
+# --- xl cpupool-list ------------------------------------------------------------------------
+
+
+@needs_fixtures
+def test_lab_cpupool_list() -> None:
+    (pool,) = parse_cpupool_list((FIX / "xen-4.17-lab-a" / "xl-cpupool-list.out").read_text())
+    assert (pool.name, pool.cpus, pool.sched, pool.active, pool.domains) == (
+        "Pool-0",
+        2,
+        "credit2",
+        True,
+        3,
+    )
+
+
+def test_cpupool_list_c_and_inactive_pool() -> None:
+    (pool,) = parse_cpupool_list((DATA / "lab-xl-cpupool-list-c.out").read_text())
+    assert (pool.name, pool.cpus, pool.sched) == ("Pool-0", 2, None)
+    text = (
+        "Name               CPUs   Sched     Active   Domain count\n"
+        "Pool-0               6   credit2       y          3\n"
+        "rt pool              2      rtds       n          0\n"
+    )
+    rows = parse_cpupool_list(text)
+    assert [(r.name, r.active, r.domains) for r in rows] == [
+        ("Pool-0", True, 3),
+        ("rt pool", False, 0),
+    ]
+    with pytest.raises(ParseError):
+        parse_cpupool_list("Name               CPU list\nPool-0             0-99999999999\n")

@@ -1,0 +1,162 @@
+"""xl vcpu-list / xm vcpu-list parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.model import CpuSet, VcpuState
+from collectors.parse.common import ParseError
+from collectors.parse.xl_vcpu import parse_xl_vcpu_list, vcpu_state
+
+FIX = Path("/work/shared/fixtures")
+DATA = Path(__file__).parent / "data" / "parse"
+needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason="shared fixtures not present")
+HEADER = "Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)"
+
+
+def xl_row(
+    name: str, domid: int, vcpu: int, cpu: int | None, state: str, t: float, aff: str
+) -> str:
+    """A row exactly as xl 4.5+ prints it (print_vcpuinfo)."""
+    row = "%-32s %5u %5u" % (name, domid, vcpu)  # noqa: UP031 (the C printf format)
+    if cpu is None:
+        row += "%5c %3c%cp " % ("-", "-", "-")  # noqa: UP031 (the C printf format)
+    else:
+        row += "%5u %3c%c- " % (cpu, state[0], state[1])  # noqa: UP031 (the C printf format)
+    return row + "%9.1f  " % t + aff  # noqa: UP031 (the C printf format)
+
+
+@needs_fixtures
+def test_lab_a_offline_and_runnable_vcpus() -> None:
+    rows = parse_xl_vcpu_list((FIX / "xen-4.17-lab-a" / "xl-vcpu-list.out").read_text())
+    assert len(rows) == 6
+    db1 = [r for r in rows if r.name == "db1"]
+    assert [(r.vcpu, r.cpu, r.state) for r in db1] == [(0, None, "--p"), (1, 1, "---")]
+    assert [r.vcpu_state for r in db1] == [VcpuState.OFFLINE, VcpuState.RUNNABLE]
+    assert rows[1].to_json() == {
+        "name": "Domain-0",
+        "domid": 0,
+        "vcpu": 1,
+        "cpu": 0,
+        "state": "r--",
+        "cpu_time_s": 57.2,
+        "hard_affinity": "all",
+        "soft_affinity": "all",
+    }
+    assert db1[0].to_json()["cpu"] is None
+
+
+@needs_fixtures
+def test_lab_b_vcpu_list() -> None:
+    rows = parse_xl_vcpu_list((FIX / "xen-4.17-lab-b" / "xl-vcpu-list.out").read_text())
+    assert [(r.name, r.domid, r.vcpu) for r in rows if r.name == "idle1"] == [("idle1", 2, 0)]
+    assert sum(1 for r in rows if r.name == "db1") == 2
+    assert all(r.hard_affinity == CpuSet(all=True) for r in rows)
+
+
+def test_lab_single_domain() -> None:
+    rows = parse_xl_vcpu_list((DATA / "lab-xl-vcpu-list-web1.out").read_text())
+    assert [(r.vcpu, r.cpu_time_s) for r in rows] == [(0, 4.6), (1, 2.5)]
+
+
+def test_affinities_ranges_and_none() -> None:
+    text = "\n".join(
+        [
+            HEADER,
+            xl_row("guest1", 3, 0, 3, "-b", 24.7, "0-1 / all"),
+            xl_row("guest1", 3, 2, None, "", 26.7, "4-5 / all"),
+            xl_row("win1", 5, 0, 5, "-b", 1.2, "0-3,6,8-9 / none"),
+        ]
+    )
+    rows = parse_xl_vcpu_list(text)
+    assert rows[0].hard_affinity.to_json() == [0, 1] and rows[0].soft_affinity == CpuSet(all=True)
+    assert rows[1].cpu is None and rows[1].state == "--p"
+    assert rows[2].to_json()["hard_affinity"] == [0, 1, 2, 3, 6, 8, 9]
+    assert rows[2].to_json()["soft_affinity"] == []
+
+
+def test_cpu_glued_to_vcpu_is_split_at_the_field() -> None:
+    # "%5u%5u": a 5-digit pCPU leaves no blank between VCPU and CPU
+    text = "\n".join(
+        [
+            HEADER,
+            xl_row("my vm 2", 7, 3, 12345, "r-", 12.5, "0-3,6 / all"),
+            xl_row("a 5 6", 9, 10, 123456, "-b", 1.0, "all / 1-2"),
+            xl_row("x" * 40, 32000, 1, 4, "-b", 1.0, "all / all"),
+        ]
+    )
+    rows = parse_xl_vcpu_list(text)
+    assert [(r.name, r.domid, r.vcpu, r.cpu) for r in rows] == [
+        ("my vm 2", 7, 3, 12345),
+        ("a 5 6", 9, 10, 123456),
+        ("x" * 40, 32000, 1, 4),
+    ]
+
+
+def test_names_with_numbers_and_spaces() -> None:
+    (r,) = parse_xl_vcpu_list(xl_row("web 2 3", 4, 1, 0, "-b", 2.0, "all / all"))
+    assert (r.name, r.domid, r.vcpu, r.cpu) == ("web 2 3", 4, 1, 0)
+
+
+def test_xm_vcpu_list() -> None:
+    rows = parse_xl_vcpu_list((DATA / "xm-vcpu-list.out").read_text())
+    assert [(r.name, r.domid, r.vcpu, r.cpu, r.state) for r in rows] == [
+        ("Domain-0", 0, 0, 1, "r--"),
+        ("Domain-0", 0, 1, 0, "-b-"),
+        ("sxc 18", 12, 0, 0, "-b-"),
+        ("sxc 18", 12, 1, None, "--p"),
+    ]
+    assert rows[0].hard_affinity == CpuSet(all=True) and rows[0].soft_affinity is None
+    assert rows[2].hard_affinity.to_json() == [0, 1, 3]
+    assert rows[3].hard_affinity.to_json() == []  # "no cpus"
+    assert rows[0].to_json()["soft_affinity"] is None
+
+
+def test_old_xl_single_affinity_column() -> None:
+    rows = parse_xl_vcpu_list((DATA / "xl-4.1-vcpu-list.out").read_text())
+    assert [r.name for r in rows] == ["Domain-0", "Domain-0"] + ["guest with spaces"] * 2
+    assert rows[0].hard_affinity == CpuSet(all=True) and rows[0].soft_affinity is None
+    assert rows[2].hard_affinity.to_json() == [2, 3] and rows[3].cpu is None
+
+
+def test_hostile_names() -> None:
+    rows = parse_xl_vcpu_list((DATA / "xl-vcpu-list-hostile-names.out").read_text())
+    assert [r.name for r in rows][:3] == ["$(reboot)", "[red]x", "; rm -rf /"]
+
+
+def test_tabs_crlf_trailing_spaces_blank_lines_and_warnings() -> None:
+    text = (
+        "libxl: warning: libxl.c:1:f: noise\r\n\r\n"
+        + HEADER
+        + "\r\n"
+        + "Domain-0\t0\t0\t1\t-b-\t58.3\tall / all   \r\n"
+    )
+    (r,) = parse_xl_vcpu_list(text)
+    assert (r.name, r.cpu, r.cpu_time_s) == ("Domain-0", 1, 58.3)
+
+
+def test_vcpu_state_letters() -> None:
+    assert vcpu_state("r--") is VcpuState.RUNNING
+    assert vcpu_state("-b-") is VcpuState.BLOCKED
+    assert vcpu_state("---") is VcpuState.RUNNABLE
+    assert vcpu_state("--p") is VcpuState.OFFLINE
+    assert vcpu_state("rb-") is VcpuState.RUNNING
+    assert vcpu_state("xyz") is None and vcpu_state("") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nonsense line",
+        HEADER + "\nDomain-0 0 0 1 -b- 58.3 all",  # one affinity under a two-column header
+        "Domain-0 0 0 1 -x- 58.3 all / all",
+        "Domain-0 0 0 1 -b- 58.3 0-99999999999 / all",  # absurd CPU number, not a huge set
+        "Domain-0 0 0 1 -b- 58.3 5-2 / all",
+    ],
+)
+def test_garbage(text: str) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_xl_vcpu_list(text)
+    assert e.value.line_no is not None

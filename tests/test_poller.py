@@ -1,0 +1,172 @@
+"""The per-host poller on simulated hosts: streams, rates, status, refresh, isolation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from collectors.config import Cadence
+from collectors.model import HostSnapshot, HostStatus
+from collectors.poller import HostPoller, PollSettings
+from collectors.sim.fleet import make_fleet
+from collectors.sim.runner import SimRunner
+from collectors.transport.base import ConnectionLost, LineStream
+
+FAST = PollSettings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2,
+                                                     xenstore_s=30, dom0_s=2))
+
+
+def _runner(seed: int = 0, index: int = 0, **kw: float) -> SimRunner:
+    return SimRunner(make_fleet(hosts=index + 1, domains=6, seed=seed)[index], **kw)
+
+
+async def _take(poller: HostPoller, n: int, timeout: float = 15.0) -> list[HostSnapshot]:
+    out: list[HostSnapshot] = []
+
+    async def go() -> None:
+        async for snap in poller.snapshots():
+            out.append(snap)
+            if len(out) >= n:
+                return
+
+    await asyncio.wait_for(go(), timeout)
+    return out
+
+
+async def _until(poller: HostPoller, pred, timeout: float = 15.0) -> HostSnapshot:  # type: ignore[no-untyped-def]
+    async def go() -> HostSnapshot:
+        async for snap in poller.snapshots():
+            if pred(snap):
+                return snap
+        raise AssertionError("snapshots ended")
+
+    return await asyncio.wait_for(go(), timeout)
+
+
+async def test_snapshots_become_ok_with_domains_vcpus_devices_and_rates() -> None:
+    runner = _runner()
+    poller = HostPoller(runner.host, runner, FAST)
+    snap = await _until(poller, lambda s: s.status is HostStatus.OK and s.vcpus and any(
+        d.cpu_pct is not None for d in s.domains) and any(
+        d.net_rx_rate is not None for d in s.domains))
+    names = {d.name for d in snap.domains}
+    assert "Domain-0" in names and len(names) >= 7
+    assert all(d.domid is not None for d in snap.domains)
+    dom0 = snap.domain("Domain-0")
+    assert dom0 is not None and dom0.domid == 0 and dom0.cpu_pct is not None
+    paused = [d for d in snap.domains if d.state.paused]
+    assert paused and all(d.cpu_pct in (None, 0.0) for d in paused)
+    assert snap.info is not None and snap.info.nr_cpus
+    assert {v.domid for v in snap.vcpus} <= {d.domid for d in snap.domains}
+    assert snap.devices and snap.latency_s is not None
+    assert snap.sources["domains"].startswith("xentop")
+
+
+async def test_first_sample_has_no_rates() -> None:
+    runner = _runner()
+    poller = HostPoller(runner.host, runner, FAST)
+    first = (await _take(poller, 1))[0]
+    assert all(d.cpu_pct is None and d.net_tx_rate is None for d in first.domains)
+
+
+async def test_unreachable_host_is_a_status_and_recovers() -> None:
+    runner = _runner()
+    runner.set_unreachable("connection refused")
+    poller = HostPoller(runner.host, runner, FAST)
+    snap = await _until(poller, lambda s: s.status is HostStatus.UNREACHABLE)
+    assert snap.message and "connection refused" in snap.message
+    runner.set_unreachable(None)
+    poller2 = HostPoller(runner.host, runner, FAST)
+    ok = await _until(poller2, lambda s: s.status is HostStatus.OK)
+    assert ok.domains
+
+
+async def test_one_slow_host_never_delays_another() -> None:
+    fast, slow = _runner(index=0), _runner(index=1)
+    slow.set_latency(30.0)
+    p_fast = HostPoller(fast.host, fast, FAST)
+    p_slow = HostPoller(slow.host, slow, FAST)
+    got: dict[str, list[HostSnapshot]] = {fast.host: [], slow.host: []}
+
+    async def follow(p: HostPoller) -> None:
+        async for s in p.snapshots():
+            got[p.host].append(s)
+
+    tasks = [asyncio.create_task(follow(p)) for p in (p_fast, p_slow)]
+    await asyncio.sleep(5.0)
+    for t in tasks:
+        t.cancel()
+    ok_fast = [s for s in got[fast.host] if s.status is HostStatus.OK]
+    assert len(ok_fast) >= 3
+    assert all(s.status is not HostStatus.OK or not s.vcpus for s in got[slow.host])
+
+
+async def test_garbage_from_a_host_is_an_error_status_not_an_exception() -> None:
+    runner = _runner()
+    runner.set_garbage(True)
+    poller = HostPoller(runner.host, runner, PollSettings(interval_s=1.0, use_stream=False))
+    snap = await _until(poller, lambda s: s.status is HostStatus.ERROR)
+    assert snap.message and "xl" in snap.message
+    assert not snap.domains
+
+
+async def test_refresh_now_shows_an_action_in_the_next_snapshot() -> None:
+    runner = _runner()
+    poller = HostPoller(runner.host, runner, PollSettings(
+        interval_s=1.0, cadence=Cadence(vcpus_s=600, info_s=600, rings_s=600, xenstore_s=600,
+                                        dom0_s=600)))
+    snap = await _until(poller, lambda s: s.status is HostStatus.OK and s.vcpus)
+    victim = next(d for d in snap.domains if d.state.blocked or d.state.running
+                  if not d.is_dom0)
+    res = await runner.run(["xl", "pause", victim.name])
+    assert res.exit_code == 0, res.stderr
+    poller.refresh_now()
+    after = await _until(poller, lambda s: (d := s.domain(victim.name)) is not None
+                         and d.state.paused, timeout=6.0)
+    assert after.domain(victim.name) is not None
+
+
+class _NoStream:
+    """A runner whose xentop stream always fails: the poller falls back to xl list."""
+
+    def __init__(self, inner: SimRunner) -> None:
+        self.inner = inner
+
+    @property
+    def host(self) -> str:
+        return self.inner.host
+
+    async def run(self, argv: Sequence[str], **kw: object) -> object:
+        return await self.inner.run(argv, **kw)  # type: ignore[arg-type]
+
+    async def run_batch(self, argvs: Sequence[Sequence[str]], **kw: object) -> object:
+        return await self.inner.run_batch(argvs, **kw)  # type: ignore[arg-type]
+
+    async def stream(self, argv: Sequence[str]) -> LineStream:
+        raise ConnectionLost(self.host, "channel refused")
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_without_xentop_domains_come_from_xl_list_with_cpu_from_time_deltas() -> None:
+    runner = _NoStream(_runner())
+    poller = HostPoller(runner.host, runner, FAST)  # type: ignore[arg-type]
+    snap = await _until(poller, lambda s: any(d.cpu_pct for d in s.domains))
+    assert "xl list" in snap.sources["domains"]
+    assert snap.status is HostStatus.OK
+    running = [d for d in snap.domains if d.cpu_pct]
+    assert all(0 < (d.cpu_pct or 0) <= 100 * (d.vcpus_online or 1) + 1 for d in running)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+async def test_poll_once_is_complete(seed: int) -> None:
+    runner = _runner(seed=seed)
+    snap = await HostPoller(runner.host, runner, FAST).poll_once()
+    assert snap.status is HostStatus.OK, snap.message
+    assert snap.vcpus and snap.devices and snap.info and snap.dom0
+    assert any(d.type is not None for d in snap.domains)
+    running = [d for d in snap.domains if d.state.running or d.state.blocked]
+    assert running and all(d.net_tx_rate is not None for d in running if d.nets)

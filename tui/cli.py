@@ -1,0 +1,194 @@
+"""The ``xltop`` command line: the dashboard, headless snapshots, parsers and actions.
+
+    xltop [HOST...]                          the dashboard (demo fleet when nothing to watch)
+    xltop --demo [--hosts N] [--domains M] [--seed S]
+    xltop --once --json [HOST...]            one fleet snapshot as JSON
+    xltop --batch [--interval S] [--iterations N] [HOST...]   JSON lines
+    xltop parse KIND [FILE]                  parse a captured output, print JSON
+    xltop do HOST DOMAIN VERB [ARGS...]      run one action (see ``xltop do --help``)
+
+HOST is ``local``, ``[user@]host[:port]``, a name from ``~/.ssh/config`` or from the config
+file. Headless modes never import Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from collectors.config import ConfigError, HostConfig, Settings, host_from_spec, load_settings
+from collectors.fleet import (
+    DemoOptions,
+    FleetMember,
+    build_fleet,
+    close_fleet,
+    collect_once,
+    demo_host_configs,
+    local_xen_available,
+)
+from collectors.model import FleetSnapshot
+from collectors.serialize import fleet_to_json
+from collectors.transport.base import Runner
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="xltop",
+        description="xl top on steroids: watch and control Xen hosts.",
+        epilog="Also: 'xltop parse KIND [FILE]' and 'xltop do HOST DOMAIN VERB [ARGS...]'.",
+    )
+    p.add_argument("hosts", nargs="*", metavar="HOST",
+                   help="local, [user@]host[:port], an ~/.ssh/config alias or a configured name")
+    p.add_argument("--demo", action="store_true", help="watch a simulated fleet")
+    p.add_argument("--hosts", dest="demo_hosts", type=_positive_int, default=3, metavar="N",
+                   help="demo: number of simulated hosts (default 3)")
+    p.add_argument("--domains", dest="demo_domains", type=_positive_int, default=8, metavar="M",
+                   help="demo: domains per simulated host (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="demo: random seed (default 0)")
+    p.add_argument("--once", action="store_true", help="print one fleet snapshot and exit")
+    p.add_argument("--json", action="store_true", help="with --once: JSON output (the default)")
+    p.add_argument("--batch", action="store_true", help="print a JSON line per interval")
+    p.add_argument("--iterations", type=_positive_int, default=None, metavar="N",
+                   help="with --batch: stop after N snapshots")
+    p.add_argument("--interval", type=_interval, default=None, metavar="S",
+                   help="seconds between polls (default 2)")
+    p.add_argument("--config", type=Path, default=None, metavar="PATH",
+                   help="config file (default $XLTOP_CONFIG or ~/.config/xltop/config.toml)")
+    p.add_argument("--theme", default=None, help="colour theme")
+    p.add_argument("--read-only", action="store_true", help="refuse every action")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["parse"]:
+        from collectors.parse.cli import main as parse_main
+
+        return parse_main(args_list[1:])
+    if args_list[:1] == ["do"]:
+        from tui.do_cli import main as do_main
+
+        return do_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as e:
+        print(f"xltop: {e}", file=sys.stderr)
+        return 2
+    settings = replace(
+        settings,
+        interval_s=args.interval or settings.interval_s,
+        theme=args.theme or settings.theme,
+        read_only=args.read_only or settings.read_only,
+    )
+    try:
+        hosts, runners = resolve_hosts(args, settings)
+    except ConfigError as e:
+        print(f"xltop: {e}", file=sys.stderr)
+        return 2
+    if args.once:
+        return asyncio.run(_once(hosts, settings, runners))
+    if args.batch:
+        return asyncio.run(_batch(hosts, settings, runners, args.iterations))
+    from tui.app import run_app
+
+    return run_app(settings, hosts, runners)
+
+
+def resolve_hosts(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[list[HostConfig], dict[str, Runner]]:
+    """HOST arguments, else the config's hosts, else local Xen, else the demo fleet."""
+    if args.demo:
+        return _demo(args)
+    if args.hosts:
+        return [host_from_spec(h, settings) for h in args.hosts], {}
+    if settings.hosts:
+        return list(settings.hosts), {}
+    if local_xen_available():
+        return [HostConfig(name="local", target="local")], {}
+    print("xltop: no host given, none configured and no local Xen: showing the demo fleet "
+          "(xltop --help for how to watch real hosts)", file=sys.stderr)
+    return _demo(args)
+
+
+def _demo(args: argparse.Namespace) -> tuple[list[HostConfig], dict[str, Runner]]:
+    configs, runners = demo_host_configs(
+        DemoOptions(hosts=args.demo_hosts, domains=args.demo_domains, seed=args.seed)
+    )
+    return configs, runners
+
+
+async def _once(hosts: list[HostConfig], settings: Settings, runners: dict[str, Runner]) -> int:
+    members = build_fleet(hosts, settings, runners)
+    try:
+        fleet = await collect_once(members, timeout_s=settings.command_timeout_s * 2)
+    finally:
+        await close_fleet(members)
+    _print_json(fleet)
+    return 0 if all(h.status.value == "ok" for h in fleet.hosts) else 1
+
+
+async def _batch(
+    hosts: list[HostConfig], settings: Settings, runners: dict[str, Runner],
+    iterations: int | None,
+) -> int:
+    members = build_fleet(hosts, settings, runners)
+    queue: asyncio.Queue[None] = asyncio.Queue()
+    latest = {}
+
+    async def follow(m: FleetMember) -> None:
+        async for snap in m.poller.snapshots():
+            latest[m.config.name] = snap
+            queue.put_nowait(None)
+
+    tasks = [asyncio.create_task(follow(m)) for m in members]
+    printed = 0
+    loop = asyncio.get_running_loop()
+    next_t = loop.time() + settings.interval_s
+    try:
+        while iterations is None or printed < iterations:
+            await asyncio.sleep(max(0.0, next_t - loop.time()))
+            next_t += settings.interval_s
+            snaps = tuple(latest[m.config.name] for m in members if m.config.name in latest)
+            if not snaps:
+                continue
+            _print_json(FleetSnapshot(time=max(s.time for s in snaps), hosts=snaps), indent=None)
+            printed += 1
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass
+    finally:
+        for t in tasks:
+            t.cancel()
+        await close_fleet(members)
+    return 0
+
+
+def _print_json(fleet: FleetSnapshot, indent: int | None = 2) -> None:
+    sys.stdout.write(json.dumps(fleet_to_json(fleet), indent=indent, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _interval(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.2 <= s <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0.2 and 3600 seconds")
+    return s
