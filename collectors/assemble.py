@@ -6,8 +6,10 @@ the merger keeps only the previous counters it needs for rates.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from collectors.model import (
     Device,
@@ -60,45 +62,41 @@ class Merger:
     _dev_rates: RateTracker = field(default_factory=RateTracker)
     _if_rates: RateTracker = field(default_factory=RateTracker)
     _cpu_rates: RateTracker = field(default_factory=RateTracker)
-    _last_cpu: dict[str, float] = field(default_factory=dict)
+    # inputs that change only at slow cadence: reuse the last result while they are the same
+    _vcpu_memo: tuple[object, tuple[VCpu, ...]] | None = None
+    _dev_memo: tuple[tuple[object, ...], tuple[Device, ...]] | None = None
+    _dom0_memo: tuple[float, Dom0View] | None = None
 
     # --- domains -------------------------------------------------------------------
 
     def domains(self, inp: Inputs, now: float, host_mem_kib: int | None) -> tuple[Domain, ...]:
         by_name_xl = {r.name: r for r in inp.xl_rows or ()}
-        topo_names = {}
-        if inp.topology is not None:
-            topo_names = {d.name: d for d in inp.topology.domains.values() if d.name}
         out: list[Domain] = []
         seen: set[str] = set()
         if inp.frame is not None and inp.frame_t is not None:
+            cut = _unique_prefixes(by_name_xl) if any(x.name_truncated for x in inp.frame) else {}
             for x in inp.frame:
+                if x.name_truncated and x.name not in by_name_xl and x.name in cut:
+                    x = replace(x, name=cut[x.name])  # xentop without -f cuts names to 10
                 seen.add(x.name)
-                out.append(self._from_xentop(x, inp, by_name_xl.get(x.name),
-                                             topo_names.get(x.name), now))
+                out.append(self._from_xentop(x, inp, by_name_xl.get(x.name), now))
         for r in inp.xl_rows or ():
-            if r.name in seen:
-                continue
-            out.append(self._from_xl(r, inp, topo_names.get(r.name), now, host_mem_kib))
-        out.sort(key=lambda d: (d.domid is None, d.domid or 0, d.name))
+            if r.name not in seen:
+                out.append(self._from_xl(r, inp, now, host_mem_kib))
+        out.sort(key=_domid_order)
         keys = [d.name for d in out]
         self._dom_rates.retain(keys)
         self._cpu_rates.retain(keys)
         return tuple(out)
 
     def _from_xentop(
-        self,
-        x: XentopDomain,
-        inp: Inputs,
-        row: XlListRow | None,
-        xs: object | None,
-        now: float,
+        self, x: XentopDomain, inp: Inputs, row: XlListRow | None, now: float
     ) -> Domain:
         assert inp.frame_t is not None
         domid = row.domid if row is not None else _topo_domid(inp.topology, x.name)
-        state = state_from_xentop(x.state)
+        state = _xentop_state(x.state)
         if row is not None and row.state and state.shutdown:
-            xl_state = state_from_xl(row.state)
+            xl_state = _xl_state(row.state)
             if xl_state.shutdown:
                 state = replace(state, shutdown_reason=xl_state.shutdown_reason)
         net_tx, net_rx = _net_bytes(x)
@@ -114,20 +112,17 @@ class Merger:
         # keyed by name: xentop has no domid; a restart shows as counters going backwards
         rates = self._dom_rates.update(x.name, inp.frame_t, counters)
         cpu_pct = x.cpu_pct if inp.frame_has_cpu_pct and x.name in inp.prev_frame_names else None
-        base = self._common(domid, x.name, row, inp, now)
-        mem_max = base.mem_max_kib
-        if mem_max is None and not x.maxmem_unlimited:
-            mem_max = x.maxmem_k
-        return replace(
-            base,
+        kw = self._common(domid, x.name, row, inp, now)
+        static_max = kw["mem_max_kib"]
+        if static_max is None and not x.maxmem_unlimited:
+            kw["mem_max_kib"] = x.maxmem_k
+        return Domain(
             state=state,
-            cpu_time_s=float(x.cpu_s) if x.cpu_s is not None else base.cpu_time_s,
+            cpu_time_s=float(x.cpu_s) if x.cpu_s is not None else None,
             cpu_pct=cpu_pct,
             mem_kib=x.mem_k,
             mem_pct=x.mem_pct,
-            mem_max_kib=mem_max,
-            mem_max_unlimited=x.maxmem_unlimited and base.mem_max_kib is None,
-            vcpus_max=x.vcpus,
+            mem_max_unlimited=x.maxmem_unlimited and static_max is None,
             nets=x.nets,
             net_tx_bytes=net_tx,
             net_rx_bytes=net_rx,
@@ -145,13 +140,12 @@ class Merger:
             vbd_rd_rate=_times(rates["rsect"], SECTOR),
             vbd_wr_rate=_times(rates["wsect"], SECTOR),
             ssid=x.ssid,
+            vcpus_max=x.vcpus if x.vcpus is not None else kw.pop("vcpus_max"),
+            **{k: v for k, v in kw.items() if k != "vcpus_max"},
         )
 
-    def _from_xl(
-        self, r: XlListRow, inp: Inputs, xs: object | None, now: float, host_mem_kib: int | None
-    ) -> Domain:
+    def _from_xl(self, r: XlListRow, inp: Inputs, now: float, host_mem_kib: int | None) -> Domain:
         """A domain only ``xl list`` knows about (xentop unavailable, or not yet in a frame)."""
-        base = self._common(r.domid, r.name, r, inp, now)
         cpu_pct: float | None = None
         if r.cpu_time_s is not None and inp.xl_t is not None and inp.frame is None:
             # without xentop, CPU % comes from xl's CPU time deltas
@@ -159,18 +153,19 @@ class Merger:
             cpu_pct = rate["cpu"] * 100.0 if rate["cpu"] is not None else None
         mem_kib = r.mem_mib * 1024 if r.mem_mib is not None else None
         mem_pct = (100.0 * mem_kib / host_mem_kib) if mem_kib is not None and host_mem_kib else None
-        return replace(
-            base,
-            state=state_from_xl(r.state) if r.state else DomainState(),
+        return Domain(
+            state=_xl_state(r.state) if r.state else DomainState(),
             cpu_time_s=r.cpu_time_s,
             cpu_pct=cpu_pct,
             mem_kib=mem_kib,
             mem_pct=mem_pct,
+            **self._common(r.domid, r.name, r, inp, now),
         )
 
     def _common(
         self, domid: int | None, name: str, row: XlListRow | None, inp: Inputs, now: float
-    ) -> Domain:
+    ) -> dict[str, Any]:
+        """The fields every source agrees on: identity, memory target/max, vCPUs, uptime."""
         cfg = inp.configs.get(domid) if domid is not None else None
         xs = inp.topology.domains.get(domid) if inp.topology and domid is not None else None
         target = xs.mem_target_kib if xs else None
@@ -186,23 +181,25 @@ class Merger:
         if domid is not None and domid in inp.uptimes:
             up, t = inp.uptimes[domid]
             uptime = up + max(0.0, now - t)
-        return Domain(
-            host=self.host,
-            domid=domid,
-            name=name,
-            uuid=(row.uuid if row is not None else None) or (cfg.uuid if cfg else None),
-            type=cfg.type if cfg is not None else None,
-            mem_target_kib=target,
-            mem_max_kib=mem_max,
-            vcpus_online=online,
-            vcpus_max=cfg.max_vcpus if cfg is not None else None,
-            uptime_s=uptime,
-        )
+        return {
+            "host": self.host,
+            "domid": domid,
+            "name": name,
+            "uuid": (row.uuid if row is not None else None) or (cfg.uuid if cfg else None),
+            "type": cfg.type if cfg is not None else None,
+            "mem_target_kib": target,
+            "mem_max_kib": mem_max,
+            "vcpus_online": online,
+            "vcpus_max": cfg.max_vcpus if cfg is not None else None,
+            "uptime_s": uptime,
+        }
 
     # --- vCPUs -----------------------------------------------------------------------
 
     def vcpus(self, rows: Sequence[VcpuRow] | None) -> tuple[VCpu, ...]:
-        return tuple(
+        if self._vcpu_memo is not None and self._vcpu_memo[0] is rows:
+            return self._vcpu_memo[1]
+        out = tuple(
             VCpu(
                 host=self.host,
                 domid=r.domid,
@@ -216,12 +213,18 @@ class Merger:
             )
             for r in rows or ()
         )
+        self._vcpu_memo = (rows, out)
+        return out
 
     # --- devices and rings -------------------------------------------------------------
 
     def devices(self, inp: Inputs, dom0: Dom0View | None) -> tuple[Device, ...]:
         if inp.topology is None:
             return ()
+        key = (inp.topology, inp.rings, inp.rings_t, inp.rings_error, dom0)
+        memo = self._dev_memo
+        if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
+            return memo[1]
         ifaces = {i.name: i for i in dom0.interfaces} if dom0 else {}
         out: list[Device] = []
         for dev in inp.topology.devices:
@@ -230,7 +233,8 @@ class Merger:
             else:
                 out.append(self._vbd(dev, inp))
         self._dev_rates.retain(d.key for d in out)
-        return tuple(out)
+        self._dev_memo = (key, tuple(out))
+        return self._dev_memo[1]
 
     def _vif(self, dev: Device, inp: Inputs, ifaces: Mapping[str, NetIfCounters]) -> Device:
         rings: tuple[RingStats, ...] = ()
@@ -288,12 +292,42 @@ class Merger:
     def dom0(self, inp: Inputs) -> Dom0View | None:
         if inp.dom0_t is None:
             return None
+        if self._dom0_memo is not None and self._dom0_memo[0] == inp.dom0_t:
+            return self._dom0_memo[1]
         ifaces: list[NetIfCounters] = []
         for i in inp.dom0_ifaces or ():
             r = self._if_rates.update(i.name, inp.dom0_t, {"rx": i.rx_bytes, "tx": i.tx_bytes})
             ifaces.append(replace(i, rx_rate=r["rx"], tx_rate=r["tx"]))
         self._if_rates.retain(i.name for i in ifaces)
-        return Dom0View(load=inp.dom0_load, interfaces=tuple(ifaces), source=inp.dom0_source)
+        view = Dom0View(load=inp.dom0_load, interfaces=tuple(ifaces), source=inp.dom0_source)
+        self._dom0_memo = (inp.dom0_t, view)
+        return view
+
+
+def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
+    """10-character prefix → full name, for the names whose prefix is unambiguous."""
+    out: dict[str, str] = {}
+    dup: set[str] = set()
+    for n in names:
+        p = n[:10]
+        if p in out:
+            dup.add(p)
+        out[p] = n
+    return {p: n for p, n in out.items() if p not in dup}
+
+
+@functools.lru_cache(maxsize=256)
+def _xentop_state(flags: str) -> DomainState:
+    return state_from_xentop(flags)
+
+
+@functools.lru_cache(maxsize=256)
+def _xl_state(flags: str) -> DomainState:
+    return state_from_xl(flags)
+
+
+def _domid_order(d: Domain) -> tuple[bool, int, str]:
+    return (d.domid is None, d.domid or 0, d.name)
 
 
 def _topo_domid(topo: Topology | None, name: str) -> int | None:

@@ -47,9 +47,17 @@ MOUNT_DEBUGFS = (
 DOM0_PROC = ("cat", "/proc/loadavg", "/proc/net/dev")
 
 
-def xentop_stream(interval_s: int) -> tuple[str, ...]:
-    """A long-running xentop batch stream with per-vCPU, per-vif and per-vbd lines."""
-    return ("xentop", "-b", "-d", str(max(1, interval_s)), "-f", "-v", "-n", "-x")
+def xentop_stream(interval_s: int, *, full_names: bool = True) -> tuple[str, ...]:
+    """A long-running xentop batch stream: one 19-column line per domain per interval.
+
+    Without ``-v -n -x``: per-vif and per-vbd detail comes from /proc/net/dev and blkback
+    statistics at their own cadence, so the per-tick stream stays small. ``-f`` prints full
+    names (xentop older than 4.2 lacks it; the poller then retries without).
+    """
+    argv = ["xentop", "-b", "-d", str(max(1, interval_s))]
+    if full_names:
+        argv.append("-f")
+    return tuple(argv)
 
 
 def xentop_once() -> tuple[str, ...]:
@@ -101,6 +109,6 @@ def xenstore_watch(*paths: str) -> tuple[str, ...]:
 
 XENSTORE_WATCH = xenstore_watch("/local/domain", "@introduceDomain", "@releaseDomain")
 
-# Prefix for long actions (xl save/restore/create) run as a stream: xl's stderr, where its
+# Prefix for long actions (xl save/restore) run as a stream: xl's stderr, where its
 # progress lines go, is merged into stdout so it arrives line by line. "$@" is the argv.
 MERGE_STDERR = ("sh", "-c", 'exec "$@" 2>&1', "sh")

@@ -158,7 +158,8 @@ async def test_without_xentop_domains_come_from_xl_list_with_cpu_from_time_delta
     assert "xl list" in snap.sources["domains"]
     assert snap.status is HostStatus.OK
     running = [d for d in snap.domains if d.cpu_pct]
-    assert all(0 < (d.cpu_pct or 0) <= 100 * (d.vcpus_online or 1) + 1 for d in running)
+    # xl prints CPU time to 0.1 s: over a 1 s interval that is ±10 points of quantisation
+    assert all(0 < (d.cpu_pct or 0) <= 100 * (d.vcpus_online or 1) + 12 for d in running)
 
 
 @pytest.mark.parametrize("seed", [0, 7])

@@ -1,0 +1,85 @@
+"""CPU cost of one collection tick on a big simulated fleet (target: < 50 ms CPU).
+
+100 simulated hosts × 50 domains. Every host first gets one complete poll (xl list,
+vcpu-list, info, XenStore, rings) as in real life, then each tick hands every host a new
+``xentop -b`` frame. What is timed is xltop's side of a tick: splitting the frame into
+lines, the frame assembler, the merge into Domain/VCpu/Device objects with rates, and
+building the HostSnapshot — for all hosts. The simulator's own rendering of the frames
+(the "Dom0 side") is timed separately and excluded.
+
+Run: ``.venv/bin/python benchmarks/bench_collect.py [--hosts 100] [--domains 50] [--ticks 15]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from collectors.parse.xentop import XentopFrameAssembler  # noqa: E402
+from collectors.poller import HostPoller, PollSettings  # noqa: E402
+from collectors.sim import evolve  # noqa: E402
+from collectors.sim.fleet import make_fleet  # noqa: E402
+from collectors.sim.render_xentop import XentopOptions, XentopSampler  # noqa: E402
+from collectors.sim.runner import SimRunner  # noqa: E402
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hosts", type=int, default=100)
+    ap.add_argument("--domains", type=int, default=50)
+    ap.add_argument("--ticks", type=int, default=15)
+    args = ap.parse_args()
+
+    t0 = 1_800_000_000.0
+    clock = [t0]
+    fleet = make_fleet(hosts=args.hosts, domains=args.domains, seed=1, start=t0)
+    pollers = []
+    for host in fleet:
+        runner = SimRunner(host, clock=lambda: clock[0])
+        poller = HostPoller(host.name, runner, PollSettings(interval_s=2.0),
+                            clock=lambda: clock[0])
+        await poller.poll_once()
+        pollers.append((host, poller, XentopSampler(), XentopFrameAssembler()))
+    n_dom = sum(len(s.domains) for s in [p.snapshot() for _, p, _, _ in pollers])
+    opts = XentopOptions(delay=2, full_name=True)
+
+    collect_ms: list[float] = []
+    render_ms: list[float] = []
+    for _ in range(args.ticks):
+        clock[0] += 2.0
+        r0 = time.process_time()
+        texts = []
+        for host, _, sampler, _ in pollers:
+            evolve.advance(host, clock[0])
+            texts.append(sampler.frame(host, opts))
+        r1 = time.process_time()
+        for (_, poller, _, asm), text in zip(pollers, texts, strict=True):
+            for line in text.splitlines():
+                for frame in asm.feed(line):
+                    poller._on_frame(frame)
+            frame = asm.flush()
+            if frame is not None:
+                poller._on_frame(frame)
+            poller.snapshot()
+        r2 = time.process_time()
+        render_ms.append((r1 - r0) * 1000)
+        collect_ms.append((r2 - r1) * 1000)
+    print(f"fleet: {args.hosts} hosts, {n_dom} domains (incl. Domain-0s)")
+    print(f"xltop collection per tick: median {statistics.median(collect_ms):.1f} ms CPU, "
+          f"min {min(collect_ms):.1f}, max {max(collect_ms):.1f} over {args.ticks} ticks "
+          f"(target < 50 ms)")
+    print(f"simulator rendering per tick (excluded): median {statistics.median(render_ms):.1f} ms")
+    ref0 = time.process_time()
+    sum(range(10**6))
+    ref_ms = (time.process_time() - ref0) * 1000
+    print(f"machine reference: sum(range(10**6)) takes {ref_ms:.1f} ms CPU")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

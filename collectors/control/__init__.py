@@ -1,0 +1,1 @@
+"""Acting on domains: typed requests → validated, confirmed, journaled xl commands."""

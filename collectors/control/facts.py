@@ -1,0 +1,72 @@
+"""Facts the validator asks the host for (bridges, whether a path exists), cached per check."""
+
+from __future__ import annotations
+
+import posixpath
+
+from collectors import commands
+from collectors.control.errors import ValidationFailed
+from collectors.transport.base import Runner, TransportError
+
+
+class HostFacts:
+    """Asks one host, once per fact; a host that cannot answer makes validation fail."""
+
+    def __init__(self, runner: Runner, *, timeout_s: float = 30.0) -> None:
+        self._runner = runner
+        self._timeout = timeout_s
+        self._bridges: tuple[str, ...] | None = None
+        self._exists: dict[str, bool] = {}
+
+    @property
+    def host(self) -> str:
+        return self._runner.host
+
+    async def bridges(self) -> tuple[str, ...]:
+        """Linux and Open vSwitch bridges on the host, sorted."""
+        if self._bridges is None:
+            res = await self._run(commands.LIST_BRIDGES, "list the bridges")
+            if res is None:
+                raise ValidationFailed.one(f"cannot list the bridges on {self.host}", "bridge")
+            names = {posixpath.basename(line.strip()) for line in res.splitlines()}
+            self._bridges = tuple(sorted(n for n in names if n))
+        return self._bridges
+
+    async def config_files(self) -> tuple[str, ...]:
+        """Domain config files a user may create from (/etc/xen/*.cfg, /etc/xen/auto/*.cfg)."""
+        return await self._paths(commands.LIST_XEN_CONFIGS, "list the config files")
+
+    async def save_files(self) -> tuple[str, ...]:
+        """Checkpoint files a user may restore (/var/lib/xen/save/*, *.chk)."""
+        return await self._paths(commands.LIST_SAVE_FILES, "list the checkpoint files")
+
+    async def _paths(self, argv: tuple[str, ...], what: str) -> tuple[str, ...]:
+        out = await self._run(argv, what)
+        if out is None:
+            raise ValidationFailed.one(f"cannot {what} on {self.host}")
+        return tuple(line for line in out.splitlines() if line.startswith("/"))
+
+    async def exists(self, path: str) -> bool:
+        """Whether ``path`` exists on the host (``test -e``)."""
+        if path not in self._exists:
+            try:
+                r = await self._runner.run(commands.path_exists(path), timeout=self._timeout)
+            except TransportError as e:
+                raise ValidationFailed.one(
+                    f"cannot check whether {path} exists on {self.host}: {e.message}", "path"
+                ) from None
+            if r.exit_code not in (0, 1):
+                raise ValidationFailed.one(
+                    f"cannot check whether {path} exists on {self.host}: "
+                    f"{(r.stderr or r.stdout).strip() or f'exit {r.exit_code}'}",
+                    "path",
+                )
+            self._exists[path] = r.exit_code == 0
+        return self._exists[path]
+
+    async def _run(self, argv: tuple[str, ...], what: str) -> str | None:
+        try:
+            r = await self._runner.run(argv, timeout=self._timeout)
+        except TransportError as e:
+            raise ValidationFailed.one(f"cannot {what} on {self.host}: {e.message}") from None
+        return r.stdout if r.exit_code == 0 else None

@@ -1,0 +1,225 @@
+"""Pure checks of values in xl's own syntax: sizes, MACs, rates, CPU lists, device names.
+
+Each checker returns the value in the form xl will get (or a parsed number) and raises
+:class:`BadValue` with a message meant for the user. Nothing here talks to a host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from collectors.model import CpuSet
+from collectors.parse.common import parse_cpu_list
+
+
+class BadValue(ValueError):
+    """A value the user typed is not in the syntax xl expects."""
+
+
+_SIZE_RE = re.compile(r"([0-9]+)([bkmgt]?)", re.IGNORECASE)
+_SIZE_SHIFT_KIB = {"t": 30, "g": 20, "m": 10, "": 10, "k": 0}
+MAX_SIZE_KIB = 1 << 40  # 1 PiB: far beyond any host; keeps xl's int64 maths from overflowing
+
+
+def parse_size_kib(text: str) -> int:
+    """xl's memory size (``512``, ``512m``, ``2G``, ``1048576k``, ``536870912b``) in KiB.
+
+    No suffix means MiB, as in ``xl mem-set``. Bytes are truncated to whole KiB like xl.
+    """
+    t = text.strip()
+    m = _SIZE_RE.fullmatch(t)
+    if m is None:
+        raise BadValue(f'invalid size "{text}": use a number with an optional k/m/g/t suffix')
+    number, suffix = int(m.group(1)), m.group(2).lower()
+    kib = number >> 10 if suffix == "b" else number << _SIZE_SHIFT_KIB[suffix]
+    if kib > MAX_SIZE_KIB:
+        raise BadValue(f'size "{text}" is too large')
+    return kib
+
+
+def format_kib(kib: int) -> str:
+    """A size for messages: ``131072`` → ``128 MiB``."""
+    for unit, shift in (("TiB", 30), ("GiB", 20), ("MiB", 10)):
+        if kib >= 1 << shift and kib % (1 << shift) == 0:
+            return f"{kib >> shift} {unit}"
+    if kib >= 1024:
+        return f"{kib / 1024:.1f} MiB"
+    return f"{kib} KiB"
+
+
+_MAC_RE = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", re.IGNORECASE)
+
+
+def check_mac(text: str) -> str:
+    """A unicast MAC ``00:16:3e:aa:bb:cc`` (first octet even), lower-cased."""
+    t = text.strip()
+    if not _MAC_RE.fullmatch(t):
+        raise BadValue(f'invalid MAC address "{text}": use six hex pairs like 00:16:3e:12:34:56')
+    if int(t[:2], 16) & 1:
+        raise BadValue(f'MAC address "{text}" is multicast: the first octet must be even')
+    if t.replace(":", "").strip("0") == "":
+        raise BadValue("MAC address 00:00:00:00:00:00 is not usable")
+    return t.lower()
+
+
+# libxlu_vif.c: "^[0-9]+[GMK]?[Bb]/s$", then an optional "@" interval "^[0-9]+[mu]?s?$";
+# both numbers must be 1..2^32-1 (xl parses them with strtoull base 0, so no leading 0).
+_RATE_RE = re.compile(r"([1-9][0-9]*)([GMK]?)([Bb])/s(?:@([1-9][0-9]*)(s|ms|us)?)?")
+_UINT32_MAX = (1 << 32) - 1
+
+
+def check_rate(text: str) -> str:
+    """A vif rate limit: ``10Mb/s``, ``1GB/s@20ms``, ``250KB/s@5000us``."""
+    t = text.strip()
+    m = _RATE_RE.fullmatch(t)
+    hint = "use RATE/s or RATE/s@INTERVAL, e.g. 10Mb/s or 1GB/s@20ms (units K/M/G, B bytes, b bits)"
+    if m is None:
+        raise BadValue(f'invalid rate "{text}": {hint}')
+    if int(m.group(1)) > _UINT32_MAX:
+        raise BadValue(f'rate "{text}" is too large')
+    if m.group(4) is not None:
+        usecs = int(m.group(4)) * {"s": 1_000_000, None: 1_000_000, "ms": 1000, "us": 1}[
+            m.group(5)
+        ]
+        if usecs > _UINT32_MAX:
+            raise BadValue(f'rate interval in "{text}" is too long (at most about 71 minutes)')
+    return t
+
+
+def check_ips(items: tuple[str, ...]) -> tuple[str, ...]:
+    """IPv4/IPv6 addresses (optionally with a /prefix) for a vif's ``ip=``."""
+    out = []
+    for item in items:
+        try:
+            out.append(str(ipaddress.ip_interface(item.strip())))
+        except ValueError:
+            raise BadValue(f'invalid IP address "{item}"') from None
+    return tuple(out)
+
+
+NET_MODELS = frozenset(
+    {
+        "rtl8139", "e1000", "e1000e", "virtio-net", "virtio-net-pci", "netfront", "ne2k_pci",
+        "ne2k_isa", "pcnet", "i82551", "i82557b", "i82559er", "vmxnet3",
+    }
+)
+VIF_TYPES = frozenset({"vif", "ioemu"})
+DISK_FORMATS = frozenset({"raw", "qcow", "qcow2", "vhd", "qed"})
+DISK_ACCESS = frozenset({"r", "ro", "w", "rw"})
+DISK_DEVTYPES = frozenset({"disk", "cdrom"})
+
+_IFNAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}")  # Linux IFNAMSIZ: 15 chars
+_SCRIPT_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+_PATH_CHARS_RE = re.compile(r"/[^\x00-\x1f\x7f]*")
+
+
+def check_choice(value: str, choices: frozenset[str], what: str) -> str:
+    v = value.strip()
+    if v not in choices:
+        raise BadValue(f'invalid {what} "{value}": use one of {", ".join(sorted(choices))}')
+    return v
+
+
+def check_ifname(value: str, what: str) -> str:
+    if not _IFNAME_RE.fullmatch(value):
+        raise BadValue(
+            f'invalid {what} "{value}": up to 15 letters, digits, "_", "." or "-"'
+        )
+    return value
+
+
+def check_script(value: str) -> str:
+    """A hotplug script: a name in /etc/xen/scripts or an absolute path."""
+    if value.startswith("/"):
+        return check_abs_path(value, "script")
+    if not _SCRIPT_NAME_RE.fullmatch(value):
+        raise BadValue(f'invalid script "{value}": use a script name or an absolute path')
+    return value
+
+
+def check_abs_path(value: str, what: str) -> str:
+    """An absolute path without control characters or ``..`` components."""
+    if not _PATH_CHARS_RE.fullmatch(value):
+        if not value.startswith("/"):
+            raise BadValue(f'{what} must be an absolute path (starting with /): "{value}"')
+        raise BadValue(f"{what} must not contain control characters (newline, tab, NUL)")
+    if ".." in value.split("/"):
+        raise BadValue(f'{what} must not contain ".." components: "{value}"')
+    if value.endswith("/"):
+        raise BadValue(f'{what} names a directory, not a file: "{value}"')
+    return value
+
+
+def check_spec_value(value: str, what: str) -> str:
+    """A value inside a vif/disk spec: a comma or ``=`` would change the spec itself."""
+    check_one_arg(value, what)
+    for ch in (",", "="):
+        if ch in value:
+            raise BadValue(f'{what} must not contain "{ch}" (it would change the spec): "{value}"')
+    return value
+
+
+def check_one_arg(value: str, what: str) -> str:
+    """A value that becomes one argv element: no newline, NUL or other control character."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise BadValue(f"{what} must not contain control characters (newline, tab, NUL)")
+    if not value:
+        raise BadValue(f"{what} is empty")
+    return value
+
+
+# Virtual disk names: xvda, xvdb1, xvdaa, hda, hdc, sda2 (Linux naming, up to 2 letters).
+_VDEV_RE = re.compile(r"(xvd|hd|sd)[a-z]{1,2}[0-9]{0,2}")
+
+
+def check_vdev(value: str) -> str:
+    v = value.strip()
+    if not _VDEV_RE.fullmatch(v):
+        raise BadValue(f'invalid virtual device "{value}": use a name like xvdb, hdc or sda')
+    return v
+
+
+def check_cpu_list(
+    text: str, *, max_cpu: int | None, nr_nodes: int | None, what: str, allow_keep: bool
+) -> CpuSet | None:
+    """An xl CPU list (``all``, ``0-3,^2``, ``node:0``) within the host's CPUs.
+
+    Returns the CPUs it selects (None for ``-``, which leaves the affinity unchanged, or
+    for a ``node:`` list whose CPUs only the host knows).
+    """
+    t = text.strip()
+    check_one_arg(t, what)
+    if t == "-":
+        if not allow_keep:
+            raise BadValue(f'{what} "-" (unchanged) is not allowed here')
+        return None
+    if re.fullmatch(r"nodes?:[0-9]+(-[0-9]+)?", t):
+        nodes = [int(n) for n in t.split(":", 1)[1].split("-")]
+        if len(nodes) == 2 and nodes[0] > nodes[1]:
+            raise BadValue(f'invalid {what} "{text}": node range is reversed')
+        if nr_nodes is not None and max(nodes) >= nr_nodes:
+            raise BadValue(
+                f'invalid {what} "{text}": the host has {nr_nodes} NUMA node(s) (0-{nr_nodes - 1})'
+            )
+        return None
+    if not re.fullmatch(r"\^?([0-9]+(-[0-9]+)?|all)(,\^?([0-9]+(-[0-9]+)?|all))*", t):
+        raise BadValue(
+            f'invalid {what} "{text}": use all, CPU numbers and ranges like 0-3,^2, or -'
+        )
+    if "^all" in t:
+        raise BadValue(f'invalid {what} "{text}": can\'t combine "^" and "all"')
+    try:
+        cpus = parse_cpu_list(t, max_cpu=max_cpu)
+    except ValueError as e:
+        raise BadValue(f'invalid {what} "{text}": {e}') from None
+    if max_cpu is not None and not cpus.all:
+        beyond = sorted(c for c in cpus.cpus if c > max_cpu)
+        if beyond:
+            raise BadValue(
+                f'invalid {what} "{text}": CPU {beyond[0]} does not exist '
+                f"(the host has CPUs 0-{max_cpu})"
+            )
+    if not cpus.all and not cpus.cpus:
+        raise BadValue(f'invalid {what} "{text}": selects no CPU')
+    return cpus

@@ -1,0 +1,471 @@
+"""Validation of a request before anything is sent: against the host's latest snapshot
+and facts fetched from the host (bridges, files). Every problem gets a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from collectors.control import syntax as sx
+from collectors.control.errors import Problem, ValidationFailed
+from collectors.control.facts import HostFacts
+from collectors.control.requests import (
+    BlockAttach,
+    BlockDetach,
+    CdEject,
+    CdInsert,
+    Console,
+    Create,
+    Destroy,
+    DomainRef,
+    MemMax,
+    MemSet,
+    NetworkAttach,
+    NetworkDetach,
+    Pause,
+    Reboot,
+    Request,
+    Restore,
+    Save,
+    Shutdown,
+    Unpause,
+    VcpuPin,
+    VcpuSet,
+)
+from collectors.model import DeviceKind, Domain, DomainType, HostSnapshot, HostStatus
+
+DEFAULT_BRIDGE = "xenbr0"  # libxl's bridge when a vif names none
+STALE_WARN_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A request that passed validation, with what the argv builder and policy need."""
+
+    request: Request
+    domain: Domain | None  # the target as the snapshot shows it (None for create/restore)
+    target: str | None  # how argv names the domain: its domid, else its name
+    warnings: tuple[str, ...] = ()
+    size_kib: int | None = None  # mem-set / mem-max, parsed
+
+
+@dataclass(slots=True)
+class _Ctx:
+    req: Request
+    snap: HostSnapshot
+    facts: HostFacts
+    domain: Domain | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    size_kib: int | None = None
+
+    def bad(self, fld: str | None, message: str) -> None:
+        self.problems.append(Problem(fld, message))
+
+    def check(self, fld: str, fn: Callable[[], object]) -> object | None:
+        """Run a syntax check; record its BadValue as a problem of ``fld``."""
+        try:
+            return fn()
+        except sx.BadValue as e:
+            self.bad(fld, str(e))
+            return None
+
+    @property
+    def dom(self) -> Domain:
+        assert self.domain is not None
+        return self.domain
+
+    @property
+    def name(self) -> str:
+        return self.dom.name
+
+
+async def validate(req: Request, snapshot: HostSnapshot, facts: HostFacts) -> Checked:
+    """Check ``req`` for ``snapshot``'s host; raise ValidationFailed listing every problem."""
+    ctx = _Ctx(req, snapshot, facts)
+    if req.host != snapshot.host:
+        raise ValidationFailed.one(
+            f"the request is for host {req.host} but the snapshot is of {snapshot.host}"
+        )
+    if snapshot.status == HostStatus.UNREACHABLE:
+        raise ValidationFailed.one(
+            f"{snapshot.host} is unreachable ({snapshot.message or 'no answer'}): "
+            "cannot check the domain"
+        )
+    if snapshot.status != HostStatus.OK or (snapshot.data_age_s or 0.0) > STALE_WARN_S:
+        age = f"{snapshot.data_age_s:.0f} s old" if snapshot.data_age_s is not None else "stale"
+        ctx.warnings.append(f"{snapshot.host}: the data shown is {age}")
+    if not isinstance(req, Create | Restore):
+        ctx.domain = resolve_domain(snapshot, req.domain, verb=req.verb, dom0_ok=req.dom0_ok)
+    # syntax first, host facts only once the values themselves are well-formed
+    await _CHECKS[type(req)](ctx)
+    if ctx.problems:
+        raise ValidationFailed(ctx.problems)
+    d = ctx.domain
+    target = None if d is None else (str(d.domid) if d.domid is not None else d.name)
+    return Checked(req, d, target, tuple(ctx.warnings), ctx.size_kib)
+
+
+def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bool) -> Domain:
+    """The domain ``ref`` names in the snapshot: by name, or by domid (int or digits)."""
+    if isinstance(ref, str):
+        by_name = [d for d in snap.domains if d.name == ref]
+        by_id = (
+            [d for d in snap.domains if d.domid == int(ref)] if ref.isdecimal() else []
+        )
+    else:
+        by_name, by_id = [], [d for d in snap.domains if d.domid == ref]
+    found = by_name or by_id
+    if by_name and by_id and by_name[0] is not by_id[0]:
+        raise ValidationFailed.one(
+            f'"{ref}" is both the name of domain {by_name[0].domid} and the domid of '
+            f"{by_id[0].name}: pick the domain by its row",
+            "domain",
+        )
+    if not found:
+        known = ", ".join(d.name for d in snap.domains[:12]) or "none"
+        raise ValidationFailed.one(
+            f'no domain "{ref}" on {snap.host} (destroyed or renamed? domains: {known})',
+            "domain",
+        )
+    d = found[0]
+    if d.is_dom0 and not dom0_ok:
+        raise ValidationFailed.one(f"{verb} is not possible on Domain-0 (xl refuses it)",
+                                   "domain")
+    if d.state.dying and verb != "destroy":
+        raise ValidationFailed.one(f"{d.name} is being destroyed (dying)", "domain")
+    return d
+
+
+# --- per verb ---------------------------------------------------------------------------
+
+
+async def _pause(ctx: _Ctx) -> None:
+    if ctx.dom.state.paused:
+        ctx.bad("domain", f"{ctx.name} is already paused")
+
+
+async def _unpause(ctx: _Ctx) -> None:
+    if not ctx.dom.state.paused:
+        ctx.bad("domain", f"{ctx.name} is not paused")
+
+
+async def _nothing(ctx: _Ctx) -> None:
+    return None
+
+
+async def _shutdown(ctx: _Ctx) -> None:
+    st = ctx.dom.state
+    if st.shutdown or st.crashed:
+        ctx.bad("domain", f"{ctx.name} is already {st.label}; destroy it instead")
+
+
+async def _save(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, Save)
+    if ctx.check("path", lambda: sx.check_abs_path(req.path, "save path")) is None:
+        return
+    if await ctx.facts.exists(req.path) and not req.overwrite:
+        ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
+    elif req.overwrite:
+        ctx.warnings.append(f"{req.path} will be overwritten if it exists")
+    if not req.keep_running and not req.leave_paused:
+        ctx.warnings.append(f"{ctx.name} will be destroyed once saved (no -c)")
+
+
+async def _restore(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, Restore)
+    if ctx.check("path", lambda: sx.check_abs_path(req.path, "checkpoint file")) is None:
+        return
+    if not await ctx.facts.exists(req.path):
+        ctx.bad("path", f"no checkpoint file {req.path} on {ctx.snap.host}")
+
+
+async def _create(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, Create)
+    if ctx.check("config_path", lambda: sx.check_abs_path(req.config_path, "config file")) is None:
+        return
+    if not await ctx.facts.exists(req.config_path):
+        ctx.bad("config_path", f"no config file {req.config_path} on {ctx.snap.host}")
+
+
+def _memory(ctx: _Ctx, size: str) -> int | None:
+    kib = ctx.check("size", lambda: sx.parse_size_kib(size))
+    if not isinstance(kib, int):
+        return None
+    if kib == 0:
+        ctx.bad("size", "size must be more than 0")
+        return None
+    ctx.size_kib = kib
+    return kib
+
+
+async def _mem_set(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, MemSet)
+    kib = _memory(ctx, req.size)
+    if kib is None:
+        return
+    d = ctx.dom
+    if d.mem_max_kib is not None and kib > d.mem_max_kib:
+        ctx.bad(
+            "size",
+            f"{sx.format_kib(kib)} is more than {d.name}'s maximum memory "
+            f"{sx.format_kib(d.mem_max_kib)} (raise it with mem-max first)",
+        )
+    elif d.mem_max_kib is None:
+        ctx.warnings.append(f"{d.name}'s maximum memory is unknown; xl will check it")
+
+
+async def _mem_max(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, MemMax)
+    kib = _memory(ctx, req.size)
+    if kib is None:
+        return
+    d = ctx.dom
+    current = d.mem_target_kib if d.mem_target_kib is not None else d.mem_kib
+    if current is not None and kib < current:
+        ctx.bad(
+            "size",
+            f"{sx.format_kib(kib)} is below {d.name}'s current target "
+            f"{sx.format_kib(current)} (lower it with mem-set first)",
+        )
+    info = ctx.snap.info
+    total = info.total_memory_mib if info is not None else None
+    if total is not None and kib > total * 1024:
+        ctx.warnings.append(
+            f"{sx.format_kib(kib)} is more than the host's {total} MiB of memory"
+        )
+
+
+async def _vcpu_set(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, VcpuSet)
+    d = ctx.dom
+    n = req.count
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        ctx.bad("count", f"invalid vCPU count {n!r}: use a whole number of at least 1")
+        return
+    if d.vcpus_max is not None and n > d.vcpus_max:
+        ctx.bad(
+            "count",
+            f"{d.name} was booted with at most {d.vcpus_max} vCPU(s); {n} is more than that",
+        )
+    elif d.vcpus_max is None:
+        ctx.warnings.append(f"{d.name}'s boot-time vCPU maximum is unknown; xl will check it")
+    info = ctx.snap.info
+    if info is not None and info.nr_cpus is not None and n > info.nr_cpus and not req.ignore_host:
+        ctx.bad(
+            "count",
+            f"{n} vCPUs on a host with {info.nr_cpus} physical CPUs: xl refuses to overcommit "
+            "(use ignore-host to allow it)",
+        )
+
+
+async def _vcpu_pin(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, VcpuPin)
+    d = ctx.dom
+    if req.vcpu == "all":
+        if req.force:
+            ctx.bad("vcpu", "xl does not allow --force with 'all' as vCPU")
+    elif isinstance(req.vcpu, bool) or not isinstance(req.vcpu, int) or req.vcpu < 0:
+        ctx.bad("vcpu", f'invalid vCPU "{req.vcpu}": use a vCPU number or all')
+    else:
+        known = sorted(v.vcpu for v in ctx.snap.vcpus if v.domid == d.domid)
+        limit = d.vcpus_max if d.vcpus_max is not None else (len(known) or None)
+        if limit is not None and req.vcpu >= limit:
+            ctx.bad("vcpu", f"{d.name} has vCPUs 0-{limit - 1}; there is no vCPU {req.vcpu}")
+    info = ctx.snap.info
+    max_cpu = None
+    if info is not None:
+        max_cpu = info.max_cpu_id
+        if max_cpu is None and info.nr_cpus is not None:
+            max_cpu = info.nr_cpus - 1
+    if max_cpu is None:
+        ctx.warnings.append(f"{ctx.snap.host}'s CPU count is unknown; xl will check the lists")
+    nodes = info.nr_nodes if info is not None else None
+    ctx.check("hard", lambda: sx.check_cpu_list(
+        req.hard, max_cpu=max_cpu, nr_nodes=nodes, what="hard affinity", allow_keep=True))
+    if req.soft is not None:
+        ctx.check("soft", lambda: sx.check_cpu_list(
+            req.soft or "", max_cpu=max_cpu, nr_nodes=nodes, what="soft affinity",
+            allow_keep=True))
+    if req.hard.strip() == "-" and (req.soft is None or req.soft.strip() == "-"):
+        ctx.bad("hard", "nothing to change: both affinities are - (unchanged)")
+
+
+async def _network_attach(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, NetworkAttach)
+    for fld in ("bridge", "mac", "model", "rate", "vifname", "script", "type"):
+        value = getattr(req, fld)
+        if value is not None:
+            ctx.check(fld, partial(sx.check_spec_value, value, fld))
+    for i, ip in enumerate(req.ip):
+        ctx.check("ip", partial(sx.check_spec_value, ip, f"ip #{i + 1}"))
+    if ctx.problems:
+        return
+    if req.mac is not None:
+        mac = ctx.check("mac", lambda: sx.check_mac(req.mac or ""))
+        if mac is not None:
+            used = [dv for dv in ctx.snap.devices if dv.mac and dv.mac.lower() == mac]
+            if used:
+                ctx.warnings.append(f"MAC {mac} is already used by another vif on this host")
+    if req.model is not None:
+        ctx.check("model", lambda: sx.check_choice(req.model or "", sx.NET_MODELS, "model"))
+        if ctx.dom.type not in (DomainType.HVM, None):
+            ctx.warnings.append(f"model= only matters for HVM guests; {ctx.name} is "
+                                f"{ctx.dom.type}")
+    if req.type is not None:
+        ctx.check("type", lambda: sx.check_choice(req.type or "", sx.VIF_TYPES, "vif type"))
+    if req.rate is not None:
+        ctx.check("rate", lambda: sx.check_rate(req.rate or ""))
+    if req.ip:
+        ctx.check("ip", lambda: sx.check_ips(req.ip))
+    if req.vifname is not None:
+        ctx.check("vifname", lambda: sx.check_ifname(req.vifname or "", "vifname"))
+    if req.script is not None:
+        ctx.check("script", lambda: sx.check_script(req.script or ""))
+    if req.mtu is not None and (
+        isinstance(req.mtu, bool) or not isinstance(req.mtu, int) or not 68 <= req.mtu <= 65535
+    ):
+        ctx.bad("mtu", f"invalid mtu {req.mtu!r}: use 68-65535")
+    bridge = req.bridge if req.bridge is not None else DEFAULT_BRIDGE
+    if ctx.check("bridge", lambda: sx.check_ifname(bridge, "bridge")) is None:
+        return
+    if ctx.problems:
+        return
+    bridges = await ctx.facts.bridges()
+    if bridge not in bridges:
+        which = "" if req.bridge is not None else " (xl's default; name one with bridge=)"
+        ctx.bad(
+            "bridge",
+            f'no bridge "{bridge}"{which} on {ctx.snap.host} '
+            f"(bridges: {', '.join(bridges) or 'none'})",
+        )
+
+
+async def _network_detach(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, NetworkDetach)
+    dev = req.device
+    vifs = [d for d in ctx.snap.devices if d.kind == DeviceKind.VIF and d.domid == ctx.dom.domid]
+    if isinstance(dev, int) and not isinstance(dev, bool):
+        if dev < 0:
+            ctx.bad("device", f"invalid vif devid {dev}")
+            return
+        found = any(v.devid == dev for v in vifs)
+    elif isinstance(dev, str) and dev.strip().isdecimal():
+        found = any(v.devid == int(dev) for v in vifs)
+    elif isinstance(dev, str) and ":" in dev:
+        mac = ctx.check("device", lambda: sx.check_mac(dev))
+        if mac is None:
+            return
+        found = any((v.mac or "").lower() == mac for v in vifs)
+    else:
+        ctx.bad("device", f'invalid vif "{dev}": use its devid (0, 1, ...) or its MAC address')
+        return
+    if vifs and not found:
+        have = ", ".join(f"{v.devid} ({v.mac})" for v in vifs)
+        ctx.bad("device", f"{ctx.name} has no vif {dev} (vifs: {have})")
+    elif not vifs:
+        ctx.warnings.append(f"no vif of {ctx.name} is known yet; xl will check {dev}")
+
+
+def _vbd_names(ctx: _Ctx) -> list[str]:
+    return [
+        d.name for d in ctx.snap.devices
+        if d.kind == DeviceKind.VBD and d.domid == ctx.dom.domid and d.name
+    ]
+
+
+async def _block_attach(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, BlockAttach)
+    for fld in ("target", "vdev", "format", "access"):
+        ctx.check(fld, partial(sx.check_spec_value, getattr(req, fld), fld))
+    if req.devtype is not None:
+        ctx.check("devtype", lambda: sx.check_spec_value(req.devtype or "", "devtype"))
+    if ctx.problems:
+        return
+    ctx.check("format", lambda: sx.check_choice(req.format, sx.DISK_FORMATS, "disk format"))
+    ctx.check("access", lambda: sx.check_choice(req.access, sx.DISK_ACCESS, "access"))
+    if req.devtype is not None:
+        ctx.check("devtype", lambda: sx.check_choice(req.devtype or "", sx.DISK_DEVTYPES,
+                                                     "devtype"))
+    vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
+    if vdev is not None and vdev in _vbd_names(ctx):
+        ctx.bad("vdev", f"{ctx.name} already has a disk {vdev}")
+    if ctx.check("target", lambda: sx.check_abs_path(req.target, "disk target")) is None:
+        return
+    if not ctx.problems and not await ctx.facts.exists(req.target):
+        ctx.bad("target", f"no file or device {req.target} on {ctx.snap.host}")
+
+
+async def _block_detach(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, BlockDetach)
+    if req.vdev.strip().isdecimal():
+        return
+    vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
+    names = _vbd_names(ctx)
+    if vdev is not None and names and vdev not in names:
+        ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {', '.join(names)})")
+
+
+def _needs_hvm(ctx: _Ctx) -> bool:
+    t = ctx.dom.type
+    if t != DomainType.HVM:
+        kind = "of unknown type (wait for the next poll)" if t is None else f"a {t} guest"
+        ctx.bad("domain", f"{ctx.req.verb} needs an HVM guest; {ctx.name} is {kind}")
+        return False
+    return True
+
+
+async def _cd_insert(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, CdInsert)
+    if not _needs_hvm(ctx):
+        return
+    ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
+    path = ctx.check("target", lambda: sx.check_abs_path(req.target, "CD image"))
+    if path is not None:
+        ctx.check("target", lambda: sx.check_spec_value(req.target, "CD image"))
+    if not ctx.problems and not await ctx.facts.exists(req.target):
+        ctx.bad("target", f"no file {req.target} on {ctx.snap.host}")
+
+
+async def _cd_eject(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, CdEject)
+    if _needs_hvm(ctx):
+        ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
+
+
+_CHECKS: dict[type, Callable[[_Ctx], Awaitable[None]]] = {
+    Pause: _pause,
+    Unpause: _unpause,
+    Save: _save,
+    Restore: _restore,
+    MemSet: _mem_set,
+    MemMax: _mem_max,
+    VcpuSet: _vcpu_set,
+    VcpuPin: _vcpu_pin,
+    NetworkAttach: _network_attach,
+    NetworkDetach: _network_detach,
+    BlockAttach: _block_attach,
+    BlockDetach: _block_detach,
+    Shutdown: _shutdown,
+    Reboot: _shutdown,
+    Destroy: _nothing,
+    Create: _create,
+    CdInsert: _cd_insert,
+    CdEject: _cd_eject,
+    Console: _nothing,
+}

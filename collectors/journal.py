@@ -1,0 +1,106 @@
+"""The action journal: one JSON line per action attempt, appended, never rewritten.
+
+``$XLTOP_JOURNAL`` if set, else ``$XDG_STATE_HOME/xltop/journal.jsonl``
+(``~/.local/state/xltop/journal.jsonl``). Each line is written with a single ``write``
+on an ``O_APPEND`` descriptor, so concurrent writers (two xltop processes, many tasks)
+never interleave or lose lines. Refused and invalid attempts are recorded too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import getpass
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STDERR_TAIL_LINES = 20
+_MAX_LINE_CHARS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    host: str
+    argv: tuple[str, ...]
+    outcome: str  # ok, failed, unknown, refused, invalid
+    exit_code: int | None = None
+    duration_s: float | None = None
+    stderr_tail: tuple[str, ...] = ()
+    verb: str | None = None
+    domain: str | None = None
+    message: str | None = None
+    time: str = field(default_factory=lambda: utc_now_iso())
+    user: str = field(default_factory=lambda: local_user())
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["argv"] = list(self.argv)
+        d["stderr_tail"] = list(self.stderr_tail)
+        return d
+
+
+def utc_now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (containers)
+        return f"uid:{os.getuid()}"
+
+
+def default_journal_path(env: Mapping[str, str] = os.environ) -> Path:
+    if env.get("XLTOP_JOURNAL"):
+        return Path(env["XLTOP_JOURNAL"]).expanduser()
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "xltop" / "journal.jsonl"
+
+
+def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> tuple[str, ...]:
+    kept = [ln[:_MAX_LINE_CHARS] for ln in text.splitlines() if ln.strip()]
+    return tuple(kept[-lines:])
+
+
+class Journal:
+    """Appends entries to the journal file (created 0600 in a 0700 directory)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_journal_path()
+
+    def append(self, entry: JournalEntry) -> None:
+        """Write one line; raises OSError when the journal cannot be written."""
+        line = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        data = line.encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            written = os.write(fd, data)  # one write: O_APPEND makes it atomic on local files
+            if written != len(data):  # only on a full disk; finish the line rather than cut it
+                os.write(fd, data[written:])
+        finally:
+            os.close(fd)
+
+    async def record(self, entry: JournalEntry) -> None:
+        """``append`` off the event loop."""
+        await asyncio.to_thread(self.append, entry)
+
+    def read(self, last: int | None = None) -> list[dict[str, Any]]:
+        """The entries as dicts (for a journal view and for tests); bad lines are skipped."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in text.splitlines():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
+        return out[-last:] if last else out

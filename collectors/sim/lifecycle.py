@@ -1,0 +1,253 @@
+"""Creating, restarting and destroying simulated domains and their devices."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from collectors.model import CpuSet, DomainType
+from collectors.sim.state import (
+    MAXMEM_SLACK_KIB,
+    NET_RING_ENTRIES,
+    SHUTDOWN_CRASH,
+    BlkQueue,
+    NetQueue,
+    RingSide,
+    SimDisk,
+    SimDomain,
+    SimHost,
+    SimNic,
+    SimVcpu,
+    mac_from,
+    uuid_from,
+)
+
+
+@dataclass
+class DiskSpec:
+    vdev: str
+    target: str
+    format: str = "raw"
+    mode: str = "w"
+    cdrom: bool = False
+    backend_type: str = "phy"
+    sectors: int = 65536
+
+
+@dataclass
+class VifSpec:
+    mac: str | None = None
+    bridge: str = "xenbr0"
+    model: str | None = None
+    vifname: str | None = None
+    ip: str | None = None
+    rate: str | None = None
+    script: str = "/etc/xen/scripts/vif-bridge"
+    devid: int | None = None
+    nictype: str | None = None
+
+
+@dataclass
+class DomainSpec:
+    """What a domain is built from: an xl config file or a save file's stored config."""
+
+    name: str
+    type: DomainType = DomainType.PV
+    memory_mib: int = 128
+    maxmem_mib: int | None = None
+    vcpus: int = 1
+    maxvcpus: int | None = None
+    kernel: str | None = "/srv/xen/vmlinuz"
+    ramdisk: str | None = None
+    cmdline: str | None = None
+    disks: list[DiskSpec] = field(default_factory=list)
+    vifs: list[VifSpec] = field(default_factory=list)
+    cpus: CpuSet | None = None
+    on_poweroff: str = "destroy"
+    on_reboot: str = "restart"
+    on_crash: str = "destroy"
+    uuid: str | None = None
+    config_path: str | None = None
+
+    @property
+    def static_max_kib(self) -> int:
+        return max(self.memory_mib, self.maxmem_mib or 0) * 1024
+
+    @property
+    def max_vcpus(self) -> int:
+        return max(self.vcpus, self.maxvcpus or 0, 1)
+
+
+def dom0_queues(host: SimHost) -> int:
+    dom0 = host.domains.get(0)
+    return max(1, dom0.online_vcpus if dom0 else 1)
+
+
+def attach_nic(host: SimHost, d: SimDomain, spec: VifSpec, rng: random.Random) -> SimNic:
+    used = {n.devid for n in d.nics}
+    devid = spec.devid if spec.devid is not None else (max(used) + 1 if used else 0)
+    hvm = d.type is DomainType.HVM
+    nic = SimNic(
+        devid=devid,
+        mac=spec.mac or mac_from(rng),
+        bridge=spec.bridge,
+        vifname=spec.vifname,
+        model=spec.model if hvm else None,
+        nictype=spec.nictype or ("vif_ioemu" if hvm else "vif"),
+        script=spec.script,
+        ip=spec.ip,
+        rate=spec.rate,
+        ifindex=host.alloc_ifindex(),
+        traffic=rng.choice((0.0, 1.0, 5.0, 20.0, 80.0)),
+    )
+    nqueues = min(max(1, d.online_vcpus), dom0_queues(host))
+    for _ in range(nqueues):
+        q = NetQueue(
+            tx=RingSide(),
+            rx=RingSide(req_prod=NET_RING_ENTRIES, rsp_event=1),
+            tx_ring_ref=d.alloc_gref(),
+            rx_ring_ref=d.alloc_gref(),
+            evtchn_tx=d.alloc_evtchn(),
+            evtchn_rx=d.alloc_evtchn(),
+        )
+        nic.queues.append(q)
+    d.nics.append(nic)
+    return nic
+
+
+def attach_disk(host: SimHost, d: SimDomain, spec: DiskSpec, rng: random.Random) -> SimDisk:
+    loop = host.alloc_loop()
+    disk = SimDisk(
+        vdev=spec.vdev,
+        target=spec.target,
+        format=spec.format,
+        mode=spec.mode,
+        cdrom=spec.cdrom,
+        backend_type=spec.backend_type,
+        sectors=spec.sectors,
+        node=f"/dev/loop{loop}",
+        physical_device=f"7:{loop:x}",
+        iops=rng.choice((0.0, 0.5, 3.0, 15.0, 60.0)),
+    )
+    nqueues = min(max(1, d.online_vcpus), dom0_queues(host))
+    for _ in range(nqueues):
+        disk.queues.append(BlkQueue(ring_ref=d.alloc_gref(), evtchn=d.alloc_evtchn()))
+    d.disks.append(disk)
+    return disk
+
+
+def build_domain(
+    host: SimHost, spec: DomainSpec, rng: random.Random, *, domid: int | None = None,
+    start_time: float | None = None, paused: bool = False,
+) -> SimDomain:
+    """A freshly started domain (not yet added to the host)."""
+    domid = host.alloc_domid() if domid is None else domid
+    n = spec.max_vcpus
+    pool_cpus = host.pools[0].cpus if host.pools else list(range(host.nr_cpus))
+    vcpus = []
+    for i in range(n):
+        hard = spec.cpus if spec.cpus is not None else CpuSet(all=True)
+        allowed = [c for c in pool_cpus if hard.contains(c)] or pool_cpus
+        vcpus.append(SimVcpu(id=i, online=i < spec.vcpus, cpu=allowed[i % len(allowed)],
+                             hard=hard, load=rng.choice((0.01, 0.03, 0.1, 0.3, 0.6))))
+    target = spec.memory_mib * 1024
+    d = SimDomain(
+        domid=domid,
+        name=spec.name,
+        uuid=spec.uuid or uuid_from(rng),
+        type=spec.type,
+        vcpus=vcpus,
+        mem_kib=target,
+        target_kib=target,
+        static_max_kib=spec.static_max_kib,
+        xen_max_kib=target + MAXMEM_SLACK_KIB,
+        pause_count=1 if paused else 0,
+        start_time=host.now if start_time is None else start_time,
+        config_path=spec.config_path,
+        kernel=None if spec.type is DomainType.HVM else spec.kernel,
+        ramdisk=None if spec.type is DomainType.HVM else spec.ramdisk,
+        cmdline=None if spec.type is DomainType.HVM else spec.cmdline,
+        on_poweroff=spec.on_poweroff,
+        on_reboot=spec.on_reboot,
+        on_crash=spec.on_crash,
+        pool=host.pools[0].name if host.pools else "Pool-0",
+        store_ring_ref=rng.randrange(0x40000, 0x140000),
+        console_ring_ref=rng.randrange(0x40000, 0x140000),
+        console_tty=f"/dev/pts/{rng.randrange(0, 16)}",
+        activity=rng.choice((0.2, 0.5, 1.0, 1.5)),
+    )
+    d.console_log = [
+        "Linux version " + host.release + " (debian-kernel@lists.debian.org)",
+        "guest up",
+    ]
+    for k in spec.disks:
+        attach_disk(host, d, k, rng)
+    for v in spec.vifs:
+        attach_nic(host, d, v, rng)
+    return d
+
+
+def spec_of(d: SimDomain) -> DomainSpec:
+    """The configuration a running domain would be recreated (or saved) with."""
+    pinned = {v.hard for v in d.vcpus}
+    return DomainSpec(
+        name=d.name,
+        type=d.type,
+        memory_mib=d.target_kib // 1024,
+        maxmem_mib=d.static_max_kib // 1024,
+        vcpus=d.online_vcpus,
+        maxvcpus=d.max_vcpus,
+        kernel=d.kernel,
+        ramdisk=d.ramdisk,
+        cmdline=d.cmdline,
+        disks=[DiskSpec(k.vdev, k.target, k.format, k.mode, k.cdrom, k.backend_type, k.sectors)
+               for k in d.disks],
+        vifs=[VifSpec(n.mac, n.bridge, n.model, n.vifname, n.ip, n.rate, n.script, n.devid,
+                      n.nictype) for n in d.nics],
+        cpus=next(iter(pinned)) if len(pinned) == 1 else None,
+        on_poweroff=d.on_poweroff,
+        on_reboot=d.on_reboot,
+        on_crash=d.on_crash,
+        uuid=d.uuid,
+        config_path=d.config_path,
+    )
+
+
+def add_domain(host: SimHost, d: SimDomain) -> None:
+    host.domains[d.domid] = d
+    host.xs_version += 1
+
+
+def destroy(host: SimHost, d: SimDomain) -> None:
+    host.domains.pop(d.domid, None)
+    host.xs_version += 1
+
+
+def restart(host: SimHost, d: SimDomain, rng: random.Random) -> SimDomain:
+    """on_reboot=restart: the old domain goes, the same config comes back with a new domid."""
+    spec = spec_of(d)
+    destroy(host, d)
+    new = build_domain(host, spec, rng)
+    new.activity = d.activity
+    add_domain(host, new)
+    return new
+
+
+def shut_down(d: SimDomain, reason: int) -> None:
+    """The guest has stopped: its vCPUs are down, it stays until the toolstack acts."""
+    d.shutdown_reason = reason
+    d.pending = None
+    for v in d.vcpus:
+        v.online = False
+        v.running = False
+        v.blocked = False
+
+
+def crash(d: SimDomain) -> None:
+    """Like a real crash: vCPU 0 went down, the others are stopped mid-flight."""
+    d.shutdown_reason = SHUTDOWN_CRASH
+    for v in d.vcpus:
+        v.running = False
+        v.blocked = False
+        if v.id == 0:
+            v.online = False

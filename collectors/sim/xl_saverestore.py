@@ -1,0 +1,234 @@
+"""xl save, restore and create on a simulated host (stderr texts as Xen 4.17 prints them)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from collectors.model import DomainType
+from collectors.sim import lifecycle, savefile, xl_usage
+from collectors.sim.state import SHUTDOWN_CRASH, SimDomain, SimHost
+from collectors.sim.xl_args import Io, XlExit, die, domain_label, find_domain, getopt
+from collectors.sim.xl_cfg import CfgError, domain_spec, parse_cfg, parse_kv_overrides
+
+CWD = "/root"  # where xl runs over SSH
+GUEST_OVERHEAD_KIB = 2048  # page tables and the like a new domain needs on top of its memory
+
+
+def resolve(path: str) -> str:
+    return posixpath.normpath(posixpath.join(CWD, path))
+
+
+def _destroy_chain(label: str) -> str:
+    return (
+        f"libxl: error: libxl_domain.c:1183:libxl__destroy_domid: {label}Non-existant domain\n"
+        f"libxl: error: libxl_domain.c:1137:domain_destroy_callback: {label}Unable to destroy "
+        "guest\n"
+        f"libxl: error: libxl_domain.c:1064:domain_destroy_cb: {label}Destruction of domain "
+        "failed\n"
+    )
+
+
+def _progress(total: int) -> str:
+    lines = [f"xc: progress: Frames: {total * k // 16}/{total}  {k * 100 // 16:3d}%\n"
+             for k in range(1, 17)]
+    return "".join(lines) + "xc: progress: End of stream: 0/0    0%\n"
+
+
+def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
+    p = getopt(io, "save", argv, "cpD", required=2)
+    domid = find_domain(io, host, p.args[0])
+    path = resolve(p.args[1])
+    d = host.domains.get(domid)
+    if d is None or domid == 0:
+        label = domain_label(domid)
+        io.eprint("libxl: error: libxl_domain.c:2045:libxl_retrieve_domain_configuration: "
+                  f"{label}fail to get domain configuration\n")
+        die(io, f"Failed to get domain configuration for domain {domid}\n")
+    if posixpath.dirname(path) not in host.dirs:
+        die(io, f"Failed to open temp file {path} for writing\n")
+    length = savefile.config_length(d, host.scheduler)
+    kind = "HVM" if d.type is DomainType.HVM else "PV"
+    io.eprint(f"Saving to {path} new xl format (info 0x3/0x0/{length})\n"
+              f"xc: info: Saving domain {domid}, type x86 {kind}\n")
+    label = domain_label(domid)
+    if d.is_shutdown or d.dying:
+        reason = d.shutdown_reason if d.shutdown_reason is not None else SHUTDOWN_CRASH
+        io.eprint(
+            "libxl: error: libxl_dom_suspend.c:269:domain_suspend_common_pvcontrol_suspending: "
+            f"{label}guest didn't acknowledge suspend, cancelling request\n"
+            f"xc: error: Domain has not been suspended: shutdown 0, reason {reason}: "
+            "Internal error\n"
+            "xc: error: Save failed (0 = Success): Internal error\n"
+            "libxl: error: libxl_stream_write.c:347:libxl__xc_domain_save_done: "
+            f"{label}saving domain: domain did not respond to suspend request: Success\n"
+            "Failed to save domain, resuming domain\n"
+            f"xc: error: Dom {domid} not suspended: (shutdown 0, reason {reason}): "
+            "Internal error\n"
+            "libxl: error: libxl_dom_suspend.c:666:domain_resume_done: "
+            f"{label}xc_domain_resume failed: Invalid argument\n"
+        )
+        io.duration = 60.0
+        raise XlExit(1)
+    io.eprint(_progress(d.static_max_kib // 4))
+    spec = lifecycle.spec_of(d)
+    rng = host.action_rng
+    mfn = rng.randrange(0x100000, 0x140000)
+    host.files[path] = savefile.dump(spec, savefile.SaveHeader(length, mfn + 1, mfn))
+    io.duration = 0.5 + d.mem_kib / (512 * 1024)
+    if p.has("c"):
+        pass
+    elif p.has("p"):
+        d.pause_count += 1
+    else:
+        lifecycle.destroy(host, d)
+    host.xs_version += 1
+    return 0
+
+
+def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
+    p = getopt(io, "restore", argv, "pedVA",
+               {"vncviewer": ("V", False), "vncviewer-autopass": ("A", False)}, required=1)
+    path = resolve(p.args[-1])
+    text = host.files.get(path)
+    if text is None:
+        die(io, "Can't open restore file: No such file or directory\n")
+    try:
+        spec, header = savefile.load(text)
+    except savefile.SaveFileError as exc:
+        die(io, f"{exc}\n")
+    io.eprint(f"Loading new save file {path} (new xl fmt info 0x3/0x0/{header.config_len})\n"
+              " Savefile contains xl domain config in JSON format\n"
+              "Parsing config from <saved>\n")
+    domid = host.alloc_domid()
+    label = domain_label(domid)
+    if host.by_name(spec.name) is not None:
+        io.eprint(
+            f"libxl: error: libxl_domain.c:81:libxl__domain_rename: {label}"
+            f"Domain with name \"{spec.name}\" already exists.\n"
+            f"libxl: error: libxl_create.c:1296:initiate_domain_create: {label}"
+            "cannot make domain: -6\n" + _destroy_chain(label)
+        )
+        raise XlExit(1)
+    kind = "HVM" if spec.type is DomainType.HVM else "PV"
+    io.eprint(f"xc: info: Found x86 {kind} domain from Xen 4.17\nxc: info: Restoring domain\n")
+    if host.free_kib() < spec.memory_mib * 1024 + GUEST_OVERHEAD_KIB:
+        io.eprint(
+            "xc: error: Failed to populate physmap (16 = Device or resource busy): "
+            "Internal error\n"
+            "xc: error: Failed to populate pfns for batch of 1024 pages: Internal error\n"
+            "xc: error: Restore failed (16 = Device or resource busy): Internal error\n"
+            "libxl: error: libxl_stream_read.c:850:libxl__xc_domain_restore_done: "
+            "restoring domain: Device or resource busy\n"
+            f"libxl: error: libxl_create.c:1640:domcreate_rebuild_done: {label}"
+            "cannot (re-)build domain: -3\n" + _destroy_chain(label)
+        )
+        io.duration = 2.0
+        raise XlExit(1)
+    d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
+    io.eprint(
+        "xc: info: Restore successful\n"
+        f"xc: info: XenStore: mfn {header.store_mfn:#x}, dom 0, evt 1\n"
+        f"xc: info: Console: mfn {header.console_mfn:#x}, dom 0, evt 2\n"
+    )
+    _fresh(d, running=not p.has("p"))
+    lifecycle.add_domain(host, d)
+    io.duration = 0.5 + d.mem_kib / (512 * 1024)
+    return 0
+
+
+def _fresh(d: SimDomain, *, running: bool) -> None:
+    """A just-built domain: paused ones have not run at all (``--p---``, 0.0 s)."""
+    for v in d.vcpus:
+        v.time_ns = 50_000_000 if running and v.online else 0
+        v.running = False
+        v.blocked = running and v.online
+
+
+def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
+    args = list(argv)
+    filename = None
+    if args and not args[0].startswith("-") and "=" not in args[0]:
+        filename = args.pop(0)
+    p = getopt(io, "create", args, "Fnqf:pcdeVA",
+               {"dryrun": ("n", False), "quiet": ("q", False), "defconfig": ("f", True),
+                "vncviewer": ("V", False), "vncviewer-autopass": ("A", False),
+                "ignore-global-affinity-masks": ("\x01", False)})
+    overrides = []
+    for arg in p.args:
+        if "=" in arg:
+            overrides.append(arg)
+        elif filename is None:
+            filename = arg
+        else:
+            io.print(xl_usage.usage("create"))
+            raise XlExit(2)
+    if p.value("f") is not None:
+        filename = p.value("f")
+    if filename is None:
+        die(io, "Config file not specified and none in save file\n", 6)
+    path = resolve(filename)
+    text = host.files.get(path)
+    if text is None:
+        die(io, f"Failed to read config file: {filename}: No such file or directory\n", 3)
+    io.eprint(f"Parsing config from {filename}\n")
+    try:
+        cfg = parse_cfg(text, filename)
+        cfg.update(parse_kv_overrides(overrides))
+        spec = domain_spec(cfg, path)
+    except CfgError as exc:
+        die(io, f"{exc}\n")
+    if p.has("n"):
+        return 0
+    domid = host.alloc_domid()
+    label = domain_label(domid)
+    if host.by_name(spec.name) is not None:
+        io.eprint(
+            f"libxl: error: libxl_domain.c:81:libxl__domain_rename: {label}"
+            f"Domain with name \"{spec.name}\" already exists.\n"
+            f"libxl: error: libxl_create.c:1296:initiate_domain_create: {label}"
+            "cannot make domain: -6\n" + _destroy_chain(label)
+        )
+        raise XlExit(6)
+    if host.free_kib() < spec.memory_mib * 1024 + GUEST_OVERHEAD_KIB:
+        io.eprint(
+            "xc: error: panic: xc_dom_boot.c:141: xc_dom_boot_mem_init: can't allocate low "
+            "memory for domain: Out of memory\n"
+            "libxl: error: libxl_dom.c:592:libxl__build_dom: xc_dom_boot_mem_init failed: "
+            "Cannot allocate memory\n"
+            f"libxl: error: libxl_create.c:1640:domcreate_rebuild_done: {label}"
+            "cannot (re-)build domain: -3\n" + _destroy_chain(label)
+        )
+        raise XlExit(3)
+    problem = _device_problem(host, spec)
+    if problem:
+        io.eprint(problem + f"libxl: error: libxl_create.c:1878:domcreate_attach_devices: "
+                  f"{label}unable to add disk devices\n" + _destroy_chain(label))
+        raise XlExit(3)
+    d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
+    _fresh(d, running=not p.has("p"))
+    lifecycle.add_domain(host, d)
+    io.duration = 1.0
+    return 0
+
+
+def _device_problem(host: SimHost, spec: lifecycle.DomainSpec) -> str:
+    for k in spec.disks:
+        if k.target and k.target not in host.files:
+            host.last_pid += 5
+            return (
+                "libxl: error: libxl_exec.c:117:libxl_report_child_exitstatus: "
+                f"/etc/xen/scripts/block add [{host.last_pid}] exited with error status 1\n"
+                "libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: "
+                f"script: {k.target} does not exist.\n"
+            )
+    for v in spec.vifs:
+        if v.bridge not in host.bridges:
+            host.last_pid += 5
+            return (
+                "libxl: error: libxl_exec.c:117:libxl_report_child_exitstatus: "
+                f"{v.script} online [{host.last_pid}] exited with error status 1\n"
+                "libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: "
+                f"script: Could not find bridge device {v.bridge}\n"
+            )
+    return ""
+

@@ -1,0 +1,79 @@
+"""Helpers for the simulator tests: fixtures on disk, a fake clock, the lab-b state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from collectors.sim import host_shell
+from collectors.sim.fleet import make_lab_like_host
+from collectors.sim.state import SimDomain, SimHost
+
+FIXTURES = next(
+    (p for p in (Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures",
+                 Path("/work/shared/fixtures")) if p.is_dir()),
+    Path("/work/shared/fixtures"),
+)
+LAB_A = FIXTURES / "xen-4.17-lab-a"
+LAB_B = FIXTURES / "xen-4.17-lab-b"
+
+
+@dataclass(frozen=True)
+class Capture:
+    out: str
+    err: str
+    rc: int
+
+
+def fixture(lab: Path, name: str) -> Capture:
+    return Capture(
+        (lab / f"{name}.out").read_text(),
+        (lab / f"{name}.err").read_text(),
+        int((lab / f"{name}.rc").read_text().strip() or "0"),
+    )
+
+
+def after_rc_line(text: str) -> str:
+    """The fixture's output after its capture script's ``rc=N`` line."""
+    return text.split("\n", 1)[1]
+
+
+class FakeClock:
+    """An injected clock whose sleep advances it instantly."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += max(0.0, seconds)
+
+
+def xl(host: SimHost, *args: str) -> host_shell.Answer:
+    """Run a command on the host's current state (no time passes)."""
+    return host_shell.execute(host, list(args))
+
+
+def set_vcpus(d: SimDomain, *specs: tuple[int | None, str, float]) -> None:
+    """Per vCPU: (pCPU or None when offline, state ``r``/``b``/``-``, seconds)."""
+    for v, (cpu, state, secs) in zip(d.vcpus, specs, strict=True):
+        v.online = cpu is not None
+        v.cpu = cpu if cpu is not None else v.cpu
+        v.running = state == "r"
+        v.blocked = state == "b"
+        v.time_ns = round(secs * 1e9)
+
+
+def lab_b() -> SimHost:
+    """The lab as in the lab-b captures (xl list, xl info ...)."""
+    host = make_lab_like_host()
+    dom0, db1, idle1, web1 = (host.domains[i] for i in range(4))
+    set_vcpus(dom0, (0, "b", 60.0), (1, "r", 59.7))
+    set_vcpus(db1, (1, "b", 4.2), (0, "b", 2.0))
+    set_vcpus(idle1, (0, "b", 4.9))
+    set_vcpus(web1, (1, "b", 5.0), (1, "b", 1.7))
+    return host

@@ -1,0 +1,172 @@
+"""``xltop do`` as a subprocess on the demo fleet: results, errors, policy, confirmation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str, journal: Path, extra_env: dict[str, str] | None = None,
+        stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XLTOP_JOURNAL": str(journal), **(extra_env or {})}
+    return subprocess.run([sys.executable, "-m", "tui", "do", *args], cwd=ROOT, env=env,
+                          input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def entries(journal: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in journal.read_text().splitlines()]
+
+
+def test_success_on_a_demo_host(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "pause", "--yes", journal=j)
+    assert (r.returncode, r.stdout) == (0, "xl pause 1: done on xen-lab-02\n"), r.stderr
+    e = entries(j)[-1]
+    assert (e["outcome"], e["argv"], e["domain"], e["exit_code"]) == (
+        "ok", ["xl", "pause", "1"], "mq-02", 0)
+
+
+def test_json_result(tmp_path: Path) -> None:
+    r = run("--demo", "xen-lab-02", "mq-02", "mem-set", "300m", "--yes", "--json",
+            journal=tmp_path / "j.jsonl")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["outcome"] == "ok" and got["argv"] == ["xl", "mem-set", "1", "300m"]
+    assert got["exit_code"] == 0 and got["host"] == "xen-lab-02"
+
+
+def test_validation_error_exits_2_with_the_message(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "mem-set", "lots", "--yes", journal=j)
+    assert r.returncode == 2
+    assert r.stderr == ('xltop do: invalid size "lots": use a number with an optional '
+                        "k/m/g/t suffix\n")
+    assert entries(j)[-1]["outcome"] == "invalid"
+    r = run("--demo", "xen-lab-02", "nosuch", "pause", "--yes", journal=j)
+    assert r.returncode == 2 and 'no domain "nosuch" on xen-lab-02' in r.stderr
+
+
+def test_xl_failure_exits_1_with_xls_text(tmp_path: Path) -> None:
+    # "$(reboot)" has no vif, so only xl can say that devid 9 does not exist
+    r = run("--demo", "xen-lab-02", "$(reboot)", "network-detach", "9", "--yes",
+            journal=tmp_path / "j.jsonl")
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == "Unknown device 9."
+
+
+def test_read_only_refuses(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "--read-only", "xen-lab-02", "mq-02", "destroy", "--yes", journal=j)
+    assert r.returncode == 3
+    assert r.stderr == "xltop do: read-only mode (--read-only): actions are refused\n"
+    assert entries(j)[-1]["outcome"] == "refused"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("read_only = true\n")
+    r = run("--demo", "--config", str(cfg), "xen-lab-02", "mq-02", "pause", "--yes", journal=j)
+    assert r.returncode == 3 and "read-only" in r.stderr
+
+
+def test_no_terminal_needs_yes(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "pause", journal=j, stdin="y\n")
+    assert r.returncode == 3
+    assert "needs confirmation: pass --yes (stdin is not a terminal)" in r.stderr
+    assert entries(j)[-1]["outcome"] == "refused"
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-nowhere", "mq-02", "pause", journal=j)
+    assert r.returncode == 2 and "no demo host 'xen-nowhere'" in r.stderr
+    r = run("--demo", "xen-lab-02", "mq-02", "fly", journal=j)
+    assert r.returncode == 2 and "unknown verb 'fly'" in r.stderr
+    r = run("--help", journal=j)
+    assert r.returncode == 0 and r.stdout.startswith("usage: xltop do")
+
+
+def _spawn(*args: str, journal: Path) -> pexpect.spawn:
+    env = {**os.environ, "XLTOP_JOURNAL": str(journal), "TERM": "xterm"}
+    return pexpect.spawn(sys.executable, ["-m", "tui", "do", *args], cwd=str(ROOT), env=env,
+                         timeout=30, dimensions=(24, 100))
+
+
+def test_terminal_yes_no_confirmation(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    child = _spawn("--demo", "xen-lab-02", "mq-02", "pause", journal=j)
+    child.expect_exact("xl pause 1")
+    child.expect_exact("target: mq-02 (domid 1) on xen-lab-02")
+    child.expect_exact("Run it? [y/N] ")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    child = _spawn("--demo", "xen-lab-02", "mq-02", "pause", journal=j)
+    child.expect_exact("Run it? [y/N] ")
+    child.sendline("y")
+    child.expect_exact("xl pause 1: done on xen-lab-02")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_terminal_typed_name_on_production(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    child = _spawn("--demo", "xen-prod-01", "web-01", "pause", journal=j)
+    child.expect_exact("xen-prod-01 is a production host")
+    child.expect_exact("Type 'web-01' to confirm: ")
+    child.sendline("web")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    child = _spawn("--demo", "xen-prod-01", "web-01", "destroy", journal=j)
+    child.expect_exact("destroy kills the domain at once")
+    child.expect_exact("Type 'web-01' to confirm: ")
+    child.sendline("web-01")
+    child.expect_exact("xl destroy 1: done on xen-prod-01")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert [e["outcome"] for e in entries(j)] == ["refused", "ok"]
+
+
+def test_console_through_xltop_do(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    for _ in range(3):
+        child = _spawn("--demo", "xen-lab-02", "mq-02", "console", journal=j)
+        child.expect_exact("Ctrl-] detaches")
+        child.send("echo hel''lo\r")
+        child.expect_exact("\r\nhello\r\n")
+        child.send("\x1d")
+        child.expect_exact("detached from the console")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+    assert [e["verb"] for e in entries(j)] == ["console"] * 3
+    child = _spawn("--demo", "xen-lab-02", "Domain-0", "console", journal=j)
+    child.expect_exact("console is not possible on Domain-0")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+
+
+def test_hostile_names_never_reach_the_terminal_raw(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "evil\x1b[2Jname", "pause", "--yes", journal=j)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "xl pause 12: done on xen-lab-02\n"
+    r = run("--demo", "xen-lab-02", "bad\x1b]0;pwned\x07", "pause", "--yes", journal=j)
+    assert r.returncode == 2
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+    assert 'no domain "bad\\x1b]0;pwned\\x07"' in r.stderr
+    r = run("--demo", "--json", "xen-lab-02", "\u202eevil-rtl", "pause", "--yes", journal=j)
+    assert r.returncode == 0 and "\u202e" not in r.stdout
+    assert json.loads(r.stdout)["target"] == "\u202eevil-rtl (domid 13)"

@@ -1,0 +1,337 @@
+"""Validation of every verb against a snapshot and host facts, before anything is sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.control import syntax as sx
+from collectors.control.errors import ValidationFailed
+from collectors.control.facts import HostFacts
+from collectors.control.requests import (
+    BlockAttach,
+    BlockDetach,
+    CdEject,
+    CdInsert,
+    Console,
+    Create,
+    Destroy,
+    MemMax,
+    MemSet,
+    NetworkAttach,
+    NetworkDetach,
+    Pause,
+    Reboot,
+    Request,
+    Restore,
+    Save,
+    Shutdown,
+    Unpause,
+    VcpuPin,
+    VcpuSet,
+)
+from collectors.control.validate import Checked, validate
+from collectors.model import DomainState, HostStatus
+from collectors.transport.base import ConnectionLost
+from tests.control_helpers import HOST, MiB, RecordingRunner, dom, snapshot
+
+H = HOST
+
+
+async def check(req: Request, runner: RecordingRunner | None = None, snap=None) -> Checked:
+    r = runner or RecordingRunner()
+    return await validate(req, snap or snapshot(), HostFacts(r))
+
+
+async def problem(req: Request, runner: RecordingRunner | None = None, snap=None) -> str:
+    with pytest.raises(ValidationFailed) as ei:
+        await check(req, runner, snap)
+    return ei.value.message
+
+
+# --- sizes and other syntax ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kib"),
+    [("512", 512 * MiB), ("512m", 512 * MiB), ("512M", 512 * MiB), ("2g", 2048 * MiB),
+     ("2G", 2048 * MiB), ("1t", 1 << 30), ("65536k", 65536), ("65536K", 65536),
+     ("1048576b", 1024), ("1048577B", 1024), (" 256 ", 256 * MiB)],
+)
+def test_sizes_in_xl_syntax(text: str, kib: int) -> None:
+    assert sx.parse_size_kib(text) == kib
+
+
+@pytest.mark.parametrize("text", ["lots", "12x", "1.5g", "-5", "5mb", "", "0x10", "1 g", "m"])
+def test_bad_sizes_get_xl_like_message(text: str) -> None:
+    with pytest.raises(sx.BadValue) as ei:
+        sx.parse_size_kib(text)
+    assert str(ei.value) == f'invalid size "{text}": use a number with an optional k/m/g/t suffix'
+
+
+def test_lots_message_exact() -> None:
+    with pytest.raises(sx.BadValue, match=r'^invalid size "lots": use a number with an '
+                       r"optional k/m/g/t suffix$"):
+        sx.parse_size_kib("lots")
+
+
+@pytest.mark.parametrize("mac", ["00:16:3e:aa:bb:cc", "02:00:00:00:00:01", "00:16:3E:AA:BB:CC"])
+def test_unicast_macs(mac: str) -> None:
+    assert sx.check_mac(mac) == mac.lower()
+
+
+@pytest.mark.parametrize(
+    ("mac", "why"),
+    [("01:00:5e:00:00:01", "multicast"), ("ff:ff:ff:ff:ff:ff", "multicast"),
+     ("00:16:3e:aa:bb", "six hex pairs"), ("00-16-3e-aa-bb-cc", "six hex pairs"),
+     ("00:00:00:00:00:00", "not usable"), ("zz:16:3e:aa:bb:cc", "six hex pairs")],
+)
+def test_bad_macs(mac: str, why: str) -> None:
+    with pytest.raises(sx.BadValue, match=why):
+        sx.check_mac(mac)
+
+
+@pytest.mark.parametrize("rate", ["10Mb/s", "1GB/s@20ms", "250KB/s@5000us", "100B/s", "8b/s@1s",
+                                  "5MB/s@2"])
+def test_rates(rate: str) -> None:
+    assert sx.check_rate(rate) == rate
+
+
+@pytest.mark.parametrize("rate", ["10Mb", "10 Mb/s", "fast", "0Mb/s", "10mb/s", "10Mb/s@",
+                                  "10Mb/s@0ms", "010Mb/s", "99999999999Mb/s", "1Mb/s@5000s"])
+def test_bad_rates(rate: str) -> None:
+    with pytest.raises(sx.BadValue):
+        sx.check_rate(rate)
+
+
+@pytest.mark.parametrize(
+    ("text", "cpus"),
+    [("all", "all"), ("0-3,^2", "0-1,3"), ("1", "1"), ("0,2-3", "0,2-3"), ("all,^0", "1-3")],
+)
+def test_cpu_lists(text: str, cpus: str) -> None:
+    got = sx.check_cpu_list(text, max_cpu=3, nr_nodes=1, what="hard", allow_keep=False)
+    assert got is not None
+    assert str(got) == cpus
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("4", "CPU 4 does not exist"), ("0-9", "CPU 4 does not exist"), ("3-1", "invalid"),
+     ("^all", "combine"), ("0-1,^0-1", "selects no CPU"), ("one", "use all"),
+     ("0;reboot", "use all"), ("node:1", "1 NUMA node"), ("0\n1", "control characters")],
+)
+def test_bad_cpu_lists(text: str, why: str) -> None:
+    with pytest.raises(sx.BadValue, match=why):
+        sx.check_cpu_list(text, max_cpu=3, nr_nodes=1, what="hard", allow_keep=False)
+
+
+# --- domain resolution ------------------------------------------------------------------
+
+
+async def test_domain_by_name_or_domid() -> None:
+    assert (await check(Pause(H, "web1"))).target == "3"
+    assert (await check(Pause(H, 3))).domain.name == "web1"  # type: ignore[union-attr]
+    assert (await check(Pause(H, "3"))).domain.name == "web1"  # type: ignore[union-attr]
+
+
+async def test_unknown_domain() -> None:
+    msg = await problem(Pause(H, "nosuch"))
+    assert 'no domain "nosuch" on xen-a' in msg and "web1" in msg
+    assert 'no domain "99"' in await problem(Pause(H, 99))
+
+
+async def test_name_that_is_another_domains_id_is_ambiguous() -> None:
+    snap = snapshot(dom(7, "3"))
+    assert "both the name of domain 7 and the domid of web1" in await problem(
+        Pause(H, "3"), snap=snap)
+    assert (await check(Pause(H, 7), snap=snap)).target == "7"
+
+
+@pytest.mark.parametrize(
+    "req", [Pause(H, "Domain-0"), Destroy(H, 0), Save(H, "Domain-0", "/tmp/d0"),
+            Console(H, "Domain-0"), Shutdown(H, 0), NetworkDetach(H, 0, 0)],
+)
+async def test_domain0_refused_where_xl_refuses(req: Request) -> None:
+    assert "Domain-0" in await problem(req)
+
+
+async def test_domain0_allowed_for_memory_and_vcpus() -> None:
+    assert (await check(MemSet(H, "Domain-0", "900m"))).target == "0"
+    assert (await check(VcpuPin(H, 0, 0, "0-1"))).target == "0"
+
+
+async def test_unreachable_host_refuses() -> None:
+    snap = snapshot(status=HostStatus.UNREACHABLE)
+    assert "unreachable" in await problem(Pause(H, "web1"), snap=snap)
+
+
+async def test_stale_snapshot_warns() -> None:
+    checked = await check(Pause(H, "web1"), snap=snapshot(status=HostStatus.STALE))
+    assert any("stale" in w or "old" in w for w in checked.warnings)
+
+
+async def test_wrong_host() -> None:
+    assert "snapshot is of xen-a" in await problem(Pause("other", "web1"))
+
+
+async def test_dying_domain() -> None:
+    snap = snapshot(dom(9, "dying1", state=DomainState(dying=True)))
+    assert "dying" in await problem(Pause(H, "dying1"), snap=snap)
+    assert (await check(Destroy(H, "dying1"), snap=snap)).target == "9"
+
+
+# --- per verb -----------------------------------------------------------------------------
+
+
+async def test_pause_unpause_state() -> None:
+    assert "already paused" in await problem(Pause(H, "frozen"))
+    assert "is not paused" in await problem(Unpause(H, "web1"))
+    assert (await check(Unpause(H, "frozen"))).target == "6"
+
+
+async def test_mem_set_within_static_max() -> None:
+    c = await check(MemSet(H, "web1", "200m"))
+    assert c.size_kib == 200 * MiB
+    msg = await problem(MemSet(H, "web1", "300m"))
+    assert "300 MiB is more than web1's maximum memory 256 MiB" in msg
+    assert 'invalid size "lots"' in await problem(MemSet(H, "web1", "lots"))
+    assert "more than 0" in await problem(MemSet(H, "web1", "0"))
+
+
+async def test_mem_max_not_below_target() -> None:
+    assert (await check(MemMax(H, "web1", "512m"))).size_kib == 512 * MiB
+    msg = await problem(MemMax(H, "db1", "100m"))
+    assert "below db1's current target 160 MiB" in msg
+    w = (await check(MemMax(H, "web1", "8g"))).warnings
+    assert any("3071 MiB" in x for x in w)
+
+
+async def test_vcpu_set_range() -> None:
+    assert (await check(VcpuSet(H, "web1", 1))).target == "3"
+    assert "at most 2 vCPU" in await problem(VcpuSet(H, "web1", 3))
+    assert "at least 1" in await problem(VcpuSet(H, "web1", 0))
+    snap = snapshot(dom(8, "big", vcpus_max=8))
+    assert "overcommit" in await problem(VcpuSet(H, "big", 6), snap=snap)
+    assert (await check(VcpuSet(H, "big", 6, ignore_host=True), snap=snap)).target == "8"
+
+
+async def test_vcpu_pin() -> None:
+    assert (await check(VcpuPin(H, "web1", 1, "0-3,^2", "all"))).target == "3"
+    assert (await check(VcpuPin(H, "web1", "all", "-", "1"))).target == "3"
+    assert "no vCPU 2" in await problem(VcpuPin(H, "web1", 2, "1"))
+    assert "CPU 7 does not exist" in await problem(VcpuPin(H, "web1", 0, "7"))
+    assert "soft affinity" in await problem(VcpuPin(H, "web1", 0, "1", "0-9"))
+    assert "nothing to change" in await problem(VcpuPin(H, "web1", 0, "-", "-"))
+    assert "--force" in await problem(VcpuPin(H, "web1", "all", "1", force=True))
+
+
+async def test_network_attach_checks_bridge_on_host() -> None:
+    r = RecordingRunner(bridges=["xenbr0", "br-lan"])
+    c = await check(NetworkAttach(H, "web1", bridge="br-lan", mac="00:16:3e:aa:bb:cc",
+                                  rate="10Mb/s", ip=("10.0.0.5", "fd00::5/64")), r)
+    assert c.target == "3"
+    msg = await problem(NetworkAttach(H, "web1", bridge="nosuchbr"), r)
+    assert 'no bridge "nosuchbr" on xen-a (bridges: br-lan, xenbr0)' in msg
+    r_nodefault = RecordingRunner(bridges=["br-lan"])
+    msg = await problem(NetworkAttach(H, "web1"), r_nodefault)
+    assert 'no bridge "xenbr0"' in msg and "default" in msg
+
+
+async def test_network_attach_key_by_key() -> None:
+    msg = await problem(NetworkAttach(H, "web1", mac="01:00:5e:00:00:01", model="nic9000",
+                                      rate="fast", ip=("10.0.0.300",), vifname="a/b",
+                                      script="../x", mtu=10))
+    for part in ("multicast", "invalid model", "invalid rate", "invalid IP address",
+                 "invalid vifname", "invalid script", "invalid mtu"):
+        assert part in msg
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"bridge": "xenbr0,script=/tmp/evil"}, {"mac": "00:16:3e:aa:bb:cc,ip=1.2.3.4"},
+     {"vifname": "v=1"}, {"model": "e1000\nscript=/x"}, {"ip": ("1.2.3.4,mac=x",)}],
+)
+async def test_vif_values_cannot_change_the_spec(kw: dict[str, object]) -> None:
+    r = RecordingRunner()
+    msg = await problem(NetworkAttach(H, "web1", **kw), r)  # type: ignore[arg-type]
+    assert "it would change the spec" in msg or "control characters" in msg
+    assert r.calls == []  # refused before asking the host anything
+
+
+async def test_network_detach() -> None:
+    assert (await check(NetworkDetach(H, "web1", 0))).target == "3"
+    assert (await check(NetworkDetach(H, "web1", "00:16:3E:10:00:01"))).target == "3"
+    assert "has no vif 4" in await problem(NetworkDetach(H, "web1", 4))
+    assert "invalid vif" in await problem(NetworkDetach(H, "web1", "eth0"))
+    assert (await check(NetworkDetach(H, "idle1", 0))).warnings  # nothing known: xl decides
+
+
+async def test_block_attach() -> None:
+    c = await check(BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev="xvdb"))
+    assert c.target == "3"
+    msg = await problem(BlockAttach(H, "web1", target="/srv/none.img", vdev="xvdc"))
+    assert "no file or device /srv/none.img" in msg
+    msg = await problem(BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev="xvda"))
+    assert "already has a disk xvda" in msg
+    msg = await problem(BlockAttach(H, "web1", target="disk.img", vdev="vda", format="iso",
+                                    access="x"))
+    for part in ("absolute path", "invalid virtual device", "invalid disk format",
+                 "invalid access"):
+        assert part in msg
+    msg = await problem(BlockAttach(H, "web1", target="/srv/a,vdev=xvda", vdev="xvdb"))
+    assert "it would change the spec" in msg
+
+
+async def test_block_detach() -> None:
+    assert (await check(BlockDetach(H, "db1", "xvdb"))).target == "1"
+    assert "no disk xvdc" in await problem(BlockDetach(H, "db1", "xvdc"))
+    assert (await check(BlockDetach(H, "db1", "51728"))).target == "1"
+
+
+async def test_save_paths() -> None:
+    r = RecordingRunner(files=["/var/lib/xen/save/web1.chk"])
+    assert (await check(Save(H, "web1", "/var/lib/xen/save/new.chk"), r)).target == "3"
+    msg = await problem(Save(H, "web1", "/var/lib/xen/save/web1.chk"), r)
+    assert "already exists on xen-a (confirm overwrite)" in msg
+    c = await check(Save(H, "web1", "/var/lib/xen/save/web1.chk", overwrite=True), r)
+    assert any("overwritten" in w for w in c.warnings)
+    assert "absolute path" in await problem(Save(H, "web1", "web1.chk"), r)
+    assert "control characters" in await problem(Save(H, "web1", "/tmp/a\nb"), r)
+    assert '".."' in await problem(Save(H, "web1", "/tmp/../etc/passwd"), r)
+    c = await check(Save(H, "web1", "/tmp/x.chk", keep_running=False), r)
+    assert any("destroyed" in w for w in c.warnings)
+
+
+async def test_restore_and_create_need_existing_files() -> None:
+    r = RecordingRunner(files=["/var/lib/xen/save/idle1.chk", "/etc/xen/web1.cfg"])
+    c = await check(Restore(H, "/var/lib/xen/save/idle1.chk"), r)
+    assert c.domain is None and c.target is None
+    assert "no checkpoint file" in await problem(Restore(H, "/var/lib/xen/save/x.chk"), r)
+    assert (await check(Create(H, "/etc/xen/web1.cfg"), r)).target is None
+    assert "no config file /etc/xen/nope.cfg" in await problem(Create(H, "/etc/xen/nope.cfg"), r)
+
+
+async def test_cd_only_on_hvm() -> None:
+    assert (await check(CdInsert(H, "win1", "hdc", "/srv/iso/a.iso"))).target == "5"
+    assert (await check(CdEject(H, "win1", "hdc"))).target == "5"
+    assert "needs an HVM guest; web1 is a pv guest" in await problem(CdEject(H, "web1", "hdc"))
+    assert "no file /srv/iso/b.iso" in await problem(CdInsert(H, "win1", "hdc", "/srv/iso/b.iso"))
+
+
+async def test_shutdown_reboot_of_shut_domain() -> None:
+    snap = snapshot(dom(9, "gone", state=DomainState(shutdown=True, crashed=True)))
+    assert "already crashed" in await problem(Shutdown(H, "gone"), snap=snap)
+    assert "already crashed" in await problem(Reboot(H, "gone"), snap=snap)
+    assert (await check(Destroy(H, "gone"), snap=snap)).target == "9"
+
+
+async def test_host_that_cannot_answer_fails_validation() -> None:
+    r = RecordingRunner(fail=ConnectionLost(H, "connection reset"))
+    msg = await problem(Save(H, "web1", "/tmp/x.chk"), r)
+    assert "cannot check whether /tmp/x.chk exists on xen-a: connection reset" in msg
+
+
+@pytest.mark.parametrize("hostile", ["$(reboot)", "; rm -rf /", "[red]x", "a\nb", "`id`"])
+async def test_hostile_domain_names_resolve_to_their_domid(hostile: str) -> None:
+    snap = snapshot(dom(12, hostile))
+    c = await check(Destroy(H, hostile), snap=snap)
+    assert c.target == "12"

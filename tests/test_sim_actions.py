@@ -1,0 +1,420 @@
+"""Stateful xl actions: what the real host printed, and what the next listing shows."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from collectors.sim import savefile, xenstore_tree
+from collectors.sim.lifecycle import spec_of
+from collectors.sim.state import SimHost
+from tests.sim_support import LAB_A, LAB_B, after_rc_line, fixture, lab_b, set_vcpus, xl
+from tests.test_sim_fixtures import lab_a
+
+
+def snapshot(host: SimHost) -> tuple[str, str, str]:
+    """Everything a poller would see (to check that a failed action changed nothing)."""
+    return (xl(host, "xl", "list", "-l").stdout, xl(host, "xl", "vcpu-list").stdout,
+            xl(host, "xenstore-ls", "-f").stdout)
+
+
+def rows(text: str) -> dict[str, str]:
+    return {line.split()[0]: line for line in text.splitlines()[1:]}
+
+
+# --- the fixtures' error texts ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lab", "name", "argv"), [
+    (LAB_B, "err-block-detach-unknown", ("xl", "block-detach", "db1", "xvdz")),
+    (LAB_B, "err-network-detach-unknown", ("xl", "network-detach", "db1", "9")),
+    (LAB_B, "err-pause-unknown-domid", ("xl", "pause", "99")),
+    (LAB_B, "err-unpause-running", ("xl", "unpause", "0")),
+    (LAB_B, "err-vcpu-pin-bad-cpu", ("xl", "vcpu-pin", "db1", "0", "5")),
+    (LAB_A, "xl-list-unknown", ("xl", "list", "nosuchdomain")),
+    (LAB_A, "xl-pause-unknown", ("xl", "pause", "nosuchdomain")),
+    (LAB_A, "xl-mem-set-bad", ("xl", "mem-set", "web1", "lots")),
+])
+def test_error_texts_and_exit_codes(lab: object, name: str, argv: tuple[str, ...]) -> None:
+    host = lab_b()
+    before = snapshot(host)
+    want = fixture(lab, name)  # type: ignore[arg-type]
+    got = xl(host, *argv)
+    assert (got.stdout, got.stderr, got.exit_code) == (want.out, want.err, want.rc)
+    assert snapshot(host) == before
+
+
+def test_destroy_unknown_and_dom0_refusal() -> None:
+    host = lab_b()
+    before = snapshot(host)
+    got = xl(host, "xl", "destroy", "nosuch")
+    assert (got.stderr, got.exit_code) == (fixture(LAB_B, "act-destroy-unknown").err, 1)
+    got = xl(host, "xl", "destroy", "Domain-0")
+    assert got.exit_code == 1 and got.stderr == (
+        "Not destroying domain 0; use -f to force.\nThis can only be done when using a "
+        "disaggregated hardware domain and toolstack.\n\n")
+    got = xl(host, "xl", "destroy", "42")
+    assert got.exit_code == 1 and got.stderr.endswith("destroy failed (rc=-21)\n")
+    assert "Domain 42:Non-existant domain" in got.stderr
+    assert snapshot(host) == before
+
+
+def test_usage_errors_exit_2() -> None:
+    host = lab_b()
+    got = xl(host, "xl", "pause")
+    assert got.exit_code == 2
+    assert got.stderr == "'xl pause' requires at least 1 argument.\n\n"
+    assert got.stdout == "Usage: xl [-vtTf] pause <Domain>\n\nPause execution of a domain.\n\n"
+    got = xl(host, "xl", "mem-set", "web1")
+    assert got.exit_code == 2 and got.stderr.startswith("'xl mem-set' requires at least 2 "
+                                                        "arguments.")
+    got = xl(host, "xl", "list", "-q")
+    assert (got.exit_code, got.stderr) == (2, "option `q' not supported.\n")
+    assert xl(host, "xl", "foo").stderr == "command not implemented\n"
+    assert xl(host, "xl", "li").stdout == xl(host, "xl", "list").stdout  # abbreviation
+
+
+# --- lab-b action sequence ------------------------------------------------------------------
+
+
+def test_save_checkpoint_keeps_domain_running() -> None:
+    host = lab_b()
+    got = xl(host, "xl", "save", "-c", "db1", "/var/lib/xen/save/db1.chk")
+    assert (got.exit_code, got.stdout, got.stderr) == (0, "", fixture(LAB_B, "act-save-c").err)
+    assert "/var/lib/xen/save/db1.chk" in host.files
+    assert host.domains[1].xl_flags() == "-b----"
+
+
+def test_save_stop_then_restore_and_restore_paused() -> None:
+    host = lab_b()
+    got = xl(host, "xl", "save", "idle1", "/var/lib/xen/save/idle1-b.chk")
+    want = fixture(LAB_B, "act-save-stop")
+    assert (got.exit_code, got.stderr) == (0, want.err)
+    assert "idle1" not in rows(xl(host, "xl", "list").stdout)
+    # the restores print the XenStore/console pages of the checkpoint: use the capture's
+    path = "/var/lib/xen/save/idle1-b.chk"
+    spec, header = savefile.load(host.files[path])
+    host.files[path] = savefile.dump(spec, savefile.SaveHeader(header.config_len, 0x1234A5,
+                                                               0x1234A4))
+    got = xl(host, "xl", "restore", path)
+    assert (got.exit_code, got.stderr) == (0, fixture(LAB_B, "act-restore").err)
+    idle1 = rows(xl(host, "xl", "list").stdout)["idle1"]
+    assert idle1.split()[1:4] == ["4", "128", "1"]
+    assert xl(host, "xl", "destroy", "idle1").exit_code == 0
+    got = xl(host, "xl", "restore", "-p", path)
+    assert (got.exit_code, got.stderr) == (0, fixture(LAB_B, "act-restore-p").err)
+    want_row = after_rc_line(fixture(LAB_B, "act-restore-p").out).splitlines()[-1]
+    assert rows(xl(host, "xl", "list").stdout)["idle1"] == want_row
+
+
+def test_restore_name_clash_chain_like_lab_a() -> None:
+    host = lab_a()
+    web1 = host.domains[3]
+    length = 1543
+    host.files["/var/lib/xen/save/web1.chk"] = savefile.dump(
+        spec_of(web1), savefile.SaveHeader(length, 1, 2))
+    host.next_domid = 4
+    before = snapshot(host)
+    got = xl(host, "xl", "restore", "/var/lib/xen/save/web1.chk")
+    want = fixture(LAB_A, "act-restore").err.split("\n\nreal")[0] + "\n"
+    assert (got.exit_code, got.stderr) == (1, want)
+    assert snapshot(host) == before
+    assert host.next_domid == 5  # the failed domain used up domid 4
+
+
+def test_restore_that_fails_in_libxc() -> None:
+    host = lab_b()
+    host.next_domid = 7
+    spec = spec_of(host.domains[2])
+    spec.name = "relative"
+    host.files["/root/relative.chk"] = savefile.dump(spec, savefile.SaveHeader(1026, 1, 2))
+    host.reserved_kib += host.free_kib() - 1024  # almost no free memory left
+    got = xl(host, "xl", "restore", "relative.chk")
+    assert (got.exit_code, got.stderr) == (1, fixture(LAB_B, "act-restore-after-stop").err)
+    assert host.by_name("relative") is None
+
+
+def test_save_of_an_unresponsive_guest_fails_like_lab_a() -> None:
+    host = lab_a()
+    web1 = host.domains[3]
+    from collectors.sim import lifecycle
+
+    lifecycle.crash(web1)
+    # lab-a's web1 had the two extra vifs of the network-attach captures
+    assert xl(host, "xl", "network-attach", "web1", "mac=00:16:3e:5b:45:f2").exit_code == 0
+    host.last_pid = 1089
+    xl(host, "xl", "network-attach", "web1", "bridge=nosuchbr", "mac=00:16:3e:58:a3:13")
+    got = xl(host, "xl", "save", "web1", "/var/lib/xen/save/web1.chk")
+    want = fixture(LAB_A, "act-save-exists").err
+    assert got.exit_code == 1
+    assert got.stderr.split("\n", 1)[1] == want.split("\n", 1)[1]
+    assert got.stderr.startswith("Saving to /var/lib/xen/save/web1.chk new xl format (info "
+                                 "0x3/0x0/")
+    assert 3 in host.domains and "/var/lib/xen/save/web1.chk" not in host.files
+
+
+def test_vcpu_pin_and_vcpu_set() -> None:
+    host = lab_b()
+    assert xl(host, "xl", "vcpu-pin", "db1", "0", "1").exit_code == 0
+    assert xl(host, "xl", "vcpu-pin", "db1", "1", "-", "1").exit_code == 0
+    set_vcpus(host.domains[1], (1, "b", 4.4), (1, "b", 2.1))
+    assert xl(host, "xl", "vcpu-list", "db1").stdout == fixture(LAB_B, "act-vcpu-pin").out
+    assert xl(host, "xl", "vcpu-set", "db1", "1").exit_code == 0
+    set_vcpus(host.domains[1], (1, "b", 4.5), (None, "-", 2.2))
+    want = fixture(LAB_B, "act-vcpu-set")
+    assert xl(host, "xl", "vcpu-list", "db1").stdout == want.out.split("rc=")[0]
+    got = xl(host, "xl", "vcpu-set", "db1", "4")
+    assert (got.exit_code, got.stderr) == (1, want.err)
+    assert host.domains[1].online_vcpus == 1
+    got = xl(host, "xl", "vcpu-set", "-i", "db1", "3")
+    assert got.exit_code == 1 and got.stderr.endswith(
+        "libxl_set_vcpuonline failed domid=1 max_vcpus=3, rc: -3\n")
+    assert "Requested 3 VCPUs, however maxcpus is 2!" in got.stderr
+
+
+def test_vcpu_pin_syntax_errors() -> None:
+    host = lab_b()
+    before = snapshot(host)
+    for args, err in [
+        (("db1", "x", "all"), "Error: Invalid argument x as VCPU.\n"),
+        (("db1", "0", "9-2"), "Invalid pcpu range: 9-2.\n"),
+        (("db1", "0", "^all"), 'Can\'t combine "^" and "all".\n'),
+        (("db1", "0", "foo"), "Invalid pcpu range: foo.\n"),
+        (("-f", "db1", "all", "0"), "Error: --force and 'all' as VCPU not allowed.\n"),
+    ]:
+        got = xl(host, "xl", "vcpu-pin", *args)
+        assert (got.exit_code, got.stderr) == (1, err)
+    assert snapshot(host) == before
+    got = xl(host, "xl", "-N", "vcpu-pin", "0", "all", "0-3,^1", "all")
+    assert got.stdout == "cpumap: 0 all\n"
+
+
+def test_mem_set_mem_max_and_their_errors() -> None:
+    host = lab_b()
+    assert xl(host, "xl", "mem-set", "db1", "150").exit_code == 0
+    assert host.domains[1].target_kib == 150 * 1024
+    assert host.domains[1].xen_max_kib == 150 * 1024 + 1024
+    want = fixture(LAB_A, "act-mem-set-over")
+    before = snapshot(host)
+    got = xl(host, "xl", "mem-set", "web1", "100g")
+    assert (got.exit_code, got.stderr) == (1, want.err)
+    got = xl(host, "xl", "mem-max", "web1", "1")
+    assert got.exit_code == 1 and got.stderr == (
+        "libxl: error: libxl_mem.c:59:libxl_domain_setmaxmem: Domain 3:memory_static_max must "
+        "be greater than or or equal to memory_dynamic_max: Success\n"
+        "cannot set domid 3 static max memory to : 1\n")
+    assert xl(host, "xl", "mem-set", "web1", "12x").stderr == "invalid memory size: 12x\n"
+    assert snapshot(host) == before
+    assert xl(host, "xl", "mem-max", "web1", "1g").exit_code == 0
+    assert host.domains[3].static_max_kib == 1 << 20
+    assert 'memory/static-max = "1048576"' in xl(host, "xenstore-ls", "-f",
+                                                "/local/domain/3").stdout
+    assert xl(host, "xl", "mem-set", "web1", "524288k").exit_code == 0
+    assert host.domains[3].target_kib == 524288
+
+
+def test_balloon_reaches_the_target() -> None:
+    host = lab_b()
+    host.domains[1].vcpus[1].online = False
+    assert xl(host, "xl", "mem-set", "db1", "150").exit_code == 0
+    from collectors.sim.evolve import advance
+
+    advance(host, host.now + 30)
+    set_vcpus(host.domains[1], (0, "b", 6.7), (None, "-", 0.0))
+    want = fixture(LAB_B, "act-mem-set-ok").out.splitlines()
+    assert xl(host, "xl", "list", "db1").stdout.splitlines() == want[:2]
+
+
+def test_pause_unpause_states() -> None:
+    host = lab_a()
+    for d in host.domains.values():
+        d.vcpus[0].running = False
+    assert xl(host, "xl", "pause", "web1").exit_code == 0
+    assert rows(xl(host, "xl", "list", "web1").stdout)["web1"].split()[4] == "-bp---"
+    assert xl(host, "xl", "pause", "web1").exit_code == 0  # Xen counts pauses
+    assert xl(host, "xl", "unpause", "web1").exit_code == 0
+    assert host.domains[3].paused
+    assert xl(host, "xl", "unpause", "web1").exit_code == 0
+    assert rows(xl(host, "xl", "list", "web1").stdout)["web1"].split()[4] == "-b----"
+    got = xl(host, "xl", "unpause", "web1")
+    assert got.exit_code == 0 and got.stderr == (
+        "libxl: error: libxl_domain.c:688:domain_unpause_done: Domain 3:Unpausing domain: "
+        "Invalid argument\n")
+
+
+def test_network_attach_detach_and_xenstore() -> None:
+    host = lab_b()
+    assert xl(host, "xl", "save", "idle1", "/var/lib/xen/save/idle1-b.chk").exit_code == 0
+    assert xl(host, "xl", "restore", "/var/lib/xen/save/idle1-b.chk").exit_code == 0
+    assert xl(host, "xl", "destroy", "idle1").exit_code == 0
+    assert xl(host, "xl", "restore", "-p", "/var/lib/xen/save/idle1-b.chk").exit_code == 0
+    assert xl(host, "xl", "unpause", "idle1").exit_code == 0
+    got = xl(host, "xl", "network-attach", "idle1", "mac=00:16:3e:aa:bb:cc", "bridge=xenbr0")
+    assert (got.exit_code, got.stderr) == (0, "")
+    want = after_rc_line(fixture(LAB_B, "act-network-attach").out)
+    listing, xs = want.split("/local/domain/0/backend/vif/5/0 = ", 1)
+    assert xl(host, "xl", "network-list", "idle1").stdout == listing
+    got_xs = xl(host, "xenstore-ls", "-f", "/local/domain/0/backend/vif/5").stdout
+    assert got_xs == "/local/domain/0/backend/vif/5/0 = " + xs
+    assert xl(host, "xl", "network-detach", "idle1", "0").exit_code == 0
+    assert xl(host, "xl", "network-list", "idle1").stdout == after_rc_line(
+        fixture(LAB_B, "act-network-detach").out)
+    host.files["/srv/xen/idle1-data.img"] = ""
+    got = xl(host, "xl", "block-attach", "idle1", "/srv/xen/idle1-data.img,raw,xvdc,rw")
+    assert (got.exit_code, got.stderr) == (0, "")
+    assert xl(host, "xl", "block-list", "idle1").stdout == after_rc_line(
+        fixture(LAB_B, "act-block-attach").out)
+    assert xl(host, "xl", "block-detach", "idle1", "xvdc").exit_code == 0
+    assert xl(host, "xl", "block-list", "idle1").stdout.count("\n") == 1
+
+
+def test_network_attach_to_a_missing_bridge_like_lab_a() -> None:
+    host = lab_a()
+    got = xl(host, "xl", "network-attach", "web1", "mac=00:16:3e:5b:45:f2")
+    assert got.exit_code == 0
+    assert xl(host, "xl", "network-list", "web1").stdout == fixture(LAB_A, "act-network-attach").out
+    host.last_pid = 1089
+    got = xl(host, "xl", "network-attach", "web1", "bridge=nosuchbr", "mac=00:16:3e:58:a3:13")
+    want = fixture(LAB_A, "act-network-attach-bad")
+    assert (got.exit_code, got.stderr) == (1, want.err)
+    assert xl(host, "xl", "network-list", "web1").stdout == after_rc_line(want.out)
+
+
+def test_network_detach_by_mac_and_unknown_mac() -> None:
+    host = lab_b()
+    got = xl(host, "xl", "network-detach", "db1", "00:11:22:33:44:55")
+    assert (got.exit_code, got.stderr) == (1, "Unknown device 00:11:22:33:44:55.\n")
+    assert xl(host, "xl", "network-detach", "db1", "00:16:3E:10:00:03").exit_code == 0
+    assert [n.devid for n in host.domains[1].nics] == [0]
+    tree = xenstore_tree.build_tree(host)
+    assert "/local/domain/1/device/vif/1" not in tree
+    assert "/local/domain/0/backend/vif/1/1" not in tree
+
+
+def test_destroy_then_create_from_config() -> None:
+    host = lab_b()
+    assert xl(host, "xl", "save", "idle1", "/var/lib/xen/save/idle1-b.chk").exit_code == 0
+    for _ in range(2):
+        xl(host, "xl", "restore", "/var/lib/xen/save/idle1-b.chk")
+        xl(host, "xl", "destroy", "idle1")
+    xl(host, "xl", "restore", "/var/lib/xen/save/idle1-b.chk")
+    assert host.by_name("idle1").domid == 6  # type: ignore[union-attr]
+    host.next_domid = 6
+    host.domains[5] = host.domains.pop(6)
+    host.domains[5].domid = 5
+    assert xl(host, "xl", "destroy", "web1").exit_code == 0
+    got = xl(host, "xl", "create", "/etc/xen/web1.cfg")
+    want = fixture(LAB_B, "act-destroy-create")
+    assert (got.exit_code, got.stdout, got.stderr) == (0, "", want.err)
+    web1 = host.by_name("web1")
+    assert web1 is not None and web1.domid == 6
+    assert web1.static_max_kib == 262144 and web1.target_kib == 131072
+    assert [k.vdev for k in web1.disks] == ["xvda"] and web1.nics[0].mac == "00:16:3e:10:00:01"
+    got = xl(host, "xl", "create", "/etc/xen/web1.cfg")
+    assert got.exit_code == 6 and 'Domain with name "web1" already exists.' in got.stderr
+    assert xl(host, "xl", "create", "/nonexist.cfg").stderr == (
+        "Failed to read config file: /nonexist.cfg: No such file or directory\n")
+
+
+def test_create_paused_with_overrides_and_bad_config() -> None:
+    host = lab_b()
+    host.files["/etc/xen/new.cfg"] = ('name = "new"\nmemory = 64\nvcpus = 1\n'
+                                      "disk = [ '/srv/xen/web1.img,raw,xvda,r' ]\n")
+    got = xl(host, "xl", "create", "-p", "/etc/xen/new.cfg", "memory=96", 'name="other"')
+    assert got.exit_code == 0, got.stderr
+    d = host.by_name("other")
+    assert d is not None and d.paused and d.target_kib == 96 * 1024
+    assert d.disks[0].mode == "r"
+    host.files["/etc/xen/bad.cfg"] = "name = \nmemory = 64\n"
+    got = xl(host, "xl", "create", "/etc/xen/bad.cfg")
+    assert got.exit_code == 1
+    assert got.stderr == ("Parsing config from /etc/xen/bad.cfg\n"
+                          "/etc/xen/bad.cfg:1: config parsing error near `': syntax error\n")
+
+
+def test_shutdown_and_reboot() -> None:
+    host = lab_b()
+    got = xl(host, "xl", "shutdown", "db1")
+    assert (got.exit_code, got.stderr) == (0, "Shutting down domain 1\n")
+    assert host.domains[1].xl_flags() == "---s--"
+    from collectors.sim.evolve import advance
+
+    advance(host, host.now + 2)
+    assert 1 not in host.domains
+    got = xl(host, "xl", "reboot", "web1")
+    assert (got.exit_code, got.stderr) == (0, "Rebooting domain 3\n")
+    advance(host, host.now + 2)
+    web1 = host.by_name("web1")
+    assert web1 is not None and web1.domid == 4 and web1.uuid.startswith("9e670668")
+    got = xl(host, "xl", "shutdown", "42")
+    assert got.exit_code == 1 and got.stderr == (
+        "Shutting down domain 42\nlibxl: error: libxl_dom.c:37:libxl__domain_type: unable to "
+        "get domain type for domid=42\nshutdown failed (rc=-3)\n")
+    assert xl(host, "xl", "shutdown").stderr == "You must specify -a or a domain id.\n\n"
+
+
+def test_paused_guest_shuts_down_when_unpaused() -> None:
+    host = lab_b()
+    xl(host, "xl", "pause", "web1")
+    assert xl(host, "xl", "shutdown", "web1").exit_code == 0
+    from collectors.sim.evolve import advance
+
+    advance(host, host.now + 5)
+    assert host.domains[3].xl_flags()[2] == "p" and not host.domains[3].is_shutdown
+    xl(host, "xl", "unpause", "web1")
+    advance(host, host.now + 3)
+    assert 3 not in host.domains
+
+
+def test_cd_insert_eject_hvm_only() -> None:
+    from collectors.model import DomainType
+    from collectors.sim.fleet import make_fleet
+
+    host = make_fleet(hosts=1, domains=8, seed=3, start=1.8e9)[0]
+    hvm = next(d for d in host.sorted_domains() if d.type is DomainType.HVM and d.active)
+    pv = next(d for d in host.sorted_domains() if d.type is DomainType.PV and d.domid)
+    iso = "/var/lib/xen/iso/virtio-win-0.1.240.iso"
+    assert xl(host, "xl", "cd-insert", hvm.name, "hdd", iso).exit_code == 0
+    assert hvm.disk(5696).target == iso  # type: ignore[union-attr]
+    cfg = xl(host, "xl", "list", "-l", str(hvm.domid)).stdout
+    assert iso in cfg
+    assert xl(host, "xl", "cd-eject", hvm.name, "hdd").exit_code == 0
+    assert hvm.disk(5696).empty  # type: ignore[union-attr]
+    got = xl(host, "xl", "cd-eject", pv.name, "xvda")
+    assert got.exit_code == 1 and got.stderr.endswith("cdrom-insert requires an HVM domain\n")
+    got = xl(host, "xl", "cd-insert", hvm.name, "hdd", "/tmp/none.iso")
+    assert (got.exit_code, got.stderr) == (1, "Cannot stat file: /tmp/none.iso\n")
+
+
+def test_hostile_names_are_single_arguments_never_shell() -> None:
+    host = lab_b()
+    for name in ("$(reboot)", "; rm -rf /", "evil\nname", "[red]x"):
+        got = xl(host, "xl", "pause", name)
+        assert (got.exit_code, got.stderr) == (1, f"{name} is an invalid domain identifier "
+                                                  "(rc=-6)\n")
+    host.domains[2].name = "; rm -rf /"
+    assert xl(host, "xl", "pause", "; rm -rf /").exit_code == 0
+    assert host.domains[2].paused
+    got = xl(host, "sh", "-c", "xl list; reboot")
+    assert (got.exit_code, got.stderr) == (127, "sh: simulated host runs no arbitrary scripts\n")
+    assert xl(host, "reboot").exit_code == 127
+
+
+def test_errors_leave_state_unchanged_for_every_verb() -> None:
+    host = lab_b()
+    before = copy.deepcopy(snapshot(host))
+    for argv in (
+        ("xl", "pause", "nosuch"), ("xl", "unpause", "nosuch"), ("xl", "destroy", "nosuch"),
+        ("xl", "save", "nosuch", "/tmp/x"), ("xl", "save", "db1", "/nodir/x.chk"),
+        ("xl", "restore", "/nonexist.chk"), ("xl", "mem-set", "db1", "-1k"),
+        ("xl", "mem-max", "db1", "1"), ("xl", "vcpu-set", "db1", "abc"),
+        ("xl", "vcpu-pin", "db1", "7", "0"), ("xl", "network-attach", "db1", "foo=bar"),
+        ("xl", "network-detach", "db1", "7"), ("xl", "block-attach", "db1", "/nope,raw,xvdc,rw"),
+        ("xl", "block-attach", "db1", "/srv/xen/web1.img,raw,xvda,rw"),
+        ("xl", "block-detach", "db1", "xvdq"), ("xl", "cd-eject", "db1", "xvda"),
+        ("xl", "create", "/etc/xen/db1.cfg"),
+    ):
+        got = xl(host, *argv)
+        assert got.exit_code != 0, argv
+        assert snapshot(host) == before, argv

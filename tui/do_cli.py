@@ -1,0 +1,300 @@
+"""``xltop do HOST DOMAIN VERB [ARGS...]``: one action through the control seam, headless.
+
+Same validation, read-only policy and journal as the dashboard. On a terminal it asks for
+confirmation (the domain's name where required); without one, an action needs ``--yes``.
+
+Exit codes: 0 done; 1 xl refused or failed (its text on stderr); 2 usage or validation
+error; 3 refused (read-only, not confirmed); 4 outcome unknown (connection lost) or the
+host could not be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from collectors.config import ConfigError, HostConfig, Settings, host_from_spec, load_settings
+from collectors.console import attach_console, domain_alive
+from collectors.control.errors import ControlError, Refused
+from collectors.control.outcome import Progress
+from collectors.control.policy import Confirmation
+from collectors.control.requests import Console, Request
+from collectors.control.seam import ActionResult, ControlSeam, Plan
+from collectors.control.verbs import VERBS, UsageError, parse_verb
+from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_runner
+from collectors.journal import Journal
+from collectors.model import HostSnapshot, HostStatus
+from collectors.transport.base import Runner, TransportError
+from collectors.transport.pty import PtyRunner
+from tui.text import visible
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
+
+USAGE = f"""usage: xltop do [OPTIONS] HOST DOMAIN VERB [ARGS...]
+
+Run one action on a domain, as the dashboard would.
+
+options:
+  --yes, -y          do not ask for confirmation (needed when stdin is not a terminal)
+  --read-only        refuse the action (as --read-only does for the dashboard)
+  --json             print the result as JSON
+  --config PATH      config file
+  --demo             HOST is a simulated host (a fresh demo fleet, in this process only)
+  --hosts N, --domains M, --seed S   the demo fleet's shape
+  --                 end of options
+
+verbs: {", ".join(VERBS)}
+  save PATH [-c|--stop] [-p] [--overwrite]   restore PATH [-p]   create CFG [-p] (DOMAIN -)
+  mem-set SIZE   mem-max SIZE   vcpu-set N [-i]   vcpu-pin [-f] VCPU HARD [SOFT]
+  network-attach key=value...   network-detach DEVID|MAC
+  block-attach target,format,vdev,access   block-detach [-f] VDEV
+  shutdown [-w] [-F]   reboot [-F]   cd-insert VDEV TARGET   cd-eject VDEV
+
+exit: 0 done, 1 xl failed, 2 invalid, 3 refused, 4 outcome unknown / host unreachable
+"""
+
+_FLAGS = {"--yes": "yes", "-y": "yes", "--read-only": "read_only", "--json": "json",
+          "--demo": "demo"}
+_VALUED = {"--config": "config", "--hosts": "hosts", "--domains": "domains", "--seed": "seed"}
+
+
+@dataclass(slots=True)
+class DoArgs:
+    host: str
+    domain: str
+    verb: str
+    args: list[str] = field(default_factory=list)
+    yes: bool = False
+    read_only: bool = False
+    json: bool = False
+    demo: bool = False
+    config: str | None = None
+    hosts: int = 3
+    domains: int = 8
+    seed: int = 0
+
+
+def parse_args(argv: Sequence[str]) -> DoArgs:
+    """Global options may come anywhere (verbs use none of their names); ``--`` ends them."""
+    opts: dict[str, object] = {}
+    positional: list[str] = []
+    it = iter(argv)
+    for token in it:
+        if token == "--":
+            positional.extend(it)
+            break
+        if token in _FLAGS:
+            opts[_FLAGS[token]] = True
+        elif token.split("=", 1)[0] in _VALUED:
+            name, eq, value = token.partition("=")
+            if not eq:
+                value = next(it, "")
+                if not value:
+                    raise UsageError(f"{name} needs a value")
+            opts[_VALUED[name]] = value
+        elif token in ("-h", "--help") and len(positional) < 3:
+            raise UsageError("help")
+        else:
+            positional.append(token)
+    if len(positional) < 3:
+        raise UsageError("HOST, DOMAIN and VERB are required")
+    for key in ("hosts", "domains", "seed"):
+        if key in opts:
+            try:
+                opts[key] = int(str(opts[key]))
+            except ValueError:
+                raise UsageError(f"--{key} needs a whole number") from None
+    host, domain, verb, *rest = positional
+    return DoArgs(host, domain, verb, rest, **opts)  # type: ignore[arg-type]
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = parse_args(argv)
+        if args.verb in ("-h", "--help"):
+            raise UsageError("help")
+    except UsageError as e:
+        if str(e) == "help":
+            sys.stdout.write(USAGE)
+            return EXIT_OK
+        _err(f"xltop do: {e}\n")
+        sys.stderr.write(USAGE)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_main(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("xltop do: interrupted\n")
+        return EXIT_UNKNOWN
+
+
+async def _main(args: DoArgs) -> int:
+    try:
+        settings = load_settings(Path(args.config) if args.config else None)
+        settings = replace(settings, read_only=args.read_only or settings.read_only)
+        host, runner = _host_and_runner(args, settings)
+        req = parse_verb(host.name, args.domain, args.verb, args.args)
+    except (ConfigError, UsageError) as e:
+        return _fail(f"{e}", EXIT_USAGE)
+    seam = ControlSeam(runner, host, settings, Journal())
+    try:
+        return await _act(args, seam, req)
+    finally:
+        with contextlib.suppress(Exception):  # closing is best effort
+            await runner.close()
+
+
+async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
+    host = seam.host
+    if seam.refusal() is not None:  # refuse before anything is sent, polling included
+        try:
+            await seam.preview(req, _unpolled(host.name))
+        except ControlError as e:
+            return _fail(e.message, EXIT_REFUSED)
+    snap = await _poll(host, seam.runner, seam.settings)
+    if snap.status == HostStatus.UNREACHABLE:
+        return _fail(f"{host.name} is unreachable: {snap.message or 'no answer'}", EXIT_UNKNOWN)
+    try:
+        plan = await seam.preview(req, snap)
+    except Refused as e:
+        return _fail(e.message, EXIT_REFUSED)
+    except ControlError as e:
+        return _fail(e.message, EXIT_USAGE)
+    for w in plan.warnings:
+        _err(f"xltop do: warning: {w}")
+    if isinstance(req, Console):
+        return await _console(seam, plan)
+    typed, refusal = await _confirm(plan, args.yes)
+    if refusal is not None:
+        await seam.record(plan, "refused", refusal)
+        return _fail(refusal, EXIT_REFUSED)
+    result = await seam.execute(plan, typed=typed, on_progress=_progress_printer())
+    return _report(result, args.json)
+
+
+def _host_and_runner(args: DoArgs, settings: Settings) -> tuple[HostConfig, Runner]:
+    if args.demo:
+        configs, runners = demo_host_configs(
+            DemoOptions(hosts=args.hosts, domains=args.domains, seed=args.seed))
+        for hc in configs:
+            if args.host in (hc.name, hc.target):
+                return hc, runners[hc.name]
+        names = ", ".join(hc.name for hc in configs)
+        raise UsageError(f"no demo host {args.host!r} (demo hosts: {names})")
+    hc = host_from_spec(args.host, settings)
+    return hc, make_runner(hc, settings)
+
+
+def _unpolled(host: str) -> HostSnapshot:
+    return HostSnapshot(host=host, time=time.time(), status=HostStatus.UNREACHABLE,
+                        message="not polled")
+
+
+async def _poll(host: HostConfig, runner: Runner, settings: Settings) -> HostSnapshot:
+    member = build_fleet([host], settings, {host.name: runner})[0]
+    try:
+        return await asyncio.wait_for(member.poller.poll_once(),
+                                      timeout=settings.command_timeout_s * 2)
+    except TimeoutError:
+        return HostSnapshot(host=host.name, time=time.time(), status=HostStatus.UNREACHABLE,
+                            message="no answer in time")
+    finally:
+        await member.poller.close()
+
+
+async def _confirm(plan: Plan, yes: bool) -> tuple[str | None, str | None]:
+    """(what was typed, why it is refused)."""
+    typed = plan.confirm_text if plan.confirmation == Confirmation.TYPED_NAME else None
+    if yes:
+        return typed, None
+    if not sys.stdin.isatty():
+        return None, (f"{plan.display} on {plan.host} needs confirmation: pass --yes "
+                      "(stdin is not a terminal)")
+    _err(f"{plan.display}\n  target: {plan.target} on {plan.host}")
+    for why in plan.reasons:
+        _err(f"  {why}")
+    if plan.confirmation == Confirmation.TYPED_NAME:
+        answer = await _ask(f"Type {plan.confirm_text!r} to confirm: ")
+        if answer != plan.confirm_text:
+            return None, "not confirmed"
+        return answer, None
+    answer = await _ask("Run it? [y/N] ")
+    return (None, None) if answer.strip().lower() in ("y", "yes") else (None, "not confirmed")
+
+
+async def _ask(prompt: str) -> str:
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    line: str = await asyncio.to_thread(sys.stdin.readline)
+    return line.rstrip("\n")
+
+
+def _progress_printer() -> Callable[[Progress], None]:
+    """xl's progress lines on stderr, overwriting one line on a terminal."""
+    tty = sys.stderr.isatty()
+    midline = False
+
+    def show(p: Progress) -> None:
+        nonlocal midline
+        if p.percent is not None and tty:
+            sys.stderr.write(f"\r{p.what}: {p.done}/{p.total} {p.percent}%\x1b[K")
+            midline = True
+        else:
+            sys.stderr.write(("\n" if midline else "") + visible(p.line) + "\n")
+            midline = False
+        sys.stderr.flush()
+
+    return show
+
+
+def _report(result: ActionResult, as_json: bool) -> int:
+    code = {"ok": EXIT_OK, "failed": EXIT_FAILED, "refused": EXIT_REFUSED,
+            "invalid": EXIT_USAGE}.get(result.outcome, EXIT_UNKNOWN)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(result)) + "\n")  # ASCII: safe on a terminal
+        return code
+    if result.ok:
+        sys.stdout.write(visible(f"{shlex.join(result.argv)}: done on {result.host}") + "\n")
+    else:
+        _err(result.message.rstrip("\n"))
+    return code
+
+
+async def _console(seam: ControlSeam, plan: Plan) -> int:
+    runner = seam.runner
+    if not isinstance(runner, PtyRunner):
+        return _fail(f"{plan.host}: this transport cannot open a terminal", EXIT_USAGE)
+    if not sys.stdin.isatty():
+        return _fail("console needs a terminal on stdin", EXIT_USAGE)
+    target = plan.argv[-1]
+    sys.stderr.write(visible(f"attached to {plan.target} on {plan.host}") +
+                     "; Ctrl-] detaches\r\n")
+    started = time.monotonic()
+    try:
+        outcome = await attach_console(runner, plan.argv,
+                                       alive=lambda: domain_alive(runner, target))
+    except TransportError as e:
+        return _fail(e.message, EXIT_UNKNOWN)
+    await seam.record(plan, "ok" if outcome.ok else "failed", outcome.message,
+                      exit_code=outcome.exit_code, duration_s=time.monotonic() - started)
+    sys.stderr.write("\r\n")
+    _err(outcome.message)
+    if outcome.ok:
+        return EXIT_OK
+    return EXIT_UNKNOWN if outcome.kind == "connection-lost" else EXIT_FAILED
+
+
+def _fail(message: str, code: int) -> int:
+    _err(f"xltop do: {message}")
+    return code
+
+
+def _err(text: str) -> None:
+    """Untrusted text (names, xl's messages) on stderr, control characters made visible."""
+    sys.stderr.write("".join(visible(line) + "\n" for line in text.split("\n")))
