@@ -26,7 +26,7 @@ from collectors.parse.rings import RingDump, ring_stats
 from collectors.parse.xentop import XentopDomain
 from collectors.parse.xl_list import XlDomainConfig, XlListRow, state_from_xentop, state_from_xl
 from collectors.parse.xl_vcpu import VcpuRow, vcpu_state
-from collectors.rates import RateTracker
+from collectors.rates import RateTracker, TupleRates
 from collectors.topology import Topology
 
 SECTOR = 512
@@ -58,7 +58,8 @@ class Inputs:
 @dataclass(slots=True)
 class Merger:
     host: HostId
-    _dom_rates: RateTracker = field(default_factory=RateTracker)
+    _dom_rates: TupleRates = field(default_factory=lambda: TupleRates(7))
+    _static: dict[str, tuple[tuple[object, ...], dict[str, Any]]] = field(default_factory=dict)
     _dev_rates: RateTracker = field(default_factory=RateTracker)
     _if_rates: RateTracker = field(default_factory=RateTracker)
     _cpu_rates: RateTracker = field(default_factory=RateTracker)
@@ -87,6 +88,8 @@ class Merger:
         keys = [d.name for d in out]
         self._dom_rates.retain(keys)
         self._cpu_rates.retain(keys)
+        for gone in [n for n in self._static if n not in seen]:
+            del self._static[gone]
         return tuple(out)
 
     def _from_xentop(
@@ -100,49 +103,62 @@ class Merger:
             if xl_state.shutdown:
                 state = replace(state, shutdown_reason=xl_state.shutdown_reason)
         net_tx, net_rx = _net_bytes(x)
-        counters: dict[str, int | float | None] = {
-            "net_tx": net_tx,
-            "net_rx": net_rx,
-            "oo": x.vbd_oo,
-            "rd": x.vbd_rd,
-            "wr": x.vbd_wr,
-            "rsect": x.vbd_rsect,
-            "wsect": x.vbd_wsect,
-        }
         # keyed by name: xentop has no domid; a restart shows as counters going backwards
-        rates = self._dom_rates.update(x.name, inp.frame_t, counters)
+        r_tx, r_rx, r_oo, r_rd, r_wr, r_rs, r_ws = self._dom_rates.update(
+            x.name, inp.frame_t,
+            (net_tx, net_rx, x.vbd_oo, x.vbd_rd, x.vbd_wr, x.vbd_rsect, x.vbd_wsect),
+        )
         cpu_pct = x.cpu_pct if inp.frame_has_cpu_pct and x.name in inp.prev_frame_names else None
-        kw = self._common(domid, x.name, row, inp, now)
+        kw = self._static_fields(domid, x.name, row, inp)
         static_max = kw["mem_max_kib"]
-        if static_max is None and not x.maxmem_unlimited:
-            kw["mem_max_kib"] = x.maxmem_k
+        mem_max = x.maxmem_k if static_max is None and not x.maxmem_unlimited else static_max
         return Domain(
+            host=self.host,
+            domid=domid,
+            name=x.name,
+            uuid=kw["uuid"],
+            type=kw["type"],
             state=state,
             cpu_time_s=float(x.cpu_s) if x.cpu_s is not None else None,
             cpu_pct=cpu_pct,
             mem_kib=x.mem_k,
-            mem_pct=x.mem_pct,
+            mem_target_kib=kw["mem_target_kib"],
+            mem_max_kib=mem_max,
             mem_max_unlimited=x.maxmem_unlimited and static_max is None,
+            mem_pct=x.mem_pct,
+            vcpus_online=kw["vcpus_online"],
+            vcpus_max=x.vcpus if x.vcpus is not None else kw["vcpus_max"],
             nets=x.nets,
             net_tx_bytes=net_tx,
             net_rx_bytes=net_rx,
-            net_tx_rate=rates["net_tx"],
-            net_rx_rate=rates["net_rx"],
+            net_tx_rate=r_tx,
+            net_rx_rate=r_rx,
             vbds=x.vbds,
             vbd_oo=x.vbd_oo,
             vbd_rd_reqs=x.vbd_rd,
             vbd_wr_reqs=x.vbd_wr,
             vbd_rd_sectors=x.vbd_rsect,
             vbd_wr_sectors=x.vbd_wsect,
-            vbd_oo_rate=rates["oo"],
-            vbd_rd_iops=rates["rd"],
-            vbd_wr_iops=rates["wr"],
-            vbd_rd_rate=_times(rates["rsect"], SECTOR),
-            vbd_wr_rate=_times(rates["wsect"], SECTOR),
+            vbd_oo_rate=r_oo,
+            vbd_rd_rate=r_rs * SECTOR if r_rs is not None else None,
+            vbd_wr_rate=r_ws * SECTOR if r_ws is not None else None,
+            vbd_rd_iops=r_rd,
+            vbd_wr_iops=r_wr,
             ssid=x.ssid,
-            vcpus_max=x.vcpus if x.vcpus is not None else kw.pop("vcpus_max"),
-            **{k: v for k, v in kw.items() if k != "vcpus_max"},
+            uptime_s=_uptime(inp, domid, now),
         )
+
+    def _static_fields(
+        self, domid: int | None, name: str, row: XlListRow | None, inp: Inputs
+    ) -> dict[str, Any]:
+        """Fields from the slow sources, recomputed only when those sources changed."""
+        key = (domid, row, inp.configs, inp.topology)
+        memo = self._static.get(name)
+        if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
+            return memo[1]
+        fields = self._common(domid, name, row, inp, 0.0)
+        self._static[name] = (key, fields)
+        return fields
 
     def _from_xl(self, r: XlListRow, inp: Inputs, now: float, host_mem_kib: int | None) -> Domain:
         """A domain only ``xl list`` knows about (xentop unavailable, or not yet in a frame)."""
@@ -177,10 +193,6 @@ class Merger:
         online = row.vcpus if row is not None else None
         if online is None and xs is not None:
             online = xs.vcpus_online
-        uptime: float | None = None
-        if domid is not None and domid in inp.uptimes:
-            up, t = inp.uptimes[domid]
-            uptime = up + max(0.0, now - t)
         return {
             "host": self.host,
             "domid": domid,
@@ -191,7 +203,7 @@ class Merger:
             "mem_max_kib": mem_max,
             "vcpus_online": online,
             "vcpus_max": cfg.max_vcpus if cfg is not None else None,
-            "uptime_s": uptime,
+            "uptime_s": _uptime(inp, domid, now),
         }
 
     # --- vCPUs -----------------------------------------------------------------------
@@ -316,6 +328,14 @@ def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
     return {p: n for p, n in out.items() if p not in dup}
 
 
+def _uptime(inp: Inputs, domid: int | None, now: float) -> float | None:
+    """``xl uptime`` as last read, advanced by the time since then."""
+    if domid is None or domid not in inp.uptimes:
+        return None
+    up, t = inp.uptimes[domid]
+    return up + max(0.0, now - t)
+
+
 @functools.lru_cache(maxsize=256)
 def _xentop_state(flags: str) -> DomainState:
     return state_from_xentop(flags)
@@ -343,6 +363,3 @@ def _net_bytes(x: XentopDomain) -> tuple[int | None, int | None]:
     rx = x.netrx_k * 1024 if x.netrx_k is not None else None
     return tx, rx
 
-
-def _times(v: float | None, k: int) -> float | None:
-    return v * k if v is not None else None

@@ -57,3 +57,41 @@ class RateTracker:
 
     def __len__(self) -> int:
         return len(self._prev)
+
+
+_Rates = tuple[float | None, ...]
+
+
+@dataclass(slots=True)
+class TupleRates:
+    """RateTracker for a fixed tuple of counters (the per-tick hot path: no dicts).
+
+    The same sample seen again (same time) gives the rates computed for it the first time.
+    """
+
+    width: int
+    _prev: dict[Hashable, tuple[float, tuple[int | None, ...], _Rates]] = field(
+        default_factory=dict
+    )
+
+    def update(self, key: Hashable, t: float, values: tuple[int | None, ...]) -> _Rates:
+        prev = self._prev.get(key)
+        if prev is None:
+            none: _Rates = (None,) * self.width
+            self._prev[key] = (t, values, none)
+            return none
+        pt, pv, prates = prev
+        dt = t - pt
+        if dt <= 0:
+            return prates
+        rates = tuple(
+            None if a is None or b is None or a < b else (a - b) / dt
+            for a, b in zip(values, pv, strict=True)
+        )
+        self._prev[key] = (t, values, rates)
+        return rates
+
+    def retain(self, keys: Iterable[Hashable]) -> None:
+        keep = set(keys)
+        for k in [k for k in self._prev if k not in keep]:
+            del self._prev[k]
