@@ -72,11 +72,12 @@ class HostConfig:
 class Cadence:
     """How often each family of data is refreshed, in poll ticks or seconds."""
 
-    vcpus_s: float = 20.0  # xl list -v + xl vcpu-list
-    info_s: float = 60.0  # xl info, xl uptime
-    rings_s: float = 10.0  # netback debugfs + blkback statistics (every tick on demand)
-    xenstore_s: float = 300.0  # full re-read; changes arrive through xenstore-watch
-    dom0_s: float = 10.0  # /proc/net/dev + loadavg over SSH (every tick when xentop sees no vifs)
+    vcpus_s: float = 30.0  # xl list -v + xl vcpu-list (at once after a domain appears/goes)
+    info_s: float = 120.0  # xl info, xl uptime
+    rings_s: float = 30.0  # netback debugfs + blkback statistics (every tick on demand)
+    xenstore_s: float = 600.0  # full re-read; changes arrive through xenstore-watch
+    dom0_s: float = 60.0  # /proc/net/dev + loadavg over SSH (every tick when xentop sees no
+    # vifs, i.e. Open vSwitch, or while a view shows rings)
 
 
 @dataclass(frozen=True, slots=True)

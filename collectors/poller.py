@@ -224,14 +224,19 @@ class HostPoller:
     async def _stream_loop(self) -> None:
         backoff = 1.0
         interval = max(1, round(self.settings.interval_s))
+        full_names = True
         while not self._closed:
             stream: LineStream | None = None
             try:
-                stream = await self.runner.stream(cmd.xentop_stream(interval))
+                stream = await self.runner.stream(cmd.xentop_stream(interval,
+                                                                    full_names=full_names))
                 got_frame = await self._read_frames(stream)
                 code = stream.exit_code
                 err = (await stream.stderr_text()).strip()
                 if not got_frame:
+                    if full_names and "invalid option" in err:
+                        full_names = False  # an xentop without -f: names cut to 10 chars
+                        continue
                     self._st.stream_error = _first_line(err) or f"xentop exited ({code})"
                     self._changed.set()
                 else:
@@ -336,7 +341,8 @@ class HostPoller:
             "info": c.info_s,
             "xenstore": c.xenstore_s,
             "rings": self.settings.interval_s if self._rings_demand else c.rings_s,
-            "dom0": self.settings.interval_s if self._ovs_like() else c.dom0_s,
+            "dom0": self.settings.interval_s if self._ovs_like() or self._rings_demand
+            else c.dom0_s,
         }
         return periods
 
@@ -344,6 +350,10 @@ class HostPoller:
         now = self._mono()
         periods = self._periods()
         due = [f for f, p in periods.items() if f in self._forced or self._due.get(f, 0.0) <= now]
+        if due:
+            # pull in whatever would be due soon, so the slow families share round trips
+            soon = now + min(5.0, 1.5 * self.settings.interval_s)
+            due += [f for f in periods if f not in due and self._due.get(f, 0.0) <= soon]
         self._forced.clear()
         for f in due:
             self._due[f] = now + periods[f]
