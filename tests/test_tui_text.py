@@ -1,0 +1,87 @@
+"""Hostile text: markup, escape sequences, control and bidi characters stay literal."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+
+from tui.text import escape_char, is_unsafe_char, safe_text, visible
+
+HOSTILE = [
+    "[red]x",
+    "[@click=app.quit]boom[/]",
+    "[b]bold[/b]",
+    "$(reboot)",
+    "; rm -rf /",
+    "`id`",
+    ":smile:",
+]
+
+
+def render_plain(text: Text) -> str:
+    console = Console(width=200, color_system=None, legacy_windows=False)
+    with console.capture() as cap:
+        console.print(text, end="")
+    return cap.get()
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_markup_and_shell_syntax_are_shown_as_typed(name: str) -> None:
+    t = safe_text(name)
+    assert isinstance(t, Text)
+    assert t.plain == name
+    assert t.spans == []  # nothing was interpreted into styles
+    assert render_plain(t) == name
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("a\x1b[2Jb", "a\\x1b[2Jb"),
+        ("x\x1b]0;pwned\x07y", "x\\x1b]0;pwned\\x07y"),
+        ("evil\u202egnp.exe", "evil\\u202egnp.exe"),
+        ("ab\u200bc", "ab\\u200bc"),
+        ("line1\nline2", "line1\\nline2"),
+        ("tab\there", "tab\\there"),
+        ("cr\rx", "cr\\rx"),
+        ("del\x7fx", "del\\x7fx"),
+        ("c1\x9bx", "c1\\x9bx"),
+        ("iso\u2066x\u2069", "iso\\u2066x\\u2069"),
+        ("sep\u2028x", "sep\\u2028x"),
+        ("tag\U000e0041x", "tag\\U000e0041x"),
+    ],
+)
+def test_control_and_bidi_characters_become_visible_escapes(raw: str, shown: str) -> None:
+    t = safe_text(raw, escaped_style="reverse")
+    assert t.plain == shown
+    assert visible(raw) == shown
+    out = render_plain(t)
+    assert out == shown
+    assert not any(is_unsafe_char(c) for c in out)
+    # the escapes are styled, so they cannot be confused with a literal backslash
+    styled = {t.plain[s.start:s.end] for s in t.spans}
+    assert styled and all(s.startswith("\\") for s in styled)
+
+
+def test_plain_unicode_names_are_untouched() -> None:
+    for name in ("web-01", "données", "数据库", "db_01.prod", "Domain-0"):
+        assert safe_text(name).plain == name
+        assert safe_text(name).spans == []
+
+
+def test_none_is_a_dash_never_empty() -> None:
+    assert safe_text(None).plain == "-"
+    assert safe_text(None, placeholder="").plain == ""
+
+
+def test_escape_char_forms() -> None:
+    assert escape_char("\x00") == "\\x00"
+    assert escape_char("\u202e") == "\\u202e"
+    assert escape_char("\n") == "\\n"
+
+
+def test_results_are_independent_copies() -> None:
+    a = safe_text("same")
+    a.stylize("bold")
+    assert safe_text("same").spans == []
