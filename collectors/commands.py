@@ -103,6 +103,24 @@ def xenstore_ls(path: str) -> tuple[str, ...]:
     return ("xenstore-ls", "-f", path)
 
 
+def xenstore_read(*paths: str) -> tuple[str, ...]:
+    """``xenstore-read P...``: one escaped value per line, stops at the first unreadable."""
+    return ("xenstore-read", *paths)
+
+
+def xenstore_list_prefixed(*paths: str) -> tuple[str, ...]:
+    """``xenstore-list -p P...``: every child of every path as ``P/child``."""
+    return ("xenstore-list", "-p", *paths)
+
+
+def xl_list_long(domid: int) -> tuple[str, ...]:
+    """``xl list -l DOMID``: one domain's stored config as JSON (on demand)."""
+    return (*XL_LIST_LONG, str(int(domid)))
+
+
+XL_CPUPOOL_LIST_CPUS = ("xl", "cpupool-list", "-c")
+
+
 def xenstore_watch(*paths: str) -> tuple[str, ...]:
     return ("xenstore-watch", *paths)
 

@@ -1,0 +1,461 @@
+"""Pilot tests of the dashboard on synthetic snapshots (deterministic values and timing)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from collectors.model import HostStatus
+from tests.tui_fakes import (
+    T0,
+    FakePoller,
+    fake_members,
+    host_configs,
+    make_snapshot,
+    settings,
+)
+from tui.app import XlTopApp, make_app
+from tui.help import HelpScreen, help_sections
+from tui.messages import SnapshotReceived
+from tui.views.domains import DomainsScreen
+from tui.views.fleet import FleetScreen
+from tui.widgets.keyed_table import KeyedTable
+
+SIZE = (160, 40)
+
+
+class Clock:
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.01)
+
+
+def build(n_hosts: int = 3, clock: Clock | None = None, poll: bool = True,
+          **kw: Any) -> XlTopApp:
+    hosts = host_configs(n_hosts)
+    return make_app(settings(**kw), hosts, members=fake_members(hosts), clock=clock or Clock(),
+                    render_gap_s=0.0, poll=poll)
+
+
+def poller(app: XlTopApp, i: int) -> FakePoller:
+    p = app.members[i].poller
+    assert isinstance(p, FakePoller)
+    return p
+
+
+async def feed(pilot: Pilot[Any], app: XlTopApp, tick: int, domains: int = 6,
+               **kw: Any) -> None:
+    """Push one snapshot per host and wait until the visible view rendered it."""
+    before = app.store.version
+    for i in range(len(app.members)):
+        poller(app, i).push(make_snapshot(i, tick, domains, **kw))
+    await wait_until(pilot, lambda: app.store.version >= before + len(app.members))
+    app.sync_view()
+    await pilot.pause()
+
+
+def domains_table(app: XlTopApp) -> KeyedTable[Any]:
+    screen = app.screen
+    assert isinstance(screen, DomainsScreen)
+    return screen.table
+
+
+async def to_domains(pilot: Pilot[Any], app: XlTopApp) -> DomainsScreen:
+    await pilot.press("2")
+    await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen) and app.screen.ready)
+    screen = app.screen
+    assert isinstance(screen, DomainsScreen)
+    return screen
+
+
+def names(table: KeyedTable[Any]) -> list[str]:
+    return [k[1] for k in table.order]
+
+
+async def test_starts_on_fleet_with_many_hosts_and_switches_views() -> None:
+    app = build(3)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, FleetScreen)
+        await feed(pilot, app, 0)
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        assert fleet.table.order == ["xen-prod-1", "xen-lab-2", "xen-lab-3"]
+        await to_domains(pilot, app)
+        assert len(domains_table(app).order) == 18
+        await pilot.press("1")
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_single_host_starts_on_domains() -> None:
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, DomainsScreen)
+
+
+async def test_sort_keys_and_reverse_and_header_click() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        table = domains_table(app)
+        # default: CPU% descending, Dom0s pinned at the top
+        assert names(table)[:2] == ["Domain-0", "Domain-0"]
+        rest = [app.store.domain(k) for k in table.order[2:]]
+        cpus = [d.cpu_pct for d in rest if d is not None]
+        assert cpus == sorted(cpus, reverse=True)
+        await pilot.press("N")
+        assert screen.sort_column == "name" and not screen.sort_reverse
+        after_dom0 = names(table)[2:]
+        assert after_dom0 == sorted(after_dom0, key=str.lower)
+        await pilot.press("I")
+        assert screen.sort_reverse
+        assert names(table)[2:] == sorted(after_dom0, key=str.lower, reverse=True)
+        await pilot.press("0")  # Dom0 no longer pinned: it sorts by name like the rest
+        assert not screen.dom0_first
+        assert "Domain-0" not in names(table)[:2]
+        await pilot.press("greater_than_sign")
+        assert screen.sort_column != "name"
+        # clicking a header sorts by it; clicking it again reverses
+        await pilot.click("#domains-table", offset=(2, 0))
+        assert screen.sort_column == "host"
+        first = screen.sort_reverse
+        await pilot.click("#domains-table", offset=(2, 0))
+        assert screen.sort_reverse is not first
+
+
+async def test_filter_narrows_and_escape_clears() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        await pilot.press("slash")
+        await pilot.press(*"state:p")
+        table = domains_table(app)
+        assert screen.filter.text == "state:p"
+        assert all(app.store.domain(k).state.paused for k in table.order)  # type: ignore[union-attr]
+        assert len(table.order) == 2
+        await pilot.press("enter")
+        assert table.has_focus
+        await pilot.press("escape")
+        assert screen.filter.text == "" and len(table.order) == 12
+
+
+async def test_cursor_keeps_its_domain_across_refresh_resort_and_filter() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        table = domains_table(app)
+        await pilot.press("down", "down", "down")
+        key = table.cursor_key
+        assert key is not None and table.cursor_row == 3
+        # new data moves every CPU%: the row moves, the cursor stays on the domain
+        rows = {table.order.index(key)}
+        for tick in (1, 2, 3, 4):
+            await feed(pilot, app, tick)
+            assert table.cursor_key == key
+            rows.add(table.order.index(key))
+        assert len(rows) > 1  # it really moved
+        await pilot.press("N")
+        assert table.cursor_key == key
+        await pilot.press("I")
+        assert table.cursor_key == key
+        # a filter that hides it moves the cursor; relaxing the filter brings it back
+        screen.set_filter("host:=nothing")
+        assert table.cursor_key is None
+        screen.set_filter("")
+        assert table.cursor_key == key
+        screen.set_filter(key[1])
+        assert table.cursor_key == key
+
+
+async def test_hidden_view_does_not_render_but_store_keeps_history() -> None:
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        domains = app.screen
+        assert isinstance(domains, DomainsScreen)
+        await pilot.press("1")
+        syncs = domains.syncs
+        updates = domains.table.updates
+        for tick in (1, 2, 3):
+            await feed(pilot, app, tick)
+        assert domains.syncs == syncs and domains.table.updates == updates
+        hist = app.store.history(("xen-prod-1", "vm-0-01", None))
+        assert hist is not None and len(hist) == 4
+        await pilot.press("2")
+        await pilot.pause()
+        assert domains.syncs > syncs  # caught up when shown
+
+
+async def test_only_visible_rows_are_formatted_and_only_changed_cells_rerendered() -> None:
+    app = build(4)
+    async with app.run_test(size=(160, 20)) as pilot:
+        await feed(pilot, app, 0, domains=50)
+        await to_domains(pilot, app)
+        table = domains_table(app)
+        assert table.row_count == 200
+        visible = table.size.height
+        before = table.renders
+        app.sync_view()
+        app.screen.sync(force=True)  # type: ignore[attr-defined]
+        assert table.renders - before <= visible + 1
+        # identical data: nothing to re-render
+        cells = table.cells_rendered
+        app.screen.sync(force=True)  # type: ignore[attr-defined]
+        assert table.cells_rendered == cells
+        # new tick: some cells change, far fewer than all the visible cells
+        await feed(pilot, app, 1, domains=50)
+        changed = table.cells_rendered - cells
+        assert 0 < changed < visible * len(table.columns)
+
+
+async def test_unreachable_host_shows_why_while_others_keep_updating() -> None:
+    clock = Clock()
+    app = build(3, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        clock.t = T0 + 1
+        poller(app, 0).push(make_snapshot(0, 1))
+        poller(app, 1).push(make_snapshot(1, 1))
+        down = replace(make_snapshot(2, 1), status=HostStatus.UNREACHABLE,
+                       message="connect to 10.0.0.3:22: [Errno 111] Connection refused")
+        poller(app, 2).push(down)
+        await wait_until(pilot, lambda: app.store.host("xen-lab-3").status  # type: ignore[union-attr]
+                         is HostStatus.UNREACHABLE)
+        app.sync_view()
+        await pilot.pause()
+
+        def row(host: str) -> list[str]:
+            cells = fleet.row_cells(host)
+            return [c if isinstance(c, str) else c.plain for c in cells]
+
+        assert row("xen-lab-3")[3] == "✖ down"
+        assert "Connection refused" in row("xen-lab-3")[-1]
+        assert row("xen-prod-1")[3] == "✔ ok"
+        # the others keep updating; the quiet host turns stale with its age
+        for tick in (2, 3, 4, 5, 6, 7):
+            clock.t = T0 + tick
+            poller(app, 0).push(make_snapshot(0, tick))
+            await wait_until(pilot, lambda t=tick: app.store.host("xen-prod-1").seq == t + 1)  # type: ignore[union-attr]
+        app.sync_view()
+        await pilot.pause()
+        assert app.store.host("xen-prod-1").seq == 8  # type: ignore[union-attr]
+        assert row("xen-prod-1")[3] == "✔ ok"
+        assert row("xen-lab-2")[3].startswith("◷ stale")
+        assert row("xen-lab-2")[3].endswith("s")
+
+
+async def test_newer_snapshot_of_a_host_replaces_a_queued_older_one() -> None:
+    app = build(1, poll=False)
+    seen: list[int] = []
+    async with app.run_test(size=SIZE, message_hook=lambda m: seen.append(1)
+                            if isinstance(m, SnapshotReceived) else None) as pilot:
+        applied = []
+        orig = app.store.apply
+
+        def spy(snap: Any) -> bool:
+            applied.append(snap.seq)
+            return orig(snap)
+
+        app.store.apply = spy  # type: ignore[method-assign]
+        for t in range(5):
+            app.deliver(make_snapshot(0, t))
+        await wait_until(pilot, lambda: app.store.version >= 1)
+        await pilot.pause(0.05)
+        assert applied == [5]  # four older snapshots never reached the store
+        m1 = SnapshotReceived("a", make_snapshot(0, 1))
+        assert m1.can_replace(SnapshotReceived("a", make_snapshot(0, 2)))
+        assert not m1.can_replace(SnapshotReceived("b", make_snapshot(0, 2)))
+
+
+async def test_collector_crash_becomes_an_error_status() -> None:
+    hosts = host_configs(1)
+    members = fake_members(hosts)
+
+    class Broken(FakePoller):
+        async def snapshots(self):  # type: ignore[override]
+            yield make_snapshot(0, 0)
+            raise RuntimeError("parser exploded")
+
+    members[0].poller = Broken("xen-prod-1")  # type: ignore[assignment]
+    app = make_app(settings(), hosts, members=members, clock=Clock(), render_gap_s=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.store.host("xen-prod-1") is not None and
+                         app.store.host("xen-prod-1").status is HostStatus.ERROR)  # type: ignore[union-attr]
+        snap = app.store.host("xen-prod-1")
+        assert snap is not None and "parser exploded" in (snap.message or "")
+
+
+async def test_theme_switch_and_palette_follow() -> None:
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        table = (await to_domains(pilot, app)).table
+        assert app.theme == "xltop-dark"
+        dark_running = app.palette.state["running"]
+        dark_bg = list(table.render_line(2))[0].style.bgcolor  # type: ignore[union-attr]
+        app.set_theme("xltop-light")
+        await pilot.pause()
+        assert app.theme == "xltop-light"
+        assert app.palette.state["running"] != dark_running
+        # cells already on screen are repainted in the new theme
+        light_bg = list(table.render_line(2))[0].style.bgcolor  # type: ignore[union-attr]
+        assert light_bg != dark_bg
+        state_cells = [table.render_line(y).text for y in range(1, 4)]
+        assert any("●" in c or "○" in c or "‖" in c for c in state_cells)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.theme != "xltop-light" and app.theme.startswith("xltop-")
+
+
+async def test_theme_from_settings_and_unknown_theme_falls_back() -> None:
+    app = build(1, theme="xltop-high-contrast")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "xltop-high-contrast"
+    app = build(1, theme="nope")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "xltop-dark"
+
+
+async def test_no_color_selects_monochrome(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "xltop-mono"
+        assert app.no_color
+
+
+async def test_help_lists_every_binding_with_the_user_keymap() -> None:
+    app = build(1, keys={"domains.filter": "f", "view.fleet": "F"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = {bid: keys for _, section in help_sections(app) for keys, _, bid in section}
+        assert rows["domains.filter"] == "f"
+        assert rows["view.fleet"] == "F"
+        for bid in ("app.help", "app.quit", "view.domains", "domains.reverse",
+                    "domains.sort_cpu", "fleet.open", "domains.dom0_first"):
+            assert bid in rows
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        # the keymap really rebinds
+        await pilot.press("F")
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_enter_on_a_host_shows_its_domains() -> None:
+    app = build(3)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen)
+                         and app.screen.ready)
+        table = domains_table(app)
+        await pilot.pause()
+        assert {k[0] for k in table.order} == {"xen-lab-2"}
+
+
+async def test_palette_jumps_to_a_domain() -> None:
+    app = build(3)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"vm-2-04")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        await pilot.pause()
+        assert domains_table(app).cursor_key == ("xen-lab-3", "vm-2-04", None)
+
+
+async def test_production_banner_follows_the_cursor() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        screen.set_filter("host:=xen-prod-1")
+        await pilot.pause()
+        banner = screen.query_one("#domains-banner")
+        assert banner.has_class("-shown")
+        assert "PROD" in str(banner.render())
+        screen.set_filter("host:=xen-lab-2")
+        await pilot.pause()
+        assert not banner.has_class("-shown")
+
+
+async def test_hostile_names_render_literally() -> None:
+    evil = "[red]x\x1b[2J\u202e[@click=app.quit]"
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0, names={1: evil})
+        await to_domains(pilot, app)
+        table = domains_table(app)
+        key = ("xen-prod-1", evil, None)
+        assert key in table.order
+        table.move_cursor_to(key)
+        await pilot.pause()
+        row = table.order.index(key) + 1 - int(table.scroll_offset.y)
+        line = table.render_line(row).text
+        assert "[red]x\\x1b[2J\\u202e" in line
+        assert "\x1b" not in line and "\u202e" not in line
+        # the app is still running: the click markup was not turned into an action
+        await pilot.click("#domains-table", offset=(30, row))
+        assert app.is_running
+
+
+class FakeDetail(Screen[None]):
+    """Stands in for the detail view a later change registers."""
+
+    def __init__(self, key: Any) -> None:
+        super().__init__()
+        self.key = key
+
+
+async def test_selected_domain_follows_the_cursor_and_enter_opens_detail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        await pilot.press("down", "down")
+        d = app.selected_domain()
+        assert d is not None and (d.host, d.name, None) == screen.table.cursor_key
+        # with no detail view registered, Enter says so instead of failing
+        monkeypatch.setattr("tui.views.DOMAIN_DETAIL_SCREEN", None)
+        await pilot.press("enter")
+        assert isinstance(app.screen, DomainsScreen)
+        monkeypatch.setattr("tui.views.DOMAIN_DETAIL_SCREEN", "tests.test_tui_app:FakeDetail")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FakeDetail)
+        assert app.screen.key == screen.table.cursor_key
+        app.pop_screen()
+        await pilot.press("1")
+        assert app.selected_domain() is None

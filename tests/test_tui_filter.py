@@ -1,0 +1,82 @@
+"""The Domains filter language."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.config import HostConfig
+from collectors.model import Domain, DomainState, DomainType
+from tui.domain_filter import parse_filter, state_matches
+
+PROD = HostConfig(name="xen-prod-1", target="x", group="prod", tags=("rack1",))
+LAB = HostConfig(name="xen-lab-2", target="y", group="lab")
+WEB = Domain(host="xen-prod-1", domid=5, name="web-01", uuid="abcd-1234",
+             type=DomainType.HVM, state=DomainState(running=True))
+DB = Domain(host="xen-lab-2", domid=7, name="db-01", type=DomainType.PV,
+            state=DomainState(paused=True))
+DEAD = Domain(host="xen-lab-2", domid=8, name="old", type=DomainType.PVH,
+              state=DomainState(shutdown=True, crashed=True, shutdown_reason="crash"))
+ALL = [(WEB, PROD), (DB, LAB), (DEAD, LAB)]
+
+
+def names(text: str) -> list[str]:
+    f = parse_filter(text)
+    return [d.name for d, h in ALL if f.matches(d, h)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ["web-01", "db-01", "old"]),
+        ("web", ["web-01"]),
+        ("WEB", ["web-01"]),
+        ("-01", ["web-01", "db-01"]),
+        ("^d.*1$", ["db-01"]),
+        ("abcd", ["web-01"]),  # uuid prefix
+        ("state:p", ["db-01"]),
+        ("state:r,p", ["web-01", "db-01"]),
+        ("state:rp", ["web-01", "db-01"]),
+        ("state:c", ["old"]),
+        ("state:crashed", ["old"]),
+        ("state:paused", ["db-01"]),
+        ("host:lab", ["db-01", "old"]),
+        ("host:=xen-lab-2", ["db-01", "old"]),
+        ("host:=xen-lab", []),
+        ("type:hvm", ["web-01"]),
+        ("type:pv", ["db-01"]),
+        ("group:prod", ["web-01"]),
+        ("tag:rack1", ["web-01"]),
+        ("id:7", ["db-01"]),
+        ("!state:p host:lab", ["old"]),
+        ("host:lab 01", ["db-01"]),
+        ("name:old,web", ["web-01", "old"]),
+    ],
+)
+def test_filters(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+def test_bad_regex_matches_literally_and_says_so() -> None:
+    f = parse_filter("web[")
+    assert f.problems and "regex" in f.problems[0]
+    weird = Domain(host="h", domid=1, name="web[1")
+    assert f.matches(weird, None)
+    assert not f.matches(WEB, PROD)
+
+
+def test_bad_state_and_id_are_reported_not_crashing() -> None:
+    assert parse_filter("state:x").problems
+    assert parse_filter("id:abc").problems
+    assert parse_filter("host:").problems
+
+
+def test_hostile_filter_text_is_just_text() -> None:
+    f = parse_filter("$(reboot) [red]")
+    assert f.active
+    assert not f.matches(WEB, PROD)
+    assert f.matches(Domain(host="h", domid=1, name="x$(reboot)"), None) is False  # [red] too
+
+
+def test_runnable_word() -> None:
+    assert state_matches(DomainState(), "runnable")
+    assert not state_matches(DomainState(blocked=True), "runnable")

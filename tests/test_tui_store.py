@@ -1,0 +1,98 @@
+"""The store: newest snapshot per host, bounded per-domain history, fleet totals."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from collectors.model import Domain, HostStatus
+from tests.tui_fakes import T0, host_configs, make_snapshot
+from tui.store import DomainHistory, FleetStore, domain_keys
+
+
+def test_history_is_a_bounded_ring_in_time_order() -> None:
+    h = DomainHistory(3)
+    for t in range(5):
+        h.append(float(t), Domain(host="h", domid=1, name="a", cpu_pct=float(t * 10)))
+    assert len(h) == 3 and h.capacity == 3
+    assert h.times() == [2.0, 3.0, 4.0]
+    assert h.series("cpu_pct") == [20.0, 30.0, 40.0]
+    assert h.series("cpu_pct", 2) == [30.0, 40.0]
+    assert h.series("cpu_pct", 10) == [20.0, 30.0, 40.0]
+    with pytest.raises(ValueError):
+        DomainHistory(0)
+
+
+def test_history_ignores_repeated_data_times() -> None:
+    h = DomainHistory(10)
+    d = Domain(host="h", domid=1, name="a", cpu_pct=5.0)
+    assert h.append(100.0, d)
+    assert not h.append(100.0, replace(d, cpu_pct=9.0))  # a stale host re-sends old data
+    assert h.append(101.0, replace(d, cpu_pct=None))
+    assert len(h) == 2
+    cpu = h.series("cpu_pct")
+    assert cpu[0] == 5.0 and math.isnan(cpu[1])
+
+
+def test_apply_rejects_older_or_repeated_snapshots() -> None:
+    store = FleetStore(host_configs(1))
+    assert store.apply(make_snapshot(0, 2))
+    v = store.version
+    assert not store.apply(make_snapshot(0, 1))
+    assert not store.apply(make_snapshot(0, 2))
+    assert store.version == v
+    assert store.host("xen-prod-1").seq == 3  # type: ignore[union-attr]
+
+
+def test_history_grows_per_domain_and_is_bounded() -> None:
+    store = FleetStore(host_configs(1), history=4)
+    for t in range(6):
+        store.apply(make_snapshot(0, t, domains=3))
+    key = ("xen-prod-1", "vm-0-01", None)
+    hist = store.history(key)
+    assert hist is not None and len(hist) == 4
+    assert hist.times() == [T0 + t - 0.2 for t in range(2, 6)]
+    assert hist.series("cpu_pct", 2) == [41.0, 48.0]  # (13 + 7 × tick) % 100
+
+
+def test_domains_that_vanish_from_an_ok_host_lose_their_history() -> None:
+    store = FleetStore(host_configs(1))
+    store.apply(make_snapshot(0, 0, domains=4))
+    assert store.history(("xen-prod-1", "vm-0-03", None)) is not None
+    store.apply(make_snapshot(0, 1, domains=3))
+    assert store.history(("xen-prod-1", "vm-0-03", None)) is None
+    # an unreachable host's empty answer does not wipe history
+    store.apply(replace(make_snapshot(0, 2, domains=3), status=HostStatus.UNREACHABLE,
+                        domains=()))
+    assert store.history(("xen-prod-1", "vm-0-02", None)) is not None
+
+
+def test_duplicate_names_get_distinct_keys() -> None:
+    a = Domain(host="h", domid=3, name="web")
+    b = Domain(host="h", domid=9, name="web")
+    assert domain_keys([a, b]) == [("h", "web", None), ("h", "web", 9)]
+
+
+def test_totals_pool_the_fleet() -> None:
+    store = FleetStore(host_configs(3))
+    store.apply(make_snapshot(0, 0, domains=5))
+    store.apply(make_snapshot(1, 0, domains=5))
+    # an unreachable host still counts with what was last known of it
+    store.apply(make_snapshot(2, 0, domains=2, status=HostStatus.UNREACHABLE, message="refused"))
+    t = store.totals()
+    assert t.hosts == 3
+    assert t.hosts_by_status == {"ok": 2, "unreachable": 1}
+    assert t.pcpus == 48
+    assert t.domains == 12
+    assert t.mem_total_mib == 3 * 65536
+    assert t.mem_free_mib == 20000 + 19000 + 18000
+    assert sum(t.states.values()) == 12
+    assert t.cpu_free == pytest.approx(48 - t.cpu_used)
+
+
+def test_unknown_host_snapshot_is_adopted() -> None:
+    store = FleetStore([])
+    store.apply(make_snapshot(0, 0))
+    assert store.hosts() == ["xen-prod-1"]

@@ -1,0 +1,676 @@
+"""Pilot tests of the domain detail, vCPU pinning map, rings, XenStore and host views, on
+the simulated demo fleet (fixed seed, frozen clock) and on synthetic snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.pilot import Pilot
+from textual.widgets import RichLog, Tree
+from textual.widgets.tree import TreeNode
+
+from collectors.model import Device, DeviceKind, HostSnapshot, RingStats, VcpuState
+from collectors.sim.fleet import make_fleet
+from tests.tui_fakes import fake_members, host_configs, make_snapshot, settings
+from tests.tui_views_support import (
+    CountingRunner,
+    big_host_recording,
+    frozen_app,
+    live_members,
+    screen_text,
+)
+from tui.app import XlTopApp, make_app
+from tui.demo import DEMO_START, DemoRecording, record_demo
+from tui.pinning_model import MARK_SYMBOLS, Mark
+from tui.ring_watch import device_pressure
+from tui.text import visible
+from tui.views.domain_detail import DomainDetailScreen
+from tui.views.domains import DomainsScreen
+from tui.views.host import HostScreen
+from tui.views.per_host import HostChoices
+from tui.views.pinning import PinningScreen
+from tui.views.rings import RingsScreen
+from tui.views.xenstore import XenstoreScreen
+from tui.widgets.history_chart import HistoryChart
+from tui.widgets.keyed_table import KeyedTable
+
+SIZE = (160, 45)
+HOSTILE = "xen-lab-02"  # the demo host with guests named [red]x, evil\x1b[2Jname, ...
+
+
+@pytest.fixture(scope="module")
+def demo() -> DemoRecording:
+    return asyncio.run(record_demo(hosts=3, domains=8, seed=0))
+
+
+@pytest.fixture(scope="module")
+def big() -> DemoRecording:
+    return asyncio.run(big_host_recording())[0]
+
+
+async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.01)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def last(rec: DemoRecording, host: str) -> HostSnapshot:
+    return [s for s in rec.snapshots if s.host == host][-1]
+
+
+def plain(node: TreeNode[Any]) -> str:
+    label = node.label
+    return label.plain if isinstance(label, Text) else str(label)
+
+
+def seq_is(app: XlTopApp, host: str, seq: int) -> Callable[[], bool]:
+    def check() -> bool:
+        snap = app.store.host(host)
+        return snap is not None and snap.seq == seq
+    return check
+
+
+def tree_labels(tree: Tree[Any]) -> list[str]:
+    out: list[str] = []
+
+    def walk(node: TreeNode[Any]) -> None:
+        for child in node.children:
+            out.append(plain(child))
+            walk(child)
+
+    walk(tree.root)
+    return out
+
+
+def runner(app: XlTopApp, host: str) -> CountingRunner:
+    r = next(m.runner for m in app.members if m.config.name == host)
+    assert isinstance(r, CountingRunner)
+    return r
+
+
+async def open_detail(pilot: Pilot[Any], app: XlTopApp, name: str) -> DomainDetailScreen:
+    key = next(k for k, d in app.store.domains() if d.name == name)
+    app.open_domain(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen)
+                     and app.screen.ready)
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, DomainDetailScreen)
+    return screen
+
+
+# --- domain detail ------------------------------------------------------------------------
+
+
+async def test_enter_opens_the_detail_and_escape_goes_back(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        domains = app.screen
+        assert isinstance(domains, DomainsScreen)
+        await pilot.press("down", "down", "down")
+        key = domains.table.cursor_key
+        assert key is not None
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        detail = app.screen
+        assert isinstance(detail, DomainDetailScreen)
+        assert detail.key == key
+        d = detail.selected_domain()
+        assert d is not None and d.name == key[1]
+        await settle(pilot)
+        assert key[1] in screen_text(app).split("\n")[1]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        assert app.screen is domains
+        assert isinstance(domains, DomainsScreen) and domains.table.cursor_key == key
+
+
+async def test_detail_charts_are_present_themed_and_follow_the_theme(
+        demo: DemoRecording) -> None:
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "mq-02")
+        charts = {c.id: c for c in detail.query(HistoryChart)}
+        assert set(charts) == {"chart-cpu", "chart-mem", "chart-net", "chart-disk"}
+        hist = app.store.history(detail.key)
+        assert hist is not None and len(hist) == 6
+        cpu = charts["chart-cpu"].plot
+        times = hist.times()
+        assert cpu.xs == [t - times[-1] for t in times] and cpu.xs[0] < 0
+        dark = Color.parse(app.theme_variables["chart-cpu"]).rgb
+        assert cpu.series_colors == [dark]
+        net = charts["chart-net"].plot
+        assert net.series_colors == [Color.parse(app.theme_variables[v]).rgb
+                                     for v in ("chart-net-in", "chart-net-out")]
+        # drawn with that colour, at the widget's size
+        rendered = cpu.render()
+        assert isinstance(rendered, Text)
+        rows = rendered.plain.rstrip("\n").split("\n")
+        assert len(rows) == cpu.size.height and len(rows[0]) == cpu.size.width
+        colours = {tuple(s.style.color.triplet) for s in rendered.spans
+                   if isinstance(s.style, Style) and s.style.color and s.style.color.triplet}
+        assert tuple(dark) in colours
+        # the legend shows the latest value
+        d = app.store.domain(detail.key)
+        assert d is not None and d.cpu_pct is not None
+        assert f"cpu {d.cpu_pct:.0f}%" in screen_text(app)
+        app.theme = "xltop-light"
+        await pilot.pause()
+        light = Color.parse(app.theme_variables["chart-cpu"]).rgb
+        assert light != dark and cpu.series_colors == [light]
+        # resized with the widget
+        before = cpu.size
+        await pilot.resize_terminal(200, 60)
+        await settle(pilot)
+        assert cpu.size.width > before.width and cpu.size.height > before.height
+        rows = cpu.render().plain.rstrip("\n").split("\n")  # type: ignore[union-attr]
+        assert len(rows) == cpu.size.height and len(rows[0]) == cpu.size.width
+
+
+async def test_detail_charts_redraw_when_a_snapshot_arrives_not_on_a_timer() -> None:
+    hosts = host_configs(1)
+    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                   preload=[make_snapshot(0, t) for t in range(3)], initial_view="domains",
+                   render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "vm-0-01")
+        plot = detail.query_one("#chart-cpu", HistoryChart).plot
+        before = plot.replots
+        assert len(plot.xs) == 3
+        await pilot.pause(2.5)  # the app's 1 s tick runs: no new data, no redraw
+        assert plot.replots == before
+        app.deliver(make_snapshot(0, 3))
+        await wait_until(pilot, lambda: len(plot.xs) == 4)
+        assert plot.replots == before + 1
+        assert plot.ys[0][-1] == make_snapshot(0, 3).domains[1].cpu_pct
+
+
+async def test_detail_shows_the_domains_vcpus_and_devices(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "mq-02")
+        snap = last(demo, HOSTILE)
+        d = snap.domain("mq-02")
+        assert d is not None
+        vcpus = [v for v in snap.vcpus if v.domid == d.domid]
+        table = detail.query_one("#detail-vcpus", KeyedTable)
+        assert table.order == [v.vcpu for v in vcpus]
+        text = screen_text(app)
+        for v in vcpus:
+            assert v.state is not None
+            assert f"{v.state.value}" in text
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        devices = [x for x in snap.devices if x.domid == d.domid]
+        dev_table = detail.query_one("#detail-devices", KeyedTable)
+        assert sorted(dev_table.order) == sorted(x.key for x in devices)
+        text = screen_text(app)
+        assert "vif1.0" in text and "Connected/Connected" in text
+        assert "? blkback: no indices" in text  # a vbd says why, not 0
+        assert detail.selected_device() is not None
+
+
+async def test_detail_config_and_xenstore_are_fetched_on_demand(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "[red]x")
+        r = runner(app, HOSTILE)
+        assert r.calls == 0  # nothing fetched until a tab asks
+        domid = detail.domain.domid if detail.domain else None
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        assert r.runs == [("xl", "list", "-l", str(domid))]
+        labels = tree_labels(detail.query_one("#detail-config", Tree))
+        assert 'name: "[red]x"' in labels
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert r.runs[-1] == ("xenstore-ls", "-f", f"/local/domain/{domid}")
+        labels = tree_labels(detail.query_one("#detail-xenstore", Tree))
+        assert 'name = "[red]x"' in labels and f'domid = "{domid}"' in labels
+        await pilot.press("left_square_bracket")  # back to config: already loaded
+        await settle(pilot)
+        assert r.calls == 2
+        await pilot.press("r")
+        await settle(pilot)
+        assert r.calls == 3 and r.runs[-1][:3] == ("xl", "list", "-l")
+
+
+async def test_detail_without_a_connection_says_so_in_place(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "domains")  # a replay: no runners
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "mq-02")
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        labels = tree_labels(detail.query_one("#detail-xenstore", Tree))
+        assert labels == ["⚠ no connection to this host (replayed data)"]
+
+
+async def test_detail_asks_its_host_for_rings_while_shown() -> None:
+    hosts = host_configs(2)
+    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                   preload=[make_snapshot(i, 0) for i in range(2)], initial_view="domains",
+                   clock=lambda: 1_700_000_000.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first, second = (m.poller for m in app.members)
+        first.demand.clear()  # type: ignore[attr-defined]
+        await open_detail(pilot, app, "vm-0-01")
+        assert first.demand[-1] is True  # type: ignore[attr-defined]
+        assert True not in second.demand  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        await pilot.pause()
+        assert first.demand[-1] is False  # type: ignore[attr-defined]
+
+
+# --- vCPU pinning map ------------------------------------------------------------------------
+
+
+def grid_lines(screen: PinningScreen) -> list[str]:
+    grid = screen.grid
+    return [grid.render_line(y).text for y in range(grid.scrollable_content_region.height)]
+
+
+async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        await pilot.press("right_square_bracket")  # to xen-lab-02: pinned and soft vCPUs
+        await settle(pilot)
+        snap = last(demo, HOSTILE)
+        grid = screen.grid
+        assert grid.model is not None and grid.model.host == HOSTILE
+        assert grid.model.keys == sorted(v.key for v in snap.vcpus)
+        lines = grid_lines(screen)
+        seen = {Mark.RUNNING: 0, Mark.HARD: 0, Mark.SOFT: 0, Mark.NONE: 0}
+        for i, v in enumerate(grid.model.rows[: len(lines) - grid.header_h]):
+            line = lines[grid.header_h + i]
+            cells = line[grid.label_w:]
+            for p in range(grid.model.pcpus):
+                ch = cells[grid.col_x(p)]
+                if v.state is VcpuState.OFFLINE:
+                    continue
+                if v.cpu == p and v.state is VcpuState.RUNNING:
+                    expected = Mark.RUNNING
+                elif v.cpu == p and v.state is VcpuState.BLOCKED:
+                    expected = Mark.BLOCKED
+                elif v.cpu == p and v.state is VcpuState.RUNNABLE:
+                    expected = Mark.RUNNABLE
+                elif not v.hard.contains(p):
+                    expected = Mark.NONE
+                elif v.soft is not None and not v.soft.all and p in v.soft.cpus:
+                    expected = Mark.SOFT
+                else:
+                    expected = Mark.HARD
+                assert ch == MARK_SYMBOLS[expected], (v.key, p, line)
+                if expected in seen:
+                    seen[expected] += 1
+        assert all(seen.values()), seen  # running, allowed, soft and not-allowed all drawn
+        # per-pCPU totals in the header rows
+        m = grid.model
+        now_row = lines[grid.header_h - 1]
+        assert now_row[grid.label_w - 4: grid.label_w - 1] == "now"
+        assert [now_row[grid.label_w + grid.col_x(p)] for p in range(m.pcpus)] == [
+            str(n) for n in m.now]
+        assert sum(m.now) == sum(1 for v in snap.vcpus if v.state in
+                                 (VcpuState.RUNNING, VcpuState.RUNNABLE))
+
+
+async def test_pinning_cursor_selection_host_choice_and_detail(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        assert screen.current_host() == "xen-prod-01"
+        await pilot.press("down", "down", "right", "right", "right")
+        m = screen.grid.model
+        assert m is not None
+        assert screen.selected_vcpu() == m.rows[2].key
+        assert screen.selected_pcpu() == 3
+        d = screen.selected_domain()
+        assert d is not None and d.domid == m.rows[2].domid
+        text = screen_text(app)
+        assert f"pCPU 3: {m.may[3]} vCPUs allowed" in text
+        await pilot.press("c")  # to the pCPU the vCPU is on
+        assert screen.selected_pcpu() == m.rows[2].cpu
+        await pilot.press("left_square_bracket")  # previous host wraps to the last
+        await settle(pilot)
+        assert screen.current_host() == "xen-prod-03"
+        screen.show_host("xen-lab-02")
+        await settle(pilot)
+        assert screen.grid.model is not None and screen.grid.model.host == "xen-lab-02"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        detail = app.screen
+        assert isinstance(detail, DomainDetailScreen)
+        assert detail.key[0] == "xen-lab-02" and detail.key[1] == "Domain-0"
+
+
+async def test_the_palette_picks_the_host_of_a_per_host_view(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        provider = HostChoices(screen)
+        hits = [h async for h in provider.search("lab-02")]
+        assert [h.text for h in hits] == ["Pinning map of xen-lab-02"]
+        hits[0].command()
+        await settle(pilot)
+        assert screen.current_host() == "xen-lab-02"
+        assert screen.grid.model is not None and screen.grid.model.host == "xen-lab-02"
+        found = [h.text async for h in provider.discover()]
+        assert found == [f"Pinning map of {h}" for h in app.store.hosts()]
+
+
+async def test_pinning_map_of_256_pcpus_renders_only_what_shows_and_scrolls(
+        big: DemoRecording) -> None:
+    snap = big.snapshots[-1]
+    assert snap.info is not None and snap.info.nr_cpus == 256 and len(snap.domains) > 200
+    app = frozen_app(big, "pinning")
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        grid = screen.grid
+        assert grid.model is not None and grid.model.pcpus == 256
+        assert len(grid.model.rows) == len(snap.vcpus)
+        assert grid.cw == 1 and grid.digits == 3
+        visible = grid.scrollable_content_region.height - grid.header_h
+        assert grid.rows_built <= visible + 2 < len(snap.vcpus)  # only the rows on screen
+        lines = grid_lines(screen)
+        digits = ["".join(line[grid.label_w + grid.col_x(p)] for line in lines[:3])
+                  for p in range(100, 103)]
+        assert digits == ["100", "101", "102"]
+        # scroll right to the last pCPU: the labels stay, the header follows
+        for _ in range(255):
+            screen.action_move(0, 1)
+        await pilot.pause()
+        assert screen.selected_pcpu() == 255
+        assert grid.scroll_offset.x > 0
+        lines = grid_lines(screen)
+        first_row = grid.model.rows[0]
+        assert lines[grid.header_h].startswith(" " + first_row.domain)
+        x = grid.label_w + grid.col_x(255) - int(grid.scroll_offset.x)
+        assert "".join(line[x] for line in lines[:3]) == "255"
+        built = grid.rows_built
+        await pilot.press("pagedown", "pagedown", "end")
+        await pilot.pause()
+        assert screen.selected_vcpu() == grid.model.rows[-1].key
+        assert grid.rows_built - built <= 2 * visible + 2
+
+
+# --- rings --------------------------------------------------------------------------------------
+
+
+def ring_device(host: str, domid: int, devid: int, tx_fill: int) -> Device:
+    rings = (RingStats(0, "tx", 256, requests_outstanding=tx_fill, unconsumed=tx_fill),
+             RingStats(0, "rx", 256, requests_outstanding=256, unconsumed=256))
+    return Device(host, domid, DeviceKind.VIF, devid, backend_domid=0, queues=1,
+                  ring_size=256, name=f"vif{domid}.{devid}", rings=rings,
+                  ring_source=f"netback debugfs /sys/kernel/debug/xen-netback/vif{domid}.{devid}")
+
+
+def with_devices(tick: int, fills: dict[int, int]) -> HostSnapshot:
+    snap = make_snapshot(0, tick)
+    host = snap.host
+    devs = tuple(ring_device(host, d.domid or 0, 0, fills.get(d.domid or 0, 0))
+                 for d in snap.domains[1:])
+    return replace(snap, devices=devs)
+
+
+async def test_rings_are_sorted_fullest_first_with_unknown_last(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "rings")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RingsScreen)
+        order = screen.table.order
+        devices = {d.key: d for s in app.store.snapshots.values() for d in s.devices}
+        assert set(order) == set(devices)
+        pressures = [device_pressure(devices[k]) for k in order]
+        known = [p for p in pressures if p is not None]
+        assert known and known == sorted(known, reverse=True)
+        assert pressures == known + [None] * (len(pressures) - len(known))
+        assert known[0] >= 0.9
+        await pilot.press("N")
+        assert screen.sort == "name"
+        assert [k[0] for k in screen.table.order] == sorted(k[0] for k in order)
+        await pilot.press("u")  # hide unknown occupancy (vbds)
+        assert len(screen.table.order) == len(known)
+
+
+async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
+    hosts = host_configs(1)
+    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                   initial_view="rings", render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RingsScreen)
+        poller = app.members[0].poller
+        assert poller.demand[-1] is True  # type: ignore[attr-defined]  # rings every tick
+        # domain 3's TX ring stays ≥ 90 %; domain 2's is fuller once, then drains
+        plan = [{3: 240, 2: 256}, {3: 235, 2: 250}, {3: 250, 2: 20}]
+        for tick, fills in enumerate(plan):
+            app.deliver(with_devices(tick, fills))
+            await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
+            app.sync_view()
+            await pilot.pause()
+        stuck = ("xen-prod-1", 3, "vif", 0)
+        assert screen.ring_watch.stays_full(stuck)
+        assert not screen.ring_watch.stays_full(("xen-prod-1", 2, "vif", 0))
+        assert screen.table.order[0] == stuck
+        text = screen_text(app)
+        stuck_line = next(line for line in text.split("\n") if "vif3.0" in line)
+        assert "⚠ stays full" in stuck_line and "98% ✖" in stuck_line
+        assert "⚠ 1 stuck" in text
+
+
+async def test_enter_on_a_ring_opens_its_domain(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "rings")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RingsScreen)
+        dev = screen.selected_device()
+        assert dev is not None
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        detail = app.screen
+        assert isinstance(detail, DomainDetailScreen)
+        assert detail.domain is not None and detail.domain.domid == dev.domid
+        assert detail.key[0] == dev.host
+
+
+# --- XenStore -------------------------------------------------------------------------------
+
+
+async def test_xenstore_tree_loads_lazily(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "xenstore", members=live_members(demo, counting=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, XenstoreScreen)
+        r = runner(app, "xen-prod-01")
+        # the root's children, with values: one listing and one batch, nothing deeper
+        assert r.runs == [("xenstore-list", "/")] and len(r.batches) == 1
+        top = [plain(c) for c in screen.xs_tree.root.children]
+        assert top == ["@introduceDomain", "@releaseDomain", "libxl", "local", "tool", "vm"]
+        local = next(c for c in screen.xs_tree.root.children if plain(c) == "local")
+        assert not local.children  # not listed until expanded
+        local.expand()
+        await settle(pilot)
+        assert r.calls == 4 and r.runs[-1] == ("xenstore-list", "/local")
+        assert [plain(c) for c in local.children] == ["domain", "pool"]
+        local.collapse()
+        local.expand()
+        await settle(pilot)
+        assert r.calls == 4  # expanding again does not read again
+        screen.xs_tree.move_cursor(local)
+        assert screen.selected_path() == "/local" and screen.selected_host() == "xen-prod-01"
+        await pilot.press("r")
+        await settle(pilot)
+        assert r.calls == 6
+        assert screen.loads == 3
+
+
+async def test_xenstore_values_and_errors_in_place(demo: DemoRecording) -> None:
+    members = live_members(demo, counting=True)
+    app = frozen_app(demo, "xenstore", members=members)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, XenstoreScreen)
+        screen.show_host(HOSTILE)
+        await settle(pilot)
+        snap = last(demo, HOSTILE)
+        evil = next(d for d in snap.domains if d.name == "evil\x1b[2Jname")
+        node = screen.xs_tree.root
+        for part in ("local", "domain", str(evil.domid)):
+            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
+            node.expand()
+            await settle(pilot)
+        labels = [plain(c) for c in node.children]
+        assert 'name = "evil\\x1b[2Jname"' in labels
+        assert f'domid = "{evil.domid}"' in labels
+        # the host goes away: expanding shows why, in place
+        sim = runner(app, HOSTILE).inner
+        sim.set_unreachable("connect to 10.0.0.2 port 22: Connection refused")  # type: ignore[attr-defined]
+        device = next(c for c in node.children if plain(c) == "device")
+        device.expand()
+        await settle(pilot)
+        assert [plain(c) for c in device.children] == [
+            "⚠ connect to 10.0.0.2 port 22: Connection refused"]
+
+
+# --- host ----------------------------------------------------------------------------------------
+
+
+async def test_host_view_shows_info_cpupools_and_dmesg(demo: DemoRecording) -> None:
+    fleet = make_fleet(3, 8, 0, start=DEMO_START)
+    fleet[0].dmesg.append("(d12) \x1b]0;pwned\x07[red]x [@click=app.quit]")
+    app = frozen_app(demo, "host", members=live_members(demo, fleet, counting=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HostScreen)
+        host = screen.current_host()
+        assert host == "xen-prod-01"
+        snap = last(demo, host)
+        assert snap.info is not None
+        info = screen.query_one("#host-info", KeyedTable)
+        assert info.order == list(snap.info.raw)
+        pools = screen.query_one("#host-pools", KeyedTable)
+        assert pools.order == ["Pool-0"]
+        r = runner(app, host)
+        assert sorted(a[0][:2] for a in r.batches) == [("xl", "cpupool-list")]
+        log = screen.query_one("#host-dmesg", RichLog)
+        dmesg = fleet[0].dmesg
+        assert len(log.lines) == min(300, len(dmesg))
+        assert log.lines[-1].text == visible(dmesg[-1])  # control characters escaped
+        text = screen_text(app)
+        assert "Pool-0" in text and "credit2" in text and "0-15" in text
+        assert "(d12) \\x1b]0;pwned\\x07[red]x [@click=app.quit]" in text
+        assert "\x1b" not in text
+        calls = r.calls
+        await pilot.press("r")
+        await settle(pilot)
+        assert r.calls == calls + 2
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.current_host() == "xen-lab-02"
+        assert runner(app, "xen-lab-02").calls == 2
+
+
+async def test_host_view_without_connection_and_when_down(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "host")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "no connection to this host" in screen_text(app)
+    members = live_members(demo, counting=True)
+    members[0].runner.inner.set_unreachable("No route to host")  # type: ignore[attr-defined]
+    app = frozen_app(demo, "host", members=members)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert text.count("⚠ No route to host") == 2  # pools and dmesg, each in place
+
+
+# --- hostile text -------------------------------------------------------------------------
+
+
+def assert_literal(text: str) -> None:
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "[red]x" in text
+    assert "evil\\x1b[2Jname" in text
+
+
+async def test_hostile_names_are_literal_in_every_view(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "pinning", members=live_members(demo))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        pinning = app.screen
+        assert isinstance(pinning, PinningScreen)
+        pinning.show_host(HOSTILE)
+        await settle(pilot)
+        pinning.grid.move_to(row=len(pinning.grid.model.rows) - 1)  # type: ignore[union-attr]
+        await pilot.pause()
+        assert_literal(screen_text(app))
+        assert "\\u202eevil-rtl" in screen_text(app)
+        await pilot.press("4")
+        await settle(pilot)
+        rings = app.screen
+        assert isinstance(rings, RingsScreen)
+        await pilot.press("N")
+        assert_literal(screen_text(app))
+        await pilot.press("6")
+        await settle(pilot)
+        host = app.screen
+        assert isinstance(host, HostScreen)
+        host.show_host(HOSTILE)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "\x1b" not in text and "xl info" in text
+        for name, shown in (("[red]x", "[red]x"), ("evil\x1b[2Jname", "evil\\x1b[2Jname"),
+                            ("\u202eevil-rtl", "\\u202eevil-rtl")):
+            detail = await open_detail(pilot, app, name)
+            header = screen_text(app).split("\n")[1]
+            assert shown in header
+            assert "\x1b" not in header and "\u202e" not in header
+            await pilot.press("left_square_bracket")  # its XenStore subtree
+            await settle(pilot)
+            labels = tree_labels(detail.query_one("#detail-xenstore", Tree))
+            assert f'name = "{shown}"' in labels
+            assert all("\x1b" not in lb and "\u202e" not in lb for lb in labels)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(app.screen, HostScreen))
+
+
+def test_row_marks_symbols_are_distinct() -> None:
+    assert len(set(MARK_SYMBOLS.values())) == len(MARK_SYMBOLS)

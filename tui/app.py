@@ -1,0 +1,292 @@
+"""The xltop dashboard: a thin App that wires settings, themes, views and one poll worker
+per host. Views live in :mod:`tui.views` (one Textual mode each); data lives in
+:class:`tui.store.FleetStore`; snapshots arrive as :class:`SnapshotReceived` messages."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import ClassVar, cast
+
+from textual import on
+from textual.app import App, ScreenStackError, UnknownModeError
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from collectors.config import HostConfig, Settings
+from collectors.fleet import FleetMember, build_fleet, close_fleet
+from collectors.model import Domain, HostId, HostSnapshot, HostStatus
+from collectors.transport.base import Runner
+from themes import DEFAULT_THEME, MONO_THEME, load_themes
+from tui import views
+from tui.commands import FleetCommands
+from tui.help import HelpScreen
+from tui.messages import SnapshotReceived
+from tui.store import DEFAULT_HISTORY, DomainKey, FleetStore
+from tui.styles import Palette
+from tui.text import visible
+from tui.views import VIEWS, load_class, view
+from tui.views.base import StoreView
+
+Clock = Callable[[], float]
+
+
+def _view_bindings() -> list[BindingType]:
+    return [Binding(v.key, f"show_view({v.id!r})", v.title, id=f"view.{v.id}") for v in VIEWS]
+
+
+class XlTopApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "xltop"
+    COMMANDS = App.COMMANDS | {FleetCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *_view_bindings(),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+t", "next_theme", "Theme", id="app.next_theme", show=False),
+        Binding("ctrl+r", "refresh_now", "Re-poll", id="app.refresh", show=False),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        hosts: Sequence[HostConfig],
+        members: Sequence[FleetMember],
+        *,
+        clock: Clock = time.time,
+        history: int = DEFAULT_HISTORY,
+        render_gap_s: float | None = None,
+        poll: bool = True,
+        initial_view: str | None = None,
+        preload: Sequence[HostSnapshot] = (),
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = FleetStore(hosts, history=history)
+        for snap in preload:
+            self.store.apply(snap)
+        self.members = list(members)
+        self.clock = clock
+        self.poll = poll
+        # hosts report at their own pace: repaint at most every half interval (0.25-1 s)
+        self.render_gap_s = (min(1.0, max(0.25, settings.interval_s / 2))
+                             if render_gap_s is None else render_gap_s)
+        self._inbox: dict[HostId, HostSnapshot] = {}
+        self._sync_pending = False
+        self._last_sync = 0.0
+        self._sync_cost = 0.0
+        self.initial_view = initial_view or ("fleet" if len(hosts) > 1 else "domains")
+        user_dirs = [settings.config_path.parent / "themes"] if settings.config_path else []
+        themes, self.theme_errors = load_themes(user_dirs)
+        for t in themes.values():
+            self.register_theme(t)
+        self.xltop_themes = sorted(themes)
+        self.palette = Palette.from_variables(dict(themes[DEFAULT_THEME].variables))
+        for spec in VIEWS:
+            self.add_mode(spec.id, partial(_screen_factory, spec.screen))
+        self.set_keymap(dict(settings.keys))
+
+    # --- Dashboard protocol (what views use) ---------------------------------------------
+
+    def now(self) -> float:
+        return self.clock()
+
+    def show_view(self, view_id: str, filter_text: str | None = None) -> None:
+        spec = view(view_id)
+        if spec is None:
+            return
+        self.switch_mode(view_id)
+        for m in self.members:
+            m.poller.set_demand(rings=spec.wants_rings)
+        base = self.screen_stack[0]
+        if filter_text is not None and hasattr(base, "set_filter"):
+            base.set_filter(filter_text)
+
+    def open_domain(self, key: DomainKey) -> None:
+        path = views.DOMAIN_DETAIL_SCREEN
+        if path is None:
+            self.notify("The domain detail view is not available yet.", severity="warning")
+            return
+        factory = cast(Callable[[DomainKey], Screen[None]], load_class(path))
+        self.push_screen(factory(key))
+
+    def jump_to_domain(self, key: DomainKey) -> None:
+        self.show_view("domains")
+        base = self.screen_stack[0]
+        if hasattr(base, "focus_domain"):
+            base.focus_domain(key)
+
+    def jump_to_host(self, host: HostId) -> None:
+        self.show_view("fleet")
+        base = self.screen_stack[0]
+        if hasattr(base, "focus_host"):
+            base.focus_host(host)
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def selected_domain(self) -> Domain | None:
+        """The domain under the cursor of the current view, if it has one (for actions)."""
+        pick = getattr(self.screen, "selected_domain", None)
+        result = pick() if callable(pick) else None
+        return result if isinstance(result, Domain) else None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # Textual's own themes lack xltop's variables: borrow them from the default theme
+        theme = self.get_theme(DEFAULT_THEME)
+        return dict(theme.variables) if theme else {}
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.theme = self._initial_theme()
+        self.switch_mode(self.initial_view)
+        for error in self.theme_errors:
+            self.notify(visible(error), title="theme skipped", severity="warning")
+        self.set_interval(1.0, self._tick)
+        if self.poll:
+            for m in self.members:
+                self.run_worker(self._follow(m), group="poll", name=f"poll:{m.config.name}",
+                                exit_on_error=False)
+
+    def _initial_theme(self) -> str:
+        wanted = self.settings.theme
+        if "NO_COLOR" in os.environ and wanted == DEFAULT_THEME:
+            return MONO_THEME
+        if wanted in self.available_themes:
+            return wanted
+        self.notify(f"unknown theme {visible(wanted)!r}; using {DEFAULT_THEME}",
+                    severity="warning")
+        return DEFAULT_THEME
+
+    async def on_unmount(self) -> None:
+        await close_fleet(self.members)
+
+    # --- snapshots ---------------------------------------------------------------------------
+
+    async def _follow(self, member: FleetMember) -> None:
+        """The poll worker of one host: every snapshot becomes a message."""
+        host = member.config.name
+        try:
+            async for snap in member.poller.snapshots():
+                self._inbox[host] = snap
+                self.post_message(SnapshotReceived(host, snap))
+        except Exception as e:  # noqa: BLE001 - a collector bug must not stop the dashboard
+            prev = self._inbox.get(host)
+            snap = HostSnapshot(host=host, time=self.now(), status=HostStatus.ERROR,
+                                message=f"collector stopped: {e!r}",
+                                seq=(prev.seq + 1) if prev else 1)
+            self._inbox[host] = snap
+            self.post_message(SnapshotReceived(host, snap))
+
+    def deliver(self, snap: HostSnapshot) -> None:
+        """Hand a snapshot to the app as the poll worker would (replays, tests)."""
+        self._inbox[snap.host] = snap
+        self.post_message(SnapshotReceived(snap.host, snap))
+
+    @on(SnapshotReceived)
+    def _snapshot_received(self, message: SnapshotReceived) -> None:
+        if self._inbox.get(message.host) is not message.snapshot:
+            return  # a newer snapshot of this host is already queued
+        if self.store.apply(message.snapshot):
+            self._schedule_sync()
+
+    def _schedule_sync(self) -> None:
+        if self._sync_pending:
+            return
+        self._sync_pending = True
+        # never spend more than ~10% of the loop re-rendering: a view that takes 30 ms to
+        # render (5,000 domains) is refreshed at most every 0.3 s, whatever the gap
+        gap = max(self.render_gap_s, 10 * self._sync_cost)
+        delay = max(0.0, self._last_sync + gap - time.monotonic())
+        self.set_timer(max(delay, 0.01), self.sync_view)
+
+    def sync_view(self) -> None:
+        """Render the visible view from the store (hidden views wait until shown)."""
+        self._sync_pending = False
+        start = self._last_sync = time.monotonic()
+        shown = self._visible_view()
+        if shown is not None:
+            shown.sync()
+            self._sync_cost = time.monotonic() - start
+
+    def _tick(self) -> None:
+        """Once a second: what depends on the clock only (ages, the clock itself)."""
+        shown = self._visible_view()
+        if shown is not None:
+            shown.tick()
+
+    def _visible_view(self) -> StoreView | None:
+        if not self.is_running:
+            return None
+        try:
+            screen = self.screen
+        except (ScreenStackError, UnknownModeError):
+            return None  # starting up or shutting down
+        return screen if isinstance(screen, StoreView) and screen.ready else None
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.palette = Palette.from_variables(self.theme_variables)
+        for screen in self.screen_stack:
+            if isinstance(screen, StoreView) and screen.ready:
+                screen.sync(force=True)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_show_view(self, view_id: str) -> None:
+        self.show_view(view_id)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_next_theme(self) -> None:
+        names = self.xltop_themes
+        i = names.index(self.theme) + 1 if self.theme in names else 0
+        self.theme = names[i % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_refresh_now(self) -> None:
+        for m in self.members:
+            m.poller.refresh_now()
+
+
+def _screen_factory(path: str) -> Screen[None]:
+    return load_class(path)()
+
+
+def make_app(
+    settings: Settings,
+    hosts: Sequence[HostConfig],
+    runners: dict[str, Runner] | None = None,
+    *,
+    members: Sequence[FleetMember] | None = None,
+    clock: Clock = time.time,
+    history: int = DEFAULT_HISTORY,
+    render_gap_s: float | None = None,
+    poll: bool = True,
+    initial_view: str | None = None,
+    preload: Sequence[HostSnapshot] = (),
+) -> XlTopApp:
+    """The one way to build the dashboard (CLI, tests, screenshots, benchmarks).
+
+    ``members`` replaces the pollers built from ``hosts`` and ``runners``; ``poll=False``
+    starts no worker (snapshots then come only from ``preload`` and
+    :meth:`XlTopApp.deliver`), which with a frozen ``clock`` makes the screen deterministic.
+    """
+    if members is None:
+        members = build_fleet(hosts, settings, runners, clock=clock) if poll else []
+    return XlTopApp(settings, hosts, members, clock=clock, history=history,
+                    render_gap_s=render_gap_s, poll=poll, initial_view=initial_view,
+                    preload=preload)
+
+
+def run_app(settings: Settings, hosts: Sequence[HostConfig],
+            runners: dict[str, Runner] | None = None) -> int:
+    app = make_app(settings, hosts, runners)
+    result = app.run()
+    return result if isinstance(result, int) else 0
+

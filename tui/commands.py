@@ -1,0 +1,94 @@
+"""Command palette (ctrl+p): jump to a domain or a host by name, switch views and themes.
+
+Domain and host names are untrusted: hits are built from :func:`tui.text.safe_text`, never
+with ``Matcher.highlight`` (which parses its argument as Textual markup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.text import safe_text, visible
+from tui.views import VIEWS
+
+if TYPE_CHECKING:
+    from tui.app import XlTopApp
+
+MAX_DOMAIN_HITS = 50
+
+
+def _label(kind: str, name: str, where: str = "") -> Text:
+    text = Text(f"{kind}: ", end="")
+    text.append_text(safe_text(name, style="bold"))
+    if where:
+        text.append(f"  {where}", style="dim")
+    return text
+
+
+class FleetCommands(Provider):
+    """Views, themes, hosts, groups and domains."""
+
+    @property
+    def xl(self) -> XlTopApp:
+        return cast("XlTopApp", self.app)
+
+    def _static(self) -> list[tuple[str, Text, Callable[[], object], str]]:
+        app = self.xl
+        items: list[tuple[str, Text, Callable[[], object], str]] = []
+        for spec in VIEWS:
+            items.append((f"View: {spec.title}", Text(f"View: {spec.title}"),
+                          partial(app.show_view, spec.id), spec.description))
+        for name in sorted(app.available_themes):
+            if name.startswith("xltop-"):
+                items.append((f"Theme: {name}", Text(f"Theme: {name}"),
+                              partial(app.set_theme, name), "switch the colour theme"))
+        items.append(("Help: keys", Text("Help: keys"), app.action_help, "every key binding"))
+        return items
+
+    async def discover(self) -> Hits:
+        for _, label, cb, help_text in self._static():
+            yield DiscoveryHit(label, cb, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for plain, label, cb, help_text in self._static():
+            score = matcher.match(plain)
+            if score > 0:
+                yield Hit(score, label, cb, text=plain, help=help_text)
+        q = query.strip().lower()
+        if not q:
+            return
+        app = self.xl
+        store = app.store
+        for host in store.hosts():
+            if q in host.lower():
+                score = 0.9 if host.lower() == q else 0.6
+                yield Hit(score, _label("Host", host), partial(app.jump_to_host, host),
+                          text=f"Host: {visible(host)}", help="select it in the Fleet view")
+                yield Hit(score - 0.05, _label("Domains of host", host),
+                          partial(app.show_view, "domains", f"host:={host}"),
+                          text=f"Domains of host: {visible(host)}")
+        groups = sorted({c.group for c in store.configs.values() if c.group})
+        for g in groups:
+            if q in g.lower():
+                yield Hit(0.6, _label("Domains of group", g),
+                          partial(app.show_view, "domains", f"group:{g}"),
+                          text=f"Domains of group: {visible(g)}")
+        hits = 0
+        for key, d in store.domains():
+            name = d.name.lower()
+            if q not in name:
+                continue
+            score = 1.0 if name == q else (0.8 if name.startswith(q) else 0.5)
+            yield Hit(score, _label("Domain", d.name, f"on {visible(d.host)}"),
+                      partial(app.jump_to_domain, key),
+                      text=f"Domain: {visible(d.name)} on {visible(d.host)}",
+                      help="select it in the Domains view")
+            hits += 1
+            if hits >= MAX_DOMAIN_HITS:
+                break

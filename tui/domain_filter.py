@@ -1,0 +1,167 @@
+"""The Domains view's filter language (pure: no Textual).
+
+Space-separated terms, all of which must match:
+
+* ``web``            name or UUID contains ``web`` (case-insensitive)
+* ``^db[0-9]+$``     a regular expression (any term with regex characters that compiles)
+* ``state:p``        state by ``xl list`` letter (``r b p s c d``) or word (``paused``,
+  ``runnable``…); ``state:rb`` or ``state:r,b`` means either
+* ``host:xen1``      host name contains ``xen1`` (``host:=xen1``: is exactly ``xen1``)
+* ``type:hvm``       ``pv``, ``hvm`` or ``pvh``
+* ``group:prod``     the host's group from the config; ``tag:rack1`` a host tag
+* ``id:5``           domid
+* ``!term``          negates any term
+
+Values separated by commas are alternatives (``host:a,b``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from collectors.config import HostConfig
+from collectors.model import Domain, DomainState
+
+Predicate = Callable[[Domain, HostConfig | None], bool]
+
+_REGEX_CHARS = re.compile(r"[.^$*+?{}\[\]\\|()]")
+_STATE_LETTERS = {
+    "r": "running",
+    "b": "blocked",
+    "p": "paused",
+    "s": "shutdown",
+    "c": "crashed",
+    "d": "dying",
+}
+_STATE_WORDS = frozenset(
+    {"running", "blocked", "paused", "shutdown", "crashed", "dying", "runnable"}
+)
+KEYS = ("state", "host", "type", "group", "tag", "id", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class DomainFilter:
+    text: str
+    predicates: tuple[Predicate, ...] = ()
+    problems: tuple[str, ...] = ()  # shown to the user; the filter still works
+
+    @property
+    def active(self) -> bool:
+        return bool(self.predicates)
+
+    def matches(self, d: Domain, host: HostConfig | None) -> bool:
+        return all(p(d, host) for p in self.predicates)
+
+
+def state_matches(state: DomainState, wanted: str) -> bool:
+    """``wanted`` is a state word, or one or more ``xl list`` letters."""
+    w = wanted.lower()
+    if w in _STATE_WORDS:
+        if w == "runnable":
+            return state.label == "runnable"
+        return bool(getattr(state, w))
+    if w and all(ch in _STATE_LETTERS for ch in w):
+        return any(getattr(state, _STATE_LETTERS[ch]) for ch in w)
+    return False
+
+
+def parse_filter(text: str) -> DomainFilter:
+    preds: list[Predicate] = []
+    problems: list[str] = []
+    for raw in text.split():
+        negate = raw.startswith("!") and len(raw) > 1
+        term = raw[1:] if negate else raw
+        pred, problem = _term(term)
+        if problem:
+            problems.append(problem)
+        if pred is None:
+            continue
+        preds.append(_negated(pred) if negate else pred)
+    return DomainFilter(text, tuple(preds), tuple(problems))
+
+
+def _negated(p: Predicate) -> Predicate:
+    return lambda d, h: not p(d, h)
+
+
+def _any(values: list[str], one: Callable[[str], Predicate]) -> Predicate:
+    preds = [one(v) for v in values]
+    if len(preds) == 1:
+        return preds[0]
+    return lambda d, h: any(p(d, h) for p in preds)
+
+
+def _term(term: str) -> tuple[Predicate | None, str | None]:
+    key, sep, value = term.partition(":")
+    key = key.lower()
+    if sep and key in KEYS:
+        values = [v for v in value.split(",") if v]
+        if not values:
+            return None, f"{key}: needs a value"
+        return _keyed(key, values)
+    return _text(term)
+
+
+def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
+    low = [v.lower() for v in values]
+    if key == "state":
+        bad = [v for v in low if not (v in _STATE_WORDS or all(c in _STATE_LETTERS for c in v))]
+        if bad:
+            return None, f"unknown state {bad[0]!r} (use r b p s c d or a word)"
+        return _any(low, lambda v: lambda d, h: state_matches(d.state, v)), None
+    if key == "host":
+        return _any(low, _host_predicate), None
+    if key == "type":
+        return _any(low, lambda v: lambda d, h: d.type is not None and d.type.value == v), None
+    if key == "group":
+        return _any(
+            low, lambda v: lambda d, h: h is not None and (h.group or "").lower() == v
+        ), None
+    if key == "tag":
+        return _any(
+            low, lambda v: lambda d, h: h is not None and v in (t.lower() for t in h.tags)
+        ), None
+    if key == "id":
+        try:
+            ids = [int(v) for v in values]
+        except ValueError:
+            return None, f"id: {values[0]!r} is not a number"
+        return lambda d, h: d.domid in ids, None
+    return _text_values(values)  # name:
+
+
+def _host_predicate(v: str) -> Predicate:
+    if v.startswith("="):
+        exact = v[1:]
+        return lambda d, h: d.host.lower() == exact
+    return lambda d, h: v in d.host.lower()
+
+
+def _text_values(values: list[str]) -> tuple[Predicate | None, str | None]:
+    preds = []
+    problem = None
+    for v in values:
+        p, why = _text(v)
+        problem = problem or why
+        if p is not None:
+            preds.append(p)
+    if not preds:
+        return None, problem
+    return (preds[0] if len(preds) == 1 else lambda d, h: any(p(d, h) for p in preds)), problem
+
+
+def _text(term: str) -> tuple[Predicate | None, str | None]:
+    if _REGEX_CHARS.search(term):
+        try:
+            rx = re.compile(term, re.IGNORECASE)
+        except re.error as e:
+            needle = term.lower()
+            return (
+                lambda d, h: needle in d.name.lower(),
+                f"bad regex {term!r} ({e.msg}): matching it as text",
+            )
+        return lambda d, h: bool(rx.search(d.name) or (d.uuid and rx.search(d.uuid))), None
+    needle = term.lower()
+    return lambda d, h: needle in d.name.lower() or (d.uuid or "").lower().startswith(needle), None

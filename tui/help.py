@@ -1,0 +1,122 @@
+"""The ``?`` screen: every key binding, generated from the BINDINGS of the app, of every
+registered view and of the tables (after the user's keymap), plus the filter syntax."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.containers import VerticalScroll
+from textual.dom import DOMNode
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from tui import domain_filter
+from tui.views import VIEWS, load_class
+from tui.views.base import StoreView
+from tui.widgets.keyed_table import KeyedTable
+
+Row = tuple[str, str, str]  # keys, description, binding id
+
+
+def binding_rows(app: App[Any], bindings: BindingsMap) -> list[Row]:
+    """One row per action: its keys (after the user's keymap), description and id."""
+    bmap = bindings.copy()
+    keymap = getattr(app, "_keymap", {})
+    if keymap:
+        bmap.apply_keymap(keymap)
+    grouped: dict[tuple[str, str], tuple[list[str], str]] = {}
+    for key_bindings in bmap.key_to_bindings.values():
+        for b in key_bindings:
+            if b.system:
+                continue
+            keys, bid = grouped.setdefault((b.action, b.description), ([], b.id or ""))
+            if b.id and not bid:
+                grouped[(b.action, b.description)] = (keys, b.id)
+            shown = app.get_key_display(b)
+            if shown not in keys:
+                keys.append(shown)
+    return [(" ".join(keys), desc or action, bid)
+            for (action, desc), (keys, bid) in grouped.items()]
+
+
+def _map(node_cls: type[DOMNode]) -> BindingsMap:
+    return node_cls._merged_bindings or BindingsMap()
+
+
+def help_sections(app: App[Any]) -> list[tuple[str, list[Row]]]:
+    sections: list[tuple[str, list[Row]]] = [("Everywhere", binding_rows(app, app._bindings))]
+    common = [b for bs in _map(StoreView).key_to_bindings.values() for b in bs]
+    for spec in VIEWS:
+        cls = load_class(spec.screen)
+        # the view's bindings, its intermediate base classes' included, not every screen's
+        own = BindingsMap.from_keys({
+            key: kept for key, bs in _map(cls).key_to_bindings.items()
+            if (kept := [b for b in bs if b not in common])
+        })
+        sections.append((f"{spec.title} view", binding_rows(app, own)))
+    sections.append(("In tables", binding_rows(app, _map(KeyedTable))))
+    return sections
+
+
+def help_text(app: App[Any]) -> Text:
+    text = Text(end="")
+    for title, rows in help_sections(app):
+        text.append(f"{title}\n", style="bold underline")
+        width = max((len(k) for k, _, _ in rows), default=4)
+        for keys, desc, bid in rows:
+            text.append(f"  {keys:<{width}}  ", style="bold")
+            text.append(desc)
+            if bid:
+                text.append(f"  [{bid}]", style="dim")
+            text.append("\n")
+        text.append("\n")
+    text.append("Filter (/) syntax\n", style="bold underline")
+    doc = (domain_filter.__doc__ or "").split("\n\n", 1)[-1]
+    text.append(doc.replace("``", "").strip() + "\n\n")
+    text.append("Keys can be changed in the config file: [keys] \"binding.id\" = \"key\".\n",
+                style="dim")
+    text.append("Mouse: click a row to select it, a header to sort, double-click to open.\n",
+                style="dim")
+    return text
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 90%;
+        height: 90%;
+        background: $surface;
+        border: round $primary;
+        border-title-color: $primary;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        box = VerticalScroll()
+        box.border_title = "xltop keys"
+        with box:
+            yield Static(help_text(self.app), id="help-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+
+def all_binding_ids(app: App[Any]) -> Iterable[str]:
+    for _, rows in help_sections(app):
+        for _, _, bid in rows:
+            if bid:
+                yield bid
+

@@ -1,0 +1,395 @@
+"""Domain detail (Enter on a domain; Escape goes back): charts of the last minutes from the
+store's history, the domain's vCPUs, its devices with their rings, and, fetched when their
+tab is first opened (again with ``r``), its stored config and its XenStore subtree.
+
+While it is on screen the domain's host reads rings every tick.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.widgets import Footer, TabbedContent, TabPane, Tree
+
+from collectors.model import Device, DeviceKind, Domain, VCpu
+from collectors.queries import QueryError, domain_config, xenstore_subtree
+from tui.format import DASH, fmt_bytes, fmt_cpu_time, fmt_duration, fmt_kib, fmt_pct, fmt_rate
+from tui.host_access import runner_for, set_ring_demand
+from tui.pinning_model import STATE_SYMBOLS
+from tui.ring_cells import (
+    RingStyles,
+    device_name,
+    fullest_cell,
+    occupancy_cells,
+    oo_cell,
+    states_cell,
+    stays_full_cell,
+    traffic_cell,
+)
+from tui.ring_watch import RingWatch
+from tui.store import DomainKey
+from tui.table_diff import Cell
+from tui.text import safe_text
+from tui.views.base import Bar, StoreView, ViewBar
+from tui.widgets.history_chart import HistoryChart, Series
+from tui.widgets.keyed_table import Column, KeyedTable
+from tui.widgets.store_tree import add_json, add_paths
+
+TABS = ("tab-vcpus", "tab-devices", "tab-config", "tab-xenstore")
+
+VCPU_COLUMNS = (
+    Column("vcpu", "vCPU", 4, "right"),
+    Column("cpu", "pCPU", 5, "right", "the physical CPU it is on (or last ran on)"),
+    Column("state", "State", 10),
+    Column("time", "CPU time", 12, "right"),
+    Column("hard", "Hard affinity", 24),
+    Column("soft", "Soft affinity", 24),
+)
+DEVICE_COLUMNS = (
+    Column("device", "Device", 8),
+    Column("kind", "Kind", 4),
+    Column("fullest", "Full", 6, "right", "the fullest ring of the device"),
+    Column("flag", "Stuck?", 12, help="≥ 90 % in each of the last readings"),
+    Column("tx", "TX/req per queue", 27),
+    Column("rx", "RX per queue", 27),
+    Column("oo", "OO/s (total)", 14, "right"),
+    Column("queues", "Q", 2, "right"),
+    Column("size", "Ring", 4, "right"),
+    Column("backend", "BE", 3, "right", "backend domain id"),
+    Column("states", "Front/Back state", 23),
+    Column("traffic", "Traffic (guest)", 22),
+    Column("where", "MAC / bridge / target", 44),
+    Column("why", "Occupancy source", 70),
+)
+
+KeyVcpu = int
+KeyDev = tuple[str, int, str, int]
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0f}%"
+
+
+def _bytes(v: float) -> str:
+    return fmt_bytes(v)
+
+
+def _rate(v: float) -> str:
+    return fmt_rate(v)
+
+
+class DomainDetailScreen(StoreView):
+    VIEW_ID = "detail"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("right_square_bracket", "step_tab(1)", "Next tab", id="detail.next_tab"),
+        Binding("left_square_bracket", "step_tab(-1)", "Prev tab", id="detail.prev_tab"),
+        Binding("r", "reload", "Reload config/XenStore", id="detail.reload",
+                tooltip="fetch the config or XenStore subtree again"),
+    ]
+
+    DEFAULT_CSS = """
+    DomainDetailScreen #detail-header {
+        height: 2;
+        background: $boost;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DomainDetailScreen #detail-charts {
+        grid-size: 2 2;
+        height: 1fr;
+        min-height: 12;
+    }
+    DomainDetailScreen #detail-tabs {
+        height: 1fr;
+        min-height: 8;
+    }
+    DomainDetailScreen TabPane {
+        padding: 0;
+    }
+    DomainDetailScreen Tree {
+        background: $surface;
+    }
+    """
+
+    def __init__(self, key: DomainKey) -> None:
+        super().__init__()
+        self.key = key
+        self.domain: Domain | None = None  # the last seen (kept when it goes away)
+        self.gone = False
+        self.ring_watch = RingWatch()
+        self._charted: tuple[int, float] | None = None
+        self._styles: tuple[str, RingStyles] | None = None
+        self._vcpus: dict[KeyVcpu, VCpu] = {}
+        self._devices: dict[KeyDev, Device] = {}
+        self.loaded: dict[str, str] = {"tab-config": "unloaded", "tab-xenstore": "unloaded"}
+        self.fetches: dict[str, int] = {"tab-config": 0, "tab-xenstore": 0}
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ViewBar(getattr(self.app, "current_mode", "") or "")
+        yield Bar(id="detail-header")
+        with Grid(id="detail-charts"):
+            yield HistoryChart("CPU %", [Series("cpu", "chart-cpu")], _pct, min_top=10,
+                               id="chart-cpu")
+            yield HistoryChart("Memory", [Series("mem", "chart-mem")], _bytes, base=1024,
+                               min_top=1 << 20, id="chart-mem")
+            yield HistoryChart("Network (guest's view)",
+                               [Series("RX", "chart-net-in"), Series("TX", "chart-net-out")],
+                               _rate, base=1024, min_top=1024, id="chart-net")
+            yield HistoryChart("Disk", [Series("read", "chart-disk-read"),
+                                        Series("write", "chart-disk-write")],
+                               _rate, base=1024, min_top=1024, id="chart-disk")
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("vCPUs", id="tab-vcpus"):
+                yield KeyedTable[KeyVcpu](VCPU_COLUMNS, id="detail-vcpus",
+                                          empty_message="no vCPUs reported yet")
+            with TabPane("Devices & rings", id="tab-devices"):
+                yield KeyedTable[KeyDev](DEVICE_COLUMNS, fixed_columns=1, id="detail-devices",
+                                         empty_message="no vif or vbd")
+            with TabPane("Config (xl list -l)", id="tab-config"):
+                yield Tree[None]("config", id="detail-config")
+            with TabPane("XenStore", id="tab-xenstore"):
+                yield Tree[None]("xenstore", id="detail-xenstore")
+        yield Footer()
+
+    def view_mounted(self) -> None:
+        self.query_one("#detail-vcpus", KeyedTable).focus()
+        set_ring_demand(self.app, self.key[0], True)
+
+    def on_screen_resume(self) -> None:
+        if self.ready:
+            set_ring_demand(self.app, self.key[0], True)
+
+    def on_screen_suspend(self) -> None:
+        set_ring_demand(self.app, self.key[0], None)
+
+    def on_unmount(self) -> None:
+        set_ring_demand(self.app, self.key[0], None)
+
+    # --- what actions use ---------------------------------------------------------------------
+
+    def selected_domain(self) -> Domain | None:
+        return None if self.gone else self.domain
+
+    def selected_domain_key(self) -> DomainKey | None:
+        return None if self.gone else self.key
+
+    def selected_vcpu(self) -> tuple[str, int, int] | None:
+        d = self.domain
+        v = self.query_one("#detail-vcpus", KeyedTable).cursor_key
+        if d is None or d.domid is None or v is None:
+            return None
+        return (d.host, d.domid, v)
+
+    def selected_device(self) -> Device | None:
+        key = self.query_one("#detail-devices", KeyedTable).cursor_key
+        return None if key is None else self._devices.get(key)
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def ring_styles(self) -> RingStyles:
+        theme = self.app.theme
+        if self._styles is None or self._styles[0] != theme:
+            self._styles = (theme, RingStyles.from_variables(self.app.theme_variables))
+        return self._styles[1]
+
+    def update_view(self) -> None:
+        store = self.dash.store
+        d = store.domain(self.key)
+        self.gone = d is None
+        if d is not None:
+            self.domain = d
+        snap = store.host(self.key[0])
+        domid = self.domain.domid if self.domain else None
+        if snap is not None:
+            self.ring_watch.observe(snap)
+            self._vcpus = {v.vcpu: v for v in snap.vcpus if v.domid == domid}
+            self._devices = {dev.key: dev for dev in snap.devices if dev.domid == domid}
+        self._render_header()
+        self._render_charts()
+        self.query_one("#detail-vcpus", KeyedTable).set_rows(sorted(self._vcpus),
+                                                             self._vcpu_row)
+        order = sorted(self._devices, key=lambda k: (k[2] != "vif", k[3]))
+        self.query_one("#detail-devices", KeyedTable).set_rows(order, self._device_row)
+
+    def _render_header(self) -> None:
+        dash = self.dash
+        palette = dash.palette
+        d = self.domain
+        host = self.key[0]
+        text = Text(" ", end="", no_wrap=True, overflow="ellipsis")
+        if d is None:
+            text.append_text(safe_text(self.key[1], style="bold", escaped_style=palette.escaped))
+            text.append(" is not on ")
+            text.append_text(safe_text(host, escaped_style=palette.escaped))
+            self.query_one("#detail-header", Bar).show(text)
+            return
+        text.append_text(palette.state_text(d.state))
+        text.append("  ")
+        text.append_text(safe_text(d.name, style="bold", escaped_style=palette.escaped))
+        text.append(f"  domid {DASH if d.domid is None else d.domid} on ")
+        text.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
+        if self.gone:
+            text.append("  gone from the host (last known values)",
+                        style=palette.status["unreachable"])
+        text.append(f"  {d.type.value.upper() if d.type else DASH}")
+        text.append(f"  vCPUs {DASH if d.vcpus_online is None else d.vcpus_online}"
+                    f"/{DASH if d.vcpus_max is None else d.vcpus_max}")
+        mem_max = "unlimited" if d.mem_max_unlimited else fmt_kib(d.mem_max_kib)
+        text.append(f"  mem {fmt_kib(d.mem_kib)} (target {fmt_kib(d.mem_target_kib)}, "
+                    f"max {mem_max})")
+        text.append(f"  CPU {fmt_pct(d.cpu_pct)}%  time {fmt_cpu_time(d.cpu_time_s)}"
+                    f"  up {fmt_duration(d.uptime_s)}")
+        text.append("\n ")
+        cfg = dash.store.config(host)
+        if cfg is not None and (cfg.banner or cfg.production):
+            style = palette.banner.get(cfg.accent or "red", "")
+            text.append_text(safe_text(f" {cfg.banner or 'PRODUCTION'} ", style=style))
+            text.append("  ")
+        text.append(f"uuid {d.uuid or DASH}", style=palette.muted)
+        text.append("   Esc back  [ ] tabs  r reload config/XenStore", style=palette.muted)
+        self.query_one("#detail-header", Bar).show(text)
+
+    def _render_charts(self) -> None:
+        hist = self.dash.store.history(self.key)
+        if hist is None or not len(hist):
+            return
+        times = hist.times()
+        mark = (len(hist), times[-1])
+        if mark == self._charted:
+            return  # no new sample: nothing to redraw
+        self._charted = mark
+        kib = [v * 1024 if not math.isnan(v) else v for v in hist.series("mem_kib")]
+        self.query_one("#chart-cpu", HistoryChart).set_data(times, [hist.series("cpu_pct")])
+        self.query_one("#chart-mem", HistoryChart).set_data(times, [kib])
+        # guest's view: what Dom0 transmits is what the guest receives
+        self.query_one("#chart-net", HistoryChart).set_data(
+            times, [hist.series("net_tx_rate"), hist.series("net_rx_rate")])
+        self.query_one("#chart-disk", HistoryChart).set_data(
+            times, [hist.series("vbd_rd_rate"), hist.series("vbd_wr_rate")])
+
+    def _vcpu_row(self, key: KeyVcpu) -> list[Cell]:
+        v = self._vcpus[key]
+        state = v.state.value if v.state else DASH
+        return [
+            str(v.vcpu),
+            DASH if v.cpu is None else str(v.cpu),
+            f"{STATE_SYMBOLS.get(v.state, '?')} {state}",
+            DASH if v.time_s is None else f"{v.time_s:.1f}s",
+            str(v.hard),
+            DASH if v.soft is None else str(v.soft),
+        ]
+
+    def _device_row(self, key: KeyDev) -> list[Cell]:
+        dev = self._devices[key]
+        styles = self.ring_styles()
+        escaped = self.dash.palette.escaped
+        tx, rx = occupancy_cells(dev, styles, width=5)
+        if dev.kind is DeviceKind.VIF:
+            where = " ".join(x for x in (dev.mac, dev.bridge) if x)
+        else:
+            where = dev.target or ""
+        return [
+            safe_text(device_name(dev), escaped_style=escaped),
+            dev.kind.value,
+            fullest_cell(dev, styles),
+            stays_full_cell(self.ring_watch.stays_full(dev.key), styles),
+            tx,
+            rx,
+            oo_cell(dev),
+            DASH if dev.queues is None else str(dev.queues),
+            DASH if dev.ring_size is None else str(dev.ring_size),
+            DASH if dev.backend_domid is None else str(dev.backend_domid),
+            states_cell(dev),
+            traffic_cell(dev),
+            safe_text(where, escaped_style=escaped),
+            safe_text(dev.ring_source, escaped_style=escaped),
+        ]
+
+    # --- config and XenStore, on demand -------------------------------------------------------
+
+    @on(TabbedContent.TabActivated, "#detail-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id or ""
+        if self.loaded.get(pane) == "unloaded":
+            self.fetch(pane)
+
+    def fetch(self, pane: str) -> None:
+        d = self.domain
+        if pane not in self.loaded or self.loaded[pane] == "loading":
+            return
+        tree = self._tree(pane)
+        palette = self.dash.palette
+        runner = runner_for(self.app, self.key[0])
+        what = "xl list -l" if pane == "tab-config" else "xenstore-ls -f"
+        if d is None or d.domid is None:
+            self._fail(tree, f"{what}: the domain has no id")
+            return
+        root = Text(f"{what} {d.domid}" if pane == "tab-config"
+                    else f"/local/domain/{d.domid}", style="bold", end="")
+        tree.reset(root)
+        tree.root.expand()
+        if runner is None:
+            self._fail(tree, "no connection to this host (replayed data)")
+            return
+        tree.root.add_leaf(Text("… loading", style=palette.muted, end=""))
+        self.loaded[pane] = "loading"
+        self.fetches[pane] += 1
+        domid = d.domid
+
+        async def work() -> None:
+            try:
+                if pane == "tab-config":
+                    cfg = await domain_config(runner, domid)
+                    tree.root.remove_children()
+                    add_json(tree.root, dict(cfg.raw), None, muted=palette.muted,
+                             escaped=palette.escaped)
+                else:
+                    path = f"/local/domain/{domid}"
+                    values = await xenstore_subtree(runner, path)
+                    tree.root.remove_children()
+                    if not values:
+                        tree.root.add_leaf(Text("(empty)", style=palette.muted, end=""))
+                    add_paths(tree.root, path, values, None, muted=palette.muted,
+                              escaped=palette.escaped)
+                self.loaded[pane] = "loaded"
+            except QueryError as e:
+                self._fail(tree, e.message)
+                self.loaded[pane] = "error"
+
+        self.run_worker(work(), group=f"detail:{pane}", exit_on_error=False)
+
+    def _tree(self, pane: str) -> Tree[None]:
+        return self.query_one("#detail-config" if pane == "tab-config" else "#detail-xenstore",
+                              Tree)
+
+    def _fail(self, tree: Tree[None], message: str) -> None:
+        palette = self.dash.palette
+        tree.root.remove_children()
+        tree.root.add_leaf(safe_text(f"⚠ {message}", style=palette.status["unreachable"],
+                                     escaped_style=palette.escaped))
+        tree.root.expand()
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_step_tab(self, step: int) -> None:
+        tabs = self.query_one("#detail-tabs", TabbedContent)
+        i = TABS.index(tabs.active) if tabs.active in TABS else 0
+        tabs.active = TABS[(i + step) % len(TABS)]
+
+    def action_reload(self) -> None:
+        pane = self.query_one("#detail-tabs", TabbedContent).active
+        if pane in self.loaded and self.loaded[pane] != "loading":
+            self.fetch(pane)

@@ -1,0 +1,272 @@
+"""Domains: every domain of every host, sortable, filterable, with a CPU sparkline."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Input
+
+from collectors.model import Domain
+from tui.domain_filter import DomainFilter, parse_filter
+from tui.store import DomainKey
+from tui.table_diff import Cell
+from tui.text import safe_text
+from tui.views.base import Bar, StoreView
+from tui.views.domain_columns import (
+    COLUMNS_BY_KEY,
+    DOMAIN_COLUMNS,
+    FIXED_COLUMNS,
+    RowContext,
+    sort_keys,
+)
+from tui.views.fleet import host_status
+from tui.widgets.keyed_table import KeyedTable
+
+DEFAULT_SORT = "cpu"
+
+
+class DomainsScreen(StoreView):
+    VIEW_ID = "domains"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_domain", "Detail", id="domains.open"),
+        Binding("slash", "start_filter", "Filter", id="domains.filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="domains.clear_filter",
+                show=False),
+        Binding("greater_than_sign", "sort_step(1)", "Sort →", id="domains.sort_next"),
+        Binding("less_than_sign", "sort_step(-1)", "Sort ←", id="domains.sort_prev",
+                show=False),
+        Binding("I", "reverse", "Reverse", id="domains.reverse"),
+        Binding("P", "sort_by('cpu')", "Sort by CPU%", id="domains.sort_cpu", show=False),
+        Binding("M", "sort_by('mem')", "Sort by memory", id="domains.sort_mem", show=False),
+        Binding("N", "sort_by('name')", "Sort by name", id="domains.sort_name", show=False),
+        Binding("T", "sort_by('cpu_time')", "Sort by CPU time", id="domains.sort_time",
+                show=False),
+        Binding("0", "toggle_dom0", "Dom0 first", id="domains.dom0_first"),
+    ]
+
+    DEFAULT_CSS = """
+    DomainsScreen #domains-info {
+        height: 1;
+        background: $boost;
+    }
+    DomainsScreen #domains-banner {
+        height: 1;
+        display: none;
+    }
+    DomainsScreen #domains-banner.-shown {
+        display: block;
+    }
+    DomainsScreen #domains-filter {
+        display: none;
+        height: 3;
+    }
+    DomainsScreen #domains-filter.-shown {
+        display: block;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort_column = DEFAULT_SORT
+        self.sort_reverse = COLUMNS_BY_KEY[DEFAULT_SORT].descending
+        self.dom0_first = True
+        self.filter: DomainFilter = parse_filter("")
+        self._domains: dict[DomainKey, Domain] = {}
+        self._shown = 0
+        self._total = 0
+        self._pending_key: DomainKey | None = None
+
+    def compose_view(self) -> ComposeResult:
+        yield Bar(id="domains-info")
+        yield Bar(id="domains-banner")
+        yield KeyedTable[DomainKey](
+            [c.column for c in DOMAIN_COLUMNS],
+            fixed_columns=FIXED_COLUMNS,
+            id="domains-table",
+            empty_message="no domain matches",
+        )
+        yield Input(self.filter.text,
+                    placeholder="filter: text or regex, state:p host:x type:hvm group:g, !neg",
+                    id="domains-filter")
+
+    def view_mounted(self) -> None:
+        self.dom0_first = self.dash.settings.dom0_first
+        self.table.focus()
+
+    def on_mount(self) -> None:
+        # Textual runs this before StoreView.on_mount (subclass handlers first): wait for the
+        # first render before putting the cursor on a domain the palette asked for
+        if self._pending_key is not None:
+            key, self._pending_key = self._pending_key, None
+            self.call_after_refresh(self.focus_domain, key)
+
+    @property
+    def table(self) -> KeyedTable[DomainKey]:
+        return self.query_one("#domains-table", KeyedTable)
+
+    # --- what other screens and actions use --------------------------------------------
+
+    def selected_domain_key(self) -> DomainKey | None:
+        return self.table.cursor_key
+
+    def selected_domain(self) -> Domain | None:
+        key = self.table.cursor_key
+        return None if key is None else self.dash.store.domain(key)
+
+    def set_filter(self, text: str) -> None:
+        """Filter the view (used by the Fleet view and the palette)."""
+        self.filter = parse_filter(text)
+        if not self.ready:
+            return  # compose() picks it up
+        field = self.query_one("#domains-filter", Input)
+        if field.value != text:
+            with field.prevent(Input.Changed):
+                field.value = text
+        self.update_view()
+
+    def focus_domain(self, key: DomainKey) -> None:
+        """Put the cursor on a domain, clearing a filter that hides it."""
+        if not self.ready:
+            self._pending_key = key
+            return
+        if key not in self._domains and self.filter.active:
+            self.set_filter("")
+        self.table.move_cursor_to(key)
+        self._update_banner()
+
+    # --- rendering -----------------------------------------------------------------------
+
+    def update_view(self) -> None:
+        store = self.dash.store
+        flt = self.filter
+        if flt.active:
+            rows = [(k, d) for k, d in store.domains() if flt.matches(d, store.config(d.host))]
+        else:
+            rows = store.domains()
+        self._domains = dict(rows)
+        self._shown = len(rows)
+        self._total = store.domain_count()
+        order = sort_keys(rows, self.sort_column, self.sort_reverse, dom0_first=self.dom0_first)
+        table = self.table
+        table.set_sort_indicator(self.sort_column, self.sort_reverse)
+        table.set_rows(order, self._row)
+        self._update_info()
+        self._update_banner()
+
+    def _row(self, key: DomainKey) -> list[Cell]:
+        dash = self.dash
+        store = dash.store
+        d = self._domains[key]
+        status, _ = host_status(store.host(d.host), dash.now(), dash.settings.interval_s)
+        ctx = RowContext(dash.palette, store.config(d.host), store.history(key), status)
+        return [c.cell(d, ctx) for c in DOMAIN_COLUMNS]
+
+    def _update_info(self) -> None:
+        col = COLUMNS_BY_KEY[self.sort_column].column
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        text.append(f" Domains {self._shown:,}")
+        if self._shown != self._total:
+            text.append(f" of {self._total:,}")
+        if self.filter.active:
+            text.append("  filter: ")
+            text.append_text(safe_text(self.filter.text, style="bold"))
+        for problem in self.filter.problems:
+            text.append(f"  ⚠ {problem}", style=self.dash.palette.status["stale"])
+        arrow = "▼" if self.sort_reverse else "▲"
+        text.append(f"  sort: {col.label}{arrow}")
+        if self.dom0_first:
+            text.append("  Dom0 first")
+        text.append("  net: guest's view (RX = to the guest)")
+        self.query_one("#domains-info", Bar).show(text)
+
+    def _update_banner(self) -> None:
+        banner = self.query_one("#domains-banner", Bar)
+        d = self.selected_domain()
+        cfg = self.dash.store.config(d.host) if d else None
+        if d is None or cfg is None or not (cfg.banner or cfg.production):
+            banner.remove_class("-shown")
+            return
+        palette = self.dash.palette
+        style = palette.banner.get(cfg.accent or "red", "")
+        text = safe_text(f" {cfg.banner or 'PRODUCTION'} ", style=style)
+        text.append("  ")
+        text.append_text(safe_text(d.name, style="bold", escaped_style=palette.escaped))
+        text.append(" is on ")
+        text.append_text(safe_text(d.host, style="bold", escaped_style=palette.escaped))
+        if cfg.production:
+            text.append(", a production host")
+        banner.show(text)
+        banner.add_class("-shown")
+
+    # --- events and actions --------------------------------------------------------------
+
+    @on(KeyedTable.CursorMoved, "#domains-table")
+    def _cursor_moved(self) -> None:
+        self._update_banner()
+
+    @on(KeyedTable.RowActivated, "#domains-table")
+    def _row_activated(self, event: KeyedTable.RowActivated) -> None:
+        event.stop()
+        self.action_open_domain()
+
+    @on(KeyedTable.HeaderClicked, "#domains-table")
+    def _header_clicked(self, event: KeyedTable.HeaderClicked) -> None:
+        event.stop()
+        if event.column == self.sort_column:
+            self.action_reverse()
+        else:
+            self.action_sort_by(event.column)
+
+    @on(Input.Changed, "#domains-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter = parse_filter(event.value)
+        self.update_view()
+
+    @on(Input.Submitted, "#domains-filter")
+    def _filter_submitted(self) -> None:
+        self._close_filter()
+
+    def action_start_filter(self) -> None:
+        field = self.query_one("#domains-filter", Input)
+        field.add_class("-shown")
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#domains-filter", Input)
+        if field.has_class("-shown") or self.filter.text:
+            self.set_filter("")
+            self._close_filter()
+
+    def _close_filter(self) -> None:
+        self.query_one("#domains-filter", Input).remove_class("-shown")
+        self.table.focus()
+
+    def action_sort_by(self, column: str) -> None:
+        if column not in COLUMNS_BY_KEY:
+            return
+        self.sort_column = column
+        self.sort_reverse = COLUMNS_BY_KEY[column].descending
+        self.update_view()
+
+    def action_sort_step(self, step: int) -> None:
+        keys = [c.key for c in DOMAIN_COLUMNS]
+        i = (keys.index(self.sort_column) + step) % len(keys)
+        self.action_sort_by(keys[i])
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.update_view()
+
+    def action_toggle_dom0(self) -> None:
+        self.dom0_first = not self.dom0_first
+        self.update_view()
+
+    def action_open_domain(self) -> None:
+        key = self.selected_domain_key()
+        if key is not None:
+            self.dash.open_domain(key)

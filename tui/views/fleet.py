@@ -1,0 +1,240 @@
+"""Fleet: one row per host and a totals bar for the whole fleet as one pool."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+
+from collectors.config import HostConfig
+from collectors.model import HostId, HostSnapshot, HostStatus
+from tui.format import DASH, fmt_latency, fmt_mib, fmt_num
+from tui.store import FleetStore, HostTotals, data_time
+from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS, Palette
+from tui.table_diff import Cell
+from tui.text import safe_text
+from tui.views.base import Bar, StoreView
+from tui.widgets.keyed_table import Column, KeyedTable
+
+STATE_ORDER = ("running", "blocked", "runnable", "paused", "shutdown", "crashed", "dying")
+
+FLEET_COLUMNS = (
+    Column("host", "Host", 16),
+    Column("banner", "Tag", 6),
+    Column("group", "Group", 8),
+    Column("status", "Status", 13, help="ok, stale for N seconds, down or error"),
+    Column("latency", "RTT", 6, "right", "round trip of the last command batch"),
+    Column("xen", "Xen", 8),
+    Column("sched", "Sched", 8),
+    Column("pcpus", "pCPU", 5, "right"),
+    Column("vcpus", "vCPU", 5, "right", "online vCPUs of all domains"),
+    Column("cpu_used", "Used", 6, "right", "pCPUs' worth of CPU used by domains"),
+    Column("load", "Load", 5, "right", "Dom0 1-minute load average"),
+    Column("mem_used", "MemUsed", 7, "right"),
+    Column("mem_free", "MemFree", 7, "right"),
+    Column("mem_total", "MemTot", 7, "right"),
+    Column("domains", "Doms", 5, "right"),
+    Column("states", "Domains by state", 20),
+    Column("why", "Why", 60, help="why the host is not ok"),
+)
+
+
+def host_status(snap: HostSnapshot | None, now: float, interval_s: float) -> tuple[str, str]:
+    """(status, detail) as shown: a host whose data stopped arriving is stale for N s,
+    even if its last snapshot said ok."""
+    if snap is None:
+        return "waiting", ""
+    age = now - data_time(snap)
+    late = age > 3 * interval_s + 2
+    if snap.status is HostStatus.OK and not late:
+        return "ok", ""
+    if snap.status in (HostStatus.OK, HostStatus.STALE):
+        return "stale", f"{age:.0f}s" if snap.data_age_s is not None or late else ""
+    return snap.status.value, ""
+
+
+def states_text(states: Mapping[str, int], palette: Palette) -> Text:
+    text = Text(end="", no_wrap=True)
+    for s in STATE_ORDER:
+        n = states.get(s, 0)
+        if n:
+            if text:
+                text.append(" ")
+            text.append(f"{STATE_SYMBOLS[s]}{n}", style=palette.state.get(s, ""))
+    return text
+
+
+def fleet_row(
+    host: HostId, cfg: HostConfig | None, snap: HostSnapshot | None, totals: HostTotals | None,
+    now: float, interval_s: float, palette: Palette,
+) -> list[Cell]:
+    accent = cfg.accent if cfg else None
+    host_style = palette.accent.get(accent, "") if accent else ""
+    banner: Cell = ""
+    if cfg and cfg.banner:
+        banner = safe_text(cfg.banner, style=palette.banner.get(accent or "red", ""))
+    status, detail = host_status(snap, now, interval_s)
+    info = snap.info if snap else None
+    used = DASH
+    if totals and totals.mem_total_mib is not None and totals.mem_free_mib is not None:
+        used = fmt_mib(totals.mem_total_mib - totals.mem_free_mib)
+    load = snap.dom0.load if snap and snap.dom0 else None
+    why = snap.message if snap and snap.message and status != "ok" else None
+    # a host that is not ok shows what was last known of it, muted
+    old = palette.muted if status != "ok" else ""
+    values: list[str] = [
+        fmt_latency(snap.latency_s) if snap else DASH,
+        info.xen_version or DASH if info else DASH,
+        info.scheduler or DASH if info else DASH,
+        fmt_num(totals.pcpus) if totals else DASH,
+        fmt_num(totals.vcpus) if totals and snap and snap.domains else DASH,
+        fmt_num(totals.cpu_used, 1) if totals and snap and snap.domains else DASH,
+        DASH if load is None else f"{load[0]:.2f}",
+        used,
+        fmt_mib(totals.mem_free_mib) if totals else DASH,
+        fmt_mib(totals.mem_total_mib) if totals else DASH,
+        str(len(snap.domains)) if snap and snap.domains else DASH,
+    ]
+    return [
+        safe_text(host, style=host_style, escaped_style=palette.escaped),
+        banner,
+        safe_text(cfg.group if cfg else None),
+        palette.status_text(status, detail),
+        *(safe_text(v, style=old, escaped_style=palette.escaped) for v in values),
+        states_text(totals.states, palette) if totals else Text(DASH),
+        safe_text(why, placeholder="", escaped_style=palette.escaped),
+    ]
+
+
+def attention_text(store: FleetStore, now: float, interval_s: float, palette: Palette,
+                   limit: int = 4) -> Text:
+    """One line per host that is not ok, with why (the Why column may be off screen)."""
+    text = Text(end="", no_wrap=True, overflow="ellipsis")
+    bad = []
+    for host in store.hosts():
+        snap = store.host(host)
+        status, detail = host_status(snap, now, interval_s)
+        if status not in ("ok", "waiting"):
+            bad.append((host, status, detail, snap.message if snap else None))
+    for host, status, detail, why in bad[:limit]:
+        if text:
+            text.append("\n")
+        text.append(" ")
+        text.append_text(palette.status_text(status, detail))
+        text.append(" ")
+        text.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
+        if why:
+            text.append(": ")
+            text.append_text(safe_text(why, escaped_style=palette.escaped))
+    if len(bad) > limit:
+        text.append(f"\n … and {len(bad) - limit} more (sort the table by Status)")
+    return text
+
+
+def totals_text(store: FleetStore, palette: Palette) -> Text:
+    t = store.totals()
+    text = Text(end="", no_wrap=True, overflow="ellipsis")
+    text.append(" Fleet ", style="bold")
+    text.append(f"pCPUs {t.pcpus} (used {t.cpu_used:.1f}, free {t.cpu_free:.1f})")
+    ratio = f"{t.vcpus / t.pcpus:.1f}:1" if t.pcpus else DASH
+    text.append(f"  vCPUs {t.vcpus} ({ratio})")
+    text.append(f"  Mem free {fmt_mib(t.mem_free_mib)} of {fmt_mib(t.mem_total_mib)}")
+    text.append(f"  Domains {t.domains} ")
+    text.append_text(states_text(t.states, palette))
+    text.append("\n Hosts ", style="bold")
+    for status, word in (("ok", "ok"), ("stale", "stale"), ("unreachable", "down"),
+                         ("error", "error"), ("waiting", "waiting")):
+        n = t.hosts_by_status.get(status, 0)
+        if n or status in ("ok", "stale", "unreachable"):
+            style = palette.status.get(status, "")
+            text.append(f"{STATUS_SYMBOLS[status]} {n} {word}  ", style=style)
+    return text
+
+
+class FleetScreen(StoreView):
+    VIEW_ID = "fleet"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_host", "Domains of host", id="fleet.open"),
+    ]
+
+    DEFAULT_CSS = """
+    FleetScreen #fleet-totals {
+        height: 2;
+        background: $boost;
+    }
+    FleetScreen #fleet-attention {
+        height: auto;
+        max-height: 6;
+        background: $boost;
+        display: none;
+    }
+    FleetScreen #fleet-attention.-shown {
+        display: block;
+    }
+    """
+
+    def compose_view(self) -> ComposeResult:
+        yield Bar(id="fleet-totals")
+        yield KeyedTable[HostId](FLEET_COLUMNS, fixed_columns=1, id="fleet-table",
+                                 empty_message="no hosts")
+        yield Bar(id="fleet-attention")
+
+    @property
+    def table(self) -> KeyedTable[HostId]:
+        return self.query_one("#fleet-table", KeyedTable)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending_host: HostId | None = None
+
+    def view_mounted(self) -> None:
+        self.table.focus()
+        if self._pending_host is not None:
+            self.table.move_cursor_to(self._pending_host)  # applied by the first render
+
+    def focus_host(self, host: HostId) -> None:
+        if not self.ready:
+            self._pending_host = host
+            return
+        self.table.move_cursor_to(host)
+
+    def selected_host(self) -> HostId | None:
+        return self.table.cursor_key
+
+    def update_view(self) -> None:
+        self._render_rows()
+
+    def tick(self) -> None:
+        super().tick()
+        if self.ready:
+            self._render_rows()  # "stale for N s" grows with the clock
+
+    def row_cells(self, host: HostId) -> list[Cell]:
+        store = self.dash.store
+        return fleet_row(host, store.config(host), store.host(host), store.host_totals(host),
+                         self.dash.now(), self.dash.settings.interval_s, self.dash.palette)
+
+    def _render_rows(self) -> None:
+        dash = self.dash
+        store = dash.store
+        self.query_one("#fleet-totals", Bar).show(totals_text(store, dash.palette))
+        self.table.set_rows(store.hosts(), self.row_cells)
+        attention = attention_text(store, dash.now(), dash.settings.interval_s, dash.palette)
+        panel = self.query_one("#fleet-attention", Bar)
+        panel.show(attention)
+        panel.set_class(bool(attention), "-shown")
+
+    def action_open_host(self) -> None:
+        host = self.selected_host()
+        if host is not None:
+            self.dash.show_view("domains", filter_text=f"host:={host}")
+
+    @on(KeyedTable.RowActivated, "#fleet-table")
+    def _row_activated(self, event: KeyedTable.RowActivated) -> None:
+        event.stop()
+        self.action_open_host()

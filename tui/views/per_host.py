@@ -1,0 +1,104 @@
+"""Views that show one host at a time (pinning map, XenStore, host): ``[`` and ``]`` step
+through the hosts, and the command palette lists the hosts while such a view is on top."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from collectors.model import HostId
+from tui.text import safe_text, visible
+from tui.views.base import StoreView
+
+
+def host_bindings(what: str) -> list[BindingType]:
+    """The host-stepping keys; every per-host view lists them in its own BINDINGS (the help
+    screen shows a view's own bindings only)."""
+    return [
+        Binding("right_square_bracket", "step_host(1)", "Next host", id="host.next",
+                tooltip=f"show the {what} of the next host"),
+        Binding("left_square_bracket", "step_host(-1)", "Prev host", id="host.prev",
+                tooltip=f"show the {what} of the previous host"),
+    ]
+
+
+class HostChoices(Provider):
+    """The hosts of the fleet, for the per-host view on top."""
+
+    def _choices(self) -> list[tuple[str, Text, HostId]]:
+        screen = self.screen
+        if not isinstance(screen, PerHostView):
+            return []
+        out = []
+        for host in screen.dash.store.hosts():
+            label = Text(f"{screen.TITLE_WORD} of ", end="")
+            label.append_text(safe_text(host, style="bold"))
+            out.append((f"{screen.TITLE_WORD} of {visible(host)}", label, host))
+        return out
+
+    async def discover(self) -> Hits:
+        screen = self.screen
+        for _, label, host in self._choices():
+            assert isinstance(screen, PerHostView)
+            yield DiscoveryHit(label, partial(screen.show_host, host),
+                               help=f"show this host in the {screen.TITLE_WORD.lower()}")
+
+    async def search(self, query: str) -> Hits:
+        screen = self.screen
+        matcher = self.matcher(query)
+        for plain, label, host in self._choices():
+            assert isinstance(screen, PerHostView)
+            score = matcher.match(plain)
+            if score > 0:
+                yield Hit(score, label, partial(screen.show_host, host), text=plain)
+
+
+class PerHostView(StoreView):
+    """A top-level view of one host; subclasses render ``self.host`` in ``update_view``."""
+
+    TITLE_WORD: ClassVar[str] = "Host"
+    COMMANDS = {HostChoices}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.host: HostId | None = None
+
+    def current_host(self) -> HostId | None:
+        """The host shown: the one chosen, else the first that reported, else the first."""
+        store = self.dash.store
+        hosts = store.hosts()
+        if self.host in hosts:
+            return self.host
+        chosen = next((h for h in hosts if store.host(h) is not None), None)
+        self.host = chosen or (hosts[0] if hosts else None)
+        if self.host is not None:
+            self.host_changed()
+        return self.host
+
+    def selected_host(self) -> HostId | None:
+        """The host shown (actions on a host act on it)."""
+        return self.current_host()
+
+    def show_host(self, host: HostId) -> None:
+        if host not in self.dash.store.hosts():
+            return
+        changed = host != self.host
+        self.host = host
+        if changed:
+            self.host_changed()
+        self.sync(force=True)
+
+    def action_step_host(self, step: int) -> None:
+        hosts = self.dash.store.hosts()
+        if not hosts:
+            return
+        current = self.current_host()
+        i = hosts.index(current) if current in hosts else -step
+        self.show_host(hosts[(i + step) % len(hosts)])
+
+    def host_changed(self) -> None:
+        """The host shown changed (subclasses reset what they loaded for the old one)."""
