@@ -21,6 +21,7 @@ from collectors.model import Domain, HostId, HostSnapshot, HostStatus
 from collectors.transport.base import Runner
 from themes import DEFAULT_THEME, MONO_THEME, load_themes
 from tui import views
+from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands
 from tui.help import HelpScreen
 from tui.messages import SnapshotReceived
@@ -37,7 +38,7 @@ def _view_bindings() -> list[BindingType]:
     return [Binding(v.key, f"show_view({v.id!r})", v.title, id=f"view.{v.id}") for v in VIEWS]
 
 
-class XlTopApp(App[int]):
+class XlTopApp(ActionsApp):  # actions on domains: tui/actions
     CSS_PATH = "app.tcss"
     TITLE = "xltop"
     COMMANDS = App.COMMANDS | {FleetCommands}

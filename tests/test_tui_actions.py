@@ -1,0 +1,713 @@
+"""Every dashboard action through Pilot on a simulated host with the real pollers running:
+form → confirmation → the simulated host's state changed → the next snapshot shows it.
+
+The host is a copy of the Xen lab (web1, db1, idle1; xenbr0); what reaches it is recorded,
+so "nothing was sent" is checked, not assumed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from textual.widgets import OptionList
+
+from collectors.config import Cadence, HostConfig, Settings
+from collectors.control.errors import Refused
+from collectors.control.requests import Pause
+from collectors.model import DeviceKind, DomainType
+from collectors.sim.fleet import HOSTILE_NAMES, make_fleet, make_lab_like_host
+from collectors.sim.runner import SimRunner
+from collectors.sim.state import SimHost
+from tests.tui_actions_support import (
+    Recorder,
+    choices,
+    confirm,
+    dom,
+    fill,
+    open_form,
+    pick,
+    select_domain,
+    settled,
+    snap,
+    submit,
+    top,
+    value,
+    wait_until,
+)
+from tui.actions.confirm import ConfirmScreen
+from tui.actions.form import ActionForm
+from tui.actions.log_screen import ActionLogScreen
+from tui.actions.menu import ActionMenu
+from tui.actions.progress import ProgressScreen
+from tui.actions.specs import SPECS_BY_ID
+from tui.app import XlTopApp, make_app
+from tui.demo import demo_configs
+from tui.help import all_binding_ids
+from tui.views.pinning import PinningScreen
+
+FAST = Settings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2, xenstore_s=10,
+                                                dom0_s=2))
+H = "xenlab"
+SIZE = (140, 45)
+
+
+def lab_app(*, read_only: bool = False, host_read_only: bool = False,
+            production: bool = False) -> tuple[XlTopApp, SimHost, Recorder]:
+    host = make_lab_like_host(start=time.time())
+    rec = Recorder(SimRunner(host))
+    cfg = HostConfig(H, "demo:0", read_only=host_read_only, production=production)
+    app = make_app(replace(FAST, read_only=read_only), [cfg], {H: rec}, render_gap_s=0.05)
+    return app, host, rec
+
+
+def fleet_app() -> tuple[XlTopApp, dict[str, SimHost], dict[str, Recorder]]:
+    hosts = make_fleet(3, 8, seed=0)
+    recs = {h.name: Recorder(SimRunner(h)) for h in hosts}
+    app = make_app(FAST, demo_configs(list(recs)), dict(recs), render_gap_s=0.05)
+    return app, {h.name: h for h in hosts}, recs
+
+
+def journal(app: XlTopApp) -> list[tuple[str, str]]:
+    return [(e["verb"], e["outcome"]) for e in app.journal.read()]
+
+
+# --- pause / unpause -------------------------------------------------------------------
+
+
+async def test_pause_toggle_confirms_the_exact_command_and_the_next_poll_shows_it() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert screen.plan.display == "xl pause 3" and screen.plan.host == H
+        assert screen.plan.target == "web1 (domid 3)"
+        shown = str(screen.query_one("#confirm-command").render())
+        assert "xl pause 3" in shown and "on host xenlab" in shown
+        assert rec.xl("pause") == []  # nothing sent before the confirmation
+        await confirm(pilot, app)
+        assert host.domains[3].paused
+        await wait_until(pilot, lambda: value(app, H, "web1", "state.paused") is True,
+                         what="next poll shows web1 paused")
+        await pilot.press("p")  # the same key now unpauses
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert top(app, ConfirmScreen).plan.display == "xl unpause 3"
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: value(app, H, "web1", "state.paused") is False,
+                         what="next poll shows web1 running")
+        assert rec.xl("pause") == [("xl", "pause", "3")]
+        assert rec.xl("unpause") == [("xl", "unpause", "3")]
+    assert journal(app) == [("pause", "ok"), ("unpause", "ok")]
+    line = app.journal.read()[0]
+    assert line["argv"] == ["xl", "pause", "3"] and line["host"] == H and line["exit_code"] == 0
+
+
+async def test_cancel_at_the_confirmation_sends_nothing_and_is_journaled() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.3)
+    assert rec.xl("pause") == [] and not host.domains[3].paused
+    lines = app.journal.read()
+    assert [(e["verb"], e["outcome"], e["message"]) for e in lines] == [
+        ("pause", "refused", "cancelled at the confirmation")]
+
+
+# --- memory, with live validation ----------------------------------------------------------
+
+
+async def test_mem_set_validates_as_the_user_types_then_the_target_changes() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        form = await open_form(pilot, app, "m")
+        info = str(form.query_one("#form-info").render())
+        assert "current 160 MiB" in info and "target 160 MiB" in info and "max 192 MiB" in info
+        assert form.values() == {"size": "160m"}
+        field = form.query_one("#field-size")
+        field.focus()
+        before = form.validations
+        await pilot.press("ctrl+u", *"9g")  # as typed: one validation after the pause
+        await settled(pilot, form, before)
+        assert form.plan is None
+        err = str(form.query_one("#error-size").render())
+        assert "more than db1's maximum memory 192 MiB" in err
+        await pilot.press("enter")  # refused before sending: the form stays
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ActionForm) and rec.xl("mem-set") == []
+        await fill(pilot, form, size="150m")
+        assert form.plan is not None and form.plan.display == "xl mem-set 1 150m"
+        assert str(form.query_one("#error-size").render()) == ""
+        assert "xl mem-set 1 150m" in str(form.query_one("#form-command").render())
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        assert host.domains[1].target_kib == 150 * 1024
+        await wait_until(pilot, lambda: value(app, H, "db1", "mem_target_kib") == 150 * 1024,
+                         what="next poll shows the new target")
+    assert rec.xl("mem-set") == [("xl", "mem-set", "1", "150m")]
+    assert journal(app) == [("mem-set", "invalid"), ("mem-set", "ok")]
+
+
+async def test_mem_max_then_mem_set_above_the_old_maximum() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        form = await open_form(pilot, app, "x")
+        assert form.values() == {"size": "192m"}
+        await fill(pilot, form, size="100m")
+        assert "below db1's current target 160 MiB" in str(form.query_one("#error-size").render())
+        await fill(pilot, form, size="256m")
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: value(app, H, "db1", "mem_max_kib") == 256 * 1024,
+                         what="new maximum polled")
+        form = await open_form(pilot, app, "m")
+        await fill(pilot, form, size="250m")
+        assert form.plan is not None
+    assert rec.xl("mem-max") == [("xl", "mem-max", "1", "256m")]
+
+
+async def test_typed_name_confirmation_required_rejected_then_accepted() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        form = await open_form(pilot, app, "m")
+        await fill(pilot, form, size="32m")  # below a quarter of 160 MiB
+        screen = await submit(pilot, app, form)
+        assert screen.typed_name and screen.plan.confirm_text == "db1"
+        reasons = str(screen.query_one("#confirm-reasons").render())
+        assert "below a quarter of the current memory" in reasons
+        await pilot.press("y")  # typed into the name field, runs nothing
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen) and rec.xl("mem-set") == []
+        await confirm(pilot, app, typed="db2")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen) and screen.rejected == 1
+        assert 'that is not "db1"' in str(screen.query_one("#confirm-error").render())
+        assert rec.xl("mem-set") == [] and host.domains[1].target_kib == 160 * 1024
+        await confirm(pilot, app, typed="db1")
+        await wait_until(pilot, lambda: value(app, H, "db1", "mem_target_kib") == 32 * 1024,
+                         what="new target polled")
+    assert rec.xl("mem-set") == [("xl", "mem-set", "1", "32m")]
+
+
+async def test_production_host_needs_the_name_for_a_pause() -> None:
+    app, host, rec = lab_app(production=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen) and screen.typed_name
+        assert "xenlab is a production host" in str(screen.query_one("#confirm-reasons").render())
+        await confirm(pilot, app, typed="idle1")
+        assert host.domains[2].paused
+
+
+# --- save, restore, create, destroy ----------------------------------------------------------
+
+
+async def test_save_shows_progress_then_overwrite_needs_a_tick() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        path = "/var/lib/xen/save/idle1.chk"
+        assert form.values() == {"path": path, "mode": "keep", "overwrite": False}
+        assert form.plan is not None and form.plan.display == f"xl save -c 2 {path}"
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen),
+                         what="progress shown")
+        progress = app.screen
+        assert isinstance(progress, ProgressScreen)
+        running = progress.running
+        await wait_until(pilot, lambda: app.last_result is not None, timeout=30, what="saved")
+        assert running.percent == 100 and progress.updates > 1
+        assert not isinstance(app.screen, ProgressScreen)  # closed when done
+        result = app.last_result
+        assert result is not None and result.ok
+        assert f"Saving to {path} new xl format" in result.message
+        assert path in host.files
+        assert value(app, H, "idle1", "state.paused") is False  # -c
+        form = await open_form(pilot, app, "s")
+        assert "already exists on xenlab (confirm overwrite)" in str(
+            form.query_one("#error-path").render())
+        await fill(pilot, form, overwrite=True)
+        assert form.plan is not None
+        assert "will be overwritten" in str(form.query_one("#form-warnings").render())
+        await pilot.press("escape")
+    assert [a[:3] for a in rec.xl("save")] == [("xl", "save", "-c")]
+
+
+async def test_save_to_a_missing_directory_is_caught_before_sending() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await fill(pilot, form, path="/nowhere/idle1.chk")
+        assert "no directory /nowhere on xenlab" in str(form.query_one("#error-path").render())
+        await fill(pilot, form, path="relative.chk")
+        assert "absolute" in str(form.query_one("#error-path").render())
+        await pilot.press("escape")  # Escape cancels: nothing planned, nothing sent
+        await wait_until(pilot, lambda: not isinstance(app.screen, ActionForm))
+    assert rec.xl("save") == [] and app.journal.read() == []
+
+
+async def test_save_and_stop_then_restore_paused_from_the_picker() -> None:
+    app, host, rec = lab_app()
+    path = "/var/lib/xen/save/idle1.chk"
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await fill(pilot, form, mode="stop")
+        assert form.plan is not None and form.plan.display == f"xl save 2 {path}"
+        screen = await submit(pilot, app, form)
+        assert screen.typed_name  # save without -c stops the domain
+        await confirm(pilot, app, typed="idle1")
+        await wait_until(pilot, lambda: dom(app, H, "idle1") is None, what="idle1 gone")
+        form = await open_form(pilot, app, "o")  # restore: on the cursor's host
+        assert choices(form, "pick-path") == [path]
+        pick(form, "pick-path", path)
+        await fill(pilot, form, paused=True)
+        assert form.values()["path"] == path
+        assert form.plan is not None and form.plan.display == f"xl restore -p {path}"
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: (d := dom(app, H, "idle1")) is not None
+                         and d.state.paused, what="idle1 restored, paused")
+    assert journal(app)[-2:] == [("save", "ok"), ("restore", "ok")]
+
+
+async def test_destroy_requires_the_name_and_create_brings_it_back() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        await pilot.press("D")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen) and screen.typed_name
+        assert "destroy kills the domain at once" in str(
+            screen.query_one("#confirm-reasons").render())
+        await confirm(pilot, app, typed="idle1")
+        await wait_until(pilot, lambda: dom(app, H, "idle1") is None, what="idle1 destroyed")
+        await select_domain(pilot, app, H, "web1")
+        form = await open_form(pilot, app, "plus")
+        found = choices(form, "pick-config_path")
+        assert "/etc/xen/idle1.cfg" in found and "/etc/xen/auto/web1.cfg" in found
+        pick(form, "pick-config_path", "/etc/xen/idle1.cfg")
+        await settled(pilot, form, form.validations)
+        assert form.plan is not None and form.plan.display == "xl create /etc/xen/idle1.cfg"
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: (d := dom(app, H, "idle1")) is not None
+                         and d.domid not in (None, 2), what="idle1 created again")
+    assert rec.xl("destroy") == [("xl", "destroy", "2")]
+
+
+async def test_shutdown_and_reboot() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert top(app, ConfirmScreen).plan.display == "xl reboot 3"
+        await confirm(pilot, app)
+        assert app.last_result is not None and "Rebooting domain 3" in app.last_result.message
+        await select_domain(pilot, app, H, "db1")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm(pilot, app)
+        assert app.last_result is not None and "Shutting down domain 1" in app.last_result.message
+        await wait_until(pilot, lambda: (d := dom(app, H, "db1")) is None or d.state.shutdown
+                         or d.state.dying, what="db1 going down")
+
+
+# --- vCPUs -------------------------------------------------------------------------------------
+
+
+async def test_vcpu_set_within_the_boot_maximum() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        form = await open_form(pilot, app, "v")
+        assert form.values() == {"count": "2", "ignore_host": False}
+        await fill(pilot, form, count="3")
+        assert "booted with at most 2 vCPU(s)" in str(form.query_one("#error-count").render())
+        await fill(pilot, form, count="two")
+        assert "use a whole number" in str(form.query_one("#error-count").render())
+        await fill(pilot, form, count="1")
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: value(app, H, "db1", "vcpus_online") == 1,
+                         what="one vCPU online")
+    assert rec.xl("vcpu-set") == [("xl", "vcpu-set", "1", "1")]
+
+
+async def test_vcpu_pin_from_the_pinning_map_cell_under_the_cursor() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        await wait_until(pilot, lambda: any(v.domain == "db1" for v in snap(app, H).vcpus))
+        await pilot.press("3")
+        await wait_until(pilot, lambda: isinstance(app.screen, PinningScreen)
+                         and app.screen.grid.model is not None)
+        grid = top(app, PinningScreen).grid
+        assert grid.move_to_key((H, 1, 1))
+        grid.move_to(pcpu=1)
+        await pilot.pause()
+        assert top(app, PinningScreen).selected_vcpu() == (H, 1, 1)
+        form = await open_form(pilot, app, "i")
+        assert form.values() == {"vcpu": "1", "cpus": "1", "side": "hard"}
+        assert form.plan is not None and form.plan.display == "xl vcpu-pin 1 1 1"
+        await fill(pilot, form, cpus="0-3")
+        assert "CPU 2 does not exist (the host has CPUs 0-1)" in str(
+            form.query_one("#error-cpus").render())
+        await fill(pilot, form, cpus="0", side="soft")
+        assert form.plan is not None and form.plan.display == "xl vcpu-pin 1 1 - 0"
+        await fill(pilot, form, side="hard", cpus="1")
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: any(v.domain == "db1" and v.vcpu == 1
+                                            and str(v.hard) == "1" for v in snap(app, H).vcpus),
+                         what="pinning polled")
+        assert isinstance(app.screen, PinningScreen)
+    assert rec.xl("vcpu-pin") == [("xl", "vcpu-pin", "1", "1", "1")]
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+
+def vifs(app: XlTopApp, domid: int) -> list[str | None]:
+    return [d.mac for d in snap(app, H).devices if d.kind == DeviceKind.VIF and d.domid == domid]
+
+
+async def test_network_attach_with_the_bridge_picker_then_detach() -> None:
+    app, host, rec = lab_app()
+    mac = "00:16:3e:aa:bb:cc"
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "n")
+        assert choices(form, "field-bridge") == ["xenbr0"]
+        assert form.values()["bridge"] == "xenbr0"
+        await fill(pilot, form, mac="zz:16")
+        assert "MAC" in str(form.query_one("#error-mac").render())
+        await fill(pilot, form, mac=mac, rate="10Mb/s")
+        assert form.plan is not None
+        assert form.plan.argv == ("xl", "network-attach", "2", f"mac={mac}", "bridge=xenbr0",
+                                  "rate=10Mb/s")
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: vifs(app, 2) == [mac], what="vif polled")
+        form = await open_form(pilot, app, "w")
+        assert form.values() == {"device": "0"}
+        assert form.plan is not None and form.plan.display == "xl network-detach 2 0"
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: vifs(app, 2) == [], what="vif gone")
+    assert len(rec.xl("network-attach")) == 1 and len(rec.xl("network-detach")) == 1
+
+
+def vbds(app: XlTopApp, domid: int) -> set[str | None]:
+    return {d.name for d in snap(app, H).devices if d.kind == DeviceKind.VBD and d.domid == domid}
+
+
+async def test_block_attach_and_detach() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await wait_until(pilot, lambda: vbds(app, 3) == {"xvda"})
+        form = await open_form(pilot, app, "b")
+        assert form.values()["vdev"] == "xvdb"
+        await fill(pilot, form, target="/srv/xen/nothere.img", vdev="xvdc")
+        assert "no file or device /srv/xen/nothere.img" in str(
+            form.query_one("#error-target").render())
+        await fill(pilot, form, target="/srv/xen/db1-b.img", access="ro")
+        assert form.plan is not None and form.plan.argv == (
+            "xl", "block-attach", "3", "format=raw,vdev=xvdc,access=ro,target=/srv/xen/db1-b.img")
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: vbds(app, 3) == {"xvda", "xvdc"}, what="disk polled")
+        form = await open_form(pilot, app, "g")
+        assert form.values() == {"vdev": "xvdc", "force": False}
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: vbds(app, 3) == {"xvda"}, what="disk gone")
+
+
+async def test_xl_error_is_shown_verbatim() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "g")  # idle1 has no disk the snapshot knows
+        await fill(pilot, form, vdev="xvdz")
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        direct = await rec.inner.run(["xl", "block-detach", "2", "xvdz"])
+    result = app.last_result
+    assert result is not None and result.outcome == "failed" and result.exit_code == 1
+    assert result.message == direct.stderr.strip("\n")
+    assert result.message.endswith("Error: Device xvdz not connected.")
+    note = app.notes[-1]
+    assert note.severity == "error" and note.message == result.message
+    assert app.journal.read()[-1]["stderr_tail"][-1] == "Error: Device xvdz not connected."
+
+
+async def test_cd_insert_and_eject_on_an_hvm_guest() -> None:
+    app, hosts, recs = fleet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all(app.store.host(h) for h in hosts))
+        hvm = next(d for h in hosts for d in snap(app, h).domains
+                   if d.type == DomainType.HVM and d.state.label in ("running", "blocked")
+                   and "prod" not in d.host)
+        await select_domain(pilot, app, hvm.host, hvm.name)
+        form = await open_form(pilot, app, "t")
+        iso = "/var/lib/xen/iso/virtio-win-0.1.240.iso"
+        await fill(pilot, form, vdev="hdd", target=iso)
+        assert form.plan is not None and form.plan.argv[1:] == ("cd-insert", str(hvm.domid),
+                                                                "hdd", iso)
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        assert app.last_result is not None and app.last_result.ok, app.last_result
+        form = await open_form(pilot, app, "e")
+        await fill(pilot, form, vdev="hdd")
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        assert app.last_result is not None and app.last_result.ok
+        pv = next(d for d in snap(app, hvm.host).domains if d.type == DomainType.PV
+                  and not d.is_dom0)
+        await select_domain(pilot, app, pv.host, pv.name)
+        form = await open_form(pilot, app, "e")
+        assert "needs an HVM guest" in str(form.query_one("#form-errors").render())
+        await pilot.press("escape")
+    assert len(recs[hvm.host].xl("cd-insert")) == 1
+
+
+# --- hostile names -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES[:4])
+async def test_hostile_name_reaches_xl_as_the_domid_and_shows_literally(name: str) -> None:
+    app, hosts, recs = fleet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        host = next(h for h, s in hosts.items() if s.by_name(name) is not None)
+        await select_domain(pilot, app, host, name)
+        d = dom(app, host, name)
+        assert d is not None and d.domid is not None
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        verb = "unpause" if d.state.paused else "pause"
+        assert screen.plan.argv == ("xl", verb, str(d.domid))
+        shown = screen.query_one("#confirm-command").render()
+        assert "\x1b" not in str(shown)  # control characters shown as escapes, never sent
+        if name == "[red]x":
+            assert "[red]x (domid" in str(shown)  # literal, not markup
+        await confirm(pilot, app)
+        assert hosts[host].domains[d.domid].paused == (verb == "pause")
+    assert recs[host].xl(verb) == [("xl", verb, str(d.domid))]
+
+
+# --- read-only --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["flag", "host"])
+async def test_read_only_disables_the_bindings_and_the_seam_refuses(how: str) -> None:
+    app, host, rec = lab_app(read_only=how == "flag", host_read_only=how == "host")
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        assert app.action_state("pause") is None  # shown disabled
+        assert app.check_action("act", ("pause",)) is None
+        for key in ("p", "s", "m", "D", "c", "plus", "a"):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert not isinstance(app.screen, ActionForm | ConfirmScreen | ActionMenu)
+        app.action_act("pause")  # even if a binding slipped through
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "read-only" in app.notes[-1].message
+        seam = app.seam_for(H)
+        assert seam is not None
+        with pytest.raises(Refused, match="read-only"):
+            await seam.preview(Pause(H, 3), snap(app, H))
+    assert [a for a in rec.sent if "pause" in a or "save" in a or "console" in a] == []
+    assert not host.domains[3].paused
+    assert [(e["verb"], e["outcome"]) for e in app.journal.read()] == [("pause", "refused")]
+
+
+# --- menu, log, busy, console without a terminal -------------------------------------------
+
+
+async def test_action_menu_opens_the_chosen_form() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu))
+        menu = app.screen
+        assert isinstance(menu, ActionMenu)
+        options = menu.query_one("#menu-options", OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert ids[:4] == ["pause", "save", "restore", "mem_set"] and "console" in ids
+        options.highlighted = ids.index("mem_set")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm))
+        assert top(app, ActionForm).spec.id == "mem_set"
+
+
+async def test_busy_domain_and_the_action_log() -> None:
+    app, host, rec = lab_app()
+    host.domains[2].mem_kib = 6 * 512 * 1024  # a big idle1: its save takes seconds
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen))
+        await pilot.press("escape")  # on in the background; the UI is free
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
+        target = app.target(SPECS_BY_ID["pause"])
+        assert target is not None and app.busy_with(target) == "save"
+        await pilot.press("p")  # another action on the same domain: refused, nothing sent
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "a save is still running" in app.notes[-1].message
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionLogScreen)
+                         and app.screen.loaded > 0)
+        text = str(app.screen.query_one("#log-text").render())
+        assert "Running now" in text and "xl save -c 2" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.last_result is not None, timeout=30)
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionLogScreen)
+                         and app.screen.loaded > 0)
+        text = str(app.screen.query_one("#log-text").render())
+        assert "Running now" not in text and "ok" in text and "xl save -c 2" in text
+    assert rec.xl("pause") == []
+
+
+async def test_console_without_a_terminal_says_so_and_is_journaled() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: app.console_outcomes)
+    assert "run xltop in a terminal" in app.console_outcomes[0].message
+    assert [(e["verb"], e["outcome"]) for e in app.journal.read()] == [("console", "failed")]
+
+
+async def test_bindings_are_listed_in_help_and_rebindable(tmp_path: Path) -> None:
+    app, host, rec = lab_app()
+    app.set_keymap({"domain.pause": "f9"})
+    async with app.run_test(size=SIZE) as pilot:
+        ids = set(all_binding_ids(app))
+        assert {"domain.pause", "domain.save", "domain.console", "domain.vcpu_pin",
+                "domain.create", "domain.menu", "app.action_log"} <= ids
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+
+async def test_dropped_connection_is_outcome_unknown_and_re_polls() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        poller = app.members[0].poller
+        refreshes: list[float] = []
+        real_refresh = poller.refresh_now
+
+        def counted() -> None:
+            refreshes.append(time.monotonic())
+            real_refresh()
+
+        poller.refresh_now = counted  # type: ignore[method-assign]
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert isinstance(rec.inner, SimRunner)
+        rec.inner.set_unreachable("Connection reset by peer")  # the link drops
+        await confirm(pilot, app)
+        result = app.last_result
+        assert result is not None and result.outcome == "unknown" and result.exit_code is None
+        assert "outcome unknown (re-polling xenlab)" in result.message
+        assert app.notes[-1].severity == "warning" and refreshes
+        rec.inner.set_unreachable(None)
+        await wait_until(pilot, lambda: snap(app, H).status.value == "ok"
+                         and value(app, H, "web1", "state.paused") is False,
+                         what="the host answers again: the truth comes from the poll")
+    assert app.journal.read()[-1]["outcome"] == "unknown"
+
+
+async def test_per_host_read_only_follows_the_cursor() -> None:
+    hosts = make_fleet(2, 4, seed=0)
+    recs = {h.name: Recorder(SimRunner(h)) for h in hosts}
+    configs = demo_configs(list(recs))
+    ro = configs[1].name
+    configs[1] = replace(configs[1], read_only=True)
+    app = make_app(FAST, configs, dict(recs), render_gap_s=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all(app.store.host(c.name) for c in configs))
+        rw_dom = next(d for d in snap(app, configs[0].name).domains if not d.is_dom0)
+        ro_dom = next(d for d in snap(app, ro).domains if not d.is_dom0)
+        await select_domain(pilot, app, ro, ro_dom.name)
+        assert app.action_state("pause") is None
+        assert not app.screen.active_bindings["a"].enabled  # the footer's menu: disabled
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await select_domain(pilot, app, configs[0].name, rw_dom.name)
+        assert app.action_state("pause") is True
+        assert app.screen.active_bindings["a"].enabled
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+    assert [a for a in recs[ro].sent if a[:1] == ("xl",) and a[1:2] in (("pause",),
+                                                                       ("unpause",))] == []
+
+
+@pytest.mark.parametrize(("kind", "severity"), [
+    ("in-use", "warning"), ("domain-gone", "warning"), ("no-console", "warning"),
+    ("connection-lost", "error"), ("detached", "information")])
+async def test_console_outcomes_are_told_journaled_and_re_polled(
+        monkeypatch: pytest.MonkeyPatch, kind: str, severity: str) -> None:
+    """The flow around the bridge (the bridge itself: tests/test_console_bridge.py)."""
+    from collectors.console import ConsoleOutcome
+    from tui.actions import console_flow
+
+    seen: list[tuple[str, ...]] = []
+
+    async def fake_attach(runner: object, argv: tuple[str, ...], **kw: object) -> ConsoleOutcome:
+        seen.append(tuple(argv))
+        return ConsoleOutcome(kind, f"the {kind} message", 0)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(console_flow, "attach_console", fake_attach)
+    app, host, rec = lab_app()
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        refreshes: list[int] = []
+        poller = app.members[0].poller
+        monkeypatch.setattr(poller, "refresh_now", lambda: refreshes.append(1))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: app.console_outcomes)
+        assert seen == [("xl", "console", "3")]
+        note = app.notes[-1]
+        assert (note.severity, note.message) == (severity, f"the {kind} message")
+        assert note.title == "console of web1 on xenlab" and refreshes
+    line = app.journal.read()[-1]
+    assert (line["verb"], line["argv"]) == ("console", ["xl", "console", "3"])
+    assert line["outcome"] == ("ok" if kind == "detached" else "failed")

@@ -1,0 +1,292 @@
+"""The dashboard's actions on the selected domain (or host): key bindings, their enabled
+state, one control seam per host, running actions and what the user was told.
+
+:class:`tui.app.XlTopApp` derives from :class:`ActionsApp`; the bindings are merged with
+the app's own, so they show in the footer and on the ``?`` screen and can be rebound under
+``[keys]`` by id (``domain.pause``, ``domain.save``, ...). Read-only mode disables the
+bindings here *and* is refused by the control layer itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any, ClassVar
+
+from textual.app import App, ScreenStackError
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+
+from collectors.config import HostConfig, Settings
+from collectors.console import ConsoleOutcome
+from collectors.control.outcome import Progress
+from collectors.control.policy import refusal
+from collectors.control.seam import ActionResult, ControlSeam, Plan
+from collectors.fleet import FleetMember
+from collectors.journal import Journal
+from collectors.model import Device, Domain, HostId
+from tui.actions.console_flow import attach_flow
+from tui.actions.flow import ActionFlow
+from tui.actions.log_screen import ActionLogScreen
+from tui.actions.menu import ActionMenu
+from tui.actions.progress import ProgressScreen
+from tui.actions.running import Note, RunningAction, busy_key
+from tui.actions.specs import SPECS, SPECS_BY_ID, ActionSpec
+from tui.actions.target import Target
+from tui.actions.text import target_header, verbatim
+from tui.store import FleetStore
+from tui.text import visible
+
+_log = logging.getLogger(__name__)
+MENU_ID = "domain.menu"
+LOG_ID = "app.action_log"
+_TIMEOUTS = {"information": 6.0, "warning": 15.0, "error": 20.0}
+_SEVERITY = {"ok": "information", "failed": "error", "unknown": "warning",
+             "refused": "warning", "invalid": "warning"}
+
+
+def action_bindings() -> list[BindingType]:
+    """One binding per action (listed on the ? screen and in the ``a`` menu); the footer
+    shows only the menu, so the views' own keys, help and quit keep their place."""
+    out: list[BindingType] = [
+        Binding(s.key, f"act({s.id!r})", s.title, id=f"domain.{s.id}", show=False)
+        for s in SPECS
+    ]
+    out.append(Binding("a", "actions_menu", "Actions…", id=MENU_ID,
+                       tooltip="every action on the selected domain"))
+    out.append(Binding("L", "action_log", "Action log", id=LOG_ID, show=False,
+                       tooltip="actions running now and the journal's newest lines"))
+    return out
+
+
+class ActionsApp(App[int]):
+    BINDINGS: ClassVar[list[BindingType]] = action_bindings()
+
+    # set by XlTopApp
+    store: FleetStore
+    settings: Settings
+    members: list[FleetMember]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.journal = Journal()
+        self.running: dict[tuple[HostId, str], RunningAction] = {}
+        self.notes: list[Note] = []  # what the user was told, newest last
+        self.console_outcomes: list[ConsoleOutcome] = []
+        self._seams: dict[HostId, ControlSeam] = {}
+        self._binding_state: tuple[bool | None, ...] = ()
+
+    # --- hosts, seams, targets ------------------------------------------------------------
+
+    def member(self, host: HostId) -> FleetMember | None:
+        return next((m for m in self.members if m.config.name == host), None)
+
+    def seam_for(self, host: HostId) -> ControlSeam | None:
+        """The host's control seam (one per host: it knows which domains are busy)."""
+        seam = self._seams.get(host)
+        if seam is None:
+            m = self.member(host)
+            if m is None:
+                return None
+            seam = ControlSeam(m.runner, m.config, self.settings, self.journal,
+                               refresh=m.poller.refresh_now)
+            self._seams[host] = seam
+        return seam
+
+    def host_config(self, host: HostId) -> HostConfig | None:
+        m = self.member(host)
+        return m.config if m is not None else self.store.config(host)
+
+    def refusal(self, host: HostId) -> str | None:
+        """Why actions on ``host`` are refused (read-only), or None."""
+        cfg = self.host_config(host)
+        if cfg is None:
+            return f"unknown host {host}"
+        return refusal(cfg, self.settings)
+
+    def refresh_host(self, host: HostId) -> None:
+        m = self.member(host)
+        if m is not None:
+            m.poller.refresh_now()
+
+    def target(self, spec: ActionSpec) -> Target | None:
+        """What ``spec`` would act on from the screen on top, or None."""
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return None  # starting up or shutting down
+        if isinstance(screen, ModalScreen):
+            return None
+        domain = _call(screen, "selected_domain")
+        if not isinstance(domain, Domain):
+            domain = None
+        if spec.scope == "domain":
+            if domain is None:
+                return None
+            host = domain.host
+        else:
+            host = domain.host if domain is not None else _call(screen, "selected_host")
+            if not isinstance(host, str):
+                hosts = self.store.hosts()
+                host = hosts[0] if len(hosts) == 1 else None
+            if host is None:
+                return None
+        snap = self.store.host(host)
+        vcpu = pcpu = None
+        device = None
+        if domain is not None:
+            picked = _call(screen, "selected_vcpu")
+            if (isinstance(picked, tuple) and len(picked) == 3 and picked[0] == host
+                    and picked[1] == domain.domid):
+                vcpu = picked[2] if isinstance(picked[2], int) else None
+                p = _call(screen, "selected_pcpu")
+                pcpu = p if isinstance(p, int) else None
+            dev = _call(screen, "selected_device")
+            if isinstance(dev, Device) and dev.domid == domain.domid:
+                device = dev
+        return Target(host, domain, snap, vcpu, pcpu, device)
+
+    def busy_with(self, t: Target) -> str | None:
+        """The verb of the action running on ``t``'s domain, if any."""
+        d = t.domain
+        if d is None:
+            return None
+        key = (t.host, str(d.domid) if d.domid is not None else d.name)
+        running = self.running.get(key)
+        return running.plan.verb if running is not None else None
+
+    # --- enabled state ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act" and parameters:
+            return self.action_state(str(parameters[0]))
+        if action == "actions_menu":
+            return self.action_state("pause")
+        return super().check_action(action, parameters)
+
+    def action_state(self, spec_id: str) -> bool | None:
+        """True: can run; None: shown disabled (read-only); False: hidden (nothing to act on)."""
+        spec = SPECS_BY_ID.get(spec_id)
+        t = self.target(spec) if spec is not None else None
+        if t is None or self.member(t.host) is None:
+            return False
+        if self.refusal(t.host) is not None:
+            return None
+        return True
+
+    def _update_bindings(self) -> None:
+        state = tuple(self.action_state(s.id) for s in SPECS)
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
+
+    def on_keyed_table_cursor_moved(self) -> None:
+        self._update_bindings()  # a row on another (read-only?) host, or none
+
+    def on_pinning_grid_cursor_moved(self) -> None:
+        self._update_bindings()
+
+    # --- the actions ------------------------------------------------------------------------
+
+    def action_act(self, spec_id: str) -> None:
+        spec = SPECS_BY_ID.get(spec_id)
+        t = self.target(spec) if spec is not None else None
+        if spec is None or t is None:
+            return
+        why = self.refusal(t.host)
+        if why is not None:  # check_action hides it already; never rely on one guard
+            self.say("warning", spec.footer, why)
+            return
+        if spec.id == "console":
+            self.run_worker(self._guarded(spec, attach_flow(self, t)), group="console",
+                            exclusive=True)
+            return
+        self.run_worker(self._guarded(spec, ActionFlow(self, spec, t).run()), group="actions")
+
+    async def _guarded(self, spec: ActionSpec, flow: Awaitable[object]) -> None:
+        """A bug in a flow is reported, never a crash of the dashboard."""
+        try:
+            await flow
+        except Exception as e:  # noqa: BLE001
+            _log.exception("%s flow failed", spec.id)
+            self.say("error", f"{spec.footer}: internal error", f"{type(e).__name__}: {e}")
+
+    def action_actions_menu(self) -> None:
+        t = self.target(SPECS_BY_ID["pause"])
+        if t is None:
+            return
+        keymap: dict[str, str] = dict(getattr(self, "_keymap", {}) or {})
+        keys = {s.id: self.get_key_display(
+                    Binding(keymap.get(f"domain.{s.id}", s.key).split(",")[0], ""))
+                for s in SPECS}
+        specs = [(s, self.action_state(s.id) is True) for s in SPECS]
+
+        def chosen(spec_id: str | None) -> None:
+            if spec_id is not None:
+                self.call_later(self.action_act, spec_id)
+
+        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys), chosen)
+
+    def action_action_log(self) -> None:
+        if not isinstance(self.screen, ActionLogScreen):
+            self.push_screen(ActionLogScreen(self.journal, self.running.values()))
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def execute_plan(self, seam: ControlSeam, plan: Plan,
+                           typed: str | None) -> ActionResult | None:
+        """Run a confirmed plan; long ones with a progress screen the user may hide."""
+        key = busy_key(plan.host, plan)
+        if key in self.running:
+            self.say("warning", plan.verb, f"{plan.target}: a {self.running[key].plan.verb} "
+                     "is still running")
+            return None
+        running = self.running[key] = RunningAction(plan)
+        screen = ProgressScreen(running) if plan.long_running else None
+        if screen is not None:
+            self.push_screen(screen)
+
+        def progress(p: Progress) -> None:
+            running.update(p)
+            if screen is not None and screen.is_attached:
+                screen.show_progress()
+
+        try:
+            result = await seam.execute(plan, typed=typed, on_progress=progress)
+        finally:
+            del self.running[key]
+            if screen is not None and self.screen is screen:
+                screen.dismiss(None)
+        self.report(result)
+        return result
+
+    def report(self, result: ActionResult) -> None:
+        """The result as a notification: xl's own text, verbatim."""
+        severity = _SEVERITY.get(result.outcome, "warning")
+        title = f"{result.verb} {result.target} on {result.host}: {result.outcome}"
+        if result.duration_s >= 1:
+            title += f" ({result.duration_s:.1f} s)"
+        self.say(severity, title, result.message, result)
+
+    def say(self, severity: str, title: str, message: str,
+            result: ActionResult | None = None) -> None:
+        self.notes.append(Note(severity, title, message, result))
+        del self.notes[:-200]
+        self.notify(verbatim(message) or "-", title=visible(title),
+                    severity=severity,  # type: ignore[arg-type]
+                    timeout=_TIMEOUTS.get(severity, 10.0), markup=False)
+
+    @property
+    def last_result(self) -> ActionResult | None:
+        return next((n.result for n in reversed(self.notes) if n.result is not None), None)
+
+
+def _call(obj: object, name: str) -> Any:
+    """``obj.name()`` if the screen has it; None before its widgets are mounted."""
+    fn = getattr(obj, name, None)
+    try:
+        return fn() if callable(fn) else None
+    except NoMatches:
+        return None
+

@@ -1,0 +1,72 @@
+"""The action menu (``a``): every action on the selected domain with its key, for users who
+do not remember them all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.actions.specs import ActionSpec
+
+
+class ActionMenu(ModalScreen[str | None]):
+    """Dismissed with the chosen action's id, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="menu.cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    ActionMenu {
+        align: center middle;
+    }
+    ActionMenu > Vertical {
+        width: 70;
+        max-width: 95%;
+        height: auto;
+        max-height: 90%;
+        background: $surface;
+        border: round $primary;
+        border-title-color: $primary;
+        padding: 0 1;
+    }
+    ActionMenu OptionList {
+        height: auto;
+        max-height: 30;
+    }
+    """
+
+    def __init__(self, header: Text, specs: Sequence[tuple[ActionSpec, bool]],
+                 keys: Mapping[str, str]) -> None:
+        super().__init__()
+        self.header = header
+        self.specs = specs  # (spec, enabled)
+        self.keys = keys  # spec id → the key shown
+
+    def compose(self) -> ComposeResult:
+        box = Vertical()
+        box.border_title = "Actions"
+        with box:
+            yield Static(self.header)
+            options = []
+            for spec, enabled in self.specs:
+                label = Text(f"{self.keys.get(spec.id, spec.key):>6}  ", style="bold", end="")
+                label.append(spec.title)
+                options.append(Option(label, id=spec.id, disabled=not enabled))
+            yield OptionList(*options, id="menu-options")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

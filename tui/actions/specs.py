@@ -1,0 +1,483 @@
+"""Every dashboard action as data: its key, its form fields and how form values become a
+typed control request. No widgets here (the form renders these specs); the control layer
+(:mod:`collectors.control`) validates the requests and builds xl's argv.
+
+Field names are the request fields that :class:`collectors.control.errors.Problem` names,
+so the validator's messages land next to the right field.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from collectors.control import requests as rq
+from collectors.control.errors import Problem, ValidationFailed
+from collectors.control.facts import HostFacts
+from collectors.control.syntax import DISK_FORMATS, format_kib
+from collectors.model import DeviceKind
+from tui.actions.target import Target
+
+Option = tuple[str, str]  # (label, value)
+Value = str | bool
+Values = dict[str, Value]
+FieldKind = Literal["text", "check", "radio", "select", "path"]
+FactSource = Literal["bridges", "config_files", "save_files"]
+
+SAVE_DIR = "/var/lib/xen/save"
+DEFAULT_CD_VDEV = "hdc"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One form field. ``path`` is an input with a picker of files found on the host."""
+
+    name: str  # the request field its problems name
+    label: str
+    kind: FieldKind = "text"
+    placeholder: str = ""
+    options: tuple[Option, ...] = ()  # radio / select choices known up front
+    facts: FactSource | None = None  # select / path: choices asked from the host
+    also: tuple[str, ...] = ()  # other problem fields shown next to this one
+
+
+def _no_fields(t: Target) -> tuple[Field, ...]:
+    return ()
+
+
+def _no_values(t: Target) -> Values:
+    return {}
+
+
+Builder = Callable[[Target, Values], rq.Request]
+ExtraCheck = Callable[[Target, Values, HostFacts], Awaitable[list[Problem]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    id: str  # binding id "domain.<id>", action "act('<id>')"
+    key: str
+    title: str  # the form's and the menu's name, xl's verb in it
+    footer: str  # short, for the footer
+    build: Builder
+    scope: Literal["domain", "host"] = "domain"
+    fields: Callable[[Target], tuple[Field, ...]] = _no_fields
+    defaults: Callable[[Target], Values] = _no_values
+    info: Callable[[Target], str] | None = None  # a line of context at the top of the form
+    check: ExtraCheck | None = None  # checks the control layer does not make
+    verbs: tuple[str, ...] = ()  # xl verbs it may run
+
+    @property
+    def has_form(self) -> bool:
+        return self.fields is not _no_fields
+
+
+# --- value helpers ----------------------------------------------------------------------
+
+
+def text(values: Values, name: str) -> str:
+    v = values.get(name, "")
+    return v.strip() if isinstance(v, str) else ""
+
+
+def flag(values: Values, name: str) -> bool:
+    return values.get(name) is True
+
+
+def optional(values: Values, name: str) -> str | None:
+    return text(values, name) or None
+
+
+def required(values: Values, name: str, what: str) -> str:
+    v = text(values, name)
+    if not v:
+        raise ValidationFailed.one(f"{what} is required", name)
+    return v
+
+
+def size_text(kib: int | None) -> str:
+    if kib is None:
+        return ""
+    return f"{kib // 1024}m" if kib % 1024 == 0 else f"{kib}k"
+
+
+def _kib(kib: int | None) -> str:
+    return "?" if kib is None else format_kib(kib)
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """A file name from a domain name: letters, digits, ``._-`` only."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return slug or fallback
+
+
+# --- pause / shutdown / reboot / destroy --------------------------------------------------
+
+
+def _pause(t: Target, v: Values) -> rq.Request:
+    d = t.domain
+    assert d is not None
+    return rq.Unpause(t.host, t.ref) if d.state.paused else rq.Pause(t.host, t.ref)
+
+
+# --- save / restore / create --------------------------------------------------------------
+
+SAVE_MODES: tuple[Option, ...] = (
+    ("keep it running (-c)", "keep"),
+    ("leave it paused (-p)", "paused"),
+    ("stop it: destroyed once saved", "stop"),
+)
+
+
+def _save_fields(t: Target) -> tuple[Field, ...]:
+    return (
+        Field("path", "Checkpoint file on the host", placeholder=f"{SAVE_DIR}/NAME.chk"),
+        Field("mode", "Afterwards", "radio", options=SAVE_MODES),
+        Field("overwrite", "overwrite the file if it exists", "check"),
+    )
+
+
+def _save_defaults(t: Target) -> Values:
+    d = t.domain
+    fallback = f"domain-{d.domid}" if d is not None else "domain"
+    return {"path": f"{SAVE_DIR}/{safe_filename(t.name, fallback)}.chk", "mode": "keep",
+            "overwrite": False}
+
+
+def _save(t: Target, v: Values) -> rq.Request:
+    mode = text(v, "mode") or "keep"
+    return rq.Save(t.host, t.ref, required(v, "path", "the checkpoint file"),
+                   keep_running=mode == "keep", leave_paused=mode == "paused",
+                   overwrite=flag(v, "overwrite"))
+
+
+async def _save_dir_exists(t: Target, v: Values, facts: HostFacts) -> list[Problem]:
+    """xl cannot create the directory: say so before sending."""
+    path = text(v, "path")
+    parent = posixpath.dirname(path)
+    if not path.startswith("/") or parent in ("", "/") or await facts.exists(parent):
+        return []
+    return [Problem("path", f"no directory {parent} on {t.host} (xl cannot create it)")]
+
+
+def _restore_fields(t: Target) -> tuple[Field, ...]:
+    return (
+        Field("path", "Checkpoint file on the host", "path", facts="save_files",
+              placeholder=f"{SAVE_DIR}/NAME.chk"),
+        Field("paused", "leave the restored domain paused (-p)", "check"),
+    )
+
+
+def _restore(t: Target, v: Values) -> rq.Request:
+    return rq.Restore(t.host, required(v, "path", "the checkpoint file"),
+                      paused=flag(v, "paused"))
+
+
+def _create_fields(t: Target) -> tuple[Field, ...]:
+    return (
+        Field("config_path", "Domain config file on the host", "path", facts="config_files",
+              placeholder="/etc/xen/NAME.cfg"),
+        Field("paused", "create it paused (-p)", "check"),
+    )
+
+
+def _create(t: Target, v: Values) -> rq.Request:
+    return rq.Create(t.host, required(v, "config_path", "the config file"),
+                     paused=flag(v, "paused"))
+
+
+# --- memory ------------------------------------------------------------------------------
+
+
+def _mem_info(t: Target) -> str:
+    d = t.domain
+    if d is None:
+        return ""
+    top = "unlimited" if d.mem_max_unlimited else _kib(d.mem_max_kib)
+    return (f"current {_kib(d.mem_kib)} · target {_kib(d.mem_target_kib)} · max {top}"
+            "   sizes: 512m, 2g, 1048576k (MiB without a suffix)")
+
+
+def _size_fields(t: Target) -> tuple[Field, ...]:
+    return (Field("size", "New size", placeholder="e.g. 512m or 2g"),)
+
+
+def _mem_set_defaults(t: Target) -> Values:
+    d = t.domain
+    return {"size": size_text(d.mem_target_kib if d else None)}
+
+
+def _mem_max_defaults(t: Target) -> Values:
+    d = t.domain
+    return {"size": size_text(d.mem_max_kib if d else None)}
+
+
+def _mem_set(t: Target, v: Values) -> rq.Request:
+    return rq.MemSet(t.host, t.ref, required(v, "size", "a size"))
+
+
+def _mem_max(t: Target, v: Values) -> rq.Request:
+    return rq.MemMax(t.host, t.ref, required(v, "size", "a size"))
+
+
+# --- vCPUs -------------------------------------------------------------------------------
+
+
+def _vcpu_info(t: Target) -> str:
+    d = t.domain
+    if d is None:
+        return ""
+    online = "?" if d.vcpus_online is None else d.vcpus_online
+    top = "?" if d.vcpus_max is None else d.vcpus_max
+    return f"{online} vCPU(s) online, boot-time maximum {top}"
+
+
+def _vcpu_set_fields(t: Target) -> tuple[Field, ...]:
+    return (
+        Field("count", "vCPUs online", placeholder="a whole number"),
+        Field("ignore_host", "allow more vCPUs than the host has pCPUs (-i)", "check"),
+    )
+
+
+def _vcpu_set_defaults(t: Target) -> Values:
+    d = t.domain
+    n = d.vcpus_online if d is not None and d.vcpus_online is not None else 1
+    return {"count": str(n), "ignore_host": False}
+
+
+def _vcpu_set(t: Target, v: Values) -> rq.Request:
+    count = required(v, "count", "a vCPU count")
+    if not count.isdecimal():
+        raise ValidationFailed.one(f"invalid vCPU count {count!r}: use a whole number", "count")
+    return rq.VcpuSet(t.host, t.ref, int(count), ignore_host=flag(v, "ignore_host"))
+
+
+PIN_SIDES: tuple[Option, ...] = (("hard affinity (where it may run)", "hard"),
+                                 ("soft affinity (where it prefers to run)", "soft"))
+
+
+def _pin_fields(t: Target) -> tuple[Field, ...]:
+    known = t.vcpus()
+    opts: list[Option] = [("all vCPUs", "all")]
+    if known:
+        opts += [(f"vCPU {v.vcpu}   hard {v.hard}   soft {v.soft or '-'}", str(v.vcpu))
+                 for v in known]
+    elif t.domain is not None and t.domain.vcpus_max:
+        opts += [(f"vCPU {i}", str(i)) for i in range(t.domain.vcpus_max)]
+    return (
+        Field("vcpu", "vCPU", "select", options=tuple(opts)),
+        Field("cpus", "Physical CPUs", placeholder="all, 0-3, 0-3,^2, node:0",
+              also=("hard", "soft")),
+        Field("side", "Set its", "radio", options=PIN_SIDES),
+    )
+
+
+def _pin_defaults(t: Target) -> Values:
+    vcpu = "all" if t.vcpu is None else str(t.vcpu)
+    cpus = "all"
+    if t.pcpu is not None:
+        cpus = str(t.pcpu)
+    else:
+        current = next((v for v in t.vcpus() if v.vcpu == t.vcpu), None)
+        if current is not None:
+            cpus = str(current.hard)
+    return {"vcpu": vcpu, "cpus": cpus, "side": "hard"}
+
+
+def _pin(t: Target, v: Values) -> rq.Request:
+    which = text(v, "vcpu") or "all"
+    vcpu: int | Literal["all"] = "all"
+    if which != "all":
+        if not which.isdecimal():
+            raise ValidationFailed.one(f"invalid vCPU {which!r}", "vcpu")
+        vcpu = int(which)
+    cpus = required(v, "cpus", "a CPU list")
+    if text(v, "side") == "soft":
+        return rq.VcpuPin(t.host, t.ref, vcpu, "-", cpus)
+    return rq.VcpuPin(t.host, t.ref, vcpu, cpus)
+
+
+# --- network -----------------------------------------------------------------------------
+
+
+def _net_attach_fields(t: Target) -> tuple[Field, ...]:
+    return (
+        Field("bridge", "Bridge", "select", facts="bridges"),
+        Field("mac", "MAC address", placeholder="blank: a random 00:16:3e address"),
+        Field("model", "Model (HVM)", placeholder="blank: default (e1000, rtl8139, ...)"),
+        Field("rate", "Rate limit", placeholder="blank: none (e.g. 10Mb/s, 1MB/s@20ms)"),
+        Field("ip", "IP addresses", placeholder="blank, or addresses separated by spaces"),
+    )
+
+
+def _net_attach_defaults(t: Target) -> Values:
+    return {"bridge": "xenbr0"}  # libxl's default bridge, picked when the host has it
+
+
+def _net_attach(t: Target, v: Values) -> rq.Request:
+    return rq.NetworkAttach(
+        t.host, t.ref, bridge=optional(v, "bridge"), mac=optional(v, "mac"),
+        model=optional(v, "model"), rate=optional(v, "rate"),
+        ip=tuple(text(v, "ip").split()),
+    )
+
+
+def _net_detach_fields(t: Target) -> tuple[Field, ...]:
+    vifs = t.devices(DeviceKind.VIF)
+    if not vifs:
+        return (Field("device", "vif", placeholder="its devid (0, 1, ...) or MAC address"),)
+    opts = tuple((f"vif {x.devid}   {x.mac or '?'}   bridge {x.bridge or '?'}", str(x.devid))
+                 for x in vifs)
+    return (Field("device", "vif", "select", options=opts),)
+
+
+def _net_detach_defaults(t: Target) -> Values:
+    vifs = t.devices(DeviceKind.VIF)
+    dev = t.device
+    if dev is not None and dev.kind == DeviceKind.VIF and dev in vifs:
+        return {"device": str(dev.devid)}
+    return {"device": str(vifs[0].devid) if vifs else ""}
+
+
+def _net_detach(t: Target, v: Values) -> rq.Request:
+    dev = required(v, "device", "a vif")
+    return rq.NetworkDetach(t.host, t.ref, int(dev) if dev.isdecimal() else dev)
+
+
+# --- disks -------------------------------------------------------------------------------
+
+ACCESS: tuple[Option, ...] = (("read-write", "rw"), ("read-only", "ro"))
+
+
+def _block_attach_fields(t: Target) -> tuple[Field, ...]:
+    formats = tuple((f, f) for f in sorted(DISK_FORMATS, key=lambda f: (f != "raw", f)))
+    return (
+        Field("target", "Image or device on the host", placeholder="/dev/vg/lv or /srv/a.img"),
+        Field("vdev", "Virtual device in the guest", placeholder="xvdb"),
+        Field("format", "Format", "select", options=formats),
+        Field("access", "Access", "radio", options=ACCESS),
+    )
+
+
+def _vbd_names(t: Target) -> list[str]:
+    return [x.name for x in t.devices(DeviceKind.VBD) if x.name]
+
+
+def _block_attach_defaults(t: Target) -> Values:
+    used = set(_vbd_names(t))
+    vdev = next((f"xvd{c}" for c in "bcdefghijklmnopqrstuvwxyz" if f"xvd{c}" not in used), "")
+    return {"target": "", "vdev": vdev, "format": "raw", "access": "rw"}
+
+
+def _block_attach(t: Target, v: Values) -> rq.Request:
+    return rq.BlockAttach(t.host, t.ref, target=required(v, "target", "an image or device"),
+                          vdev=required(v, "vdev", "a virtual device"),
+                          format=text(v, "format") or "raw", access=text(v, "access") or "rw")
+
+
+def _block_detach_fields(t: Target) -> tuple[Field, ...]:
+    vbds = t.devices(DeviceKind.VBD)
+    force = Field("force", "force: do not wait for the guest (-f)", "check")
+    if not vbds:
+        return (Field("vdev", "Disk", placeholder="xvdb, or its number"), force)
+    opts = tuple((f"{x.name or x.devid}   {x.target or ''}".rstrip(), x.name or str(x.devid))
+                 for x in vbds)
+    return (Field("vdev", "Disk", "select", options=opts), force)
+
+
+def _block_detach_defaults(t: Target) -> Values:
+    dev = t.device
+    if dev is not None and dev.kind == DeviceKind.VBD and dev.name:
+        return {"vdev": dev.name, "force": False}
+    names = _vbd_names(t)
+    return {"vdev": names[-1] if names else "", "force": False}
+
+
+def _block_detach(t: Target, v: Values) -> rq.Request:
+    return rq.BlockDetach(t.host, t.ref, required(v, "vdev", "a disk"), force=flag(v, "force"))
+
+
+def _cd_insert_fields(t: Target) -> tuple[Field, ...]:
+    return (Field("vdev", "CD drive", placeholder="hdc"),
+            Field("target", "ISO image on the host", placeholder="/var/lib/xen/iso/x.iso"))
+
+
+def _cd_eject_fields(t: Target) -> tuple[Field, ...]:
+    return (Field("vdev", "CD drive", placeholder="hdc"),)
+
+
+def _cd_defaults(t: Target) -> Values:
+    return {"vdev": DEFAULT_CD_VDEV, "target": ""}
+
+
+def _cd_insert(t: Target, v: Values) -> rq.Request:
+    return rq.CdInsert(t.host, t.ref, required(v, "vdev", "a CD drive"),
+                       required(v, "target", "an ISO image"))
+
+
+def _cd_eject(t: Target, v: Values) -> rq.Request:
+    return rq.CdEject(t.host, t.ref, required(v, "vdev", "a CD drive"))
+
+
+def _console(t: Target, v: Values) -> rq.Request:
+    return rq.Console(t.host, t.ref)
+
+
+def _simple(cls: type[rq.Shutdown] | type[rq.Reboot] | type[rq.Destroy]) -> Builder:
+    def build(t: Target, v: Values) -> rq.Request:
+        return cls(t.host, t.ref)
+
+    return build
+
+
+SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec("pause", "p", "Pause / unpause (xl pause, xl unpause)", "Pause/unpause", _pause,
+               verbs=("pause", "unpause")),
+    ActionSpec("save", "s", "Save a checkpoint (xl save)", "Save", _save,
+               fields=_save_fields, defaults=_save_defaults, check=_save_dir_exists,
+               verbs=("save",)),
+    ActionSpec("restore", "o", "Restore a checkpoint (xl restore)", "Restore", _restore,
+               scope="host", fields=_restore_fields, verbs=("restore",)),
+    ActionSpec("mem_set", "m", "Set memory (xl mem-set)", "Memory", _mem_set,
+               fields=_size_fields, defaults=_mem_set_defaults, info=_mem_info,
+               verbs=("mem-set",)),
+    ActionSpec("mem_max", "x", "Set maximum memory (xl mem-max)", "Max memory", _mem_max,
+               fields=_size_fields, defaults=_mem_max_defaults, info=_mem_info,
+               verbs=("mem-max",)),
+    ActionSpec("vcpu_set", "v", "Set online vCPUs (xl vcpu-set)", "vCPUs", _vcpu_set,
+               fields=_vcpu_set_fields, defaults=_vcpu_set_defaults, info=_vcpu_info,
+               verbs=("vcpu-set",)),
+    ActionSpec("vcpu_pin", "i", "Pin vCPUs (xl vcpu-pin)", "Pin", _pin, fields=_pin_fields,
+               defaults=_pin_defaults, info=_vcpu_info, verbs=("vcpu-pin",)),
+    ActionSpec("network_attach", "n", "Attach a network interface (xl network-attach)",
+               "Add vif", _net_attach, fields=_net_attach_fields,
+               defaults=_net_attach_defaults, verbs=("network-attach",)),
+    ActionSpec("network_detach", "w", "Detach a network interface (xl network-detach)",
+               "Remove vif", _net_detach, fields=_net_detach_fields,
+               defaults=_net_detach_defaults, verbs=("network-detach",)),
+    ActionSpec("block_attach", "b", "Attach a disk (xl block-attach)", "Add disk",
+               _block_attach, fields=_block_attach_fields, defaults=_block_attach_defaults,
+               verbs=("block-attach",)),
+    ActionSpec("block_detach", "g", "Detach a disk (xl block-detach)", "Remove disk",
+               _block_detach, fields=_block_detach_fields, defaults=_block_detach_defaults,
+               verbs=("block-detach",)),
+    ActionSpec("shutdown", "d", "Shut down (xl shutdown)", "Shut down",
+               _simple(rq.Shutdown), verbs=("shutdown",)),
+    ActionSpec("reboot", "r", "Reboot (xl reboot)", "Reboot", _simple(rq.Reboot),
+               verbs=("reboot",)),
+    ActionSpec("destroy", "D", "Destroy at once (xl destroy)", "Destroy",
+               _simple(rq.Destroy), verbs=("destroy",)),
+    ActionSpec("create", "plus", "Create a domain from a config file (xl create)", "Create",
+               _create, scope="host", fields=_create_fields, verbs=("create",)),
+    ActionSpec("cd_insert", "t", "Insert a CD (xl cd-insert, HVM)", "CD insert", _cd_insert,
+               fields=_cd_insert_fields, defaults=_cd_defaults, verbs=("cd-insert",)),
+    ActionSpec("cd_eject", "e", "Eject a CD (xl cd-eject, HVM)", "CD eject", _cd_eject,
+               fields=_cd_eject_fields, defaults=_cd_defaults, verbs=("cd-eject",)),
+    ActionSpec("console", "c", "Attach the console (xl console; Ctrl-] detaches)", "Console",
+               _console, verbs=("console",)),
+)
+
+SPECS_BY_ID = {s.id: s for s in SPECS}
