@@ -187,6 +187,23 @@ async def test_cursor_keeps_its_domain_across_refresh_resort_and_filter() -> Non
         assert table.cursor_key == key
 
 
+async def test_clearing_a_filter_keeps_the_domain_the_cursor_is_on() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        table = domains_table(app)
+        first = table.cursor_key
+        assert first is not None
+        screen.set_filter(f"!host:={first[0]}")  # hides the cursor's domain, shows others
+        shown = table.cursor_key
+        assert shown is not None and shown != first
+        await pilot.press("down")
+        picked = table.cursor_key
+        screen.set_filter("")
+        assert table.cursor_key == picked and table.cursor_row > 0
+
+
 async def test_hidden_view_does_not_render_but_store_keeps_history() -> None:
     app = build(1)
     async with app.run_test(size=SIZE) as pilot:

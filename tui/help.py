@@ -14,7 +14,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui import domain_filter
+from tui import domain_filter, views
 from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
 from tui.widgets.keyed_table import KeyedTable
@@ -58,6 +58,9 @@ def help_sections(app: App[Any]) -> list[tuple[str, list[Row]]]:
             if (kept := [b for b in bs if b not in common])
         })
         sections.append((f"{spec.title} view", binding_rows(app, own)))
+    if views.DOMAIN_DETAIL_SCREEN:
+        detail = load_class(views.DOMAIN_DETAIL_SCREEN)
+        sections.append(("Domain detail (Enter on a domain)", binding_rows(app, _map(detail))))
     sections.append(("In tables", binding_rows(app, _map(KeyedTable))))
     return sections
 

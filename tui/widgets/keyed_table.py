@@ -253,7 +253,10 @@ class KeyedTable(ScrollView, Generic[K], can_focus=True):
         if self._wanted is not None and self._wanted in self._index:
             self._cursor = self._index[self._wanted]
         else:
+            # its row is gone (filtered out, destroyed): the row now highlighted is the
+            # cursor's, so clearing the filter keeps the domain the user sees
             self._cursor = min(self._cursor, len(self._order) - 1)
+            self._wanted = self._order[self._cursor]
 
     def _set_cursor(self, row: int) -> None:
         if not self._order:
