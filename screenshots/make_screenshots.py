@@ -119,6 +119,30 @@ def keys_table(app: XlTopApp) -> str:
     return "\n".join(lines)
 
 
+def update_main_readme(readme: Path, table: str) -> None:
+    """Put the gallery and the keys table between the markers of the project's README."""
+    begin, end = "<!-- screenshots -->", "<!-- /screenshots -->"
+    text = readme.read_text(encoding="utf-8")
+    if begin not in text:
+        return
+    gallery = ["## Screenshots", "",
+               "Every view, dark and light, is in [screenshots/](screenshots/README.md) "
+               "(generated from the demo fleet by `screenshots/make_screenshots.py`).", ""]
+    for shot in SHOTS:
+        if shot.name in README_SHOTS:
+            gallery += [f"**{shot.title}**", "",
+                        f"![{shot.name}](screenshots/{shot.name}-dark.svg)", ""]
+    gallery += ["**Domains in the light theme**", "",
+                "![domains, light](screenshots/domains-light.svg)", "",
+                "## Keys", "", table, ""]
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end) if end in rest else ("", "", rest)
+    readme.write_text(f"{head}{begin}\n{chr(10).join(gallery)}{end}{tail}", encoding="utf-8")
+
+
+README_SHOTS = ("fleet", "domains", "detail", "pinning", "rings")
+
+
 async def main(out: Path) -> None:
     rec = await record_demo(hosts=3, domains=8, seed=0)
     made = [await shoot(rec, shot, theme, out) for shot in SHOTS for theme in THEMES]
@@ -135,6 +159,8 @@ async def main(out: Path) -> None:
         doc.append("")
     doc += ["## Keys", "", table, ""]
     (out / "README.md").write_text("\n".join(doc), encoding="utf-8")
+    if out.resolve() == Path(__file__).resolve().parent:
+        update_main_readme(ROOT / "README.md", table)
     for p in made:
         print(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p)
 
