@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from textual.pilot import Pilot  # noqa: E402
@@ -159,7 +160,7 @@ async def main(out: Path) -> None:
         doc.append("")
     doc += ["## Keys", "", table, ""]
     (out / "README.md").write_text("\n".join(doc), encoding="utf-8")
-    if out.resolve() == Path(__file__).resolve().parent:
+    if out == HERE:
         update_main_readme(ROOT / "README.md", table)
     for p in made:
         print(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p)
@@ -167,7 +168,7 @@ async def main(out: Path) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--out", type=Path, default=HERE)
     target = parser.parse_args().out
     os.environ["TZ"] = "UTC"  # the view bar shows local time
     time.tzset()
