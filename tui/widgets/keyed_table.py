@@ -250,7 +250,10 @@ class KeyedTable(ScrollView, Generic[K], can_focus=True):
         if not self._order:
             self._cursor = 0
             return
-        if self._wanted is not None and self._wanted in self._index:
+        if self._wanted is None:
+            # the user has not picked a row: the cursor stays where it is (the top)
+            self._cursor = min(self._cursor, len(self._order) - 1)
+        elif self._wanted in self._index:
             self._cursor = self._index[self._wanted]
         else:
             # its row is gone (filtered out, destroyed): the row now highlighted is the
