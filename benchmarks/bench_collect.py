@@ -61,11 +61,11 @@ async def main() -> None:
         r1 = time.process_time()
         for (_, poller, _, asm), text in zip(pollers, texts, strict=True):
             for line in text.splitlines():
-                for frame in asm.feed(line):
-                    poller._on_frame(frame)
-            frame = asm.flush()
-            if frame is not None:
-                poller._on_frame(frame)
+                for done in asm.feed(line):
+                    poller._on_frame(done)
+            last = asm.flush()
+            if last is not None:
+                poller._on_frame(last)
             poller.snapshot()
         r2 = time.process_time()
         render_ms.append((r1 - r0) * 1000)

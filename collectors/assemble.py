@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from collectors.model import (
     Device,
@@ -17,16 +17,18 @@ from collectors.model import (
     Dom0View,
     Domain,
     DomainState,
+    DomainType,
     HostId,
     NetIfCounters,
     RingStats,
     VCpu,
 )
+from collectors.parse.records import constructor, updater
 from collectors.parse.rings import RingDump, ring_stats
 from collectors.parse.xentop import XentopDomain
 from collectors.parse.xl_list import XlDomainConfig, XlListRow, state_from_xentop, state_from_xl
 from collectors.parse.xl_vcpu import VcpuRow, vcpu_state
-from collectors.rates import RateTracker, TupleRates
+from collectors.rates import TupleRates
 from collectors.topology import Topology
 
 SECTOR = 512
@@ -55,14 +57,41 @@ class Inputs:
     dom0_source: str | None = None
 
 
+class _Static(NamedTuple):
+    """A domain's fields that only the slow sources (xl list, XenStore, configs) give."""
+
+    domid: int | None
+    uuid: str | None
+    type: DomainType | None
+    mem_target_kib: int | None
+    mem_max_kib: int | None
+    vcpus_online: int | None
+    vcpus_max: int | None
+    uptime: tuple[float, float] | None  # (xl uptime seconds, when read)
+
+
+# (xl row, configs, topology, uptimes) the fields were computed from, and the fields
+_StaticMemo = tuple[object, object, object, object, _Static]
+
+_domain_from_xentop = constructor(Domain, (
+    "host", "domid", "name", "uuid", "type", "state", "cpu_time_s", "cpu_pct", "mem_kib",
+    "mem_target_kib", "mem_max_kib", "mem_max_unlimited", "mem_pct", "vcpus_online",
+    "vcpus_max", "nets", "net_tx_bytes", "net_rx_bytes", "net_tx_rate", "net_rx_rate", "vbds",
+    "vbd_oo", "vbd_rd_reqs", "vbd_wr_reqs", "vbd_rd_sectors", "vbd_wr_sectors", "vbd_oo_rate",
+    "vbd_rd_rate", "vbd_wr_rate", "vbd_rd_iops", "vbd_wr_iops", "ssid", "uptime_s",
+))
+
+
 @dataclass(slots=True)
 class Merger:
     host: HostId
     _dom_rates: TupleRates = field(default_factory=lambda: TupleRates(7))
-    _static: dict[str, tuple[tuple[object, ...], dict[str, Any]]] = field(default_factory=dict)
-    _dev_rates: RateTracker = field(default_factory=RateTracker)
-    _if_rates: RateTracker = field(default_factory=RateTracker)
-    _cpu_rates: RateTracker = field(default_factory=RateTracker)
+    _static: dict[str, _StaticMemo] = field(default_factory=dict)
+    _xl_index: tuple[object, dict[str, XlListRow]] | None = None
+    _dev_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
+    _if_rates: TupleRates = field(default_factory=lambda: TupleRates(2))
+    _cpu_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
+    _ring_memo: tuple[object, dict[tuple[int, int, str], tuple[RingStats, ...]]] = (None, {})
     # inputs that change only at slow cadence: reuse the last result while they are the same
     _vcpu_memo: tuple[object, tuple[VCpu, ...]] | None = None
     _dev_memo: tuple[tuple[object, ...], tuple[Device, ...]] | None = None
@@ -71,102 +100,109 @@ class Merger:
     # --- domains -------------------------------------------------------------------
 
     def domains(self, inp: Inputs, now: float, host_mem_kib: int | None) -> tuple[Domain, ...]:
-        by_name_xl = {r.name: r for r in inp.xl_rows or ()}
+        rows = inp.xl_rows
+        if self._xl_index is None or self._xl_index[0] is not rows:
+            self._xl_index = (rows, {r.name: r for r in rows or ()})
+        by_name_xl = self._xl_index[1]
         out: list[Domain] = []
         seen: set[str] = set()
         if inp.frame is not None and inp.frame_t is not None:
-            cut = _unique_prefixes(by_name_xl) if any(x.name_truncated for x in inp.frame) else {}
-            for x in inp.frame:
-                if x.name_truncated and x.name not in by_name_xl and x.name in cut:
-                    x = replace(x, name=cut[x.name])  # xentop without -f cuts names to 10
-                seen.add(x.name)
-                out.append(self._from_xentop(x, inp, by_name_xl.get(x.name), now))
-        for r in inp.xl_rows or ():
+            frame = inp.frame
+            if any(x.name_truncated for x in frame):
+                cut = _unique_prefixes(by_name_xl)
+                frame = [replace(x, name=cut[x.name])  # xentop without -f cuts names to 10
+                         if x.name_truncated and x.name not in by_name_xl and x.name in cut
+                         else x for x in frame]
+            self._from_frame(frame, inp, by_name_xl, now, out, seen)
+        for r in rows or ():
             if r.name not in seen:
                 out.append(self._from_xl(r, inp, now, host_mem_kib))
         out.sort(key=_domid_order)
-        keys = [d.name for d in out]
-        self._dom_rates.retain(keys)
-        self._cpu_rates.retain(keys)
-        for gone in [n for n in self._static if n not in seen]:
-            del self._static[gone]
+        # every name in ``out`` was just updated, so a tracker no bigger has nothing to drop
+        if len(self._dom_rates) > len(out) or len(self._cpu_rates) > len(out):
+            keys = [d.name for d in out]
+            self._dom_rates.retain(keys)
+            self._cpu_rates.retain(keys)
+        if len(self._static) > len(seen):
+            for gone in [n for n in self._static if n not in seen]:
+                del self._static[gone]
         return tuple(out)
 
-    def _from_xentop(
-        self, x: XentopDomain, inp: Inputs, row: XlListRow | None, now: float
-    ) -> Domain:
-        assert inp.frame_t is not None
-        domid = row.domid if row is not None else _topo_domid(inp.topology, x.name)
-        state = _xentop_state(x.state)
-        if row is not None and row.state and state.shutdown:
-            xl_state = _xl_state(row.state)
-            if xl_state.shutdown:
-                state = replace(state, shutdown_reason=xl_state.shutdown_reason)
-        net_tx, net_rx = _net_bytes(x)
-        # keyed by name: xentop has no domid; a restart shows as counters going backwards
-        r_tx, r_rx, r_oo, r_rd, r_wr, r_rs, r_ws = self._dom_rates.update(
-            x.name, inp.frame_t,
-            (net_tx, net_rx, x.vbd_oo, x.vbd_rd, x.vbd_wr, x.vbd_rsect, x.vbd_wsect),
-        )
-        cpu_pct = x.cpu_pct if inp.frame_has_cpu_pct and x.name in inp.prev_frame_names else None
-        kw = self._static_fields(domid, x.name, row, inp)
-        static_max = kw["mem_max_kib"]
-        mem_max = x.maxmem_k if static_max is None and not x.maxmem_unlimited else static_max
-        return Domain(
-            host=self.host,
-            domid=domid,
-            name=x.name,
-            uuid=kw["uuid"],
-            type=kw["type"],
-            state=state,
-            cpu_time_s=float(x.cpu_s) if x.cpu_s is not None else None,
-            cpu_pct=cpu_pct,
-            mem_kib=x.mem_k,
-            mem_target_kib=kw["mem_target_kib"],
-            mem_max_kib=mem_max,
-            mem_max_unlimited=x.maxmem_unlimited and static_max is None,
-            mem_pct=x.mem_pct,
-            vcpus_online=kw["vcpus_online"],
-            vcpus_max=x.vcpus if x.vcpus is not None else kw["vcpus_max"],
-            nets=x.nets,
-            net_tx_bytes=net_tx,
-            net_rx_bytes=net_rx,
-            net_tx_rate=r_tx,
-            net_rx_rate=r_rx,
-            vbds=x.vbds,
-            vbd_oo=x.vbd_oo,
-            vbd_rd_reqs=x.vbd_rd,
-            vbd_wr_reqs=x.vbd_wr,
-            vbd_rd_sectors=x.vbd_rsect,
-            vbd_wr_sectors=x.vbd_wsect,
-            vbd_oo_rate=r_oo,
-            vbd_rd_rate=r_rs * SECTOR if r_rs is not None else None,
-            vbd_wr_rate=r_ws * SECTOR if r_ws is not None else None,
-            vbd_rd_iops=r_rd,
-            vbd_wr_iops=r_wr,
-            ssid=x.ssid,
-            uptime_s=_uptime(inp, domid, now),
-        )
+    def _from_frame(self, frame: Sequence[XentopDomain], inp: Inputs,
+                    by_name_xl: Mapping[str, XlListRow], now: float, out: list[Domain],
+                    seen: set[str]) -> None:
+        """A Domain for every xentop row (the per-tick hot loop: everything it can look
+        up once is a local, and each row is one record construction)."""
+        frame_t = inp.frame_t
+        assert frame_t is not None
+        configs, topology, uptimes = inp.configs, inp.topology, inp.uptimes
+        prev_names = inp.prev_frame_names if inp.frame_has_cpu_pct else ()
+        host = self.host
+        statics = self._static
+        get_row = by_name_xl.get
+        update = self._dom_rates.update
+        make = _domain_from_xentop
+        state_of = _xentop_state
+        for x in frame:
+            name = x.name
+            seen.add(name)
+            row = get_row(name)
+            memo = statics.get(name)
+            if (memo is None or memo[0] is not row or memo[1] is not configs
+                    or memo[2] is not topology or memo[3] is not uptimes):
+                memo = self._static_of(name, row, inp)
+            domid, uuid, dtype, target, static_max, online, vmax, up = memo[4]
+            state = state_of(x.state)
+            if state.shutdown and row is not None and row.state:
+                state = _shutdown_state(x.state, row.state)
+            if x.networks:
+                net_tx, net_rx = _net_bytes(x)
+            else:
+                k = x.nettx_k
+                net_tx = k * 1024 if k is not None else None
+                k = x.netrx_k
+                net_rx = k * 1024 if k is not None else None
+            oo, rd, wr, rsect, wsect = x.vbd_oo, x.vbd_rd, x.vbd_wr, x.vbd_rsect, x.vbd_wsect
+            # keyed by name: xentop has no domid; a restart shows as counters going backwards
+            r_tx, r_rx, r_oo, r_rd, r_wr, r_rs, r_ws = update(
+                name, frame_t, (net_tx, net_rx, oo, rd, wr, rsect, wsect))
+            unlimited = x.maxmem_unlimited
+            cpu_s = x.cpu_s
+            vcpus = x.vcpus
+            out.append(make(
+                host, domid, name, uuid, dtype, state,
+                float(cpu_s) if cpu_s is not None else None,
+                x.cpu_pct if name in prev_names else None,
+                x.mem_k, target,
+                x.maxmem_k if static_max is None and not unlimited else static_max,
+                unlimited and static_max is None, x.mem_pct,
+                online, vcpus if vcpus is not None else vmax,
+                x.nets, net_tx, net_rx, r_tx, r_rx,
+                x.vbds, oo, rd, wr, rsect, wsect, r_oo,
+                r_rs * SECTOR if r_rs is not None else None,
+                r_ws * SECTOR if r_ws is not None else None,
+                r_rd, r_wr, x.ssid,
+                None if up is None else up[0] + (now - up[1] if now > up[1] else 0.0),
+            ))
 
-    def _static_fields(
-        self, domid: int | None, name: str, row: XlListRow | None, inp: Inputs
-    ) -> dict[str, Any]:
-        """Fields from the slow sources, recomputed only when those sources changed."""
-        key = (domid, row, inp.configs, inp.topology)
-        memo = self._static.get(name)
-        if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
-            return memo[1]
-        fields = self._common(domid, name, row, inp, 0.0)
-        self._static[name] = (key, fields)
-        return fields
+    def _static_of(self, name: str, row: XlListRow | None, inp: Inputs) -> _StaticMemo:
+        """Fields from the slow sources, recomputed only when one of those sources changed."""
+        domid = row.domid if row is not None else _topo_domid(inp.topology, name)
+        c = self._common(domid, name, row, inp, 0.0)
+        up = inp.uptimes.get(domid) if domid is not None else None
+        static = _Static(domid, c["uuid"], c["type"], c["mem_target_kib"], c["mem_max_kib"],
+                         c["vcpus_online"], c["vcpus_max"], up)
+        memo = (row, inp.configs, inp.topology, inp.uptimes, static)
+        self._static[name] = memo
+        return memo
 
     def _from_xl(self, r: XlListRow, inp: Inputs, now: float, host_mem_kib: int | None) -> Domain:
         """A domain only ``xl list`` knows about (xentop unavailable, or not yet in a frame)."""
         cpu_pct: float | None = None
         if r.cpu_time_s is not None and inp.xl_t is not None and inp.frame is None:
             # without xentop, CPU % comes from xl's CPU time deltas
-            rate = self._cpu_rates.update(r.name, inp.xl_t, {"cpu": r.cpu_time_s})
-            cpu_pct = rate["cpu"] * 100.0 if rate["cpu"] is not None else None
+            (rate,) = self._cpu_rates.update(r.name, inp.xl_t, (r.cpu_time_s,))
+            cpu_pct = rate * 100.0 if rate is not None else None
         mem_kib = r.mem_mib * 1024 if r.mem_mib is not None else None
         mem_pct = (100.0 * mem_kib / host_mem_kib) if mem_kib is not None and host_mem_kib else None
         return Domain(
@@ -237,6 +273,8 @@ class Merger:
         memo = self._dev_memo
         if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
             return memo[1]
+        if self._ring_memo[0] is not inp.rings:
+            self._ring_memo = (inp.rings, {})
         ifaces = {i.name: i for i in dom0.interfaces} if dom0 else {}
         out: list[Device] = []
         for dev in inp.topology.devices:
@@ -244,7 +282,8 @@ class Merger:
                 out.append(self._vif(dev, inp, ifaces))
             else:
                 out.append(self._vbd(dev, inp))
-        self._dev_rates.retain(d.key for d in out)
+        if len(self._dev_rates) > len(out):
+            self._dev_rates.retain(d.key for d in out)
         self._dev_memo = (key, tuple(out))
         return self._dev_memo[1]
 
@@ -259,45 +298,33 @@ class Merger:
                 source = inp.rings_error or "no io_ring files for this vif in netback debugfs"
             else:
                 path = f"/sys/kernel/debug/xen-netback/{dev.name}"
-                rings = tuple(
-                    s for q in queues for s in ring_stats(q, f"{path}/io_ring_q{q.queue}")
-                )
+                cache = self._ring_memo[1]
+                cached = cache.get((dev.domid, dev.devid, path))
+                if cached is None:  # the same rings for every re-merge until the next read
+                    cached = cache[(dev.domid, dev.devid, path)] = tuple(
+                        s for q in queues for s in ring_stats(q, f"{path}/io_ring_q{q.queue}"))
+                rings = cached
                 source = f"netback debugfs {path}"
         counters = ifaces.get(dev.name or "")
         if counters is None:
-            return replace(dev, rings=rings, ring_source=source)
-        return replace(
-            dev,
-            rings=rings,
-            ring_source=source,
-            rx_bytes=counters.rx_bytes,
-            tx_bytes=counters.tx_bytes,
-            rx_rate=counters.rx_rate,
-            tx_rate=counters.tx_rate,
-        )
+            return _with_rings(dev, rings, source)
+        return _with_vif_counters(dev, rings, source, counters.rx_bytes, counters.tx_bytes,
+                                  counters.rx_rate, counters.tx_rate)
 
     def _vbd(self, dev: Device, inp: Inputs) -> Device:
-        source = "blkback exposes no ring indices (occupancy unknown); OO from statistics/"
         if inp.rings is None or inp.rings_t is None:
-            return replace(dev, ring_source=source,
-                           stats_source=inp.rings_error or "blkback statistics not read yet")
+            return _with_vbd_source(dev, _VBD_RING_SOURCE,
+                                    inp.rings_error or "blkback statistics not read yet")
         stats = inp.rings.blkback.get((dev.domid, dev.devid))
         if stats is None:
-            return replace(dev, ring_source=source,
-                           stats_source="no blkback statistics for this vbd (qdisk/tapdisk?)")
-        rates = self._dev_rates.update(dev.key, inp.rings_t, {"oo": stats.get("oo_req")})
+            return _with_vbd_source(dev, _VBD_RING_SOURCE,
+                                    "no blkback statistics for this vbd (qdisk/tapdisk?)")
+        oo = stats.get("oo_req")
+        (oo_rate,) = self._dev_rates.update(dev.key, inp.rings_t, (oo,))
         path = f"/sys/bus/xen-backend/devices/vbd-{dev.domid}-{dev.devid}/statistics"
-        return replace(
-            dev,
-            ring_source=source,
-            oo_req=stats.get("oo_req"),
-            rd_req=stats.get("rd_req"),
-            wr_req=stats.get("wr_req"),
-            rd_sect=stats.get("rd_sect"),
-            wr_sect=stats.get("wr_sect"),
-            oo_rate=rates["oo"],
-            stats_source=f"blkback {path}",
-        )
+        return _with_vbd_stats(dev, _VBD_RING_SOURCE, oo, stats.get("rd_req"),
+                               stats.get("wr_req"), stats.get("rd_sect"), stats.get("wr_sect"),
+                               oo_rate, f"blkback {path}")
 
     # --- Dom0 ------------------------------------------------------------------------
 
@@ -308,12 +335,23 @@ class Merger:
             return self._dom0_memo[1]
         ifaces: list[NetIfCounters] = []
         for i in inp.dom0_ifaces or ():
-            r = self._if_rates.update(i.name, inp.dom0_t, {"rx": i.rx_bytes, "tx": i.tx_bytes})
-            ifaces.append(replace(i, rx_rate=r["rx"], tx_rate=r["tx"]))
-        self._if_rates.retain(i.name for i in ifaces)
+            rx, tx = self._if_rates.update(i.name, inp.dom0_t, (i.rx_bytes, i.tx_bytes))
+            ifaces.append(_with_if_rates(i, rx, tx))
+        if len(self._if_rates) > len(ifaces):
+            self._if_rates.retain(i.name for i in ifaces)
         view = Dom0View(load=inp.dom0_load, interfaces=tuple(ifaces), source=inp.dom0_source)
         self._dom0_memo = (inp.dom0_t, view)
         return view
+
+
+_VBD_RING_SOURCE = "blkback exposes no ring indices (occupancy unknown); OO from statistics/"
+_with_rings = updater(Device, ("rings", "ring_source"))
+_with_vif_counters = updater(Device, ("rings", "ring_source", "rx_bytes", "tx_bytes", "rx_rate",
+                                      "tx_rate"))
+_with_vbd_source = updater(Device, ("ring_source", "stats_source"))
+_with_vbd_stats = updater(Device, ("ring_source", "oo_req", "rd_req", "wr_req", "rd_sect",
+                                   "wr_sect", "oo_rate", "stats_source"))
+_with_if_rates = updater(NetIfCounters, ("rx_rate", "tx_rate"))
 
 
 def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
@@ -344,6 +382,16 @@ def _xentop_state(flags: str) -> DomainState:
 @functools.lru_cache(maxsize=256)
 def _xl_state(flags: str) -> DomainState:
     return state_from_xl(flags)
+
+
+@functools.lru_cache(maxsize=256)
+def _shutdown_state(xentop_flags: str, xl_flags: str) -> DomainState:
+    """xentop's state with the shutdown reason only ``xl list`` gives."""
+    state = _xentop_state(xentop_flags)
+    xl_state = _xl_state(xl_flags)
+    if xl_state.shutdown:
+        state = replace(state, shutdown_reason=xl_state.shutdown_reason)
+    return state
 
 
 def _domid_order(d: Domain) -> tuple[bool, int, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -15,12 +16,17 @@ from collectors.model import FleetSnapshot, HostSnapshot, HostStatus
 from collectors.poller import HostPoller, PollSettings
 from collectors.transport.base import Runner
 
+# From this many simulated domains on, the demo fleet runs in its own process: the
+# simulator's CPU and memory are then not the dashboard's, as with real hosts.
+PROCESS_SIM_MIN_DOMAINS = 1_000
+
 
 @dataclass(frozen=True, slots=True)
 class DemoOptions:
     hosts: int = 3
     domains: int = 8
     seed: int = 0
+    process: bool | None = None  # simulator in its own process; None: for big fleets only
 
 
 @dataclass(slots=True)
@@ -35,11 +41,21 @@ def local_xen_available() -> bool:
 
 
 def demo_host_configs(opts: DemoOptions) -> tuple[list[HostConfig], dict[str, Runner]]:
-    """Simulated hosts (Xen 4.17 formats) and their runners."""
-    from collectors.sim.fleet import make_fleet, sim_runners
+    """Simulated hosts (Xen 4.17 formats) and their runners (in this process, or in a
+    simulator process for big fleets: see :data:`PROCESS_SIM_MIN_DOMAINS`)."""
+    runners: dict[str, Runner]
+    process = opts.process
+    if process is None:
+        process = opts.hosts * opts.domains >= PROCESS_SIM_MIN_DOMAINS
+    if process:
+        from collectors.sim.process_runner import SimProcess
 
-    fleet = make_fleet(hosts=opts.hosts, domains=opts.domains, seed=opts.seed)
-    runners: dict[str, Runner] = dict(sim_runners(fleet))
+        runners = dict(SimProcess(opts.hosts, opts.domains, opts.seed).runners())
+    else:
+        from collectors.sim.fleet import make_fleet, sim_runners
+
+        fleet = make_fleet(hosts=opts.hosts, domains=opts.domains, seed=opts.seed)
+        runners = dict(sim_runners(fleet))
     configs = []
     for i, name in enumerate(runners):
         prod = "prod" in name
@@ -84,6 +100,28 @@ def make_runner(hc: HostConfig, settings: Settings) -> Runner:
     return SshRunner(target, name=hc.name)
 
 
+# CPython collects its youngest generation every 700 new container objects. A big fleet
+# makes ~100,000 of them a second (records that live until the next tick), so with the
+# default every snapshot survives a few collections, reaches the oldest generation, and a
+# full collection of ~300,000 live objects (~0.2-0.5 s, the loop frozen) runs every few
+# seconds. Collecting the young generation every 50,000 lets most records die young (they
+# are freed by reference counting, not by the collector) and full collections become rare.
+GC_GEN0_THRESHOLD = 50_000
+GOLDEN = 0.6180339887498949
+GC_GEN1_THRESHOLD = 20
+
+
+def tune_gc() -> None:
+    """Garbage-collector settings for a long-running collector process (idempotent).
+
+    Objects that exist now (modules, classes, configuration) are moved out of the
+    collector's sight for good (``gc.freeze``): they are never garbage.
+    """
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, GC_GEN0_THRESHOLD), max(gen1, GC_GEN1_THRESHOLD), gen2)
+    gc.freeze()
+
+
 def build_fleet(
     hosts: Sequence[HostConfig],
     settings: Settings,
@@ -91,8 +129,9 @@ def build_fleet(
     *,
     clock: Callable[[], float] = time.time,
 ) -> list[FleetMember]:
+    tune_gc()
     runners = dict(runners or {})
-    members = []
+    members: list[FleetMember] = []
     for hc in hosts:
         runner = runners.get(hc.name) or make_runner(hc, settings)
         ps = PollSettings(
@@ -102,7 +141,10 @@ def build_fleet(
             mount_debugfs=hc.mount_debugfs,
             local_dom0=hc.is_local,
         )
-        members.append(FleetMember(hc, runner, HostPoller(hc.name, runner, ps, clock=clock)))
+        # host i's phase: i × the golden ratio (mod 1) spreads any number of hosts evenly
+        phase = (len(members) * GOLDEN) % 1.0
+        members.append(FleetMember(hc, runner, HostPoller(hc.name, runner, ps, clock=clock,
+                                                          phase=phase)))
     return members
 
 

@@ -12,6 +12,12 @@ Three tasks per host, all on the caller's event loop:
 * the **watch** task keeps ``xenstore-watch`` open so device and memory changes trigger a
   XenStore re-read instead of polling it.
 
+At fleet scale (a hundred hosts on one event loop) no host may hold the loop for long:
+each host has a *phase* that staggers its stream start and its slow rounds, so hosts
+started together never parse together; outputs over :data:`THREAD_PARSE_BYTES` are parsed
+on one worker thread (the loop keeps turning), the slow families are taken in one at a
+time with a yield in between, and a huge xentop frame yields every few hundred lines.
+
 :meth:`HostPoller.snapshots` merges the newest data into a HostSnapshot whenever something
 new arrived (or every interval), so one slow host never delays another and polls never
 overlap. Errors become host status, never exceptions.
@@ -23,22 +29,32 @@ import asyncio
 import contextlib
 import random
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from collectors import commands as cmd
 from collectors.assemble import Inputs, Merger
 from collectors.config import Cadence
 from collectors.model import HostId, HostInfo, HostSnapshot, HostStatus, NetIfCounters
+from collectors.parse import xl_info
 from collectors.parse.common import ParseError
 from collectors.parse.procfs import parse_loadavg, parse_proc_net_dev
-from collectors.parse.rings import parse_ring_dump
+from collectors.parse.records import updater
+from collectors.parse.rings import RingDump, parse_ring_dump
 from collectors.parse.xenstore import parse_xenstore_ls
 from collectors.parse.xentop import XentopDomain, XentopFrameAssembler, parse_xentop
-from collectors.parse.xl_info import host_info_from, parse_xl_info, parse_xl_uptime
-from collectors.parse.xl_list import XlDomainConfig, parse_xl_list, parse_xl_list_long
-from collectors.parse.xl_vcpu import parse_xl_vcpu_list
-from collectors.topology import topology_from_xenstore
+from collectors.parse.xl_info import host_info_from, parse_xl_info
+from collectors.parse.xl_list import (
+    XlDomainConfig,
+    XlListRow,
+    parse_xl_list,
+    parse_xl_list_long,
+)
+from collectors.parse.xl_vcpu import VcpuRow, parse_xl_vcpu_list
+from collectors.topology import Topology, topology_from_xenstore
 from collectors.transport.base import (
     CommandResult,
     ConnectError,
@@ -49,6 +65,15 @@ from collectors.transport.base import (
 
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
 MAX_BACKOFF_S = 60.0
+# Outputs bigger than this are parsed on a worker thread (xenstore-ls of a 50-domain host
+# is ~600 KiB and ~70 ms of parsing): the event loop keeps running, at worst sharing the
+# GIL in 5 ms slices, instead of stalling for the whole parse. One thread, so parses never
+# compete with each other for the GIL, only with the loop.
+THREAD_PARSE_BYTES = 32 * 1024
+YIELD_EVERY_LINES = 256  # a 1,000-domain xentop frame gives the loop a turn now and then
+_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xltop-parse")
+_UNPARSED: object = object()  # _absorb parses itself
+_with_frame = updater(Inputs, ("frame", "frame_t", "frame_has_cpu_pct", "prev_frame_names"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +113,7 @@ class HostPoller:
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        phase: float | None = None,
     ) -> None:
         self.host = host
         self.runner = runner
@@ -104,6 +130,14 @@ class HostPoller:
         self._tasks: list[asyncio.Task[None]] = []
         self._seq = 0
         self._closed = False
+        # Where in each cadence this host's work falls, in [0, 1): the xentop stream starts
+        # phase × interval late and the slow families' first re-read comes up to half a
+        # cadence early, so a hundred hosts started together never parse all at once.
+        self.phase = host_phase(host) if phase is None else phase % 1.0
+        self._phased = False
+        # names in the last frame and in the last xl list, by the object they came from
+        self._frame_names: tuple[object, frozenset[str]] = (None, frozenset())
+        self._known: tuple[object, frozenset[str]] = (None, frozenset())
 
     # --- public ------------------------------------------------------------------------
 
@@ -129,7 +163,8 @@ class HostPoller:
                 if wait:
                     await asyncio.sleep(wait)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=interval)
+                    async with asyncio.timeout(interval):
+                        await self._changed.wait()
                 self._changed.clear()
                 last = self._mono()
                 yield self.snapshot()
@@ -218,13 +253,16 @@ class HostPoller:
         if delay <= 0:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake_slow.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await self._wake_slow.wait()
         self._wake_slow.clear()
 
     async def _stream_loop(self) -> None:
         backoff = 1.0
         interval = max(1, round(self.settings.interval_s))
         full_names = True
+        if self.phase:
+            await asyncio.sleep(self.phase * self.settings.interval_s)
         while not self._closed:
             stream: LineStream | None = None
             try:
@@ -255,9 +293,11 @@ class HostPoller:
     async def _read_frames(self, stream: LineStream) -> bool:
         asm = XentopFrameAssembler()
         got = False
+        lines = 0
         while True:
             try:
-                line = await stream.readline(timeout=QUIET_S)
+                # quiet ends a frame only while one is pending; otherwise wait for the next
+                line = await stream.readline(timeout=QUIET_S if asm.pending else None)
             except TimeoutError:
                 frame = asm.flush()
                 if frame is not None:
@@ -273,24 +313,28 @@ class HostPoller:
             for frame in asm.feed(line):
                 self._on_frame(frame)
                 got = True
+            lines += 1
+            if lines % YIELD_EVERY_LINES == 0:
+                await asyncio.sleep(0)
 
     def _on_frame(self, frame: Sequence[XentopDomain]) -> None:
         st = self._st
-        prev = st.inputs.frame
-        prev_names = frozenset(d.name for d in prev) if prev is not None else frozenset()
+        inp = st.inputs
+        prev = inp.frame
+        if prev is not self._frame_names[0]:
+            self._frame_names = (prev, frozenset([d.name for d in prev or ()]))
+        names = frozenset([d.name for d in frame])
+        frame = tuple(frame)
         st.frames_seen += 1
-        st.inputs = replace(
-            st.inputs,
-            frame=tuple(frame),
-            frame_t=self._clock(),
-            frame_has_cpu_pct=st.frames_seen > 1,
-            prev_frame_names=prev_names,
-        )
+        st.inputs = _with_frame(inp, frame, self._clock(), st.frames_seen > 1,
+                                self._frame_names[1])
+        self._frame_names = (frame, names)
         st.last_frame_mono = self._mono()
         st.stream_error = None
-        names = {d.name for d in frame}
-        known = {r.name for r in st.inputs.xl_rows or ()}
-        if st.inputs.xl_rows is not None and names - known:
+        rows = inp.xl_rows
+        if rows is not self._known[0]:
+            self._known = (rows, frozenset([r.name for r in rows or ()]))
+        if rows is not None and not names <= self._known[1]:
             # a domain appeared: learn its domid now rather than at the next cadence
             self._forced |= {"xl", "vcpus", "xenstore"}
             self._wake_slow.set()
@@ -355,8 +399,14 @@ class HostPoller:
             soon = now + min(5.0, 1.5 * self.settings.interval_s)
             due += [f for f in periods if f not in due and self._due.get(f, 0.0) <= soon]
         self._forced.clear()
+        shift = 0.0
+        if not self._phased:
+            self._phased = True
+            c = self.settings.cadence
+            shift = 0.5 * self.phase * min(c.vcpus_s, c.rings_s)
         for f in due:
-            self._due[f] = now + periods[f]
+            # the same shift for every family keeps their multiples sharing round trips
+            self._due[f] = now + periods[f] - (shift if periods[f] > 2 * shift else 0.0)
         return due
 
     def _next_due_in(self) -> float:
@@ -433,47 +483,59 @@ class HostPoller:
         retry_rings = False
         for (family, _), res in zip(plan, results, strict=True):
             try:
-                retry_rings |= self._absorb(family, res, now)
+                parsed = await self._parse(family, res)
+                retry_rings |= self._absorb(family, res, now, parsed)
                 st.errors.pop(family, None)
             except ParseError as e:
                 st.errors[family] = f"{' '.join(res.argv)}: {e}"
+            await asyncio.sleep(0)  # one family at a time: other hosts' frames go between
         if retry_rings:
             await self._run_families(["mount", "rings"])
         return True
 
-    def _absorb(self, family: str, res: CommandResult, now: float) -> bool:
-        """Parse one command's result into the state. Returns True to retry the rings."""
+    async def _parse(self, family: str, res: CommandResult) -> object:
+        """The result's text parsed (big outputs on the parse thread); None if unused."""
+        if len(res.stdout) < THREAD_PARSE_BYTES:
+            return parse_result(self.host, family, res)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_PARSER, parse_result, self.host, family, res)
+
+    def _absorb(
+        self, family: str, res: CommandResult, now: float, parsed: object = _UNPARSED
+    ) -> bool:
+        """Take one command's result into the state. Returns True to retry the rings."""
         st = self._st
         inp = st.inputs
+        if parsed is _UNPARSED:
+            parsed = parse_result(self.host, family, res)
         if family == "xl":
             if res.exit_code == 127 and st.toolstack == "xl":
                 st.toolstack = "xm"
                 self._forced |= {"xl", "vcpus", "info"}
                 self._wake_slow.set()
             self._check(res, "domains")
-            st.inputs = replace(inp, xl_rows=tuple(parse_xl_list(res.stdout)), xl_t=now)
+            st.inputs = replace(inp, xl_rows=cast(tuple[XlListRow, ...], parsed), xl_t=now)
         elif family == "vcpus":
             self._check(res, "vcpus")
-            st.inputs = replace(inp, vcpu_rows=tuple(parse_xl_vcpu_list(res.stdout)))
+            st.inputs = replace(inp, vcpu_rows=cast(tuple[VcpuRow, ...], parsed))
         elif family == "info":
             self._check(res, "info")
-            st.info = host_info_from(parse_xl_info(res.stdout), toolstack=st.toolstack)
+            st.info = host_info_from(cast(dict[str, str], parsed), toolstack=st.toolstack)
         elif family == "uptime":
             if res.ok:
-                ups = {u.domid: (u.uptime_s, now) for u in parse_xl_uptime(res.stdout)
+                ups = {u.domid: (u.uptime_s, now) for u in cast(list[xl_info.UptimeRow], parsed)
                        if u.domid is not None and u.uptime_s is not None}
                 st.inputs = replace(inp, uptimes=ups)
         elif family == "xenstore":
             self._check(res, "xenstore")
-            xs = parse_xenstore_ls(res.stdout)
-            st.inputs = replace(inp, topology=topology_from_xenstore(self.host, xs))
+            st.inputs = replace(inp, topology=cast(Topology, parsed))
         elif family == "configs":
             if res.ok:
-                cfgs: dict[int, XlDomainConfig] = {c.domid: c for c in
-                                                   parse_xl_list_long(res.stdout)}
+                cfgs: dict[int, XlDomainConfig] = {
+                    c.domid: c for c in cast(list[XlDomainConfig], parsed)}
                 st.inputs = replace(inp, configs=cfgs)
         elif family == "rings":
-            dump = parse_ring_dump(res.stdout)
+            dump = cast(RingDump, parsed)
             err = _rings_error(res.stderr, has_vifs=self._has_vifs())
             if err and self.settings.mount_debugfs and not st.debugfs_mount_tried:
                 st.debugfs_mount_tried = True
@@ -481,17 +543,18 @@ class HostPoller:
             st.inputs = replace(inp, rings=dump, rings_t=now, rings_error=err)
         elif family == "dom0":
             if res.ok:
-                load_text, _, net_text = res.stdout.partition("\n")
+                load, ifaces = cast(tuple[tuple[float, float, float] | None,
+                                          tuple[NetIfCounters, ...]], parsed)
                 st.inputs = replace(
                     inp,
-                    dom0_load=parse_loadavg(load_text),
-                    dom0_ifaces=tuple(parse_proc_net_dev(net_text)),
+                    dom0_load=load,
+                    dom0_ifaces=ifaces,
                     dom0_t=now,
                     dom0_source="/proc/loadavg and /proc/net/dev over the host connection",
                 )
         elif family == "xentop_once":
             self._check(res, "xentop")
-            frames = parse_xentop(res.stdout)
+            frames = cast(list[list[XentopDomain]], parsed)
             if frames:
                 st.frames_seen = len(frames)
                 prev = frames[-2] if len(frames) > 1 else []
@@ -584,6 +647,46 @@ class HostPoller:
         for fam, err in st.errors.items():
             src[f"error:{fam}"] = err
         return src
+
+
+_NEEDS_EXIT_0 = frozenset({"xl", "vcpus", "info", "xenstore", "xentop_once", "uptime",
+                           "configs", "dom0"})
+
+
+def parse_result(host: HostId, family: str, res: CommandResult) -> object:
+    """The pure part of taking in one command's result: parsing its text.
+
+    Touches no poller state, so it may run on the parse thread. None when the command
+    failed (the poller reports its exit status instead) or the family has no parser.
+    """
+    if family in _NEEDS_EXIT_0 and res.exit_code != 0:
+        return None
+    out = res.stdout
+    if family == "xl":
+        return tuple(parse_xl_list(out))
+    if family == "vcpus":
+        return tuple(parse_xl_vcpu_list(out))
+    if family == "info":
+        return parse_xl_info(out)
+    if family == "uptime":
+        return xl_info.parse_xl_uptime(out)
+    if family == "xenstore":
+        return topology_from_xenstore(host, parse_xenstore_ls(out))
+    if family == "configs":
+        return parse_xl_list_long(out)
+    if family == "rings":
+        return parse_ring_dump(out)
+    if family == "dom0":
+        load_text, _, net_text = out.partition("\n")
+        return parse_loadavg(load_text), tuple(parse_proc_net_dev(net_text))
+    if family == "xentop_once":
+        return parse_xentop(out)
+    return None
+
+
+def host_phase(host: HostId) -> float:
+    """A host's default phase in [0, 1): stable across runs, spread over host names."""
+    return zlib.crc32(host.encode("utf-8", "surrogatepass")) / 2**32
 
 
 def _rings_error(stderr: str, *, has_vifs: bool) -> str | None:

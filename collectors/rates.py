@@ -7,7 +7,8 @@ sample, and the new value becomes the baseline.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -60,6 +61,24 @@ class RateTracker:
 
 
 _Rates = tuple[float | None, ...]
+_Values = tuple[int | float | None, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def _deltas(width: int) -> Callable[[_Values, _Values, float], _Rates]:
+    """``deltas(values, previous, dt)`` for ``width`` counters, unrolled (no loop, no
+    iterator): a counter that is unknown on either side or went backwards gives None."""
+    a = [f"a{i}" for i in range(width)]
+    b = [f"b{i}" for i in range(width)]
+    terms = [f"None if {x} is None or {y} is None or {x} < {y} else ({x} - {y}) / dt"
+             for x, y in zip(a, b, strict=True)]
+    src = (f"def deltas(values, previous, dt):\n"
+           f"    {', '.join(a)}{',' if width == 1 else ''} = values\n"
+           f"    {', '.join(b)}{',' if width == 1 else ''} = previous\n"
+           f"    return ({', '.join(terms)}{',' if width == 1 else ''})\n")
+    ns: dict[str, object] = {}
+    exec(src, ns)  # noqa: S102 - built from the width alone
+    return ns["deltas"]  # type: ignore[return-value]
 
 
 @dataclass(slots=True)
@@ -70,13 +89,14 @@ class TupleRates:
     """
 
     width: int
-    _prev: dict[Hashable, tuple[float, tuple[int | None, ...], _Rates]] = field(
-        default_factory=dict
-    )
+    _prev: dict[Hashable, tuple[float, _Values, _Rates]] = field(default_factory=dict)
+    _deltas: Callable[[_Values, _Values, float], _Rates] | None = None
 
-    def update(self, key: Hashable, t: float, values: tuple[int | None, ...]) -> _Rates:
+    def update(self, key: Hashable, t: float, values: _Values) -> _Rates:
         prev = self._prev.get(key)
         if prev is None:
+            if len(values) != self.width:
+                raise ValueError(f"expected {self.width} counters, got {len(values)}")
             none: _Rates = (None,) * self.width
             self._prev[key] = (t, values, none)
             return none
@@ -84,10 +104,13 @@ class TupleRates:
         dt = t - pt
         if dt <= 0:
             return prates
-        rates = tuple(
-            None if a is None or b is None or a < b else (a - b) / dt
-            for a, b in zip(values, pv, strict=True)
-        )
+        deltas = self._deltas
+        if deltas is None:
+            deltas = self._deltas = _deltas(self.width)
+        try:
+            rates = deltas(values, pv, dt)
+        except ValueError:  # unpacking: not ``width`` values
+            raise ValueError(f"expected {self.width} counters, got {len(values)}") from None
         self._prev[key] = (t, values, rates)
         return rates
 
@@ -95,3 +118,6 @@ class TupleRates:
         keep = set(keys)
         for k in [k for k in self._prev if k not in keep]:
             del self._prev[k]
+
+    def __len__(self) -> int:
+        return len(self._prev)

@@ -40,28 +40,41 @@ def split_file_dump(text: str) -> dict[str, str]:
     Text before the first header (``ls`` listings) is dropped; the blank line ``head``
     puts between files is not part of a file's content.
     """
-    out: dict[str, str] = {}
+    lines = _normalised_lines(text)
+    files = _file_slices(lines)
+    if files is None:
+        return {"": text}
+    return {path: "".join(line + "\n" for line in lines[a:b]) for path, a, b in files}
+
+
+def _normalised_lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _file_slices(lines: list[str]) -> list[tuple[str, int, int]] | None:
+    """(path, first line, end) of every file in a dump, trailing blank lines left out;
+    None when there is no header at all. A path given twice keeps its last content."""
+    out: list[tuple[str, int, int]] = []
     path: str | None = None
-    buf: list[str] = []
+    start = 0
 
-    def close() -> None:
-        if path is not None:
-            while buf and not buf[-1].strip():
-                buf.pop()
-            out[path] = "\n".join(buf) + ("\n" if buf else "")
+    def close(end: int) -> None:
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        out.append((path or "", start, end))
 
-    saw_header = False
-    for _, line in lines_of(text):
+    for i, line in enumerate(lines):
+        if line[:2] != "==":
+            continue
         m = _HEADER.fullmatch(line.rstrip())
-        if m is not None:
-            close()
-            path, buf, saw_header = (m["p"] or m["q"]).strip(), [], True
+        if m is None:
             continue
         if path is not None:
-            buf.append(line)
-    close()
-    if not saw_header:
-        return {"": text}
+            close(i)
+        path, start = (m["p"] or m["q"]).strip(), i + 1
+    if path is None:
+        return None
+    close(len(lines))
     return out
 
 
@@ -113,49 +126,60 @@ _RSP = re.compile(r"rsp prod (\d+) \(base\) pvt (\d+) \(-?\d+\) event (\d+) \(-?
 @parse_errors("netback io_ring")
 def parse_netback_io_ring(text: str, queue: int | None = None) -> NetbackQueue:
     """One ``io_ring_qN`` file. ``queue`` is used when the file has no ``Queue N`` line."""
+    lines = _normalised_lines(text)
+    return _io_ring(lines, 0, len(lines), queue)
+
+
+def _io_ring(lines: list[str], start: int, end: int, queue: int | None) -> NetbackQueue:
+    """parse_netback_io_ring over ``lines[start:end]`` (line numbers count from start)."""
     source = "netback io_ring"
     blocks: dict[str, dict[str, int]] = {}
-    current: str | None = None
-    for no, raw in lines_of(text):
-        line = raw.strip()
+    current: dict[str, int] | None = None
+    first: str | None = None
+    for i in range(start, end):
+        line = lines[i].strip()
         if not line:
             continue
-        if (m := _QUEUE.fullmatch(line)) is not None:
-            queue = int(m[1])
-        elif (m := _DIR.fullmatch(line)) is not None:
-            current = m[1].lower()
-            blocks[current] = {"nr_ents": int(m[2])}
-        elif line.startswith(("req prod", "rsp prod")):
-            m = _REQ.fullmatch(line) or _RSP.fullmatch(line)
+        if first is None:
+            first = line
+        c = line[0]
+        if c == "r" and line.startswith(("req prod", "rsp prod")):
+            rsp = line[1] == "s"
+            m = (_RSP if rsp else _REQ).fullmatch(line)
             if m is None:
-                raise ParseError(source, no, raw, "bad ring index line")
+                m = (_REQ if rsp else _RSP).fullmatch(line)
+                if m is None:
+                    raise ParseError(source, i - start + 1, lines[i], "bad ring index line")
             if current is None:
-                raise ParseError(source, no, raw, "ring indices outside a TX/RX block")
-            names = ("req_prod", "req_cons", "req_event")
-            if line.startswith("rsp"):
-                names = ("rsp_prod", "rsp_pvt", "rsp_event")
-            blocks[current].update(zip(names, (int(v) for v in m.groups()), strict=True))
+                raise ParseError(source, i - start + 1, lines[i],
+                                 "ring indices outside a TX/RX block")
+            a, b, e = m.groups()
+            if rsp:
+                current["rsp_prod"], current["rsp_pvt"], current["rsp_event"] = (
+                    int(a), int(b), int(e))
+            else:
+                current["req_prod"], current["req_cons"], current["req_event"] = (
+                    int(a), int(b), int(e))
+        elif c == "Q" and (m := _QUEUE.fullmatch(line)) is not None:
+            queue = int(m[1])
+        elif (c == "T" or c == "R") and (m := _DIR.fullmatch(line)) is not None:
+            current = blocks[m[1].lower()] = {"nr_ents": int(m[2])}
         elif line.startswith(("NAPI", "Credit", "Rx internal")):
             current = None  # the queue-wide lines after the rings
     if queue is None:
         raise ParseError(source, None, None, "no 'Queue N' line and no queue number given")
-    if not blocks and not text.strip().startswith("Queue"):
-        raise ParseError(source, 1, text.split("\n", 1)[0], "not a netback io_ring file")
+    if not blocks and not (first or "").startswith("Queue"):
+        raise ParseError(source, 1, lines[start] if start < end else "",
+                         "not a netback io_ring file")
+    return NetbackQueue(queue, _ring(blocks.get("tx")), _ring(blocks.get("rx")))
 
-    def ring(d: dict[str, int] | None) -> RingIndices | None:
-        if d is None:
-            return None
-        return RingIndices(
-            d.get("nr_ents"),
-            d.get("req_prod"),
-            d.get("req_cons"),
-            d.get("req_event"),
-            d.get("rsp_prod"),
-            d.get("rsp_pvt"),
-            d.get("rsp_event"),
-        )
 
-    return NetbackQueue(queue, ring(blocks.get("tx")), ring(blocks.get("rx")))
+def _ring(d: dict[str, int] | None) -> RingIndices | None:
+    if d is None:
+        return None
+    g = d.get
+    return RingIndices(g("nr_ents"), g("req_prod"), g("req_cons"), g("req_event"),
+                       g("rsp_prod"), g("rsp_pvt"), g("rsp_event"))
 
 
 def _diff(a: int | None, b: int | None) -> int | None:
@@ -256,26 +280,36 @@ def parse_ring_dump(text: str) -> RingDump:
 
     A file that does not parse is reported in ``errors`` and the rest is kept.
     """
-    files = split_file_dump(text)
+    lines = _normalised_lines(text)
+    files = _file_slices(lines)
     netback: dict[tuple[int, int], list[NetbackQueue]] = {}
     blkback: dict[tuple[int, int], dict[str, int]] = {}
     errors: list[str] = []
-    if "" in files:
+    if files is None:
         if text.strip():
             errors.append("no '==> path <==' headers: cannot tell which file is which")
         return RingDump({}, {}, tuple(errors))
-    for path, content in files.items():
+    for path, a, b in {f[0]: f for f in files}.values():  # a path given twice: the last
         try:
+            if path.endswith("_req") or path.endswith("_sect") or "/statistics/" in path:
+                m = _BLKBACK_FILE.fullmatch(path)
+                if m is not None:
+                    value = lines[a].strip() if b - a == 1 else "\n".join(lines[a:b]).strip()
+                    if not value.isdecimal():
+                        raise ParseError("blkback statistics", 1, value[:40], "not a counter")
+                    blkback.setdefault((int(m[1]), int(m[2])), {})[m[3]] = int(value)
+                    continue
             if (m := _NETBACK_FILE.fullmatch(path)) is not None:
                 key = (int(m[1]), int(m[2]))
-                q = parse_netback_io_ring(content, queue=int(m[3]))
+                q = _io_ring(lines, a, b, int(m[3]))
                 netback.setdefault(key, []).append(q)
             elif (m := _BLKBACK_FILE.fullmatch(path)) is not None:
-                value = content.strip()
+                value = "\n".join(lines[a:b]).strip()
                 if not value.isdecimal():
                     raise ParseError("blkback statistics", 1, value[:40], "not a counter")
                 blkback.setdefault((int(m[1]), int(m[2])), {})[m[3]] = int(value)
             elif (m := _BLKBACK_DIR.fullmatch(path)) is not None:
+                content = "".join(line + "\n" for line in lines[a:b])
                 stats = parse_blkback_statistics(content)
                 blkback.setdefault((int(m[1]), int(m[2])), {}).update(stats)
         except (ParseError, ValueError) as e:

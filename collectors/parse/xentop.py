@@ -14,6 +14,7 @@ VBD_RSECT/VBD_WSECT, 13 in early 3.0 (no VBD columns). Tmem lines (4.1-4.12), th
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,7 @@ from typing import Any
 from collectors.model import DomainState
 from collectors.parse.common import ParseError
 from collectors.parse.guard import parse_errors
+from collectors.parse.records import constructor
 from collectors.parse.xl_list import state_from_xentop
 
 SOURCE = "xentop"
@@ -183,6 +185,7 @@ class XentopDomain:
 
 _TITLE = re.compile(r"[A-Z][A-Z_]*(?:\([a-z%]+\))?")
 _ROW_START = re.compile(r"\s*(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=\d)")
+_STATE_TOKEN = re.compile(r"\s[d-][s-][b-][c-][p-][r-]\s")
 _VCPUS = re.compile(r"VCPUs\(sec\):(?P<pairs>(?:\s+\d+:\s+\d+s)*)\s*")
 _VCPU_MORE = re.compile(r"\s+\d+:\s+\d+s(?:\s+\d+:\s+\d+s)*\s*")
 _PAIR = re.compile(r"(\d+):\s+(\d+)s")
@@ -225,6 +228,10 @@ _VCPU_I, _NETS_I, _VBDS_I, _MASK_I = range(len(_ROW_FIELDS), len(_ROW_FIELDS) + 
 _VCPUS_BIT, _NETS_BIT, _VBDS_BIT = 1, 2, 4  # nets/vbds: set at build when the lists are not empty
 _net_fast, _vbd_fast = _NET_FAST.fullmatch, _VBD_FAST.fullmatch
 _vcpus_line, _pairs = _VCPUS.fullmatch, _PAIR.findall
+_plain_row = constructor(XentopDomain, _ROW_FIELDS)
+_full_row = constructor(XentopDomain, [f.name for f in fields(XentopDomain)])
+_new_net = constructor(XentopNet, [f.name for f in fields(XentopNet)])
+_new_vbd = constructor(XentopVbd, [f.name for f in fields(XentopVbd)])
 _DETAIL_SETS = [
     frozenset(k for k, bit in (("vcpus", 1), ("networks", 2), ("vbds", 4)) if mask & bit)
     for mask in range(8)
@@ -259,6 +266,7 @@ def _layout(titles: tuple[str, ...], name_end: int | None) -> _Layout:
     return _Layout(titles, name_end, tuple(plan), ints, floats, standard)
 
 
+@functools.lru_cache(maxsize=64)  # a stream repeats the same header every frame
 def _header_layout(line: str) -> _Layout | None:
     tokens = line.split()
     if len(tokens) < 2 or tokens[0] != "NAME" or tokens[1] != "STATE":
@@ -292,6 +300,8 @@ def _split_row(line: str, layout: _Layout | None) -> tuple[str, list[str], _Layo
         found = _checked_tokens(line[:w].strip(), line[w:], layout)
         if found is not None:
             return found
+    if _STATE_TOKEN.search(line) is None:  # a header or garbage: skip the slow regex
+        return None
     m = _ROW_START.match(line)
     if m is None:
         return None
@@ -310,6 +320,25 @@ def _checked_tokens(
     if lay is None or not name or len(toks) != len(lay.titles) or toks[0] not in _STATES:
         return None
     return name, toks, lay
+
+
+def _fast_row(line: str, w: int) -> list[object] | None:
+    """The common row, unrolled: 4.x columns of plain numbers after a NAME ending at ``w``.
+    None sends the line down the general path (:func:`_parse_row`)."""
+    if len(line) > w + 7 and line[w] == " " and line[w + 1] != " ":
+        t = line[w:].split()
+        if len(t) == 18 and t[0] in _STATES and (t[2] + t[4] + t[6]).replace(".", "").isdecimal():
+            name = line[:w].strip()
+            if name:
+                try:
+                    return [name, t[0], int(t[1]), float(t[2]), int(t[3]), float(t[4]),
+                            int(t[5]), float(t[6]), int(t[7]), int(t[8]), int(t[9]),
+                            int(t[10]), int(t[11]), int(t[12]), int(t[13]), int(t[14]),
+                            int(t[15]), int(t[16]), int(t[17]), False,
+                            w == _NAME_WIDTH and len(name) == _NAME_WIDTH]
+                except ValueError:
+                    pass  # "no limit", "-" and friends
+    return None
 
 
 def _parse_row(line: str, layout: _Layout | None) -> list[object] | None:
@@ -371,12 +400,14 @@ def _row_values_slow(values: list[object], toks: list[str], layout: _Layout) -> 
 def _build(cur: list[Any]) -> XentopDomain:
     """A pending domain (row values + vcpu, net, vbd lists + detail mask) as a record."""
     nets, vbds = cur[_NETS_I], cur[_VBDS_I]
+    if not (nets or vbds or cur[_MASK_I]):  # a row without detail lines (the stream's rows)
+        return _plain_row(*cur[: len(_ROW_FIELDS)])
     mask = cur[_MASK_I] | (_NETS_BIT if nets else 0) | (_VBDS_BIT if vbds else 0)
     cur[_VCPU_I] = tuple(cur[_VCPU_I])
     cur[_NETS_I] = tuple(nets)
     cur[_VBDS_I] = tuple(vbds)
     cur[_MASK_I] = _DETAIL_SETS[mask]
-    return XentopDomain(*cur)
+    return _full_row(*cur)
 
 
 def _slow_net(line: str) -> XentopNet | None:
@@ -425,6 +456,7 @@ class XentopFrameAssembler:
         "_non_repeat",
         "_dom0_first",
         "_in_vcpus",
+        "_fast_w",
     )
 
     def __init__(self) -> None:
@@ -440,6 +472,7 @@ class XentopFrameAssembler:
         self._non_repeat = False  # seen a header followed by 2+ rows: no -r
         self._dom0_first = False  # xentop -z: Domain-0 leads every frame
         self._in_vcpus = False  # the last line was VCPUs(sec) (it may continue)
+        self._fast_w: int | None = None  # where names end, when the columns are 4.x's
 
     # -- public API --
 
@@ -448,17 +481,27 @@ class XentopFrameAssembler:
         self._line_no += 1
         done: list[list[XentopDomain]] = []
         try:
-            self._checked_feed(line, done)
+            self._feed(line, done)
         except ParseError as e:
             self.errors.append(e)
+        except (ValueError, OverflowError) as e:  # e.g. a 5000-digit counter
+            self.errors.append(self._error(line, f"unusable value: {e}"))
         return done
+
+    @property
+    def pending(self) -> bool:
+        """Whether lines of an unfinished frame are held (:meth:`flush` would give one)."""
+        return self._cur is not None or bool(self._frame)
 
     def flush(self) -> list[XentopDomain] | None:
         """The pending frame (None if there is none); the next row starts a new frame."""
         self._close_domain()
         if not self._frame:
             return None
-        return self._take_frame()
+        rows = self._rows_since_header  # the next header learns from it (see _header)
+        frame = self._take_frame()
+        self._rows_since_header = rows
+        return frame
 
     # -- internals --
 
@@ -514,24 +557,29 @@ class XentopFrameAssembler:
             if first == "N":
                 m = _net_fast(line)
                 if m is not None:
-                    cur[_NETS_I].append(XentopNet(*map(int, m.groups())))
+                    cur[_NETS_I].append(_new_net(*map(int, m.groups())))
                     self._in_vcpus = False
                     return
-            else:
-                m = _vbd_fast(line)
-                if m is not None:
-                    g = m.groups()
-                    cur[_VBDS_I].append(XentopVbd(g[0], *map(int, g[1:])))
-                    self._in_vcpus = False
-                    return
+            elif line[1:2] == "C":
                 m = _vcpus_line(line)
                 if m is not None:
                     cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _pairs(m[1])])
                     cur[_MASK_I] |= _VCPUS_BIT
                     self._in_vcpus = True
                     return
+            else:
+                m = _vbd_fast(line)
+                if m is not None:
+                    g = m.groups()
+                    cur[_VBDS_I].append(_new_vbd(g[0], *map(int, g[1:])))
+                    self._in_vcpus = False
+                    return
         elif self._layout is not None and not self._in_vcpus:
-            values = _parse_row(line, self._layout)  # rows are the next most common
+            # rows are the next most common
+            w = self._fast_w
+            values = _fast_row(line, w) if w is not None else None
+            if values is None:
+                values = _parse_row(line, self._layout)
             if values is not None:
                 self._row(values, done)
                 return
@@ -574,10 +622,12 @@ class XentopFrameAssembler:
 
     def _header(self, layout: _Layout, done: list[list[XentopDomain]]) -> None:
         self._close_domain()
-        if self._frame and (self._non_repeat or self._rows_since_header >= 2):
-            self._non_repeat = True
+        if self._rows_since_header >= 2:
+            self._non_repeat = True  # a header was followed by 2+ rows: this is not -r
+        if self._frame and self._non_repeat:
             done.append(self._take_frame())
         self._layout = layout
+        self._fast_w = layout.name_end if layout.standard else None
         self._rows_since_header = 0
 
     def _row(self, values: list[Any], done: list[list[XentopDomain]]) -> None:
@@ -586,14 +636,16 @@ class XentopFrameAssembler:
         self._in_vcpus = False
         name: str = values[0]
         truncated: bool = values[_TRUNCATED]
-        key = _sort_key(name)
-        if self._frame and not self._non_repeat and self._starts_new_frame(name, key, truncated):
-            done.append(self._take_frame())
+        if not self._non_repeat:  # once headers delimit frames, the row order never has to
+            key = _sort_key(name)
+            if self._frame and self._starts_new_frame(name, key, truncated):
+                done.append(self._take_frame())
+            self._prev_key = key
         values += ([], [], [], 0)
         self._cur = values
         if not truncated:
             self._names.add(name)
-        self._prev_name, self._prev_key = name, key
+        self._prev_name = name
         self._rows_since_header += 1
 
 

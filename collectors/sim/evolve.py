@@ -7,8 +7,10 @@ at time t depends on (seed, t) and the actions taken, never on how often it was 
 
 from __future__ import annotations
 
+import functools
 import math
 
+from collectors.model import CpuSet
 from collectors.sim import lifecycle
 from collectors.sim.state import (
     NET_RING_ENTRIES,
@@ -79,11 +81,11 @@ def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
     rng = host.rng
     if not d.active:
         return
-    pool = next((p.cpus for p in host.pools if p.name == d.pool), list(range(host.nr_cpus)))
+    pool = tuple(next((p.cpus for p in host.pools if p.name == d.pool), range(host.nr_cpus)))
     for v in d.vcpus:
         if not v.online:
             continue
-        allowed = [c for c in pool if v.hard.contains(c)] or pool
+        allowed = _allowed(pool, v.hard)
         if rng.random() < 0.15:
             v.cpu = allowed[rng.randrange(len(allowed))]
         want = v.load * d.activity * (0.4 + 1.2 * rng.random())
@@ -106,6 +108,12 @@ def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
         if online and not any(v.running for v in online):
             online[host.steps % len(online)].running = True
             online[host.steps % len(online)].blocked = False
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed(pool: tuple[int, ...], hard: CpuSet) -> tuple[int, ...]:
+    """The pool's pCPUs a vCPU may run on (all of the pool when its affinity misses it)."""
+    return tuple(c for c in pool if hard.contains(c)) or pool
 
 
 def _balloon(host: SimHost, d: SimDomain) -> None:

@@ -6,6 +6,7 @@ Renderers read this state; :mod:`collectors.sim.evolve` and the actions change i
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 
@@ -446,6 +447,7 @@ def vdev_to_devid(vdev: str) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)  # the same few device names, every frame
 def kernfs_hash(name: str) -> int:
     """Linux kernfs name hash: sysfs directories list entries in this order."""
     mask = (1 << 64) - 1
