@@ -78,6 +78,7 @@ class LoopbackSshd:
     forwards: list[tuple[str, int]] = field(default_factory=list)
     connections: list[asyncssh.SSHServerConnection] = field(default_factory=list)
     children: set[int] = field(default_factory=set)
+    _reapers: set[asyncio.Task[None]] = field(default_factory=set)
     _acceptor: asyncssh.SSHAcceptor | None = None
 
     @property
@@ -119,6 +120,8 @@ class LoopbackSshd:
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
+        for task in list(self._reapers):
+            task.cancel()
         if self._acceptor is not None:
             self._acceptor.close()
             await self._acceptor.wait_closed()
@@ -176,12 +179,22 @@ class LoopbackSshd:
         closed = asyncio.create_task(process.channel.wait_closed())
         waiting: set[asyncio.Future[Any]] = {outputs, closed}
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if closed in done:
+            # The client went away. Like OpenSSH's sshd, close the command's pipes and
+            # leave it be: it gets EOF on stdin and SIGPIPE at its next write, no signal.
+            outputs.cancel()
+            inbound.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outputs
+            transport = getattr(child, "_transport", None)
+            if transport is not None:
+                for fd in (0, 1, 2):
+                    pipe = transport.get_pipe_transport(fd)
+                    if pipe is not None:
+                        pipe.close()
+            self._reapers.add(asyncio.create_task(self._reap(child)))
+            return
         try:
-            if closed in done:  # the client went away: the command dies with its session
-                outputs.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await outputs
-                return
             rc = await child.wait()
             process.exit(rc if rc >= 0 else 128 - rc)
         finally:
@@ -191,6 +204,10 @@ class LoopbackSshd:
                 os.killpg(child.pid, signal.SIGKILL)
             await child.wait()
             self.children.discard(child.pid)
+
+    async def _reap(self, child: asyncio.subprocess.Process) -> None:
+        await child.wait()
+        self.children.discard(child.pid)
 
     async def _run_on_pty(self, process: asyncssh.SSHServerProcess[bytes], argv: list[str]) -> None:
         cols, rows, _, _ = process.get_terminal_size()

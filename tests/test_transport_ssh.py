@@ -159,6 +159,34 @@ async def test_stream_lines_arrive_as_produced(ssh_env: SshEnv) -> None:
         await r.close()
 
 
+async def test_closing_a_stream_stops_a_silent_remote_command(ssh_env: SshEnv) -> None:
+    """xenstore-watch on a quiet store never writes, so SIGPIPE never comes: closing the
+    stream must stop it anyway (it used to linger in Dom0, one more per reconnect)."""
+    pidfile = ssh_env.tmp / "silent.pid"
+    r = SshRunner(ssh_env.target())
+    try:
+        stream = await r.stream(["sh", "-c", f"echo $$ > {pidfile}; echo up; exec sleep 300"])
+        assert await stream.readline(5) == "up"
+        pid = int(pidfile.read_text())
+        assert _alive(pid)
+        await stream.close()
+        for _ in range(100):  # up to 5 s
+            if not _alive(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not _alive(pid), "the remote command outlived its stream"
+    finally:
+        await r.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 async def test_dropped_connection_mid_stream_then_backoff_then_reconnect(ssh_env: SshEnv) -> None:
     backoff = Backoff(base_s=0.5, jitter=0.0)
     r = SshRunner(ssh_env.target(), backoff=backoff)

@@ -93,9 +93,13 @@ class SshRunner:
     def connected(self) -> bool:
         return self._link_now is not None and self._link_now.client.lost is None
 
-    def _command(self, argv: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    def _command(
+        self, argv: Sequence[str], *, prefix: tuple[str, ...] = ()
+    ) -> tuple[tuple[str, ...], str]:
         args = checked_argv(argv)
-        full = (*SUDO_PREFIX, *args) if self.target.sudo else args
+        full = (*prefix, *args)
+        if self.target.sudo:
+            full = (*SUDO_PREFIX, *full)
         return args, shlex.join(full)
 
     # --- connection -----------------------------------------------------------------
@@ -359,11 +363,11 @@ class SshRunner:
         return done
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
-        args, command = self._command(argv)
+        args, command = self._command(argv, prefix=STOP_WITH_CHANNEL)
         link = await self._link()
         try:
             async with asyncio.timeout(self.target.command_timeout):
-                proc = await _open_process(link, command, stdin_data=None)
+                proc = await _open_process(link, command, stdin_data=None, hold_stdin=True)
         except TimeoutError:
             raise CommandTimeout(self.host, f"could not start {args[0]} in time") from None
         except (asyncssh.ChannelOpenError, asyncssh.DisconnectError) as exc:
@@ -414,13 +418,27 @@ def _retrieve(task: asyncio.Task[_Link]) -> None:
         task.exception()
 
 
+# A remote command outlives its channel until it next writes (SIGPIPE): xenstore-watch on a
+# quiet store would linger in Dom0 for ever. So a stream runs under this wrapper, which
+# watches the channel's stdin (held open, never written) on fd 3 and kills the command
+# when it reaches EOF, i.e. when the channel closes; the command's own exit status is
+# the stream's. POSIX sh only (no job control, no pty: stderr stays separate).
+STOP_WITH_CHANNEL = (
+    "sh", "-c",
+    'exec 3<&0; "$@" </dev/null & p=$!; '
+    '(cat <&3 >/dev/null 2>&1; kill "$p" 2>/dev/null) & w=$!; exec 3<&-; '
+    'wait "$p"; s=$?; kill "$w" 2>/dev/null; exit "$s"',
+    "sh",
+)
+
+
 async def _open_process(
-    link: _Link, command: str, *, stdin_data: bytes | None
+    link: _Link, command: str, *, stdin_data: bytes | None, hold_stdin: bool = False
 ) -> asyncssh.SSHClientProcess[bytes]:
     proc: asyncssh.SSHClientProcess[bytes] = await link.conn.create_process(
         command,
         input=stdin_data,
-        stdin=asyncssh.PIPE if stdin_data else asyncssh.DEVNULL,
+        stdin=asyncssh.PIPE if stdin_data or hold_stdin else asyncssh.DEVNULL,
         encoding=None,
     )
     return proc
