@@ -11,13 +11,12 @@ import functools
 import math
 
 from collectors.model import CpuSet
-from collectors.sim import lifecycle
+from collectors.sim import lifecycle, rings
 from collectors.sim.state import (
     NET_RING_ENTRIES,
     SHUTDOWN_CRASH,
     SHUTDOWN_POWEROFF,
     SHUTDOWN_REBOOT,
-    U32,
     NetQueue,
     SimDisk,
     SimDomain,
@@ -138,6 +137,11 @@ def _net(host: SimHost, d: SimDomain, nic: SimNic) -> None:
     to_guest = int(nic.traffic * rng.expovariate(1.0))
     from_guest = int(nic.traffic * 0.8 * rng.expovariate(1.0)) if d.active else 0
     nq = len(nic.queues)
+    active, steps = d.active, host.steps
+    lively = rings.lively(nic)
+    if lively:
+        burst = (to_guest + from_guest) / (1.8 * nic.traffic) if nic.traffic > 0 else 1.0
+        rings.drift(host.ring_rng, d, nic, steps, burst)
     for i, q in enumerate(nic.queues):
         share_out = from_guest // nq + (1 if i < from_guest % nq else 0)
         share_in = to_guest // nq + (1 if i < to_guest % nq else 0)
@@ -146,40 +150,29 @@ def _net(host: SimHost, d: SimDomain, nic: SimNic) -> None:
         size = 60 + int(rng.random() * 1200)
         nic.rx_bytes += sent * size
         q.credit_used = (q.credit_used + sent * size) % 4096
-        delivered, dropped = _deliver_to_guest(q, share_in, d.active)
+        delivered, dropped = _deliver_to_guest(q, share_in, active)
         nic.tx_packets += delivered
         nic.tx_bytes += delivered * (60 + int(rng.random() * 1400))
         nic.tx_drop += dropped
+        if lively:
+            rings.move_queue(q, i, steps, sent, delivered, active, nic.tx_level, nic.rx_level)
+        else:
+            rings.idle_queue(q, sent, delivered, active)
 
 
 def _guest_transmits(nic: SimNic, q: NetQueue, n: int, jitter: float) -> int:
-    """TX ring: the guest posts requests; a backlogged backend lags behind on them."""
-    tx = q.tx
-    room = NET_RING_ENTRIES - ((tx.req_prod - tx.rsp_prod) & U32)
-    n = min(n, room)
-    tx.req_prod = (tx.req_prod + n) & U32
+    """Packets the guest gets onto the TX ring: a backlogged backend lags behind on them
+    (``tx_lag`` requests), which leaves less room for new ones."""
+    n = min(n, NET_RING_ENTRIES - q.tx_lag)
     lag = int(nic.backlog * NET_RING_ENTRIES * (0.85 + 0.15 * jitter))
-    outstanding = (tx.req_prod - tx.rsp_prod) & U32
-    done = max(0, outstanding - lag)
-    tx.req_cons = (tx.rsp_prod + done) & U32
-    tx.rsp_pvt = tx.req_cons
-    tx.rsp_prod = tx.req_cons
-    tx.req_event = (tx.rsp_prod + 1) & U32
-    tx.rsp_event = (tx.rsp_prod + 1) & U32
+    q.tx_lag = min(q.tx_lag + n, lag)
     return n
 
 
 def _deliver_to_guest(q: NetQueue, n: int, guest_running: bool) -> tuple[int, int]:
-    """RX ring: the backend fills buffers the guest posted; a paused guest posts none."""
-    rx = q.rx
-    buffers = (rx.req_prod - rx.rsp_prod) & U32
-    delivered = min(n, buffers)
-    rx.rsp_prod = (rx.rsp_prod + delivered) & U32
-    rx.req_cons = rx.rsp_prod
-    rx.rsp_pvt = rx.rsp_prod
-    if guest_running:
-        rx.req_prod = (rx.rsp_prod + NET_RING_ENTRIES) & U32
-        rx.rsp_event = (rx.rsp_prod + 1) & U32
+    """Packets netback puts in the buffers the guest posted; a paused guest posts none."""
+    delivered = min(n, q.rx_buffers)
+    q.rx_buffers = NET_RING_ENTRIES if guest_running else q.rx_buffers - delivered
     return delivered, n - delivered
 
 
@@ -206,7 +199,7 @@ def _dom0(host: SimHost, busy: dict[int, float]) -> None:
     pkts_rx = sum(n.rx_packets for d in guests for n in d.nics)
     pkts_tx = sum(n.tx_packets for d in guests for n in d.nics)
     for i in host.dom0_ifs:
-        if i.name == "lo":
+        if i.name == "lo" or i.name == "ovs-system":  # ovs-system is down, carries nothing
             continue
         i.rx_bytes = i.ifindex * 40960 + vif_tx
         i.tx_bytes = i.ifindex * 20480 + vif_rx

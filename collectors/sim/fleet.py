@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from collectors.model import CpuSet, DomainType
-from collectors.sim import lifecycle
+from collectors.sim import lifecycle, rings
 from collectors.sim.dmesg import boot_log
 from collectors.sim.lifecycle import DiskSpec, DomainSpec, VifSpec
 from collectors.sim.runner import Clock, SimRunner, Sleep
@@ -39,6 +39,8 @@ HOSTILE_NAMES = (
 )
 _ROLES = ("web", "db", "cache", "mq", "api", "ci-runner", "proxy", "ldap", "mail", "git",
           "monitor", "backup", "build", "search", "vault", "dns")
+OVS_FROM_HOST = 3  # hosts 3, 5, 7, ... bridge their guests with Open vSwitch
+OVS_SCRIPT = "/etc/xen/scripts/vif-openvswitch"
 _HOST_SHAPES = (  # (pCPUs, cores/socket, threads/core, nodes, memory GiB, dom0 MiB, dom0 vCPUs)
     (16, 8, 2, 1, 128, 4096, 4),
     (8, 4, 2, 1, 32, 2048, 2),
@@ -55,6 +57,11 @@ def host_names(count: int) -> list[str]:
 def _rngs(seed: int, index: int) -> tuple[random.Random, random.Random, random.Random]:
     base = f"xltop-sim:{seed}:{index}"
     return random.Random(base + ":build"), random.Random(base), random.Random(base + ":actions")
+
+
+def _ring_rng(seed: int, index: int) -> random.Random:
+    """Ring occupancy's own stream: drawing from it leaves every other value of a seed as is."""
+    return random.Random(f"xltop-sim:{seed}:{index}:rings")
 
 
 def _new_host(name: str, index: int, seed: int, start: float, shape: tuple[int, ...],
@@ -82,11 +89,18 @@ def _new_host(name: str, index: int, seed: int, start: float, shape: tuple[int, 
         boot_time=start - build.randrange(3 * 86400, 120 * 86400),
         rng=evolve_rng,
         action_rng=action_rng,
+        ring_rng=_ring_rng(seed, index),
         procs_total=180 + build.randrange(80),
         last_pid=20000 + build.randrange(50000),
     )
-    host.dom0_ifs = [Dom0If("lo", ifindex=1), Dom0If("eth0", ifindex=2),
-                     Dom0If("xenbr0", ifindex=3, multicast=17)]
+    if index >= OVS_FROM_HOST and (index - OVS_FROM_HOST) % 2 == 0:
+        host.ovs, host.bridges = True, ["ovsbr0"]
+        host.dom0_ifs = [Dom0If("lo", ifindex=1), Dom0If("eth0", ifindex=2),
+                         Dom0If("ovs-system", ifindex=3), Dom0If("ovsbr0", ifindex=4)]
+        host.next_ifindex = 5
+    else:
+        host.dom0_ifs = [Dom0If("lo", ifindex=1), Dom0If("eth0", ifindex=2),
+                         Dom0If("xenbr0", ifindex=3, multicast=17)]
     host.domains[0] = _dom0(host, dom0_mib, dom0_vcpus)
     return host
 
@@ -142,7 +156,7 @@ def _guest(host: SimHost, rng: random.Random, name: str, kind: DomainType, mem_m
         ramdisk=None if hvm else "/var/lib/xen/images/initrd.img-6.1.0-28-amd64",
         cmdline=None if hvm else "root=/dev/xvda1 ro console=hvc0",
         disks=disk_specs,
-        vifs=[VifSpec(model="e1000" if hvm else None, devid=i) for i in range(vifs)],
+        vifs=[_vif_spec(host, i, "e1000" if hvm else None) for i in range(vifs)],
         cpus=pinned,
         on_crash="preserve",
     )
@@ -174,6 +188,12 @@ def _guest(host: SimHost, rng: random.Random, name: str, kind: DomainType, mem_m
     lifecycle.add_domain(host, d)
     _add_files(host, d, spec)
     return d
+
+
+def _vif_spec(host: SimHost, devid: int, model: str | None) -> VifSpec:
+    if host.ovs:
+        return VifSpec(bridge=host.bridges[0], script=OVS_SCRIPT, model=model, devid=devid)
+    return VifSpec(model=model, devid=devid)
 
 
 def _slug(name: str) -> str:
@@ -254,6 +274,7 @@ def _extras(host: SimHost, rng: random.Random) -> None:
     if nics:
         hot = nics[rng.randrange(len(nics))]
         hot.backlog, hot.traffic = 0.95, max(hot.traffic, 200.0)
+        _stalls(host, hot, nics)
     disks = [k for d in guests for k in d.disks if not k.cdrom]
     if disks:
         slow = disks[rng.randrange(len(disks))]
@@ -268,8 +289,22 @@ def _extras(host: SimHost, rng: random.Random) -> None:
                        ramdisk="/var/lib/xen/images/initrd.img-6.1.0-28-amd64",
                        cmdline="root=/dev/xvda1 ro console=hvc0",
                        disks=[DiskSpec("xvda", "/var/lib/xen/images/spare-20g.img")],
-                       vifs=[VifSpec(bridge="xenbr0")])
+                       vifs=[_vif_spec(host, 0, None)])
     host.files[f"/etc/xen/{spare.name}.cfg"] = render_cfg(spare)
+
+
+def _stalls(host: SimHost, hot: SimNic, nics: list[SimNic]) -> None:
+    """Rings that sit full for a while now and then (sim.rings): on hosts 0, 5, 10, ...
+    the busy vif's TX ring (from the first second), on hosts 1, 6, 11, ... another
+    domain's RX ring (a minute later). Picked with the ring stream: nothing else moves."""
+    if host.index % 5 == 0:
+        hot.stall, hot.stall_phase = "tx", 0
+    elif host.index % 5 == 1:
+        # netback uses up the guest's buffers only as packets arrive: the busiest vifs
+        others = ([n for n in nics if n is not hot and n.traffic >= 50.0]
+                  or [n for n in nics if n is not hot and n.traffic >= 20.0] or [hot])
+        slow = others[host.ring_rng.randrange(len(others))]
+        slow.stall, slow.stall_phase = "rx", rings.STALL_PERIOD_S - 60
 
 
 # --- the lab ---------------------------------------------------------------------------
@@ -283,6 +318,7 @@ def make_lab_like_host(*, start: float = 1795637200.0, seed: int = 0) -> SimHost
         name="xenlab", hostname="xenlab", seed=seed, nr_cpus=2, cores_per_socket=2,
         total_kib=3145196, reserved_kib=35136, t0=start, boot_time=start - 815.6,
         pools=[SimPool("Pool-0", [0, 1])], rng=evolve_rng, action_rng=action_rng,
+        ring_rng=_ring_rng(seed, 0),
         procs_total=111, last_pid=1598,
     )
     host.dom0_ifs = [Dom0If("lo", ifindex=1), Dom0If("eth0", ifindex=2),

@@ -111,6 +111,8 @@ def _sh(host: SimHost, argv: list[str]) -> Answer:
         host.debugfs_mounted = True
         return Answer(0, "", "")
     if t == commands.LIST_BRIDGES:
+        if host.ovs:  # `ovs-vsctl list-br` prints bare names
+            return Answer(0, "".join(f"{b}\n" for b in host.bridges), "")
         return Answer(0, "".join(f"/sys/class/net/{b}\n" for b in host.bridges), "")
     if t == commands.LIST_XEN_CONFIGS:
         paths = [p for p in sorted(host.files) if _matches_dir(p, ("/etc/xen", "/etc/xen/auto"))

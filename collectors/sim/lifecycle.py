@@ -10,6 +10,7 @@ from collectors.sim.state import (
     MAXMEM_SLACK_KIB,
     NET_RING_ENTRIES,
     SHUTDOWN_CRASH,
+    VIF_BRIDGE_SCRIPT,
     BlkQueue,
     NetQueue,
     RingSide,
@@ -42,7 +43,7 @@ class VifSpec:
     vifname: str | None = None
     ip: str | None = None
     rate: str | None = None
-    script: str = "/etc/xen/scripts/vif-bridge"
+    script: str = VIF_BRIDGE_SCRIPT
     devid: int | None = None
     nictype: str | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collectors.model import DomainType
-from collectors.sim.state import SimDomain
+from collectors.sim.state import VIF_BRIDGE_SCRIPT, SimDomain
 
 JsonValue = None | bool | int | str | list["JsonValue"] | dict[str, "JsonValue"]
 
@@ -136,6 +136,8 @@ def guest_config(d: SimDomain, sched: str) -> dict[str, JsonValue]:
         nic["bridge"] = n.bridge
         if n.vifname:
             nic["ifname"] = n.vifname
+        if n.script != VIF_BRIDGE_SCRIPT:  # xl keeps a script only when the config named one
+            nic["script"] = n.script
         nic["nictype"] = n.nictype
         nics.append(nic)
     if nics:

@@ -19,6 +19,7 @@ MAX_PENDING_REQS = 256
 NET_RING_ENTRIES = 256
 U32 = 0xFFFFFFFF
 ULONG_MAX = (1 << 64) - 1
+VIF_BRIDGE_SCRIPT = "/etc/xen/scripts/vif-bridge"  # libxl's default vif hotplug script
 DOM0_UUID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_DIRS = ("/", "/etc/xen", "/etc/xen/auto", "/var/lib/xen", "/var/lib/xen/save", "/root",
                 "/tmp", "/srv/xen", "/var/lib/xen/images")
@@ -66,6 +67,10 @@ class NetQueue:
     evtchn_tx: int = 0
     evtchn_rx: int = 0
     credit_used: int = 0  # bytes of the current credit window (shown as ``remaining``)
+    # packet flow (evolve): TX requests the backlogged backend is behind on, and RX
+    # buffers the guest has posted; they bound how much moves each second
+    tx_lag: int = 0
+    rx_buffers: int = NET_RING_ENTRIES
 
 
 @dataclass
@@ -77,7 +82,7 @@ class SimNic:
     vifname: str | None = None
     model: str | None = None  # HVM emulated model (e1000, ...)
     nictype: str = "vif"  # vif | vif_ioemu
-    script: str = "/etc/xen/scripts/vif-bridge"
+    script: str = VIF_BRIDGE_SCRIPT
     ip: str | None = None
     rate: str | None = None
     mtu: int = 1500
@@ -96,6 +101,10 @@ class SimNic:
     tx_drop: int = 0
     traffic: float = 0.0  # mean packets/s each way
     backlog: float = 0.0  # 0..1: how far behind the backend is on the TX ring
+    stall: str | None = None  # "tx" | "rx": this ring stalls now and then (sim.rings)
+    tx_level: float = 0.0  # ring occupancy (sim.rings): the level, 0..1, its rings drift around
+    rx_level: float = 0.0
+    stall_phase: int = 0  # steps into the stall cycle at step 0
 
     def ifname(self, domid: int) -> str:
         return self.vifname or f"vif{domid}.{self.devid}"
@@ -356,6 +365,7 @@ class SimHost:
     build_id: str = "39a640e6f1412319235087391df9f1c5e13ae920"
     pools: list[SimPool] = field(default_factory=list)
     bridges: list[str] = field(default_factory=lambda: ["xenbr0"])
+    ovs: bool = False  # the bridges are Open vSwitch ones: xentop finds no vifs
     files: dict[str, str] = field(default_factory=dict)  # path -> content (configs, saves)
     dirs: set[str] = field(default_factory=lambda: set(DEFAULT_DIRS))
     dmesg: list[str] = field(default_factory=list)
@@ -366,6 +376,7 @@ class SimHost:
     steps: int = 0  # whole seconds simulated since t0
     rng: random.Random = field(default_factory=random.Random)  # evolution only
     action_rng: random.Random = field(default_factory=random.Random)  # MACs, refs of actions
+    ring_rng: random.Random = field(default_factory=random.Random)  # ring occupancy only
     dom0_ifs: list[Dom0If] = field(default_factory=list)
     next_ifindex: int = 4
     next_loop: int = 0

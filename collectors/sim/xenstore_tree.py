@@ -398,8 +398,8 @@ def _vbd_frontend(d: SimDomain, disk: SimDisk) -> list[tuple[str, str]]:
         else:
             q = disk.queues[0]
             items += _blk_ring_keys("", q.evtchn, q.ring_ref, disk.ring_page_order)
-            if disk.ring_page_order:
-                items += [("ring-page-order", str(disk.ring_page_order))]
+        if disk.ring_page_order:  # blkfront writes it once, beside multi-queue-num-queues
+            items += [("ring-page-order", str(disk.ring_page_order))]
     items += [
         ("state", str(disk.frontend_state)),
         ("trusted", "1"),

@@ -7,6 +7,7 @@ import re
 
 from collectors.model import CpuSet, DomainType
 from collectors.sim.lifecycle import DiskSpec, DomainSpec, VifSpec
+from collectors.sim.state import VIF_BRIDGE_SCRIPT
 
 CfgValue = str | int | list[str]
 
@@ -340,4 +341,6 @@ def _vif_text(v: VifSpec) -> str:
         parts.append(f"mac={v.mac}")
     if v.model:
         parts.append(f"model={v.model}")
+    if v.script != VIF_BRIDGE_SCRIPT:
+        parts.append(f"script={v.script}")
     return ",".join(parts)
