@@ -32,6 +32,11 @@ from collectors.rates import TupleRates
 from collectors.topology import Topology
 
 SECTOR = 512
+NET_XENTOP = "xentop"
+NET_DOM0 = "dom0 /proc/net/dev"
+
+# (nets, net_tx_bytes, net_rx_bytes, net_tx_rate, net_rx_rate, net_source) of one domain
+_DomNet = tuple[int, int | None, int | None, float | None, float | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,7 @@ _domain_from_xentop = constructor(Domain, (
     "vcpus_max", "nets", "net_tx_bytes", "net_rx_bytes", "net_tx_rate", "net_rx_rate", "vbds",
     "vbd_oo", "vbd_rd_reqs", "vbd_wr_reqs", "vbd_rd_sectors", "vbd_wr_sectors", "vbd_oo_rate",
     "vbd_rd_rate", "vbd_wr_rate", "vbd_rd_iops", "vbd_wr_iops", "ssid", "uptime_s",
+    "net_source",
 ))
 
 
@@ -96,6 +102,11 @@ class Merger:
     _vcpu_memo: tuple[object, tuple[VCpu, ...]] | None = None
     _dev_memo: tuple[tuple[object, ...], tuple[Device, ...]] | None = None
     _dom0_memo: tuple[float, Dom0View] | None = None
+    # topology → {domid: its vifs' Dom0 interface names}
+    _vif_names: tuple[object, dict[int, tuple[str, ...]]] | None = None
+    # Dom0 view → ({interface name: counters}, {vif names: _DomNet})
+    _dom0_net_memo: tuple[object, dict[str, NetIfCounters],
+                          dict[tuple[str, ...], _DomNet]] | None = None
 
     # --- domains -------------------------------------------------------------------
 
@@ -143,6 +154,7 @@ class Merger:
         update = self._dom_rates.update
         make = _domain_from_xentop
         state_of = _xentop_state
+        vif_names = self._vifs_by_domid(topology)
         for x in frame:
             name = x.name
             seen.add(name)
@@ -155,7 +167,13 @@ class Merger:
             state = state_of(x.state)
             if state.shutdown and row is not None and row.state:
                 state = _shutdown_state(x.state, row.state)
-            if x.networks:
+            nets = x.nets
+            dom_net: _DomNet | None = None
+            if not nets and domid is not None and domid in vif_names:
+                # xentop found no vifs (Open vSwitch) but XenStore lists some: Dom0's counters
+                dom_net = self._dom0_net(vif_names[domid], inp)
+                nets, net_tx, net_rx = dom_net[0], dom_net[1], dom_net[2]
+            elif x.networks:
                 net_tx, net_rx = _net_bytes(x)
             else:
                 k = x.nettx_k
@@ -166,6 +184,9 @@ class Merger:
             # keyed by name: xentop has no domid; a restart shows as counters going backwards
             r_tx, r_rx, r_oo, r_rd, r_wr, r_rs, r_ws = update(
                 name, frame_t, (net_tx, net_rx, oo, rd, wr, rsect, wsect))
+            net_src = NET_XENTOP
+            if dom_net is not None:  # rates at Dom0's sample times, not xentop's
+                r_tx, r_rx, net_src = dom_net[3], dom_net[4], dom_net[5]
             unlimited = x.maxmem_unlimited
             cpu_s = x.cpu_s
             vcpus = x.vcpus
@@ -177,13 +198,61 @@ class Merger:
                 x.maxmem_k if static_max is None and not unlimited else static_max,
                 unlimited and static_max is None, x.mem_pct,
                 online, vcpus if vcpus is not None else vmax,
-                x.nets, net_tx, net_rx, r_tx, r_rx,
+                nets, net_tx, net_rx, r_tx, r_rx,
                 x.vbds, oo, rd, wr, rsect, wsect, r_oo,
                 r_rs * SECTOR if r_rs is not None else None,
                 r_ws * SECTOR if r_ws is not None else None,
                 r_rd, r_wr, x.ssid,
                 None if up is None else up[0] + (now - up[1] if now > up[1] else 0.0),
+                net_src,
             ))
+
+    def _vifs_by_domid(self, topology: Topology | None) -> dict[int, tuple[str, ...]]:
+        """Each domain's vifs as Dom0 interface names (``vifname`` or ``vif<domid>.<devid>``)."""
+        memo = self._vif_names
+        if memo is None or memo[0] is not topology:
+            names: dict[int, tuple[str, ...]] = {}
+            for dev in topology.devices if topology is not None else ():
+                if dev.kind is DeviceKind.VIF:
+                    name = dev.name or f"vif{dev.domid}.{dev.devid}"
+                    names[dev.domid] = (*names.get(dev.domid, ()), name)
+            memo = self._vif_names = (topology, names)
+        return memo[1]
+
+    def _dom0_net(self, names: tuple[str, ...], inp: Inputs) -> _DomNet:
+        """A domain's net numbers from Dom0's counters for its vifs, meaning what xentop's
+        mean on a Linux-bridge host: xentop's NETTX/NETRX are the sums of the vifs' Dom0-side
+        Transmit/Receive bytes (checked on the lab: ``xentop -n`` prints /proc/net/dev's
+        columns as they are), so net_tx = Σ Dom0 tx_bytes (sent *to* the guest) and
+        net_rx = Σ Dom0 rx_bytes (sent *by* the guest). All vifs or nothing: a sum missing
+        one vif would look like a real, smaller number."""
+        dom0 = self.dom0(inp)  # memoised per Dom0 sample: the rates the Dom0 view shows
+        if dom0 is None:
+            return (len(names), None, None, None, None, f"{NET_DOM0} not read yet")
+        memo = self._dom0_net_memo
+        if memo is None or memo[0] is not dom0:
+            memo = self._dom0_net_memo = (dom0, {i.name: i for i in dom0.interfaces}, {})
+        found = memo[2].get(names)
+        if found is not None:
+            return found
+        by_name = memo[1]
+        counters = [by_name.get(n) for n in names]
+        missing = [n for n, c in zip(names, counters, strict=True) if c is None]
+        out: _DomNet
+        if missing:
+            out = (len(names), None, None, None, None,
+                   f"{NET_DOM0}: no counters for {', '.join(missing)}")
+        else:
+            have = [c for c in counters if c is not None]
+            tx_rates = [c.tx_rate for c in have]
+            rx_rates = [c.rx_rate for c in have]
+            # a vif's first sample or restart (counter backwards) has no rate: nor has the sum
+            out = (len(names), sum(c.tx_bytes for c in have), sum(c.rx_bytes for c in have),
+                   None if None in tx_rates else sum(r for r in tx_rates if r is not None),
+                   None if None in rx_rates else sum(r for r in rx_rates if r is not None),
+                   NET_DOM0)
+        memo[2][names] = out
+        return out
 
     def _static_of(self, name: str, row: XlListRow | None, inp: Inputs) -> _StaticMemo:
         """Fields from the slow sources, recomputed only when one of those sources changed."""

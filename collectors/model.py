@@ -233,6 +233,8 @@ class Domain:
     vbd_wr_iops: float | None = None
     ssid: int | None = None
     uptime_s: float | None = None
+    # where nets/net_* came from ("xentop", "dom0 /proc/net/dev"), or why they are unknown
+    net_source: str | None = None
 
     @property
     def key(self) -> tuple[HostId, int | None, str]:
@@ -383,6 +385,7 @@ class HostSnapshot:
     dom0: Dom0View | None = None
     sources: Mapping[str, str] = field(default_factory=dict)  # metric family → source / why missing
     seq: int = 0  # increases with every snapshot of this host
+    vcpus_t: float | None = None  # wall clock of the last successful vCPU read
 
     def domain(self, name_or_id: str | int) -> Domain | None:
         for d in self.domains:
