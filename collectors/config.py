@@ -68,13 +68,24 @@ class HostConfig:
         return self.target.startswith("demo:")
 
 
+# While a view shows vCPU placement (the pinning map, a domain's detail), that view's host
+# reads ``xl vcpu-list`` every max(interval, VCPU_DEMAND_S) seconds instead of every
+# ``Cadence.vcpus_s``: fresh enough to trust, for one host at a time.
+VCPU_DEMAND_S = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class Cadence:
     """How often each family of data is refreshed, in poll ticks or seconds."""
 
-    vcpus_s: float = 30.0  # xl list -v + xl vcpu-list (at once after a domain appears/goes)
+    # Every spawn costs Dom0 far more than a tick of the running xentop stream (sshd + sh +
+    # exec ~0.3 s per round trip in the lab), so the periodic families share one period:
+    # one round trip a minute (info joins every other one). Tuned with
+    # benchmarks/bench_dom0_cost.py (target: ≤ 1.5 × ``xentop -b -d 1``).
+    vcpus_s: float = 60.0  # xl list -v + xl vcpu-list (at once after a domain appears/goes;
+    # vcpu-list every VCPU_DEMAND_S while a view shows vCPUs)
     info_s: float = 120.0  # xl info, xl uptime
-    rings_s: float = 30.0  # netback debugfs + blkback statistics (every tick on demand)
+    rings_s: float = 60.0  # netback debugfs + blkback statistics (every tick on demand)
     xenstore_s: float = 600.0  # full re-read; changes arrive through xenstore-watch
     dom0_s: float = 60.0  # /proc/net/dev + loadavg over SSH (every tick when xentop sees no
     # vifs, i.e. Open vSwitch, or while a view shows rings)

@@ -37,7 +37,7 @@ from typing import cast
 
 from collectors import commands as cmd
 from collectors.assemble import Inputs, Merger
-from collectors.config import Cadence
+from collectors.config import VCPU_DEMAND_S, Cadence
 from collectors.model import HostId, HostInfo, HostSnapshot, HostStatus, NetIfCounters
 from collectors.parse import xl_info
 from collectors.parse.common import ParseError
@@ -102,6 +102,8 @@ class _State:
     last_batch_ok_t: float | None = None
     debugfs_mount_tried: bool = False
     toolstack: str = "xl"
+    vcpus_t: float | None = None  # wall clock of the last good vcpu-list
+    vcpus_mono: float | None = None  # the same, monotonic (for the demand cadence)
 
 
 class HostPoller:
@@ -127,6 +129,7 @@ class HostPoller:
         self._due: dict[str, float] = {}
         self._forced: set[str] = set()
         self._rings_demand = False
+        self._vcpus_demand = False
         self._tasks: list[asyncio.Task[None]] = []
         self._seq = 0
         self._closed = False
@@ -146,11 +149,23 @@ class HostPoller:
         self._forced |= {"xl", "vcpus", "xenstore", "rings", "info", "dom0"}
         self._wake_slow.set()
 
-    def set_demand(self, *, rings: bool) -> None:
-        """While a view shows rings, read them every tick instead of every few seconds."""
-        self._rings_demand = rings
-        if rings:
-            self._wake_slow.set()
+    def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None) -> None:
+        """What the views on screen want faster; None leaves a family as it is.
+
+        ``rings``: read rings every tick. ``vcpus``: read ``xl vcpu-list`` every
+        max(interval, VCPU_DEMAND_S), at once if the last read is older than that.
+        """
+        if rings is not None:
+            if rings and not self._rings_demand:
+                # every tick from now on, not from the next slow re-read
+                for f in ("rings", "dom0"):
+                    self._due[f] = min(self._due.get(f, 0.0), self._mono())
+            self._rings_demand = rings
+            if rings:
+                self._wake_slow.set()
+        if vcpus is not None and vcpus != self._vcpus_demand:
+            self._vcpus_demand = vcpus
+            self._reschedule_vcpus()
 
     async def snapshots(self) -> AsyncIterator[HostSnapshot]:
         """Snapshots forever: after new data arrives, at most every interval/2."""
@@ -207,6 +222,7 @@ class HostPoller:
             dom0=dom0,
             sources=self._sources(),
             seq=self._seq,
+            vcpus_t=st.vcpus_t,
         )
 
     async def close(self) -> None:
@@ -381,7 +397,7 @@ class HostPoller:
         )
         periods = {
             "xl": self.settings.interval_s if not stream_ok else c.vcpus_s,
-            "vcpus": c.vcpus_s,
+            "vcpus": self._vcpus_period(),
             "info": c.info_s,
             "xenstore": c.xenstore_s,
             "rings": self.settings.interval_s if self._rings_demand else c.rings_s,
@@ -396,8 +412,10 @@ class HostPoller:
         due = [f for f, p in periods.items() if f in self._forced or self._due.get(f, 0.0) <= now]
         if due:
             # pull in whatever would be due soon, so the slow families share round trips
-            soon = now + min(5.0, 1.5 * self.settings.interval_s)
-            due += [f for f in periods if f not in due and self._due.get(f, 0.0) <= soon]
+            # (at most half a period early: vcpus on demand must not come every tick)
+            soon = min(5.0, 1.5 * self.settings.interval_s)
+            due += [f for f, p in periods.items()
+                    if f not in due and self._due.get(f, 0.0) <= now + min(soon, p / 2)]
         self._forced.clear()
         shift = 0.0
         if not self._phased:
@@ -408,6 +426,24 @@ class HostPoller:
             # the same shift for every family keeps their multiples sharing round trips
             self._due[f] = now + periods[f] - (shift if periods[f] > 2 * shift else 0.0)
         return due
+
+    def _vcpus_period(self) -> float:
+        c = self.settings.cadence.vcpus_s
+        return min(c, max(self.settings.interval_s, VCPU_DEMAND_S)) if self._vcpus_demand else c
+
+    def _reschedule_vcpus(self) -> None:
+        """vcpu-list's next read after a change of demand: one period after the last good
+        read, at once when demand starts on older data; back to the slow cadence after."""
+        now = self._mono()
+        last = self._st.vcpus_mono
+        if self._vcpus_demand:
+            due = now if last is None else last + self._vcpus_period()
+            if due <= now:
+                self._forced.add("vcpus")
+            self._due["vcpus"] = min(due, self._due.get("vcpus", due))
+        elif last is not None:
+            self._due["vcpus"] = max(last + self._vcpus_period(), self._due.get("vcpus", 0.0))
+        self._wake_slow.set()  # the slow loop re-plans its sleep
 
     def _next_due_in(self) -> float:
         now = self._mono()
@@ -421,7 +457,9 @@ class HostPoller:
         with_vifs = {d.domid for d in inp.topology.devices if d.kind.value == "vif"}
         if not with_vifs:
             return False
-        frame_nets = sum(x.nets or 0 for x in inp.frame)
+        # Domain-0's row is left out: with no Linux bridge at all, libxenstat files every
+        # vif's counters under Domain-0 (xen-toolstack-formats.md), guests still show 0
+        frame_nets = sum(x.nets or 0 for x in inp.frame if x.name != "Domain-0")
         return frame_nets == 0
 
     def _needs_configs(self) -> bool:
@@ -518,6 +556,7 @@ class HostPoller:
         elif family == "vcpus":
             self._check(res, "vcpus")
             st.inputs = replace(inp, vcpu_rows=cast(tuple[VcpuRow, ...], parsed))
+            st.vcpus_t, st.vcpus_mono = now, self._mono()
         elif family == "info":
             self._check(res, "info")
             st.info = host_info_from(cast(dict[str, str], parsed), toolstack=st.toolstack)
@@ -630,7 +669,6 @@ class HostPoller:
 
     def _sources(self) -> dict[str, str]:
         st = self._st
-        c = self.settings.cadence
         src: dict[str, str] = {}
         if st.inputs.frame is not None and st.stream_error is None:
             src["domains"] = "xentop -b stream (libxenstat)"
@@ -638,7 +676,7 @@ class HostPoller:
             src["domains"] = f"xentop (last frame; {st.stream_error})"
         elif st.inputs.xl_rows is not None:
             src["domains"] = f"{st.toolstack} list ({st.stream_error or 'no xentop'})"
-        src["vcpus"] = f"{st.toolstack} vcpu-list every {c.vcpus_s:g}s"
+        src["vcpus"] = f"{st.toolstack} vcpu-list every {self._vcpus_period():g}s"
         src["memory_target"] = "XenStore memory/target"
         src["rings"] = st.inputs.rings_error or "netback debugfs io_ring_q*"
         src["vbd_oo"] = "blkback statistics/oo_req"

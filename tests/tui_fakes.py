@@ -84,7 +84,8 @@ class FakePoller:
 
     host: str
     queue: asyncio.Queue[HostSnapshot] = field(default_factory=asyncio.Queue)
-    demand: list[bool] = field(default_factory=list)
+    demand: list[bool] = field(default_factory=list)  # rings
+    vcpu_demand: list[bool] = field(default_factory=list)
     refreshes: int = 0
     closed: bool = False
 
@@ -98,8 +99,11 @@ class FakePoller:
     def refresh_now(self) -> None:
         self.refreshes += 1
 
-    def set_demand(self, *, rings: bool) -> None:
-        self.demand.append(rings)
+    def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None) -> None:
+        if rings is not None:
+            self.demand.append(rings)
+        if vcpus is not None:
+            self.vcpu_demand.append(vcpus)
 
     async def close(self) -> None:
         self.closed = True

@@ -1,16 +1,19 @@
-"""What views that query a host need from the app: its runner, its poller's ring demand,
-and the store's key for a domain seen by id (devices and vCPUs name domains by id)."""
+"""What views that query a host need from the app: its runner, its poller's ring and vCPU
+demand, and the store's key for a domain seen by id (devices and vCPUs name domains by id)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
+
+from textual.app import ScreenStackError, UnknownModeError
 
 from collectors.fleet import FleetMember
 from collectors.model import Domain, HostId
 from collectors.transport.base import Runner
 from tui.store import DomainKey, FleetStore, domain_keys
 from tui.views import view
+from tui.views.base import StoreView
 
 
 def members(app: Any) -> Sequence[FleetMember]:
@@ -32,6 +35,31 @@ def set_ring_demand(app: Any, host: HostId, wanted: bool | None) -> None:
     for m in members(app):
         if m.config.name == host:
             m.poller.set_demand(rings=wanted)
+
+
+@runtime_checkable
+class ShowsVcpus(Protocol):
+    """A view that shows one host's vCPU placement (pinning map, domain detail)."""
+
+    def vcpu_demand_host(self) -> HostId | None: ...
+
+
+def vcpu_demand_host(app: Any) -> HostId | None:
+    """The host whose vCPUs the view on screen shows (under any dialog or palette)."""
+    try:
+        stack = list(app.screen_stack)
+    except (ScreenStackError, UnknownModeError, AttributeError):
+        return None  # starting up or shutting down
+    top = next((s for s in reversed(stack) if isinstance(s, StoreView)), None)
+    return top.vcpu_demand_host() if isinstance(top, ShowsVcpus) else None
+
+
+def sync_vcpu_demand(app: Any) -> None:
+    """Ask the shown host's poller, and only it, for fresh vCPUs; the others go back to the
+    slow cadence. Views call this whenever what they show may have changed."""
+    host = vcpu_demand_host(app)
+    for m in members(app):
+        m.poller.set_demand(vcpus=m.config.name == host)
 
 
 def domain_key_for(store: FleetStore, host: HostId, domid: int) -> DomainKey | None:

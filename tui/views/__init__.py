@@ -4,7 +4,11 @@ view bar, the help screen and the command palette.
 To add a view, write a :class:`tui.views.base.StoreView` subclass and add a
 :class:`ViewSpec` line to :data:`VIEWS`; the app builds its modes, key bindings and
 palette commands from this list. A view that shows ring occupancy sets ``wants_rings`` so
-the pollers read rings every tick while it is on screen.
+the pollers read rings every tick while it is on screen. A view that shows one host's vCPUs
+(pinning map, domain detail) implements ``vcpu_demand_host()``
+(:class:`tui.host_access.ShowsVcpus`) instead of a flag, and calls
+:func:`tui.host_access.sync_vcpu_demand` when it is shown, hidden or changes host: only that
+host's poller then reads ``xl vcpu-list`` every few seconds.
 
 Views render in ``update_view()`` from ``self.dash.store`` (never from a collector), and
 only while they are on top. A view with a current domain implements

@@ -2,7 +2,8 @@
 store's history, the domain's vCPUs, its devices with their rings, and, fetched when their
 tab is first opened (again with ``r``), its stored config and its XenStore subtree.
 
-While it is on screen the domain's host reads rings every tick.
+While it is on screen the domain's host reads rings every tick and its vCPUs every few
+seconds (VCPU_DEMAND_S).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.widgets import Footer, TabbedContent, TabPane, Tree
 
-from collectors.model import Device, DeviceKind, Domain, VCpu
+from collectors.model import Device, DeviceKind, Domain, HostId, VCpu
 from collectors.queries import QueryError, domain_config, xenstore_subtree
 from tui.format import DASH, fmt_bytes, fmt_cpu_time, fmt_duration, fmt_kib, fmt_pct, fmt_rate
-from tui.host_access import runner_for, set_ring_demand
+from tui.host_access import runner_for, set_ring_demand, sync_vcpu_demand
 from tui.pinning_model import STATE_SYMBOLS
 from tui.ring_cells import (
     RingStyles,
@@ -164,16 +165,24 @@ class DomainDetailScreen(StoreView):
     def view_mounted(self) -> None:
         self.query_one("#detail-vcpus", KeyedTable).focus()
         set_ring_demand(self.app, self.key[0], True)
+        sync_vcpu_demand(self.app)
 
     def on_screen_resume(self) -> None:
         if self.ready:
             set_ring_demand(self.app, self.key[0], True)
+            sync_vcpu_demand(self.app)
 
     def on_screen_suspend(self) -> None:
         set_ring_demand(self.app, self.key[0], None)
+        sync_vcpu_demand(self.app)
 
     def on_unmount(self) -> None:
         set_ring_demand(self.app, self.key[0], None)
+        sync_vcpu_demand(self.app)
+
+    def vcpu_demand_host(self) -> HostId | None:
+        """Its host reads vCPUs on demand while this screen is the view on top."""
+        return self.key[0]
 
     # --- what actions use ---------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """vCPU pinning map: per host, where every vCPU runs, may run and prefers to run, with
 per-pCPU totals so oversubscription stands out. ``[``/``]`` or the palette pick the host.
+While the map is on screen its host (only it) reads ``xl vcpu-list`` every few seconds
+instead of every ``Cadence.vcpus_s``; the title says how old the vCPU data is.
 
 For actions (vcpu-pin from the map): :meth:`PinningScreen.selected_vcpu` is the vCPU under
 the cursor and :meth:`PinningScreen.selected_pcpu` the physical CPU under it.
@@ -14,9 +16,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from collectors.model import Domain, HostId, VCpu
+from collectors.model import Domain, HostId, HostSnapshot, VCpu
 from tui.format import DASH, fmt_duration
-from tui.host_access import domain_by_id, domain_key_for
+from tui.host_access import domain_by_id, domain_key_for, sync_vcpu_demand
 from tui.pinning_model import LEGEND, STATE_SYMBOLS, VcpuKey, build_model
 from tui.store import DomainKey
 from tui.text import safe_text
@@ -69,6 +71,22 @@ class PinningScreen(PerHostView):
 
     def view_mounted(self) -> None:
         self.grid.focus()
+        sync_vcpu_demand(self.app)
+
+    # --- vCPU demand: the host shown reads vCPUs often while the map is the view on top ------
+
+    def vcpu_demand_host(self) -> HostId | None:
+        return self.current_host()
+
+    def on_screen_resume(self) -> None:
+        if self.ready:
+            sync_vcpu_demand(self.app)
+
+    def on_screen_suspend(self) -> None:
+        sync_vcpu_demand(self.app)
+
+    def on_unmount(self) -> None:
+        sync_vcpu_demand(self.app)
 
     # --- what actions use -------------------------------------------------------------------
 
@@ -107,6 +125,12 @@ class PinningScreen(PerHostView):
     def host_changed(self) -> None:
         if self.ready:
             self.grid.reset_cursor()
+            sync_vcpu_demand(self.app)
+
+    def tick(self) -> None:
+        super().tick()
+        if self.ready:
+            self._update_info(self.current_host())  # the age of the vCPU data
 
     def _update_info(self, host: HostId | None) -> None:
         dash = self.dash
@@ -128,8 +152,8 @@ class PinningScreen(PerHostView):
             busy = sum(1 for n in m.now if n >= 2)
             if busy:
                 text.append(f"  {busy} pCPUs with vCPUs queued", style=dash.palette.status["stale"])
-        if snap is not None and snap.sources.get("vcpus"):
-            text.append(f"  vCPUs: {snap.sources['vcpus']}", style=dash.palette.muted)
+        if snap is not None:
+            text.append_text(self._vcpu_age_text(snap))
         text.append("\n ")
         for sym, meaning in LEGEND:
             text.append(sym, style="bold")
@@ -137,6 +161,25 @@ class PinningScreen(PerHostView):
         text.append(f"│ every {GROUP} pCPUs  allowed: vCPUs whose hard affinity allows the pCPU"
                     "  now: running or queued there", style=dash.palette.muted)
         self.query_one("#pinning-info", Bar).show(text)
+
+    def _vcpu_age_text(self, snap: HostSnapshot) -> Text:
+        """``vCPUs read 3s ago (xl vcpu-list every 5s)``; stale-coloured when older than
+        even the slow cadence would leave it."""
+        dash = self.dash
+        muted = dash.palette.muted
+        text = Text("  vCPUs read ", style=muted, end="")
+        if snap.vcpus_t is None:
+            text.append("not yet")
+        else:
+            age = max(0.0, dash.now() - snap.vcpus_t)
+            late = age > dash.settings.cadence.vcpus_s + 3 * dash.settings.interval_s
+            text.append(f"{fmt_duration(age)} ago",
+                        style=dash.palette.status["stale"] if late else muted)
+        source = snap.sources.get("vcpus")
+        if source:
+            text.append_text(safe_text(f" ({source})", style=muted,
+                                       escaped_style=dash.palette.escaped))
+        return text
 
     def _update_status(self) -> None:
         grid = self.grid
