@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dashboard.py                 # 100 hosts × 50 domains, 60 s
     .venv/bin/python benchmarks/bench_dashboard.py --hosts 1 --domains 200 --pcpus 256
+    .venv/bin/python benchmarks/bench_dashboard.py --view fleet   # the Fleet view, no keys
 
 Reports, for the app's process:
 
@@ -9,6 +10,9 @@ Reports, for the app's process:
 * peak RSS (target: < 300 MB);
 * p50/p99 time from a keypress (sort, filter, cursor move) to the next screen update
   (target: p99 < 100 ms), pressing keys throughout the run in the Domains view;
+* the snapshots the store took per second (fewer than hosts / interval means the
+  simulator fell behind on a loaded machine, and the app had less to do: compare runs
+  at the same rate);
 * event-loop stalls: a 10 ms sleep probe's lateness (``lag``) and the CPU the loop's
   thread spent meanwhile (``busy``; lag without busy is the machine, not the app).
 
@@ -242,7 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 break
             await pilot.pause(0.2)
         warmup = time.monotonic() - t_start
-        await pilot.press("2")
+        await pilot.press("2" if args.view == "domains" else "1")
         await pilot.pause(0.5)
         gc.collect()
         await asyncio.sleep(0.05)  # the probe's wait that spans the collection ends first
@@ -254,6 +258,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sim_ext0 = _cpu(sim_proc)
         buckets0 = dict(meter.cpu)
         cpu0, sim0, wall0 = time.process_time(), meter.cpu["simulator"], time.monotonic()
+        version0 = app.store.version
         last = (cpu0, sim0)
         plan = ["cursor:down", "cursor:down", "sort:N", "cursor:up", "sort:I", "sort:P",
                 "filter:/w", "filter:e", "filter:b", "filter:escape"]
@@ -264,6 +269,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ticks.append((now[0] - last[0], now[1] - last[1]))
             last = now
             rss.append(proc.memory_info().rss)
+            if args.view != "domains":
+                continue  # the keys act on the Domains view
             kind, key = plan[step % len(plan)].split(":")
             step += 1
             if key == "/w":
@@ -273,6 +280,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if key == "escape":
                 send_key(app, "escape")
                 continue
+            screen = app.screen
+            if key == "up" and isinstance(screen, DomainsScreen) and not screen.table.cursor_row:
+                key = "down"  # up on the first row changes nothing: it would time out
             await keys.press(pilot, kind, key)
         wall = time.monotonic() - wall0
         loop_lag = probe.summary()
@@ -283,18 +293,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         buckets = {k: round((v - buckets0.get(k, 0.0)) / (time.monotonic() - wall0), 3)
                    for k, v in meter.cpu.items()}
         domains = app.store.domain_count()
+        applied = app.store.version - version0
         vcpus = sum(len(h.vcpus) for h in app.store.snapshots.values())
         await probe.stop()
     per_tick = [c for c, _ in ticks]
     app_tick = [c - s for c, s in ticks]
     all_keys = [v for vs in keys.samples.values() for v in vs]
     return {
-        "hosts": args.hosts, "domains": domains, "vcpus": vcpus,
+        "view": args.view, "hosts": args.hosts, "domains": domains, "vcpus": vcpus,
         "interval_s": args.interval, "seconds": round(wall, 1), "warmup_s": round(warmup, 1),
         "simulator": "in-process" if sim is None else f"separate process (pid {sim_pid})",
         "cpu_total_avg": round(cpu / wall, 3),
         "cpu_sim_avg": round((sim_cpu if sim is None else sim_ext) / wall, 3),
         "cpu_app_avg": round((cpu - sim_cpu) / wall, 3),
+        # snapshots the store took per second (hosts / interval when the simulator keeps
+        # up: on a loaded machine it may not, and the app then has less to do)
+        "snapshots_per_s": round(applied / wall, 1),
         **({"cpu_by_part": {**buckets, "other (Textual, asyncio, messages)":
                             round((cpu - sum(v for v in buckets.values()) * wall) / wall, 3)}}
            if args.breakdown else {}),
@@ -327,6 +341,8 @@ def main() -> int:
     p.add_argument("--domains", type=int, default=50)
     p.add_argument("--pcpus", type=int, default=0, help="override every host's pCPU count")
     p.add_argument("--interval", type=float, default=1.0)
+    p.add_argument("--view", choices=("domains", "fleet"), default="domains",
+                   help="the view shown while measuring (keys are pressed in Domains only)")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--debug-stalls", type=float, metavar="MS", default=0.0,
                    help="asyncio debug mode: log every callback that runs longer than MS")
@@ -337,8 +353,9 @@ def main() -> int:
     args = p.parse_args()
     r = asyncio.run(run(args))
     print(json.dumps(r, indent=2))
+    keys_ok = args.view != "domains" or r["key_p99_ms"] < KEY_P99_TARGET_MS
     ok = (r["cpu_app_avg"] < CPU_TARGET and (r["rss_peak_mb"] or 0) < RSS_TARGET_MB
-          and r["key_p99_ms"] < KEY_P99_TARGET_MS)
+          and keys_ok)
     sim_note = ("the simulator in its own process used" if not args.in_process
                 else "with the in-process simulator")
     print(f"app CPU {r['cpu_app_avg']:.0%} of a core (target < {CPU_TARGET:.0%}; {sim_note} "

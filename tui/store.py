@@ -13,6 +13,7 @@ import math
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from collectors.config import HostConfig
 from collectors.model import Domain, HostId, HostSnapshot, HostStatus
@@ -41,10 +42,11 @@ class DomainHistory:
     (5,000 domains a second cost ~10 ms).
     """
 
-    __slots__ = ("_times", "_values", "_start", "_len")
+    __slots__ = ("_times", "_values", "_start", "_len", "appended")
 
     _ATTRS = tuple(SERIES.values())
     _INDEX = {name: i for i, name in enumerate(SERIES)}
+    _GET = attrgetter(*_ATTRS)  # one C call reads every series' value of a Domain
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -53,6 +55,7 @@ class DomainHistory:
         self._values = array("f", [NAN]) * (capacity * len(SERIES))
         self._start = 0
         self._len = 0
+        self.appended = 0  # samples ever taken: views compare it to know the ring changed
 
     @property
     def capacity(self) -> int:
@@ -71,12 +74,12 @@ class DomainHistory:
             pos = self._start
             self._start = (self._start + 1) % cap
         self._times[pos] = t
-        n = len(self._ATTRS)
-        base = pos * n
+        self.appended += 1
+        i = pos * len(self._ATTRS)
         vals = self._values
-        for i, attr in enumerate(self._ATTRS):
-            v = getattr(d, attr)
-            vals[base + i] = NAN if v is None else v
+        for v in self._GET(d):
+            vals[i] = NAN if v is None else v
+            i += 1
         return True
 
     def _positions(self, n: int | None) -> list[int]:
@@ -174,6 +177,8 @@ class FleetStore:
         self.snapshots: dict[HostId, HostSnapshot] = {}
         self.version = 0  # bumps whenever anything changes
         self._domains: dict[HostId, dict[DomainKey, Domain]] = {}
+        # the same pairs as a list, made once per snapshot: domains() only concatenates them
+        self._rows: dict[HostId, list[tuple[DomainKey, Domain]]] = {}
         self._totals: dict[HostId, HostTotals] = {}
         self._all: tuple[int, list[tuple[DomainKey, Domain]]] | None = None
         self._history: dict[HostId, dict[DomainKey, DomainHistory]] = {}
@@ -188,8 +193,12 @@ class FleetStore:
         self.snapshots[snap.host] = snap
         if snap.host not in self.configs:
             self.configs[snap.host] = HostConfig(name=snap.host, target=snap.host)
-        by_key = dict(zip(domain_keys(snap.domains), snap.domains, strict=True))
+        rows = list(zip(domain_keys(snap.domains), snap.domains, strict=True))
+        by_key = dict(rows)
+        if len(by_key) != len(rows):  # a host repeating name and domid: one row per key
+            rows = list(by_key.items())
         self._domains[snap.host] = by_key
+        self._rows[snap.host] = rows
         self._totals[snap.host] = host_totals(snap)
         histories = self._history.setdefault(snap.host, {})
         t = data_time(snap)
@@ -221,9 +230,9 @@ class FleetStore:
         if self._all is None or self._all[0] != self.version:
             rows: list[tuple[DomainKey, Domain]] = []
             for host in self.configs:
-                by_key = self._domains.get(host)
-                if by_key:
-                    rows.extend(by_key.items())
+                host_rows = self._rows.get(host)
+                if host_rows:
+                    rows += host_rows
             self._all = (self.version, rows)
         return self._all[1]
 

@@ -214,6 +214,14 @@ class FleetScreen(StoreView):
         if self.ready:
             self._render_rows()  # "stale for N s" grows with the clock
 
+    def row_token(self, host: HostId) -> tuple[object, ...]:
+        """What a host's row is made of (a snapshot is known by its sequence and time)."""
+        dash = self.dash
+        snap = dash.store.host(host)
+        status = host_status(snap, dash.now(), dash.settings.interval_s)
+        seq = (snap.seq, snap.time) if snap else None
+        return (seq, status, dash.store.config(host), dash.settings.interval_s, dash.palette)
+
     def row_cells(self, host: HostId) -> list[Cell]:
         store = self.dash.store
         return fleet_row(host, store.config(host), store.host(host), store.host_totals(host),
@@ -223,7 +231,7 @@ class FleetScreen(StoreView):
         dash = self.dash
         store = dash.store
         self.query_one("#fleet-totals", Bar).show(totals_text(store, dash.palette))
-        self.table.set_rows(store.hosts(), self.row_cells)
+        self.table.set_rows(store.hosts(), self.row_cells, self.row_token)
         attention = attention_text(store, dash.now(), dash.settings.interval_s, dash.palette)
         panel = self.query_one("#fleet-attention", Bar)
         panel.show(attention)
