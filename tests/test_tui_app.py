@@ -22,7 +22,7 @@ from tests.tui_fakes import (
 )
 from tui.app import XlTopApp, make_app
 from tui.help import HelpScreen, help_sections
-from tui.messages import SnapshotReceived
+from tui.messages import SnapshotsArrived
 from tui.views.domains import DomainsScreen
 from tui.views.fleet import FleetScreen
 from tui.widgets.keyed_table import KeyedTable
@@ -284,10 +284,10 @@ async def test_unreachable_host_shows_why_while_others_keep_updating() -> None:
 
 
 async def test_newer_snapshot_of_a_host_replaces_a_queued_older_one() -> None:
-    app = build(1, poll=False)
+    app = build(2, poll=False)
     seen: list[int] = []
     async with app.run_test(size=SIZE, message_hook=lambda m: seen.append(1)
-                            if isinstance(m, SnapshotReceived) else None) as pilot:
+                            if isinstance(m, SnapshotsArrived) else None) as pilot:
         applied = []
         orig = app.store.apply
 
@@ -298,12 +298,14 @@ async def test_newer_snapshot_of_a_host_replaces_a_queued_older_one() -> None:
         app.store.apply = spy  # type: ignore[method-assign]
         for t in range(5):
             app.deliver(make_snapshot(0, t))
+            app.deliver(make_snapshot(1, t))
         await wait_until(pilot, lambda: app.store.version >= 1)
         await pilot.pause(0.05)
-        assert applied == [5]  # four older snapshots never reached the store
-        m1 = SnapshotReceived("a", make_snapshot(0, 1))
-        assert m1.can_replace(SnapshotReceived("a", make_snapshot(0, 2)))
-        assert not m1.can_replace(SnapshotReceived("b", make_snapshot(0, 2)))
+        assert applied == [5, 5]  # each host's four older snapshots never reached the store
+        assert len(seen) == 1  # the burst of ten snapshots cost one message
+        app.deliver(make_snapshot(0, 9))  # a later snapshot: a new message, applied
+        await wait_until(pilot, lambda: applied == [5, 5, 10])
+        assert len(seen) == 2
 
 
 async def test_collector_crash_becomes_an_error_status() -> None:

@@ -1,6 +1,7 @@
 """The xltop dashboard: a thin App that wires settings, themes, views and one poll worker
 per host. Views live in :mod:`tui.views` (one Textual mode each); data lives in
-:class:`tui.store.FleetStore`; snapshots arrive as :class:`SnapshotReceived` messages."""
+:class:`tui.store.FleetStore`; poll workers leave snapshots in an inbox (newest per host)
+and one :class:`~tui.messages.SnapshotsArrived` message per burst tells the app to drain it."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands
 from tui.help import HelpScreen
 from tui.host_access import sync_vcpu_demand
-from tui.messages import SnapshotReceived
+from tui.messages import SnapshotsArrived
 from tui.store import DEFAULT_HISTORY, DomainKey, FleetStore
 from tui.styles import Palette
 from tui.text import visible
@@ -75,7 +76,10 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         # hosts report at their own pace: repaint at most every half interval (0.25-1 s)
         self.render_gap_s = (min(1.0, max(0.25, settings.interval_s / 2))
                              if render_gap_s is None else render_gap_s)
+        # newest undelivered snapshot per host; a burst of them costs one message through
+        # Textual's pump, not one per snapshot (100 hosts: 100 messages a second)
         self._inbox: dict[HostId, HostSnapshot] = {}
+        self._inbox_signalled = False
         self._sync_pending = False
         self._last_sync = 0.0
         self._sync_cost = 0.0
@@ -171,30 +175,33 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
     # --- snapshots ---------------------------------------------------------------------------
 
     async def _follow(self, member: FleetMember) -> None:
-        """The poll worker of one host: every snapshot becomes a message."""
+        """The poll worker of one host: every snapshot goes to the inbox."""
         host = member.config.name
+        last: HostSnapshot | None = None
         try:
             async for snap in member.poller.snapshots():
-                self._inbox[host] = snap
-                self.post_message(SnapshotReceived(host, snap))
+                last = snap
+                self.deliver(snap)
         except Exception as e:  # noqa: BLE001 - a collector bug must not stop the dashboard
-            prev = self._inbox.get(host)
-            snap = HostSnapshot(host=host, time=self.now(), status=HostStatus.ERROR,
-                                message=f"collector stopped: {e!r}",
-                                seq=(prev.seq + 1) if prev else 1)
-            self._inbox[host] = snap
-            self.post_message(SnapshotReceived(host, snap))
+            self.deliver(HostSnapshot(host=host, time=self.now(), status=HostStatus.ERROR,
+                                      message=f"collector stopped: {e!r}",
+                                      seq=(last.seq + 1) if last else 1))
 
     def deliver(self, snap: HostSnapshot) -> None:
-        """Hand a snapshot to the app as the poll worker would (replays, tests)."""
+        """Hand a snapshot to the app (poll workers, replays, tests): it replaces any
+        undelivered one of its host, and the app is told once per burst."""
         self._inbox[snap.host] = snap
-        self.post_message(SnapshotReceived(snap.host, snap))
+        if not self._inbox_signalled:
+            self._inbox_signalled = self.post_message(SnapshotsArrived())
 
-    @on(SnapshotReceived)
-    def _snapshot_received(self, message: SnapshotReceived) -> None:
-        if self._inbox.get(message.host) is not message.snapshot:
-            return  # a newer snapshot of this host is already queued
-        if self.store.apply(message.snapshot):
+    @on(SnapshotsArrived)
+    def _drain_inbox(self, _message: SnapshotsArrived) -> None:
+        self._inbox_signalled = False
+        batch, self._inbox = self._inbox, {}
+        changed = False
+        for snap in batch.values():
+            changed = self.store.apply(snap) or changed
+        if changed:
             self._schedule_sync()
 
     def _schedule_sync(self) -> None:

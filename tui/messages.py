@@ -6,25 +6,13 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from collectors.model import HostId, HostSnapshot
+from collectors.model import HostId
 from tui.store import DomainKey
 
 
-@dataclass
-class SnapshotReceived(Message, bubble=False):
-    """A host's poller produced a snapshot (posted by the app's poll worker to the app).
-
-    Textual only merges a message with the one right behind it in the queue
-    (``MessagePump._process_messages`` peeks one ahead), so ``can_replace`` drops an older
-    snapshot when the next queued message is a newer one of the same host; the app's
-    mailbox (newest snapshot per host) makes any other stale message a no-op.
-    """
-
-    host: HostId
-    snapshot: HostSnapshot
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SnapshotReceived) and message.host == self.host
+class SnapshotsArrived(Message, bubble=False):
+    """Poll workers left snapshots in the app's inbox (the newest per host); the app
+    drains it. At most one is queued at a time: a burst of 100 hosts costs one message."""
 
 
 @dataclass
