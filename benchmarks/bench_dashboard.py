@@ -33,7 +33,6 @@ import asyncio
 import gc
 import json
 import sys
-import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -48,7 +47,7 @@ from textual.keys import _character_to_key, _get_unicode_name_from_key  # noqa: 
 from textual.pilot import Pilot  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 
-from benchmarks.loop_probe import GcMeter, LoopLagProbe  # noqa: E402
+from benchmarks.loop_probe import CpuMeter, GcMeter, LoopLagProbe, process_cpu  # noqa: E402
 from collectors import poller  # noqa: E402
 from collectors.config import Settings  # noqa: E402
 from collectors.parse.xentop import XentopFrameAssembler  # noqa: E402
@@ -70,36 +69,8 @@ RSS_TARGET_MB = 300
 KEY_P99_TARGET_MS = 100.0
 
 
-class CpuMeter:
-    """CPU spent inside wrapped synchronous functions, by bucket (each thread on its own:
-    the collectors parse big outputs on a worker thread).
-
-    A call nested in another wrapped call counts once, for the outer bucket.
-    """
-
-    def __init__(self) -> None:
-        self.cpu: dict[str, float] = {}
-        self._local = threading.local()
-
-    def wrap(self, bucket: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.cpu.setdefault(bucket, 0.0)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            local = self._local
-            if getattr(local, "depth", 0):
-                return fn(*args, **kwargs)
-            local.depth = 1
-            t0 = time.thread_time()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.cpu[bucket] += time.thread_time() - t0
-                local.depth = 0
-
-        return timed
-
-    def patch(self, bucket: str, owner: Any, name: str) -> None:
-        setattr(owner, name, self.wrap(bucket, getattr(owner, name)))
+class AppCpuMeter(CpuMeter):
+    """The app's CPU by part: simulator (in process), collectors, store, views, paint."""
 
     def install(self, *, simulator: bool, parts: bool) -> None:
         self.cpu.setdefault("simulator", 0.0)
@@ -210,7 +181,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    meter = CpuMeter()
+    meter = AppCpuMeter()
     meter.install(simulator=args.in_process, parts=args.breakdown)
     sim: SimProcess | None = None
     runners: dict[str, Runner]
@@ -255,7 +226,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         gcm.start()
         sim_pid = sim.pid if sim is not None else None
         sim_proc = psutil.Process(sim_pid) if sim_pid else None
-        sim_ext0 = _cpu(sim_proc)
+        sim_ext0 = process_cpu(sim_proc)
         buckets0 = dict(meter.cpu)
         cpu0, sim0, wall0 = time.process_time(), meter.cpu["simulator"], time.monotonic()
         version0 = app.store.version
@@ -287,7 +258,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         wall = time.monotonic() - wall0
         loop_lag = probe.summary()
         gcm.stop()
-        sim_ext = _cpu(sim_proc) - sim_ext0
+        sim_ext = process_cpu(sim_proc) - sim_ext0
         await pilot.pause(0.5)  # let the last key land before the app shuts down
         cpu, sim_cpu = time.process_time() - cpu0, meter.cpu["simulator"] - sim0
         buckets = {k: round((v - buckets0.get(k, 0.0)) / (time.monotonic() - wall0), 3)
@@ -323,16 +294,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "startup_loop_stall_ms": startup_lag,
         "gc_pauses": gcm.summary(),
     }
-
-
-def _cpu(p: psutil.Process | None) -> float:
-    if p is None:
-        return 0.0
-    try:
-        t = p.cpu_times()
-    except psutil.Error:
-        return 0.0
-    return float(t.user + t.system)
 
 
 def main() -> int:

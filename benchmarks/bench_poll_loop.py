@@ -20,7 +20,6 @@ import json
 import pstats
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil  # noqa: E402
 
-from benchmarks.loop_probe import GcMeter, LoopLagProbe  # noqa: E402
+from benchmarks.loop_probe import CpuMeter, GcMeter, LoopLagProbe, process_cpu  # noqa: E402
 from collectors.config import HostConfig, Settings  # noqa: E402
 from collectors.fleet import FleetMember, build_fleet, close_fleet  # noqa: E402
 from collectors.model import HostSnapshot  # noqa: E402
@@ -38,30 +37,8 @@ from collectors.sim.process_runner import SimProcess  # noqa: E402
 from collectors.transport.base import Runner  # noqa: E402
 
 
-class CpuMeter:
-    """Process CPU spent inside wrapped synchronous functions, by bucket (outermost wins)."""
-
-    def __init__(self) -> None:
-        self.cpu: dict[str, float] = {}
-        self._local = threading.local()  # the parse thread is measured on its own
-
-    def patch(self, bucket: str, owner: Any, name: str) -> None:
-        fn = getattr(owner, name)
-        self.cpu.setdefault(bucket, 0.0)
-
-        def timed(*a: Any, **kw: Any) -> Any:
-            local = self._local
-            if getattr(local, "depth", 0):
-                return fn(*a, **kw)
-            local.depth = 1
-            t0 = time.thread_time()
-            try:
-                return fn(*a, **kw)
-            finally:
-                self.cpu[bucket] += time.thread_time() - t0
-                local.depth = 0
-
-        setattr(owner, name, timed)
+class CollectorCpuMeter(CpuMeter):
+    """The collectors' CPU by stage (merge, xentop frames, slow families, transport)."""
 
     def install(self) -> None:
         from collectors import poller
@@ -78,7 +55,7 @@ class CpuMeter:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    meter = CpuMeter()
+    meter = CollectorCpuMeter()
     if args.breakdown:
         meter.install()
     sim: SimProcess | None = None
@@ -120,7 +97,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     gcm = GcMeter()
     gcm.start()
     sim_proc = psutil.Process(sim.pid) if sim is not None and sim.pid else None
-    sim_cpu0 = _cpu(sim_proc)
+    sim_cpu0 = process_cpu(sim_proc)
     probe.reset()
     count[0] = 0
     prof = cProfile.Profile() if args.profile else None
@@ -142,7 +119,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if prof is not None:
         prof.disable()
         pstats.Stats(prof, stream=sys.stderr).sort_stats(args.profile).print_stats(45)
-    sim_cpu = _cpu(sim_proc) - sim_cpu0
+    sim_cpu = process_cpu(sim_proc) - sim_cpu0
     parts = {k: round((v - buckets0[k]) / wall, 3) for k, v in meter.cpu.items()}
     snaps = count[0]
     lag = probe.summary()
@@ -169,16 +146,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "gc_pauses": gcm.summary(),
         **({"cpu_by_part": parts} if parts else {}),
     }
-
-
-def _cpu(p: psutil.Process | None) -> float:
-    if p is None:
-        return 0.0
-    try:
-        t = p.cpu_times()
-    except psutil.Error:
-        return 0.0
-    return float(t.user + t.system)
 
 
 def main() -> int:

@@ -1,10 +1,16 @@
-"""A loop-lag probe: how long the event loop was kept from running a ready callback."""
+"""Measuring tools shared by the benchmarks: a loop-lag probe (how long the event loop was
+kept from running a ready callback), a GC pause meter, CPU by bucket, a process's CPU."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
 
 
 class LoopLagProbe:
@@ -91,3 +97,46 @@ class GcMeter:
         return {f"gen{g}": {"n": len(v), "total_ms": round(sum(v), 1),
                             "max_ms": round(max(v), 1) if v else 0.0}
                 for g, v in self.pauses.items()}
+
+
+class CpuMeter:
+    """CPU spent inside wrapped synchronous functions, by bucket (each thread on its own:
+    the collectors parse big outputs on a worker thread).
+
+    A call nested in another wrapped call counts once, for the outer bucket.
+    """
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self._local = threading.local()
+
+    def wrap(self, bucket: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.cpu.setdefault(bucket, 0.0)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            local = self._local
+            if getattr(local, "depth", 0):
+                return fn(*args, **kwargs)
+            local.depth = 1
+            t0 = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.cpu[bucket] += time.thread_time() - t0
+                local.depth = 0
+
+        return timed
+
+    def patch(self, bucket: str, owner: Any, name: str) -> None:
+        setattr(owner, name, self.wrap(bucket, getattr(owner, name)))
+
+
+def process_cpu(p: psutil.Process | None) -> float:
+    """User + system CPU seconds of a process (0 when there is none or it is gone)."""
+    if p is None:
+        return 0.0
+    try:
+        t = p.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(t.user + t.system)

@@ -21,6 +21,7 @@ from typing import Any
 from collectors.model import HostId
 from collectors.sim import wire
 from collectors.sim.fleet import host_names
+from collectors.sim.runner import checked_args
 from collectors.transport.base import (
     CommandResult,
     CommandTimeout,
@@ -277,7 +278,7 @@ class ProcessSimRunner:
     async def run(
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
-        args = _checked(argv)
+        args = checked_args(argv)
         self._open()
         ans = await self._sim.request(self._host, "run", argv=args, timeout=timeout,
                                       input=input, guard=_guard(timeout))
@@ -286,7 +287,7 @@ class ProcessSimRunner:
     async def run_batch(
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
-        batch = [_checked(a) for a in argvs]
+        batch = [checked_args(a) for a in argvs]
         self._open()
         guard = None if timeout is None else GUARD_S + timeout * max(1, len(batch))
         ans = await self._sim.request(self._host, "batch", argvs=batch, timeout=timeout,
@@ -294,7 +295,7 @@ class ProcessSimRunner:
         return [wire.result_from_wire(r) for r in ans]
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
-        args = _checked(argv)
+        args = checked_args(argv)
         self._open()
         stream = ProcessLineStream(self._sim, self._host)
         await self._sim.request(self._host, "stream", argv=args, stream=stream,
@@ -306,7 +307,7 @@ class ProcessSimRunner:
         rows: int = 24,
     ) -> ProcessPtySession:
         check_pty_request(term, cols, rows)
-        args = _checked(argv)
+        args = checked_args(argv)
         self._open()
         sid = self._sim.new_id()  # the session is known by its opening request's id
         await self._sim.request(self._host, "pty", argv=args, term=term, cols=cols, rows=rows,
@@ -421,13 +422,3 @@ class ProcessPtySession:
 
 def _guard(timeout: float | None) -> float | None:
     return None if timeout is None else timeout + GUARD_S
-
-
-def _checked(argv: Sequence[str]) -> list[str]:
-    if isinstance(argv, str | bytes):
-        raise TypeError("argv must be a sequence of strings, not a string")
-    args = list(argv)
-    for a in args:
-        if not isinstance(a, str):
-            raise TypeError(f"argv items must be str, got {type(a).__name__}")
-    return args

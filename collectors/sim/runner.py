@@ -96,7 +96,7 @@ class SimRunner:
     async def run(
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
-        args = _checked(argv)
+        args = checked_args(argv)
         await self._connect(timeout)
         start = self._clock()
         self.advance()
@@ -190,7 +190,7 @@ class SimRunner:
         return results
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
-        args = _checked(argv)
+        args = checked_args(argv)
         await self._connect(None)
         self.advance()
         if self._garbage:
@@ -231,7 +231,7 @@ class SimRunner:
         rows: int = 24,
     ) -> GuestConsole | FinishedSession:
         check_pty_request(term, cols, rows)
-        args = _checked(argv)
+        args = checked_args(argv)
         await self._connect(None)
         self.advance()
         return open_console(self.sim, args, self.advance, cols, rows)
@@ -247,7 +247,8 @@ class SimRunner:
         await self._sleep(seconds)
 
 
-def _checked(argv: Sequence[str]) -> list[str]:
+def checked_args(argv: Sequence[str]) -> list[str]:
+    """The argv as a list; TypeError for a bare string or a non-string item."""
     if isinstance(argv, str | bytes):
         raise TypeError("argv must be a sequence of strings, not a string")
     args = list(argv)
