@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from tests.tui_fakes import (
     make_snapshot,
     settings,
 )
+from tests.tui_fakes import wait_until as wait_for
 from tui.app import XlTopApp, make_app
 from tui.help import HelpScreen, help_sections
 from tui.messages import SnapshotsArrived
@@ -38,13 +38,7 @@ class Clock:
         return self.t
 
 
-async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.01)
+wait_until = partial(wait_for, timeout=5.0)
 
 
 def build(n_hosts: int = 3, clock: Clock | None = None, poll: bool = True,

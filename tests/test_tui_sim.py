@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
-
-from textual.pilot import Pilot
+from functools import partial
 
 from collectors.config import Cadence, Settings
 from collectors.model import HostStatus
 from collectors.sim.fleet import make_fleet, sim_runners
 from collectors.sim.runner import SimRunner
+from tests.tui_fakes import wait_until as wait_for
 from tui.app import XlTopApp, make_app
 from tui.demo import demo_configs
 from tui.views.domains import DomainsScreen
@@ -21,13 +18,7 @@ FAST = Settings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2, 
                                                 dom0_s=2))
 
 
-async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+wait_until = partial(wait_for, timeout=20.0, step=0.05)
 
 
 def sim_app(hosts: int = 3, domains: int = 6) -> tuple[XlTopApp, dict[str, SimRunner]]:

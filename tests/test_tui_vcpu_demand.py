@@ -5,21 +5,26 @@ are."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.pilot import Pilot
 
 from collectors.config import VCPU_DEMAND_S, Settings
 from collectors.fleet import build_fleet
 from collectors.poller import HostPoller
 from collectors.sim.fleet import make_fleet, sim_runners
 from collectors.transport.base import Runner
-from tests.tui_fakes import T0, FakePoller, fake_members, host_configs, make_snapshot, settings
+from tests.tui_fakes import (
+    T0,
+    FakePoller,
+    fake_members,
+    host_configs,
+    make_snapshot,
+    settings,
+    wait_until,
+)
 from tests.tui_views_support import screen_text
 from tui.app import XlTopApp, make_app
 from tui.help import HelpScreen
@@ -29,14 +34,6 @@ from tui.views.pinning import PinningScreen
 
 SIZE = (160, 45)
 
-
-async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.01)
 
 
 def _app(initial_view: str, hosts: int = 3, clock: Callable[[], float] = lambda: T0) -> XlTopApp:

@@ -18,7 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from collectors.model import Device, DeviceKind, HostSnapshot, RingStats, VcpuState
 from collectors.sim.fleet import make_fleet
-from tests.tui_fakes import fake_members, host_configs, make_snapshot, settings
+from tests.tui_fakes import fake_members, host_configs, make_snapshot, settings, wait_until
 from tests.tui_views_support import (
     CountingRunner,
     big_host_recording,
@@ -54,14 +54,6 @@ def demo() -> DemoRecording:
 def big() -> DemoRecording:
     return asyncio.run(big_host_recording())[0]
 
-
-async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.01)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

@@ -4,8 +4,11 @@ timing: every value is a pure function of (host index, domain index, tick)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from textual.pilot import Pilot
 
 from collectors.config import HostConfig, Settings
 from collectors.fleet import FleetMember
@@ -125,3 +128,14 @@ def fake_members(hosts: list[HostConfig]) -> list[FleetMember]:
 
 def settings(**kw: object) -> Settings:
     return Settings(interval_s=1.0, **kw)  # type: ignore[arg-type]
+
+
+async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 10.0,
+                     *, step: float = 0.01) -> None:
+    """Let the app run until ``cond()`` holds; AssertionError after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(step)
