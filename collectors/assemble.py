@@ -155,6 +155,8 @@ class Merger:
         make = _domain_from_xentop
         state_of = _xentop_state
         vif_names = self._vifs_by_domid(topology)
+        dom0: Dom0View | None = None
+        dom0_read = False
         for x in frame:
             name = x.name
             seen.add(name)
@@ -171,7 +173,9 @@ class Merger:
             dom_net: _DomNet | None = None
             if not nets and domid is not None and domid in vif_names:
                 # xentop found no vifs (Open vSwitch) but XenStore lists some: Dom0's counters
-                dom_net = self._dom0_net(vif_names[domid], inp)
+                if not dom0_read:  # memoised per Dom0 sample: the rates the Dom0 view shows
+                    dom0, dom0_read = self.dom0(inp), True
+                dom_net = self._dom0_net(vif_names[domid], dom0)
                 nets, net_tx, net_rx = dom_net[0], dom_net[1], dom_net[2]
             elif x.networks:
                 net_tx, net_rx = _net_bytes(x)
@@ -219,14 +223,13 @@ class Merger:
             memo = self._vif_names = (topology, names)
         return memo[1]
 
-    def _dom0_net(self, names: tuple[str, ...], inp: Inputs) -> _DomNet:
+    def _dom0_net(self, names: tuple[str, ...], dom0: Dom0View | None) -> _DomNet:
         """A domain's net numbers from Dom0's counters for its vifs, meaning what xentop's
         mean on a Linux-bridge host: xentop's NETTX/NETRX are the sums of the vifs' Dom0-side
         Transmit/Receive bytes (checked on the lab: ``xentop -n`` prints /proc/net/dev's
         columns as they are), so net_tx = Σ Dom0 tx_bytes (sent *to* the guest) and
         net_rx = Σ Dom0 rx_bytes (sent *by* the guest). All vifs or nothing: a sum missing
         one vif would look like a real, smaller number."""
-        dom0 = self.dom0(inp)  # memoised per Dom0 sample: the rates the Dom0 view shows
         if dom0 is None:
             return (len(names), None, None, None, None, f"{NET_DOM0} not read yet")
         memo = self._dom0_net_memo

@@ -309,29 +309,26 @@ class HostPoller:
     async def _read_frames(self, stream: LineStream) -> bool:
         asm = XentopFrameAssembler()
         got = False
-        lines = 0
         while True:
             try:
                 # quiet ends a frame only while one is pending; otherwise wait for the next
-                line = await stream.readline(timeout=QUIET_S if asm.pending else None)
+                lines = await stream.readlines(timeout=QUIET_S if asm.pending else None)
             except TimeoutError:
+                lines = []
+            if not lines:  # quiet, or the end of the stream (None)
                 frame = asm.flush()
                 if frame is not None:
                     self._on_frame(frame)
                     got = True
+                if lines is None:
+                    return got
                 continue
-            if line is None:
-                frame = asm.flush()
-                if frame is not None:
+            for i in range(0, len(lines), YIELD_EVERY_LINES):
+                if i:
+                    await asyncio.sleep(0)
+                for frame in asm.feed_lines(lines[i : i + YIELD_EVERY_LINES]):
                     self._on_frame(frame)
                     got = True
-                return got
-            for frame in asm.feed(line):
-                self._on_frame(frame)
-                got = True
-            lines += 1
-            if lines % YIELD_EVERY_LINES == 0:
-                await asyncio.sleep(0)
 
     def _on_frame(self, frame: Sequence[XentopDomain]) -> None:
         st = self._st

@@ -16,6 +16,7 @@ from collectors.assemble import Inputs, Merger
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.fleet import GC_GEN0_THRESHOLD, build_fleet, tune_gc
 from collectors.model import Device, DeviceKind, Dom0View, Domain, DomainState, NetIfCounters
+from collectors.parse import xentop as xentop_parse
 from collectors.parse.records import constructor, updater
 from collectors.parse.rings import parse_netback_io_ring, parse_ring_dump, split_file_dump
 from collectors.parse.xentop import XentopFrameAssembler, parse_xentop
@@ -164,6 +165,10 @@ class _Lines:
     async def readline(self, timeout: float | None = None) -> str | None:
         return self.lines.pop(0) if self.lines else None
 
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        lines, self.lines = self.lines, []
+        return lines or None
+
     @property
     def exit_code(self) -> int | None:
         return 0
@@ -230,6 +235,37 @@ def test_fast_constructors_build_the_same_records() -> None:
         constructor(Domain, ("domid",))  # host and name have no defaults
     with pytest.raises(TypeError):
         updater(Device, ("rings", "rings"))
+
+
+def test_fast_constructors_fall_back_where_the_layouts_differ() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Child(Base):  # inherited slots: no mutable twin of the same layout
+        b: int = 2
+
+    make = constructor(Child, ("a",))
+    c = make(1)
+    assert type(c) is Child and c == Child(1, 2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.a = 5  # type: ignore[misc]
+    twin_made = constructor(Domain, ("host", "domid", "name"))("h", 4, "x")
+    assert type(twin_made) is Domain and twin_made == Domain(host="h", domid=4, name="x")
+
+
+def test_xentop_number_cache_converts_like_int_and_float_and_stays_bounded() -> None:
+    cache = xentop_parse._Converted(float)
+    assert cache["49.5"] == 49.5 and "49.5" in cache
+    with pytest.raises(ValueError):
+        cache["lots"]
+    assert "lots" not in cache
+    class Tiny(xentop_parse._Converted):
+        LIMIT = 3
+
+    small = Tiny(int)
+    assert [small[str(i)] for i in range(10)] == list(range(10)) and len(small) == 3
 
 
 def test_xentop_fast_rows_equal_the_general_path() -> None:

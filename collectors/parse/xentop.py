@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -322,8 +323,31 @@ def _checked_tokens(
     return name, toks, lay
 
 
-def _fast_row(line: str, w: int) -> list[object] | None:
-    """The common row, unrolled: 4.x columns of plain numbers after a NAME ending at ``w``.
+class _Converted(dict[str, Any]):
+    """token → number, converted once: columns whose values repeat from frame to frame
+    (percentages, memory sizes, vCPU/vif/vbd counts) cost a lookup instead of a
+    conversion. Bounded, so a host printing ever-new values cannot grow it without end."""
+
+    __slots__ = ("_convert",)
+    LIMIT = 50_000
+
+    def __init__(self, convert: Any) -> None:
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, token: str) -> Any:
+        value = self._convert(token)  # ValueError for a non-number, as int()/float()
+        if len(self) < self.LIMIT:
+            self[token] = value
+        return value
+
+
+_FLOAT_OF, _SMALL_INT_OF = _Converted(float), _Converted(int)
+
+
+def _fast_row(line: str, w: int) -> XentopDomain | None:
+    """The common row, unrolled: 4.x columns of plain numbers after a NAME ending at ``w``,
+    built at once as the record it is unless detail lines follow (see :func:`_details`).
     None sends the line down the general path (:func:`_parse_row`)."""
     if len(line) > w + 7 and line[w] == " " and line[w + 1] != " ":
         t = line[w:].split()
@@ -331,17 +355,18 @@ def _fast_row(line: str, w: int) -> list[object] | None:
             name = line[:w].strip()
             if name:
                 try:
-                    return [name, t[0], int(t[1]), float(t[2]), int(t[3]), float(t[4]),
-                            int(t[5]), float(t[6]), int(t[7]), int(t[8]), int(t[9]),
-                            int(t[10]), int(t[11]), int(t[12]), int(t[13]), int(t[14]),
-                            int(t[15]), int(t[16]), int(t[17]), False,
-                            w == _NAME_WIDTH and len(name) == _NAME_WIDTH]
+                    f, i = _FLOAT_OF, _SMALL_INT_OF
+                    return _plain_row(name, t[0], int(t[1]), f[t[2]], i[t[3]], f[t[4]], i[t[5]],
+                                      f[t[6]], i[t[7]], i[t[8]], int(t[9]), int(t[10]),
+                                      i[t[11]], i[t[12]], int(t[13]), int(t[14]), int(t[15]),
+                                      int(t[16]), i[t[17]], False,
+                                      w == _NAME_WIDTH and len(name) == _NAME_WIDTH)
                 except ValueError:
                     pass  # "no limit", "-" and friends
     return None
 
 
-def _parse_row(line: str, layout: _Layout | None) -> list[object] | None:
+def _parse_row(line: str, layout: _Layout | None) -> list[Any] | None:
     """A domain row's values in XentopDomain field order, or None if it is not a row."""
     split = _split_row(line, layout)
     if split is None:
@@ -360,7 +385,7 @@ def _parse_row(line: str, layout: _Layout | None) -> list[object] | None:
             ]  # fmt: skip
         except ValueError:
             pass
-    values: list[object] = [None] * len(_ROW_FIELDS)
+    values: list[Any] = [None] * len(_ROW_FIELDS)
     values[0], values[1], values[_UNLIMITED], values[_TRUNCATED] = name, t[0], False, truncated
     try:
         for i, pos in layout.ints:
@@ -374,7 +399,7 @@ def _parse_row(line: str, layout: _Layout | None) -> list[object] | None:
     return values
 
 
-def _row_values_slow(values: list[object], toks: list[str], layout: _Layout) -> list[object] | None:
+def _row_values_slow(values: list[Any], toks: list[str], layout: _Layout) -> list[Any] | None:
     """The same with ``-`` (unreadable), ``n/a`` and ``no limit`` allowed."""
     try:
         for i, pos, is_float in layout.plan:
@@ -397,17 +422,34 @@ def _row_values_slow(values: list[object], toks: list[str], layout: _Layout) -> 
     return values
 
 
-def _build(cur: list[Any]) -> XentopDomain:
-    """A pending domain (row values + vcpu, net, vbd lists + detail mask) as a record."""
+def _build(cur: list[Any] | XentopDomain) -> XentopDomain:
+    """A pending domain (a record already, or row values + vcpu, net, vbd lists + detail
+    mask) as a record."""
+    if type(cur) is XentopDomain:  # a fast row without detail lines (the stream's rows)
+        return cur
+    assert isinstance(cur, list)
+    if len(cur) == _VCPU_I:
+        return _plain_row(*cur)
     nets, vbds = cur[_NETS_I], cur[_VBDS_I]
-    if not (nets or vbds or cur[_MASK_I]):  # a row without detail lines (the stream's rows)
-        return _plain_row(*cur[: len(_ROW_FIELDS)])
+    if not (nets or vbds or cur[_MASK_I]):
+        return _plain_row(*cur[:_VCPU_I])
     mask = cur[_MASK_I] | (_NETS_BIT if nets else 0) | (_VBDS_BIT if vbds else 0)
     cur[_VCPU_I] = tuple(cur[_VCPU_I])
     cur[_NETS_I] = tuple(nets)
     cur[_VBDS_I] = tuple(vbds)
     cur[_MASK_I] = _DETAIL_SETS[mask]
     return _full_row(*cur)
+
+
+def _details(cur: list[Any] | XentopDomain) -> list[Any]:
+    """The pending domain with its detail lists, added at its first detail line (a fast
+    row's record turns back into its values)."""
+    if type(cur) is XentopDomain:
+        return [getattr(cur, f) for f in _ROW_FIELDS] + [[], [], [], 0]
+    assert isinstance(cur, list)
+    if len(cur) == _VCPU_I:
+        cur += ([], [], [], 0)
+    return cur
 
 
 def _slow_net(line: str) -> XentopNet | None:
@@ -464,7 +506,8 @@ class XentopFrameAssembler:
         self._line_no = 0
         self._layout: _Layout | None = None
         self._frame: list[XentopDomain] = []
-        self._cur: list[Any] | None = None  # the domain whose detail lines may follow
+        # the domain whose detail lines may follow: its record, or its values (see _build)
+        self._cur: list[Any] | XentopDomain | None = None
         self._names: set[str] = set()
         self._prev_name: str | None = None
         self._prev_key = b""
@@ -486,6 +529,20 @@ class XentopFrameAssembler:
             self.errors.append(e)
         except (ValueError, OverflowError) as e:  # e.g. a 5000-digit counter
             self.errors.append(self._error(line, f"unusable value: {e}"))
+        return done
+
+    def feed_lines(self, lines: Iterable[str]) -> list[list[XentopDomain]]:
+        """Frames completed by these lines: :meth:`feed` for a batch (a stream's chunk)."""
+        done: list[list[XentopDomain]] = []
+        feed = self._feed
+        for line in lines:
+            self._line_no += 1
+            try:
+                feed(line, done)
+            except ParseError as e:
+                self.errors.append(e)
+            except (ValueError, OverflowError) as e:
+                self.errors.append(self._error(line, f"unusable value: {e}"))
         return done
 
     @property
@@ -557,12 +614,14 @@ class XentopFrameAssembler:
             if first == "N":
                 m = _net_fast(line)
                 if m is not None:
+                    self._cur = cur = _details(cur)
                     cur[_NETS_I].append(_new_net(*map(int, m.groups())))
                     self._in_vcpus = False
                     return
             elif line[1:2] == "C":
                 m = _vcpus_line(line)
                 if m is not None:
+                    self._cur = cur = _details(cur)
                     cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _pairs(m[1])])
                     cur[_MASK_I] |= _VCPUS_BIT
                     self._in_vcpus = True
@@ -571,17 +630,20 @@ class XentopFrameAssembler:
                 m = _vbd_fast(line)
                 if m is not None:
                     g = m.groups()
+                    self._cur = cur = _details(cur)
                     cur[_VBDS_I].append(_new_vbd(g[0], *map(int, g[1:])))
                     self._in_vcpus = False
                     return
         elif self._layout is not None and not self._in_vcpus:
             # rows are the next most common
             w = self._fast_w
-            values = _fast_row(line, w) if w is not None else None
-            if values is None:
-                values = _parse_row(line, self._layout)
+            rec = _fast_row(line, w) if w is not None else None
+            if rec is not None:
+                self._row(rec, rec.name, rec.name_truncated, done)
+                return
+            values = _parse_row(line, self._layout)
             if values is not None:
-                self._row(values, done)
+                self._row(values, values[0], values[_TRUNCATED], done)
                 return
         line = line.rstrip()
         stripped = line.lstrip()
@@ -594,20 +656,24 @@ class XentopFrameAssembler:
                 return
         if cur is not None:
             if self._in_vcpus and first in " \t" and _VCPU_MORE.fullmatch(line):
+                self._cur = cur = _details(cur)
                 cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(line)])
                 return
             if stripped.startswith("VCPUs(sec):") and (m := _VCPUS.fullmatch(stripped)):
+                self._cur = cur = _details(cur)
                 cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(m[1])])
                 cur[_MASK_I] |= _VCPUS_BIT
                 self._in_vcpus = True
                 return
             net = _slow_net(stripped) if stripped.startswith("Net") else None
             if net is not None:
+                self._cur = cur = _details(cur)
                 cur[_NETS_I].append(net)
                 self._in_vcpus = False
                 return
             vbd = _slow_vbd(stripped) if stripped.startswith("VBD") else None
             if vbd is not None:
+                self._cur = cur = _details(cur)
                 cur[_VBDS_I].append(vbd)
                 self._in_vcpus = False
                 return
@@ -618,7 +684,7 @@ class XentopFrameAssembler:
             if cur is None and stripped.startswith(("VCPUs(sec):", "Net", "VBD ")):
                 raise self._error(line, "detail line before any domain row")
             raise self._error(line, "not a xentop line")
-        self._row(values, done)
+        self._row(values, values[0], values[_TRUNCATED], done)
 
     def _header(self, layout: _Layout, done: list[list[XentopDomain]]) -> None:
         self._close_domain()
@@ -630,20 +696,18 @@ class XentopFrameAssembler:
         self._fast_w = layout.name_end if layout.standard else None
         self._rows_since_header = 0
 
-    def _row(self, values: list[Any], done: list[list[XentopDomain]]) -> None:
+    def _row(self, cur: list[Any] | XentopDomain, name: str, truncated: bool,
+             done: list[list[XentopDomain]]) -> None:
         if self._cur is not None:
             self._frame.append(_build(self._cur))
         self._in_vcpus = False
-        name: str = values[0]
-        truncated: bool = values[_TRUNCATED]
         if not self._non_repeat:  # once headers delimit frames, the row order never has to
             key = _sort_key(name)
             if self._frame and self._starts_new_frame(name, key, truncated):
                 done.append(self._take_frame())
             self._prev_key = key
-        values += ([], [], [], 0)
-        self._cur = values
-        if not truncated:
+        self._cur = cur
+        if not truncated and not self._non_repeat:  # (only _starts_new_frame needs them)
             self._names.add(name)
         self._prev_name = name
         self._rows_since_header += 1

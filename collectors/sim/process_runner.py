@@ -351,9 +351,19 @@ class ProcessLineStream:
         self._wake.set()
 
     async def readline(self, timeout: float | None = None) -> str | None:
+        if not self._lines:
+            lines = await self.readlines(timeout)
+            if lines is None:
+                return None
+            self._lines.extend(lines)
+        return self._lines.popleft()
+
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
         while True:
             if self._lines:
-                return self._lines.popleft()
+                lines = list(self._lines)
+                self._lines.clear()
+                return lines
             if self._closed or self._end is not None:
                 return None
             if self._error is not None:

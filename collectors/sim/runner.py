@@ -285,6 +285,10 @@ class ListStream:
     async def readline(self, timeout: float | None = None) -> str | None:
         return self._lines.pop(0) if self._lines else None
 
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        lines, self._lines = self._lines, []
+        return lines or None
+
     @property
     def exit_code(self) -> int | None:
         return None if self._lines else self._code
@@ -313,10 +317,19 @@ class _TimedStream:
         raise NotImplementedError
 
     async def readline(self, timeout: float | None = None) -> str | None:
+        if not self._buf:
+            lines = await self.readlines(timeout)
+            if lines is None:
+                return None
+            self._buf = lines
+        return self._buf.pop(0)
+
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
         start = self._runner.clock()
         while True:
             if self._buf:
-                return self._buf.pop(0)
+                lines, self._buf = self._buf, []
+                return lines
             if self._closed or self._code is not None:
                 return None
             if self._runner.unreachable is not None:

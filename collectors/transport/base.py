@@ -67,6 +67,11 @@ class LineStream(Protocol):
         """
         ...
 
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        """Every complete line available now, waiting as :meth:`readline` for at least
+        one; None at end of stream (a whole frame in one call: the cheap way to read)."""
+        ...
+
     @property
     def exit_code(self) -> int | None: ...
 

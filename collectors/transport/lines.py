@@ -36,6 +36,16 @@ class LineBuffer:
         del self._buf[: end + 1]
         return decode(line)
 
+    def pop_lines(self) -> list[str]:
+        """Every complete line buffered (decoded in one go), oldest first; [] if none."""
+        end = self._buf.rfind(b"\n")
+        if end < 0 or end > self._max:  # none, or one may be too long: one at a time
+            line = self.pop_line()
+            return [] if line is None else [line]
+        lines = decode(bytes(self._buf[:end])).split("\n")
+        del self._buf[: end + 1]
+        return lines
+
     def pop_rest(self) -> str | None:
         """At end of stream: the unterminated last line, or None when nothing is left."""
         if not self._buf:
@@ -62,23 +72,38 @@ class ChunkedLineReader:
         return self._eof
 
     async def readline(self, timeout: float | None = None) -> str | None:
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            line = self._lines.pop_line()
-            if line is not None:
-                return line
+        deadline = _deadline(timeout)
+        while (line := self._lines.pop_line()) is None:
             if self._eof:
                 return self._lines.pop_rest()
-            if deadline is None:
+            await self._fill(deadline)
+        return line
+
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        """Every complete line available, waiting (like :meth:`readline`) for at least one;
+        None at end of stream."""
+        deadline = _deadline(timeout)
+        while not (lines := self._lines.pop_lines()):
+            if self._eof:
+                rest = self._lines.pop_rest()
+                return None if rest is None else [rest]
+            await self._fill(deadline)
+        return lines
+
+    async def _fill(self, deadline: float | None) -> None:
+        if deadline is None:
+            data = await self._read_chunk()
+        else:
+            async with asyncio.timeout_at(deadline):
                 data = await self._read_chunk()
-            else:
-                async with asyncio.timeout_at(deadline):
-                    data = await self._read_chunk()
-            if data:
-                self._lines.feed(data)
-            else:
-                self._eof = True
+        if data:
+            self._lines.feed(data)
+        else:
+            self._eof = True
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else asyncio.get_running_loop().time() + timeout
 
 
 class TailBuffer:

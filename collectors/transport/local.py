@@ -157,6 +157,11 @@ class LocalLineStream:
             return None
         return await self._reader.readline(timeout)
 
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        if self._closed:
+            return None
+        return await self._reader.readlines(timeout)
+
     @property
     def exit_code(self) -> int | None:
         return self._proc.returncode
@@ -186,6 +191,9 @@ class FinishedLineStream:
         self._result = result
 
     async def readline(self, timeout: float | None = None) -> str | None:
+        return None
+
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
         return None
 
     @property

@@ -505,6 +505,11 @@ class SshLineStream:
             return None
         return await self._reader.readline(timeout)
 
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        if self._closed:
+            return None
+        return await self._reader.readlines(timeout)
+
     @property
     def exit_code(self) -> int | None:
         if self._proc.exit_status is None and self._proc.exit_signal is None:
