@@ -345,15 +345,19 @@ class Merger:
         memo = self._dev_memo
         if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
             return memo[1]
+        # only Dom0's counters changed (every tick where vif rates come from Dom0): the
+        # vbds, which do not depend on them, are the last ones, position for position
+        last = memo[1] if memo is not None and all(
+            a is b for a, b in zip(memo[0][:4], key[:4], strict=True)) else None
         if self._ring_memo[0] is not inp.rings:
             self._ring_memo = (inp.rings, {})
         ifaces = {i.name: i for i in dom0.interfaces} if dom0 else {}
         out: list[Device] = []
-        for dev in inp.topology.devices:
+        for i, dev in enumerate(inp.topology.devices):
             if dev.kind is DeviceKind.VIF:
                 out.append(self._vif(dev, inp, ifaces))
             else:
-                out.append(self._vbd(dev, inp))
+                out.append(last[i] if last is not None else self._vbd(dev, inp))
         if len(self._dev_rates) > len(out):
             self._dev_rates.retain(d.key for d in out)
         self._dev_memo = (key, tuple(out))

@@ -262,3 +262,21 @@ def test_lab_dom0_counters_mean_what_xentops_net_columns_mean(lab: Lab) -> None:
         assert x.nettx_k == (ovs[name].net_tx_bytes or 0) // 1024
         assert x.netrx_k == (ovs[name].net_rx_bytes or 0) // 1024
     assert len(_vif_lines(dev_after)) == sum(x.nets or 0 for x in real)
+
+
+def test_a_new_dom0_sample_updates_the_vifs_and_keeps_the_vbds() -> None:
+    m = Merger(HOST)
+    first = inputs(100.0, net_dev(vif1_0=(504, 1548), vif1_1=(10, 2150), vif3_0=(700, 766)))
+    before = m.devices(first, m.dom0(first))
+    later = replace(first, dom0_t=102.0, dom0_ifaces=tuple(parse_proc_net_dev(net_dev(
+        vif1_0=(504 + 4_000, 1548), vif1_1=(10, 2150), vif3_0=(700, 766)))))
+    after = m.devices(later, m.dom0(later))
+    assert [d.key for d in after] == [d.key for d in before]
+    vbds = [(a, b) for a, b in zip(before, after, strict=True) if a.kind.value == "vbd"]
+    assert vbds and all(a is b for a, b in vbds)  # nothing they depend on changed
+    vif = {d.name: d for d in after if d.kind.value == "vif"}
+    assert vif["vif1.0"].rx_bytes == 4_504 and vif["vif1.0"].rx_rate == pytest.approx(2_000.0)
+    # a new rings sample: the vbds are rebuilt too
+    rebuilt = m.devices(replace(later, rings_t=103.0), m.dom0(later))
+    assert all(rebuilt[i] is not b for i, (_, b) in enumerate(zip(before, after, strict=True))
+               if b.kind.value == "vbd")

@@ -7,6 +7,7 @@ glued to the colon. Interface names cannot contain ``:``, so the first one ends 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from collectors.model import Dom0View, NetIfCounters
@@ -21,8 +22,7 @@ _LOADAVG = re.compile(r"\s*(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)(?
 @parse_errors("/proc/net/dev")
 def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
     source = "/proc/net/dev"
-    rx_names: tuple[str, ...] = _DEFAULT_RX
-    tx_names: tuple[str, ...] = _DEFAULT_TX
+    cols = _net_dev_columns(_DEFAULT_RX, _DEFAULT_TX)
     out: list[NetIfCounters] = []
     for no, raw in lines_of(text):
         line = raw.strip()
@@ -30,32 +30,41 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
             continue
         if line.startswith("face") and line.count("|") == 2:
             _, rx_titles, tx_titles = line.split("|")
-            rx_names, tx_names = tuple(rx_titles.split()), tuple(tx_titles.split())
+            cols = _net_dev_columns(tuple(rx_titles.split()), tuple(tx_titles.split()))
             continue
         name, colon, rest = line.partition(":")
         nums = rest.split()
-        if not colon or not name.strip() or not all(n.isdecimal() for n in nums):
+        if not colon or not name.strip() or not "".join(nums).isdecimal():
             raise ParseError(source, no, raw, "not an interface line")
-        if len(nums) != len(rx_names) + len(tx_names) or "bytes" not in rx_names + tx_names:
+        width, picks = cols
+        if len(nums) != width:
             raise ParseError(source, no, raw, "column count does not match the header")
-        rx = dict(zip(rx_names, map(int, nums[: len(rx_names)]), strict=True))
-        tx = dict(zip(tx_names, map(int, nums[len(rx_names) :]), strict=True))
-        if "bytes" not in rx or "bytes" not in tx:
+        if picks is None:
             raise ParseError(source, no, raw, "no bytes columns")
-        out.append(
-            NetIfCounters(
-                name=name.strip(),
-                rx_bytes=rx["bytes"],
-                tx_bytes=tx["bytes"],
-                rx_packets=rx.get("packets"),
-                tx_packets=tx.get("packets"),
-                rx_errs=rx.get("errs"),
-                tx_errs=tx.get("errs"),
-                rx_drop=rx.get("drop"),
-                tx_drop=tx.get("drop"),
-            )
-        )
+        rxb, txb, rxp, txp, rxe, txe, rxd, txd = (None if i is None else int(nums[i])
+                                                  for i in picks)
+        assert rxb is not None and txb is not None  # (picks has both bytes columns)
+        out.append(NetIfCounters(
+            name=name.strip(), rx_bytes=rxb, tx_bytes=txb, rx_packets=rxp, tx_packets=txp,
+            rx_errs=rxe, tx_errs=txe, rx_drop=rxd, tx_drop=txd,
+        ))
     return out
+
+
+_NetDevColumns = tuple[int, tuple[int | None, ...] | None]
+
+
+@functools.lru_cache(maxsize=8)
+def _net_dev_columns(rx: tuple[str, ...], tx: tuple[str, ...]) -> _NetDevColumns:
+    """(number of columns, positions of rx/tx bytes, packets, errs, drop) for a header;
+    positions None when the header has no bytes columns."""
+    def at(names: tuple[str, ...], title: str, offset: int) -> int | None:
+        return names.index(title) + offset if title in names else None
+
+    picks = tuple(at(names, title, off) for title in ("bytes", "packets", "errs", "drop")
+                  for names, off in ((rx, 0), (tx, len(rx))))
+    width = len(rx) + len(tx)
+    return width, picks if picks[0] is not None and picks[1] is not None else None
 
 
 @parse_errors("/proc/loadavg")
