@@ -126,6 +126,9 @@ class HostPoller:
         self._st = _State()
         self._changed = asyncio.Event()
         self._wake_slow = asyncio.Event()
+        # clear while a Dom0 read started by a frame is on its way (Open vSwitch hosts)
+        self._dom0_for_frame = asyncio.Event()
+        self._dom0_for_frame.set()
         self._due: dict[str, float] = {}
         self._forced: set[str] = set()
         self._rings_demand = False
@@ -180,6 +183,9 @@ class HostPoller:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(interval):
                         await self._changed.wait()
+                    if not self._dom0_for_frame.is_set():  # one snapshot for frame + Dom0
+                        async with asyncio.timeout(min(interval / 2, 1.0)):
+                            await self._dom0_for_frame.wait()
                 self._changed.clear()
                 last = self._mono()
                 yield self.snapshot()
@@ -253,6 +259,8 @@ class HostPoller:
             families = self._due_families()
             if families:
                 ok = await self._run_families(families)
+                if "dom0" in families:
+                    self._dom0_for_frame.set()
                 if ok and self._st.inputs.xl_rows is not None and self._needs_configs():
                     await self._run_families(["configs"])
                 self._changed.set()
@@ -347,6 +355,12 @@ class HostPoller:
         rows = inp.xl_rows
         if rows is not self._known[0]:
             self._known = (rows, frozenset([r.name for r in rows or ()]))
+        if self._ovs_like():
+            # Open vSwitch: domains' net counters are Dom0's; read them for this frame now
+            # (rates of the same moment, and one snapshot for both)
+            self._forced.add("dom0")
+            self._dom0_for_frame.clear()
+            self._wake_slow.set()
         if rows is not None and not names <= self._known[1]:
             # a domain appeared: learn its domid now rather than at the next cadence
             self._forced |= {"xl", "vcpus", "xenstore"}
@@ -398,8 +412,10 @@ class HostPoller:
             "info": c.info_s,
             "xenstore": c.xenstore_s,
             "rings": self.settings.interval_s if self._rings_demand else c.rings_s,
-            "dom0": self.settings.interval_s if self._ovs_like() or self._rings_demand
-            else c.dom0_s,
+            # on Open vSwitch hosts each frame asks for a read (_on_frame); this is the
+            # fallback when frames stop
+            "dom0": self.settings.interval_s if self._rings_demand
+            else 2 * self.settings.interval_s if self._ovs_like() else c.dom0_s,
         }
         return periods
 
