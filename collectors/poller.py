@@ -38,7 +38,14 @@ from typing import cast
 from collectors import commands as cmd
 from collectors.assemble import Inputs, Merger
 from collectors.config import VCPU_DEMAND_S, Cadence
-from collectors.model import HostId, HostInfo, HostSnapshot, HostStatus, NetIfCounters
+from collectors.model import (
+    DeviceKind,
+    HostId,
+    HostInfo,
+    HostSnapshot,
+    HostStatus,
+    NetIfCounters,
+)
 from collectors.parse import xl_info
 from collectors.parse.common import ParseError
 from collectors.parse.procfs import parse_loadavg, parse_proc_net_dev
@@ -126,6 +133,7 @@ class HostPoller:
         self._st = _State()
         self._changed = asyncio.Event()
         self._wake_slow = asyncio.Event()
+        self._vifs_memo: tuple[Topology | None, bool] = (None, True)  # topology → any vif?
         # clear while a Dom0 read started by a frame is on its way (Open vSwitch hosts)
         self._dom0_for_frame = asyncio.Event()
         self._dom0_for_frame.set()
@@ -467,8 +475,7 @@ class HostPoller:
         inp = self._st.inputs
         if inp.frame is None or inp.topology is None:
             return False
-        with_vifs = {d.domid for d in inp.topology.devices if d.kind.value == "vif"}
-        if not with_vifs:
+        if not self._has_vifs():
             return False
         # Domain-0's row is left out: with no Linux bridge at all, libxenstat files every
         # vif's counters under Domain-0 (xen-toolstack-formats.md), guests still show 0
@@ -631,8 +638,12 @@ class HostPoller:
             raise ParseError(what, None, None, f"exit {res.exit_code}: {detail}")
 
     def _has_vifs(self) -> bool:
+        """Whether XenStore lists any vif (True before it was read); once per read."""
         topo = self._st.inputs.topology
-        return topo is None or any(d.kind.value == "vif" for d in topo.devices)
+        if self._vifs_memo[0] is not topo:
+            self._vifs_memo = (topo, topo is None or any(d.kind is DeviceKind.VIF
+                                                         for d in topo.devices))
+        return self._vifs_memo[1]
 
     def _read_local_dom0(self) -> None:
         import psutil  # local only; remote hosts are read over their runner

@@ -24,7 +24,7 @@ from typing import Any
 from collectors.model import DomainState
 from collectors.parse.common import ParseError
 from collectors.parse.guard import parse_errors
-from collectors.parse.records import constructor
+from collectors.parse.records import constructor, updater
 from collectors.parse.xl_list import state_from_xentop
 
 SOURCE = "xentop"
@@ -224,13 +224,14 @@ _STATES = frozenset(
 _ROW_FIELDS = tuple(f.name for f in fields(XentopDomain))[:21]
 _POS = {f: i for i, f in enumerate(_ROW_FIELDS)}
 _UNLIMITED, _TRUNCATED = _POS["maxmem_unlimited"], _POS["name_truncated"]
-# a pending domain is its row values followed by these (see _build)
-_VCPU_I, _NETS_I, _VBDS_I, _MASK_I = range(len(_ROW_FIELDS), len(_ROW_FIELDS) + 4)
+# a pending domain's detail lines (see _build)
+_VCPU_I, _NETS_I, _VBDS_I, _MASK_I = range(4)
 _VCPUS_BIT, _NETS_BIT, _VBDS_BIT = 1, 2, 4  # nets/vbds: set at build when the lists are not empty
 _net_fast, _vbd_fast = _NET_FAST.fullmatch, _VBD_FAST.fullmatch
 _vcpus_line, _pairs = _VCPUS.fullmatch, _PAIR.findall
 _plain_row = constructor(XentopDomain, _ROW_FIELDS)
 _full_row = constructor(XentopDomain, [f.name for f in fields(XentopDomain)])
+_with_details = updater(XentopDomain, ("vcpu_secs", "networks", "vbd_devices", "details"))
 _new_net = constructor(XentopNet, [f.name for f in fields(XentopNet)])
 _new_vbd = constructor(XentopVbd, [f.name for f in fields(XentopVbd)])
 _DETAIL_SETS = [
@@ -347,7 +348,7 @@ _FLOAT_OF, _SMALL_INT_OF = _Converted(float), _Converted(int)
 
 def _fast_row(line: str, w: int) -> XentopDomain | None:
     """The common row, unrolled: 4.x columns of plain numbers after a NAME ending at ``w``,
-    built at once as the record it is unless detail lines follow (see :func:`_details`).
+    built at once as the record it is (detail lines that follow are added by _build).
     None sends the line down the general path (:func:`_parse_row`)."""
     if len(line) > w + 7 and line[w] == " " and line[w + 1] != " ":
         t = line[w:].split()
@@ -422,34 +423,21 @@ def _row_values_slow(values: list[Any], toks: list[str], layout: _Layout) -> lis
     return values
 
 
-def _build(cur: list[Any] | XentopDomain) -> XentopDomain:
-    """A pending domain (a record already, or row values + vcpu, net, vbd lists + detail
-    mask) as a record."""
-    if type(cur) is XentopDomain:  # a fast row without detail lines (the stream's rows)
-        return cur
-    assert isinstance(cur, list)
-    if len(cur) == _VCPU_I:
+def _build(cur: list[Any] | XentopDomain, det: list[Any] | None) -> XentopDomain:
+    """A pending domain (a fast row's record, or the general path's values) with its
+    detail lines (vcpu, net, vbd lists + detail mask; None without any) as a record."""
+    if det is None:
+        if type(cur) is XentopDomain:  # a fast row without detail lines (the stream's rows)
+            return cur
+        assert isinstance(cur, list)
         return _plain_row(*cur)
-    nets, vbds = cur[_NETS_I], cur[_VBDS_I]
-    if not (nets or vbds or cur[_MASK_I]):
-        return _plain_row(*cur[:_VCPU_I])
-    mask = cur[_MASK_I] | (_NETS_BIT if nets else 0) | (_VBDS_BIT if vbds else 0)
-    cur[_VCPU_I] = tuple(cur[_VCPU_I])
-    cur[_NETS_I] = tuple(nets)
-    cur[_VBDS_I] = tuple(vbds)
-    cur[_MASK_I] = _DETAIL_SETS[mask]
-    return _full_row(*cur)
-
-
-def _details(cur: list[Any] | XentopDomain) -> list[Any]:
-    """The pending domain with its detail lists, added at its first detail line (a fast
-    row's record turns back into its values)."""
+    vcpus, nets, vbds, mask = det
+    mask |= (_NETS_BIT if nets else 0) | (_VBDS_BIT if vbds else 0)
+    extra = (tuple(vcpus), tuple(nets), tuple(vbds), _DETAIL_SETS[mask])
     if type(cur) is XentopDomain:
-        return [getattr(cur, f) for f in _ROW_FIELDS] + [[], [], [], 0]
+        return _with_details(cur, *extra)
     assert isinstance(cur, list)
-    if len(cur) == _VCPU_I:
-        cur += ([], [], [], 0)
-    return cur
+    return _full_row(*cur, *extra)
 
 
 def _slow_net(line: str) -> XentopNet | None:
@@ -491,6 +479,7 @@ class XentopFrameAssembler:
         "_layout",
         "_frame",
         "_cur",
+        "_det",
         "_names",
         "_prev_name",
         "_prev_key",
@@ -508,6 +497,7 @@ class XentopFrameAssembler:
         self._frame: list[XentopDomain] = []
         # the domain whose detail lines may follow: its record, or its values (see _build)
         self._cur: list[Any] | XentopDomain | None = None
+        self._det: list[Any] | None = None  # its detail lines so far (see _details)
         self._names: set[str] = set()
         self._prev_name: str | None = None
         self._prev_key = b""
@@ -562,6 +552,12 @@ class XentopFrameAssembler:
 
     # -- internals --
 
+    def _details(self) -> list[Any]:
+        """The pending domain's detail lists, made at its first detail line."""
+        if self._det is None:
+            self._det = [[], [], [], 0]
+        return self._det
+
     def _checked_feed(self, line: str, done: list[list[XentopDomain]]) -> None:
         try:
             self._feed(line, done)
@@ -575,8 +571,8 @@ class XentopFrameAssembler:
 
     def _close_domain(self) -> None:
         if self._cur is not None:
-            self._frame.append(_build(self._cur))
-            self._cur = None
+            self._frame.append(_build(self._cur, self._det))
+            self._cur = self._det = None
         self._in_vcpus = False
 
     def _take_frame(self) -> list[XentopDomain]:
@@ -614,24 +610,24 @@ class XentopFrameAssembler:
             if first == "N":
                 m = _net_fast(line)
                 if m is not None:
-                    self._cur = cur = _details(cur)
-                    cur[_NETS_I].append(_new_net(*map(int, m.groups())))
+                    det = self._details()
+                    det[_NETS_I].append(_new_net(*map(int, m.groups())))
                     self._in_vcpus = False
                     return
             elif line[1:2] == "C":
                 m = _vcpus_line(line)
                 if m is not None:
-                    self._cur = cur = _details(cur)
-                    cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _pairs(m[1])])
-                    cur[_MASK_I] |= _VCPUS_BIT
+                    det = self._details()
+                    det[_VCPU_I].extend([(int(a), int(b)) for a, b in _pairs(m[1])])
+                    det[_MASK_I] |= _VCPUS_BIT
                     self._in_vcpus = True
                     return
             else:
                 m = _vbd_fast(line)
                 if m is not None:
                     g = m.groups()
-                    self._cur = cur = _details(cur)
-                    cur[_VBDS_I].append(_new_vbd(g[0], *map(int, g[1:])))
+                    det = self._details()
+                    det[_VBDS_I].append(_new_vbd(g[0], *map(int, g[1:])))
                     self._in_vcpus = False
                     return
         elif self._layout is not None and not self._in_vcpus:
@@ -656,25 +652,25 @@ class XentopFrameAssembler:
                 return
         if cur is not None:
             if self._in_vcpus and first in " \t" and _VCPU_MORE.fullmatch(line):
-                self._cur = cur = _details(cur)
-                cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(line)])
+                det = self._details()
+                det[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(line)])
                 return
             if stripped.startswith("VCPUs(sec):") and (m := _VCPUS.fullmatch(stripped)):
-                self._cur = cur = _details(cur)
-                cur[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(m[1])])
-                cur[_MASK_I] |= _VCPUS_BIT
+                det = self._details()
+                det[_VCPU_I].extend([(int(a), int(b)) for a, b in _PAIR.findall(m[1])])
+                det[_MASK_I] |= _VCPUS_BIT
                 self._in_vcpus = True
                 return
             net = _slow_net(stripped) if stripped.startswith("Net") else None
             if net is not None:
-                self._cur = cur = _details(cur)
-                cur[_NETS_I].append(net)
+                det = self._details()
+                det[_NETS_I].append(net)
                 self._in_vcpus = False
                 return
             vbd = _slow_vbd(stripped) if stripped.startswith("VBD") else None
             if vbd is not None:
-                self._cur = cur = _details(cur)
-                cur[_VBDS_I].append(vbd)
+                det = self._details()
+                det[_VBDS_I].append(vbd)
                 self._in_vcpus = False
                 return
         values = _parse_row(line, self._layout)
@@ -699,7 +695,8 @@ class XentopFrameAssembler:
     def _row(self, cur: list[Any] | XentopDomain, name: str, truncated: bool,
              done: list[list[XentopDomain]]) -> None:
         if self._cur is not None:
-            self._frame.append(_build(self._cur))
+            self._frame.append(_build(self._cur, self._det))
+            self._det = None
         self._in_vcpus = False
         if not self._non_repeat:  # once headers delimit frames, the row order never has to
             key = _sort_key(name)
