@@ -511,18 +511,10 @@ class XentopFrameAssembler:
 
     def feed(self, line: str) -> list[list[XentopDomain]]:
         """Frames completed by this line (usually none, sometimes one)."""
-        self._line_no += 1
-        done: list[list[XentopDomain]] = []
-        try:
-            self._feed(line, done)
-        except ParseError as e:
-            self.errors.append(e)
-        except (ValueError, OverflowError) as e:  # e.g. a 5000-digit counter
-            self.errors.append(self._error(line, f"unusable value: {e}"))
-        return done
+        return self.feed_lines((line,))
 
     def feed_lines(self, lines: Iterable[str]) -> list[list[XentopDomain]]:
-        """Frames completed by these lines: :meth:`feed` for a batch (a stream's chunk)."""
+        """Frames completed by these lines (a stream's chunk at once is the cheap way)."""
         done: list[list[XentopDomain]] = []
         feed = self._feed
         for line in lines:
@@ -531,7 +523,7 @@ class XentopFrameAssembler:
                 feed(line, done)
             except ParseError as e:
                 self.errors.append(e)
-            except (ValueError, OverflowError) as e:
+            except (ValueError, OverflowError) as e:  # e.g. a 5000-digit counter
                 self.errors.append(self._error(line, f"unusable value: {e}"))
         return done
 
@@ -557,14 +549,6 @@ class XentopFrameAssembler:
         if self._det is None:
             self._det = [[], [], [], 0]
         return self._det
-
-    def _checked_feed(self, line: str, done: list[list[XentopDomain]]) -> None:
-        try:
-            self._feed(line, done)
-        except ParseError:
-            raise
-        except (ValueError, OverflowError) as e:  # e.g. a 5000-digit counter
-            raise self._error(line, f"unusable value: {e}") from None
 
     def _error(self, line: str, reason: str) -> ParseError:
         return ParseError(SOURCE, self._line_no, line, reason)
@@ -694,10 +678,7 @@ class XentopFrameAssembler:
 
     def _row(self, cur: list[Any] | XentopDomain, name: str, truncated: bool,
              done: list[list[XentopDomain]]) -> None:
-        if self._cur is not None:
-            self._frame.append(_build(self._cur, self._det))
-            self._det = None
-        self._in_vcpus = False
+        self._close_domain()
         if not self._non_repeat:  # once headers delimit frames, the row order never has to
             key = _sort_key(name)
             if self._frame and self._starts_new_frame(name, key, truncated):
