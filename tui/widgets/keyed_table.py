@@ -270,12 +270,12 @@ class KeyedTable(ScrollView, Generic[K], can_focus=True):
             self.refresh()
             return
         lines = {old_cursor - top, self._cursor - top}
-        for y in range(max(len(old_visible), len(visible))):
+        height = max(len(old_visible), len(visible))
+        for y in range(height):
             k = visible[y] if y < len(visible) else None
             if k is None or y >= len(old_visible) or old_visible[y] != k or k in changed:
                 lines.add(y)
         run_start = run_end = -2
-        height = max(len(old_visible), len(visible))
         for y in sorted(y for y in lines if 0 <= y < height):
             # row y on screen is virtual line top + y + 1 (line 0 is the header)
             if y == run_end + 1:
