@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 
 from tui.table_diff import Cell
 from tui.widgets.keyed_table import Column, KeyedTable
@@ -38,6 +39,16 @@ class Source:
         return self.values[key]
 
 
+async def show_rows(app: TableApp, pilot: Pilot[None], values: dict[str, int]
+                    ) -> tuple[KeyedTable[str], Source, list[str]]:
+    """The table showing ``values`` in key order, painted once."""
+    table, src = app.table, Source(values)
+    order = sorted(values)
+    table.set_rows(order, src.row, src.token)
+    await pilot.pause()
+    return table, src, order
+
+
 def spy_refresh(table: KeyedTable[str]) -> list[tuple[Region, ...]]:
     """Record every refresh: () is the whole widget, else the widget regions."""
     calls: list[tuple[Region, ...]] = []
@@ -58,11 +69,7 @@ def lines_of(calls: list[tuple[Region, ...]]) -> set[int]:
 async def test_rows_with_an_unchanged_token_are_not_formatted_again() -> None:
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        table = app.table
-        src = Source({f"r{i}": i for i in range(30)})
-        order = sorted(src.values)
-        table.set_rows(order, src.row, src.token)
-        await pilot.pause()
+        table, src, order = await show_rows(app, pilot, {f"r{i}": i for i in range(30)})
         shown = set(src.formatted)
         assert shown and len(shown) < 30  # only what is on screen
         src.formatted.clear()
@@ -80,11 +87,7 @@ async def test_rows_with_an_unchanged_token_are_not_formatted_again() -> None:
 async def test_an_update_repaints_only_changed_lines() -> None:
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        table = app.table
-        src = Source({f"r{i:02d}": i for i in range(30)})
-        order = sorted(src.values)
-        table.set_rows(order, src.row, src.token)
-        await pilot.pause()
+        table, src, order = await show_rows(app, pilot, {f"r{i:02d}": i for i in range(30)})
         calls = spy_refresh(table)
         table.set_rows(order, src.row, src.token)  # nothing changed
         assert lines_of(calls) <= {1}  # at most the cursor's line (row 0 = line 1)
@@ -110,11 +113,7 @@ async def test_an_update_repaints_only_changed_lines() -> None:
 async def test_the_cursor_keeps_its_row_and_repaints_both_lines_when_it_moves() -> None:
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        table = app.table
-        src = Source({f"r{i:02d}": i for i in range(30)})
-        order = sorted(src.values)
-        table.set_rows(order, src.row, src.token)
-        await pilot.pause()
+        table, src, order = await show_rows(app, pilot, {f"r{i:02d}": i for i in range(30)})
         assert table.move_cursor_to("r02")
         calls = spy_refresh(table)
         moved = [order[2], *order[:2], *order[3:]]  # r02 goes to the top
