@@ -104,3 +104,32 @@ def test_garbage(text: str, line_no: int) -> None:
     with pytest.raises(ParseError) as e:
         parse_xenstore_ls(text)
     assert e.value.line_no == line_no
+
+
+def test_unescaped_cut_of_xen_3_x_keeps_the_visible_part() -> None:
+    # Before values were escaped (Xen 3.x/4.0) do_ls cut a long value as
+    # ' = "%.*s..."' with max_width - TAG_LEN(8) - linewid characters: the line is exactly 80
+    # wide. An uncut value is printed only when linewid + len + 8 <= 80, so it never is.
+    image = "(linux (kernel /boot/vmlinuz-2.6.18-xen) (args 'root=/dev/sda1 ro console=xvc0'))"
+    cut = '  image = "%.*s..."' % (80 - 8 - len("  image"), image)  # noqa: UP031
+    assert len(cut) == 80
+    text = "\n".join(['vm = ""', ' 1234 = ""', cut, '  name = "guest..."', '  x = "a\\\\..."'])
+    d = parse_xenstore_ls(text + "\n")
+    assert d["/vm/1234/image"] == image[: 80 - 8 - 7]
+    assert d["/vm/1234/name"] == "guest..."  # a real value ending in dots, not cut
+    assert d["/vm/1234/x"] == "a\\..."  # escaped backslash, then dots: the 4.1+ form, uncut
+
+
+def test_flat_values_with_equals_quotes_and_several_permissions_crlf() -> None:
+    text = (
+        '/local/domain/1/name = "web = "1""   (n0,r1)\r\n'
+        '/local/domain/1/empty = ""   (n0)\r\n'
+        '/local/domain/1/esc = "a\\x41\\001\\tb\\\\"   (b0,r5,w3)\r\n'
+        '/vm/u/image = "(linux (args "root=/dev/xvda1 ro"))"   (n0)   \r\n'
+    )
+    assert parse_xenstore_ls(text) == {
+        "/local/domain/1/name": 'web = "1"',
+        "/local/domain/1/empty": "",
+        "/local/domain/1/esc": "aA\x01\tb\\",
+        "/vm/u/image": '(linux (args "root=/dev/xvda1 ro"))',
+    }

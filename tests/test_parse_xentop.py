@@ -278,3 +278,122 @@ def test_tabs_instead_of_spaces() -> None:
     (frame,) = parse_xentop(wide)  # the header's NAME column no longer lines up
     assert by_name(frame)["Domain-0"].vcpu_secs[-1] == (11, 111)
     assert by_name(frame)["my web server (prod)"].vbd_rsect == 987654321012
+
+
+# --- other versions' layouts, rebuilt with xentop.c's printf formats -----------------------
+
+_WIDTHS = {
+    "NAME": 10, "STATE": 6, "CPU(sec)": 10, "CPU(%)": 6, "MEM(k)": 10, "MEM(%)": 6,
+    "MAXMEM(k)": 10, "MAXMEM(%)": 9, "VCPUS": 5, "NETS": 4, "NETTX(k)": 8, "NETRX(k)": 8,
+    "VBDS": 4, "VBD_OO": 8, "VBD_RD": 8, "VBD_WR": 8, "VBD_RSECT": 10, "VBD_WSECT": 10,
+    "SSID": 4,
+}  # fmt: skip
+_T17 = list(_WIDTHS)[:16] + ["SSID"]
+_T19 = list(_WIDTHS)
+
+
+def _xt_header(titles: list[str], wide: dict[str, int]) -> str:
+    """do_header: every title "%*s" at its (possibly widened) width, joined by spaces."""
+    return " ".join("%*s" % (wide.get(t, _WIDTHS[t]), t) for t in titles)  # noqa: UP031
+
+
+def _xt_row(titles: list[str], wide: dict[str, int], values: list[object]) -> str:
+    """do_domain: NAME "%10.10s", STATE as is, floats "%6.1f"/"%9.1f", the rest "%*llu"
+    (or "%10s"/"%9s" for "no limit"/"n/a")."""
+    out = []
+    for t, v in zip(titles, values, strict=True):
+        w = wide.get(t, _WIDTHS[t])
+        if t == "NAME":
+            out.append("%10.10s" % v)  # noqa: UP031
+        elif isinstance(v, float):
+            out.append("%*.1f" % (w, v))  # noqa: UP031
+        else:
+            out.append("%*s" % (w, v))  # noqa: UP031
+    return " ".join(out)
+
+
+def _vcpu_line(secs: dict[int, int], n: int) -> str:
+    """do_vcpu: "VCPUs(sec): " then " %2u: %10llus" per online vCPU, a newline and 8
+    spaces before every index that is a multiple of 5."""
+    s = "VCPUs(sec): "
+    for i in range(n):
+        if i in secs:
+            s += ("\n        " if i and i % 5 == 0 else "") + " %2u: %10us" % (i, secs[i])  # noqa: UP031
+    return s
+
+
+def test_3_x_17_columns_with_typed_vbd_lines_without_sectors() -> None:
+    # Xen 3.1-3.4 xentop: 17 columns; do_vbd "VBD %s %4d %s OO: %8llu   RD: %8llu   WR: %8llu"
+    # (type word, devid, "[%2x:%2x] "), no RSECT/WSECT yet
+    vbd = "VBD %s %4d [%2x:%2x]  OO: %8d   RD: %8d   WR: %8d"
+    net = "Net%d RX: %8dbytes %8dpkts %8derr %8ddrop  TX: %8dbytes %8dpkts %8derr %8ddrop"
+    lines = []
+    for it in range(2):
+        lines += [
+            _xt_header(_T17, {}),
+            _xt_row(_T17, {}, ["Domain-0", "-----r", 395481 + it, 2.1, 594944, 14.5,
+                               "no limit", "n/a", 2, 0, 0, 0, 0, 0, 0, 0, 0]),
+            _vcpu_line({0: 200000, 1: 195481}, 2),
+            _xt_row(_T17, {}, ["guest1", "--b---", 27356, 0.1, 1048576, 25.6, 1048576, 25.6,
+                               1, 1, 9, 10, 2, 1, 300 + it, 200, 0]),
+            _vcpu_line({0: 27356}, 1),
+            net % (0, 9216, 120, 0, 0, 10240, 130, 0, 1),
+            vbd % ("BlkBack", 2049, 8, 1, 1, 200 + it, 150),
+            vbd % ("BlkTap", 51712, 0xCA, 0, 0, 100, 50),
+        ]  # fmt: skip
+    frames = parse_xentop("\n".join(lines) + "\n")
+    assert [[d.name for d in f] for f in frames] == [["Domain-0", "guest1"]] * 2
+    g = frames[1][1]
+    assert (g.cpu_s, g.mem_k, g.vbds, g.vbd_oo) == (27356, 1048576, 2, 1)
+    assert (g.vbd_rd, g.vbd_wr) == (301, 200)
+    assert g.vbd_rsect is None and g.vbd_wsect is None and g.ssid == 0
+    assert g.vbd_devices == (
+        XentopVbd("BlkBack", 2049, 1, 201, 150, None, None),
+        XentopVbd("BlkTap", 51712, 0, 100, 50, None, None),
+    )
+    assert g.networks == (XentopNet(0, 9216, 120, 0, 0, 10240, 130, 0, 1),)
+    assert frames[1][0].maxmem_unlimited and frames[1][0].to_json()["maxmem_pct"] is None
+    assert frames[0][0].vcpu_secs == ((0, 200000), (1, 195481))
+
+
+def test_widened_columns_vcpu_gaps_bsd_vbd_lines_and_a_pushed_maxmem() -> None:
+    # 4.1+ adjust_field_widths widens NETTX(k)/VBD_RSECT for the whole table; on a non-Linux
+    # dom0 do_vbd prints no "[maj:min]"; a 16 TiB MAXMEM(k) overflows "%10llu" by a digit
+    wide = {"NETTX(k)": 11, "VBD_RSECT": 13}
+    vbd = "VBD %s %4d %sOO: %8d   RD: %8d   WR: %8d   RSECT: %10d   WSECT: %10d"
+    lines = [
+        _xt_header(_T19, wide),
+        _xt_row(_T19, wide, ["Domain-0", "-----r", 1234, 12.5, 2097152, 12.5, "no limit", "n/a",
+                             12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        _vcpu_line({0: 100, 1: 101, 2: 102, 5: 105, 6: 106, 11: 111}, 12),
+        _xt_row(_T19, wide, ["my vm", "--b---", 98, 0.3, 1049600, 6.3, 1049600, 6.3, 2, 1,
+                             1234567890, 7, 2, 3, 14823, 9120, 987654321012, 583216, 0]),
+        _vcpu_line({}, 2),  # every vCPU offline: the bare "VCPUs(sec): "
+        vbd % ("BlkBack", 51712, " ", 3, 14823, 9120, 987654321012, 583216),
+        vbd % ("Unidentified", 268441856, "[100019: 0] ", 0, 0, 0, 0, 0),
+        _xt_row(_T19, wide, ["webserver-production", "--b---", 5, 0.0, 131072, 0.8,
+                             17179869184, 102400.0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    ]  # fmt: skip
+    (frame,) = parse_xentop("\r\n".join(lines) + "\r\n")
+    dom0, vm, web = frame
+    assert dom0.vcpu_secs == ((0, 100), (1, 101), (2, 102), (5, 105), (6, 106), (11, 111))
+    assert (vm.name, vm.nettx_k, vm.netrx_k, vm.vbd_rsect, vm.vbd_wsect) == (
+        "my vm", 1234567890, 7, 987654321012, 583216,
+    )  # fmt: skip
+    assert vm.vcpu_secs == () and vm.to_json()["vcpu_secs"] == []
+    assert vm.vbd_devices[0] == XentopVbd("BlkBack", 51712, 3, 14823, 9120, 987654321012, 583216)
+    assert vm.vbd_devices[1].kind == "Unidentified" and vm.vbd_devices[1].devid == 268441856
+    assert (web.name, web.name_truncated, web.maxmem_k, web.maxmem_pct, web.vcpus) == (
+        "webserver-", True, 17179869184, 102400.0, 1,
+    )  # fmt: skip
+    assert not vm.name_truncated
+
+
+def test_percentages_of_a_zero_divisor_are_unknown() -> None:
+    # "%6.1f" of x/0.0: glibc prints inf / -nan; the row still parses, the value is null
+    row = _xt_row(_T19, {}, ["Domain-0", "-----r", 1234, 0.0, 2097152, 0.0, 2097152, 0.0,
+                             4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])  # fmt: skip
+    row = row.replace("   0.0", "   inf", 1).replace("   0.0", "  -nan", 1)
+    ((d,),) = parse_xentop(_xt_header(_T19, {}) + "\n" + row + "\n")
+    assert (d.cpu_s, d.cpu_pct, d.mem_k, d.mem_pct) == (1234, None, 2097152, None)
+    assert d.maxmem_pct == 0.0

@@ -156,3 +156,45 @@ def test_cpupool_list_c_and_inactive_pool() -> None:
     ]
     with pytest.raises(ParseError):
         parse_cpupool_list("Name               CPU list\nPool-0             0-99999999999\n")
+
+
+def test_xl_4_1_info_n_old_topology_and_empty_values() -> None:
+    # xl 4.1 output_topologyinfo: "cpu_topology           :" + "cpu:    core    socket     node"
+    # + rows "%3d:    %4d     %4d     %4d", then "numa_info              : none"; every other line
+    # "%-23s: %s"; virt_caps with no capability is the bare "virt_caps              :"
+    kv = "%-23s: %s"
+    lines = [kv % ("host", "dom0"), kv % ("nr_cpus", "4"), "virt_caps              :"]
+    lines += [kv % ("total_memory", "8190"), "cpu_topology           :"]
+    lines += ["cpu:    core    socket     node"]
+    lines += ["%3d:    %4d     %4d     %4d" % (i, i, 0, 0) for i in range(4)]  # noqa: UP031
+    lines += [
+        kv % ("numa_info", "none"),
+        kv % ("xen_major", "4"),
+        kv % ("xen_changeset", ""),
+        kv % ("xen_commandline", "dom0_mem=1024M com1=115200,8n1 console=com1: x=y"),
+        kv % ("cc_compile_date", "Thu Jun 30 10:00:00 CEST 2011"),
+    ]
+    info = parse_xl_info("\n".join(lines) + "\n")
+    assert list(info) == [
+        "host", "nr_cpus", "virt_caps", "total_memory", "cpu_topology", "numa_info",
+        "xen_major", "xen_changeset", "xen_commandline", "cc_compile_date",
+    ]  # fmt: skip
+    assert info["virt_caps"] == "" and info["total_memory"] == "8190"
+    assert info["cpu_topology"].splitlines()[0] == "cpu:    core    socket     node"
+    assert info["cpu_topology"].splitlines()[4] == "  3:       3        0        0"
+    assert info["numa_info"] == "none" and info["xen_changeset"] == ""
+    assert info["xen_commandline"] == "dom0_mem=1024M com1=115200,8n1 console=com1: x=y"
+    assert info["cc_compile_date"] == "Thu Jun 30 10:00:00 CEST 2011"
+    host = host_info_from(info)
+    assert host.nr_cpus == 4 and host.total_memory_mib == 8190 and host.virt_caps == ()
+
+
+def test_xm_3_0_info_none_values() -> None:
+    # xm 3.0 xm_info: '"%-23s: (none)" % x[0]' for a value-less entry, else '"%-23s:" % k, v'
+    text = "%-23s: %s\n%-23s: (none)\n%-23s: %s\n" % (  # noqa: UP031
+        "xen_major", "3", "xen_scheduler", "xend_config_format", "2",
+    )  # fmt: skip
+    info = parse_xl_info(text)
+    assert info == {"xen_major": "3", "xen_scheduler": "(none)", "xend_config_format": "2"}
+    host = host_info_from(info, toolstack="xm")
+    assert host.scheduler is None and host.raw["xen_scheduler"] == "(none)"

@@ -266,3 +266,112 @@ def test_list_long_garbage(text: str, line_no: int) -> None:
     with pytest.raises(ParseError) as e:
         parse_xl_list_long(text)
     assert e.value.line_no == line_no
+
+
+# --- older layouts, rebuilt with the printf formats of those versions ----------------------
+
+
+def test_xm_3_0_list_mem_mib_header_and_acm_ssid_suffix() -> None:
+    # xm 3.0.x xm_brief_list: a fixed header with "Mem(MiB)" and rows
+    # "%(name)-32s %(dom)3d %(mem)8d %(vcpus)5d %(state)5s %(cpu_time)7.1f%(ssidstr)s"
+    # where ssidstr is " s:%04x/p:%04x" when the domain has an ACM ssidref, else "".
+    fmt = "%(name)-32s %(dom)3d %(mem)8d %(vcpus)5d %(state)5s %(cpu_time)7.1f%(ssidstr)s"
+    rows = [
+        {"name": "Domain-0", "dom": 0, "mem": 251, "vcpus": 1, "state": "r-----",
+         "cpu_time": 130.2, "ssidstr": ""},
+        {"name": "xen1", "dom": 3, "mem": 519, "vcpus": 1, "state": "-b----",
+         "cpu_time": 33.4, "ssidstr": " s:0000/p:0001"},
+        {"name": "my vm 2", "dom": 7, "mem": 12345678, "vcpus": 2, "state": "--p---",
+         "cpu_time": 0.5, "ssidstr": ""},
+    ]  # fmt: skip
+    text = "Name                              ID Mem(MiB) VCPUs State  Time(s)\n"
+    text += "\n".join(fmt % r for r in rows) + "\n"
+    got = parse_xl_list(text)
+    assert [(r.name, r.domid, r.mem_mib, r.vcpus, r.state, r.cpu_time_s) for r in got] == [
+        ("Domain-0", 0, 251, 1, "r-----", 130.2),
+        ("xen1", 3, 519, 1, "-b----", 33.4),
+        ("my vm 2", 7, 12345678, 2, "--p---", 0.5),
+    ]
+    assert got[1].security_label == "s:0000/p:0001" and got[0].security_label is None
+    assert got[1].to_json()["security_label"] == "s:0000/p:0001"
+    assert "security_label" in got[0].to_json() and "uuid" not in got[0].to_json()
+
+
+def test_xl_4_1_list_v_has_no_security_label_and_always_a_reason() -> None:
+    # xl 4.0/4.1 list_domains: header + "   UUID                            Reason-Code",
+    # rows + " %s" uuid + " %8x" of the shutdown reason (0 when not shut down)
+    header = (
+        "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+        "   UUID                            Reason-Code"
+    )
+    row = "%-40s %5d %5lu %5d     %s  %8.1f %s %8x"
+    text = "\n".join([
+        header,
+        row % ("Domain-0", 0, 2048, 4, "r-----", 1234.6, "00000000-0000-0000-0000-000000000000", 0),
+        row % ("crashy", 7, 512, 1, "---sc-", 1.5, "11223344-5566-4788-99aa-bbccddeeff00", 3),
+    ])  # fmt: skip
+    dom0, crashy = parse_xl_list(text)
+    assert (crashy.domid, crashy.mem_mib, crashy.state) == (7, 512, "---sc-")
+    assert crashy.reason_code == "3"
+    assert crashy.uuid == "11223344-5566-4788-99aa-bbccddeeff00"
+    assert dom0.reason_code == "0" and dom0.cpu_time_s == 1234.6
+    assert list(dom0.to_json())[6:] == ["uuid", "reason_code"]  # no security_label column
+
+
+def test_xm_list_label_with_an_inactive_domain() -> None:
+    # xm_label_list: header '%-32s %3s %5s %5s %5s %9s %-8s', rows
+    # '%(name)-32s %(domid)3s %(mem)5d %(vcpus)5d %(state)10s %(cpu_time)8.1f %(seclabel)9s'
+    fmt = "%(name)-32s %(domid)3s %(mem)5d %(vcpus)5d %(state)10s %(cpu_time)8.1f %(seclabel)9s"
+    titles = ("Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Label")
+    header = "%-32s %3s %5s %5s %5s %9s %-8s" % titles  # noqa: UP031 (the xm format)
+    rows = [
+        {"name": "Domain-0", "domid": "0", "mem": 581, "vcpus": 2, "state": "r-----",
+         "cpu_time": 1.5, "seclabel": "INACTIVE"},
+        {"name": "off vm", "domid": "", "mem": 256, "vcpus": 1, "state": "", "cpu_time": 0.0,
+         "seclabel": "INACTIVE"},
+    ]  # fmt: skip
+    dom0, off = parse_xl_list(header + "\n" + "\n".join(fmt % r for r in rows))
+    assert (dom0.domid, dom0.security_label) == (0, "INACTIVE")
+    assert (off.name, off.domid, off.state, off.mem_mib, off.security_label) == (
+        "off vm", None, None, 256, "INACTIVE",
+    )  # fmt: skip
+
+
+def _c(fmt: str, *args: object) -> str:
+    """C printf, through Python's % (same conversions for these formats)."""
+    return fmt % args  # noqa: UP031
+
+
+def test_long_pool_name_glued_to_the_security_label() -> None:
+    # -v/-Z print the label " %16s", then -c prints the pool "%16s" with no blank: a pool
+    # name of 16+ characters runs into the label ("-" without FLASK)
+    base = "%-40s %5d %5lu %5d     %s  %8.1f"
+    v_header = (
+        "Name                                        ID   Mem VCPUs\tState\tTime(s)   UUID"
+        "                            Reason-Code\tSecurity Label         Cpupool"
+    )
+    uuid = "7ccb1e81-43f8-4d6b-94fe-cae08d7ef7cd"
+    v_rows = [
+        _c(base + " %s %8s %16s%16s", "guest1", 3, 1025, 2, "-b----", 98.8, uuid, "-", "-",
+           "pool-numa-node-1"),
+        _c(base + " %s %8x %16s%16s", "crashy", 7, 512, 1, "---sc-", 1.5, uuid, 3, "-",
+           "Pool-0"),
+    ]  # fmt: skip
+    g, c = parse_xl_list(v_header + "\n" + "\n".join(v_rows))
+    assert (g.reason_code, g.security_label, g.cpupool) == (None, None, "pool-numa-node-1")
+    assert (c.reason_code, c.security_label, c.cpupool) == ("3", None, "Pool-0")
+    z_header = (
+        "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+        "   Security Label         Cpupool NODE Affinity"
+    )
+    z_rows = [
+        _c(base + " %16s%16s %s", "guest 1", 3, 1025, 2, "-b----", 98.8,
+           "system_u:system_r:domU_t", "Pool-0", "0-1"),
+        _c(base + " %16s%16s %s", "g2", 4, 1025, 2, "-b----", 1234567.8, "-",
+           "a-very-long-pool-name", "all"),
+    ]  # fmt: skip
+    a, b = parse_xl_list(z_header + "\n" + "\n".join(z_rows))
+    assert (a.security_label, a.cpupool) == ("system_u:system_r:domU_t", "Pool-0")
+    assert a.node_affinity == "0-1"
+    assert (b.cpu_time_s, b.security_label, b.cpupool) == (1234567.8, None, "a-very-long-pool-name")
+    assert b.node_affinity == "all"

@@ -160,3 +160,30 @@ def test_garbage(text: str) -> None:
     with pytest.raises(ParseError) as e:
         parse_xl_vcpu_list(text)
     assert e.value.line_no is not None
+
+
+def test_xm_3_0_vcpu_list_layout() -> None:
+    # xm 3.0.x xm_vcpu_list: a fixed header and rows
+    # "%(name)-32s %(domid)3d  %(number)4d  %(c)3s   %(s)-3s   %(cpu_time)7.1f  %(cpumap)s"
+    fmt = "%(name)-32s %(domid)3d  %(number)4d  %(c)3s   %(s)-3s   %(cpu_time)7.1f  %(cpumap)s"
+    rows = [
+        {"name": "Domain-0", "domid": 0, "number": 0, "c": "0", "s": "r--",
+         "cpu_time": 148.4, "cpumap": "any cpu"},
+        {"name": "Domain-0", "domid": 0, "number": 1, "c": "1", "s": "-b-",
+         "cpu_time": 99.0, "cpumap": "any cpu"},
+        {"name": "sxc 18", "domid": 12, "number": 0, "c": "-", "s": "--p",
+         "cpu_time": 25.7, "cpumap": "0-1,3"},
+        {"name": "sxc 18", "domid": 12, "number": 1, "c": "3", "s": "---",
+         "cpu_time": 2.0, "cpumap": "no cpus"},
+    ]  # fmt: skip
+    text = "Name                              ID  VCPU  CPU  State  Time(s)  CPU Affinity\n"
+    got = parse_xl_vcpu_list(text + "\n".join(fmt % r for r in rows) + "\n")
+    assert [(r.name, r.domid, r.vcpu, r.cpu, r.state, r.cpu_time_s) for r in got] == [
+        ("Domain-0", 0, 0, 0, "r--", 148.4),
+        ("Domain-0", 0, 1, 1, "-b-", 99.0),
+        ("sxc 18", 12, 0, None, "--p", 25.7),
+        ("sxc 18", 12, 1, 3, "---", 2.0),
+    ]
+    assert got[0].to_json()["hard_affinity"] == "all" and got[0].soft_affinity is None
+    assert got[2].to_json()["hard_affinity"] == [0, 1, 3]
+    assert got[3].to_json()["hard_affinity"] == [] and got[3].vcpu_state is VcpuState.RUNNABLE

@@ -75,13 +75,18 @@ def _split_value(body: str, perms: bool) -> tuple[str, str] | None:
     return node, rest[:-1]
 
 
-def _decode(value: str, line_len: int) -> str:
+def _decode(value: str, line_len: int, shown: int = 0) -> str:
     """Unescape, keeping the visible part of a value cut with ``\\...``.
 
     The ``\\`` of the marker is unpaired (every real backslash is printed doubled); a cut
     that split a ``\\\\`` pair is recognised by the line being exactly one past the
     width. ``line_len`` is 0 when that check does not apply (flat form, permissions).
+    ``shown`` is the indented line's length up to the closing quote (0: flat form): before
+    values were escaped (Xen 3.x/4.0) a cut ended in a bare ``..."`` exactly at the width,
+    where an uncut value without escapes never reaches (``name = "value"`` + 3 ≤ width).
     """
+    if shown == _PIPE_WIDTH and value.endswith("...") and "\\" not in value:
+        return value[:-3]
     if value.endswith("\\..."):
         head = value[:-4]
         marker = (len(head) - len(head.rstrip("\\"))) % 2 == 0
@@ -136,5 +141,6 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
             raise ParseError(SOURCE, no, raw, 'expected name = "value"')
         name, value = kv
         stack.append(name)
-        out[base + "/" + "/".join(stack)] = _decode(value, len(line) if not perms else 0)
+        shown = depth + len(name) + len(value) + 5  # ' = "' and the closing quote
+        out[base + "/" + "/".join(stack)] = _decode(value, len(line) if not perms else 0, shown)
     return out

@@ -240,6 +240,10 @@ _DETAIL_SETS = [
 ]
 
 
+# "%6.1f" of a percentage whose divisor was 0 (no host memory total, no time elapsed)
+_NO_FLOAT = frozenset(("n/a", "nan", "-nan", "inf", "-inf"))
+
+
 def _dash_int(s: str) -> int | None:
     return None if s == "-" else int(s)
 
@@ -406,10 +410,10 @@ def _row_values_slow(values: list[Any], toks: list[str], layout: _Layout) -> lis
         for i, pos, is_float in layout.plan:
             tok = toks[i]
             values[pos] = None
-            if tok == "-" or (is_float and tok == "n/a"):
+            if tok == "-" or (is_float and tok in _NO_FLOAT):
                 continue
             if is_float:
-                if not _is_number(tok):
+                if not _is_number(tok.removeprefix("-")):
                     return None
                 values[pos] = float(tok)
             elif tok == "no limit":

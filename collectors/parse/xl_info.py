@@ -79,6 +79,8 @@ def _to_float(v: str | None) -> float | None:
 
 def host_info_from(info: Mapping[str, str], toolstack: str | None = "xl") -> HostInfo:
     """Typed HostInfo from parsed ``xl info``/``xm info``; unreadable values are None."""
+    raw = info
+    info = {k: v for k, v in info.items() if v != "(none)"}  # xm 3.x: no value
     version = info.get("xen_version")
     if not version and info.get("xen_major") and info.get("xen_minor"):
         version = f"{info['xen_major']}.{info['xen_minor']}{info.get('xen_extra', '')}"
@@ -97,7 +99,7 @@ def host_info_from(info: Mapping[str, str], toolstack: str | None = "xl") -> Hos
         toolstack=toolstack,
         dom0_kernel=info.get("release") or None,
         virt_caps=tuple(info.get("virt_caps", "").split()),
-        raw=dict(info),
+        raw=dict(raw),
     )
 
 

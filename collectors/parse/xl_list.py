@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -37,6 +37,9 @@ _EXTRA_TITLES = {
     "NODE Affinity": "node_affinity",
 }
 _MERGE = {("Security", "Label"), ("NODE", "Affinity")}
+_ALIASES = {"Mem(MiB)": "Mem"}  # xm 3.0: "Name  ID Mem(MiB) VCPUs State  Time(s)"
+# xm 3.0 appends the ACM ssidref to a row (no column title): " s:%04x/p:%04x"
+_SSID = r"(?:\s+(?P<ssid>s:[0-9a-f]{4}/p:[0-9a-f]{4}))?"
 
 _FLAGS = r"[r-][b-][p-][s-][-rscwS?][d-]"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -143,7 +146,7 @@ def _header_columns(line: str) -> tuple[str, ...] | None:
             titles.append(tokens[i] + " " + tokens[i + 1])
             i += 2
         else:
-            titles.append(tokens[i])
+            titles.append(_ALIASES.get(tokens[i], tokens[i]))
             i += 1
     if tuple(titles[:5]) != _BASE:
         return None
@@ -166,7 +169,7 @@ def _row_regex(extras: tuple[str, ...]) -> re.Pattern[str]:
     )
     if extras[:1] == ("cpupool",):  # "%8.1f" then "%16s": one decimal, the rest is the pool
         base = base.replace(r"(?P<time>\d+\.\d+)", r"(?P<time>\d+\.\d)")
-    tail = "".join(_EXTRA_RE[k] for k in extras)
+    tail = "".join(_EXTRA_RE[k] for k in extras) if extras else _SSID
     return re.compile(base + tail + r"\s*")
 
 
@@ -188,6 +191,10 @@ def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
     else:
         domid, mem, vcpus, state = None, int(g("mem_i")), int(g("vcpus_i")), None
     gd = m.groupdict()
+    if gd.get("ssid") is not None:  # xm 3.0's untitled ACM column
+        gd["security_label"], extras = gd["ssid"], ("security_label",)
+    if gd.get("cpupool") is not None and gd.get("security_label") is not None:
+        _split_glued_pool(m, gd, "reason_code" if "reason_code" in extras else "time")
     return XlListRow(
         name=g("name").strip(),
         domid=domid,
@@ -202,6 +209,23 @@ def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
         node_affinity=_dash_none(gd.get("node_affinity")),
         extra_columns=extras,
     )
+
+
+_LABEL_FIELD = 17  # " %16s"
+
+
+def _split_glued_pool(m: re.Match[str], gd: dict[str, Any], before: str) -> None:
+    """-Z/-v with -c: the pool's ``"%16s"`` has no leading space, so a pool name of 16+
+    characters glues to the label (usually ``-``). The label field ends 17 columns after
+    the column before it; cut the glued token there (a label longer than 16 that glues to
+    a long pool cannot be told apart and is cut the same way)."""
+    if m.end("security_label") != m.start("cpupool"):
+        return  # blanks between them: two fields as matched
+    cut = m.end(before) + _LABEL_FIELD
+    if m.start("security_label") < cut < m.end("cpupool"):
+        line = m.string
+        gd["security_label"] = line[m.start("security_label") : cut]
+        gd["cpupool"] = line[cut : m.end("cpupool")]
 
 
 @parse_errors(SOURCE)
@@ -228,6 +252,10 @@ def parse_xl_list(text: str) -> list[XlListRow]:
             rows.append(row)
         elif not is_tool_log_line(line):
             raise ParseError(SOURCE, no, raw, "not a domain row")
+    label = ("security_label",)
+    kinds = {r.extra_columns for r in rows}
+    if kinds == {(), label}:  # xm 3.0 printed the ssid on some rows only
+        rows = [r if r.extra_columns else replace(r, extra_columns=label) for r in rows]
     return rows
 
 
