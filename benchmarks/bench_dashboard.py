@@ -87,7 +87,7 @@ class AppCpuMeter(CpuMeter):
         for name in ("snapshot", "_on_frame", "_absorb"):
             self.patch("collectors", HostPoller, name)
         self.patch("collectors", poller, "parse_result")
-        for name in ("feed", "flush"):
+        for name in ("feed", "feed_lines", "flush"):  # the poller feeds whole reads
             self.patch("collectors", XentopFrameAssembler, name)
         # the dashboard: store, views, and Textual painting the screen
         self.patch("store", FleetStore, "apply")

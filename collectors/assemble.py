@@ -97,7 +97,8 @@ class Merger:
     _dev_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
     _if_rates: TupleRates = field(default_factory=lambda: TupleRates(2))
     _cpu_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
-    _ring_memo: tuple[object, dict[tuple[int, int, str], tuple[RingStats, ...]]] = (None, {})
+    _ring_memo: tuple[object, dict[tuple[int, int, str],
+                                  tuple[tuple[RingStats, ...], str]]] = (None, {})
     # inputs that change only at slow cadence: reuse the last result while they are the same
     _vcpu_memo: tuple[object, tuple[VCpu, ...]] | None = None
     _dev_memo: tuple[tuple[object, ...], tuple[Device, ...]] | None = None
@@ -235,10 +236,14 @@ class Merger:
         memo = self._dom0_net_memo
         if memo is None or memo[0] is not dom0:
             memo = self._dom0_net_memo = (dom0, {i.name: i for i in dom0.interfaces}, {})
+        by_name = memo[1]
+        if len(names) == 1:  # most domains: one vif, its counters as they are
+            c = by_name.get(names[0])
+            if c is not None:
+                return (1, c.tx_bytes, c.rx_bytes, c.tx_rate, c.rx_rate, NET_DOM0)
         found = memo[2].get(names)
         if found is not None:
             return found
-        by_name = memo[1]
         counters = [by_name.get(n) for n in names]
         missing = [n for n, c in zip(names, counters, strict=True) if c is None]
         out: _DomNet
@@ -351,7 +356,7 @@ class Merger:
             a is b for a, b in zip(memo[0][:4], key[:4], strict=True)) else None
         if self._ring_memo[0] is not inp.rings:
             self._ring_memo = (inp.rings, {})
-        ifaces = {i.name: i for i in dom0.interfaces} if dom0 else {}
+        ifaces = self._ifaces_of(dom0)
         out: list[Device] = []
         for i, dev in enumerate(inp.topology.devices):
             if dev.kind is DeviceKind.VIF:
@@ -363,6 +368,15 @@ class Merger:
         self._dev_memo = (key, tuple(out))
         return self._dev_memo[1]
 
+    def _ifaces_of(self, dom0: Dom0View | None) -> Mapping[str, NetIfCounters]:
+        """Dom0's interfaces by name (one map per Dom0 sample, shared with _dom0_net)."""
+        if dom0 is None:
+            return {}
+        memo = self._dom0_net_memo
+        if memo is None or memo[0] is not dom0:
+            memo = self._dom0_net_memo = (dom0, {i.name: i for i in dom0.interfaces}, {})
+        return memo[1]
+
     def _vif(self, dev: Device, inp: Inputs, ifaces: Mapping[str, NetIfCounters]) -> Device:
         rings: tuple[RingStats, ...] = ()
         source: str | None
@@ -373,14 +387,15 @@ class Merger:
             if queues is None:
                 source = inp.rings_error or "no io_ring files for this vif in netback debugfs"
             else:
-                path = f"/sys/kernel/debug/xen-netback/{dev.name}"
                 cache = self._ring_memo[1]
-                cached = cache.get((dev.domid, dev.devid, path))
+                key = (dev.domid, dev.devid, dev.name or "")
+                cached = cache.get(key)
                 if cached is None:  # the same rings for every re-merge until the next read
-                    cached = cache[(dev.domid, dev.devid, path)] = tuple(
-                        s for q in queues for s in ring_stats(q, f"{path}/io_ring_q{q.queue}"))
-                rings = cached
-                source = f"netback debugfs {path}"
+                    path = f"/sys/kernel/debug/xen-netback/{dev.name}"
+                    cached = cache[key] = (tuple(
+                        s for q in queues for s in ring_stats(q, f"{path}/io_ring_q{q.queue}")),
+                        f"netback debugfs {path}")
+                rings, source = cached
         counters = ifaces.get(dev.name or "")
         if counters is None:
             return _with_rings(dev, rings, source)

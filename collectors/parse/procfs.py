@@ -13,6 +13,7 @@ import re
 from collectors.model import Dom0View, NetIfCounters
 from collectors.parse.common import ParseError, lines_of
 from collectors.parse.guard import parse_errors
+from collectors.parse.records import constructor
 
 _DEFAULT_RX = ("bytes", "packets", "errs", "drop", "fifo", "frame", "compressed", "multicast")
 _DEFAULT_TX = ("bytes", "packets", "errs", "drop", "fifo", "colls", "carrier", "compressed")
@@ -22,7 +23,8 @@ _LOADAVG = re.compile(r"\s*(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)(?
 @parse_errors("/proc/net/dev")
 def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
     source = "/proc/net/dev"
-    cols = _net_dev_columns(_DEFAULT_RX, _DEFAULT_TX)
+    width, picks = _net_dev_columns(_DEFAULT_RX, _DEFAULT_TX)
+    make = _make_counters
     out: list[NetIfCounters] = []
     for no, raw in lines_of(text):
         line = raw.strip()
@@ -30,27 +32,31 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
             continue
         if line.startswith("face") and line.count("|") == 2:
             _, rx_titles, tx_titles = line.split("|")
-            cols = _net_dev_columns(tuple(rx_titles.split()), tuple(tx_titles.split()))
+            width, picks = _net_dev_columns(tuple(rx_titles.split()), tuple(tx_titles.split()))
             continue
         name, colon, rest = line.partition(":")
         nums = rest.split()
-        if not colon or not name.strip() or not "".join(nums).isdecimal():
+        name = name.strip()
+        if not colon or not name or not "".join(nums).isdecimal():
             raise ParseError(source, no, raw, "not an interface line")
-        width, picks = cols
         if len(nums) != width:
             raise ParseError(source, no, raw, "column count does not match the header")
         if picks is None:
             raise ParseError(source, no, raw, "no bytes columns")
-        rxb, txb, rxp, txp, rxe, txe, rxd, txd = (None if i is None else int(nums[i])
-                                                  for i in picks)
-        assert rxb is not None and txb is not None  # (picks has both bytes columns)
-        out.append(NetIfCounters(
-            name=name.strip(), rx_bytes=rxb, tx_bytes=txb, rx_packets=rxp, tx_packets=txp,
-            rx_errs=rxe, tx_errs=txe, rx_drop=rxd, tx_drop=txd,
+        # rx/tx bytes, packets, errs, drop; the two bytes columns are always there
+        rxb, txb, rxp, txp, rxe, txe, rxd, txd = picks
+        out.append(make(
+            name, int(nums[rxb]), int(nums[txb]),  # type: ignore[index]
+            None if rxp is None else int(nums[rxp]), None if txp is None else int(nums[txp]),
+            None if rxe is None else int(nums[rxe]), None if txe is None else int(nums[txe]),
+            None if rxd is None else int(nums[rxd]), None if txd is None else int(nums[txd]),
         ))
     return out
 
 
+_make_counters = constructor(NetIfCounters, (
+    "name", "rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errs", "tx_errs",
+    "rx_drop", "tx_drop"))
 _NetDevColumns = tuple[int, tuple[int | None, ...] | None]
 
 
