@@ -8,6 +8,9 @@ and after a window of N seconds in each scenario:
   xltop-1s  xltop's HostPoller at a 1 s interval (stream + batched slow families + watch)
   xltop-2s  the same at the default 2 s interval
   xltop-*-old  the same with the cadences before the issue-2 tuning (``--scenarios``)
+  dom0-rt-1s      Dom0's /proc/net/dev read by a round trip every second (what an Open
+                  vSwitch host cost per frame before the Dom0 stream; ``--scenarios``)
+  dom0-stream-1s  the same counters from ``commands.dom0_stream(1)`` (``--scenarios``)
 
 Each scenario's cost is its busy time minus the idle median, per minute. Repeats R times
 and reports medians. Needs the lab up (``xenlab up``); takes about
@@ -47,7 +50,8 @@ from collectors.transport.ssh_target import SshTarget  # noqa: E402
 
 # the defaults before the tuning of issue 2 (an -old scenario runs with them, for A/B)
 OLD_CADENCE = Cadence(vcpus_s=30.0, info_s=120.0, rings_s=30.0, xenstore_s=600.0, dom0_s=60.0)
-SCENARIOS = ("idle", "xentop", "xltop-1s", "xltop-2s", "xltop-1s-old", "xltop-2s-old")
+SCENARIOS = ("idle", "xentop", "xltop-1s", "xltop-2s", "xltop-1s-old", "xltop-2s-old",
+             "dom0-rt-1s", "dom0-stream-1s")
 
 XENLAB = next((p for p in (Path(__file__).resolve().parents[2] / "shared/xenlab/xenlab",
                            Path("/work/shared/xenlab/xenlab")) if p.exists()), None)
@@ -76,14 +80,23 @@ async def scenario(
     """Dom0 busy seconds during the window."""
     runner = SshRunner(target, name="bench")
     task: asyncio.Task[None] | None = None
-    if name == "xentop":
-        stream = await runner.stream(["xentop", "-b", "-d", "1"])
+    if name in ("xentop", "dom0-stream-1s"):
+        stream = await runner.stream(["xentop", "-b", "-d", "1"] if name == "xentop"
+                                     else cmd.dom0_stream(1))
 
         async def drain() -> None:
             while await stream.readline(timeout=None) is not None:
                 pass
 
         task = asyncio.create_task(drain())
+    elif name == "dom0-rt-1s":
+        async def every_second() -> None:
+            while True:
+                t0 = time.monotonic()
+                await runner.run_batch([cmd.DOM0_PROC], timeout=60)
+                await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+        task = asyncio.create_task(every_second())
     elif name.startswith("xltop"):
         interval = 1.0 if name.startswith("xltop-1s") else 2.0
         cadence = OLD_CADENCE if name.endswith("-old") else Cadence()
@@ -261,8 +274,8 @@ async def main() -> None:
     ap.add_argument("--settle", type=float, default=30.0,
                     help="seconds to wait before measuring (start-up is a one-off cost)")
     ap.add_argument("--scenarios", default="xltop-1s,xltop-2s",
-                    help="xltop scenarios after idle and xentop: "
-                    "xltop-1s, xltop-2s, and -old variants with the pre-tuning cadences")
+                    help="scenarios after idle and xentop: xltop-1s, xltop-2s, -old "
+                    "variants with the pre-tuning cadences, dom0-rt-1s, dom0-stream-1s")
     ap.add_argument("--breakdown", action="store_true",
                     help="each command's Dom0 cost per run instead of the scenarios")
     ap.add_argument("--schedule", action="store_true",

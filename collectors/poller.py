@@ -10,7 +10,11 @@ Three tasks per host, all on the caller's event loop:
   ``xl vcpu-list`` (every ``cadence.vcpus_s``), ``xl info``/``xl uptime``, the ring files,
   XenStore (when ``xenstore-watch`` fires), ``xl list -l`` (when new domids appear);
 * the **watch** task keeps ``xenstore-watch`` open so device and memory changes trigger a
-  XenStore re-read instead of polling it.
+  XenStore re-read instead of polling it;
+* on Open vSwitch hosts (xentop sees no vifs) the **dom0** task keeps Dom0's
+  ``/proc/net/dev`` coming every interval over one channel (``commands.dom0_stream``): the
+  domains' net counters are Dom0's there, and a ``cat`` per tick costs Dom0 far less than
+  a round trip per tick (the fallback while the stream is down).
 
 At fleet scale (a hundred hosts on one event loop) no host may hold the loop for long:
 each host has a *phase* that staggers its stream start and its slow rounds, so hosts
@@ -72,6 +76,7 @@ from collectors.transport.base import (
 
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
 MAX_BACKOFF_S = 60.0
+DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
 # Outputs bigger than this are parsed on a worker thread (xenstore-ls of a 50-domain host
 # is ~600 KiB and ~70 ms of parsing): the event loop keeps running, at worst sharing the
 # GIL in 5 ms slices, instead of stalling for the whole parse. One thread, so parses never
@@ -137,6 +142,9 @@ class HostPoller:
         # clear while a Dom0 read started by a frame is on its way (Open vSwitch hosts)
         self._dom0_for_frame = asyncio.Event()
         self._dom0_for_frame.set()
+        self._ovs_seen = asyncio.Event()  # a frame found the host Open vSwitch-like
+        self._dom0_live_until = 0.0  # monotonic: the Dom0 stream's samples are fresh till then
+        self._dom0_samples = 0  # samples the Dom0 stream delivered
         self._due: dict[str, float] = {}
         self._forced: set[str] = set()
         self._rings_demand = False
@@ -260,6 +268,9 @@ class HostPoller:
         if self.settings.use_stream:
             self._tasks.append(asyncio.create_task(self._stream_loop(), name=f"xentop:{self.host}"))
             self._tasks.append(asyncio.create_task(self._watch_loop(), name=f"watch:{self.host}"))
+            if not self.settings.local_dom0:
+                self._tasks.append(asyncio.create_task(self._dom0_loop(),
+                                                       name=f"dom0:{self.host}"))
 
     async def _slow_loop(self) -> None:
         backoff = 1.0
@@ -364,16 +375,73 @@ class HostPoller:
         if rows is not self._known[0]:
             self._known = (rows, frozenset([r.name for r in rows or ()]))
         if self._ovs_like():
-            # Open vSwitch: domains' net counters are Dom0's; read them for this frame now
-            # (rates of the same moment, and one snapshot for both)
-            self._forced.add("dom0")
-            self._dom0_for_frame.clear()
-            self._wake_slow.set()
+            # Open vSwitch: domains' net counters are Dom0's. Streamed (_dom0_loop), or
+            # else read for this frame now (rates of the same moment, one snapshot for both)
+            self._ovs_seen.set()
+            if not self._dom0_streaming():
+                self._forced.add("dom0")
+                self._dom0_for_frame.clear()
+                self._wake_slow.set()
         if rows is not None and not names <= self._known[1]:
             # a domain appeared: learn its domid now rather than at the next cadence
             self._forced |= {"xl", "vcpus", "xenstore"}
             self._wake_slow.set()
         self._changed.set()
+
+    async def _dom0_loop(self) -> None:
+        """Dom0's counters as a stream while the host looks Open vSwitch-like."""
+        backoff, fails = 1.0, 0
+        interval = max(1, round(self.settings.interval_s))
+        while not self._closed and fails < DOM0_STREAM_TRIES:
+            await self._ovs_seen.wait()
+            stream: LineStream | None = None
+            before = self._dom0_samples
+            try:
+                stream = await self.runner.stream(cmd.dom0_stream(interval))
+                await self._read_dom0_samples(stream, interval)
+            except (TransportError, TimeoutError):
+                pass  # the round trip per frame takes over, and reports the host's state
+            finally:
+                self._dom0_live_until = 0.0
+                if stream is not None:
+                    with contextlib.suppress(Exception):
+                        await stream.close()
+            got = self._dom0_samples > before
+            fails = 0 if got else fails + 1
+            if not self._ovs_like():
+                self._ovs_seen.clear()  # xentop sees the vifs now: no stream needed
+                backoff = 1.0
+                continue
+            await asyncio.sleep(backoff * (0.8 + 0.4 * random.random()))
+            backoff = 1.0 if got else min(MAX_BACKOFF_S, backoff * 2)
+
+    async def _read_dom0_samples(self, stream: LineStream, interval: int) -> None:
+        """Take each sample (lines up to an empty one) in, until the stream ends, stalls
+        (TimeoutError) or xentop sees vifs after all."""
+        lines: list[str] = []
+        while (chunk := await stream.readlines(timeout=3 * interval + 5)) is not None:
+            for line in chunk:
+                if line.strip():
+                    lines.append(line)
+                elif lines:
+                    res = CommandResult(cmd.DOM0_PROC, 0, "\n".join(lines) + "\n", "", 0.0)
+                    lines = []
+                    try:
+                        self._take_dom0(parse_result(self.host, "dom0", res), self._clock(),
+                                        f"/proc/loadavg and /proc/net/dev every {interval}s "
+                                        "over the host connection")
+                        self._st.errors.pop("dom0", None)
+                    except ParseError as e:
+                        self._st.errors["dom0"] = f"{' '.join(cmd.dom0_stream(interval))}: {e}"
+                        continue
+                    self._dom0_samples += 1
+                    self._dom0_live_until = self._mono() + 2 * interval + 1
+                    self._dom0_for_frame.set()
+            if not self._ovs_like():
+                return
+
+    def _dom0_streaming(self) -> bool:
+        return self._dom0_live_until > self._mono()
 
     async def _watch_loop(self) -> None:
         backoff = 5.0
@@ -420,9 +488,10 @@ class HostPoller:
             "info": c.info_s,
             "xenstore": c.xenstore_s,
             "rings": self.settings.interval_s if self._rings_demand else c.rings_s,
-            # on Open vSwitch hosts each frame asks for a read (_on_frame); this is the
-            # fallback when frames stop
-            "dom0": self.settings.interval_s if self._rings_demand
+            # on Open vSwitch hosts Dom0's counters are streamed, or else each frame asks
+            # for a read (_on_frame); this is the fallback when frames stop
+            "dom0": c.dom0_s if self._dom0_streaming()
+            else self.settings.interval_s if self._rings_demand
             else 2 * self.settings.interval_s if self._ovs_like() else c.dom0_s,
         }
         return periods
@@ -602,15 +671,8 @@ class HostPoller:
             st.inputs = replace(inp, rings=dump, rings_t=now, rings_error=err)
         elif family == "dom0":
             if res.ok:
-                load, ifaces = cast(tuple[tuple[float, float, float] | None,
-                                          tuple[NetIfCounters, ...]], parsed)
-                st.inputs = replace(
-                    inp,
-                    dom0_load=load,
-                    dom0_ifaces=ifaces,
-                    dom0_t=now,
-                    dom0_source="/proc/loadavg and /proc/net/dev over the host connection",
-                )
+                self._take_dom0(parsed, now, "/proc/loadavg and /proc/net/dev over the host "
+                                "connection")
         elif family == "xentop_once":
             self._check(res, "xentop")
             frames = cast(list[list[XentopDomain]], parsed)
@@ -631,6 +693,12 @@ class HostPoller:
                 )
                 st.last_frame_mono = self._mono()
         return False
+
+    def _take_dom0(self, parsed: object, now: float, source: str) -> None:
+        load, ifaces = cast(tuple[tuple[float, float, float] | None,
+                                  tuple[NetIfCounters, ...]], parsed)
+        self._st.inputs = replace(self._st.inputs, dom0_load=load, dom0_ifaces=ifaces,
+                                  dom0_t=now, dom0_source=source)
 
     def _check(self, res: CommandResult, what: str) -> None:
         if res.exit_code != 0:

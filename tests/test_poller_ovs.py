@@ -1,13 +1,18 @@
 """Open vSwitch hosts end to end: the simulated OVS host's xentop shows no vifs, so the
-poller reads Dom0's /proc/net/dev every tick and domains get their net numbers from it."""
+poller streams Dom0's /proc/net/dev every tick (or reads it with each frame when it cannot)
+and domains get their net numbers from it."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
-from collectors.poller import HostPoller, PollSettings
+from collectors import commands as cmd
+from collectors.model import HostSnapshot, NetIfCounters
+from collectors.poller import HostPoller, PollSettings, parse_result
 from collectors.sim.fleet import make_fleet
-from collectors.sim.runner import SimRunner
+from collectors.sim.runner import ListStream, SimRunner
+from collectors.transport.base import CommandResult
 
 OVS_HOST = 3  # hosts 3, 5, 7, ... of the simulated fleet use an OVS bridge
 
@@ -41,9 +46,11 @@ async def test_bridge_host_keeps_xentop_numbers_and_the_slow_dom0_cadence() -> N
     assert {r["source"] for r in rows if r["nets"]} == {"xentop"}
 
 
-async def test_each_frame_of_an_ovs_host_brings_its_dom0_read_and_one_snapshot() -> None:
-    sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
-    runner = SimRunner(sim)
+async def _follow_ovs_host(
+    runner: SimRunner, frames: int
+) -> tuple[HostPoller, list[HostSnapshot], list[float]]:
+    """Snapshots of an OVS host until ``frames`` xentop frames came, and the times of the
+    round trips that read /proc/net/dev."""
     batches: list[float] = []
     real_batch = runner.run_batch
 
@@ -53,18 +60,80 @@ async def test_each_frame_of_an_ovs_host_brings_its_dom0_read_and_one_snapshot()
         return await real_batch(argvs, **kw)
 
     runner.run_batch = run_batch  # type: ignore[method-assign]
-    poller = HostPoller(sim.name, runner, PollSettings(interval_s=1.0), phase=0.0)
+    poller = HostPoller(runner.host, runner, PollSettings(interval_s=1.0), phase=0.0)
     snaps = []
     async with asyncio.timeout(30):
         async for snap in poller.snapshots():
             snaps.append(snap)
-            if poller._st.frames_seen >= 5:
+            if poller._st.frames_seen >= frames:
                 break
+    return poller, snaps, batches
+
+
+async def test_an_ovs_host_streams_dom0_counters_instead_of_a_round_trip_per_frame() -> None:
+    sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
+    runner = SimRunner(sim)
+    streams: list[tuple[str, ...]] = []
+    real_stream = runner.stream
+
+    async def stream(argv):  # type: ignore[no-untyped-def]
+        streams.append(tuple(argv))
+        return await real_stream(argv)
+
+    runner.stream = stream  # type: ignore[method-assign]
+    poller, snaps, batches = await _follow_ovs_host(runner, 6)
     frames = poller._st.frames_seen
     assert poller._ovs_like()
+    assert cmd.dom0_stream(1) in streams
+    # the first frame may ask for one read before the stream's first sample is in; then
+    # nothing: the stream brings every sample
+    assert len(batches) <= 2, (frames, batches)
+    assert poller._dom0_samples >= frames - 2, (poller._dom0_samples, frames)
+    assert len(snaps) <= frames + 2, (len(snaps), frames)  # one snapshot per frame
+    last = [d for d in snaps[-1].domains if d.nets and d.name != "Domain-0"]
+    assert last and all(d.net_source == "dom0 /proc/net/dev" for d in last)
+    assert any((d.net_rx_rate or 0) > 0 for d in last), last
+    assert "every 1s" in (snaps[-1].sources.get("dom0") or ""), snaps[-1].sources
+
+
+async def test_without_the_dom0_stream_each_frame_brings_its_dom0_read_and_one_snapshot() -> None:
+    sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
+    runner = SimRunner(sim)
+    real_stream = runner.stream
+
+    async def stream(argv):  # type: ignore[no-untyped-def]
+        if tuple(argv) == cmd.dom0_stream(1):  # e.g. a Dom0 whose sh lacks the loop
+            return ListStream([], 2, "sh: 1: Syntax error\n")
+        return await real_stream(argv)
+
+    runner.stream = stream  # type: ignore[method-assign]
+    poller, snaps, batches = await _follow_ovs_host(runner, 5)
+    frames = poller._st.frames_seen
+    assert poller._dom0_samples == 0
     # after the first frame, every frame triggered a Dom0 read ...
     assert frames - 1 <= len(batches) <= frames + 2, (frames, batches)
     # ... that went out with it: about one snapshot per frame, not two
     assert len(snaps) <= frames + 2, (len(snaps), frames)
     last = [d for d in snaps[-1].domains if d.nets and d.name != "Domain-0"]
     assert last and all(d.net_source == "dom0 /proc/net/dev" for d in last)
+    assert "every" not in (snaps[-1].sources.get("dom0") or "")
+
+
+async def test_the_simulated_dom0_stream_gives_a_parsable_sample_every_interval() -> None:
+    sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
+    stream = await SimRunner(sim).stream(cmd.dom0_stream(1))
+    lines: list[str] = []
+    async with asyncio.timeout(10):
+        while lines.count("") < 2:
+            got = await stream.readlines(timeout=None)
+            assert got is not None
+            lines += got
+    await stream.close()
+    first = lines[: lines.index("")]
+    load, ifaces = cast(tuple[Any, list[NetIfCounters]], parse_result(
+        sim.name, "dom0", CommandResult(cmd.DOM0_PROC, 0, "\n".join(first) + "\n", "", 0.0)))
+    assert load is not None and len(load) == 3
+    assert any(i.name.startswith("vif") for i in ifaces)
+    # any other sh -c loop is not something the simulated host runs
+    other = await SimRunner(sim).stream(("sh", "-c", "while cat /etc/shadow; do sleep 1; done"))
+    assert await other.readlines(timeout=1) is None and other.exit_code == 127

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from collectors.commands import XL_INFO, XL_VCPU_LIST
+from collectors.commands import DOM0_PROC, XL_INFO, XL_VCPU_LIST, dom0_stream
+from collectors.model import NetIfCounters
+from collectors.poller import parse_result
+from collectors.transport.base import CommandResult
 from collectors.transport.ssh import SshRunner
 from collectors.transport.ssh_target import SshTarget
 
@@ -59,5 +64,51 @@ async def test_xl_list_and_a_batch_in_one_round_trip(lab_target: SshTarget) -> N
         failing = await r.run(["xl", "domid", f"no-such-domain-$(touch {canary})"])
         assert failing.exit_code != 0  # the name arrived literally...
         assert (await r.run(["test", "-e", canary])).exit_code == 1  # ...and ran nothing
+    finally:
+        await r.close()
+
+
+async def test_the_dom0_stream_samples_every_second_and_ends_with_its_channel(
+    lab_target: SshTarget,
+) -> None:
+    """commands.dom0_stream on real Dom0 (Debian sh): samples parse, come about once per
+    second, and the loop is gone from Dom0 soon after xltop closes the channel."""
+    r = SshRunner(lab_target)
+    argv = dom0_stream(1)
+    try:
+        stream = await r.stream(argv)
+        samples: list[str] = []
+        cur: list[str] = []
+        arrived: list[float] = []
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(20):
+            while len(samples) < 3:
+                line = await stream.readline(timeout=None)
+                assert line is not None, await stream.stderr_text()
+                if line.strip():
+                    cur.append(line)
+                elif cur:
+                    samples.append("\n".join(cur) + "\n")
+                    arrived.append(loop.time())
+                    cur = []
+        await stream.close()
+        for text in samples:
+            load, ifaces = cast(tuple[Any, list[NetIfCounters]],
+                                parse_result("lab", "dom0", CommandResult(DOM0_PROC, 0, text,
+                                                                          "", 0.0)))
+            assert len(load) == 3
+            names = {i.name for i in ifaces}
+            assert "lo" in names and any(n.startswith("vif") for n in names), names
+        gaps = [b - a for a, b in zip(arrived, arrived[1:], strict=False)]
+        assert all(0.5 < g < 3.0 for g in gaps), gaps
+        # the channel's end stops the loop (STOP_WITH_CHANNEL): no sh left on Dom0
+        script = argv[2]
+        for _ in range(20):
+            ps = await r.run(["ps", "-eo", "args"])
+            if not any(script in line for line in ps.stdout.splitlines()):
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError(f"the Dom0 loop outlived its channel:\n{ps.stdout}")
     finally:
         await r.close()

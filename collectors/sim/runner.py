@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 
-from collectors.commands import MERGE_STDERR
+from collectors.commands import DOM0_PROC, MERGE_STDERR, dom0_stream
 from collectors.model import HostId
 from collectors.sim import evolve, host_shell, xenstore_tree
 from collectors.sim.console import FinishedSession, GuestConsole, open_console
@@ -204,6 +204,8 @@ class SimRunner:
             if not req.batch:
                 return ListStream([], 1, "Error opening terminal: unknown.\n")
             return XentopStream(self, req.options)
+        if args[:2] == ["sh", "-c"] and (period := _dom0_stream_period(args)) is not None:
+            return Dom0ProcStream(self, period)
         if args[:1] == ["xenstore-watch"]:
             watch = await self._open_watch(args)
             if isinstance(watch, host_shell.Answer):
@@ -388,15 +390,17 @@ class PacedStream(_TimedStream):
         return self._stderr
 
 
-class XentopStream(_TimedStream):
-    """``xentop -b -d N ...``: a frame at once, then one every N seconds."""
+class _PeriodicStream(_TimedStream):
+    """A sample at once, then one every ``period`` seconds of the runner's clock."""
 
-    def __init__(self, runner: SimRunner, opts: XentopOptions) -> None:
+    def __init__(self, runner: SimRunner, period: float) -> None:
         super().__init__(runner)
-        self._opts = opts
-        self._sampler = XentopSampler()
+        self._period = period
         self._due = runner.clock()
-        self._frames = 0
+
+    def _sample(self) -> tuple[list[str], int | None]:
+        """The next sample's lines, and the exit code when the command ends with it."""
+        raise NotImplementedError
 
     def _next_due(self) -> float:
         return self._due
@@ -405,12 +409,44 @@ class XentopStream(_TimedStream):
         if self._runner.clock() < self._due:
             return
         self._runner.advance()
+        lines, self._code = self._sample()
+        self._buf += lines
+        self._due += self._period
+
+
+class XentopStream(_PeriodicStream):
+    """``xentop -b -d N ...``: a frame at once, then one every N seconds."""
+
+    def __init__(self, runner: SimRunner, opts: XentopOptions) -> None:
+        super().__init__(runner, opts.delay)
+        self._opts = opts
+        self._sampler = XentopSampler()
+        self._frames = 0
+
+    def _sample(self) -> tuple[list[str], int | None]:
         frame = self._sampler.frame(self._runner.sim, self._opts)
-        self._buf += frame.splitlines()
         self._frames += 1
-        self._due += self._opts.delay
-        if self._opts.iterations is not None and self._frames >= self._opts.iterations:
-            self._code = 0
+        last = self._opts.iterations is not None and self._frames >= self._opts.iterations
+        return frame.splitlines(), 0 if last else None
+
+
+class Dom0ProcStream(_PeriodicStream):
+    """``commands.dom0_stream(N)``: ``cat /proc/loadavg /proc/net/dev`` and an empty line,
+    at once and then every N seconds, until the loop's cat fails."""
+
+    def _sample(self) -> tuple[list[str], int | None]:
+        ans = _safe_execute(self._runner.sim, list(DOM0_PROC))
+        if ans.exit_code != 0:
+            return ans.stdout.splitlines(), ans.exit_code
+        return [*ans.stdout.splitlines(), ""], None
+
+
+def _dom0_stream_period(args: list[str]) -> int | None:
+    """N when ``args`` is exactly ``commands.dom0_stream(N)``."""
+    tail = args[2].rsplit("sleep ", 1)[-1].removesuffix("; done") if len(args) == 3 else ""
+    if tail.isdigit() and tuple(args) == dom0_stream(int(tail)):
+        return int(tail)
+    return None
 
 
 class WatchStream(_TimedStream):
