@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import random
+import re
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
@@ -443,9 +444,9 @@ class Dom0ProcStream(_PeriodicStream):
 
 def _dom0_stream_period(args: list[str]) -> int | None:
     """N when ``args`` is exactly ``commands.dom0_stream(N)``."""
-    tail = args[2].rsplit("sleep ", 1)[-1].removesuffix("; done") if len(args) == 3 else ""
-    if tail.isdigit() and tuple(args) == dom0_stream(int(tail)):
-        return int(tail)
+    m = re.search(r"sleep (\d+); done", args[2]) if len(args) == 3 else None
+    if m is not None and tuple(args) == dom0_stream(int(m[1])):
+        return int(m[1])
     return None
 
 

@@ -1,0 +1,75 @@
+"""commands.dom0_stream run by a real /bin/sh, with and without perl on the PATH: both
+branches give the same samples (DOM0_PROC's output, then an empty line) every interval."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from collectors import commands as cmd
+from collectors.model import NetIfCounters
+from collectors.poller import parse_result
+from collectors.transport.base import CommandResult
+
+pytestmark = pytest.mark.skipif(not Path("/proc/net/dev").exists(), reason="needs Linux /proc")
+
+
+async def _samples(path: str, count: int) -> tuple[list[str], float]:
+    """The first ``count`` samples of the stream, and how long they took."""
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/sh", "-c", cmd.dom0_stream(1)[2], stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PATH": path})
+    assert proc.stdout is not None
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    samples: list[str] = []
+    cur: list[str] = []
+    try:
+        async with asyncio.timeout(15):
+            while len(samples) < count:
+                line = (await proc.stdout.readline()).decode()
+                assert line, "the stream ended"
+                if line.strip():
+                    cur.append(line)
+                elif cur:
+                    samples.append("".join(cur))
+                    cur = []
+    finally:
+        proc.kill()
+        await proc.wait()
+    return samples, loop.time() - t0
+
+
+def _parsed(text: str) -> tuple[Any, list[NetIfCounters]]:
+    return cast(tuple[Any, list[NetIfCounters]],
+                parse_result("local", "dom0", CommandResult(cmd.DOM0_PROC, 0, text, "", 0.0)))
+
+
+@pytest.mark.parametrize("with_perl", [True, False])
+async def test_both_branches_sample_dom0_every_interval(tmp_path: Path, with_perl: bool) -> None:
+    tools = {"cat", "sleep"} | ({"perl"} if with_perl else set())
+    for tool in tools:
+        found = shutil.which(tool)
+        if found is None:
+            pytest.skip(f"no {tool} here")
+        (tmp_path / tool).symlink_to(found)
+    samples, took = await _samples(str(tmp_path), 3)
+    assert 1.5 < took < 6.0, took  # at once, then one a second
+    names = {i.name for i in _parsed(samples[0])[1]}
+    assert "lo" in names
+    for text in samples:
+        load, ifaces = _parsed(text)
+        assert len(load) == 3 and {i.name for i in ifaces} == names
+
+
+async def test_without_cat_or_perl_the_stream_ends(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/sh", "-c", cmd.dom0_stream(1)[2], stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env={**os.environ, "PATH": str(tmp_path)})
+    out, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode != 0 and out == b"" and b"cat" in err
