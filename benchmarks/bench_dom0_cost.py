@@ -11,6 +11,10 @@ and after a window of N seconds in each scenario:
   dom0-rt-1s      Dom0's /proc/net/dev read by a round trip every second (what an Open
                   vSwitch host cost per frame before the Dom0 stream; ``--scenarios``)
   dom0-stream-1s  the same counters from ``commands.dom0_stream(1)`` (``--scenarios``)
+  rings-rt-1s     the ring files and /proc/net/dev by a round trip every second (what the
+                  Rings view cost per tick before the Dom0 stream brought rings)
+  rings-stream-1s the same from ``commands.dom0_stream(1, rings=True)``
+  xltop-1s-rings  xltop-1s with the Rings view's demand on
 
 Each scenario's cost is its busy time minus the idle median, per minute. Repeats R times
 and reports medians. Needs the lab up (``xenlab up``); takes about
@@ -51,7 +55,8 @@ from collectors.transport.ssh_target import SshTarget  # noqa: E402
 # the defaults before the tuning of issue 2 (an -old scenario runs with them, for A/B)
 OLD_CADENCE = Cadence(vcpus_s=30.0, info_s=120.0, rings_s=30.0, xenstore_s=600.0, dom0_s=60.0)
 SCENARIOS = ("idle", "xentop", "xltop-1s", "xltop-2s", "xltop-1s-old", "xltop-2s-old",
-             "dom0-rt-1s", "dom0-stream-1s")
+             "dom0-rt-1s", "dom0-stream-1s", "rings-rt-1s", "rings-stream-1s",
+             "xltop-1s-rings")
 
 XENLAB = next((p for p in (Path(__file__).resolve().parents[2] / "shared/xenlab/xenlab",
                            Path("/work/shared/xenlab/xenlab")) if p.exists()), None)
@@ -80,20 +85,22 @@ async def scenario(
     """Dom0 busy seconds during the window."""
     runner = SshRunner(target, name="bench")
     task: asyncio.Task[None] | None = None
-    if name in ("xentop", "dom0-stream-1s"):
+    if name in ("xentop", "dom0-stream-1s", "rings-stream-1s"):
         stream = await runner.stream(["xentop", "-b", "-d", "1"] if name == "xentop"
-                                     else cmd.dom0_stream(1))
+                                     else cmd.dom0_stream(1, rings=name.startswith("rings")))
 
         async def drain() -> None:
             while await stream.readline(timeout=None) is not None:
                 pass
 
         task = asyncio.create_task(drain())
-    elif name == "dom0-rt-1s":
+    elif name in ("dom0-rt-1s", "rings-rt-1s"):
+        batch = [cmd.DOM0_PROC] + ([cmd.RING_FILES] if name.startswith("rings") else [])
+
         async def every_second() -> None:
             while True:
                 t0 = time.monotonic()
-                await runner.run_batch([cmd.DOM0_PROC], timeout=60)
+                await runner.run_batch(batch, timeout=60)
                 await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
 
         task = asyncio.create_task(every_second())
@@ -101,6 +108,8 @@ async def scenario(
         interval = 1.0 if name.startswith("xltop-1s") else 2.0
         cadence = OLD_CADENCE if name.endswith("-old") else Cadence()
         poller = HostPoller("lab", runner, PollSettings(interval_s=interval, cadence=cadence))
+        if name.endswith("-rings"):
+            poller.set_demand(rings=True)
 
         async def follow() -> None:
             async for _ in poller.snapshots():

@@ -47,19 +47,33 @@ MOUNT_DEBUGFS = (
 DOM0_PROC = ("cat", "/proc/loadavg", "/proc/net/dev")
 
 
-def dom0_stream(interval_s: int) -> tuple[str, ...]:
-    """DOM0_PROC every interval over one channel, each sample ended by an empty line (the
-    two files never hold one). For Open vSwitch hosts, whose domains' net counters are
-    Dom0's: one long-lived perl reading the files (no process per tick; perl-base is on
-    every Debian), else a shell loop (a cat and a sleep per tick), instead of a round trip
-    per tick. Ends when a file cannot be read."""
+# ends every sample of dom0_stream (a line no /proc file, ring file or head prints)
+DOM0_SAMPLE_END = "==> xltop: end of sample <=="
+_RING_GLOBS = f"{NETBACK_DEBUGFS}/*/io_ring_q* {BLKBACK_SYSFS}/vbd-*/statistics/*"
+
+
+def dom0_stream(interval_s: int, *, rings: bool = False) -> tuple[str, ...]:
+    """DOM0_PROC every interval over one channel, and with ``rings`` the ring files as
+    RING_FILES prints them, each sample ended by a DOM0_SAMPLE_END line.
+
+    For Open vSwitch hosts (domains' net counters are Dom0's) and views that watch the rings
+    every tick: one long-lived perl reading the files (no process per tick; perl-base is on
+    every Debian), else a shell loop (cat, head, sleep per tick), instead of a round trip
+    per tick. Ends (exit 1) when /proc cannot be read."""
     n = max(1, interval_s)
     files = ", ".join(f'"{f}"' for f in DOM0_PROC[1:])
-    perl = ("$|=1; while (1) { for my $f (" + files + ") { open(my $h, \"<\", $f) or exit 1; "
-            "print <$h>; close $h } print \"\\n\"; sleep " + str(n) + " }")
+    ring_perl = ring_sh = ""
+    if rings:
+        ring_perl = (f'for my $f (glob("{_RING_GLOBS}")) {{ open(my $h, "<", $f) or next; '
+                     'print "==> $f <==\\n"; my $n = 0; '
+                     'while (<$h>) { chomp; print "$_\\n"; last if ++$n >= 64 } close $h } ')
+        ring_sh = f"head -n 64 -- {_RING_GLOBS} 2>/dev/null; "
+    perl = (f'$|=1; while (1) {{ for my $f ({files}) {{ open(my $h, "<", $f) or exit 1; '
+            f'print <$h>; close $h }} {ring_perl}print "{DOM0_SAMPLE_END}\\n"; sleep {n} }}')
     return ("sh", "-c",
             f"command -v perl >/dev/null 2>&1 && exec perl -e '{perl}'; "
-            f"while {' '.join(DOM0_PROC)} && echo; do sleep {n}; done; exit 1")
+            f"while {' '.join(DOM0_PROC)}; do {ring_sh}echo \"{DOM0_SAMPLE_END}\"; "
+            f"sleep {n}; done; exit 1")
 
 
 def xentop_stream(interval_s: int, *, full_names: bool = True) -> tuple[str, ...]:

@@ -11,10 +11,10 @@ Three tasks per host, all on the caller's event loop:
   XenStore (when ``xenstore-watch`` fires), ``xl list -l`` (when new domids appear);
 * the **watch** task keeps ``xenstore-watch`` open so device and memory changes trigger a
   XenStore re-read instead of polling it;
-* on Open vSwitch hosts (xentop sees no vifs) the **dom0** task keeps Dom0's
-  ``/proc/net/dev`` coming every interval over one channel (``commands.dom0_stream``): the
-  domains' net counters are Dom0's there, and a ``cat`` per tick costs Dom0 far less than
-  a round trip per tick (the fallback while the stream is down).
+* on Open vSwitch hosts (xentop sees no vifs), and while a view watches the rings, the
+  **dom0** task keeps Dom0's ``/proc/net/dev`` (and the ring files) coming every interval
+  over one channel (``commands.dom0_stream``): a long-lived reader costs Dom0 next to
+  nothing, a round trip per tick (the fallback while the stream is down) ~5 × xentop.
 
 At fleet scale (a hundred hosts on one event loop) no host may hold the loop for long:
 each host has a *phase* that staggers its stream start and its slow rounds, so hosts
@@ -142,9 +142,11 @@ class HostPoller:
         # clear while a Dom0 read started by a frame is on its way (Open vSwitch hosts)
         self._dom0_for_frame = asyncio.Event()
         self._dom0_for_frame.set()
-        self._ovs_seen = asyncio.Event()  # a frame found the host Open vSwitch-like
+        self._dom0_wanted = asyncio.Event()  # an OVS-like frame, or rings on demand
         self._dom0_live_until = 0.0  # monotonic: the Dom0 stream's samples are fresh till then
+        self._rings_live_until = 0.0  # the same for the rings it brings
         self._dom0_samples = 0  # samples the Dom0 stream delivered
+        self._rings_streamable = False  # the last round-trip ring read had no error
         self._due: dict[str, float] = {}
         self._forced: set[str] = set()
         self._rings_demand = False
@@ -182,6 +184,8 @@ class HostPoller:
             self._rings_demand = rings
             if rings:
                 self._wake_slow.set()
+                if self._rings_streamable:
+                    self._dom0_wanted.set()
         if vcpus is not None and vcpus != self._vcpus_demand:
             self._vcpus_demand = vcpus
             self._reschedule_vcpus()
@@ -377,7 +381,7 @@ class HostPoller:
         if self._ovs_like():
             # Open vSwitch: domains' net counters are Dom0's. Streamed (_dom0_loop), or
             # else read for this frame now (rates of the same moment, one snapshot for both)
-            self._ovs_seen.set()
+            self._dom0_wanted.set()
             if not self._dom0_streaming():
                 self._forced.add("dom0")
                 self._dom0_for_frame.clear()
@@ -389,59 +393,92 @@ class HostPoller:
         self._changed.set()
 
     async def _dom0_loop(self) -> None:
-        """Dom0's counters as a stream while the host looks Open vSwitch-like."""
+        """Dom0's counters (and rings on demand) as a stream while _wants_dom0_stream."""
         backoff, fails = 1.0, 0
         interval = max(1, round(self.settings.interval_s))
         while not self._closed and fails < DOM0_STREAM_TRIES:
-            await self._ovs_seen.wait()
+            await self._dom0_wanted.wait()
+            if not self._wants_dom0_stream():
+                self._dom0_wanted.clear()
+                continue
+            rings = self._streams_rings()
             stream: LineStream | None = None
             before = self._dom0_samples
             try:
-                stream = await self.runner.stream(cmd.dom0_stream(interval))
-                await self._read_dom0_samples(stream, interval)
+                stream = await self.runner.stream(cmd.dom0_stream(interval, rings=rings))
+                await self._read_dom0_samples(stream, interval, rings)
             except (TransportError, TimeoutError):
-                pass  # the round trip per frame takes over, and reports the host's state
+                pass  # the round trips take over, and report the host's state
             finally:
-                self._dom0_live_until = 0.0
+                self._dom0_live_until = self._rings_live_until = 0.0
                 if stream is not None:
                     with contextlib.suppress(Exception):
                         await stream.close()
             got = self._dom0_samples > before
             fails = 0 if got else fails + 1
-            if not self._ovs_like():
-                self._ovs_seen.clear()  # xentop sees the vifs now: no stream needed
+            if not self._wants_dom0_stream():
+                self._dom0_wanted.clear()  # neither OVS-like nor rings on demand now
                 backoff = 1.0
                 continue
+            if got and rings != self._streams_rings():
+                continue  # the rings demand changed: the other stream at once
             await asyncio.sleep(backoff * (0.8 + 0.4 * random.random()))
             backoff = 1.0 if got else min(MAX_BACKOFF_S, backoff * 2)
 
-    async def _read_dom0_samples(self, stream: LineStream, interval: int) -> None:
-        """Take each sample (lines up to an empty one) in, until the stream ends, stalls
-        (TimeoutError) or xentop sees vifs after all."""
+    def _wants_dom0_stream(self) -> bool:
+        return self._ovs_like() or self._streams_rings()
+
+    def _streams_rings(self) -> bool:
+        return self._rings_demand and self._rings_streamable
+
+    async def _read_dom0_samples(self, stream: LineStream, interval: int, rings: bool) -> None:
+        """Take each sample (lines up to DOM0_SAMPLE_END) in, until the stream ends, stalls
+        (TimeoutError) or what it should bring changed."""
         lines: list[str] = []
         while (chunk := await stream.readlines(timeout=3 * interval + 5)) is not None:
             for line in chunk:
-                if line.strip():
+                if line.rstrip("\r") != cmd.DOM0_SAMPLE_END:
                     lines.append(line)
-                elif lines:
-                    res = CommandResult(cmd.DOM0_PROC, 0, "\n".join(lines) + "\n", "", 0.0)
-                    lines = []
-                    try:
-                        self._take_dom0(parse_result(self.host, "dom0", res), self._clock(),
-                                        f"/proc/loadavg and /proc/net/dev every {interval}s "
-                                        "over the host connection")
-                        self._st.errors.pop("dom0", None)
-                    except ParseError as e:
-                        self._st.errors["dom0"] = f"{' '.join(cmd.dom0_stream(interval))}: {e}"
-                        continue
-                    self._dom0_samples += 1
-                    self._dom0_live_until = self._mono() + 2 * interval + 1
-                    self._dom0_for_frame.set()
-            if not self._ovs_like():
+                    continue
+                sample, lines = lines, []
+                if not await self._take_dom0_sample(sample, interval, rings):
+                    return
+            if not self._wants_dom0_stream() or rings != self._streams_rings():
                 return
+
+    async def _take_dom0_sample(self, sample: list[str], interval: int, rings: bool) -> bool:
+        """One sample into the state; False when its rings show streaming them fails."""
+        cut = next((i for i, line in enumerate(sample) if line.startswith("==> ")), len(sample))
+        now = self._clock()
+        try:
+            proc = await self._parse("dom0", CommandResult(
+                cmd.DOM0_PROC, 0, "\n".join(sample[:cut]) + "\n", "", 0.0))
+            self._take_dom0(proc, now, f"/proc/loadavg and /proc/net/dev every {interval}s "
+                            "over the host connection")
+            self._st.errors.pop("dom0", None)
+        except ParseError as e:
+            self._st.errors["dom0"] = f"{' '.join(cmd.dom0_stream(interval, rings=rings))}: {e}"
+            return True
+        self._dom0_samples += 1
+        live = self._mono() + 2 * interval + 1
+        self._dom0_live_until = live
+        self._dom0_for_frame.set()
+        if rings:
+            dump = cast(RingDump, await self._parse("rings", CommandResult(
+                cmd.RING_FILES, 0, "".join(line + "\n" for line in sample[cut:]), "", 0.0)))
+            if not dump.netback and self._has_vifs():
+                self._rings_streamable = False  # debugfs gone? a round trip will say
+                return False
+            self._st.inputs = replace(self._st.inputs, rings=dump, rings_t=now,
+                                      rings_error=None)
+            self._rings_live_until = live
+        return True
 
     def _dom0_streaming(self) -> bool:
         return self._dom0_live_until > self._mono()
+
+    def _rings_streaming(self) -> bool:
+        return self._rings_live_until > self._mono()
 
     async def _watch_loop(self) -> None:
         backoff = 5.0
@@ -487,7 +524,8 @@ class HostPoller:
             "vcpus": self._vcpus_period(),
             "info": c.info_s,
             "xenstore": c.xenstore_s,
-            "rings": self.settings.interval_s if self._rings_demand else c.rings_s,
+            "rings": c.rings_s if self._rings_streaming()
+            else self.settings.interval_s if self._rings_demand else c.rings_s,
             # on Open vSwitch hosts Dom0's counters are streamed, or else each frame asks
             # for a read (_on_frame); this is the fallback when frames stop
             "dom0": c.dom0_s if self._dom0_streaming()
@@ -669,6 +707,10 @@ class HostPoller:
                 st.debugfs_mount_tried = True
                 return True
             st.inputs = replace(inp, rings=dump, rings_t=now, rings_error=err)
+            # a clean read: while a view watches the rings, the Dom0 stream can bring them
+            self._rings_streamable = err is None and bool(dump.netback or not self._has_vifs())
+            if self._streams_rings():
+                self._dom0_wanted.set()
         elif family == "dom0":
             if res.ok:
                 self._take_dom0(parsed, now, "/proc/loadavg and /proc/net/dev over the host "

@@ -124,12 +124,12 @@ async def test_the_simulated_dom0_stream_gives_a_parsable_sample_every_interval(
     stream = await SimRunner(sim).stream(cmd.dom0_stream(1))
     lines: list[str] = []
     async with asyncio.timeout(10):
-        while lines.count("") < 2:
+        while lines.count(cmd.DOM0_SAMPLE_END) < 2:
             got = await stream.readlines(timeout=None)
             assert got is not None
             lines += got
     await stream.close()
-    first = lines[: lines.index("")]
+    first = lines[: lines.index(cmd.DOM0_SAMPLE_END)]
     load, ifaces = cast(tuple[Any, list[NetIfCounters]], parse_result(
         sim.name, "dom0", CommandResult(cmd.DOM0_PROC, 0, "\n".join(first) + "\n", "", 0.0)))
     assert load is not None and len(load) == 3
@@ -137,3 +137,54 @@ async def test_the_simulated_dom0_stream_gives_a_parsable_sample_every_interval(
     # any other sh -c loop is not something the simulated host runs
     other = await SimRunner(sim).stream(("sh", "-c", "while cat /etc/shadow; do sleep 1; done"))
     assert await other.readlines(timeout=1) is None and other.exit_code == 127
+
+
+async def test_rings_on_demand_come_with_the_dom0_stream_after_one_clean_round_trip() -> None:
+    sim = make_fleet(hosts=1, domains=4, seed=0)[0]  # a Linux-bridge host: no stream needed
+    runner = SimRunner(sim)
+    streams: list[tuple[str, ...]] = []
+    real_stream = runner.stream
+    ring_trips: list[float] = []
+    real_batch = runner.run_batch
+
+    async def stream(argv):  # type: ignore[no-untyped-def]
+        streams.append(tuple(argv))
+        return await real_stream(argv)
+
+    async def run_batch(argvs, **kw):  # type: ignore[no-untyped-def]
+        if cmd.RING_FILES in [tuple(a) for a in argvs]:
+            ring_trips.append(asyncio.get_running_loop().time())
+        return await real_batch(argvs, **kw)
+
+    runner.stream = stream  # type: ignore[method-assign]
+    runner.run_batch = run_batch  # type: ignore[method-assign]
+    poller = HostPoller(sim.name, runner, PollSettings(interval_s=1.0), phase=0.0)
+    ring_times: list[float] = []
+    streamed_rings_at = None
+    async with asyncio.timeout(40):
+        async for snap in poller.snapshots():
+            if poller._st.frames_seen == 2:
+                poller.set_demand(rings=True)
+            if poller._st.inputs.rings_t is not None:
+                ring_times.append(poller._st.inputs.rings_t)
+            if streamed_rings_at is None and poller._st.frames_seen >= 9:
+                streamed_rings_at = (snap, len(ring_trips), poller._rings_streaming())
+                poller.set_demand(rings=False)  # no demand any more: the stream ends
+            if streamed_rings_at and not poller._dom0_wanted.is_set():
+                break
+    assert streamed_rings_at is not None
+    snap, trips, streaming = streamed_rings_at
+    assert not poller._ovs_like()
+    assert cmd.dom0_stream(1) not in streams  # nothing streamed before the demand
+    assert cmd.dom0_stream(1, rings=True) in streams
+    # the first read on demand is a round trip (it checks debugfs); then the stream: not a
+    # round trip per frame
+    assert 1 <= trips <= 4, ring_trips
+    assert streaming
+    fresh = sorted(set(ring_times))
+    assert len(fresh) >= 5, fresh  # rings newer about every second
+    vifs = [d for d in snap.devices if d.kind.value == "vif"]
+    assert vifs and all(d.rings for d in vifs), vifs
+    assert all((d.ring_source or "").startswith("netback debugfs") for d in vifs)
+    # a bridge host with no demand needs no stream: it was closed
+    assert not poller._rings_streaming() and not poller._dom0_streaming()

@@ -9,8 +9,17 @@ from typing import Any, cast
 
 import pytest
 
-from collectors.commands import DOM0_PROC, XL_INFO, XL_VCPU_LIST, dom0_stream
+from collectors.commands import (
+    DOM0_PROC,
+    DOM0_SAMPLE_END,
+    MOUNT_DEBUGFS,
+    RING_FILES,
+    XL_INFO,
+    XL_VCPU_LIST,
+    dom0_stream,
+)
 from collectors.model import NetIfCounters
+from collectors.parse.rings import RingDump
 from collectors.poller import parse_result
 from collectors.transport.base import CommandResult
 from collectors.transport.ssh import SshRunner
@@ -71,14 +80,14 @@ async def test_xl_list_and_a_batch_in_one_round_trip(lab_target: SshTarget) -> N
 async def test_the_dom0_stream_samples_every_second_and_ends_with_its_channel(
     lab_target: SshTarget,
 ) -> None:
-    """commands.dom0_stream on real Dom0 (Debian: its perl reader): samples parse, come
-    about once per second, and the reader is gone from Dom0 soon after xltop closes the
-    channel."""
+    """commands.dom0_stream(1, rings=True) on real Dom0 (Debian: its perl reader): samples
+    parse, come about once per second, hold the same rings as a RING_FILES round trip, and
+    the reader is gone from Dom0 soon after xltop closes the channel."""
     r = SshRunner(lab_target)
-    argv = dom0_stream(1)
     try:
-        stream = await r.stream(argv)
-        samples: list[str] = []
+        await r.run(list(MOUNT_DEBUGFS))
+        stream = await r.stream(dom0_stream(1, rings=True))
+        samples: list[list[str]] = []
         cur: list[str] = []
         arrived: list[float] = []
         loop = asyncio.get_running_loop()
@@ -86,23 +95,34 @@ async def test_the_dom0_stream_samples_every_second_and_ends_with_its_channel(
             while len(samples) < 3:
                 line = await stream.readline(timeout=None)
                 assert line is not None, await stream.stderr_text()
-                if line.strip():
+                if line != DOM0_SAMPLE_END:
                     cur.append(line)
-                elif cur:
-                    samples.append("\n".join(cur) + "\n")
+                else:
+                    samples.append(cur)
                     arrived.append(loop.time())
                     cur = []
         ps = await r.run(["ps", "-eo", "args"])
         readers = [line for line in ps.stdout.splitlines() if "/proc/net/dev" in line]
         assert any(line.startswith("perl -e") for line in readers), readers
         await stream.close()
-        for text in samples:
-            load, ifaces = cast(tuple[Any, list[NetIfCounters]],
-                                parse_result("lab", "dom0", CommandResult(DOM0_PROC, 0, text,
-                                                                          "", 0.0)))
+        trip = cast(RingDump, parse_result("lab", "rings", await r.run(list(RING_FILES))))
+        for sample in samples:
+            cut = next(i for i, line in enumerate(sample) if line.startswith("==> "))
+            load, ifaces = cast(tuple[Any, list[NetIfCounters]], parse_result(
+                "lab", "dom0", CommandResult(DOM0_PROC, 0, "\n".join(sample[:cut]) + "\n",
+                                             "", 0.0)))
             assert len(load) == 3
             names = {i.name for i in ifaces}
             assert "lo" in names and any(n.startswith("vif") for n in names), names
+            dump = cast(RingDump, parse_result("lab", "rings", CommandResult(
+                RING_FILES, 0, "".join(line + "\n" for line in sample[cut:]), "", 0.0)))
+            assert not dump.errors, dump.errors
+            # the guests' vifs (web1: 1, db1: 2) and vbds, as a round trip reads them
+            assert set(dump.netback) == set(trip.netback) and len(dump.netback) >= 3
+            assert set(dump.blkback) == set(trip.blkback) and dump.blkback
+            for queues in dump.netback.values():
+                assert all(q.tx is not None and q.tx.nr_ents for q in queues), queues
+            assert all("oo_req" in v for v in dump.blkback.values())
         gaps = [b - a for a, b in zip(arrived, arrived[1:], strict=False)]
         assert all(0.5 < g < 3.0 for g in gaps), gaps
         # the channel's end stops the reader (STOP_WITH_CHANNEL): no perl or sh loop left
@@ -112,6 +132,6 @@ async def test_the_dom0_stream_samples_every_second_and_ends_with_its_channel(
                 break
             await asyncio.sleep(0.5)
         else:
-            raise AssertionError(f"the Dom0 loop outlived its channel:\n{ps.stdout}")
+            raise AssertionError(f"the Dom0 reader outlived its channel:\n{ps.stdout}")
     finally:
         await r.close()

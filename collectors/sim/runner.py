@@ -15,7 +15,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 
-from collectors.commands import DOM0_PROC, MERGE_STDERR, dom0_stream
+from collectors.commands import DOM0_PROC, DOM0_SAMPLE_END, MERGE_STDERR, dom0_stream
 from collectors.model import HostId
 from collectors.sim import evolve, host_shell, xenstore_tree
 from collectors.sim.console import FinishedSession, GuestConsole, open_console
@@ -205,8 +205,8 @@ class SimRunner:
             if not req.batch:
                 return ListStream([], 1, "Error opening terminal: unknown.\n")
             return XentopStream(self, req.options)
-        if args[:2] == ["sh", "-c"] and (period := _dom0_stream_period(args)) is not None:
-            return Dom0ProcStream(self, period)
+        if args[:2] == ["sh", "-c"] and (spec := _dom0_stream_spec(args)) is not None:
+            return Dom0ProcStream(self, *spec)
         if args[:1] == ["xenstore-watch"]:
             watch = await self._open_watch(args)
             if isinstance(watch, host_shell.Answer):
@@ -432,21 +432,33 @@ class XentopStream(_PeriodicStream):
 
 
 class Dom0ProcStream(_PeriodicStream):
-    """``commands.dom0_stream(N)``: ``cat /proc/loadavg /proc/net/dev`` and an empty line,
-    at once and then every N seconds, until the loop's cat fails."""
+    """``commands.dom0_stream(N, rings=...)``: ``cat /proc/loadavg /proc/net/dev`` (and the
+    ring files as ``head`` prints them) and the end-of-sample line, at once and then every
+    N seconds, until /proc cannot be read."""
+
+    def __init__(self, runner: SimRunner, period: int, rings: bool) -> None:
+        super().__init__(runner, period)
+        self._rings = rings
 
     def _sample(self) -> tuple[list[str], int | None]:
         ans = _safe_execute(self._runner.sim, list(DOM0_PROC))
         if ans.exit_code != 0:
-            return ans.stdout.splitlines(), ans.exit_code
-        return [*ans.stdout.splitlines(), ""], None
+            return ans.stdout.splitlines(), 1
+        lines = ans.stdout.splitlines()
+        if self._rings:
+            lines += host_shell.ring_files(self._runner.sim).stdout.splitlines()
+        return [*lines, DOM0_SAMPLE_END], None
 
 
-def _dom0_stream_period(args: list[str]) -> int | None:
-    """N when ``args`` is exactly ``commands.dom0_stream(N)``."""
+def _dom0_stream_spec(args: list[str]) -> tuple[int, bool] | None:
+    """(N, rings) when ``args`` is exactly ``commands.dom0_stream(N, rings=rings)``."""
     m = re.search(r"sleep (\d+); done", args[2]) if len(args) == 3 else None
-    if m is not None and tuple(args) == dom0_stream(int(m[1])):
-        return int(m[1])
+    if m is None:
+        return None
+    n = int(m[1])
+    for rings in (False, True):
+        if tuple(args) == dom0_stream(n, rings=rings):
+            return n, rings
     return None
 
 
