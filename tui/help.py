@@ -12,12 +12,13 @@ from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui import domain_filter, views
 from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.stable_footer import StableFooter
 
 Row = tuple[str, str, str]  # keys, description, binding id
 
@@ -111,7 +112,7 @@ class HelpScreen(ModalScreen[None]):
         box.border_title = "xltop keys"
         with box:
             yield Static(help_text(self.app), id="help-text")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

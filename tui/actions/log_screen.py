@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from collectors.journal import Journal
 from tui.actions.running import RunningAction
 from tui.text import safe_text
+from tui.widgets.stable_footer import StableFooter
 
 SHOWN = 200
 _OUTCOME_MARK = {"ok": "✔", "failed": "✖", "unknown": "?", "refused": "⊘", "invalid": "✎"}
@@ -99,7 +100,7 @@ class ActionLogScreen(ModalScreen[None]):
         box.border_title = f"Action log  {self.journal.path}"
         with box:
             yield Static(Text("reading the journal…", style="dim"), id="log-text")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

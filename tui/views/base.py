@@ -10,13 +10,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from collectors.config import Settings
 from collectors.model import Domain
 from tui.store import DomainKey, FleetStore
 from tui.styles import STATUS_SYMBOLS, Palette
 from tui.views import VIEWS
+from tui.widgets.stable_footer import StableFooter
 
 
 class Dashboard(Protocol):
@@ -120,7 +121,7 @@ class StoreView(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ViewBar(self.VIEW_ID)
         yield from self.compose_view()
-        yield Footer()
+        yield StableFooter()
 
     def compose_view(self) -> ComposeResult:
         yield from ()

@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
-from textual.widgets import Footer, TabbedContent, TabPane, Tree
+from textual.widgets import TabbedContent, TabPane, Tree
 
 from collectors.model import Device, DeviceKind, Domain, HostId, VCpu
 from collectors.queries import QueryError, domain_config, xenstore_subtree
@@ -40,6 +40,7 @@ from tui.text import safe_text
 from tui.views.base import Bar, StoreView, ViewBar
 from tui.widgets.history_chart import HistoryChart, Series
 from tui.widgets.keyed_table import Column, KeyedTable
+from tui.widgets.stable_footer import StableFooter
 from tui.widgets.store_tree import add_json, add_paths
 
 TABS = ("tab-vcpus", "tab-devices", "tab-config", "tab-xenstore")
@@ -160,7 +161,7 @@ class DomainDetailScreen(StoreView):
                 yield Tree[None]("config", id="detail-config")
             with TabPane("XenStore", id="tab-xenstore"):
                 yield Tree[None]("xenstore", id="detail-xenstore")
-        yield Footer()
+        yield StableFooter()
 
     def view_mounted(self) -> None:
         self.query_one("#detail-vcpus", KeyedTable).focus()
