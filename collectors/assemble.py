@@ -233,15 +233,12 @@ class Merger:
         one vif would look like a real, smaller number."""
         if dom0 is None:
             return (len(names), None, None, None, None, f"{NET_DOM0} not read yet")
-        memo = self._dom0_net_memo
-        if memo is None or memo[0] is not dom0:
-            memo = self._dom0_net_memo = (dom0, {i.name: i for i in dom0.interfaces}, {})
-        by_name = memo[1]
+        by_name, sums = self._dom0_maps(dom0)
         if len(names) == 1:  # most domains: one vif, its counters as they are
             c = by_name.get(names[0])
             if c is not None:
                 return (1, c.tx_bytes, c.rx_bytes, c.tx_rate, c.rx_rate, NET_DOM0)
-        found = memo[2].get(names)
+        found = sums.get(names)
         if found is not None:
             return found
         counters = [by_name.get(n) for n in names]
@@ -259,7 +256,7 @@ class Merger:
                    None if None in tx_rates else sum(r for r in tx_rates if r is not None),
                    None if None in rx_rates else sum(r for r in rx_rates if r is not None),
                    NET_DOM0)
-        memo[2][names] = out
+        sums[names] = out
         return out
 
     def _static_of(self, name: str, row: XlListRow | None, inp: Inputs) -> _StaticMemo:
@@ -356,7 +353,7 @@ class Merger:
             a is b for a, b in zip(memo[0][:4], key[:4], strict=True)) else None
         if self._ring_memo[0] is not inp.rings:
             self._ring_memo = (inp.rings, {})
-        ifaces = self._ifaces_of(dom0)
+        ifaces = self._dom0_maps(dom0)[0] if dom0 is not None else {}
         out: list[Device] = []
         for i, dev in enumerate(inp.topology.devices):
             if dev.kind is DeviceKind.VIF:
@@ -368,14 +365,14 @@ class Merger:
         self._dev_memo = (key, tuple(out))
         return self._dev_memo[1]
 
-    def _ifaces_of(self, dom0: Dom0View | None) -> Mapping[str, NetIfCounters]:
-        """Dom0's interfaces by name (one map per Dom0 sample, shared with _dom0_net)."""
-        if dom0 is None:
-            return {}
+    def _dom0_maps(
+        self, dom0: Dom0View
+    ) -> tuple[dict[str, NetIfCounters], dict[tuple[str, ...], _DomNet]]:
+        """Dom0's interfaces by name and _dom0_net's sums, made once per Dom0 sample."""
         memo = self._dom0_net_memo
         if memo is None or memo[0] is not dom0:
             memo = self._dom0_net_memo = (dom0, {i.name: i for i in dom0.interfaces}, {})
-        return memo[1]
+        return memo[1], memo[2]
 
     def _vif(self, dev: Device, inp: Inputs, ifaces: Mapping[str, NetIfCounters]) -> Device:
         rings: tuple[RingStats, ...] = ()

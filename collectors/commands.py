@@ -28,12 +28,8 @@ XENSTORE_DOMAINS = ("xenstore-ls", "-f", "/local/domain")
 
 # Ring occupancy and block counters: one process (sh execs head) reading every
 # netback io_ring file and blkback statistics file, with "==> path <==" headers.
-RING_FILES = (
-    "sh",
-    "-c",
-    "exec head -n 64 -- "
-    f"{NETBACK_DEBUGFS}/*/io_ring_q* {BLKBACK_SYSFS}/vbd-*/statistics/*",
-)
+_RING_GLOBS = f"{NETBACK_DEBUGFS}/*/io_ring_q* {BLKBACK_SYSFS}/vbd-*/statistics/*"
+RING_FILES = ("sh", "-c", f"exec head -n 64 -- {_RING_GLOBS}")
 
 # Mount debugfs if it is not mounted (only where the host's settings allow it).
 MOUNT_DEBUGFS = (
@@ -49,7 +45,6 @@ DOM0_PROC = ("cat", "/proc/loadavg", "/proc/net/dev")
 
 # ends every sample of dom0_stream (a line no /proc file, ring file or head prints)
 DOM0_SAMPLE_END = "==> xltop: end of sample <=="
-_RING_GLOBS = f"{NETBACK_DEBUGFS}/*/io_ring_q* {BLKBACK_SYSFS}/vbd-*/statistics/*"
 
 
 def dom0_stream(interval_s: int, *, rings: bool = False) -> tuple[str, ...]:
