@@ -5,18 +5,24 @@ vcpu-list, info, XenStore, rings) as in real life, then each tick hands every ho
 ``xentop -b`` frame as the bytes a stream delivers. What is timed is xltop's side of a
 tick, the path a live stream takes: bytes into lines (LineBuffer.pop_lines, as the SSH and
 local streams' readlines), the frame assembler, the merge into Domain/VCpu/Device objects
-with rates, and building the HostSnapshot — for all hosts. The simulator's own rendering
+with rates, and building the HostSnapshot — for all hosts. Hosts whose guests are on Open
+vSwitch (xentop sees no vifs there) also get their Dom0 sample (/proc/loadavg and
+/proc/net/dev, as the Dom0 stream brings it) parsed and merged each tick, as they do live
+(``--no-dom0`` leaves it out). The simulator's own rendering
 of the frames (the "Dom0 side") is timed separately and excluded. The garbage collector
 is set up as xltop sets it up (collectors.fleet.tune_gc); ``--default-gc`` keeps
 CPython's defaults.
 
-Run: ``.venv/bin/python benchmarks/bench_collect.py [--hosts 100] [--domains 50] [--ticks 15]``
+Run: ``.venv/bin/python benchmarks/bench_collect.py [--hosts 100] [--domains 50] [--ticks 15]
+[--interval 1] [--no-dom0] [--profile N]`` (``--profile`` prints cProfile's top N functions).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import statistics
 import sys
 import time
@@ -24,13 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from collectors import commands as cmd  # noqa: E402
 from collectors.fleet import tune_gc  # noqa: E402
 from collectors.parse.xentop import XentopFrameAssembler  # noqa: E402
 from collectors.poller import HostPoller, PollSettings  # noqa: E402
 from collectors.sim import evolve  # noqa: E402
 from collectors.sim.fleet import make_fleet  # noqa: E402
 from collectors.sim.render_xentop import XentopOptions, XentopSampler  # noqa: E402
-from collectors.sim.runner import SimRunner  # noqa: E402
+from collectors.sim.runner import Dom0ProcStream, SimRunner  # noqa: E402
 from collectors.transport.lines import LineBuffer  # noqa: E402
 
 
@@ -40,6 +47,11 @@ async def main() -> None:
     ap.add_argument("--domains", type=int, default=50)
     ap.add_argument("--ticks", type=int, default=15)
     ap.add_argument("--default-gc", action="store_true", help="do not tune the GC as xltop does")
+    ap.add_argument("--interval", type=int, default=2, help="seconds between frames")
+    ap.add_argument("--no-dom0", action="store_true",
+                    help="leave out the Open vSwitch hosts' Dom0 samples")
+    ap.add_argument("--profile", type=int, metavar="N", default=0,
+                    help="cProfile the timed part and print the top N functions")
     args = ap.parse_args()
 
     t0 = 1_800_000_000.0
@@ -48,26 +60,33 @@ async def main() -> None:
     pollers = []
     for host in fleet:
         runner = SimRunner(host, clock=lambda: clock[0])
-        poller = HostPoller(host.name, runner, PollSettings(interval_s=2.0),
-                            clock=lambda: clock[0])
+        poller = HostPoller(host.name, runner, PollSettings(interval_s=float(args.interval)),
+                            clock=lambda: clock[0], monotonic=lambda: clock[0])
         await poller.poll_once()
-        pollers.append((host, poller, XentopSampler(), XentopFrameAssembler()))
+        dom0 = (Dom0ProcStream(runner, args.interval, rings=False)
+                if poller._ovs_like() and not args.no_dom0 else None)
+        pollers.append((host, poller, XentopSampler(), XentopFrameAssembler(), dom0))
     if not args.default_gc:
         tune_gc()
-    n_dom = sum(len(s.domains) for s in [p.snapshot() for _, p, _, _ in pollers])
-    opts = XentopOptions(delay=2, full_name=True)
+    n_dom = sum(len(s.domains) for s in [p.snapshot() for _, p, _, _, _ in pollers])
+    n_ovs = sum(d is not None for *_, d in pollers)
+    opts = XentopOptions(delay=args.interval, full_name=True)
+    prof = cProfile.Profile() if args.profile else None
 
     collect_ms: list[float] = []
     render_ms: list[float] = []
     for _ in range(args.ticks):
-        clock[0] += 2.0
+        clock[0] += args.interval
         r0 = time.process_time()
         chunks = []
-        for host, _, sampler, _ in pollers:
+        for host, _, sampler, _, dom0 in pollers:
             evolve.advance(host, clock[0])
-            chunks.append(sampler.frame(host, opts).encode())
+            sample = "\n".join(dom0._sample()[0]) + "\n" if dom0 is not None else ""
+            chunks.append((sampler.frame(host, opts).encode(), sample.encode()))
         r1 = time.process_time()
-        for (_, poller, _, asm), chunk in zip(pollers, chunks, strict=True):
+        if prof is not None:
+            prof.enable()
+        for (_, poller, _, asm, _), (chunk, sample) in zip(pollers, chunks, strict=True):
             buf = LineBuffer()
             buf.feed(chunk)
             for done in asm.feed_lines(buf.pop_lines()):
@@ -75,12 +94,20 @@ async def main() -> None:
             last = asm.flush()
             if last is not None:
                 poller._on_frame(last)
+            if sample:  # as _read_dom0_samples hands a sample over
+                buf.feed(sample)
+                lines = buf.pop_lines()
+                assert lines[-1] == cmd.DOM0_SAMPLE_END
+                await poller._take_dom0_sample(lines[:-1], args.interval, False)
             poller.snapshot()
+        if prof is not None:
+            prof.disable()
         r2 = time.process_time()
         render_ms.append((r1 - r0) * 1000)
         collect_ms.append((r2 - r1) * 1000)
     gc_note = "CPython defaults" if args.default_gc else "tuned as xltop tunes it"
-    print(f"fleet: {args.hosts} hosts, {n_dom} domains (incl. Domain-0s); GC {gc_note}")
+    print(f"fleet: {args.hosts} hosts, {n_dom} domains (incl. Domain-0s), {n_ovs} hosts "
+          f"with a Dom0 sample per tick; GC {gc_note}")
     print(f"xltop collection per tick: median {statistics.median(collect_ms):.1f} ms CPU, "
           f"min {min(collect_ms):.1f}, max {max(collect_ms):.1f} over {args.ticks} ticks "
           f"(target < 50 ms)")
@@ -88,6 +115,8 @@ async def main() -> None:
     ref0 = time.process_time()
     sum(range(10**6))
     ref_ms = (time.process_time() - ref0) * 1000
+    if prof is not None:
+        pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
     print(f"machine reference: sum(range(10**6)) takes {ref_ms:.1f} ms CPU")
 
 

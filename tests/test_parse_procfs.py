@@ -65,3 +65,23 @@ def test_net_dev_garbage(text: str) -> None:
 def test_loadavg_garbage() -> None:
     with pytest.raises(ParseError):
         parse_loadavg("load is high")
+
+
+def test_net_dev_columns_follow_the_header_not_the_usual_layout() -> None:
+    # 16 columns as usual, but this header swaps bytes and packets: the unrolled path for
+    # the usual header must not be taken
+    line = "  vif3.0: 10 20 0 1 0 0 0 0 30 40 2 3 0 0 0 0\n"
+    usual = ("Inter-|   Receive                                                |  Transmit\n"
+             " face |bytes    packets errs drop fifo frame compressed multicast|"
+             "bytes    packets errs drop fifo colls carrier compressed\n")
+    swapped = usual.replace("|bytes    packets", "|packets    bytes")
+    (a,) = parse_proc_net_dev(usual + line)
+    (b,) = parse_proc_net_dev(swapped + line)
+    assert (a.rx_bytes, a.rx_packets, a.tx_bytes, a.tx_packets, a.tx_errs, a.tx_drop) == (
+        10, 20, 30, 40, 2, 3)
+    assert (b.rx_bytes, b.rx_packets, b.tx_bytes, b.tx_packets) == (20, 10, 40, 30)
+    # a line of the usual width with a name that is empty or a negative number: refused
+    for bad in ("  : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
+                "eth0: -1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"):
+        with pytest.raises(ParseError):
+            parse_proc_net_dev(usual + bad)

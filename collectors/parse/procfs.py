@@ -26,13 +26,22 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
     width, picks = _net_dev_columns(_DEFAULT_RX, _DEFAULT_TX)
     make = _make_counters
     out: list[NetIfCounters] = []
+    fast = True  # the usual header until one says otherwise
     for no, raw in lines_of(text):
+        name, colon, rest = raw.partition(":")
+        if colon and fast:  # the usual 16 columns, unrolled; anything else goes below
+            nums = rest.split()
+            if len(nums) == 16 and "".join(nums).isdecimal() and (name := name.strip()):
+                out.append(make(name, int(nums[0]), int(nums[8]), int(nums[1]), int(nums[9]),
+                                int(nums[2]), int(nums[10]), int(nums[3]), int(nums[11])))
+                continue
         line = raw.strip()
         if not line or line.startswith("Inter-"):
             continue
         if line.startswith("face") and line.count("|") == 2:
             _, rx_titles, tx_titles = line.split("|")
             width, picks = _net_dev_columns(tuple(rx_titles.split()), tuple(tx_titles.split()))
+            fast = picks == _DEFAULT_PICKS and width == 16
             continue
         name, colon, rest = line.partition(":")
         nums = rest.split()
@@ -71,6 +80,9 @@ def _net_dev_columns(rx: tuple[str, ...], tx: tuple[str, ...]) -> _NetDevColumns
                   for names, off in ((rx, 0), (tx, len(rx))))
     width = len(rx) + len(tx)
     return width, picks if picks[0] is not None and picks[1] is not None else None
+
+
+_DEFAULT_PICKS = _net_dev_columns(_DEFAULT_RX, _DEFAULT_TX)[1]  # rx/tx bytes, packets, errs, drop
 
 
 @parse_errors("/proc/loadavg")
