@@ -13,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList
+from rich.text import Text
+from textual.widgets import OptionList, Static
 
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.control.errors import Refused
@@ -564,6 +565,34 @@ async def test_action_menu_opens_the_chosen_form() -> None:
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ActionForm))
         assert top(app, ActionForm).spec.id == "mem_set"
+
+
+async def test_action_menu_key_picks_the_action() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu))
+        menu = app.screen
+        await pilot.press("z")  # no action's key: nothing happens
+        await pilot.pause(0.1)
+        assert app.screen is menu
+        await pilot.press("m")  # the key the menu shows beside "Set memory"
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm))
+        assert top(app, ActionForm).spec.id == "mem_set"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ActionForm))
+        # an action shown greyed out: its key warns and the menu stays
+        chosen: list[str | None] = []
+        grey = ActionMenu(Text("x"), [(SPECS_BY_ID["pause"], False)], {"pause": "p"},
+                          {"p": "pause"})
+        await app.push_screen(grey, chosen.append)
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert app.screen is grey and chosen == []
+        hint = grey.query_one("#menu-hint", Static)
+        assert "Pause / unpause (xl pause, xl unpause): not available" in str(hint.render())
+    assert rec.xl("mem-set") == [] and rec.xl("pause") == []
 
 
 async def test_busy_domain_and_the_action_log() -> None:

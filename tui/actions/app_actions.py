@@ -217,16 +217,17 @@ class ActionsApp(App[int]):
         if t is None:
             return
         keymap: dict[str, str] = dict(getattr(self, "_keymap", {}) or {})
-        keys = {s.id: self.get_key_display(
-                    Binding(keymap.get(f"domain.{s.id}", s.key).split(",")[0], ""))
-                for s in SPECS}
+        bound = {s.id: [k.strip() for k in keymap.get(f"domain.{s.id}", s.key).split(",")]
+                 for s in SPECS}
+        keys = {sid: self.get_key_display(Binding(ks[0], "")) for sid, ks in bound.items()}
+        hotkeys = {k: sid for sid, ks in bound.items() for k in ks if k}
         specs = [(s, self.action_state(s.id) is True) for s in SPECS]
 
         def chosen(spec_id: str | None) -> None:
             if spec_id is not None:
                 self.call_later(self.action_act, spec_id)
 
-        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys), chosen)
+        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys), chosen)
 
     def action_action_log(self) -> None:
         if not isinstance(self.screen, ActionLogScreen):

@@ -1,5 +1,5 @@
 """The action menu (``a``): every action on the selected domain with its key, for users who
-do not remember them all."""
+do not remember them all. The key shown picks the action from the menu too."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -43,14 +43,19 @@ class ActionMenu(ModalScreen[str | None]):
         height: auto;
         max-height: 30;
     }
+    ActionMenu #menu-hint {
+        color: $warning;
+        display: none;
+    }
     """
 
     def __init__(self, header: Text, specs: Sequence[tuple[ActionSpec, bool]],
-                 keys: Mapping[str, str]) -> None:
+                 keys: Mapping[str, str], hotkeys: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.header = header
         self.specs = specs  # (spec, enabled)
         self.keys = keys  # spec id → the key shown
+        self.hotkeys = dict(hotkeys or {})  # key name (as Textual names it) → spec id
 
     def compose(self) -> ComposeResult:
         box = Vertical()
@@ -63,9 +68,25 @@ class ActionMenu(ModalScreen[str | None]):
                 label.append(spec.title)
                 options.append(Option(label, id=spec.id, disabled=not enabled))
             yield OptionList(*options, id="menu-options")
+            yield Static("", id="menu-hint", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        spec_id = self.hotkeys.get(event.key)
+        found = next(((spec, ok) for spec, ok in self.specs if spec.id == spec_id), None)
+        if found is None:
+            return
+        event.stop()
+        event.prevent_default()
+        spec, enabled = found
+        if enabled:
+            self.dismiss(spec.id)
+        else:
+            hint = self.query_one("#menu-hint", Static)
+            hint.update(f"{spec.title}: not available for this domain")
+            hint.display = True
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
