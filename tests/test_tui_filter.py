@@ -6,7 +6,7 @@ import pytest
 
 from collectors.config import HostConfig
 from collectors.model import Domain, DomainState, DomainType
-from tui.domain_filter import parse_filter, state_matches
+from tui.domain_filter import no_match_message, parse_filter, state_matches
 
 PROD = HostConfig(name="xen-prod-1", target="x", group="prod", tags=("rack1",))
 LAB = HostConfig(name="xen-lab-2", target="y", group="lab")
@@ -74,9 +74,32 @@ def test_hostile_filter_text_is_just_text() -> None:
     f = parse_filter("$(reboot) [red]")
     assert f.active
     assert not f.matches(WEB, PROD)
-    assert f.matches(Domain(host="h", domid=1, name="x$(reboot)"), None) is False  # [red] too
+    # both terms must match: each as text or as the regex it also is
+    assert f.matches(Domain(host="h", domid=1, name="x$(reboot)-[red]"), None) is True
+    assert f.matches(Domain(host="h", domid=1, name="$(rebo0t)"), None) is False
 
 
 def test_runnable_word() -> None:
     assert state_matches(DomainState(), "runnable")
     assert not state_matches(DomainState(blocked=True), "runnable")
+
+
+def test_no_match_message_points_a_host_word_to_host() -> None:
+    hosts = ["xen-prod-01", "xen-lab-02"]
+    assert no_match_message(parse_filter("PROD"), hosts) == (
+        "no domain matches; 'PROD' is in a host's name: try host:PROD")
+    # keyed and negated terms are what the user meant; a word in no host name: the syntax
+    for text in ("host:prod", "!prod", "webserver"):
+        assert no_match_message(parse_filter(text), hosts).startswith(
+            "no domain matches (words match domain names and UUIDs; host:")
+
+
+def test_a_hostile_name_is_found_by_typing_it() -> None:
+    # regex characters make a term a regex, which would not find these names themselves
+    hostile = [Domain(host="h", domid=i, name=n)
+               for i, n in enumerate(["$(reboot)", "[red]x", "x+y", "plain"], start=1)]
+    for name in ("$(reboot)", "[red]x", "x+y"):
+        f = parse_filter(name)
+        assert [d.name for d in hostile if f.matches(d, None)] == [name]
+    f = parse_filter("^p.*n$")  # still a regex
+    assert [d.name for d in hostile if f.matches(d, None)] == ["plain"]

@@ -3,7 +3,8 @@
 Space-separated terms, all of which must match:
 
 * ``web``            name or UUID contains ``web`` (case-insensitive)
-* ``^db[0-9]+$``     a regular expression (any term with regex characters that compiles)
+* ``^db[0-9]+$``     a regular expression (any term with regex characters that compiles;
+                     it matches as plain text too, so ``$(reboot)`` finds that name)
 * ``state:p``        state by ``xl list`` letter (``r b p s c d``) or word (``paused``,
   ``runnable``…); ``state:rb`` or ``state:r,b`` means either
 * ``host:xen1``      host name contains ``xen1`` (``host:=xen1``: is exactly ``xen1``)
@@ -18,7 +19,7 @@ Values separated by commas are alternatives (``host:a,b``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collectors.config import HostConfig
@@ -80,6 +81,20 @@ def parse_filter(text: str) -> DomainFilter:
             continue
         preds.append(_negated(pred) if negate else pred)
     return DomainFilter(text, tuple(preds), tuple(problems))
+
+
+def no_match_message(flt: DomainFilter, hosts: Iterable[str]) -> str:
+    """What an empty result says: a word that is part of a host's name (or group) rather
+    than of a domain's gets the keyed term to use instead."""
+    host_names = [h.lower() for h in hosts]
+    for raw in flt.text.split():
+        key, sep, _ = raw.partition(":")
+        if raw.startswith("!") or (sep and key.lower() in KEYS):
+            continue
+        if any(raw.lower() in h for h in host_names):
+            return f"no domain matches; {raw!r} is in a host's name: try host:{raw}"
+    return ("no domain matches (words match domain names and UUIDs; host:, state:, "
+            "type:, group:, tag:, id: for the rest)")
 
 
 def _negated(p: Predicate) -> Predicate:
@@ -162,6 +177,9 @@ def _text(term: str) -> tuple[Predicate | None, str | None]:
                 lambda d, h: needle in d.name.lower(),
                 f"bad regex {term!r} ({e.msg}): matching it as text",
             )
-        return lambda d, h: bool(rx.search(d.name) or (d.uuid and rx.search(d.uuid))), None
+        # as text too: a name such as "$(reboot)" or "[red]x" is found by typing it
+        needle = term.lower()
+        return lambda d, h: (needle in d.name.lower() or bool(
+            rx.search(d.name) or (d.uuid and rx.search(d.uuid)))), None
     needle = term.lower()
     return lambda d, h: needle in d.name.lower() or (d.uuid or "").lower().startswith(needle), None

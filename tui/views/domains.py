@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from collectors.model import Domain
-from tui.domain_filter import DomainFilter, parse_filter
+from tui.domain_filter import DomainFilter, no_match_message, parse_filter
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text
@@ -238,6 +238,9 @@ class DomainsScreen(StoreView):
                                    dom0_first=self.dom0_first)
         table = self.table
         table.set_sort_indicator(self.sort_column, self.sort_reverse)
+        if not rows:
+            table.empty_message = (no_match_message(flt, store.hosts()) if flt.active
+                                   else "no domains yet")
         table.set_rows(order, self._row, self._row_token)
         self._update_info()
         self._update_banner()
