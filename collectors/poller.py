@@ -69,6 +69,7 @@ from collectors.topology import Topology, topology_from_xenstore
 from collectors.transport.base import (
     CommandResult,
     ConnectError,
+    ConnectionLost,
     LineStream,
     Runner,
     TransportError,
@@ -77,6 +78,7 @@ from collectors.transport.base import (
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
 MAX_BACKOFF_S = 60.0
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
+# (a stream cut short by the host's link going away does not count: it comes back with it)
 # Outputs bigger than this are parsed on a worker thread (xenstore-ls of a 50-domain host
 # is ~600 KiB and ~70 ms of parsing): the event loop keeps running, at worst sharing the
 # GIL in 5 ms slices, instead of stalling for the whole parse. One thread, so parses never
@@ -404,9 +406,12 @@ class HostPoller:
             rings = self._streams_rings()
             stream: LineStream | None = None
             before = self._dom0_samples
+            link_down = False
             try:
                 stream = await self.runner.stream(cmd.dom0_stream(interval, rings=rings))
                 await self._read_dom0_samples(stream, interval, rings)
+            except (ConnectError, ConnectionLost):
+                link_down = True  # the host's link, not the stream: no strike against it
             except (TransportError, TimeoutError):
                 pass  # the round trips take over, and report the host's state
             finally:
@@ -415,7 +420,7 @@ class HostPoller:
                     with contextlib.suppress(Exception):
                         await stream.close()
             got = self._dom0_samples > before
-            fails = 0 if got else fails + 1
+            fails = 0 if got else fails if link_down else fails + 1
             if not self._wants_dom0_stream():
                 self._dom0_wanted.clear()  # neither OVS-like nor rings on demand now
                 backoff = 1.0

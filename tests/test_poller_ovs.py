@@ -8,11 +8,12 @@ import asyncio
 from typing import Any, cast
 
 from collectors import commands as cmd
+from collectors import poller as poller_mod
 from collectors.model import HostSnapshot, NetIfCounters
 from collectors.poller import HostPoller, PollSettings, parse_result
 from collectors.sim.fleet import make_fleet
 from collectors.sim.runner import ListStream, SimRunner
-from collectors.transport.base import CommandResult
+from collectors.transport.base import CommandResult, ConnectError
 
 OVS_HOST = 3  # hosts 3, 5, 7, ... of the simulated fleet use an OVS bridge
 
@@ -188,3 +189,29 @@ async def test_rings_on_demand_come_with_the_dom0_stream_after_one_clean_round_t
     assert all((d.ring_source or "").startswith("netback debugfs") for d in vifs)
     # a bridge host with no demand needs no stream: it was closed
     assert not poller._rings_streaming() and not poller._dom0_streaming()
+
+
+async def test_the_dom0_stream_outlives_a_link_outage(monkeypatch: Any) -> None:
+    # more failed opens in a row than DOM0_STREAM_TRIES, all because the link was down:
+    # when it is back, the stream is taken up again (a broken stream command, by
+    # contrast, is given up after DOM0_STREAM_TRIES: the test above)
+    monkeypatch.setattr(poller_mod, "MAX_BACKOFF_S", 0.05)
+    sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
+    runner = SimRunner(sim)
+    real_stream = runner.stream
+    refused: list[str] = []
+
+    async def stream(argv):  # type: ignore[no-untyped-def]
+        if tuple(argv) == cmd.dom0_stream(1) and len(refused) < poller_mod.DOM0_STREAM_TRIES + 2:
+            refused.append(sim.name)
+            raise ConnectError(sim.name, "connection refused")
+        return await real_stream(argv)
+
+    runner.stream = stream  # type: ignore[method-assign]
+    poller = HostPoller(runner.host, runner, PollSettings(interval_s=1.0), phase=0.0)
+    async with asyncio.timeout(30):
+        async for _ in poller.snapshots():
+            if poller._dom0_samples >= 2:
+                break
+    await poller.close()
+    assert len(refused) == poller_mod.DOM0_STREAM_TRIES + 2
