@@ -140,6 +140,7 @@ class HostPoller:
         self._st = _State()
         self._changed = asyncio.Event()
         self._wake_slow = asyncio.Event()
+        self._link_back = asyncio.Event()  # pulsed when the host answers again (or on ^r)
         self._vifs_memo: tuple[Topology | None, bool] = (None, True)  # topology → any vif?
         # clear while a Dom0 read started by a frame is on its way (Open vSwitch hosts)
         self._dom0_for_frame = asyncio.Event()
@@ -168,9 +169,24 @@ class HostPoller:
     # --- public ------------------------------------------------------------------------
 
     def refresh_now(self) -> None:
-        """Re-read everything on the next round trip (after an action, or on request)."""
+        """Re-read everything on the next round trip (after an action, or on request);
+        streams waiting out a backoff try again at once."""
         self._forced |= {"xl", "vcpus", "xenstore", "rings", "info", "dom0"}
         self._wake_slow.set()
+        self._pulse_link_back()
+
+    def _pulse_link_back(self) -> None:
+        self._link_back.set()  # wakes every waiter now; later waits wait again
+        self._link_back.clear()
+
+    async def _backoff(self, backoff: float) -> bool:
+        """Sleep ``backoff`` with jitter, or less if the host answers again meanwhile;
+        True when woken early (the caller starts its backoff over)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(backoff * (0.8 + 0.4 * random.random())):
+                await self._link_back.wait()
+                return True
+        return False
 
     def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None) -> None:
         """What the views on screen want faster; None leaves a family as it is.
@@ -336,8 +352,8 @@ class HostPoller:
                 if stream is not None:
                     with contextlib.suppress(Exception):
                         await stream.close()
-            await asyncio.sleep(backoff * (0.8 + 0.4 * random.random()))
-            backoff = min(MAX_BACKOFF_S, backoff * 2)
+            woken = await self._backoff(backoff)
+            backoff = 1.0 if woken else min(MAX_BACKOFF_S, backoff * 2)
 
     async def _read_frames(self, stream: LineStream) -> bool:
         asm = XentopFrameAssembler()
@@ -427,8 +443,8 @@ class HostPoller:
                 continue
             if got and rings != self._streams_rings():
                 continue  # the rings demand changed: the other stream at once
-            await asyncio.sleep(backoff * (0.8 + 0.4 * random.random()))
-            backoff = 1.0 if got else min(MAX_BACKOFF_S, backoff * 2)
+            woken = await self._backoff(backoff)
+            backoff = 1.0 if got or woken else min(MAX_BACKOFF_S, backoff * 2)
 
     def _wants_dom0_stream(self) -> bool:
         return self._ovs_like() or self._streams_rings()
@@ -645,6 +661,8 @@ class HostPoller:
             st.unreachable = None
             st.batch_error = e.message
             return False
+        if st.unreachable is not None:
+            self._pulse_link_back()  # the streams need not wait out their backoff
         st.unreachable = None
         st.batch_error = None
         st.latency_s = self._mono() - t0

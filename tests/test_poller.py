@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
+from collectors import poller as poller_mod
 from collectors.config import Cadence
 from collectors.model import HostSnapshot, HostStatus
 from collectors.poller import HostPoller, PollSettings
 from collectors.sim.fleet import make_fleet
 from collectors.sim.runner import SimRunner
-from collectors.transport.base import ConnectionLost, LineStream
+from collectors.transport.base import ConnectError, ConnectionLost, LineStream
 
 FAST = PollSettings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2,
                                                      xenstore_s=30, dom0_s=2))
@@ -81,6 +82,56 @@ async def test_unreachable_host_is_a_status_and_recovers() -> None:
     poller2 = HostPoller(runner.host, runner, FAST)
     ok = await _until(poller2, lambda s: s.status is HostStatus.OK)
     assert ok.domains
+
+
+async def test_streams_come_back_with_the_host_not_after_their_backoff(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(poller_mod.random, "random", lambda: 0.5)  # no jitter: 1, 2, 4 s...
+    runner = _runner()
+    refusals = asyncio.Queue[None]()
+    real_stream = runner.stream
+
+    async def stream(argv: Sequence[str]) -> LineStream:
+        try:
+            return await real_stream(argv)
+        except ConnectError:
+            if argv[0] == "xentop":
+                refusals.put_nowait(None)
+            raise
+
+    runner.stream = stream  # type: ignore[method-assign]
+    poller = HostPoller(runner.host, runner, FAST, phase=0.0)
+    frames = asyncio.Event()
+
+    async def follow() -> None:
+        async for _ in poller.snapshots():
+            frames.set()
+
+    async def down_then_back(wake: Callable[[], None]) -> float:
+        """The host drops and refuses until the xentop stream failed to reopen twice (it
+        then waits 4 s), then answers: seconds from ``wake`` to the next frame."""
+        runner.set_unreachable("connection refused")
+        for _ in range(2):
+            await asyncio.wait_for(refusals.get(), 10)
+        runner.set_unreachable(None)
+        seen = poller._st.frames_seen
+        t0 = loop.time()
+        wake()
+        while poller._st.frames_seen == seen:
+            frames.clear()
+            await asyncio.wait_for(frames.wait(), 10)
+        return loop.time() - t0
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(follow())
+    try:
+        await asyncio.wait_for(frames.wait(), 10)
+        assert await down_then_back(poller.refresh_now) < 2.0  # ^r: the streams too
+        # the slow loop's own retry finding the host back wakes the streams as well
+        assert await down_then_back(poller._wake_slow.set) < 2.0
+    finally:
+        task.cancel()
+        await poller.close()
 
 
 async def test_one_slow_host_never_delays_another() -> None:
