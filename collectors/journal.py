@@ -66,6 +66,9 @@ def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> tuple[str, ...]:
     return tuple(kept[-lines:])
 
 
+_TAIL_BLOCK = 64 * 1024
+
+
 class Journal:
     """Appends entries to the journal file (created 0600 in a 0700 directory)."""
 
@@ -90,9 +93,10 @@ class Journal:
         await asyncio.to_thread(self.append, entry)
 
     def read(self, last: int | None = None) -> list[dict[str, Any]]:
-        """The entries as dicts (for a journal view and for tests); bad lines are skipped."""
+        """The entries as dicts (for a journal view and for tests); bad lines are skipped.
+        With ``last``, only the file's tail is read (a journal of years stays quick)."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self._tail(last) if last else self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
         out = []
@@ -104,3 +108,20 @@ class Journal:
             if isinstance(obj, dict):
                 out.append(obj)
         return out[-last:] if last else out
+
+    def _tail(self, lines: int) -> str:
+        """At least the last ``lines`` complete lines (bad ones included), read backwards
+        in growing blocks from the end of the file."""
+        with self.path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            block = _TAIL_BLOCK
+            while True:
+                start = max(0, size - block)
+                f.seek(start)
+                data = f.read(size - start)
+                if start == 0 or data.count(b"\n") > lines:
+                    break
+                block *= 4
+        if start:
+            data = data[data.index(b"\n") + 1:]  # the first line may be cut: drop it
+        return data.decode("utf-8", errors="replace")

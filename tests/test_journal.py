@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from collectors import journal as journal_mod
 from collectors.journal import Journal, JournalEntry, default_journal_path, stderr_tail
 
 
@@ -108,3 +109,18 @@ def test_unwritable_journal_raises(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(OSError):
         Journal(blocker / "j.jsonl").append(JournalEntry(host="h", argv=("xl",), outcome="ok"))
+
+
+@pytest.mark.parametrize("block", [64, 1000, 64 * 1024])
+def test_read_last_reads_the_tail_only_and_agrees_with_a_full_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(journal_mod, "_TAIL_BLOCK", block)
+    j = Journal(tmp_path / "j.jsonl")
+    for i in range(300):  # lines of varied length, with multi-byte characters to cut
+        j.append(JournalEntry(host="h", argv=("xl", "pause", str(i)), outcome="ok",
+                              message="é" * (i % 7) + "x" * (i % 50)))
+    everything = j.read()
+    assert len(everything) == 300
+    for n in (1, 7, 299, 300, 1000):
+        assert j.read(last=n) == everything[-n:]
+    assert Journal(tmp_path / "none.jsonl").read(last=5) == []
