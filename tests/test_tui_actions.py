@@ -11,9 +11,11 @@ import contextlib
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
 from collectors.config import Cadence, HostConfig, Settings
@@ -550,14 +552,17 @@ async def test_read_only_disables_the_bindings_and_the_seam_refuses(how: str) ->
 # --- menu, log, busy, console without a terminal -------------------------------------------
 
 
+async def open_action_menu(pilot: Pilot[Any], app: XlTopApp, name: str) -> ActionMenu:
+    await select_domain(pilot, app, H, name)
+    await pilot.press("a")
+    await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu))
+    return top(app, ActionMenu)
+
+
 async def test_action_menu_opens_the_chosen_form() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_domain(pilot, app, H, "db1")
-        await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu))
-        menu = app.screen
-        assert isinstance(menu, ActionMenu)
+        menu = await open_action_menu(pilot, app, "db1")
         options = menu.query_one("#menu-options", OptionList)
         ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert ids[:4] == ["pause", "save", "restore", "mem_set"] and "console" in ids
@@ -570,10 +575,7 @@ async def test_action_menu_opens_the_chosen_form() -> None:
 async def test_action_menu_key_picks_the_action() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_domain(pilot, app, H, "db1")
-        await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu))
-        menu = app.screen
+        menu = await open_action_menu(pilot, app, "db1")
         await pilot.press("z")  # no action's key: nothing happens
         await pilot.pause(0.1)
         assert app.screen is menu
