@@ -99,3 +99,21 @@ async def test_live_host_going_unreachable_while_others_keep_updating() -> None:
         sims[down].set_unreachable(None)
         await wait_until(pilot, lambda: app.store.host(down).status  # type: ignore[union-attr]
                          is HostStatus.OK, timeout=40)
+
+
+async def test_domains_view_of_a_host_that_is_down_says_why_it_is_empty() -> None:
+    sims = sim_runners(make_fleet(1, 4, seed=0))
+    (name,) = sims
+    sims[name].set_unreachable("connect to 10.0.0.1 port 22: [red]Connection refused\x1b[2J")
+    app = make_app(FAST, demo_configs(list(sims)), dict(sims), render_gap_s=0.05,
+                   initial_view="domains")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: app.store.host(name) is not None)
+        app.sync_view()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DomainsScreen)
+        msg = screen.table.empty_message
+        assert msg.startswith(f"no domains: {name} is unreachable: connect to 10.0.0.1")
+        assert "[red]Connection refused\\x1b[2J" in msg  # shown as text, escapes visible
+        assert msg.endswith("1 shows every host")

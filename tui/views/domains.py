@@ -21,7 +21,7 @@ from collectors.model import Domain
 from tui.domain_filter import DomainFilter, no_match_message, parse_filter
 from tui.store import DomainKey
 from tui.table_diff import Cell
-from tui.text import safe_text
+from tui.text import safe_text, visible
 from tui.views.base import Bar, StoreView
 from tui.views.domain_columns import (
     COLUMNS_BY_KEY,
@@ -240,10 +240,27 @@ class DomainsScreen(StoreView):
         table.set_sort_indicator(self.sort_column, self.sort_reverse)
         if not rows:
             table.empty_message = (no_match_message(flt, store.hosts()) if flt.active
-                                   else "no domains yet")
+                                   else self._no_domains_message())
         table.set_rows(order, self._row, self._row_token)
         self._update_info()
         self._update_banner()
+
+    def _no_domains_message(self) -> str:
+        """Why the table is empty: the first host that is not ok, and why."""
+        dash = self.dash
+        store = dash.store
+        bad = []
+        for host in store.hosts():
+            snap = store.host(host)
+            status, _ = host_status(snap, dash.now(), dash.settings.interval_s)
+            if status not in ("ok", "waiting"):
+                bad.append((host, status, snap.message if snap else None))
+        if not bad:
+            return "no domains yet"
+        host, status, why = bad[0]
+        more = f" (and {len(bad) - 1} more hosts)" if len(bad) > 1 else ""
+        return (f"no domains: {visible(host)} is {status}"
+                f"{': ' + visible(why) if why else ''}{more}; 1 shows every host")
 
     def _domain(self, key: DomainKey) -> Domain:
         """The record of a row on screen (rows are formatted as they scroll into view)."""
