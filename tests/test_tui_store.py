@@ -9,7 +9,12 @@ import pytest
 
 from collectors.model import Domain, HostStatus
 from tests.tui_fakes import T0, host_configs, make_snapshot
+from themes import DEFAULT_THEME, load_themes
 from tui.store import DomainHistory, FleetStore, domain_keys
+from tui.styles import Palette
+from tui.views.fleet import totals_text
+
+PALETTE = Palette.from_variables(dict(load_themes([])[0][DEFAULT_THEME].variables))
 
 
 def test_history_is_a_bounded_ring_in_time_order() -> None:
@@ -90,6 +95,19 @@ def test_totals_pool_the_fleet() -> None:
     assert t.mem_free_mib == 20000 + 19000 + 18000
     assert sum(t.states.values()) == 12
     assert t.cpu_free == pytest.approx(48 - t.cpu_used)
+    assert t.info_hosts == 3
+
+
+def test_totals_say_how_many_hosts_they_are_of() -> None:
+    store = FleetStore(host_configs(3))
+    assert store.totals().info_hosts == 0
+    assert "pCPUs -  vCPUs -  Mem -" in totals_text(store, PALETTE).plain
+    store.apply(make_snapshot(0, 0))
+    store.apply(replace(make_snapshot(1, 0), info=None))  # never answered xl info
+    t = store.totals()
+    assert (t.info_hosts, t.pcpus) == (1, 16)
+    text = totals_text(store, PALETTE).plain
+    assert text.startswith(" Fleet (1 of 3 hosts) pCPUs 16 ")
 
 
 def test_unknown_host_snapshot_is_adopted() -> None:

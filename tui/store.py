@@ -123,6 +123,7 @@ class FleetTotals:
     mem_free_mib: int
     domains: int
     states: Mapping[str, int] = field(default_factory=dict)
+    info_hosts: int = 0  # hosts whose pCPUs and memory are known (in the sums above)
 
     @property
     def cpu_free(self) -> float:
@@ -251,7 +252,7 @@ class FleetStore:
     def totals(self) -> FleetTotals:
         by_status: dict[str, int] = {}
         states: dict[str, int] = {}
-        pcpus = vcpus = mem_total = mem_free = domains = 0
+        pcpus = vcpus = mem_total = mem_free = domains = info_hosts = 0
         used = 0.0
         for host in self.configs:
             snap = self.snapshots.get(host)
@@ -261,6 +262,7 @@ class FleetStore:
             if snap is None or ht is None:
                 continue
             pcpus += ht.pcpus or 0
+            info_hosts += ht.pcpus is not None and ht.mem_total_mib is not None
             vcpus += ht.vcpus
             used += ht.cpu_used
             mem_total += ht.mem_total_mib or 0
@@ -278,4 +280,5 @@ class FleetStore:
             mem_free_mib=mem_free,
             domains=domains,
             states=states,
+            info_hosts=info_hosts,
         )

@@ -139,10 +139,15 @@ def totals_text(store: FleetStore, palette: Palette) -> Text:
     t = store.totals()
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(" Fleet ", style="bold")
-    text.append(f"pCPUs {t.pcpus} (used {t.cpu_used:.1f}, free {t.cpu_free:.1f})")
-    ratio = f"{t.vcpus / t.pcpus:.1f}:1" if t.pcpus else DASH
-    text.append(f"  vCPUs {t.vcpus} ({ratio})")
-    text.append(f"  Mem free {fmt_mib(t.mem_free_mib)} of {fmt_mib(t.mem_total_mib)}")
+    if t.info_hosts < t.hosts:  # the sums are of the hosts that answered: say so
+        text.append(f"({t.info_hosts} of {t.hosts} hosts) ")
+    if t.info_hosts:
+        text.append(f"pCPUs {t.pcpus} (used {t.cpu_used:.1f}, free {t.cpu_free:.1f})")
+        ratio = f"{t.vcpus / t.pcpus:.1f}:1" if t.pcpus else DASH
+        text.append(f"  vCPUs {t.vcpus} ({ratio})")
+        text.append(f"  Mem free {fmt_mib(t.mem_free_mib)} of {fmt_mib(t.mem_total_mib)}")
+    else:  # nothing known yet: not zero
+        text.append(f"pCPUs {DASH}  vCPUs {DASH}  Mem {DASH}")
     text.append(f"  Domains {t.domains} ")
     text.append_text(states_text(t.states, palette))
     text.append("\n Hosts ", style="bold")
