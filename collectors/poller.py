@@ -147,6 +147,7 @@ class HostPoller:
         self._dom0_for_frame.set()
         self._dom0_wanted = asyncio.Event()  # an OVS-like frame, or rings on demand
         self._dom0_live_until = 0.0  # monotonic: the Dom0 stream's samples are fresh till then
+        self._stream_frames = 0  # frames of the current xentop stream
         self._rings_live_until = 0.0  # the same for the rings it brings
         self._dom0_samples = 0  # samples the Dom0 stream delivered
         self._rings_streamable = False  # the last round-trip ring read had no error
@@ -358,6 +359,7 @@ class HostPoller:
     async def _read_frames(self, stream: LineStream) -> bool:
         asm = XentopFrameAssembler()
         got = False
+        self._stream_frames = 0  # a new xentop: its first frame's CPU(%) is 0.0, unknown
         while True:
             try:
                 # quiet ends a frame only while one is pending; otherwise wait for the next
@@ -388,7 +390,8 @@ class HostPoller:
         names = frozenset([d.name for d in frame])
         frame = tuple(frame)
         st.frames_seen += 1
-        st.inputs = _with_frame(inp, frame, self._clock(), st.frames_seen > 1,
+        self._stream_frames += 1
+        st.inputs = _with_frame(inp, frame, self._clock(), self._stream_frames > 1,
                                 self._frame_names[1])
         self._frame_names = (frame, names)
         st.last_frame_mono = self._mono()

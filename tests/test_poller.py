@@ -11,8 +11,10 @@ from collectors import poller as poller_mod
 from collectors.config import Cadence
 from collectors.model import HostSnapshot, HostStatus
 from collectors.poller import HostPoller, PollSettings
+from collectors.sim import evolve
 from collectors.sim.fleet import make_fleet
-from collectors.sim.runner import SimRunner
+from collectors.sim.render_xentop import XentopOptions, XentopSampler
+from collectors.sim.runner import ListStream, SimRunner
 from collectors.transport.base import ConnectError, ConnectionLost, LineStream
 
 FAST = PollSettings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2,
@@ -222,3 +224,33 @@ async def test_poll_once_is_complete(seed: int) -> None:
     assert any(d.type is not None for d in snap.domains)
     running = [d for d in snap.domains if d.state.running or d.state.blocked]
     assert running and all(d.net_tx_rate is not None for d in running if d.nets)
+
+
+async def test_a_new_xentop_streams_first_frame_has_no_cpu_percent() -> None:
+    # xentop prints CPU(%) 0.0 in its first iteration: after a reconnect, the new stream's
+    # first frame must not show every domain at 0 % (unknown is not zero)
+    sim = make_fleet(hosts=1, domains=6, seed=0)[0]
+    runner = SimRunner(sim)
+    poller = HostPoller(runner.host, runner, FAST, phase=0.0)
+    await poller.poll_once()
+    opts = XentopOptions(delay=1, full_name=True)
+
+    def frames(n: int, sampler: XentopSampler) -> list[str]:
+        lines: list[str] = []
+        for _ in range(n):
+            evolve.advance(sim, sim.now + 1.0)
+            lines += sampler.frame(sim, opts).splitlines()
+        return lines
+
+    def busy(snap: HostSnapshot) -> list[float | None]:
+        return [d.cpu_pct for d in snap.domains if d.state.running and d.name != "Domain-0"]
+
+    first = XentopSampler()
+    assert await poller._read_frames(ListStream(frames(2, first), 0, ""))
+    assert busy(poller.snapshot()) and all(p is not None and p > 0
+                                           for p in busy(poller.snapshot()))
+    # the link dropped; a new xentop starts over
+    assert await poller._read_frames(ListStream(frames(1, XentopSampler()), 0, ""))
+    assert all(p is None for p in busy(poller.snapshot()))
+    assert await poller._read_frames(ListStream(frames(2, XentopSampler()), 0, ""))
+    assert all(p is not None for p in busy(poller.snapshot()))  # its second frame: known
