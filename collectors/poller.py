@@ -141,13 +141,13 @@ class HostPoller:
         self._changed = asyncio.Event()
         self._wake_slow = asyncio.Event()
         self._link_back = asyncio.Event()  # pulsed when the host answers again (or on ^r)
+        self._stream_frames = 0  # frames of the current xentop stream
         self._vifs_memo: tuple[Topology | None, bool] = (None, True)  # topology → any vif?
         # clear while a Dom0 read started by a frame is on its way (Open vSwitch hosts)
         self._dom0_for_frame = asyncio.Event()
         self._dom0_for_frame.set()
         self._dom0_wanted = asyncio.Event()  # an OVS-like frame, or rings on demand
         self._dom0_live_until = 0.0  # monotonic: the Dom0 stream's samples are fresh till then
-        self._stream_frames = 0  # frames of the current xentop stream
         self._rings_live_until = 0.0  # the same for the rings it brings
         self._dom0_samples = 0  # samples the Dom0 stream delivered
         self._rings_streamable = False  # the last round-trip ring read had no error
