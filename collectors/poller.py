@@ -183,11 +183,7 @@ class HostPoller:
     async def _backoff(self, backoff: float) -> bool:
         """Sleep ``backoff`` with jitter, or less if the host answers again meanwhile;
         True when woken early (the caller starts its backoff over)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(backoff * (0.8 + 0.4 * random.random())):
-                await self._link_back.wait()
-                return True
-        return False
+        return await _set_within(self._link_back, backoff * (0.8 + 0.4 * random.random()))
 
     def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None) -> None:
         """What the views on screen want faster; None leaves a family as it is.
@@ -219,12 +215,9 @@ class HostPoller:
                 wait = max(0.0, last + interval / 2 - self._mono())
                 if wait:
                     await asyncio.sleep(wait)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(interval):
-                        await self._changed.wait()
-                    if not self._dom0_for_frame.is_set():  # one snapshot for frame + Dom0
-                        async with asyncio.timeout(min(interval / 2, 1.0)):
-                            await self._dom0_for_frame.wait()
+                if (await _set_within(self._changed, interval)
+                        and not self._dom0_for_frame.is_set()):  # one snapshot: frame + Dom0
+                    await _set_within(self._dom0_for_frame, min(interval / 2, 1.0))
                 self._changed.clear()
                 last = self._mono()
                 yield self.snapshot()
@@ -318,9 +311,7 @@ class HostPoller:
     async def _sleep_or_wake(self, delay: float) -> None:
         if delay <= 0:
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
-                await self._wake_slow.wait()
+        await _set_within(self._wake_slow, delay)
         self._wake_slow.clear()
 
     async def _stream_loop(self) -> None:
@@ -472,7 +463,9 @@ class HostPoller:
 
     async def _take_dom0_sample(self, sample: list[str], interval: int, rings: bool) -> bool:
         """One sample into the state; False when its rings show streaming them fails."""
-        cut = next((i for i, line in enumerate(sample) if line.startswith("==> ")), len(sample))
+        cut = len(sample)  # the ring files follow /proc's, from their first "==> path <=="
+        if rings:
+            cut = next((i for i, line in enumerate(sample) if line.startswith("==> ")), cut)
         now = self._clock()
         try:
             proc = await self._parse("dom0", CommandResult(
@@ -895,6 +888,17 @@ def _rings_error(stderr: str, *, has_vifs: bool) -> str | None:
                 return "netback debugfs: permission denied (run with sudo)"
             return "netback debugfs not available (debugfs not mounted, or not a Linux Dom0)"
     return None
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until ``event`` is set, at most ``seconds``; whether it was (a pulsed event,
+    set and at once cleared, counts: its waiters were woken)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 def _first_line(text: str) -> str:
