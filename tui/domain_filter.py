@@ -84,8 +84,8 @@ def parse_filter(text: str) -> DomainFilter:
 
 
 def no_match_message(flt: DomainFilter, hosts: Iterable[str]) -> str:
-    """What an empty result says: a word that is part of a host's name (or group) rather
-    than of a domain's gets the keyed term to use instead."""
+    """What an empty result says: a word that is part of a host's name rather than of a
+    domain's gets the keyed term to use instead."""
     host_names = [h.lower() for h in hosts]
     for raw in flt.text.split():
         key, sep, _ = raw.partition(":")
@@ -168,18 +168,16 @@ def _text_values(values: list[str]) -> tuple[Predicate | None, str | None]:
 
 
 def _text(term: str) -> tuple[Predicate | None, str | None]:
+    needle = term.lower()
     if _REGEX_CHARS.search(term):
         try:
             rx = re.compile(term, re.IGNORECASE)
         except re.error as e:
-            needle = term.lower()
             return (
                 lambda d, h: needle in d.name.lower(),
                 f"bad regex {term!r} ({e.msg}): matching it as text",
             )
         # as text too: a name such as "$(reboot)" or "[red]x" is found by typing it
-        needle = term.lower()
         return lambda d, h: (needle in d.name.lower() or bool(
             rx.search(d.name) or (d.uuid and rx.search(d.uuid)))), None
-    needle = term.lower()
     return lambda d, h: needle in d.name.lower() or (d.uuid or "").lower().startswith(needle), None

@@ -29,7 +29,7 @@ from tui.views.domain_columns import (
     FIXED_COLUMNS,
     RowContext,
 )
-from tui.views.fleet import host_status
+from tui.views.fleet import host_status, hosts_not_ok
 from tui.widgets.keyed_table import KeyedTable
 
 DEFAULT_SORT = "cpu"
@@ -248,16 +248,10 @@ class DomainsScreen(StoreView):
     def _no_domains_message(self) -> str:
         """Why the table is empty: the first host that is not ok, and why."""
         dash = self.dash
-        store = dash.store
-        bad = []
-        for host in store.hosts():
-            snap = store.host(host)
-            status, _ = host_status(snap, dash.now(), dash.settings.interval_s)
-            if status not in ("ok", "waiting"):
-                bad.append((host, status, snap.message if snap else None))
+        bad = hosts_not_ok(dash.store, dash.now(), dash.settings.interval_s)
         if not bad:
             return "no domains yet"
-        host, status, why = bad[0]
+        host, status, _, why = bad[0]
         more = f" (and {len(bad) - 1} more hosts)" if len(bad) > 1 else ""
         return (f"no domains: {visible(host)} is {status}"
                 f"{': ' + visible(why) if why else ''}{more}; 1 shows every host")

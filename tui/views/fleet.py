@@ -110,16 +110,23 @@ def fleet_row(
     ]
 
 
-def attention_text(store: FleetStore, now: float, interval_s: float, palette: Palette,
-                   limit: int = 4) -> Text:
-    """One line per host that is not ok, with why (the Why column may be off screen)."""
-    text = Text(end="", no_wrap=True, overflow="ellipsis")
+def hosts_not_ok(store: FleetStore, now: float,
+                 interval_s: float) -> list[tuple[HostId, str, str, str | None]]:
+    """(host, status, detail, why) of every host that is neither ok nor still waiting."""
     bad = []
     for host in store.hosts():
         snap = store.host(host)
         status, detail = host_status(snap, now, interval_s)
         if status not in ("ok", "waiting"):
             bad.append((host, status, detail, snap.message if snap else None))
+    return bad
+
+
+def attention_text(store: FleetStore, now: float, interval_s: float, palette: Palette,
+                   limit: int = 4) -> Text:
+    """One line per host that is not ok, with why (the Why column may be off screen)."""
+    text = Text(end="", no_wrap=True, overflow="ellipsis")
+    bad = hosts_not_ok(store, now, interval_s)
     for host, status, detail, why in bad[:limit]:
         if text:
             text.append("\n")
