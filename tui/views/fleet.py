@@ -22,14 +22,12 @@ from tui.widgets.keyed_table import Column, KeyedTable
 
 STATE_ORDER = ("running", "blocked", "runnable", "paused", "shutdown", "crashed", "dying")
 
-FLEET_COLUMNS = (
+FLEET_COLUMNS = (  # what changes and matters first: 120 columns show up to MemTot
     Column("host", "Host", 16),
     Column("banner", "Tag", 6),
-    Column("group", "Group", 8),
     Column("status", "Status", 13, help="ok, stale for N seconds, down or error"),
-    Column("latency", "RTT", 6, "right", "round trip of the last command batch"),
-    Column("xen", "Xen", 8),
-    Column("sched", "Sched", 8),
+    Column("domains", "Doms", 5, "right"),
+    Column("states", "Domains by state", 20),
     Column("pcpus", "pCPU", 5, "right"),
     Column("vcpus", "vCPU", 5, "right", "online vCPUs of all domains"),
     Column("cpu_used", "Used", 6, "right", "pCPUs' worth of CPU used by domains"),
@@ -37,8 +35,10 @@ FLEET_COLUMNS = (
     Column("mem_used", "MemUsed", 7, "right"),
     Column("mem_free", "MemFree", 7, "right"),
     Column("mem_total", "MemTot", 7, "right"),
-    Column("domains", "Doms", 5, "right"),
-    Column("states", "Domains by state", 20),
+    Column("latency", "RTT", 6, "right", "round trip of the last command batch"),
+    Column("xen", "Xen", 8),
+    Column("sched", "Sched", 8),
+    Column("group", "Group", 8),
     Column("why", "Why", 60, help="why the host is not ok"),
 )
 
@@ -86,10 +86,7 @@ def fleet_row(
     why = snap.message if snap and snap.message and status != "ok" else None
     # a host that is not ok shows what was last known of it, muted
     old = palette.muted if status != "ok" else ""
-    values: list[str] = [
-        fmt_latency(snap.latency_s) if snap else DASH,
-        info.xen_version or DASH if info else DASH,
-        info.scheduler or DASH if info else DASH,
+    counts = [
         fmt_num(totals.pcpus) if totals else DASH,
         fmt_num(totals.vcpus) if totals and snap and snap.domains else DASH,
         fmt_num(totals.cpu_used, 1) if totals and snap and snap.domains else DASH,
@@ -97,15 +94,22 @@ def fleet_row(
         used,
         fmt_mib(totals.mem_free_mib) if totals else DASH,
         fmt_mib(totals.mem_total_mib) if totals else DASH,
-        str(len(snap.domains)) if snap and snap.domains else DASH,
+        fmt_latency(snap.latency_s) if snap else DASH,
+        info.xen_version or DASH if info else DASH,
+        info.scheduler or DASH if info else DASH,
     ]
+
+    def plain(v: str | None) -> Text:
+        return safe_text(v, style=old, escaped_style=palette.escaped)
+
     return [
         safe_text(host, style=host_style, escaped_style=palette.escaped),
         banner,
-        safe_text(cfg.group if cfg else None),
         palette.status_text(status, detail),
-        *(safe_text(v, style=old, escaped_style=palette.escaped) for v in values),
+        plain(str(len(snap.domains)) if snap and snap.domains else DASH),
         states_text(totals.states, palette) if totals else Text(DASH),
+        *(plain(v) for v in counts),
+        safe_text(cfg.group if cfg else None),
         safe_text(why, placeholder="", escaped_style=palette.escaped),
     ]
 
