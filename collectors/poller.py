@@ -10,7 +10,8 @@ Three tasks per host, all on the caller's event loop:
   ``xl vcpu-list`` (every ``cadence.vcpus_s``), ``xl info``/``xl uptime``, the ring files,
   XenStore (when ``xenstore-watch`` fires), ``xl list -l`` (when new domids appear);
 * the **watch** task keeps ``xenstore-watch`` open so device and memory changes trigger a
-  XenStore re-read instead of polling it;
+  XenStore re-read instead of polling it (settled, at most one per few seconds; writes to
+  nodes xltop does not read, e.g. a guest agent's ``data/``, trigger none);
 * on Open vSwitch hosts (xentop sees no vifs), and while a view watches the rings, the
   **dom0** task keeps Dom0's ``/proc/net/dev`` (and the ring files) coming every interval
   over one channel (``commands.dom0_stream``): a long-lived reader costs Dom0 next to
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
 import zlib
@@ -65,7 +67,7 @@ from collectors.parse.xl_list import (
     parse_xl_list_long,
 )
 from collectors.parse.xl_vcpu import VcpuRow, parse_xl_vcpu_list
-from collectors.topology import Topology, topology_from_xenstore
+from collectors.topology import Topology, topology_from_xenstore, xenstore_change_matters
 from collectors.transport.base import (
     CommandResult,
     ConnectError,
@@ -77,6 +79,9 @@ from collectors.transport.base import (
 
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
 MAX_BACKOFF_S = 60.0
+# XenStore re-reads a watch asks for: after this much quiet, at most one per gap
+XS_SETTLE_S = 1.0
+XS_MIN_GAP_S = 3.0
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
 # (a stream cut short by the host's link going away does not count: it comes back with it)
 # Outputs bigger than this are parsed on a worker thread (xenstore-ls of a 50-domain host
@@ -153,6 +158,7 @@ class HostPoller:
         self._rings_streamable = False  # the last round-trip ring read had no error
         self._due: dict[str, float] = {}
         self._forced: set[str] = set()
+        self._xs_taken = -math.inf  # when XenStore was last read (monotonic)
         self._rings_demand = False
         self._vcpus_demand = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -511,14 +517,11 @@ class HostPoller:
                     if initial > 0:
                         initial -= 1
                         continue
-                    self._forced.add("xenstore")
-                    if line.startswith("@"):
-                        self._forced |= {"xl", "vcpus"}
-                    # debounce: a burst of writes (device attach) costs one re-read
-                    self._due["xenstore"] = min(
-                        self._due.get("xenstore", 0.0), self._mono() + 1.0
-                    )
-                    self._wake_slow.set()
+                    if line.startswith("@"):  # a domain came or went: now
+                        self._forced |= {"xl", "vcpus", "xenstore"}
+                        self._wake_slow.set()
+                    elif xenstore_change_matters(line):
+                        self._xenstore_soon()
             except TransportError:
                 pass
             finally:
@@ -527,6 +530,15 @@ class HostPoller:
                         await stream.close()
             await asyncio.sleep(backoff)
             backoff = min(MAX_BACKOFF_S * 5, backoff * 2)
+
+    def _xenstore_soon(self) -> None:
+        """A XenStore re-read once a burst of writes (a device attach) has settled, and
+        never sooner than XS_MIN_GAP_S after the last: a busy store costs Dom0 one
+        ``xenstore-ls`` per gap, not one per write."""
+        at = max(self._mono() + XS_SETTLE_S, self._xs_taken + XS_MIN_GAP_S)
+        if "xenstore" not in self._forced and at < self._due.get("xenstore", math.inf):
+            self._due["xenstore"] = at
+            self._wake_slow.set()
 
     # --- scheduling --------------------------------------------------------------------
 
@@ -562,6 +574,8 @@ class HostPoller:
             due += [f for f, p in periods.items()
                     if f not in due and self._due.get(f, 0.0) <= now + min(soon, p / 2)]
         self._forced.clear()
+        if "xenstore" in due:
+            self._xs_taken = now
         shift = 0.0
         if not self._phased:
             self._phased = True

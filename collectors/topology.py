@@ -24,6 +24,27 @@ _REF_KEY = re.compile(r"^(?:queue-(\d+)/)?(tx-ring-ref|rx-ring-ref|ring-ref)(\d*
 _EVTCHN_KEY = re.compile(r"^(?:queue-(\d+)/)?event-channel(?:-tx|-rx)?$")
 
 
+# what a topology reads below /local/domain/<domid>/ (see topology_from_xenstore)
+_READ_BELOW = ("name", "vm", "memory/target", "memory/static-max", "cpu",
+               "device/vif", "device/vbd", "backend/vif", "backend/vbd", "backend/qdisk")
+_WATCH_PATH = re.compile(r"^/local/domain(?:/(\d+)(?:/(.*?))?)?/?$")
+
+
+def xenstore_change_matters(path: str) -> bool:
+    """Whether a ``xenstore-watch`` event on ``path`` can change a Topology: a node it
+    reads, or an ancestor of one (removing a subtree fires once, with the subtree's
+    path). A guest agent's ``data/``, ``control/``, ``attr/`` writes and the like do not;
+    any other shape is taken to matter."""
+    m = _WATCH_PATH.match(path.strip())
+    if m is None:
+        return True
+    rest = m.group(2)
+    if not rest:
+        return True
+    return any(rest == r or rest.startswith(r + "/") or r.startswith(rest + "/")
+               for r in _READ_BELOW)
+
+
 @dataclass(frozen=True, slots=True)
 class XsDomain:
     domid: int

@@ -1,0 +1,140 @@
+"""xenstore-watch events → XenStore re-reads: only for nodes xltop reads, settled, spaced."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from collectors import commands as cmd
+from collectors import poller as poller_mod
+from collectors.config import Cadence
+from collectors.model import HostStatus
+from collectors.poller import HostPoller, PollSettings
+from collectors.sim.fleet import make_fleet
+from collectors.sim.runner import SimRunner
+from collectors.topology import xenstore_change_matters
+from collectors.transport.base import CommandResult, LineStream
+
+SETTINGS = PollSettings(interval_s=1.0, cadence=Cadence(vcpus_s=30, info_s=30, rings_s=30,
+                                                        xenstore_s=300, dom0_s=30))
+
+
+@pytest.mark.parametrize(("path", "matters"), [
+    ("/local/domain", True),
+    ("/local/domain/3", True),  # a domain's subtree removed
+    ("/local/domain/3/name", True),
+    ("/local/domain/3/memory", True),
+    ("/local/domain/3/memory/target", True),
+    ("/local/domain/3/cpu/1/availability", True),
+    ("/local/domain/3/device", True),
+    ("/local/domain/3/device/vif/0/state", True),
+    ("/local/domain/3/device/vbd/51712/ring-ref", True),
+    ("/local/domain/0/backend", True),
+    ("/local/domain/0/backend/vif/3/0/state", True),
+    ("/local/domain/0/backend/qdisk/3/51712/state", True),
+    ("/local/domain/3/data/meminfo_free", False),  # a guest agent's writes
+    ("/local/domain/3/data", False),
+    ("/local/domain/3/control/feature-poweroff", False),
+    ("/local/domain/3/attr/vif/0/ipv4/0", False),
+    ("/local/domain/3/memory/videoram", False),
+    ("/local/domain/3/device/vkbd/0/state", False),
+    ("/local/domain/0/backend/console/3/0/state", False),
+    ("/local/domain/3/drivers/0", False),
+    ("/vm/1b0c-9a", True),  # not a shape it knows: re-read to be safe
+    ("garbage \x1b[2J", True),
+])
+def test_which_changes_matter(path: str, matters: bool) -> None:
+    assert xenstore_change_matters(path) is matters
+
+
+class PushStream:
+    """A xenstore-watch stream whose lines the test pushes."""
+
+    def __init__(self) -> None:
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def readline(self, timeout: float | None = None) -> str | None:
+        return await asyncio.wait_for(self.lines.get(), timeout)
+
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        line = await self.readline(timeout)
+        return None if line is None else [line]
+
+    @property
+    def exit_code(self) -> int | None:
+        return None
+
+    async def stderr_text(self) -> str:
+        return ""
+
+    async def close(self) -> None:
+        self.lines.put_nowait(None)
+
+
+class WatchedRunner(SimRunner):
+    """A simulated host whose watch the test drives; it notes when XenStore is read."""
+
+    def __init__(self) -> None:
+        super().__init__(make_fleet(hosts=1, domains=4, seed=0)[0])
+        self.watch = PushStream()
+        self.xs_reads: list[float] = []
+
+    async def run_batch(self, argvs: Sequence[Sequence[str]], *,
+                        timeout: float | None = None) -> list[CommandResult]:
+        if tuple(cmd.XENSTORE_DOMAINS) in [tuple(a) for a in argvs]:
+            self.xs_reads.append(time.monotonic())
+        return await super().run_batch(argvs, timeout=timeout)
+
+    async def stream(self, argv: Sequence[str]) -> LineStream:
+        if tuple(argv) == cmd.XENSTORE_WATCH:
+            return self.watch
+        return await super().stream(argv)
+
+
+async def _wait(pred, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_watch_events_reread_xenstore_settled_spaced_and_only_when_they_matter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(poller_mod, "XS_SETTLE_S", 0.3)
+    monkeypatch.setattr(poller_mod, "XS_MIN_GAP_S", 1.5)
+    runner = WatchedRunner()
+    poller = HostPoller(runner.host, runner, SETTINGS)
+    snaps = poller.snapshots()
+    try:
+        first = await asyncio.wait_for(anext(snaps), 15)
+        await _wait(lambda: len(runner.xs_reads) == 1)
+        assert first.status is not HostStatus.ERROR
+        for key in cmd.XENSTORE_WATCH[1:]:  # every watch fires once at start
+            runner.watch.lines.put_nowait(key)
+        # a guest agent writing its data/ every few hundred ms: no re-read
+        for _ in range(5):
+            runner.watch.lines.put_nowait("/local/domain/1/data/meminfo_free")
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        assert len(runner.xs_reads) == 1
+        # a burst (a vif attached): one re-read, once it has settled
+        burst = time.monotonic()
+        for leaf in ("frontend", "backend", "state", "mac", "state"):
+            runner.watch.lines.put_nowait(f"/local/domain/0/backend/vif/1/1/{leaf}")
+        await _wait(lambda: len(runner.xs_reads) == 2)
+        assert runner.xs_reads[1] - burst >= 0.3
+        # more changes right after: the next re-read waits for the gap
+        runner.watch.lines.put_nowait("/local/domain/1/memory/target")
+        await _wait(lambda: len(runner.xs_reads) == 3)
+        assert runner.xs_reads[2] - runner.xs_reads[1] >= 1.5
+        await asyncio.sleep(0.5)
+        assert len(runner.xs_reads) == 3
+        # a domain coming or going is read at once, gap or not
+        runner.watch.lines.put_nowait("@releaseDomain")
+        await _wait(lambda: len(runner.xs_reads) == 4, timeout=1.4)
+    finally:
+        await snaps.aclose()
+        await poller.close()
