@@ -80,7 +80,7 @@ from collectors.transport.base import (
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
 MAX_BACKOFF_S = 60.0
 # XenStore re-reads a watch asks for: after this much quiet, at most one per gap
-XS_SETTLE_S = 1.0
+XS_SETTLE_S = 0.5
 XS_MIN_GAP_S = 3.0
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
 # (a stream cut short by the host's link going away does not count: it comes back with it)
