@@ -220,6 +220,28 @@ async def test_hostile_path_reaches_xl_literally_over_ssh(ctl: LabCtl) -> None:
         ctl.sh(f"rm -f {quoted} {canary} /tmp/{canary}")
 
 
+async def test_hostile_domain_name_on_real_xen(ctl: LabCtl) -> None:
+    canary = f"xltop-pwned-{secrets.token_hex(3)}"
+    name = f"$(touch {canary})[red]x"  # xl accepts it: a guest can be named anything
+    quoted = "'" + name + "'"
+    ctl.sh(f"xl rename idle1 {quoted}")
+    try:
+        snap = await ctl.poll()
+        dom = snap.domain(name)
+        assert dom is not None and dom.domid is not None, [d.name for d in snap.domains]
+        for request in (Pause(H, name), Unpause(H, name)):
+            res = await ctl.seam.execute(await ctl.seam.preview(request, snap))
+            assert res.ok, res.message
+            snap = await ctl.poll()
+            assert snap.domain(name).state.paused is isinstance(request, Pause)  # type: ignore[union-attr]
+        assert [e["domain"] for e in ctl.journal.read()] == [name, name]
+        assert ctl.lab.ssh(f"test -e {canary} || test -e /tmp/{canary}").returncode == 1
+    finally:
+        if "p" in ctl.sh(f"xl list {quoted}").splitlines()[-1].split()[4]:
+            ctl.sh(f"xl unpause {quoted}")
+        ctl.sh(f"xl rename {quoted} idle1; rm -f {canary} /tmp/{canary}")
+
+
 def test_console_idle1_three_times_over_ssh(lab: Lab) -> None:
     driver = str(Path(__file__).parent / "console_scripts" / "bridge_driver.py")
     env = {**os.environ, "TERM": "xterm", "XLTOP_LAB_TARGET": lab.target,
