@@ -23,8 +23,10 @@ from tests.tui_fakes import wait_until as wait_for
 from tui.app import XlTopApp, make_app
 from tui.help import HelpScreen, help_sections
 from tui.messages import SnapshotsArrived
+from tui.store import HostTotals
 from tui.views.domains import DomainsScreen
 from tui.views.fleet import FLEET_COLUMNS, FleetScreen
+from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
 from tui.widgets.keyed_table import KeyedTable
 
 SIZE = (160, 40)
@@ -474,3 +476,46 @@ async def test_selected_domain_follows_the_cursor_and_enter_opens_detail(
         app.pop_screen()
         await pilot.press("1")
         assert app.selected_domain() is None
+
+
+async def test_fleet_sorts_worst_first_by_any_column_and_back_to_configured() -> None:
+    clock = Clock()
+    app = build(3, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        configured = ["xen-prod-1", "xen-lab-2", "xen-lab-3"]
+        assert fleet.table.order == configured
+        clock.t = T0 + 1
+        poller(app, 0).push(make_snapshot(0, 1))
+        poller(app, 1).push(replace(make_snapshot(1, 1), status=HostStatus.UNREACHABLE,
+                                    message="connection refused", domains=()))
+        poller(app, 2).push(make_snapshot(2, 1, domains=9))
+        await wait_until(pilot, lambda: app.store.version >= 6)
+        app.sync_view()
+        await pilot.press("S")  # worst first, ties in the configured order
+        assert fleet.table.order == ["xen-lab-2", "xen-prod-1", "xen-lab-3"]
+        assert fleet.table.sort_column == "status" and fleet.table.sort_reverse
+        await pilot.press("I")
+        assert fleet.table.order == ["xen-prod-1", "xen-lab-3", "xen-lab-2"]
+        fleet.action_sort_by("domains")  # biggest first; the host that is down has none
+        await pilot.pause()
+        assert fleet.table.order[:2] == ["xen-lab-3", "xen-prod-1"]
+        await pilot.press("I")
+        assert fleet.table.order == ["xen-prod-1", "xen-lab-3", "xen-lab-2"]  # unknown last
+        await pilot.press("less_than_sign")  # the column before Doms: Status
+        assert fleet.sort_column == "status"
+        await pilot.press("H")
+        assert fleet.table.order == configured and fleet.table.sort_column is None
+
+
+def test_fleet_sort_values_unknown_last_both_ways() -> None:
+    rows = [HostRow("a", None, None, None, "waiting"),
+            HostRow("b", None, None, HostTotals(8, 4, 1.0, 4096, 100, {}), "ok"),
+            HostRow("c", None, None, HostTotals(16, 4, 1.0, 8192, 2048, {"crashed": 1}), "ok")]
+    assert sort_hosts(rows, "mem_free", True) == ["c", "b", "a"]
+    assert sort_hosts(rows, "mem_free", False) == ["b", "c", "a"]
+    assert sort_hosts(rows, "states", True) == ["c", "b", "a"]
+    assert sort_hosts(rows, "status", True) == ["a", "b", "c"]
+    assert set(FLEET_SORTS) == {c.key for c in FLEET_COLUMNS}

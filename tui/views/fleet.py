@@ -18,6 +18,7 @@ from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS, Palette
 from tui.table_diff import Cell
 from tui.text import safe_text
 from tui.views.base import Bar, StoreView
+from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
 from tui.widgets.keyed_table import Column, KeyedTable
 
 STATE_ORDER = ("running", "blocked", "runnable", "paused", "shutdown", "crashed", "dying")
@@ -142,7 +143,7 @@ def attention_text(store: FleetStore, now: float, interval_s: float, palette: Pa
             text.append(": ")
             text.append_text(safe_text(why, escaped_style=palette.escaped))
     if len(bad) > limit:
-        text.append(f"\n … and {len(bad) - limit} more (sort the table by Status)")
+        text.append(f"\n … and {len(bad) - limit} more (S sorts the table worst first)")
     return text
 
 
@@ -176,6 +177,12 @@ class FleetScreen(StoreView):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_host", "Domains of host", id="fleet.open"),
+        Binding("greater_than_sign", "sort_step(1)", "Sort →", id="fleet.sort_next"),
+        Binding("less_than_sign", "sort_step(-1)", "Sort ←", id="fleet.sort_prev",
+                show=False),
+        Binding("I", "reverse", "Reverse", id="fleet.reverse"),
+        Binding("S", "sort_by('status')", "Worst first", id="fleet.sort_status"),
+        Binding("H", "sort_by(None)", "As configured", id="fleet.sort_none", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -207,6 +214,8 @@ class FleetScreen(StoreView):
     def __init__(self) -> None:
         super().__init__()
         self._pending_host: HostId | None = None
+        self.sort_column: str | None = None  # None: the configured order
+        self.sort_desc = False
 
     def view_mounted(self) -> None:
         self.table.focus()
@@ -247,11 +256,41 @@ class FleetScreen(StoreView):
         dash = self.dash
         store = dash.store
         self.query_one("#fleet-totals", Bar).show(totals_text(store, dash.palette))
-        self.table.set_rows(store.hosts(), self.row_cells, self.row_token)
+        self.table.set_sort_indicator(self.sort_column, self.sort_desc)
+        self.table.set_rows(self._host_order(), self.row_cells, self.row_token)
         attention = attention_text(store, dash.now(), dash.settings.interval_s, dash.palette)
         panel = self.query_one("#fleet-attention", Bar)
         panel.show(attention)
         panel.set_class(bool(attention), "-shown")
+
+    def _host_order(self) -> list[HostId]:
+        store = self.dash.store
+        if self.sort_column is None:
+            hosts = list(store.hosts())
+            return hosts[::-1] if self.sort_desc else hosts
+        now, interval = self.dash.now(), self.dash.settings.interval_s
+        rows = []
+        for h in store.hosts():
+            snap = store.host(h)
+            rows.append(HostRow(h, store.config(h), snap, store.host_totals(h),
+                                host_status(snap, now, interval)[0]))
+        return sort_hosts(rows, self.sort_column, self.sort_desc)
+
+    def action_sort_by(self, column: str | None) -> None:
+        if column is not None and column not in FLEET_SORTS:
+            return
+        self.sort_column = column
+        self.sort_desc = FLEET_SORTS[column][1] if column is not None else False
+        self._render_rows()
+
+    def action_sort_step(self, step: int) -> None:
+        keys = [c.key for c in FLEET_COLUMNS]
+        i = keys.index(self.sort_column) + step if self.sort_column else (0 if step > 0 else -1)
+        self.action_sort_by(keys[i % len(keys)])
+
+    def action_reverse(self) -> None:
+        self.sort_desc = not self.sort_desc
+        self._render_rows()
 
     def action_open_host(self) -> None:
         host = self.selected_host()
@@ -262,3 +301,11 @@ class FleetScreen(StoreView):
     def _row_activated(self, event: KeyedTable.RowActivated) -> None:
         event.stop()
         self.action_open_host()
+
+    @on(KeyedTable.HeaderClicked, "#fleet-table")
+    def _header_clicked(self, event: KeyedTable.HeaderClicked) -> None:
+        event.stop()
+        if event.column == self.sort_column:
+            self.action_reverse()
+        else:
+            self.action_sort_by(event.column)
