@@ -3,7 +3,7 @@ trip for everything slower, and snapshots merged from whatever is newest.
 
 Three tasks per host, all on the caller's event loop:
 
-* the **stream** task keeps ``xentop -b -d N -f -v -n -x`` running over one channel and
+* the **stream** task keeps ``xentop -b -d N -f`` running over one channel and
   turns its output into frames (libxenstat: ~46 ms of Dom0 CPU per tick, against ~1 s for
   re-spawning xl, xentop and xenstore-ls every tick);
 * the **slow** task runs, in one batch per round trip, whatever is due: ``xl list -v`` and
@@ -82,6 +82,7 @@ MAX_BACKOFF_S = 60.0
 # XenStore re-reads a watch asks for: after this much quiet, at most one per gap
 XS_SETTLE_S = 0.5
 XS_MIN_GAP_S = 3.0
+DOMAIN_EVENTS = frozenset({"@introduceDomain", "@releaseDomain"})
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
 # (a stream cut short by the host's link going away does not count: it comes back with it)
 # Outputs bigger than this are parsed on a worker thread (xenstore-ls of a 50-domain host
@@ -172,6 +173,7 @@ class HostPoller:
         # names in the last frame and in the last xl list, by the object they came from
         self._frame_names: tuple[object, frozenset[str]] = (None, frozenset())
         self._known: tuple[object, frozenset[str]] = (None, frozenset())
+        self._asked: frozenset[str] = frozenset()  # names not in xl list that were looked up
 
     # --- public ------------------------------------------------------------------------
 
@@ -405,9 +407,13 @@ class HostPoller:
                 self._dom0_for_frame.clear()
                 self._wake_slow.set()
         if rows is not None and not names <= self._known[1]:
-            # a domain appeared: learn its domid now rather than at the next cadence
-            self._forced |= {"xl", "vcpus", "xenstore"}
-            self._wake_slow.set()
+            # a domain appeared: learn its domid now rather than at the next cadence; once
+            # per name (a name xl never lists, e.g. one an old xentop cut to 10 characters,
+            # must not cost a whole re-read every frame)
+            new = names - self._known[1] - self._asked
+            self._asked = (self._asked & names) | new
+            if new:
+                self._xenstore_soon(("xl", "vcpus", "xenstore"), settle=0.0)
         self._changed.set()
 
     async def _dom0_loop(self) -> None:
@@ -517,11 +523,10 @@ class HostPoller:
                     if initial > 0:
                         initial -= 1
                         continue
-                    if line.startswith("@"):  # a domain came or went: now
-                        self._forced |= {"xl", "vcpus", "xenstore"}
-                        self._wake_slow.set()
+                    if line in DOMAIN_EVENTS:  # a domain came or went: xl too, unsettled
+                        self._xenstore_soon(("xenstore", "xl", "vcpus"), settle=0.0)
                     elif xenstore_change_matters(line):
-                        self._xenstore_soon()
+                        self._xenstore_soon(("xenstore",), settle=XS_SETTLE_S)
             except TransportError:
                 pass
             finally:
@@ -531,14 +536,16 @@ class HostPoller:
             await asyncio.sleep(backoff)
             backoff = min(MAX_BACKOFF_S * 5, backoff * 2)
 
-    def _xenstore_soon(self) -> None:
-        """A XenStore re-read once a burst of writes (a device attach) has settled, and
-        never sooner than XS_MIN_GAP_S after the last: a busy store costs Dom0 one
-        ``xenstore-ls`` per gap, not one per write."""
-        at = max(self._mono() + XS_SETTLE_S, self._xs_taken + XS_MIN_GAP_S)
-        if "xenstore" not in self._forced and at < self._due.get("xenstore", math.inf):
-            self._due["xenstore"] = at
-            self._wake_slow.set()
+    def _xenstore_soon(self, families: Sequence[str], settle: float) -> None:
+        """A XenStore re-read (with ``families``) once a burst of writes (a device attach)
+        has settled, and never sooner than XS_MIN_GAP_S after the last: a busy store, or a
+        host creating and destroying domains all day, costs Dom0 one ``xenstore-ls`` per
+        gap, not one per write."""
+        at = max(self._mono() + settle, self._xs_taken + XS_MIN_GAP_S)
+        for f in families:
+            if f not in self._forced and at < self._due.get(f, math.inf):
+                self._due[f] = at
+        self._wake_slow.set()
 
     # --- scheduling --------------------------------------------------------------------
 

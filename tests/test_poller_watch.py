@@ -1,4 +1,5 @@
-"""xenstore-watch events → XenStore re-reads: only for nodes xltop reads, settled, spaced."""
+"""What makes a poller re-read XenStore (and xl list) between cadences: watch events for
+nodes xltop reads (settled, spaced), domains coming or going, names xl does not know."""
 
 from __future__ import annotations
 
@@ -77,20 +78,27 @@ class PushStream:
 class WatchedRunner(SimRunner):
     """A simulated host whose watch the test drives; it notes when XenStore is read."""
 
-    def __init__(self) -> None:
-        super().__init__(make_fleet(hosts=1, domains=4, seed=0)[0])
+    def __init__(self, index: int = 0, *, short_names: bool = False) -> None:
+        super().__init__(make_fleet(hosts=index + 1, domains=4, seed=0)[index])
         self.watch = PushStream()
+        self.short_names = short_names
         self.xs_reads: list[float] = []
+        self.xl_reads: list[float] = []
 
     async def run_batch(self, argvs: Sequence[Sequence[str]], *,
                         timeout: float | None = None) -> list[CommandResult]:
-        if tuple(cmd.XENSTORE_DOMAINS) in [tuple(a) for a in argvs]:
-            self.xs_reads.append(time.monotonic())
+        batch, now = [tuple(a) for a in argvs], time.monotonic()
+        if cmd.XENSTORE_DOMAINS in batch:
+            self.xs_reads.append(now)
+        if cmd.XL_LIST in batch:
+            self.xl_reads.append(now)
         return await super().run_batch(argvs, timeout=timeout)
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         if tuple(argv) == cmd.XENSTORE_WATCH:
             return self.watch
+        if self.short_names and "xentop" in argv:  # an old xentop: names cut to 10
+            argv = [a for a in argv if a != "-f"]
         return await super().stream(argv)
 
 
@@ -132,9 +140,35 @@ async def test_watch_events_reread_xenstore_settled_spaced_and_only_when_they_ma
         assert runner.xs_reads[2] - runner.xs_reads[1] >= 1.5
         await asyncio.sleep(0.5)
         assert len(runner.xs_reads) == 3
-        # a domain coming or going is read at once, gap or not
+        # a domain coming or going: no settling, but the gap holds (a host creating and
+        # destroying domains all day costs one read per gap); xl list comes with it
+        await asyncio.sleep(1.6)
         runner.watch.lines.put_nowait("@releaseDomain")
-        await _wait(lambda: len(runner.xs_reads) == 4, timeout=1.4)
+        t = time.monotonic()
+        await _wait(lambda: len(runner.xs_reads) == 4)
+        assert runner.xs_reads[3] - t < 0.3
+        assert runner.xl_reads[-1] == runner.xs_reads[3]
+        runner.watch.lines.put_nowait("@introduceDomain")
+        await _wait(lambda: len(runner.xs_reads) == 5)
+        assert runner.xs_reads[4] - runner.xs_reads[3] >= 1.5
+    finally:
+        await snaps.aclose()
+        await poller.close()
+
+
+async def test_a_name_xl_does_not_list_is_looked_up_once_not_every_frame() -> None:
+    runner = WatchedRunner(1, short_names=True)  # a-very-long-domain-… shows as a-very-lon
+    poller = HostPoller(runner.host, runner, SETTINGS)
+    snaps = poller.snapshots()
+    try:
+        snap = await anext(snaps)
+        while poller._st.frames_seen < 6:
+            snap = await asyncio.wait_for(anext(snaps), 15)
+        # the cut name is matched to xl's
+        assert snap.domain("a-very-long-domain-name-that-pushes-columns-x") is not None
+        # the first poll, then one look-up for the names xentop cut: not one per frame
+        assert len(runner.xl_reads) <= 2, runner.xl_reads
+        assert len(runner.xs_reads) <= 2, runner.xs_reads
     finally:
         await snaps.aclose()
         await poller.close()
