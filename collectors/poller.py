@@ -174,6 +174,7 @@ class HostPoller:
         self._frame_names: tuple[object, frozenset[str]] = (None, frozenset())
         self._known: tuple[object, frozenset[str]] = (None, frozenset())
         self._asked: frozenset[str] = frozenset()  # names not in xl list that were looked up
+        self._configs_asked: set[int] = set()  # domids xl list -l was asked for
 
     # --- public ------------------------------------------------------------------------
 
@@ -237,8 +238,7 @@ class HostPoller:
         families = ["xl", "vcpus", "info", "xenstore", "rings", "dom0"]
         # xentop needs a second of its own; run it beside the batch, not after it
         await asyncio.gather(self._run_families(families), self._run_families(["xentop_once"]))
-        if self._st.inputs.xl_rows and self._needs_configs():
-            await self._run_families(["configs"])
+        await self._read_configs()
         return self.snapshot()
 
     def snapshot(self) -> HostSnapshot:
@@ -304,8 +304,8 @@ class HostPoller:
                 ok = await self._run_families(families)
                 if "dom0" in families:
                     self._dom0_for_frame.set()
-                if ok and self._st.inputs.xl_rows is not None and self._needs_configs():
-                    await self._run_families(["configs"])
+                if ok:
+                    await self._read_configs()
                 self._changed.set()
                 if self._st.unreachable:
                     # back off while the host is down; fail fast in between
@@ -627,9 +627,17 @@ class HostPoller:
         frame_nets = sum(x.nets or 0 for x in inp.frame if x.name != "Domain-0")
         return frame_nets == 0
 
-    def _needs_configs(self) -> bool:
-        ids = {r.domid for r in self._st.inputs.xl_rows or () if r.domid is not None}
-        return bool(ids - set(self._st.inputs.configs)) and self._st.toolstack == "xl"
+    async def _read_configs(self) -> None:
+        """``xl list -l`` when a domid has no config yet, once per domid: a domain xl keeps
+        no config for (one another toolstack built) must not cost a read per round trip."""
+        st = self._st
+        if st.toolstack != "xl" or not st.inputs.xl_rows:
+            return
+        ids = {r.domid for r in st.inputs.xl_rows if r.domid is not None}
+        missing = ids - set(st.inputs.configs) - self._configs_asked
+        self._configs_asked = (self._configs_asked & ids) | missing
+        if missing and not await self._run_families(["configs"]):
+            self._configs_asked -= missing  # not answered: ask again next time
 
     # --- one round trip ------------------------------------------------------------------
 

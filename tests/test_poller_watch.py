@@ -4,8 +4,10 @@ nodes xltop reads (settled, spaced), domains coming or going, names xl does not 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -169,6 +171,41 @@ async def test_a_name_xl_does_not_list_is_looked_up_once_not_every_frame() -> No
         # the first poll, then one look-up for the names xentop cut: not one per frame
         assert len(runner.xl_reads) <= 2, runner.xl_reads
         assert len(runner.xs_reads) <= 2, runner.xs_reads
+    finally:
+        await snaps.aclose()
+        await poller.close()
+
+
+class NoConfigRunner(WatchedRunner):
+    """A host where xl keeps no config for one domain (another toolstack built it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.long_reads = 0
+
+    async def run_batch(self, argvs: Sequence[Sequence[str]], *,
+                        timeout: float | None = None) -> list[CommandResult]:
+        results = await super().run_batch(argvs, timeout=timeout)
+        out = []
+        for r in results:
+            if r.argv == cmd.XL_LIST_LONG:
+                self.long_reads += 1
+                configs = [c for c in json.loads(r.stdout) if c["domid"] != 1]
+                r = replace(r, stdout=json.dumps(configs, indent=4))
+            out.append(r)
+        return out
+
+
+async def test_a_domain_without_a_config_is_asked_about_once() -> None:
+    runner = NoConfigRunner()
+    settings = replace(SETTINGS, use_stream=False)  # a round trip every interval
+    poller = HostPoller(runner.host, runner, settings)
+    snaps = poller.snapshots()
+    try:
+        while len(runner.xl_reads) < 5:
+            snap = await asyncio.wait_for(anext(snaps), 15)
+        assert snap.domain("Domain-0") is not None
+        assert runner.long_reads == 1
     finally:
         await snaps.aclose()
         await poller.close()
