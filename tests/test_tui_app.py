@@ -508,6 +508,10 @@ async def test_fleet_sorts_worst_first_by_any_column_and_back_to_configured() ->
         assert fleet.sort_column == "status"
         await pilot.press("H")
         assert fleet.table.order == configured and fleet.table.sort_column is None
+        await pilot.click("#fleet-table", offset=(25, 0))  # the Status header
+        assert fleet.sort_column == "status" and fleet.table.order[0] == "xen-lab-2"
+        await pilot.click("#fleet-table", offset=(25, 0))  # again: reversed
+        assert fleet.table.order[-1] == "xen-lab-2"
 
 
 def test_fleet_sort_values_unknown_last_both_ways() -> None:

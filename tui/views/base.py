@@ -17,6 +17,7 @@ from collectors.model import Domain
 from tui.store import DomainKey, FleetStore
 from tui.styles import STATUS_SYMBOLS, Palette
 from tui.views import VIEWS
+from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.stable_footer import StableFooter
 
 
@@ -159,3 +160,23 @@ class StoreView(Screen[None]):
 
     def update_view(self) -> None:
         """Render the view from the store (subclasses)."""
+
+
+class SortsByHeader:
+    """Mixin for a view whose table sorts by a clicked header's column (the same one
+    again reverses)."""
+
+    sort_column: str | None
+
+    def action_sort_by(self, column: str) -> None:
+        raise NotImplementedError
+
+    def action_reverse(self) -> None:
+        raise NotImplementedError
+
+    def on_keyed_table_header_clicked(self, event: KeyedTable.HeaderClicked) -> None:
+        event.stop()
+        if event.column == self.sort_column:
+            self.action_reverse()
+        else:
+            self.action_sort_by(event.column)

@@ -22,7 +22,7 @@ from tui.domain_filter import DomainFilter, no_match_message, parse_filter
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text, visible
-from tui.views.base import Bar, StoreView
+from tui.views.base import Bar, SortsByHeader, StoreView
 from tui.views.domain_columns import (
     COLUMNS_BY_KEY,
     DOMAIN_COLUMNS,
@@ -108,7 +108,7 @@ def _picker(indexes: list[int]) -> Callable[[Sequence[Row]], Sequence[Row]]:
     return cast("Callable[[Sequence[Row]], Sequence[Row]]", itemgetter(*indexes))
 
 
-class DomainsScreen(StoreView):
+class DomainsScreen(SortsByHeader, StoreView):
     VIEW_ID = "domains"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -151,7 +151,7 @@ class DomainsScreen(StoreView):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sort_column = DEFAULT_SORT
+        self.sort_column: str = DEFAULT_SORT
         self.sort_reverse = COLUMNS_BY_KEY[DEFAULT_SORT].descending
         self.dom0_first = True
         self.filter: DomainFilter = parse_filter("")
@@ -332,13 +332,6 @@ class DomainsScreen(StoreView):
         event.stop()
         self.action_open_domain()
 
-    @on(KeyedTable.HeaderClicked, "#domains-table")
-    def _header_clicked(self, event: KeyedTable.HeaderClicked) -> None:
-        event.stop()
-        if event.column == self.sort_column:
-            self.action_reverse()
-        else:
-            self.action_sort_by(event.column)
 
     @on(Input.Changed, "#domains-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

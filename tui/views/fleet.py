@@ -17,7 +17,7 @@ from tui.store import FleetStore, HostTotals, data_time
 from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS, Palette
 from tui.table_diff import Cell
 from tui.text import safe_text
-from tui.views.base import Bar, StoreView
+from tui.views.base import Bar, SortsByHeader, StoreView
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
 from tui.widgets.keyed_table import Column, KeyedTable
 
@@ -172,7 +172,7 @@ def totals_text(store: FleetStore, palette: Palette) -> Text:
     return text
 
 
-class FleetScreen(StoreView):
+class FleetScreen(SortsByHeader, StoreView):
     VIEW_ID = "fleet"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -301,11 +301,3 @@ class FleetScreen(StoreView):
     def _row_activated(self, event: KeyedTable.RowActivated) -> None:
         event.stop()
         self.action_open_host()
-
-    @on(KeyedTable.HeaderClicked, "#fleet-table")
-    def _header_clicked(self, event: KeyedTable.HeaderClicked) -> None:
-        event.stop()
-        if event.column == self.sort_column:
-            self.action_reverse()
-        else:
-            self.action_sort_by(event.column)
