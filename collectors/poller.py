@@ -44,6 +44,7 @@ from typing import cast
 from collectors import commands as cmd
 from collectors.assemble import Inputs, Merger
 from collectors.config import VCPU_DEMAND_S, Cadence
+from collectors.families import parse_result, rings_error
 from collectors.model import (
     DeviceKind,
     HostId,
@@ -54,20 +55,16 @@ from collectors.model import (
 )
 from collectors.parse import xl_info
 from collectors.parse.common import ParseError
-from collectors.parse.procfs import parse_loadavg, parse_proc_net_dev
 from collectors.parse.records import updater
-from collectors.parse.rings import RingDump, parse_ring_dump
-from collectors.parse.xenstore import parse_xenstore_ls
-from collectors.parse.xentop import XentopDomain, XentopFrameAssembler, parse_xentop
-from collectors.parse.xl_info import host_info_from, parse_xl_info
+from collectors.parse.rings import RingDump
+from collectors.parse.xentop import XentopDomain, XentopFrameAssembler
+from collectors.parse.xl_info import host_info_from
 from collectors.parse.xl_list import (
     XlDomainConfig,
     XlListRow,
-    parse_xl_list,
-    parse_xl_list_long,
 )
-from collectors.parse.xl_vcpu import VcpuRow, parse_xl_vcpu_list
-from collectors.topology import Topology, topology_from_xenstore, xenstore_change_matters
+from collectors.parse.xl_vcpu import VcpuRow
+from collectors.topology import Topology, xenstore_change_matters
 from collectors.transport.base import (
     CommandResult,
     ConnectError,
@@ -750,7 +747,7 @@ class HostPoller:
                 st.inputs = replace(inp, configs=cfgs)
         elif family == "rings":
             dump = cast(RingDump, parsed)
-            err = _rings_error(res.stderr, has_vifs=self._has_vifs())
+            err = rings_error(res.stderr, has_vifs=self._has_vifs())
             if err and self.settings.mount_debugfs and not st.debugfs_mount_tried:
                 st.debugfs_mount_tried = True
                 return True
@@ -869,54 +866,9 @@ class HostPoller:
         return src
 
 
-_NEEDS_EXIT_0 = frozenset({"xl", "vcpus", "info", "xenstore", "xentop_once", "uptime",
-                           "configs", "dom0"})
-
-
-def parse_result(host: HostId, family: str, res: CommandResult) -> object:
-    """The pure part of taking in one command's result: parsing its text.
-
-    Touches no poller state, so it may run on the parse thread. None when the command
-    failed (the poller reports its exit status instead) or the family has no parser.
-    """
-    if family in _NEEDS_EXIT_0 and res.exit_code != 0:
-        return None
-    out = res.stdout
-    if family == "xl":
-        return tuple(parse_xl_list(out))
-    if family == "vcpus":
-        return tuple(parse_xl_vcpu_list(out))
-    if family == "info":
-        return parse_xl_info(out)
-    if family == "uptime":
-        return xl_info.parse_xl_uptime(out)
-    if family == "xenstore":
-        return topology_from_xenstore(host, parse_xenstore_ls(out))
-    if family == "configs":
-        return parse_xl_list_long(out)
-    if family == "rings":
-        return parse_ring_dump(out)
-    if family == "dom0":
-        load_text, _, net_text = out.partition("\n")
-        return parse_loadavg(load_text), tuple(parse_proc_net_dev(net_text))
-    if family == "xentop_once":
-        return parse_xentop(out)
-    return None
-
-
 def host_phase(host: HostId) -> float:
     """A host's default phase in [0, 1): stable across runs, spread over host names."""
     return zlib.crc32(host.encode("utf-8", "surrogatepass")) / 2**32
-
-
-def _rings_error(stderr: str, *, has_vifs: bool) -> str | None:
-    """Why netback ring occupancy is unavailable, from head's complaints."""
-    for line in stderr.splitlines():
-        if "xen-netback" in line and has_vifs:
-            if "Permission denied" in line:
-                return "netback debugfs: permission denied (run with sudo)"
-            return "netback debugfs not available (debugfs not mounted, or not a Linux Dom0)"
-    return None
 
 
 async def _set_within(event: asyncio.Event, seconds: float) -> bool:

@@ -13,8 +13,8 @@ from typing import Any, cast
 import pytest
 
 from collectors import commands as cmd
+from collectors.families import parse_result
 from collectors.model import NetIfCounters
-from collectors.poller import parse_result
 from collectors.transport.base import CommandResult
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/dev").exists(), reason="needs Linux /proc")

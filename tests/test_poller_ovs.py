@@ -9,8 +9,9 @@ from typing import Any, cast
 
 from collectors import commands as cmd
 from collectors import poller as poller_mod
+from collectors.families import parse_result
 from collectors.model import HostSnapshot, NetIfCounters
-from collectors.poller import HostPoller, PollSettings, parse_result
+from collectors.poller import HostPoller, PollSettings
 from collectors.sim.fleet import make_fleet
 from collectors.sim.runner import ListStream, SimRunner
 from collectors.transport.base import CommandResult, ConnectError

@@ -18,9 +18,9 @@ from collectors.commands import (
     XL_VCPU_LIST,
     dom0_stream,
 )
+from collectors.families import parse_result
 from collectors.model import NetIfCounters
 from collectors.parse.rings import RingDump
-from collectors.poller import parse_result
 from collectors.transport.base import CommandResult
 from collectors.transport.ssh import SshRunner
 from collectors.transport.ssh_target import SshTarget
