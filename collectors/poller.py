@@ -80,6 +80,7 @@ MAX_BACKOFF_S = 60.0
 XS_SETTLE_S = 0.5
 XS_MIN_GAP_S = 3.0
 DOMAIN_EVENTS = frozenset({"@introduceDomain", "@releaseDomain"})
+ASK_AGAIN_S = 30.0  # a name xentop shows and xl list did not, looked up again after this
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
 # (a stream cut short by the host's link going away does not count: it comes back with it)
 # Outputs bigger than this are parsed on a worker thread (xenstore-ls of a 50-domain host
@@ -170,7 +171,7 @@ class HostPoller:
         # names in the last frame and in the last xl list, by the object they came from
         self._frame_names: tuple[object, frozenset[str]] = (None, frozenset())
         self._known: tuple[object, frozenset[str]] = (None, frozenset())
-        self._asked: frozenset[str] = frozenset()  # names not in xl list that were looked up
+        self._asked: dict[str, float] = {}  # names not in xl list → when they were looked up
         self._configs_asked: set[int] = set()  # domids xl list -l was asked for
 
     # --- public ------------------------------------------------------------------------
@@ -405,11 +406,14 @@ class HostPoller:
                 self._wake_slow.set()
         if rows is not None and not names <= self._known[1]:
             # a domain appeared: learn its domid now rather than at the next cadence; once
-            # per name (a name xl never lists, e.g. one an old xentop cut to 10 characters,
-            # must not cost a whole re-read every frame)
-            new = names - self._known[1] - self._asked
-            self._asked = (self._asked & names) | new
+            # per name and ASK_AGAIN_S (a name xl never lists, e.g. one an old xentop cut to
+            # 10 characters, must not cost a whole re-read every frame)
+            now, asked = self._mono(), self._asked
+            new = [n for n in names - self._known[1]
+                   if now - asked.get(n, -math.inf) >= ASK_AGAIN_S]
             if new:
+                self._asked = {n: t for n, t in asked.items() if n in names}
+                self._asked.update(dict.fromkeys(new, now))
                 self._xenstore_soon(("xl", "vcpus", "xenstore"), settle=0.0)
         self._changed.set()
 
