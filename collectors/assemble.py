@@ -97,6 +97,7 @@ class Merger:
     _dev_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
     _if_rates: TupleRates = field(default_factory=lambda: TupleRates(2))
     _cpu_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
+    _vcpu_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
     _ring_memo: tuple[object, dict[tuple[int, int, str],
                                   tuple[tuple[RingStats, ...], str]]] = (None, {})
     # inputs that change only at slow cadence: reuse the last result while they are the same
@@ -318,9 +319,13 @@ class Merger:
 
     # --- vCPUs -----------------------------------------------------------------------
 
-    def vcpus(self, rows: Sequence[VcpuRow] | None) -> tuple[VCpu, ...]:
+    def vcpus(self, rows: Sequence[VcpuRow] | None, t: float | None = None) -> tuple[VCpu, ...]:
+        """The vCPUs of a vcpu-list read at time ``t`` (monotonic), each with its CPU % over
+        the time since the read before (None for the first read, a new domid, or a
+        counter that went backwards)."""
         if self._vcpu_memo is not None and self._vcpu_memo[0] is rows:
             return self._vcpu_memo[1]
+        update = self._vcpu_rates.update
         out = tuple(
             VCpu(
                 host=self.host,
@@ -332,9 +337,13 @@ class Merger:
                 time_s=r.cpu_time_s,
                 hard=r.hard_affinity,
                 soft=r.soft_affinity,
+                cpu_pct=_pct(update((r.domid, r.vcpu), t, (r.cpu_time_s,))[0])
+                if t is not None else None,
             )
             for r in rows or ()
         )
+        if len(self._vcpu_rates) > len(out):
+            self._vcpu_rates.retain((v.domid, v.vcpu) for v in out)
         self._vcpu_memo = (rows, out)
         return out
 
@@ -499,3 +508,7 @@ def _net_bytes(x: XentopDomain) -> tuple[int | None, int | None]:
     rx = x.netrx_k * 1024 if x.netrx_k is not None else None
     return tx, rx
 
+
+def _pct(rate: float | None) -> float | None:
+    """Seconds of CPU per second as a percentage of one pCPU."""
+    return None if rate is None else rate * 100.0

@@ -263,6 +263,7 @@ class VCpu:
     time_s: float | None
     hard: CpuSet
     soft: CpuSet | None  # None when the host only prints one affinity column
+    cpu_pct: float | None = None  # % of one pCPU since the vcpu-list read before
 
     @property
     def key(self) -> tuple[HostId, int, int]:

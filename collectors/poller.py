@@ -249,7 +249,7 @@ class HostPoller:
         domains = self._merger.domains(inp, now, total_kib)
         dom0 = self._merger.dom0(inp)
         devices = self._merger.devices(inp, dom0)
-        vcpus = self._merger.vcpus(inp.vcpu_rows)
+        vcpus = self._merger.vcpus(inp.vcpu_rows, self._st.vcpus_mono)
         status, message, age = self._status(now)
         self._seq += 1
         return HostSnapshot(
