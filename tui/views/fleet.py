@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -18,7 +18,7 @@ from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS, Palette
 from tui.table_diff import Cell
 from tui.text import safe_text
 from tui.views.base import Bar, SortsByHeader, StoreView
-from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
+from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts, sort_value
 from tui.widgets.keyed_table import Column, KeyedTable
 
 STATE_ORDER = ("running", "blocked", "runnable", "paused", "shutdown", "crashed", "dying")
@@ -80,22 +80,25 @@ def fleet_row(
         banner = safe_text(cfg.banner, style=palette.banner.get(accent or "red", ""))
     status, detail = host_status(snap, now, interval_s)
     info = snap.info if snap else None
-    used = DASH
-    if totals and totals.mem_total_mib is not None and totals.mem_free_mib is not None:
-        used = fmt_mib(totals.mem_total_mib - totals.mem_free_mib)
-    load = snap.dom0.load if snap and snap.dom0 else None
+    # the numbers are the ones the table sorts by: shown as they sort, unknown as "-"
+    row = HostRow(host, cfg, snap, totals, status)
+
+    def v(column: str) -> Any:
+        return sort_value(row, column)
+
+    load, doms = v("load"), v("domains")
     why = snap.message if snap and snap.message and status != "ok" else None
     # a host that is not ok shows what was last known of it, muted
     old = palette.muted if status != "ok" else ""
     counts = [
-        fmt_num(totals.pcpus) if totals else DASH,
-        fmt_num(totals.vcpus) if totals and snap and snap.domains else DASH,
-        fmt_num(totals.cpu_used, 1) if totals and snap and snap.domains else DASH,
-        DASH if load is None else f"{load[0]:.2f}",
-        used,
-        fmt_mib(totals.mem_free_mib) if totals else DASH,
-        fmt_mib(totals.mem_total_mib) if totals else DASH,
-        fmt_latency(snap.latency_s) if snap else DASH,
+        fmt_num(v("pcpus")),
+        fmt_num(v("vcpus")),
+        fmt_num(v("cpu_used"), 1),
+        DASH if load is None else f"{load:.2f}",
+        fmt_mib(v("mem_used")),
+        fmt_mib(v("mem_free")),
+        fmt_mib(v("mem_total")),
+        fmt_latency(v("latency")),
         info.xen_version or DASH if info else DASH,
         info.scheduler or DASH if info else DASH,
     ]
@@ -107,7 +110,7 @@ def fleet_row(
         safe_text(host, style=host_style, escaped_style=palette.escaped),
         banner,
         palette.status_text(status, detail),
-        plain(str(len(snap.domains)) if snap and snap.domains else DASH),
+        plain(DASH if doms is None else str(doms)),
         states_text(totals.states, palette) if totals else Text(DASH),
         *(plain(v) for v in counts),
         safe_text(cfg.group if cfg else None),

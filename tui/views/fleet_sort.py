@@ -82,6 +82,11 @@ FLEET_SORTS: Mapping[str, tuple[_Value, bool]] = {
 }
 
 
+def sort_value(row: HostRow, column: str) -> Any:
+    """A host's value in ``column`` as the table sorts it (None: unknown)."""
+    return FLEET_SORTS[column][0](row)
+
+
 def sort_hosts(rows: Sequence[HostRow], column: str, descending: bool) -> list[HostId]:
     """Hosts by ``column``; hosts whose value is unknown come last either way; ties keep
     the configured order."""
