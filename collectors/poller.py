@@ -80,6 +80,7 @@ MAX_BACKOFF_S = 60.0
 XS_SETTLE_S = 0.5
 XS_MIN_GAP_S = 3.0
 DOMAIN_EVENTS = frozenset({"@introduceDomain", "@releaseDomain"})
+WATCH_BACKOFF_S = 5.0  # a xenstore-watch that failed to open is tried again after this
 ASK_AGAIN_S = 30.0  # a name xentop shows and xl list did not, looked up again after this
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
 # (a stream cut short by the host's link going away does not count: it comes back with it)
@@ -511,12 +512,12 @@ class HostPoller:
         return self._rings_live_until > self._mono()
 
     async def _watch_loop(self) -> None:
-        backoff = 5.0
+        backoff = WATCH_BACKOFF_S
         while not self._closed:
             stream: LineStream | None = None
+            initial = len(cmd.XENSTORE_WATCH) - 1  # every watch fires once at start
             try:
                 stream = await self.runner.stream(cmd.XENSTORE_WATCH)
-                initial = len(cmd.XENSTORE_WATCH) - 1  # every watch fires once at start
                 while True:
                     line = await stream.readline(timeout=None)
                     if line is None:
@@ -534,8 +535,11 @@ class HostPoller:
                 if stream is not None:
                     with contextlib.suppress(Exception):
                         await stream.close()
-            await asyncio.sleep(backoff)
-            backoff = min(MAX_BACKOFF_S * 5, backoff * 2)
+            # as the other streams: back with the host, and from the start after a watch
+            # that worked (its keys all fired) was cut
+            woken = await self._backoff(backoff)
+            worked = initial == 0
+            backoff = WATCH_BACKOFF_S if woken or worked else min(MAX_BACKOFF_S * 5, backoff * 2)
 
     def _xenstore_soon(self, families: Sequence[str], settle: float) -> None:
         """A XenStore re-read (with ``families``) once a burst of writes (a device attach)

@@ -19,7 +19,7 @@ from collectors.poller import HostPoller, PollSettings
 from collectors.sim.fleet import make_fleet
 from collectors.sim.runner import SimRunner
 from collectors.topology import xenstore_change_matters
-from collectors.transport.base import CommandResult, LineStream
+from collectors.transport.base import CommandResult, ConnectError, LineStream
 
 SETTINGS = PollSettings(interval_s=1.0, cadence=Cadence(vcpus_s=30, info_s=30, rings_s=30,
                                                         xenstore_s=300, dom0_s=30))
@@ -208,4 +208,53 @@ async def test_a_domain_without_a_config_is_asked_about_once() -> None:
         assert runner.long_reads == 1
     finally:
         await snaps.aclose()
+        await poller.close()
+
+
+class ReopenedWatchRunner(WatchedRunner):
+    """Each xenstore-watch opened fires its keys and ends (a link that keeps dropping), or
+    is refused while ``refuse`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opens: list[float] = []
+        self.refuse = False
+
+    async def stream(self, argv: Sequence[str]) -> LineStream:
+        if tuple(argv) != cmd.XENSTORE_WATCH:
+            return await super().stream(argv)
+        self.opens.append(time.monotonic())
+        if self.refuse:
+            raise ConnectError(self.host, "connection refused")
+        watch = PushStream()
+        for key in [*cmd.XENSTORE_WATCH[1:], None]:
+            watch.lines.put_nowait(key)
+        return watch
+
+
+async def test_the_watch_backs_off_like_the_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(poller_mod, "WATCH_BACKOFF_S", 0.1)
+    runner = ReopenedWatchRunner()
+    poller = HostPoller(runner.host, runner, SETTINGS)
+    try:
+        poller._start()
+        # a watch that worked and was cut is reopened after the first backoff each time,
+        # not after one doubled each time (0.1 + 0.2 + ... + 3.2 s for 6)
+        await _wait(lambda: len(runner.opens) >= 6, timeout=4.0)
+    finally:
+        await poller.close()
+    # refused, it waits out its backoff; unless the host answers again (^r here)
+    monkeypatch.setattr(poller_mod, "WATCH_BACKOFF_S", 60.0)
+    runner = ReopenedWatchRunner()
+    runner.refuse = True
+    poller = HostPoller(runner.host, runner, SETTINGS)
+    try:
+        poller._start()
+        await _wait(lambda: len(runner.opens) == 1)
+        runner.refuse = False
+        await asyncio.sleep(0.5)
+        assert len(runner.opens) == 1
+        poller.refresh_now()
+        await _wait(lambda: len(runner.opens) == 2, timeout=2.0)
+    finally:
         await poller.close()
