@@ -67,6 +67,14 @@ async def feed(pilot: Pilot[Any], app: XlTopApp, tick: int, domains: int = 6,
     await pilot.pause()
 
 
+async def fed_fleet(pilot: Pilot[Any], app: XlTopApp) -> FleetScreen:
+    """The Fleet view once every host reported its first snapshot."""
+    await feed(pilot, app, 0)
+    fleet = app.screen
+    assert isinstance(fleet, FleetScreen)
+    return fleet
+
+
 def domains_table(app: XlTopApp) -> KeyedTable[Any]:
     screen = app.screen
     assert isinstance(screen, DomainsScreen)
@@ -89,9 +97,7 @@ async def test_starts_on_fleet_with_many_hosts_and_switches_views() -> None:
     app = build(3)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, FleetScreen)
-        await feed(pilot, app, 0)
-        fleet = app.screen
-        assert isinstance(fleet, FleetScreen)
+        fleet = await fed_fleet(pilot, app)
         assert fleet.table.order == ["xen-prod-1", "xen-lab-2", "xen-lab-3"]
         await to_domains(pilot, app)
         assert len(domains_table(app).order) == 18
@@ -245,9 +251,7 @@ async def test_unreachable_host_shows_why_while_others_keep_updating() -> None:
     clock = Clock()
     app = build(3, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await feed(pilot, app, 0)
-        fleet = app.screen
-        assert isinstance(fleet, FleetScreen)
+        fleet = await fed_fleet(pilot, app)
         clock.t = T0 + 1
         poller(app, 0).push(make_snapshot(0, 1))
         poller(app, 1).push(make_snapshot(1, 1))
@@ -482,9 +486,7 @@ async def test_fleet_sorts_worst_first_by_any_column_and_back_to_configured() ->
     clock = Clock()
     app = build(3, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await feed(pilot, app, 0)
-        fleet = app.screen
-        assert isinstance(fleet, FleetScreen)
+        fleet = await fed_fleet(pilot, app)
         configured = ["xen-prod-1", "xen-lab-2", "xen-lab-3"]
         assert fleet.table.order == configured
         clock.t = T0 + 1
