@@ -75,6 +75,8 @@ class ActionMenu(ModalScreen[str | None]):
 
     def on_key(self, event: events.Key) -> None:
         spec_id = self.hotkeys.get(event.key)
+        if spec_id is None:  # not an action's key: the option list's own (arrows, enter)
+            return
         found = next(((spec, ok) for spec, ok in self.specs if spec.id == spec_id), None)
         if found is None:
             return
