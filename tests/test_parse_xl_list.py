@@ -375,3 +375,26 @@ def test_long_pool_name_glued_to_the_security_label() -> None:
     assert a.node_affinity == "0-1"
     assert (b.cpu_time_s, b.security_label, b.cpupool) == (1234567.8, None, "a-very-long-pool-name")
     assert b.node_affinity == "all"
+
+
+def test_xen_4_0_verbose_appends_the_uuid_without_a_header_title() -> None:
+    # Xen 4.0/4.1 list_domains(): the plain header, then per row
+    # "%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f" and, with -v, " %s" of the UUID only
+    head = "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+    fmt = "%-40s %5d %5lu %5d     %s  %8.1f %s"
+    nil, uuid = "00000000-0000-0000-0000-000000000000", "11223344-5566-4788-99aa-bbccddeeff00"
+    text = "\n".join(
+        [
+            head,
+            fmt % ("Domain-0", 0, 2048, 4, "r-----", 1234.6, nil),
+            fmt % ("guest one", 3, 512, 1, "---sc-", 5.0, uuid),
+        ]
+    )
+    for t in (text, text.split("\n", 1)[1]):  # with and without the header
+        rows = parse_xl_list(t)
+        assert [r.to_json() for r in rows] == [
+            {"name": "Domain-0", "domid": 0, "mem_mib": 2048, "vcpus": 4, "state": "r-----",
+             "cpu_time_s": 1234.6, "uuid": nil},
+            {"name": "guest one", "domid": 3, "mem_mib": 512, "vcpus": 1, "state": "---sc-",
+             "cpu_time_s": 5.0, "uuid": uuid},
+        ]  # fmt: skip

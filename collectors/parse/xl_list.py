@@ -3,7 +3,8 @@
 Row layout (xl, every 4.x): ``"%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f"``, then per
 option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``"%16s"`` (-c, *no* leading
 space: a long pool name glues to Time(s)), ``" " nodemap`` (-n). The header says which
-options were given. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
+options were given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows
+of the plain header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
 running) domains print an empty ID and State. Names are never truncated and may hold
 spaces, so rows are matched from the right with the header's columns.
 """
@@ -173,10 +174,14 @@ def _row_regex(extras: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(base + tail + r"\s*")
 
 
+# Xen 4.0/4.1 ``xl list -v`` appended " <uuid>" to each row and nothing to the header
+_UNTITLED_UUID = ("uuid",)
 _HEADERLESS_GUESSES: tuple[tuple[str, ...], ...] = (
     (),
     ("uuid", "reason_code", "security_label"),
+    _UNTITLED_UUID,
 )
+_PLAIN_HEADER_GUESSES: tuple[tuple[str, ...], ...] = ((), _UNTITLED_UUID)
 
 
 def _dash_none(s: str | None) -> str | None:
@@ -241,7 +246,10 @@ def parse_xl_list(text: str) -> list[XlListRow]:
         if cols is not None:
             extras = cols
             continue
-        guesses = (extras,) if extras is not None else _HEADERLESS_GUESSES
+        if extras is None:
+            guesses = _HEADERLESS_GUESSES
+        else:
+            guesses = _PLAIN_HEADER_GUESSES if not extras else (extras,)
         row = None
         for ex in guesses:
             m = _row_regex(ex).fullmatch(line)
