@@ -198,3 +198,28 @@ def test_xm_3_0_info_none_values() -> None:
     assert info == {"xen_major": "3", "xen_scheduler": "(none)", "xend_config_format": "2"}
     host = host_info_from(info, toolstack="xm")
     assert host.scheduler is None and host.raw["xen_scheduler"] == "(none)"
+
+
+def test_empty_scalar_values_do_not_swallow_the_next_line() -> None:
+    # xen_changeset is empty on distro builds and virt_caps on hosts without HVM: the line
+    # after them is not a block of theirs (only cpu_topology, device topology and numa_info
+    # are): a libxl log line there is skipped and garbage there is an error naming the line
+    kv = "%-23s: %s"
+    head = [kv % ("host", "h1"), "virt_caps              :", kv % ("xen_changeset", "")]
+    tail = [kv % ("xen_commandline", "dom0_mem=1024M console=com1")]
+    log = "libxl: warning: libxl_utils.c:12:libxl_foo: Domain 3:something odd"
+    info = parse_xl_info("\n".join([*head, log, *tail]) + "\n")
+    assert info == {
+        "host": "h1",
+        "virt_caps": "",
+        "xen_changeset": "",
+        "xen_commandline": "dom0_mem=1024M console=com1",
+    }
+    info = parse_xl_info("\n".join([head[0], head[1], log, head[2]]) + "\n")
+    assert info["virt_caps"] == "" and info["xen_changeset"] == ""
+    for bad_after in (2, 3):  # after virt_caps, after xen_changeset
+        lines = [*head, *tail]
+        lines.insert(bad_after, "this is not xl info")
+        with pytest.raises(ParseError) as e:
+            parse_xl_info("\n".join(lines) + "\n")
+        assert e.value.line_no == bad_after + 1

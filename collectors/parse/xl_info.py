@@ -37,6 +37,25 @@ def _key_of(line: str) -> tuple[str, str] | None:
     return m.group(1).strip(), line[m.end() :].strip()
 
 
+# keys whose value is one line even when empty (xen_changeset on distro builds, virt_caps
+# without HVM): the line after them is never theirs. Other value-less keys (cpu_topology,
+# device topology, numa_info and any later block) own the unkeyed lines that follow.
+_SCALAR_KEYS = frozenset(
+    [
+        "host", "release", "version", "machine", "nr_cpus", "max_cpu_id", "nr_nodes",
+        "cores_per_socket", "threads_per_core", "sockets_per_node", "cpu_mhz", "hw_caps",
+        "virt_caps", "arm_sve_vector_length", "total_memory", "free_memory",
+        "sharing_freed_memory", "sharing_used_memory", "outstanding_claims", "free_cpus",
+        "max_free_memory", "max_para_memory", "max_hvm_memory", "node_to_cpu",
+        "node_to_memory", "node_to_dma32_mem", "max_node_id", "xen_major", "xen_minor",
+        "xen_extra", "xen_version", "xen_caps", "xen_scheduler", "xen_pagesize",
+        "platform_params", "xen_changeset", "xen_commandline", "cc_compiler", "cc_compile_by",
+        "cc_compile_domain", "cc_compile_date", "build_id", "xenstore_features",
+        "xend_config_format",
+    ]
+)  # fmt: skip
+
+
 @parse_errors(SOURCE)
 def parse_xl_info(text: str) -> dict[str, str]:
     """key → stripped value, in output order."""
@@ -51,7 +70,9 @@ def parse_xl_info(text: str) -> dict[str, str]:
         if kv is not None:
             key, value = kv
             info[key] = value
-            block = value == ""
+            block = value == "" and key not in _SCALAR_KEYS
+            continue
+        if block and is_tool_log_line(line):
             continue
         if key is not None and (block or line[0].isspace()):
             piece = line if block else line.strip()
