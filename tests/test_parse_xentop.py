@@ -397,3 +397,15 @@ def test_percentages_of_a_zero_divisor_are_unknown() -> None:
     ((d,),) = parse_xentop(_xt_header(_T19, {}) + "\n" + row + "\n")
     assert (d.cpu_s, d.cpu_pct, d.mem_k, d.mem_pct) == (1234, None, 2097152, None)
     assert d.maxmem_pct == 0.0
+
+
+def test_tool_log_lines_mixed_in_are_skipped() -> None:
+    # xentop 2>&1: libxenstat's helpers log "xencall: error: ..." / "xc: error: ..." lines
+    # on stderr between the rows; they are no domain and no garbage (other parsers skip them)
+    lines = (DATA / "lab-xentop-b-i1.out").read_text().splitlines()
+    logs = [
+        "xc: error: panic: xc_dom_core.c:207: xc_dom_do_gunzip: inflate failed (rc=-5)",
+        "libxl: warning: libxl_utils.c:12:libxl_foo: Domain 3:something odd",
+    ]
+    mixed = [lines[0], logs[0], *lines[1:3], logs[1], *lines[3:]]
+    assert parse_xentop("\n".join(mixed)) == parse_xentop("\n".join(lines))

@@ -9,7 +9,8 @@ before every domain. NAME is ``%10.10s`` (cut to 10) or, with ``-f``, right-alig
 the longest name: the header's NAME title ends where every name ends, which is how names
 with spaces are sliced. Columns come from the header: 19 in 4.x, 17 without
 VBD_RSECT/VBD_WSECT, 13 in early 3.0 (no VBD columns). Tmem lines (4.1-4.12), the 4.21
-``-p`` Physical CPU box and interactive summary lines are skipped.
+``-p`` Physical CPU box, interactive summary lines and tool log lines (``2>&1``) are
+skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from collectors.model import DomainState
 from collectors.parse.common import ParseError
 from collectors.parse.guard import parse_errors
+from collectors.parse.noise import is_tool_log_line
 from collectors.parse.records import constructor, updater
 from collectors.parse.xl_list import state_from_xentop
 
@@ -663,7 +665,7 @@ class XentopFrameAssembler:
                 return
         values = _parse_row(line, self._layout)
         if values is None:
-            if _IGNORED.match(stripped):
+            if _IGNORED.match(stripped) or is_tool_log_line(stripped):
                 return
             if cur is None and stripped.startswith(("VCPUs(sec):", "Net", "VBD ")):
                 raise self._error(line, "detail line before any domain row")
