@@ -133,3 +133,16 @@ def test_flat_values_with_equals_quotes_and_several_permissions_crlf() -> None:
         "/local/domain/1/esc": "aA\x01\tb\\",
         "/vm/u/image": '(linux (args "root=/dev/xvda1 ro"))',
     }
+
+
+def test_tool_log_lines_mixed_in_are_skipped() -> None:
+    # 2>&1 of a wrapper: a "<lib>: <level>: ..." line can never be a node (XenStore node
+    # names hold no ':' or ' '), in either form; it must not end the indented tree either
+    log = "libxl: warning: libxl_utils.c:12:libxl_foo: Domain 3:something odd"
+    flat = f'/local/domain/1/name = "g1"\n{log}\n/local/domain/1/domid = "1"\n'
+    assert parse_xenstore_ls(flat) == {"/local/domain/1/name": "g1", "/local/domain/1/domid": "1"}
+    tree = f'local = ""\n domain = ""\n  1 = ""\n   name = "g1"\n{log}\n   domid = "1"\n'
+    assert parse_xenstore_ls(tree)["/local/domain/1/domid"] == "1"
+    with pytest.raises(ParseError) as e:
+        parse_xenstore_ls('/a = "x"\nnot a node\n')
+    assert e.value.line_no == 2

@@ -15,6 +15,7 @@ import re
 
 from collectors.parse.common import ParseError, lines_of
 from collectors.parse.guard import parse_errors
+from collectors.parse.noise import is_tool_log_line
 
 SOURCE = "xenstore-ls"
 
@@ -124,22 +125,28 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
                 continue
             kv = _split_value(line, perms)
             if kv is None:
+                if is_tool_log_line(line):
+                    continue
                 raise ParseError(SOURCE, no, raw, 'expected /path = "value"')
             out[kv[0]] = _decode(kv[1], 0)
             continue
         depth = len(line) - len(line.lstrip(" "))
-        if depth > len(stack):
-            raise ParseError(SOURCE, no, raw, "indentation skips a level")
-        del stack[depth:]
         body = line[depth:]
         if ' = "' not in body and body.endswith(":") and " " not in body[:-1]:
+            if depth > len(stack):
+                raise ParseError(SOURCE, no, raw, "indentation skips a level")
+            del stack[depth:]
             stack.append(body[:-1])
             prev_unreadable = True
             continue
         kv = _split_value(body, perms)
-        if kv is None or not _NODE.fullmatch(kv[0]):
-            raise ParseError(SOURCE, no, raw, 'expected name = "value"')
+        if kv is None or not _NODE.fullmatch(kv[0]) or depth > len(stack):
+            if is_tool_log_line(line):  # (a node name holds no ':' or ' ')
+                continue
+            why = 'expected name = "value"' if depth <= len(stack) else "indentation skips a level"
+            raise ParseError(SOURCE, no, raw, why)
         name, value = kv
+        del stack[depth:]
         stack.append(name)
         shown = depth + len(name) + len(value) + 5  # ' = "' and the closing quote
         out[base + "/" + "/".join(stack)] = _decode(value, len(line) if not perms else 0, shown)
