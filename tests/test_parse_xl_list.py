@@ -173,7 +173,7 @@ def test_name_ending_in_numbers_keeps_them() -> None:
         "garbage",
         "Name ID Mem VCPUs State Time(s)\nDomain-0 zero 1024 2 r----- 1.0",
         "Domain-0 0 1024 2 rX---- 1.0",  # not a state
-        "Name                                        ID   Mem VCPUs\tState\tTime(s)  Claimed\n"
+        "Name                                        ID   Mem VCPUs\tState\tTime(s)    Frobs\n"
         "Domain-0   0  1024  2  r-----  1.0  0",  # a column we do not know
     ],
 )
@@ -398,3 +398,14 @@ def test_xen_4_0_verbose_appends_the_uuid_without_a_header_title() -> None:
             {"name": "guest one", "domid": 3, "mem_mib": 512, "vcpus": 1, "state": "---sc-",
              "cpu_time_s": 5.0, "uuid": uuid},
         ]  # fmt: skip
+
+
+def test_xl_claims_adds_a_claimed_column() -> None:
+    # xl claims (4.3+): list_domains(claim=true): header + "  Claimed", row + " %5lu"
+    head = "Name                                        ID   Mem VCPUs\tState\tTime(s)  Claimed"
+    fmt = "%-40s %5d %5lu %5d     %s  %8.1f %5lu"
+    dom0 = fmt % ("Domain-0", 0, 2048, 4, "r-----", 12.5, 0)
+    rows = parse_xl_list("\n".join([head, dom0, fmt % ("big one", 5, 1, 1, "-b----", 0.1, 8192)]))
+    got = [(r.name, r.mem_mib, r.claimed_mib) for r in rows]
+    assert got == [("Domain-0", 2048, 0), ("big one", 1, 8192)]
+    assert rows[1].to_json()["claimed_mib"] == 8192 and rows[1].cpu_time_s == 0.1

@@ -1,8 +1,9 @@
 """``xl list`` (plain, ``-v``, ``-Z``, ``-c``, ``-n``), ``xm list`` and ``xl list -l`` (JSON).
 
 Row layout (xl, every 4.x): ``"%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f"``, then per
-option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``"%16s"`` (-c, *no* leading
-space: a long pool name glues to Time(s)), ``" " nodemap`` (-n). The header says which
+option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``" %5lu"`` (xl claims),
+``"%16s"`` (-c, *no* leading space: a long pool name glues to Time(s)), ``" " nodemap``
+(-n). The header says which
 options were given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows
 of the plain header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
 running) domains print an empty ID and State. Names are never truncated and may hold
@@ -36,6 +37,7 @@ _EXTRA_TITLES = {
     "Label": "security_label",  # xm list --label
     "Cpupool": "cpupool",
     "NODE Affinity": "node_affinity",
+    "Claimed": "claimed_mib",  # xl claims
 }
 _MERGE = {("Security", "Label"), ("NODE", "Affinity")}
 _ALIASES = {"Mem(MiB)": "Mem"}  # xm 3.0: "Name  ID Mem(MiB) VCPUs State  Time(s)"
@@ -50,6 +52,7 @@ _EXTRA_RE = {
     "security_label": r"\s+(?P<security_label>\S+)",
     "cpupool": r"\s*(?P<cpupool>\S(?:.*?\S)?)",  # glued to Time(s) when 16+ chars
     "node_affinity": r"\s+(?P<node_affinity>\S+)",
+    "claimed_mib": r"\s+(?P<claimed_mib>\d+)",
 }
 
 
@@ -66,6 +69,7 @@ class XlListRow:
     security_label: str | None = None
     cpupool: str | None = None
     node_affinity: str | None = None
+    claimed_mib: int | None = None  # xl claims: outstanding claim, MiB
     # JSON keys of the optional columns the output had (so to_json can show them as null)
     extra_columns: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
@@ -212,6 +216,7 @@ def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
         security_label=_dash_none(gd.get("security_label")),
         cpupool=_dash_none(gd.get("cpupool")),
         node_affinity=_dash_none(gd.get("node_affinity")),
+        claimed_mib=int(gd["claimed_mib"]) if gd.get("claimed_mib") is not None else None,
         extra_columns=extras,
     )
 
