@@ -409,3 +409,31 @@ def test_xl_claims_adds_a_claimed_column() -> None:
     got = [(r.name, r.mem_mib, r.claimed_mib) for r in rows]
     assert got == [("Domain-0", 2048, 0), ("big one", 1, 8192)]
     assert rows[1].to_json()["claimed_mib"] == 8192 and rows[1].cpu_time_s == 0.1
+
+
+def test_verbose_capabilities_column_printed_last() -> None:
+    # xl list -v with the Capabilities column (Xen 4.21 development): the header names it
+    # after Security Label, but each row prints it last, after -c's pool and -n's node map:
+    # " privileged", " hardware", " xenstore" as they apply, else " %17s" of "-"
+    head = (
+        "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+        "   UUID                            Reason-Code\tSecurity Label      Capabilities"
+        "         Cpupool NODE Affinity"
+    )
+    fmt = "%-40s %5d %5lu %5d     %s  %8.1f %s %8s %16s%16s %s%s"
+    nil, uuid = "00000000-0000-0000-0000-000000000000", "11223344-5566-4788-99aa-bbccddeeff00"
+    dom0 = fmt % ("Domain-0", 0, 2048, 4, "r-----", 1.0, nil, "-", "-", "Pool-0", "all",
+                  " hardware xenstore")  # fmt: skip
+    no_caps = " " + "-".rjust(17)  # " %17s"
+    guest = fmt % ("guest 1", 3, 512, 1, "-b----", 2.0, uuid, "-", "-", "Pool-0", "0", no_caps)
+    rows = parse_xl_list("\n".join([head, dom0, guest]))
+    assert [(r.cpupool, r.node_affinity, r.capabilities) for r in rows] == [
+        ("Pool-0", "all", "hardware xenstore"),
+        ("Pool-0", "0", None),
+    ]
+    assert rows[1].name == "guest 1" and rows[1].uuid == uuid
+    assert list(rows[0].to_json())[-1] == "capabilities"
+    plain = head.split("         Cpupool")[0]
+    row = (fmt % ("d", 7, 1, 1, "-b----", 0.5, uuid, "-", "-", "", "", "")).rstrip() + " privileged"
+    (r,) = parse_xl_list(plain + "\n" + row)
+    assert (r.name, r.capabilities, r.security_label) == ("d", "privileged", None)

@@ -3,9 +3,10 @@
 Row layout (xl, every 4.x): ``"%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f"``, then per
 option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``" %5lu"`` (xl claims),
 ``"%16s"`` (-c, *no* leading space: a long pool name glues to Time(s)), ``" " nodemap``
-(-n). The header says which
-options were given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows
-of the plain header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
+(-n), and last ``" privileged hardware xenstore"`` or ``" %17s"`` of ``-`` (-v's
+Capabilities on 4.21+, titled after Security Label). The header says which options were
+given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows of the plain
+header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
 running) domains print an empty ID and State. Names are never truncated and may hold
 spaces, so rows are matched from the right with the header's columns.
 """
@@ -38,6 +39,7 @@ _EXTRA_TITLES = {
     "Cpupool": "cpupool",
     "NODE Affinity": "node_affinity",
     "Claimed": "claimed_mib",  # xl claims
+    "Capabilities": "capabilities",  # -v, Xen 4.21 development
 }
 _MERGE = {("Security", "Label"), ("NODE", "Affinity")}
 _ALIASES = {"Mem(MiB)": "Mem"}  # xm 3.0: "Name  ID Mem(MiB) VCPUs State  Time(s)"
@@ -53,6 +55,7 @@ _EXTRA_RE = {
     "cpupool": r"\s*(?P<cpupool>\S(?:.*?\S)?)",  # glued to Time(s) when 16+ chars
     "node_affinity": r"\s+(?P<node_affinity>\S+)",
     "claimed_mib": r"\s+(?P<claimed_mib>\d+)",
+    "capabilities": r"\s+(?P<capabilities>\S+(?: \S+)*)",  # "hardware xenstore", "-"
 }
 
 
@@ -70,6 +73,7 @@ class XlListRow:
     cpupool: str | None = None
     node_affinity: str | None = None
     claimed_mib: int | None = None  # xl claims: outstanding claim, MiB
+    capabilities: str | None = None  # -v on 4.21+: "privileged hardware xenstore" (as printed)
     # JSON keys of the optional columns the output had (so to_json can show them as null)
     extra_columns: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
@@ -161,6 +165,9 @@ def _header_columns(line: str) -> tuple[str, ...] | None:
         if key is None or key in extras:
             return None
         extras.append(key)
+    if "capabilities" in extras:  # titled after Security Label, printed after everything
+        extras.remove("capabilities")
+        extras.append("capabilities")
     return tuple(extras)
 
 
@@ -217,6 +224,7 @@ def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
         cpupool=_dash_none(gd.get("cpupool")),
         node_affinity=_dash_none(gd.get("node_affinity")),
         claimed_mib=int(gd["claimed_mib"]) if gd.get("claimed_mib") is not None else None,
+        capabilities=_dash_none(gd.get("capabilities")),
         extra_columns=extras,
     )
 
