@@ -412,7 +412,7 @@ def test_xl_claims_adds_a_claimed_column() -> None:
 
 
 def test_verbose_capabilities_column_printed_last() -> None:
-    # xl list -v with the Capabilities column (Xen 4.21 development): the header names it
+    # xl list -v with the Capabilities column (proposed upstream in 2025): the header names it
     # after Security Label, but each row prints it last, after -c's pool and -n's node map:
     # " privileged", " hardware", " xenstore" as they apply, else " %17s" of "-"
     head = (

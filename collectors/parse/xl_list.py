@@ -4,7 +4,7 @@ Row layout (xl, every 4.x): ``"%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f"``, th
 option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``" %5lu"`` (xl claims),
 ``"%16s"`` (-c, *no* leading space: a long pool name glues to Time(s)), ``" " nodemap``
 (-n), and last ``" privileged hardware xenstore"`` or ``" %17s"`` of ``-`` (-v's
-Capabilities on 4.21+, titled after Security Label). The header says which options were
+Capabilities, proposed in 2025, titled after Security Label). The header says which options were
 given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows of the plain
 header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
 running) domains print an empty ID and State. Names are never truncated and may hold
@@ -39,7 +39,7 @@ _EXTRA_TITLES = {
     "Cpupool": "cpupool",
     "NODE Affinity": "node_affinity",
     "Claimed": "claimed_mib",  # xl claims
-    "Capabilities": "capabilities",  # -v, Xen 4.21 development
+    "Capabilities": "capabilities",  # -v, proposed upstream in 2025
 }
 _MERGE = {("Security", "Label"), ("NODE", "Affinity")}
 _ALIASES = {"Mem(MiB)": "Mem"}  # xm 3.0: "Name  ID Mem(MiB) VCPUs State  Time(s)"
@@ -73,7 +73,7 @@ class XlListRow:
     cpupool: str | None = None
     node_affinity: str | None = None
     claimed_mib: int | None = None  # xl claims: outstanding claim, MiB
-    capabilities: str | None = None  # -v on 4.21+: "privileged hardware xenstore" (as printed)
+    capabilities: str | None = None  # newer -v: "privileged hardware xenstore" (as printed)
     # JSON keys of the optional columns the output had (so to_json can show them as null)
     extra_columns: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
