@@ -106,9 +106,8 @@ class Merger:
     _dom0_memo: tuple[float, Dom0View] | None = None
     # topology → {domid: its vifs' Dom0 interface names}
     _vif_names: tuple[object, dict[int, tuple[str, ...]]] | None = None
-    # Dom0 view → ({interface name: counters}, {vif names: _DomNet})
-    _dom0_net_memo: tuple[object, dict[str, NetIfCounters],
-                          dict[tuple[str, ...], _DomNet]] | None = None
+    # Dom0 view → {vif names: _DomNet}
+    _dom0_net_memo: tuple[object, dict[tuple[str, ...], _DomNet]] | None = None
 
     # --- domains -------------------------------------------------------------------
 
@@ -234,15 +233,15 @@ class Merger:
         one vif would look like a real, smaller number."""
         if dom0 is None:
             return (len(names), None, None, None, None, f"{NET_DOM0} not read yet")
-        by_name, sums = self._dom0_maps(dom0)
+        by_name, sums = dom0.interface, self._dom0_sums(dom0)
         if len(names) == 1:  # most domains: one vif, its counters as they are
-            c = by_name.get(names[0])
+            c = by_name(names[0])
             if c is not None:
                 return (1, c.tx_bytes, c.rx_bytes, c.tx_rate, c.rx_rate, NET_DOM0)
         found = sums.get(names)
         if found is not None:
             return found
-        counters = [by_name.get(n) for n in names]
+        counters = [by_name(n) for n in names]
         missing = [n for n, c in zip(names, counters, strict=True) if c is None]
         out: _DomNet
         if missing:
@@ -349,41 +348,32 @@ class Merger:
 
     # --- devices and rings -------------------------------------------------------------
 
-    def devices(self, inp: Inputs, dom0: Dom0View | None) -> tuple[Device, ...]:
+    def devices(self, inp: Inputs) -> tuple[Device, ...]:
+        """Every vif and vbd with its rings (a vif's traffic is its Dom0 interface's: see
+        HostSnapshot.vif_counters); the same tuple until XenStore or the rings change."""
         if inp.topology is None:
             return ()
-        key = (inp.topology, inp.rings, inp.rings_t, inp.rings_error, dom0)
+        key = (inp.topology, inp.rings, inp.rings_t, inp.rings_error)
         memo = self._dev_memo
         if memo is not None and all(a is b for a, b in zip(memo[0], key, strict=True)):
             return memo[1]
-        # only Dom0's counters changed (every tick where vif rates come from Dom0): the
-        # vbds, which do not depend on them, are the last ones, position for position
-        last = memo[1] if memo is not None and all(
-            a is b for a, b in zip(memo[0][:4], key[:4], strict=True)) else None
         if self._ring_memo[0] is not inp.rings:
             self._ring_memo = (inp.rings, {})
-        ifaces = self._dom0_maps(dom0)[0] if dom0 is not None else {}
-        out: list[Device] = []
-        for i, dev in enumerate(inp.topology.devices):
-            if dev.kind is DeviceKind.VIF:
-                out.append(self._vif(dev, inp, ifaces))
-            else:
-                out.append(last[i] if last is not None else self._vbd(dev, inp))
+        out = tuple(self._vif(dev, inp) if dev.kind is DeviceKind.VIF else self._vbd(dev, inp)
+                    for dev in inp.topology.devices)
         if len(self._dev_rates) > len(out):
             self._dev_rates.retain(d.key for d in out)
-        self._dev_memo = (key, tuple(out))
-        return self._dev_memo[1]
+        self._dev_memo = (key, out)
+        return out
 
-    def _dom0_maps(
-        self, dom0: Dom0View
-    ) -> tuple[dict[str, NetIfCounters], dict[tuple[str, ...], _DomNet]]:
-        """Dom0's interfaces by name and _dom0_net's sums, made once per Dom0 sample."""
+    def _dom0_sums(self, dom0: Dom0View) -> dict[tuple[str, ...], _DomNet]:
+        """_dom0_net's sums over several vifs, kept for one Dom0 sample."""
         memo = self._dom0_net_memo
         if memo is None or memo[0] is not dom0:
-            memo = self._dom0_net_memo = (dom0, {i.name: i for i in dom0.interfaces}, {})
-        return memo[1], memo[2]
+            memo = self._dom0_net_memo = (dom0, {})
+        return memo[1]
 
-    def _vif(self, dev: Device, inp: Inputs, ifaces: Mapping[str, NetIfCounters]) -> Device:
+    def _vif(self, dev: Device, inp: Inputs) -> Device:
         rings: tuple[RingStats, ...] = ()
         source: str | None
         if inp.rings is None:
@@ -402,11 +392,7 @@ class Merger:
                         s for q in queues for s in ring_stats(q, f"{path}/io_ring_q{q.queue}")),
                         f"netback debugfs {path}")
                 rings, source = cached
-        counters = ifaces.get(dev.name or "")
-        if counters is None:
-            return _with_rings(dev, rings, source)
-        return _with_vif_counters(dev, rings, source, counters.rx_bytes, counters.tx_bytes,
-                                  counters.rx_rate, counters.tx_rate)
+        return _with_rings(dev, rings, source)
 
     def _vbd(self, dev: Device, inp: Inputs) -> Device:
         if inp.rings is None or inp.rings_t is None:
@@ -443,8 +429,6 @@ class Merger:
 
 _VBD_RING_SOURCE = "blkback exposes no ring indices (occupancy unknown); OO from statistics/"
 _with_rings = updater(Device, ("rings", "ring_source"))
-_with_vif_counters = updater(Device, ("rings", "ring_source", "rx_bytes", "tx_bytes", "rx_rate",
-                                      "tx_rate"))
 _with_vbd_source = updater(Device, ("ring_source", "stats_source"))
 _with_vbd_stats = updater(Device, ("ring_source", "oo_req", "rd_req", "wr_req", "rd_sect",
                                    "wr_sect", "oo_rate", "stats_source"))

@@ -332,11 +332,7 @@ class Device:
     wr_sect: int | None = None
     oo_rate: float | None = None
     stats_source: str | None = None
-    # vif counters (Dom0 side)
-    rx_bytes: int | None = None
-    tx_bytes: int | None = None
-    rx_rate: float | None = None
-    tx_rate: float | None = None
+    # a vif's traffic is its Dom0 interface's counters: HostSnapshot.vif_counters
 
     @property
     def key(self) -> tuple[HostId, int, str, int]:
@@ -367,6 +363,16 @@ class Dom0View:
     load: tuple[float, float, float] | None = None
     interfaces: tuple[NetIfCounters, ...] = ()
     source: str | None = None
+    _by_name: dict[str, NetIfCounters] | None = field(default=None, init=False, repr=False,
+                                                      compare=False)
+
+    def interface(self, name: str | None) -> NetIfCounters | None:
+        """The interface called ``name`` (an index built at the first lookup)."""
+        index = self._by_name
+        if index is None:
+            index = {i.name: i for i in self.interfaces}
+            object.__setattr__(self, "_by_name", index)
+        return index.get(name) if name is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +393,13 @@ class HostSnapshot:
     sources: Mapping[str, str] = field(default_factory=dict)  # metric family → source / why missing
     seq: int = 0  # increases with every snapshot of this host
     vcpus_t: float | None = None  # wall clock of the last successful vCPU read
+
+    def vif_counters(self, dev: Device) -> NetIfCounters | None:
+        """A vif's traffic: its Dom0 interface's counters and rates (RX is what the guest
+        sent), or None for a vbd, an unread Dom0 or an interface Dom0 does not list."""
+        if dev.kind is not DeviceKind.VIF or self.dom0 is None:
+            return None
+        return self.dom0.interface(dev.name or f"vif{dev.domid}.{dev.devid}")
 
     def domain(self, name_or_id: str | int) -> Domain | None:
         for d in self.domains:

@@ -249,7 +249,7 @@ class HostPoller:
         total_kib = total_mib * 1024 if total_mib else None
         domains = self._merger.domains(inp, now, total_kib)
         dom0 = self._merger.dom0(inp)
-        devices = self._merger.devices(inp, dom0)
+        devices = self._merger.devices(inp)
         vcpus = self._merger.vcpus(inp.vcpu_rows, self._st.vcpus_mono)
         status, message, age = self._status(now)
         self._seq += 1

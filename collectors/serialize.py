@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from collectors.model import CpuSet, DomainState, FleetSnapshot, XenbusState
+from collectors.model import CpuSet, DomainState, FleetSnapshot, HostSnapshot, XenbusState
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -27,8 +27,11 @@ def to_jsonable(obj: Any) -> Any:
         d["flags"] = obj.flags
         d["label"] = obj.label
         return d
+    if isinstance(obj, HostSnapshot):
+        return _host_to_json(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+               if not f.name.startswith("_")}
         fill = getattr(type(obj), "fill", None)
         if isinstance(fill, property):
             out["fill"] = to_jsonable(fill.fget(obj) if fill.fget else None)
@@ -39,6 +42,21 @@ def to_jsonable(obj: Any) -> Any:
         items = sorted(obj) if isinstance(obj, set | frozenset) else obj
         return [to_jsonable(v) for v in items]
     return str(obj)
+
+
+_VIF_TRAFFIC = ("rx_bytes", "tx_bytes", "rx_rate", "tx_rate")
+
+
+def _host_to_json(snap: HostSnapshot) -> dict[str, Any]:
+    """A host's fields; each vif also carries its Dom0 interface's traffic (Dom0 side:
+    rx is what the guest sent), null where Dom0's counters are not known."""
+    out = {f.name: to_jsonable(getattr(snap, f.name)) for f in dataclasses.fields(snap)}
+    for dev, obj in zip(snap.devices, out["devices"], strict=True):
+        if dev.kind.value == "vif":
+            c = snap.vif_counters(dev)
+            obj.update((k, None if c is None else to_jsonable(getattr(c, k)))
+                       for k in _VIF_TRAFFIC)
+    return out
 
 
 def fleet_to_json(fleet: FleetSnapshot) -> dict[str, Any]:

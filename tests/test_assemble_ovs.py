@@ -264,19 +264,45 @@ def test_lab_dom0_counters_mean_what_xentops_net_columns_mean(lab: Lab) -> None:
     assert len(_vif_lines(dev_after)) == sum(x.nets or 0 for x in real)
 
 
-def test_a_new_dom0_sample_updates_the_vifs_and_keeps_the_vbds() -> None:
+def test_a_new_dom0_sample_changes_the_vifs_traffic_and_no_device() -> None:
     m = Merger(HOST)
     first = inputs(100.0, net_dev(vif1_0=(504, 1548), vif1_1=(10, 2150), vif3_0=(700, 766)))
-    before = m.devices(first, m.dom0(first))
+    before = m.devices(first)
+    m.dom0(first)
     later = replace(first, dom0_t=102.0, dom0_ifaces=tuple(parse_proc_net_dev(net_dev(
         vif1_0=(504 + 4_000, 1548), vif1_1=(10, 2150), vif3_0=(700, 766)))))
-    after = m.devices(later, m.dom0(later))
-    assert [d.key for d in after] == [d.key for d in before]
-    vbds = [(a, b) for a, b in zip(before, after, strict=True) if a.kind.value == "vbd"]
-    assert vbds and all(a is b for a, b in vbds)  # nothing they depend on changed
-    vif = {d.name: d for d in after if d.kind.value == "vif"}
-    assert vif["vif1.0"].rx_bytes == 4_504 and vif["vif1.0"].rx_rate == pytest.approx(2_000.0)
-    # a new rings sample: the vbds are rebuilt too
-    rebuilt = m.devices(replace(later, rings_t=103.0), m.dom0(later))
-    assert all(rebuilt[i] is not b for i, (_, b) in enumerate(zip(before, after, strict=True))
-               if b.kind.value == "vbd")
+    after = m.devices(later)
+    assert after is before  # nothing a device is made of changed: no per-tick rebuild
+    snap = HostSnapshot(host=HOST, time=102.0, status=HostStatus.OK, devices=after,
+                        dom0=m.dom0(later))
+    vif = {d.name: snap.vif_counters(d) for d in after if d.kind.value == "vif"}
+    assert vif["vif1.0"] is not None and vif["vif1.0"].rx_bytes == 4_504
+    assert vif["vif1.0"].rx_rate == pytest.approx(2_000.0)
+    assert vif["vif1.1"] is not None and vif["vif1.1"].rx_rate == 0.0
+    assert all(snap.vif_counters(d) is None for d in after if d.kind.value == "vbd")
+    # a new rings sample: the devices are rebuilt
+    rebuilt = m.devices(replace(later, rings_t=103.0))
+    assert rebuilt is not after
+    assert all(a is not b for a, b in zip(rebuilt, after, strict=True) if b.kind.value == "vbd")
+
+
+def test_the_json_gives_each_vif_its_dom0_traffic_and_no_private_fields() -> None:
+    m = Merger(HOST)
+    first = inputs(100.0, net_dev(vif1_0=(504, 1548), vif1_1=(10, 2150), vif3_0=(700, 766)))
+    m.dom0(first)
+    later = replace(first, dom0_t=102.0, dom0_ifaces=tuple(parse_proc_net_dev(net_dev(
+        vif1_0=(504 + 4_000, 1548), vif1_1=(10, 2150)))))  # vif3.0 gone from Dom0's list
+    dom0 = m.dom0(later)
+    assert dom0 is not None and dom0.interface("vif1.0") is not None  # builds the index
+    snap = HostSnapshot(host=HOST, time=102.0, status=HostStatus.OK, devices=m.devices(later),
+                        dom0=dom0)
+    out = fleet_to_json(FleetSnapshot(time=102.0, hosts=(snap,)))["hosts"][0]
+    devs = {(d["kind"], d["name"]): d for d in out["devices"]}
+    assert devs[("vif", "vif1.0")]["rx_bytes"] == 4_504
+    assert devs[("vif", "vif1.0")]["rx_rate"] == pytest.approx(2_000.0)
+    assert devs[("vif", "vif1.0")]["tx_rate"] == 0.0
+    assert {k: devs[("vif", "vif3.0")][k] for k in ("rx_bytes", "tx_rate")} == {
+        "rx_bytes": None, "tx_rate": None}  # unknown, not zero
+    vbds = [d for (kind, _), d in devs.items() if kind == "vbd"]
+    assert vbds and all("rx_bytes" not in d for d in vbds)
+    assert set(out["dom0"]) == {"load", "interfaces", "source"}

@@ -15,7 +15,7 @@ from collectors import commands, poller
 from collectors.assemble import Inputs, Merger
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.fleet import GC_GEN0_THRESHOLD, build_fleet, tune_gc
-from collectors.model import Device, DeviceKind, Dom0View, Domain, DomainState, NetIfCounters
+from collectors.model import Device, DeviceKind, Domain, DomainState, NetIfCounters
 from collectors.parse import xentop as xentop_parse
 from collectors.parse.records import constructor, updater
 from collectors.parse.rings import parse_netback_io_ring, parse_ring_dump, split_file_dump
@@ -227,8 +227,8 @@ def test_fast_constructors_build_the_same_records() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         d.name = "other"  # type: ignore[misc]
     dev = Device(host="h", domid=1, kind=DeviceKind.VIF, devid=0, name="vif1.0")
-    upd = updater(Device, ("ring_source", "rx_bytes"))
-    assert upd(dev, "here", 5) == dataclasses.replace(dev, ring_source="here", rx_bytes=5)
+    upd = updater(Device, ("ring_source", "oo_req"))
+    assert upd(dev, "here", 5) == dataclasses.replace(dev, ring_source="here", oo_req=5)
     with pytest.raises(TypeError):
         constructor(Domain, ("host", "nosuch"))
     with pytest.raises(TypeError):
@@ -287,8 +287,8 @@ def test_xentop_fast_rows_equal_the_general_path() -> None:
     assert db1.cpu_s is None and db1.nettx_k is None and db1.maxmem_k == 262144
 
 
-def _merged_vbd_rate(merger: Merger, inp: Inputs, dom0: Dom0View | None) -> float | None:
-    (dev,) = merger.devices(inp, dom0)
+def _merged_vbd_rate(merger: Merger, inp: Inputs) -> float | None:
+    (dev,) = merger.devices(inp)
     return dev.oo_rate
 
 
@@ -301,12 +301,12 @@ def test_a_vbd_keeps_its_rate_when_devices_are_merged_again_between_ring_reads()
     dump2 = parse_ring_dump("==> /sys/bus/xen-backend/devices/vbd-1-51712/statistics/oo_req "
                             "<==\n40\n")
     inp = Inputs(topology=topo, rings=dump1, rings_t=100.0)
-    assert _merged_vbd_rate(merger, inp, None) is None  # first sample: no rate
+    assert _merged_vbd_rate(merger, inp) is None  # first sample: no rate
     inp = dataclasses.replace(inp, rings=dump2, rings_t=110.0)
-    assert _merged_vbd_rate(merger, inp, None) == 3.0
-    # Dom0's counters changed (a new Dom0View), the rings did not: the rate stays
-    view = Dom0View(interfaces=(NetIfCounters("eth0", 1, 2),))
-    assert _merged_vbd_rate(merger, inp, view) == 3.0
+    assert _merged_vbd_rate(merger, inp) == 3.0
+    # Dom0's counters changed, the rings did not: the rate stays
+    inp = dataclasses.replace(inp, dom0_t=111.0, dom0_ifaces=(NetIfCounters("eth0", 1, 2),))
+    assert _merged_vbd_rate(merger, inp) == 3.0
 
 
 def test_ring_dump_files_parse_as_they_do_alone() -> None:

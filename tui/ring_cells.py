@@ -10,7 +10,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
 
-from collectors.model import Device, DeviceKind, XenbusState
+from collectors.model import Device, DeviceKind, NetIfCounters, XenbusState
 from tui.format import DASH, fmt_rate
 from tui.ring_watch import device_pressure, level, queue_pressures
 from tui.text import safe_text
@@ -128,11 +128,13 @@ def oo_cell(dev: Device) -> str:
     return rate if dev.oo_req is None else f"{rate} ({dev.oo_req})"
 
 
-def traffic_cell(dev: Device) -> str:
-    """A vif's rates in the guest's view (as the Domains view): RX is what Dom0 sends it."""
+def traffic_cell(dev: Device, counters: NetIfCounters | None) -> str:
+    """A vif's rates in the guest's view (as the Domains view): RX is what Dom0 sends it.
+    ``counters`` are its Dom0 interface's (HostSnapshot.vif_counters)."""
     if dev.kind is not DeviceKind.VIF:
         return ""
-    return f"RX {fmt_rate(dev.tx_rate)} TX {fmt_rate(dev.rx_rate)}"
+    sent, received = (None, None) if counters is None else (counters.tx_rate, counters.rx_rate)
+    return f"RX {fmt_rate(sent)} TX {fmt_rate(received)}"
 
 
 def stays_full_cell(flag: bool, styles: RingStyles) -> Text:

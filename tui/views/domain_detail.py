@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.widgets import TabbedContent, TabPane, Tree
 
-from collectors.model import Device, DeviceKind, Domain, HostId, VCpu
+from collectors.model import Device, DeviceKind, Domain, HostId, NetIfCounters, VCpu
 from collectors.queries import QueryError, domain_config, xenstore_subtree
 from tui.format import DASH, fmt_bytes, fmt_cpu_time, fmt_duration, fmt_kib, fmt_pct, fmt_rate
 from tui.host_access import runner_for, set_ring_demand, sync_vcpu_demand
@@ -132,6 +132,7 @@ class DomainDetailScreen(StoreView):
         self._styles: tuple[str, RingStyles] | None = None
         self._vcpus: dict[KeyVcpu, VCpu] = {}
         self._devices: dict[KeyDev, Device] = {}
+        self._traffic: dict[KeyDev, NetIfCounters | None] = {}
         self.loaded: dict[str, str] = {"tab-config": "unloaded", "tab-xenstore": "unloaded"}
         self.fetches: dict[str, int] = {"tab-config": 0, "tab-xenstore": 0}
 
@@ -225,6 +226,7 @@ class DomainDetailScreen(StoreView):
             self.ring_watch.observe(snap)
             self._vcpus = {v.vcpu: v for v in snap.vcpus if v.domid == domid}
             self._devices = {dev.key: dev for dev in snap.devices if dev.domid == domid}
+            self._traffic = {k: snap.vif_counters(dev) for k, dev in self._devices.items()}
         self._render_header()
         self._render_charts()
         self.query_one("#detail-vcpus", KeyedTable).set_rows(sorted(self._vcpus),
@@ -322,7 +324,7 @@ class DomainDetailScreen(StoreView):
             DASH if dev.ring_size is None else str(dev.ring_size),
             DASH if dev.backend_domid is None else str(dev.backend_domid),
             states_cell(dev),
-            traffic_cell(dev),
+            traffic_cell(dev, self._traffic.get(key)),
             safe_text(where, escaped_style=escaped),
             safe_text(dev.ring_source, escaped_style=escaped),
         ]

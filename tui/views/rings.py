@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from collectors.model import Device, DeviceKind, Domain, HostId, HostSnapshot
+from collectors.model import Device, DeviceKind, Domain, HostId, HostSnapshot, NetIfCounters
 from tui.host_access import domain_by_id, domain_key_for, members
 from tui.ring_cells import (
     RingStyles,
@@ -71,6 +71,7 @@ class RingRow:
     pressure: float | None
     domain: str | None
     backend: str | None  # the backend domain's name
+    traffic: NetIfCounters | None = None  # a vif's Dom0 interface
     stuck: bool = False
 
     def name_key(self) -> tuple[object, ...]:
@@ -181,7 +182,7 @@ class RingsScreen(StoreView):
         names = {d.domid: d.name for d in snap.domains if d.domid is not None}
         rows = [RingRow(dev.key, dev, device_pressure(dev), names.get(dev.domid),
                         names.get(dev.backend_domid) if dev.backend_domid is not None
-                        else None) for dev in snap.devices]
+                        else None, snap.vif_counters(dev)) for dev in snap.devices]
         watch = self.ring_watch
         watch.observe(snap, [(r.key, r.pressure) for r in rows])
         for r in rows:
@@ -233,7 +234,7 @@ class RingsScreen(StoreView):
             "-" if dev.ring_size is None else str(dev.ring_size),
             backend,
             states_cell(dev),
-            traffic_cell(dev),
+            traffic_cell(dev, row.traffic),
             safe_text(dev.ring_source, escaped_style=escaped),
         ]
 
