@@ -28,6 +28,7 @@ from tests.tui_views_support import (
 )
 from tui.app import XlTopApp, make_app
 from tui.demo import DEMO_START, DemoRecording, record_demo
+from tui.format import DASH
 from tui.pinning_model import MARK_SYMBOLS, Mark
 from tui.ring_watch import device_pressure
 from tui.text import visible
@@ -348,6 +349,10 @@ async def test_pinning_cursor_selection_host_choice_and_detail(demo: DemoRecordi
         assert d is not None and d.domid == m.rows[2].domid
         text = screen_text(app)
         assert f"pCPU 3: {m.may[3]} vCPUs allowed" in text
+        v = screen.grid.cursor_vcpu
+        assert v is not None
+        pct = DASH if v.cpu_pct is None else f"{v.cpu_pct:.1f}%"
+        assert f"CPU {pct}  CPU time" in text  # the vCPU's own load, unknown as a dash
         await pilot.press("c")  # to the pCPU the vCPU is on
         assert screen.selected_pcpu() == m.rows[2].cpu
         await pilot.press("left_square_bracket")  # previous host wraps to the last

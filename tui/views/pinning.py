@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from collectors.model import Domain, HostId, HostSnapshot, VCpu
-from tui.format import DASH, fmt_duration
+from tui.format import DASH, fmt_duration, fmt_pct
 from tui.host_access import domain_by_id, domain_key_for, sync_vcpu_demand
 from tui.pinning_model import LEGEND, STATE_SYMBOLS, VcpuKey, build_model
 from tui.store import DomainKey
@@ -247,5 +247,6 @@ def _vcpu_summary(v: VCpu) -> str:
     where = f"on pCPU {v.cpu}" if v.cpu is not None else "on no pCPU"
     soft = DASH if v.soft is None else str(v.soft)
     time = DASH if v.time_s is None else f"{v.time_s:.1f}s ({fmt_duration(v.time_s)})"
+    pct = DASH if v.cpu_pct is None else f"{fmt_pct(v.cpu_pct)}%"  # between two vcpu-lists
     return (f"{STATE_SYMBOLS.get(v.state, '?')} {state} {where}  hard {v.hard}  soft {soft}"
-            f"  CPU time {time}")
+            f"  CPU {pct}  CPU time {time}")
