@@ -348,13 +348,16 @@ async def test_pinning_cursor_selection_host_choice_and_detail(demo: DemoRecordi
         d = screen.selected_domain()
         assert d is not None and d.domid == m.rows[2].domid
         text = screen_text(app)
-        assert f"pCPU 3: {m.may[3]} vCPUs allowed" in text
+        assert f"pCPU 3: {m.may[3]} vCPUs allowed, {m.now[3]} running or queued now" in text
+        assert ("; vCPUs on it: " in text) == bool(m.on_pcpu(3))
         v = screen.grid.cursor_vcpu
         assert v is not None
         pct = DASH if v.cpu_pct is None else f"{v.cpu_pct:.1f}%"
         assert f"CPU {pct}  CPU time" in text  # the vCPU's own load, unknown as a dash
         await pilot.press("c")  # to the pCPU the vCPU is on
         assert screen.selected_pcpu() == m.rows[2].cpu
+        on_it = m.on_pcpu(m.rows[2].cpu or 0)
+        assert m.rows[2] in on_it and "; vCPUs on it: " in screen_text(app)
         await pilot.press("left_square_bracket")  # previous host wraps to the last
         await settle(pilot)
         assert screen.current_host() == "xen-prod-03"

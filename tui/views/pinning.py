@@ -197,8 +197,8 @@ class PinningScreen(PerHostView):
         text.append(_vcpu_summary(v))
         text.append(f"\n pCPU {p}: {m.may[p]} vCPUs allowed, {m.now[p]} running or queued now")
         here = m.on_pcpu(p)
-        if here:
-            text.append(": ")
+        if here:  # blocked ones included (○: it last ran here), which "now" does not count
+            text.append("; vCPUs on it: ")
             for i, w in enumerate(here[:6]):
                 if i:
                     text.append(", ")
