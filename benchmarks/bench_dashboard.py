@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_dashboard.py                 # 100 hosts × 50 domains, 60 s
     .venv/bin/python benchmarks/bench_dashboard.py --hosts 1 --domains 200 --pcpus 256
     .venv/bin/python benchmarks/bench_dashboard.py --view fleet   # the Fleet view, no keys
+    .venv/bin/python benchmarks/bench_dashboard.py --view rings   # every host's rings each tick
 
 Reports, for the app's process:
 
@@ -219,7 +220,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 break
             await pilot.pause(0.2)
         warmup = time.monotonic() - t_start
-        await pilot.press("2" if args.view == "domains" else "1")
+        await pilot.press({"domains": "2", "fleet": "1", "rings": "4"}[args.view])
         await pilot.pause(0.5)
         gc.collect()
         await asyncio.sleep(0.05)  # the probe's wait that spans the collection ends first
@@ -304,7 +305,7 @@ def main() -> int:
     p.add_argument("--domains", type=int, default=50)
     p.add_argument("--pcpus", type=int, default=0, help="override every host's pCPU count")
     p.add_argument("--interval", type=float, default=1.0)
-    p.add_argument("--view", choices=("domains", "fleet"), default="domains",
+    p.add_argument("--view", choices=("domains", "fleet", "rings"), default="domains",
                    help="the view shown while measuring (keys are pressed in Domains only)")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--probe-ms", type=float, default=50.0,
