@@ -129,3 +129,50 @@ def test_ring_dump_reports_bad_files_and_keeps_the_rest() -> None:
     assert parse_ring_dump("no headers at all").errors != ()
     j: Any = parse_ring_dump((DATA / "lab-ring-files.out").read_text()).to_json()
     assert j["netback"][0]["domid"] == 1 and j["blkback"][2]["statistics"]["rd_sect"] == 24
+
+
+def _sim_ring_dump() -> str:
+    import asyncio
+
+    from collectors import commands as cmd
+    from collectors.sim.fleet import make_fleet
+    from collectors.sim.runner import SimRunner
+
+    host = make_fleet(hosts=1, domains=12, seed=3, start=1.8e9)[0]
+    return asyncio.run(SimRunner(host, clock=lambda: 1.8e9).run(cmd.RING_FILES)).stdout
+
+
+def test_the_one_regex_reading_of_a_dump_equals_the_line_by_line_one() -> None:
+    from collectors.parse.rings import _NB_FAST, _dump_chunks
+
+    text = _sim_ring_dump()
+    chunks = _dump_chunks(text)
+    assert chunks is not None and _dump_chunks(text.replace("\n", "\r\n")) is None
+    rings = [c for p, c in chunks if "/io_ring_q" in p]
+    assert rings and all(_NB_FAST.match(c) for c in rings)  # the fast reading is the one used
+    fast = parse_ring_dump(text)  # split at once, io_ring files by one regex
+    general = parse_ring_dump(text.replace("\n", "\r\n"))  # CR: the line-by-line reader
+    assert fast.netback and fast.blkback and fast.errors == ()
+    assert fast == general
+    # every queue as the single-file parser reads it
+    files = split_file_dump(text)
+    for (domid, devid), queues in fast.netback.items():
+        for q in queues:
+            path = next(p for p in files
+                        if p.endswith(f"/vif{domid}.{devid}/io_ring_q{q.queue}"))
+            assert q == parse_netback_io_ring(files[path])
+
+
+def test_an_unusual_io_ring_file_is_read_line_by_line() -> None:
+    nb = "/sys/kernel/debug/xen-netback"
+    q0 = ("Queue 0\nTX: nr_ents 256\nreq prod 5 (0) cons 5 (0) event 6 (1)\n"
+          "rsp prod 5 (base) pvt 5 (0) event 6 (1)\n  req prod 9 (0) cons 9 (0) event 9 (1)\n"
+          "\nRX: nr_ents 256\nreq prod 300 (256) cons 44 (0) event 45 (1)\n"
+          "rsp prod 44 (base) pvt 44 (0) event 45 (1)\n\nNAPI state: 10\n")
+    dump = parse_ring_dump(f"==> {nb}/vif2.0/io_ring_q0 <==\n{q0}\n")
+    (q,) = dump.netback[(2, 0)]
+    assert q == parse_netback_io_ring(q0)
+    assert q.tx is not None and q.tx.req_prod == 9  # the later, indented line, as before
+    late = q0.replace("  req prod 9 (0) cons 9 (0) event 9 (1)\n", "") + "TX: nr_ents 512\n"
+    (q,) = parse_ring_dump(f"==> {nb}/vif2.0/io_ring_q0 <==\n{late}").netback[(2, 0)]
+    assert q == parse_netback_io_ring(late) and q.tx is not None and q.tx.nr_ents == 512

@@ -273,6 +273,47 @@ _BLKBACK_FILE = re.compile(r".*/(?:vbd3?|tap)-(\d+)-(\d+)/statistics/(\w+)")
 _BLKBACK_DIR = re.compile(r".*/(?:vbd3?|tap)-(\d+)-(\d+)(?:/statistics)?/?")
 
 
+# The io_ring layout every netback since 3.x prints (TX, kernel-dependent lines, RX), read
+# in one regex; any other layout goes through _io_ring line by line.
+_IDX = r" \(-?\d+\) "
+_NB_FAST = re.compile(
+    r"Queue (\d+)\n"
+    r"TX: nr_ents (\d+)\n"
+    rf"req prod (\d+){_IDX}cons (\d+){_IDX}event (\d+) \(-?\d+\)\n"
+    rf"rsp prod (\d+) \(base\) pvt (\d+){_IDX}event (\d+) \(-?\d+\)\n"
+    r"(?:(?![ \t]*(?:req |rsp |RX: |TX: |Queue ))[^\n]*\n)*"
+    r"RX: nr_ents (\d+)\n"
+    rf"req prod (\d+){_IDX}cons (\d+){_IDX}event (\d+) \(-?\d+\)\n"
+    rf"rsp prod (\d+) \(base\) pvt (\d+){_IDX}event (\d+) \(-?\d+\)\n"
+    r"(?![\s\S]*^[ \t]*(?:req |rsp |RX: |TX: |Queue ))",
+    re.MULTILINE,
+)
+
+
+def _io_ring_text(content: str, queue: int) -> NetbackQueue:
+    m = _NB_FAST.match(content)
+    if m is None:
+        lines = content.split("\n")
+        return _io_ring(lines, 0, len(lines), queue)
+    v = [int(x) for x in m.groups()]
+    return NetbackQueue(v[0], RingIndices(*v[1:8]), RingIndices(*v[8:15]))
+
+
+def _dump_chunks(text: str) -> list[tuple[str, str]] | None:
+    """(path, content) of every file of a plain ``==> path <==`` dump, split at C speed;
+    None when it needs the general reader (CR, ``== /path`` headers, text before the first
+    header, a header line that does not end right after ``<==``)."""
+    if not text.startswith("==> ") or "\r" in text or "\n== /" in text:
+        return None
+    out: list[tuple[str, str]] = []
+    for chunk in text[4:].split("\n==> "):
+        head, sep, content = chunk.partition(" <==\n")
+        if not sep or "\n" in head or not head.strip():
+            return None
+        out.append((head.strip(), content))
+    return out
+
+
 @parse_errors("ring dump")
 def parse_ring_dump(text: str) -> RingDump:
     """Netback queues keyed by (domid, devid) from ``vif<domid>.<devid>`` and blkback
@@ -280,36 +321,29 @@ def parse_ring_dump(text: str) -> RingDump:
 
     A file that does not parse is reported in ``errors`` and the rest is kept.
     """
-    lines = _normalised_lines(text)
-    files = _file_slices(lines)
     netback: dict[tuple[int, int], list[NetbackQueue]] = {}
     blkback: dict[tuple[int, int], dict[str, int]] = {}
     errors: list[str] = []
-    if files is None:
-        if text.strip():
-            errors.append("no '==> path <==' headers: cannot tell which file is which")
-        return RingDump({}, {}, tuple(errors))
-    for path, a, b in {f[0]: f for f in files}.values():  # a path given twice: the last
+    chunks = _dump_chunks(text)
+    if chunks is None:
+        lines = _normalised_lines(text)
+        files = _file_slices(lines)
+        if files is None:
+            if text.strip():
+                errors.append("no '==> path <==' headers: cannot tell which file is which")
+            return RingDump({}, {}, tuple(errors))
+        chunks = [(path, "".join(line + "\n" for line in lines[a:b])) for path, a, b in files]
+    for path, content in dict(chunks).items():  # a path given twice: its last content
         try:
-            if path.endswith("_req") or path.endswith("_sect") or "/statistics/" in path:
-                m = _BLKBACK_FILE.fullmatch(path)
-                if m is not None:
-                    value = lines[a].strip() if b - a == 1 else "\n".join(lines[a:b]).strip()
-                    if not value.isdecimal():
-                        raise ParseError("blkback statistics", 1, value[:40], "not a counter")
-                    blkback.setdefault((int(m[1]), int(m[2])), {})[m[3]] = int(value)
-                    continue
             if (m := _NETBACK_FILE.fullmatch(path)) is not None:
-                key = (int(m[1]), int(m[2]))
-                q = _io_ring(lines, a, b, int(m[3]))
-                netback.setdefault(key, []).append(q)
+                q = _io_ring_text(content, int(m[3]))
+                netback.setdefault((int(m[1]), int(m[2])), []).append(q)
             elif (m := _BLKBACK_FILE.fullmatch(path)) is not None:
-                value = "\n".join(lines[a:b]).strip()
+                value = content.strip()
                 if not value.isdecimal():
                     raise ParseError("blkback statistics", 1, value[:40], "not a counter")
                 blkback.setdefault((int(m[1]), int(m[2])), {})[m[3]] = int(value)
             elif (m := _BLKBACK_DIR.fullmatch(path)) is not None:
-                content = "".join(line + "\n" for line in lines[a:b])
                 stats = parse_blkback_statistics(content)
                 blkback.setdefault((int(m[1]), int(m[2])), {}).update(stats)
         except (ParseError, ValueError) as e:
