@@ -219,8 +219,7 @@ class Merger:
             names: dict[int, tuple[str, ...]] = {}
             for dev in topology.devices if topology is not None else ():
                 if dev.kind is DeviceKind.VIF:
-                    name = dev.name or f"vif{dev.domid}.{dev.devid}"
-                    names[dev.domid] = (*names.get(dev.domid, ()), name)
+                    names[dev.domid] = (*names.get(dev.domid, ()), dev.interface_name)
             memo = self._vif_names = (topology, names)
         return memo[1]
 
@@ -276,7 +275,7 @@ class Merger:
         if r.cpu_time_s is not None and inp.xl_t is not None and inp.frame is None:
             # without xentop, CPU % comes from xl's CPU time deltas
             (rate,) = self._cpu_rates.update(r.name, inp.xl_t, (r.cpu_time_s,))
-            cpu_pct = rate * 100.0 if rate is not None else None
+            cpu_pct = _pct(rate)
         mem_kib = r.mem_mib * 1024 if r.mem_mib is not None else None
         mem_pct = (100.0 * mem_kib / host_mem_kib) if mem_kib is not None and host_mem_kib else None
         return Domain(

@@ -335,6 +335,11 @@ class Device:
     # a vif's traffic is its Dom0 interface's counters: HostSnapshot.vif_counters
 
     @property
+    def interface_name(self) -> str:
+        """A vif's Dom0 interface: its ``vifname``, else ``vif<domid>.<devid>``."""
+        return self.name or f"vif{self.domid}.{self.devid}"
+
+    @property
     def key(self) -> tuple[HostId, int, str, int]:
         return (self.host, self.domid, self.kind.value, self.devid)
 
@@ -399,7 +404,7 @@ class HostSnapshot:
         sent), or None for a vbd, an unread Dom0 or an interface Dom0 does not list."""
         if dev.kind is not DeviceKind.VIF or self.dom0 is None:
             return None
-        return self.dom0.interface(dev.name or f"vif{dev.domid}.{dev.devid}")
+        return self.dom0.interface(dev.interface_name)
 
     def domain(self, name_or_id: str | int) -> Domain | None:
         for d in self.domains:

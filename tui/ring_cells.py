@@ -90,9 +90,9 @@ def states_cell(dev: Device) -> str:
 
 
 def device_name(dev: Device) -> str:
-    if dev.name:
-        return dev.name
-    return f"vif{dev.domid}.{dev.devid}" if dev.kind is DeviceKind.VIF else f"vbd {dev.devid}"
+    if dev.kind is DeviceKind.VIF:
+        return dev.interface_name
+    return dev.name or f"vbd {dev.devid}"
 
 
 def why_unknown(dev: Device) -> str:
