@@ -30,8 +30,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, HostSnapshot):
         return _host_to_json(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-               if not f.name.startswith("_")}
+        out = _fields_json(obj)
         fill = getattr(type(obj), "fill", None)
         if isinstance(fill, property):
             out["fill"] = to_jsonable(fill.fget(obj) if fill.fget else None)
@@ -47,10 +46,16 @@ def to_jsonable(obj: Any) -> Any:
 _VIF_TRAFFIC = ("rx_bytes", "tx_bytes", "rx_rate", "tx_rate")
 
 
+def _fields_json(obj: Any) -> dict[str, Any]:
+    """A dataclass's public fields as JSON values."""
+    return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+            if not f.name.startswith("_")}
+
+
 def _host_to_json(snap: HostSnapshot) -> dict[str, Any]:
     """A host's fields; each vif also carries its Dom0 interface's traffic (Dom0 side:
     rx is what the guest sent), null where Dom0's counters are not known."""
-    out = {f.name: to_jsonable(getattr(snap, f.name)) for f in dataclasses.fields(snap)}
+    out = _fields_json(snap)
     for dev, obj in zip(snap.devices, out["devices"], strict=True):
         if dev.kind.value == "vif":
             c = snap.vif_counters(dev)

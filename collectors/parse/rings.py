@@ -40,10 +40,16 @@ def split_file_dump(text: str) -> dict[str, str]:
     Text before the first header (``ls`` listings) is dropped; the blank line ``head``
     puts between files is not part of a file's content.
     """
+    files = _files_of(text)
+    return {"": text} if files is None else files
+
+
+def _files_of(text: str) -> dict[str, str] | None:
+    """split_file_dump's files, None when the dump has no header at all."""
     lines = _normalised_lines(text)
     files = _file_slices(lines)
     if files is None:
-        return {"": text}
+        return None
     return {path: "".join(line + "\n" for line in lines[a:b]) for path, a, b in files}
 
 
@@ -325,15 +331,12 @@ def parse_ring_dump(text: str) -> RingDump:
     blkback: dict[tuple[int, int], dict[str, int]] = {}
     errors: list[str] = []
     chunks = _dump_chunks(text)
-    if chunks is None:
-        lines = _normalised_lines(text)
-        files = _file_slices(lines)
-        if files is None:
-            if text.strip():
-                errors.append("no '==> path <==' headers: cannot tell which file is which")
-            return RingDump({}, {}, tuple(errors))
-        chunks = [(path, "".join(line + "\n" for line in lines[a:b])) for path, a, b in files]
-    for path, content in dict(chunks).items():  # a path given twice: its last content
+    files = dict(chunks) if chunks is not None else _files_of(text)  # a path twice: the last
+    if files is None:
+        if text.strip():
+            errors.append("no '==> path <==' headers: cannot tell which file is which")
+        return RingDump({}, {}, tuple(errors))
+    for path, content in files.items():
         try:
             if (m := _NETBACK_FILE.fullmatch(path)) is not None:
                 q = _io_ring_text(content, int(m[3]))
