@@ -437,3 +437,42 @@ def test_verbose_capabilities_column_printed_last() -> None:
     row = (fmt % ("d", 7, 1, 1, "-b----", 0.5, uuid, "-", "-", "", "", "")).rstrip() + " privileged"
     (r,) = parse_xl_list(plain + "\n" + row)
     assert (r.name, r.capabilities, r.security_label) == ("d", "privileged", None)
+
+
+def test_xm_list_over_xen_api_halted_vm_has_domid_minus_one() -> None:
+    # xm_brief_list over Xen-API: '%(name)-40s %(domid)5s ...' with the VM record's domid,
+    # which XendAPI.VM_get_record sets to -1 for a halted VM ("domid is None and -1")
+    fmt = "%(name)-40s %(domid)5s %(mem)5d %(vcpus)5d %(state)10s %(cpu_time)8.1f"
+    header = _c("%-40s %5s %5s %5s %10s %9s", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)")
+    rows = [
+        {"name": "Domain-0", "domid": "0", "mem": 2048, "vcpus": 4, "state": "r-----",
+         "cpu_time": 1234.5},
+        {"name": "halted vm", "domid": "-1", "mem": 0, "vcpus": 1, "state": "------",
+         "cpu_time": 0.0},
+    ]  # fmt: skip
+    dom0, halted = parse_xl_list(header + "\n" + "\n".join(fmt % r for r in rows))
+    assert dom0.domid == 0
+    assert (halted.name, halted.domid, halted.mem_mib, halted.vcpus) == ("halted vm", None, 0, 1)
+    assert (halted.state, halted.cpu_time_s) == ("------", 0.0)
+    assert halted.to_json()["domid"] is None
+
+
+def test_empty_and_tab_names() -> None:
+    # "%-40s" of a name node holding "" is 40 blanks; a TAB in a name is one printed char
+    header = "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+    row = "%-40s %5d %5lu %5d     %s  %8.1f"
+    text = "\n".join([
+        header,
+        _c(row, "Domain-0", 0, 2048, 4, "r-----", 1234.6),
+        _c(row, "", 3, 1025, 2, "-b----", 98.8),
+        _c(row, "tab\there", 4, 512, 1, "-b----", 1.5),
+    ])  # fmt: skip
+    dom0, empty, tab = parse_xl_list(text)
+    assert dom0.name == "Domain-0"
+    assert (empty.name, empty.domid, empty.mem_mib, empty.vcpus) == ("", 3, 1025, 2)
+    assert (empty.state, empty.cpu_time_s) == ("-b----", 98.8)
+    assert (tab.name, tab.domid, tab.mem_mib) == ("tab\there", 4, 512)
+    # xm's empty-ID inactive row with an empty name as well
+    xm = _c("%-40s %5s %5d %5d %10s %8.1f", "", "", 512, 1, "", 0.0)
+    (row_,) = parse_xl_list(xm)
+    assert (row_.name, row_.domid, row_.mem_mib, row_.vcpus, row_.state) == ("", None, 512, 1, None)

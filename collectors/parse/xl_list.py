@@ -7,8 +7,9 @@ option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``" %5lu"`` (xl c
 Capabilities, proposed in 2025, titled after Security Label). The header says which options were
 given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows of the plain
 header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
-running) domains print an empty ID and State. Names are never truncated and may hold
-spaces, so rows are matched from the right with the header's columns.
+running) domains print an empty ID and State, or, when xm talks Xen-API, ID ``-1`` (the
+VM record's domid of a halted VM). Names are never truncated and may hold spaces or TABs,
+or be empty (40 blanks), so rows are matched from the right with the header's columns.
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def _header_columns(line: str) -> tuple[str, ...] | None:
 @lru_cache(maxsize=64)
 def _row_regex(extras: tuple[str, ...]) -> re.Pattern[str]:
     base = (
-        r"(?P<name>.*\S)"
+        r"(?P<name>(?:.*\S)?)"  # empty: a name node holding "" prints as 40 blanks
         rf"(?:\s+(?P<domid>-?\d+)\s+(?P<mem>\d+)\s+(?P<vcpus>\d+)\s+(?P<state>{_FLAGS})"
         r"|\s+(?P<mem_i>\d+)\s+(?P<vcpus_i>\d+))"  # xm: inactive, no ID and no State
         r"\s+(?P<time>\d+\.\d+)"
@@ -203,6 +204,8 @@ def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
     g = m.group
     if g("mem") is not None:
         domid: int | None = int(g("domid"))
+        if domid < 0:  # xm over Xen-API: -1 is a halted VM's "no domain"
+            domid = None
         mem, vcpus, state = int(g("mem")), int(g("vcpus")), g("state")
     else:
         domid, mem, vcpus, state = None, int(g("mem_i")), int(g("vcpus_i")), None
