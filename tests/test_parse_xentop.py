@@ -409,3 +409,24 @@ def test_tool_log_lines_mixed_in_are_skipped() -> None:
     ]
     mixed = [lines[0], logs[0], *lines[1:3], logs[1], *lines[3:]]
     assert parse_xentop("\n".join(mixed)) == parse_xentop("\n".join(lines))
+
+
+def test_empty_and_tab_names_with_and_without_full_name_and_repeat_header() -> None:
+    # a name node holding "" prints as blanks ("%10.10s" / "%*s"), and sorts first (strcasecmp)
+    vals = [0, 0.0, 524288, 3.1, 524288, 3.1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    names = ["", "a\tb", "Domain-0", "web server 1"]
+    plain = [_xt_header(_T19, {})] + [_xt_row(_T19, {}, [n, "--b---", *vals]) for n in names]
+    (frame,) = parse_xentop("\n".join(plain))
+    assert [d.name for d in frame] == ["", "a\tb", "Domain-0", "web server"]
+    assert (frame[0].state, frame[0].mem_k, frame[0].name_truncated) == ("--b---", 524288, False)
+    wide = {"NAME": 12}
+    full = [_xt_header(_T19, wide)] + [
+        "%12s " % n + _xt_row(_T19, {}, ["x", "--b---", *vals])[11:] for n in names  # noqa: UP031
+    ]
+    (frame,) = parse_xentop("\n".join(full))
+    assert [d.name for d in frame] == names
+    assert frame[0].to_json()["name"] == "" and frame[0].vcpus == 1
+    # -r: the header before every row; the empty name starts the next iteration
+    rep = "\n".join(x for pair in zip([plain[0]] * 4, plain[1:], strict=True) for x in pair)
+    frames = parse_xentop(rep + "\n" + rep)
+    assert [[d.name for d in f] for f in frames] == [["", "a\tb", "Domain-0", "web server"]] * 2

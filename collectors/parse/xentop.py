@@ -325,7 +325,7 @@ def _checked_tokens(
         if i + 1 < len(toks) and toks[i + 1] == "limit":
             toks[i : i + 2] = ["no limit"]
     lay = layout if layout is not None else _HEADERLESS.get(len(toks))
-    if lay is None or not name or len(toks) != len(lay.titles) or toks[0] not in _STATES:
+    if lay is None or len(toks) != len(lay.titles) or toks[0] not in _STATES:
         return None
     return name, toks, lay
 
@@ -359,17 +359,16 @@ def _fast_row(line: str, w: int) -> XentopDomain | None:
     if len(line) > w + 7 and line[w] == " " and line[w + 1] != " ":
         t = line[w:].split()
         if len(t) == 18 and t[0] in _STATES and (t[2] + t[4] + t[6]).replace(".", "").isdecimal():
-            name = line[:w].strip()
-            if name:
-                try:
-                    f, i = _FLOAT_OF, _SMALL_INT_OF
-                    return _plain_row(name, t[0], int(t[1]), f[t[2]], i[t[3]], f[t[4]], i[t[5]],
-                                      f[t[6]], i[t[7]], i[t[8]], int(t[9]), int(t[10]),
-                                      i[t[11]], i[t[12]], int(t[13]), int(t[14]), int(t[15]),
-                                      int(t[16]), i[t[17]], False,
-                                      w == _NAME_WIDTH and len(name) == _NAME_WIDTH)
-                except ValueError:
-                    pass  # "no limit", "-" and friends
+            name = line[:w].strip()  # "" for a name node holding "" (all blanks)
+            try:
+                f, i = _FLOAT_OF, _SMALL_INT_OF
+                return _plain_row(name, t[0], int(t[1]), f[t[2]], i[t[3]], f[t[4]], i[t[5]],
+                                  f[t[6]], i[t[7]], i[t[8]], int(t[9]), int(t[10]),
+                                  i[t[11]], i[t[12]], int(t[13]), int(t[14]), int(t[15]),
+                                  int(t[16]), i[t[17]], False,
+                                  w == _NAME_WIDTH and len(name) == _NAME_WIDTH)
+            except ValueError:
+                pass  # "no limit", "-" and friends
     return None
 
 
