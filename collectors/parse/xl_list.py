@@ -203,9 +203,8 @@ def _dash_none(s: str | None) -> str | None:
 def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
     g = m.group
     if g("mem") is not None:
-        domid: int | None = int(g("domid"))
-        if domid < 0:  # xm over Xen-API: -1 is a halted VM's "no domain"
-            domid = None
+        shown = int(g("domid"))
+        domid: int | None = shown if shown >= 0 else None  # xm/Xen-API: -1 = halted VM
         mem, vcpus, state = int(g("mem")), int(g("vcpus")), g("state")
     else:
         domid, mem, vcpus, state = None, int(g("mem_i")), int(g("vcpus_i")), None
