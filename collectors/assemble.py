@@ -331,7 +331,7 @@ class Merger:
                 domain=r.name,
                 vcpu=r.vcpu,
                 cpu=r.cpu,
-                state=vcpu_state(r.state),
+                state=vcpu_state(r.state) if r.state is not None else None,
                 time_s=r.cpu_time_s,
                 hard=r.hard_affinity,
                 soft=r.soft_affinity,
@@ -339,6 +339,7 @@ class Merger:
                 if t is not None else None,
             )
             for r in rows or ()
+            if r.domid is not None  # xm's inactive domains: no vCPU runs
         )
         if len(self._vcpu_rates) > len(out):
             self._vcpu_rates.retain((v.domid, v.vcpu) for v in out)

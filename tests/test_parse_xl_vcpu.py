@@ -187,3 +187,61 @@ def test_xm_3_0_vcpu_list_layout() -> None:
     assert got[0].to_json()["hard_affinity"] == "all" and got[0].soft_affinity is None
     assert got[2].to_json()["hard_affinity"] == [0, 1, 3]
     assert got[3].to_json()["hard_affinity"] == [] and got[3].vcpu_state is VcpuState.RUNNABLE
+
+
+def test_xm_vcpu_list_inactive_domain_blank_id_cpu_and_state() -> None:
+    # xend 3.1+ xm_vcpu_list: '%(name)-32s %(domid)5s %(number)5d %(c)5s %(s)5s ' \
+    # ' %(cpu_time)8.1f %(cpumap)s'; an inactive managed domain has domid None and cpu -1
+    # (XendDomainInfo.getVCPUInfo), printed as '' for ID, CPU and State
+    fmt = "%(name)-32s %(domid)5s %(number)5d %(c)5s %(s)5s  %(cpu_time)8.1f %(cpumap)s"
+    rows = [
+        {"name": "Domain-0", "domid": "0", "number": 0, "c": "1", "s": "r--",
+         "cpu_time": 1234.5, "cpumap": "any cpu"},
+        {"name": "idle vm 2", "domid": "", "number": 0, "c": "", "s": "", "cpu_time": 0.0,
+         "cpumap": "any cpu"},
+        {"name": "idle vm 2", "domid": "", "number": 1, "c": "", "s": "", "cpu_time": 0.0,
+         "cpumap": "2-3"},
+    ]  # fmt: skip
+    text = "%-32s %5s %5s %5s %5s %9s %s\n" % (  # noqa: UP031 (the xm format)
+        "Name", "ID", "VCPU", "CPU", "State", "Time(s)", "CPU Affinity"
+    )
+    got = parse_xl_vcpu_list(text + "\n".join(fmt % r for r in rows) + "\n")
+    assert [(r.name, r.domid, r.vcpu, r.cpu, r.state, r.cpu_time_s) for r in got] == [
+        ("Domain-0", 0, 0, 1, "r--", 1234.5),
+        ("idle vm 2", None, 0, None, None, 0.0),
+        ("idle vm 2", None, 1, None, None, 0.0),
+    ]
+    assert got[1].hard_affinity == CpuSet(all=True) and got[2].hard_affinity.to_json() == [2, 3]
+    assert got[2].vcpu_state is None
+    j = got[2].to_json()
+    assert (j["domid"], j["cpu"], j["state"], j["soft_affinity"]) == (None, None, None, None)
+
+
+def test_xl_4_0_affinity_words_continue_on_their_own_lines() -> None:
+    # Xen 4.0 xl print_vcpuinfo: unless "any cpu", each 64-bit word of the cpumap is printed
+    # as a list followed by "\n", the bit numbers restarting at 0 in every word
+    header = "%-32s %5s %5s %5s %5s %9s %s" % (  # noqa: UP031 (the C printf format)
+        "Name", "ID", "VCPU", "CPU", "State", "Time(s)", "CPU Affinity"
+    )
+    text = "\n".join([
+        header,
+        xl_row("Domain-0", 0, 0, 0, "r-", 308.6, "any cpu"),
+        xl_row("guest1", 3, 0, 70, "-b", 24.7, "0-63"),
+        "0-36",
+        xl_row("guest1", 3, 1, None, "--", 25.7, "2,4-5"),
+        "1",
+        "0-63",
+        xl_row("", 4, 0, 1, "-b", 1.0, "any cpu"),  # a name node holding "": 32 blanks
+    ])  # fmt: skip
+    dom0, g0, g1, empty = parse_xl_vcpu_list(text)
+    assert dom0.hard_affinity == CpuSet(all=True)
+    assert (g0.vcpu, g0.cpu, g0.state) == (0, 70, "-b-")
+    assert g0.hard_affinity.to_json() == list(range(101))
+    assert g1.hard_affinity.to_json() == [2, 4, 5, 65, *range(128, 192)]
+    assert (empty.name, empty.domid, empty.cpu, empty.state) == ("", 4, 1, "-b-")
+    with pytest.raises(ParseError) as e:  # a bit number a 64-bit word cannot hold
+        parse_xl_vcpu_list(text.replace("\n0-36", "\n64"))
+    assert e.value.line_no == 4
+    with pytest.raises(ParseError) as e:  # "any cpu" is never continued
+        parse_xl_vcpu_list(header + "\n" + xl_row("d", 1, 0, 0, "-b", 1.0, "any cpu") + "\n0-3")
+    assert e.value.line_no == 3

@@ -4,7 +4,10 @@ xl (4.5+): ``"%-32s %5u %5u"`` name, domid, vcpu, then ``"%5u %3c%c- "`` (online
 ``"%5c %3c%cp "`` (offline) with **no separator** before the CPU field, ``"%9.1f  "``,
 then ``hard / soft`` affinity (``all``, ``none``, ``0-3,6``). Old xl (≤4.4) and xm print
 one affinity column (``any cpu``, ``no cpus`` or ranges) headed ``CPU Affinity``.
-xm: ``"%-32s %3d %5d %5s %5s  %8.1f %s"``.
+xm: ``"%-32s %5s %5d %5s %5s  %8.1f %s"``; an inactive managed domain (xend 3.1+) prints
+blank ID, CPU and State (domid None, cpu -1). Xen 4.0's xl printed the affinity one 64-CPU
+word per line: on a host of more than 64 CPUs, the words after the first follow the row on
+lines of their own, numbered from 0 again within the word (``print_vcpuinfo``).
 
 Because the VCPU field is always right-aligned in 5 columns one space after the domid,
 a CPU number that fills its own field (glued to the VCPU) is split at that position.
@@ -13,7 +16,7 @@ a CPU number that fills its own field (glued to the VCPU) is split at that posit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from collectors.model import CpuSet, VcpuState
@@ -31,17 +34,17 @@ MAX_CPU_ID = 1 << 16  # far above any Xen build; bounds the sets built from host
 @dataclass(frozen=True, slots=True)
 class VcpuRow:
     name: str
-    domid: int
+    domid: int | None  # None: xm's inactive domain (blank ID)
     vcpu: int
-    cpu: int | None  # None for "-" (offline)
-    state: str  # as printed: "r--", "-b-", "---", "--p"
+    cpu: int | None  # None for "-" (offline) or blank
+    state: str | None  # as printed: "r--", "-b-", "---", "--p"; None when blank (xm)
     cpu_time_s: float | None
     hard_affinity: CpuSet
     soft_affinity: CpuSet | None  # None when the output has one affinity column
 
     @property
     def vcpu_state(self) -> VcpuState | None:
-        return vcpu_state(self.state)
+        return vcpu_state(self.state) if self.state is not None else None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -87,8 +90,16 @@ _TAIL = re.compile(
     r"\s+(?P<state>[r-][b-][p-])\s+(?P<time>\d+\.\d+)"
     rf"\s+(?P<hard>{_AFF})(?:\s*/\s*(?P<soft>{_AFF}))?\s*$"
 )
-_SEPARATE = re.compile(r"(?P<name>.*?\S)\s+(?P<domid>\d+)\s+(?P<vcpu>\d+)\s+(?P<cpu>\d+|-)")
-_GLUED = re.compile(r"(?P<name>.*?\S)\s+(?P<domid>\d+)\s+(?P<glued>\d{2,})")
+# the name may be empty (a name node holding "" prints as 32 blanks)
+_SEPARATE = re.compile(r"(?P<name>(?:.*?\S)?)\s+(?P<domid>\d+)\s+(?P<vcpu>\d+)\s+(?P<cpu>\d+|-)")
+_GLUED = re.compile(r"(?P<name>(?:.*?\S)?)\s+(?P<domid>\d+)\s+(?P<glued>\d{2,})")
+# xm, inactive domain: name, (blank ID), VCPU, (blank CPU and State), time, affinity
+_INACTIVE = re.compile(
+    rf"(?P<name>(?:.*?\S)?)\s+(?P<vcpu>\d+)\s+(?P<time>\d+\.\d+)\s+(?P<hard>{_AFF})\s*"
+)
+# Xen 4.0 xl: a further 64-CPU word of the affinity on its own line
+_WORD_LINE = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
+_WORD_BITS = 64
 _HEADER = re.compile(r"Name\s+ID\s+VCPU\s+CPU\s+State\s+Time\(s\)\s+(?P<aff>.*?)\s*")
 _VCPU_FIELD = 6  # " %5u" after the domid
 
@@ -147,6 +158,7 @@ def parse_xl_vcpu_list(text: str) -> list[VcpuRow]:
     """Rows of ``xl vcpu-list`` (one or two affinity columns) or ``xm vcpu-list``."""
     rows: list[VcpuRow] = []
     two_affinities: bool | None = None  # from the header when there is one
+    words = 0  # Xen 4.0 affinity words seen after the last row's own line
     for no, raw in lines_of(text):
         line = raw.rstrip()
         if not line or line.isspace():
@@ -156,17 +168,49 @@ def parse_xl_vcpu_list(text: str) -> list[VcpuRow]:
             h = _HEADER.fullmatch(line)
             if h is not None:
                 two_affinities = "/" in h["aff"]
+                words = -1
                 continue
             row = _slow_row(line)
+            if row is None and words >= 0 and rows and _WORD_LINE.fullmatch(line):
+                words += 1
+                rows[-1] = _add_word(rows[-1], line, words, no, raw)
+                continue
+            if row is None:
+                row = _inactive_row(line)
             if row is None:
                 if is_tool_log_line(line):
                     continue
                 raise ParseError(SOURCE, no, raw, "not a vcpu row")
+        words = 0
         if two_affinities is not None and (row.soft_affinity is not None) != two_affinities:
             want = "two affinity columns" if two_affinities else "one affinity column"
             raise ParseError(SOURCE, no, raw, f"the header announced {want}")
         rows.append(row)
     return rows
+
+
+def _add_word(row: VcpuRow, line: str, word: int, no: int, raw: str) -> VcpuRow:
+    """Xen 4.0: the affinity's 64-CPU word number ``word`` (1, 2, ...), printed on its own
+    line with bit numbers restarting at 0, joined to the row's single affinity column."""
+    if row.soft_affinity is not None or row.hard_affinity.all:
+        raise ParseError(SOURCE, no, raw, "a CPU list only continues a one-column affinity")
+    cpus = _affinity(line)
+    if any(c >= _WORD_BITS for c in cpus.cpus) or word * _WORD_BITS > MAX_CPU_ID:
+        raise ParseError(SOURCE, no, raw, "not a 64-CPU word of the affinity above")
+    extra = {c + word * _WORD_BITS for c in cpus.cpus}
+    return replace(row, hard_affinity=CpuSet.of(row.hard_affinity.cpus | extra))
+
+
+def _inactive_row(line: str) -> VcpuRow | None:
+    m = _INACTIVE.fullmatch(line)
+    if m is None:
+        return None
+    try:
+        hard = _affinity(m["hard"])
+    except ValueError:
+        return None
+    return VcpuRow(m["name"].strip(), None, int(m["vcpu"]), None, None, float(m["time"]), hard,
+                   None)
 
 
 def _slow_row(line: str) -> VcpuRow | None:
