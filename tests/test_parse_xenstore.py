@@ -146,3 +146,29 @@ def test_tool_log_lines_mixed_in_are_skipped() -> None:
     with pytest.raises(ParseError) as e:
         parse_xenstore_ls('/a = "x"\nnot a node\n')
     assert e.value.line_no == 2
+
+
+def test_xen_3_x_raw_values_with_newlines_and_the_xsls_cut() -> None:
+    # xsls / do_ls before sanitise_value printed ' = "%s"' of the raw value: a newline in it
+    # runs onto the next lines (taken verbatim, backslashes too). xsls cut a value longer
+    # than 151 - len(name) to '%.*s...' of 148 - len(name) characters, whatever the indent.
+    image = "(linux (kernel /boot/vmlinuz-2.6.16-xen) (args 'root=/dev/sda1 ro')) " * 3
+    cut = '  image = "%.*s..."' % (148 - len("image"), image)  # noqa: UP031 (the C format)
+    text = "\n".join([
+        'vm = ""', ' 1234 = ""', '  name = "guest1"',
+        '  desc = "line one', "line two \\n", "", '  indented three"',
+        cut, '  nl = "', '"', '  after = "1"',
+    ])  # fmt: skip
+    d = parse_xenstore_ls(text + "\n")
+    assert d["/vm/1234/desc"] == "line one\nline two \\n\n\n  indented three"
+    assert d["/vm/1234/image"] == image[:143]
+    assert d["/vm/1234/nl"] == "\n"
+    assert (d["/vm/1234/name"], d["/vm/1234/after"]) == ("guest1", "1")
+    # with -p the value closes on the line that carries the permissions
+    p = 'a = "x" . . . .  (n0)\nb = "two\nlines" . . .  (n0,r1)\nc = "y" . .  (n0)\n'
+    assert parse_xenstore_ls(p) == {"/a": "x", "/b": "two\nlines", "/c": "y"}
+    # a quote never closed before the next node line is still garbage, named at its line
+    for bad in ('a = "1"\nb = "open\nc = "2"\n', 'a = "1"\nb = "open\nstill open\n'):
+        with pytest.raises(ParseError) as e:
+            parse_xenstore_ls(bad)
+        assert e.value.line_no == 2

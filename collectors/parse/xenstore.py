@@ -7,6 +7,11 @@ Values are escaped by xenstore's ``sanitise_value``: printable ASCII except ``\\
 values that would pass the width (80 when piped) and ends them with ``\\..."``; the
 visible part is kept. Permissions follow the value: ``   (n0,r3)`` in the flat form,
 `` . . . .  (n0)`` in the indented form.
+
+Xen 3.x clients printed values raw (``xsls``, then ``do_ls`` before ``sanitise_value``): a
+value holding a newline runs onto the following lines of the indented form, up to the line
+that closes its quote. Such a value is taken verbatim. ``xsls`` (3.0) cut a value longer
+than ``151 - len(name)`` to ``148 - len(name)`` characters and ``..."``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ _PERMS_ONLY = re.compile(r"\s*\((?:[nrwb]\d+)(?:,[nrwb]\d+)*\)")
 _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
 _SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
 _PIPE_WIDTH = 80  # xenstore-ls's width when stdout is not a terminal
+_XSLS_CUT = 151  # xsls (3.0): len(name) + len(value) of a cut value, "..." included
+# a whole node line of the indented form (with or without -p)
+_NODE_LINE = re.compile(r' *[^\s/]+ = ".*"(?:[ .]*\((?:[nrwb]\d+)(?:,[nrwb]\d+)*\))?')
 
 
 def unescape_value(s: str) -> str:
@@ -76,7 +84,7 @@ def _split_value(body: str, perms: bool) -> tuple[str, str] | None:
     return node, rest[:-1]
 
 
-def _decode(value: str, line_len: int, shown: int = 0) -> str:
+def _decode(value: str, line_len: int, shown: int = 0, name_len: int = -1000) -> str:
     """Unescape, keeping the visible part of a value cut with ``\\...``.
 
     The ``\\`` of the marker is unpaired (every real backslash is printed doubled); a cut
@@ -85,9 +93,12 @@ def _decode(value: str, line_len: int, shown: int = 0) -> str:
     ``shown`` is the indented line's length up to the closing quote (0: flat form): before
     values were escaped (Xen 3.x/4.0) a cut ended in a bare ``..."`` exactly at the width,
     where an uncut value without escapes never reaches (``name = "value"`` + 3 ≤ width).
+    ``name_len`` (indented form) finds xsls's cut, which ignores the indentation.
     """
     if shown == _PIPE_WIDTH and value.endswith("...") and "\\" not in value:
         return value[:-3]
+    if name_len + len(value) == _XSLS_CUT and value.endswith("..."):
+        return value[:-3]  # xsls: raw, so no escape to undo
     if value.endswith("\\..."):
         head = value[:-4]
         marker = (len(head) - len(head.rstrip("\\"))) % 2 == 0
@@ -104,16 +115,21 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
     under ``root`` (the path that was listed; ``""`` or ``"/"`` for the whole store).
     Unreadable nodes (``name:``) are left out.
     """
-    lines = [(no, raw.rstrip("\n")) for no, raw in lines_of(text)]
-    data = [(no, raw) for no, raw in lines if raw.strip()]
+    lines = list(lines_of(text))
+    data = [(i, no, raw) for i, (no, raw) in enumerate(lines) if raw.strip()]
     # -p is all or nothing: decide once so a value that merely ends like "(n0)" survives
-    valued = [raw for _, raw in data if ' = "' in raw]
-    perms = bool(valued) and all(_PERMS.search(raw.rstrip()) for raw in valued)
+    # (lines that close no quote are left out: the first line of a raw multi-line value)
+    valued = [raw.rstrip() for _, _, raw in data if ' = "' in raw]
+    valued = [v for v in valued if v.endswith(('"', ")"))] or valued
+    perms = bool(valued) and all(_PERMS.search(v) for v in valued)
     base = root.rstrip("/")
     stack: list[str] = []  # indented form: names of the ancestors of the next line
     out: dict[str, str] = {}
     prev_unreadable = False
-    for no, raw in data:
+    joined_up_to = -1  # index of the last line taken into a raw multi-line value
+    for i, no, raw in data:
+        if i <= joined_up_to:
+            continue
         line = raw.rstrip()
         if prev_unreadable and perms and _PERMS_ONLY.fullmatch(line):
             prev_unreadable = False  # "name:" then its permissions on their own line
@@ -140,6 +156,12 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
             prev_unreadable = True
             continue
         kv = _split_value(body, perms)
+        multi = False
+        if kv is None and depth <= len(stack):
+            joined = _raw_multiline(lines, i, body, perms)
+            if joined is not None:
+                kv, joined_up_to = joined
+                multi = True
         if kv is None or not _NODE.fullmatch(kv[0]) or depth > len(stack):
             if is_tool_log_line(line):  # (a node name holds no ':' or ' ')
                 continue
@@ -148,6 +170,30 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
         name, value = kv
         del stack[depth:]
         stack.append(name)
+        path = base + "/" + "/".join(stack)
+        if multi:
+            out[path] = value
+            continue
         shown = depth + len(name) + len(value) + 5  # ' = "' and the closing quote
-        out[base + "/" + "/".join(stack)] = _decode(value, len(line) if not perms else 0, shown)
+        out[path] = _decode(value, len(line) if not perms else 0, shown, len(name))
     return out
+
+
+def _raw_multiline(
+    lines: list[tuple[int, str]], i: int, body: str, perms: bool
+) -> tuple[tuple[str, str], int] | None:
+    """((node, value), index of its last line) for a raw value holding newlines (3.x),
+    which opens on line ``i`` and closes its quote on a later line; None if none does
+    before a line that is a whole node line itself."""
+    eq = body.find(' = "')
+    if eq <= 0 or not _NODE.fullmatch(body[:eq]):
+        return None
+    for j in range(i + 1, len(lines)):
+        nxt = lines[j][1].rstrip()
+        if _NODE_LINE.fullmatch(nxt):
+            return None
+        if _PERMS.search(nxt) if perms else nxt.endswith('"'):
+            text = "\n".join([body, *(raw for _, raw in lines[i + 1 : j]), nxt])
+            kv = _split_value(text, perms)
+            return None if kv is None else (kv, j)
+    return None
