@@ -430,3 +430,32 @@ def test_empty_and_tab_names_with_and_without_full_name_and_repeat_header() -> N
     rep = "\n".join(x for pair in zip([plain[0]] * 4, plain[1:], strict=True) for x in pair)
     frames = parse_xentop(rep + "\n" + rep)
     assert [[d.name for d in f] for f in frames] == [["", "a\tb", "Domain-0", "web server"]] * 2
+
+
+def test_repeat_header_lone_domain0_frame_is_not_taken_for_dom0_first() -> None:
+    # -r: every row has its own header, so frames are found by the name order. A frame
+    # holding Domain-0 alone, then a frame whose first (cut) name sorts before it, is two
+    # frames once Domain-0 was seen after another row (no -z); with -z it leads each frame
+    vals = [0, 0.0, 524288, 3.1, 524288, 3.1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+    def frame(names: list[str]) -> list[str]:
+        out: list[str] = []
+        for n in names:
+            out += [_xt_header(_T19, {}), _xt_row(_T19, {}, [n, "--b---", *vals])]
+            out.append(_vcpu_line({0: 5}, 1))
+        return out
+
+    text = frame(["alongername-1", "alongername-2", "Domain-0"]) + frame(["Domain-0"])
+    text += frame(["alongername-1", "Domain-0", "zz"])
+    frames = parse_xentop("\n".join(text))
+    assert [[d.name for d in f] for f in frames] == [
+        ["alongernam", "alongernam", "Domain-0"], ["Domain-0"], ["alongernam", "Domain-0", "zz"],
+    ]  # fmt: skip
+    assert frames[2][0].vcpu_secs == ((0, 5),) and frames[2][0].name_truncated
+    asm = XentopFrameAssembler()
+    done = feed_all(asm, "\n".join(text))
+    assert [len(f) for f in done] == [3, 1] and [d.name for d in asm.flush() or []][-1] == "zz"
+    dom0_first = frame(["Domain-0", "b", "c"]) + frame(["Domain-0", "a"])
+    assert [[d.name for d in f] for f in parse_xentop("\n".join(dom0_first))] == [
+        ["Domain-0", "b", "c"], ["Domain-0", "a"],
+    ]  # fmt: skip

@@ -491,6 +491,7 @@ class XentopFrameAssembler:
         "_rows_since_header",
         "_non_repeat",
         "_dom0_first",
+        "_dom0_sorted",
         "_in_vcpus",
         "_fast_w",
     )
@@ -509,6 +510,7 @@ class XentopFrameAssembler:
         self._rows_since_header = 0
         self._non_repeat = False  # seen a header followed by 2+ rows: no -r
         self._dom0_first = False  # xentop -z: Domain-0 leads every frame
+        self._dom0_sorted = False  # seen Domain-0 after another row of its frame: no -z
         self._in_vcpus = False  # the last line was VCPUs(sec) (it may continue)
         self._fast_w: int | None = None  # where names end, when the columns are 4.x's
 
@@ -585,7 +587,7 @@ class XentopFrameAssembler:
             return False
         if self._dom0_first and name == "Domain-0":
             return True
-        if prev == "Domain-0" and len(self._frame) == 1:
+        if prev == "Domain-0" and len(self._frame) == 1 and not self._dom0_sorted:
             if key < self._prev_key:
                 self._dom0_first = True
             return False
@@ -688,6 +690,8 @@ class XentopFrameAssembler:
             key = _sort_key(name)
             if self._frame and self._starts_new_frame(name, key, truncated):
                 done.append(self._take_frame())
+            elif self._frame and name == "Domain-0" and not self._dom0_first:
+                self._dom0_sorted = True  # (so a lone Domain-0 frame is not taken for -z)
             self._prev_key = key
         self._cur = cur
         if not truncated and not self._non_repeat:  # (only _starts_new_frame needs them)
