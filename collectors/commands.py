@@ -47,27 +47,34 @@ DOM0_PROC = ("cat", "/proc/loadavg", "/proc/net/dev")
 DOM0_SAMPLE_END = "==> xltop: end of sample <=="
 
 
-def dom0_stream(interval_s: int, *, rings: bool = False) -> tuple[str, ...]:
+def dom0_stream(interval_s: int, *, rings: bool = False, rings_every: int = 1) -> tuple[str, ...]:
     """DOM0_PROC every interval over one channel, and with ``rings`` the ring files as
-    RING_FILES prints them, each sample ended by a DOM0_SAMPLE_END line.
+    RING_FILES prints them in the first sample and every ``rings_every``-th after it,
+    each sample ended by a DOM0_SAMPLE_END line.
 
     For Open vSwitch hosts (domains' net counters are Dom0's) and views that watch the rings
     every tick: one long-lived perl reading the files (no process per tick; perl-base is on
     every Debian), else a shell loop (cat, head, sleep per tick), instead of a round trip
     per tick. Ends (exit 1) when /proc cannot be read."""
     n = max(1, interval_s)
+    k = max(1, rings_every)
     files = ", ".join(f'"{f}"' for f in DOM0_PROC[1:])
-    ring_perl = ring_sh = ""
+    ring_perl = ring_sh = count_perl = count_sh = ""
     if rings:
         ring_perl = (f'for my $f (glob("{_RING_GLOBS}")) {{ open(my $h, "<", $f) or next; '
                      'print "==> $f <==\\n"; my $n = 0; '
                      'while (<$h>) { chomp; print "$_\\n"; last if ++$n >= 64 } close $h } ')
         ring_sh = f"head -n 64 -- {_RING_GLOBS} 2>/dev/null; "
-    perl = (f'$|=1; while (1) {{ for my $f ({files}) {{ open(my $h, "<", $f) or exit 1; '
-            f'print <$h>; close $h }} {ring_perl}print "{DOM0_SAMPLE_END}\\n"; sleep {n} }}')
+        if k > 1:
+            ring_perl = f"if ($i++ % {k} == 0) {{ {ring_perl}}} "
+            ring_sh = f"[ $((i % {k})) -eq 0 ] && {ring_sh}i=$((i + 1)); "
+            count_perl, count_sh = "my $i = 0; ", "i=0; "
+    perl = (f'$|=1; {count_perl}while (1) {{ for my $f ({files}) {{ '
+            f'open(my $h, "<", $f) or exit 1; print <$h>; close $h }} '
+            f'{ring_perl}print "{DOM0_SAMPLE_END}\\n"; sleep {n} }}')
     return ("sh", "-c",
             f"command -v perl >/dev/null 2>&1 && exec perl -e '{perl}'; "
-            f"while {' '.join(DOM0_PROC)}; do {ring_sh}echo \"{DOM0_SAMPLE_END}\"; "
+            f"{count_sh}while {' '.join(DOM0_PROC)}; do {ring_sh}echo \"{DOM0_SAMPLE_END}\"; "
             f"sleep {n}; done; exit 1")
 
 

@@ -160,6 +160,7 @@ class HostPoller:
         self._forced: set[str] = set()
         self._xs_taken = -math.inf  # when XenStore was last read (monotonic)
         self._rings_demand = False
+        self._rings_every = 1  # on demand, rings come with every this many Dom0 samples
         self._vcpus_demand = False
         self._tasks: list[asyncio.Task[None]] = []
         self._seq = 0
@@ -193,13 +194,16 @@ class HostPoller:
         True when woken early (the caller starts its backoff over)."""
         return await _set_within(self._link_back, backoff * (0.8 + 0.4 * random.random()))
 
-    def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None) -> None:
+    def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None,
+                   rings_every: int = 1) -> None:
         """What the views on screen want faster; None leaves a family as it is.
 
-        ``rings``: read rings every tick. ``vcpus``: read ``xl vcpu-list`` every
-        max(interval, VCPU_DEMAND_S), at once if the last read is older than that.
+        ``rings``: read rings every ``rings_every`` ticks (a view of a big fleet's rings
+        spreads its reads). ``vcpus``: read ``xl vcpu-list`` every max(interval,
+        VCPU_DEMAND_S), at once if the last read is older than that.
         """
         if rings is not None:
+            self._rings_every = max(1, rings_every) if rings else 1
             if rings and not self._rings_demand:
                 # every tick from now on, not from the next slow re-read
                 for f in ("rings", "dom0"):
@@ -428,12 +432,14 @@ class HostPoller:
                 self._dom0_wanted.clear()
                 continue
             rings = self._streams_rings()
+            every = self._rings_every if rings else 1
             stream: LineStream | None = None
             before = self._dom0_samples
             link_down = False
             try:
-                stream = await self.runner.stream(cmd.dom0_stream(interval, rings=rings))
-                await self._read_dom0_samples(stream, interval, rings)
+                stream = await self.runner.stream(
+                    cmd.dom0_stream(interval, rings=rings, rings_every=every))
+                await self._read_dom0_samples(stream, interval, rings, every)
             except (ConnectError, ConnectionLost):
                 link_down = True  # the host's link, not the stream: no strike against it
             except (TransportError, TimeoutError):
@@ -449,7 +455,7 @@ class HostPoller:
                 self._dom0_wanted.clear()  # neither OVS-like nor rings on demand now
                 backoff = 1.0
                 continue
-            if got and rings != self._streams_rings():
+            if got and self._stream_outdated(rings, every):
                 continue  # the rings demand changed: the other stream at once
             woken = await self._backoff(backoff)
             backoff = 1.0 if got or woken else min(MAX_BACKOFF_S, backoff * 2)
@@ -460,25 +466,36 @@ class HostPoller:
     def _streams_rings(self) -> bool:
         return self._rings_demand and self._rings_streamable
 
-    async def _read_dom0_samples(self, stream: LineStream, interval: int, rings: bool) -> None:
+    def _stream_outdated(self, rings: bool, every: int) -> bool:
+        """Whether a Dom0 stream started with (rings, every) no longer brings what is wanted."""
+        return rings != self._streams_rings() or (rings and every != self._rings_every)
+
+    async def _read_dom0_samples(self, stream: LineStream, interval: int, rings: bool,
+                                 every: int = 1) -> None:
         """Take each sample (lines up to DOM0_SAMPLE_END) in, until the stream ends, stalls
         (TimeoutError) or what it should bring changed."""
         lines: list[str] = []
+        index = 0
         while (chunk := await stream.readlines(timeout=3 * interval + 5)) is not None:
             for line in chunk:
                 if line.rstrip("\r") != cmd.DOM0_SAMPLE_END:
                     lines.append(line)
                     continue
                 sample, lines = lines, []
-                if not await self._take_dom0_sample(sample, interval, rings):
+                if not await self._take_dom0_sample(sample, interval, rings, every, index):
                     return
-            if not self._wants_dom0_stream() or rings != self._streams_rings():
+                index += 1
+            if not self._wants_dom0_stream() or self._stream_outdated(rings, every):
                 return
 
-    async def _take_dom0_sample(self, sample: list[str], interval: int, rings: bool) -> bool:
-        """One sample into the state; False when its rings show streaming them fails."""
+    async def _take_dom0_sample(self, sample: list[str], interval: int, rings: bool,
+                                every: int = 1, index: int = 0) -> bool:
+        """Sample number ``index`` of a Dom0 stream into the state (with ``rings``, the
+        first and every ``every``-th bring the ring files); False when its rings show
+        streaming them fails."""
+        with_rings = rings and index % every == 0
         cut = len(sample)  # the ring files follow /proc's, from their first "==> path <=="
-        if rings:
+        if with_rings:
             cut = next((i for i, line in enumerate(sample) if line.startswith("==> ")), cut)
         now = self._clock()
         try:
@@ -488,13 +505,14 @@ class HostPoller:
                             "over the host connection")
             self._st.errors.pop("dom0", None)
         except ParseError as e:
-            self._st.errors["dom0"] = f"{' '.join(cmd.dom0_stream(interval, rings=rings))}: {e}"
+            argv = cmd.dom0_stream(interval, rings=rings, rings_every=every)
+            self._st.errors["dom0"] = f"{' '.join(argv)}: {e}"
             return True
         self._dom0_samples += 1
         live = self._mono() + 2 * interval + 1
         self._dom0_live_until = live
         self._dom0_for_frame.set()
-        if rings:
+        if with_rings:
             dump = cast(RingDump, await self._parse("rings", CommandResult(
                 cmd.RING_FILES, 0, "".join(line + "\n" for line in sample[cut:]), "", 0.0)))
             if not dump.netback and self._has_vifs():
@@ -502,7 +520,7 @@ class HostPoller:
                 return False
             self._st.inputs = replace(self._st.inputs, rings=dump, rings_t=now,
                                       rings_error=None)
-            self._rings_live_until = live
+            self._rings_live_until = live + 2 * interval * (every - 1)  # till the next + slack
         return True
 
     def _dom0_streaming(self) -> bool:
@@ -566,7 +584,8 @@ class HostPoller:
             "info": c.info_s,
             "xenstore": c.xenstore_s,
             "rings": c.rings_s if self._rings_streaming()
-            else self.settings.interval_s if self._rings_demand else c.rings_s,
+            else self.settings.interval_s * self._rings_every if self._rings_demand
+            else c.rings_s,
             # on Open vSwitch hosts Dom0's counters are streamed, or else each frame asks
             # for a read (_on_frame); this is the fallback when frames stop
             "dom0": c.dom0_s if self._dom0_streaming()

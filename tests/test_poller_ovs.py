@@ -216,3 +216,46 @@ async def test_the_dom0_stream_outlives_a_link_outage(monkeypatch: Any) -> None:
                 break
     await poller.close()
     assert len(refused) == poller_mod.DOM0_STREAM_TRIES + 2
+
+
+async def test_rings_demanded_every_k_ticks_come_with_every_kth_dom0_sample() -> None:
+    # a view of a big fleet's rings asks each host for them every few ticks: one stream
+    # still brings Dom0's counters every tick, and the ring files with every 3rd sample
+    sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
+    runner = SimRunner(sim)
+    streams: list[tuple[str, ...]] = []
+    real_stream = runner.stream
+
+    async def stream(argv):  # type: ignore[no-untyped-def]
+        streams.append(tuple(argv))
+        return await real_stream(argv)
+
+    runner.stream = stream  # type: ignore[method-assign]
+    poller = HostPoller(sim.name, runner, PollSettings(interval_s=1.0), phase=0.0)
+    rings_t: set[float] = set()
+    dom0_t: set[float] = set()
+    demanded_at = None
+    async with asyncio.timeout(40):
+        async for _ in poller.snapshots():
+            inp = poller._st.inputs
+            if demanded_at is None and poller._st.frames_seen >= 2:
+                poller.set_demand(rings=True, rings_every=3)
+                demanded_at = inp.dom0_t or 0.0
+            elif demanded_at is not None and poller._rings_streaming():
+                rings_t.add(inp.rings_t or 0.0)
+                dom0_t.add(inp.dom0_t or 0.0)
+            if len(rings_t) >= 6:
+                break
+    assert poller._ovs_like()
+    assert cmd.dom0_stream(1, rings=True, rings_every=3) in streams
+    assert cmd.dom0_stream(1, rings=True) not in streams
+    # (the first on demand is a round trip, and one more may be due before the stream's
+    # rings are in)
+    ring_times = sorted(rings_t)[-4:]
+    gaps = [b - a for a, b in zip(ring_times, ring_times[1:], strict=False)]
+    assert all(2.5 < g < 3.5 for g in gaps), sorted(rings_t)  # every 3rd sample of 1 s
+    assert len({t for t in dom0_t if t > ring_times[0]}) >= 8, sorted(dom0_t)  # every tick
+    # rings stay "streamed" between their samples: no round trip fills the gaps
+    assert poller._periods()["rings"] == poller.settings.cadence.rings_s
+    poller.set_demand(rings=False)
+    assert poller._rings_every == 1

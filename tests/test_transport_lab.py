@@ -135,3 +135,35 @@ async def test_the_dom0_stream_samples_every_second_and_ends_with_its_channel(
             raise AssertionError(f"the Dom0 reader outlived its channel:\n{ps.stdout}")
     finally:
         await r.close()
+
+
+async def test_the_dom0_stream_brings_rings_with_every_kth_sample_on_real_dom0(
+    lab_target: SshTarget,
+) -> None:
+    """dom0_stream(1, rings=True, rings_every=2) on real Dom0 (the Rings view of a big
+    fleet): every sample has /proc's counters, samples 0, 2, 4 the netback ring files."""
+    r = SshRunner(lab_target)
+    try:
+        await r.run(list(MOUNT_DEBUGFS))
+        stream = await r.stream(dom0_stream(1, rings=True, rings_every=2))
+        samples: list[list[str]] = [[]]
+        async with asyncio.timeout(20):
+            while len(samples) <= 5:
+                line = await stream.readline(timeout=None)
+                assert line is not None, await stream.stderr_text()
+                if line == DOM0_SAMPLE_END:
+                    samples.append([])
+                else:
+                    samples[-1].append(line)
+        await stream.close()
+        with_rings = [i for i, s in enumerate(samples[:5])
+                      if any(ln.startswith("==> /sys/kernel/debug/xen-netback/") for ln in s)]
+        assert with_rings == [0, 2, 4], [len(s) for s in samples]
+        for sample in samples[:5]:
+            cut = next((i for i, ln in enumerate(sample) if ln.startswith("==> ")), len(sample))
+            load, ifaces = cast(tuple[Any, list[NetIfCounters]], parse_result(
+                "lab", "dom0", CommandResult(DOM0_PROC, 0, "\n".join(sample[:cut]) + "\n",
+                                             "", 0.0)))
+            assert len(load) == 3 and any(i.name.startswith("vif") for i in ifaces)
+    finally:
+        await r.close()

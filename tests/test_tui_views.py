@@ -492,6 +492,31 @@ async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
         assert "⚠ 1 stuck" in text
 
 
+@pytest.mark.parametrize(("n_hosts", "every"), [(2, 1), (25, 1), (26, 2), (60, 3)])
+async def test_the_rings_view_spreads_a_big_fleets_ring_reads_over_ticks(
+    n_hosts: int, every: int
+) -> None:
+    hosts = host_configs(n_hosts)
+    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                   initial_view="domains", render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: isinstance(app.screen, RingsScreen))
+        await settle(pilot)
+        pollers = [m.poller for m in app.members]
+        assert all(p.demand[-1] is True for p in pollers)  # type: ignore[attr-defined]
+        assert {p.rings_every[-1] for p in pollers} == {every}  # type: ignore[attr-defined]
+        status = screen_text(app).split("\n")[1]
+        if every == 1:
+            assert "rings every" not in status
+        else:
+            assert f"each host's rings every {every} s ({n_hosts} hosts)" in status
+        await pilot.press("2")  # away from the rings: every host back to the slow cadence
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        assert all(p.demand[-1] is False for p in pollers)  # type: ignore[attr-defined]
+
+
 async def test_enter_on_a_ring_opens_its_domain(demo: DemoRecording) -> None:
     app = frozen_app(demo, "rings")
     async with app.run_test(size=SIZE) as pilot:

@@ -88,6 +88,7 @@ class FakePoller:
     host: str
     queue: asyncio.Queue[HostSnapshot] = field(default_factory=asyncio.Queue)
     demand: list[bool] = field(default_factory=list)  # rings
+    rings_every: list[int] = field(default_factory=list)  # with each rings demand
     vcpu_demand: list[bool] = field(default_factory=list)
     refreshes: int = 0
     closed: bool = False
@@ -102,9 +103,11 @@ class FakePoller:
     def refresh_now(self) -> None:
         self.refreshes += 1
 
-    def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None) -> None:
+    def set_demand(self, *, rings: bool | None = None, vcpus: bool | None = None,
+                   rings_every: int = 1) -> None:
         if rings is not None:
             self.demand.append(rings)
+            self.rings_every.append(rings_every)
         if vcpus is not None:
             self.vcpu_demand.append(vcpus)
 

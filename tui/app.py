@@ -25,7 +25,7 @@ from tui import views
 from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands
 from tui.help import HelpScreen
-from tui.host_access import sync_vcpu_demand
+from tui.host_access import set_fleet_ring_demand, sync_vcpu_demand
 from tui.messages import SnapshotsArrived
 from tui.store import DEFAULT_HISTORY, DomainKey, FleetStore
 from tui.styles import Palette
@@ -106,8 +106,7 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         if spec is None:
             return
         self.switch_mode(view_id)
-        for m in self.members:
-            m.poller.set_demand(rings=spec.wants_rings)
+        set_fleet_ring_demand(self, spec.wants_rings)
         sync_vcpu_demand(self)  # the pinning map: its host's vCPUs; other views: none
         base = self.screen_stack[0]
         if filter_text is not None and hasattr(base, "set_filter"):

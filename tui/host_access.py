@@ -26,15 +26,37 @@ def runner_for(app: Any, host: HostId) -> Runner | None:
     return next((m.runner for m in members(app) if m.config.name == host), None)
 
 
+# Ring files a view of the whole fleet's rings has parsed per tick, at most: a host's are
+# ~5,000 lines (~3 ms to parse, more to stream and show), so 100 hosts every tick took
+# two thirds of a core (benchmarks/bench_dashboard.py --view rings); beyond this many
+# hosts each one's rings come every few ticks instead.
+RING_HOSTS_PER_TICK = 25
+
+
+def fleet_rings_every(hosts: int) -> int:
+    """Ticks between a host's ring reads while a view shows every host's rings."""
+    return max(1, -(-hosts // RING_HOSTS_PER_TICK))
+
+
+def set_fleet_ring_demand(app: Any, wanted: bool) -> None:
+    """Every host's rings (spread over ticks on a big fleet), or back to the slow cadence."""
+    ms = members(app)
+    every = fleet_rings_every(len(ms))
+    for m in ms:
+        m.poller.set_demand(rings=wanted, rings_every=every)
+
+
 def set_ring_demand(app: Any, host: HostId, wanted: bool | None) -> None:
     """Ask one host's poller for rings every tick (True), or go back to what the current
     top-level view wants (None)."""
+    every = 1
     if wanted is None:
         spec = view(getattr(app, "current_mode", "") or "")
         wanted = bool(spec and spec.wants_rings)
+        every = fleet_rings_every(len(members(app)))
     for m in members(app):
         if m.config.name == host:
-            m.poller.set_demand(rings=wanted)
+            m.poller.set_demand(rings=wanted, rings_every=every)
 
 
 @runtime_checkable

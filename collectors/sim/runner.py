@@ -432,33 +432,40 @@ class XentopStream(_PeriodicStream):
 
 
 class Dom0ProcStream(_PeriodicStream):
-    """``commands.dom0_stream(N, rings=...)``: ``cat /proc/loadavg /proc/net/dev`` (and the
-    ring files as ``head`` prints them) and the end-of-sample line, at once and then every
-    N seconds, until /proc cannot be read."""
+    """``commands.dom0_stream(N, rings=..., rings_every=K)``: ``cat /proc/loadavg
+    /proc/net/dev`` (and in the first sample and every K-th after it, the ring files as
+    ``head`` prints them) and the end-of-sample line, at once and then every N seconds,
+    until /proc cannot be read."""
 
-    def __init__(self, runner: SimRunner, period: int, rings: bool) -> None:
+    def __init__(self, runner: SimRunner, period: int, rings: bool, rings_every: int = 1) -> None:
         super().__init__(runner, period)
         self._rings = rings
+        self._rings_every = max(1, rings_every)
+        self._samples = 0
 
     def _sample(self) -> tuple[list[str], int | None]:
         ans = _safe_execute(self._runner.sim, list(DOM0_PROC))
         if ans.exit_code != 0:
             return ans.stdout.splitlines(), 1
         lines = ans.stdout.splitlines()
-        if self._rings:
+        if self._rings and self._samples % self._rings_every == 0:
             lines += host_shell.ring_files(self._runner.sim).stdout.splitlines()
+        self._samples += 1
         return [*lines, DOM0_SAMPLE_END], None
 
 
-def _dom0_stream_spec(args: list[str]) -> tuple[int, bool] | None:
-    """(N, rings) when ``args`` is exactly ``commands.dom0_stream(N, rings=rings)``."""
+def _dom0_stream_spec(args: list[str]) -> tuple[int, bool, int] | None:
+    """(N, rings, K) when ``args`` is exactly ``commands.dom0_stream(N, rings=rings,
+    rings_every=K)``."""
     m = re.search(r"sleep (\d+); done", args[2]) if len(args) == 3 else None
     if m is None:
         return None
     n = int(m[1])
+    every = re.search(r"% (\d+)\)\) -eq 0", args[2])
+    k = int(every[1]) if every is not None else 1
     for rings in (False, True):
-        if tuple(args) == dom0_stream(n, rings=rings):
-            return n, rings
+        if tuple(args) == dom0_stream(n, rings=rings, rings_every=k):
+            return n, rings, k
     return None
 
 

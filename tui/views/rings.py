@@ -17,7 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from collectors.model import Device, DeviceKind, Domain, HostId, HostSnapshot, NetIfCounters
-from tui.host_access import domain_by_id, domain_key_for, members
+from tui.host_access import (
+    domain_by_id,
+    domain_key_for,
+    fleet_rings_every,
+    members,
+    set_fleet_ring_demand,
+)
 from tui.ring_cells import (
     RingStyles,
     device_name,
@@ -130,8 +136,7 @@ class RingsScreen(StoreView):
     def _want_rings(self) -> None:
         # show_view() does this from ViewSpec.wants_rings; a view the app starts on is
         # shown without it
-        for m in members(self.app):
-            m.poller.set_demand(rings=True)
+        set_fleet_ring_demand(self.app, True)
 
     # --- what actions use -------------------------------------------------------------------
 
@@ -252,10 +257,17 @@ class RingsScreen(StoreView):
         text.append(f"   sort: {SORTS[self.sort]}{arrow}")
         if self.hide_unknown:
             text.append("   hiding devices with unknown occupancy")
+        hosts = len(members(self.app))
+        every = fleet_rings_every(hosts)
+        period = f"{every * self.dash.settings.interval_s:g} s"
+        if every > 1:
+            text.append(f"   each host's rings every {period} ({hosts} hosts)")
+        cadence = ("Rings are read every tick while this view is shown." if every == 1 else
+                   f"On a fleet this size each host's rings are read every {every} ticks "
+                   f"({period}) while this view is shown.")
         text.append(f"\n Stuck? = ≥ {FULL_AT:.0%} in each of the last {self.ring_watch.samples} "
                     "readings.  TX/requests: waiting for the backend.  RX: guest buffers used "
-                    "up (an idle RX ring is empty here).  Rings are read every tick while this "
-                    "view is shown.", style=palette.muted)
+                    f"up (an idle RX ring is empty here).  {cadence}", style=palette.muted)
         self.query_one("#rings-info", Bar).show(text)
 
     # --- events and actions -------------------------------------------------------------------
