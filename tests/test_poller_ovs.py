@@ -48,6 +48,19 @@ async def test_bridge_host_keeps_xentop_numbers_and_the_slow_dom0_cadence() -> N
     assert {r["source"] for r in rows if r["nets"]} == {"xentop"}
 
 
+def _record_streams(runner: SimRunner) -> list[tuple[str, ...]]:
+    """The argv of every stream the runner is asked for from now on."""
+    streams: list[tuple[str, ...]] = []
+    real_stream = runner.stream
+
+    async def stream(argv):  # type: ignore[no-untyped-def]
+        streams.append(tuple(argv))
+        return await real_stream(argv)
+
+    runner.stream = stream  # type: ignore[method-assign]
+    return streams
+
+
 async def _follow_ovs_host(
     runner: SimRunner, frames: int
 ) -> tuple[HostPoller, list[HostSnapshot], list[float]]:
@@ -75,14 +88,7 @@ async def _follow_ovs_host(
 async def test_an_ovs_host_streams_dom0_counters_instead_of_a_round_trip_per_frame() -> None:
     sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
     runner = SimRunner(sim)
-    streams: list[tuple[str, ...]] = []
-    real_stream = runner.stream
-
-    async def stream(argv):  # type: ignore[no-untyped-def]
-        streams.append(tuple(argv))
-        return await real_stream(argv)
-
-    runner.stream = stream  # type: ignore[method-assign]
+    streams = _record_streams(runner)
     poller, snaps, batches = await _follow_ovs_host(runner, 6)
     frames = poller._st.frames_seen
     assert poller._ovs_like()
@@ -144,21 +150,15 @@ async def test_the_simulated_dom0_stream_gives_a_parsable_sample_every_interval(
 async def test_rings_on_demand_come_with_the_dom0_stream_after_one_clean_round_trip() -> None:
     sim = make_fleet(hosts=1, domains=4, seed=0)[0]  # a Linux-bridge host: no stream needed
     runner = SimRunner(sim)
-    streams: list[tuple[str, ...]] = []
-    real_stream = runner.stream
+    streams = _record_streams(runner)
     ring_trips: list[float] = []
     real_batch = runner.run_batch
-
-    async def stream(argv):  # type: ignore[no-untyped-def]
-        streams.append(tuple(argv))
-        return await real_stream(argv)
 
     async def run_batch(argvs, **kw):  # type: ignore[no-untyped-def]
         if cmd.RING_FILES in [tuple(a) for a in argvs]:
             ring_trips.append(asyncio.get_running_loop().time())
         return await real_batch(argvs, **kw)
 
-    runner.stream = stream  # type: ignore[method-assign]
     runner.run_batch = run_batch  # type: ignore[method-assign]
     poller = HostPoller(sim.name, runner, PollSettings(interval_s=1.0), phase=0.0)
     ring_times: list[float] = []
@@ -223,14 +223,7 @@ async def test_rings_demanded_every_k_ticks_come_with_every_kth_dom0_sample() ->
     # still brings Dom0's counters every tick, and the ring files with every 3rd sample
     sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
     runner = SimRunner(sim)
-    streams: list[tuple[str, ...]] = []
-    real_stream = runner.stream
-
-    async def stream(argv):  # type: ignore[no-untyped-def]
-        streams.append(tuple(argv))
-        return await real_stream(argv)
-
-    runner.stream = stream  # type: ignore[method-assign]
+    streams = _record_streams(runner)
     poller = HostPoller(sim.name, runner, PollSettings(interval_s=1.0), phase=0.0)
     rings_t: set[float] = set()
     dom0_t: set[float] = set()
