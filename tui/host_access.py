@@ -27,7 +27,7 @@ def runner_for(app: Any, host: HostId) -> Runner | None:
 
 
 # Ring files a view of the whole fleet's rings has parsed per tick, at most: a host's are
-# ~5,000 lines (~3 ms to parse, more to stream and show), so 100 hosts every tick took
+# ~5,000 lines (3-5 ms to parse, more to stream and show), so 100 hosts every tick took
 # two thirds of a core (benchmarks/bench_dashboard.py --view rings); beyond this many
 # hosts each one's rings come every few ticks instead.
 RING_HOSTS_PER_TICK = 25
