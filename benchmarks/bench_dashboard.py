@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_dashboard.py                 # 100 hosts × 50 domains, 60 s
     .venv/bin/python benchmarks/bench_dashboard.py --hosts 1 --domains 200 --pcpus 256
     .venv/bin/python benchmarks/bench_dashboard.py --view fleet   # the Fleet view, no keys
-    .venv/bin/python benchmarks/bench_dashboard.py --view rings   # every host's rings each tick
+    .venv/bin/python benchmarks/bench_dashboard.py --view rings   # all rings, spread over ticks
 
 Reports, for the app's process, in the steady state (once every host's first reads,
 XenStore's included, are in; the time and CPU that loading the fleet took are reported
