@@ -459,3 +459,27 @@ def test_repeat_header_lone_domain0_frame_is_not_taken_for_dom0_first() -> None:
     assert [[d.name for d in f] for f in parse_xentop("\n".join(dom0_first))] == [
         ["Domain-0", "b", "c"], ["Domain-0", "a"],
     ]  # fmt: skip
+
+
+def test_names_cut_to_10_bytes_ending_in_a_blank_or_inside_a_utf8_name_are_cut() -> None:
+    # "%10.10s" cuts at 10 *bytes*: "Mail Host 1" shows as "Mail Host " (9 characters once
+    # stripped), a UTF-8 name as fewer than 10 characters. A full field (no leading blank)
+    # is a cut name, so two domains sharing it are one iteration of `xentop -b -i 1`
+    vals = [5, 0.0, 524288, 3.1, 524288, 3.1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+    def row(name: str) -> str:
+        field = name.encode()[:10].rjust(10).decode("utf-8", "replace")
+        return field + _xt_row(_T19, {}, ["x", "--b---", *vals])[10:]
+
+    for names, shown in (
+        (["Domain-0", "Mail Host 1", "Mail Host 2"], "Mail Host"),
+        (["Domain-0", "ünïcode-vm1", "ünïcode-vm2"], "ünïcode-"),
+    ):
+        text = "\n".join([_xt_header(_T19, {}), *(row(n) for n in names)])
+        (frame,) = parse_xentop(text)
+        assert [(d.name, d.name_truncated) for d in frame] == [
+            ("Domain-0", False), (shown, True), (shown, True),
+        ]  # fmt: skip
+        # -r, two iterations: the header before every row, Domain-0 repeats
+        rep = [x for n in names for x in (_xt_header(_T19, {}), row(n))]
+        assert [len(f) for f in parse_xentop("\n".join(rep + rep))] == [3, 3]

@@ -366,7 +366,7 @@ def _fast_row(line: str, w: int) -> XentopDomain | None:
                                   f[t[6]], i[t[7]], i[t[8]], int(t[9]), int(t[10]),
                                   i[t[11]], i[t[12]], int(t[13]), int(t[14]), int(t[15]),
                                   int(t[16]), i[t[17]], False,
-                                  w == _NAME_WIDTH and len(name) == _NAME_WIDTH)
+                                  w == _NAME_WIDTH and line[0] != " ")
             except ValueError:
                 pass  # "no limit", "-" and friends
     return None
@@ -379,7 +379,9 @@ def _parse_row(line: str, layout: _Layout | None) -> list[Any] | None:
         return None
     name, toks, layout = split
     width = layout.name_end if layout.name_end is not None else _NAME_WIDTH
-    truncated = width == _NAME_WIDTH and len(name) == _NAME_WIDTH
+    # "%10.10s" cuts at 10 bytes: a full field (no padding) may be a cut name, even when it
+    # shows fewer characters (UTF-8, or a blank at the cut that strip() took)
+    truncated = width == _NAME_WIDTH and not line[:1].isspace() and len(name) <= _NAME_WIDTH
     t = toks
     if layout.standard and (t[2] + t[4] + t[6]).replace(".", "").isdecimal():
         try:  # the common case, unrolled: 19 columns of plain numbers
