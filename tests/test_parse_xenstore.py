@@ -67,6 +67,16 @@ def test_lab_escapes_and_cut_values(form: str) -> None:
         assert d["/tool/xltoptest/cutesc"] == "b" * 64
 
 
+def test_value_cut_inside_an_escape_pair_with_permissions() -> None:
+    # piped (width 80): a value of 64 "c" then three backslashes (or TABs), escaped as
+    # "\\\\" ("\\t"), under "cutpair" is cut after 65 escaped characters, inside a pair: the
+    # visible part ends in an unpaired backslash before the "\\..." marker. Such a line is
+    # 81 characters up to the closing quote, with -p too (where "  (n0)" follows the quote)
+    line = 'cutpair = "' + "c" * 64 + "\\" + '\\..."'
+    assert len(line) == 81
+    for text in (line, line + "  (n0)", line + "  (b0,r3)"):
+        assert parse_xenstore_ls(text + "\n", root="/t") == {"/t/cutpair": "c" * 64}
+
 def test_unreadable_node_and_its_children() -> None:
     d = parse_xenstore_ls((DATA / "xenstore-ls-unreadable.out").read_text(), root="/local/domain/5")
     assert "/local/domain/5/secret" not in d

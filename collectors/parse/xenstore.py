@@ -84,12 +84,12 @@ def _split_value(body: str, perms: bool) -> tuple[str, str] | None:
     return node, rest[:-1]
 
 
-def _decode(value: str, line_len: int, shown: int = 0, name_len: int = -1000) -> str:
+def _decode(value: str, shown: int = 0, name_len: int = -1000) -> str:
     """Unescape, keeping the visible part of a value cut with ``\\...``.
 
     The ``\\`` of the marker is unpaired (every real backslash is printed doubled); a cut
     that split a ``\\\\`` pair is recognised by the line being exactly one past the
-    width. ``line_len`` is 0 when that check does not apply (flat form, permissions).
+    width up to the closing quote (-p permissions follow it; the flat form is never cut).
     ``shown`` is the indented line's length up to the closing quote (0: flat form): before
     values were escaped (Xen 3.x/4.0) a cut ended in a bare ``..."`` exactly at the width,
     where an uncut value without escapes never reaches (``name = "value"`` + 3 ≤ width).
@@ -102,7 +102,7 @@ def _decode(value: str, line_len: int, shown: int = 0, name_len: int = -1000) ->
     if value.endswith("\\..."):
         head = value[:-4]
         marker = (len(head) - len(head.rstrip("\\"))) % 2 == 0
-        if marker or line_len == _PIPE_WIDTH + 1:
+        if marker or shown == _PIPE_WIDTH + 1:
             return unescape_value(_strip_cut_escape(head))
     return unescape_value(value)
 
@@ -144,7 +144,7 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
                 if is_tool_log_line(line):
                     continue
                 raise ParseError(SOURCE, no, raw, 'expected /path = "value"')
-            out[kv[0]] = _decode(kv[1], 0)
+            out[kv[0]] = _decode(kv[1])
             continue
         depth = len(line) - len(line.lstrip(" "))
         body = line[depth:]
@@ -175,7 +175,7 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
             out[path] = value
             continue
         shown = depth + len(name) + len(value) + 5  # ' = "' and the closing quote
-        out[path] = _decode(value, len(line) if not perms else 0, shown, len(name))
+        out[path] = _decode(value, shown, len(name))
     return out
 
 
