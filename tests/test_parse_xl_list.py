@@ -476,3 +476,18 @@ def test_empty_and_tab_names() -> None:
     xm = _c("%-40s %5s %5d %5d %10s %8.1f", "", "", 512, 1, "", 0.0)
     (row_,) = parse_xl_list(xm)
     assert (row_.name, row_.domid, row_.mem_mib, row_.vcpus, row_.state) == ("", None, 512, 1, None)
+
+
+def test_numa_column_of_xl_before_4_5_says_any_cpu() -> None:
+    # -n (4.3+) prints the node map with print_bitmap, which said "any cpu" for a full map
+    # until 4.5 ("all" since): two words in the NODE Affinity column
+    header = "Name" + " " * 40 + "ID   Mem VCPUs\tState\tTime(s) NODE Affinity"
+    row = "%-40s %5d %5lu %5d     %s  %8.1f %s"
+    text = "\n".join([
+        header,
+        _c(row, "Domain-0", 0, 2048, 4, "r-----", 1234.6, "any cpu"),
+        _c(row, "pinned vm", 3, 1025, 2, "-b----", 98.8, "1"),
+    ])  # fmt: skip
+    dom0, pinned = parse_xl_list(text)
+    assert (dom0.name, dom0.cpu_time_s, dom0.node_affinity) == ("Domain-0", 1234.6, "any cpu")
+    assert (pinned.name, pinned.domid, pinned.node_affinity) == ("pinned vm", 3, "1")

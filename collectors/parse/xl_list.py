@@ -54,7 +54,7 @@ _EXTRA_RE = {
     "reason_code": r"\s+(?P<reason_code>[0-9a-fA-F]+|-)",
     "security_label": r"\s+(?P<security_label>\S+)",
     "cpupool": r"\s*(?P<cpupool>\S(?:.*?\S)?)",  # glued to Time(s) when 16+ chars
-    "node_affinity": r"\s+(?P<node_affinity>\S+)",
+    "node_affinity": r"\s+(?P<node_affinity>any cpu|\S+)",  # print_bitmap: "any cpu" before 4.5
     "claimed_mib": r"\s+(?P<claimed_mib>\d+)",
     "capabilities": r"\s+(?P<capabilities>\S+(?: \S+)*)",  # "hardware xenstore", "-"
 }
