@@ -436,11 +436,13 @@ _with_if_rates = updater(NetIfCounters, ("rx_rate", "tx_rate"))
 
 
 def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
-    """10-character prefix → full name, for the names whose prefix is unambiguous."""
+    """Each name as a xentop without ``-f`` shows it → the full name, for the names whose
+    cut is unambiguous. ``%10.10s`` cuts at 10 bytes (a UTF-8 character may be split: the
+    line's decoding turns its half into U+FFFD) and the parser strips the field's blanks."""
     out: dict[str, str] = {}
     dup: set[str] = set()
     for n in names:
-        p = n[:10]
+        p = n.encode("utf-8", "surrogatepass")[:10].decode("utf-8", "replace").strip()
         if p in out:
             dup.add(p)
         out[p] = n

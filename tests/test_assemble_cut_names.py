@@ -1,0 +1,56 @@
+"""xentop without -f cuts names to 10 bytes; the merger gives them back xl's full names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from collectors.assemble import Inputs, Merger
+from collectors.parse.xentop import parse_xentop
+from collectors.parse.xl_list import XlListRow, parse_xl_list
+
+XENTOP_HEADER = ("      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) "
+                 "VCPUS NETS NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  "
+                 "VBD_WSECT SSID\n")
+XL_HEADER = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
+
+
+def xentop_row(shown: str) -> bytes:
+    """A row as xentop prints it: NAME is ``%10.10s`` of the name's bytes."""
+    name = shown.encode()[:10].rjust(10)
+    return name + (b" --b---         12    0.1     262144    0.2     263168       0.2"
+                   b"     1    1        5        7    1        0       10       20        "
+                   b"400        800    0\n")
+
+
+def xl_list(domains: Iterable[tuple[int, str]]) -> list[XlListRow]:
+    return parse_xl_list(XL_HEADER + "".join(f"{n:<40}{i:>6}   256     1     -b----      12.0\n"
+                                             for i, n in domains))
+
+
+def test_names_cut_at_10_bytes_are_matched_to_xl_names() -> None:
+    # in xentop's order (strcasecmp of the names)
+    names = ["a\u00e9\u00e9\u00e9\u00e9\u00e9-x", "Domain-0", "Mail Host 1", "short",
+             "\u00fcn\u00efcode-vm1"]
+    # the bytes as the stream brings them, decoded the way the transport decodes
+    raw = XENTOP_HEADER.encode() + b"".join(xentop_row(n) for n in names)
+    frame = parse_xentop(raw.decode("utf-8", "replace"))[0]
+    shown = [d.name for d in frame]
+    assert shown[2] == "Mail Host" and shown[4] == "\u00fcn\u00efcode-"
+    assert shown[0] == "a\u00e9\u00e9\u00e9\u00e9\ufffd"  # the 10th byte split an é
+    xl = xl_list(enumerate(names))
+    inp = Inputs(frame=frame, frame_t=100.0, xl_rows=xl, xl_t=100.0)
+    domains = Merger("h").domains(inp, 100.0, None)
+    assert sorted(d.name for d in domains) == sorted(names)
+    assert {d.name: d.domid for d in domains} == {n: i for i, n in enumerate(names)}
+
+
+def test_an_ambiguous_cut_is_left_as_shown() -> None:
+    names = ["Mail Host 1", "Mail Host 2"]
+    raw = XENTOP_HEADER.encode() + b"".join(xentop_row(n) for n in names)
+    frame = parse_xentop(raw.decode())[0]
+    xl = xl_list(enumerate(names, 1))
+    domains = Merger("h").domains(Inputs(frame=frame, frame_t=1.0, xl_rows=xl, xl_t=1.0), 1.0,
+                                  None)
+    # both rows stay (one frame), neither can be told apart: no domid is guessed for them
+    cut = [d for d in domains if d.name == "Mail Host"]
+    assert len(cut) == 2 and {d.domid for d in cut} == {None}
