@@ -7,6 +7,8 @@ ever put into them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 NETBACK_DEBUGFS = "/sys/kernel/debug/xen-netback"
 BLKBACK_SYSFS = "/sys/bus/xen-backend/devices"
 
@@ -94,6 +96,34 @@ def xentop_stream(interval_s: int, *, full_names: bool = True) -> tuple[str, ...
 def xentop_once() -> tuple[str, ...]:
     """Two iterations one second apart: the second has real CPU(%) values."""
     return ("xentop", "-b", "-i", "2", "-d", "1", "-f", "-v", "-n", "-x")
+
+
+_FIXED_ARGVS = {"xenstore": XENSTORE_DOMAINS, "rings": RING_FILES, "configs": XL_LIST_LONG,
+                "mount": MOUNT_DEBUGFS}
+
+
+def family_argvs(families: Sequence[str], *, xm: bool = False,
+                 local_dom0: bool = False) -> list[tuple[str, tuple[str, ...]]]:
+    """(family, argv) for each metric family of one round trip, in order: ``xm``'s
+    commands on an xm host, no Dom0 read where Dom0 is read locally (psutil)."""
+    plan: list[tuple[str, tuple[str, ...]]] = []
+    for f in families:
+        if f == "xl":
+            plan.append(("xl", XM_LIST if xm else XL_LIST))
+        elif f == "vcpus":
+            plan.append(("vcpus", XM_VCPU_LIST if xm else XL_VCPU_LIST))
+        elif f == "info":
+            plan.append(("info", XM_INFO if xm else XL_INFO))
+            if not xm:
+                plan.append(("uptime", XL_UPTIME))
+        elif f == "dom0":
+            if not local_dom0:
+                plan.append(("dom0", DOM0_PROC))
+        elif f == "xentop_once":
+            plan.append(("xentop_once", xentop_once()))
+        elif f in _FIXED_ARGVS:
+            plan.append((f, _FIXED_ARGVS[f]))
+    return plan
 
 # Bridges on the host (for network-attach): Linux bridges as /sys/class/net/<br> lines,
 # then Open vSwitch bridges (bare names) where ovs-vsctl exists.

@@ -38,7 +38,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import cast
 
 from collectors import commands as cmd
@@ -48,7 +48,6 @@ from collectors.families import parse_result, rings_error
 from collectors.model import (
     DeviceKind,
     HostId,
-    HostInfo,
     HostSnapshot,
     HostStatus,
     NetIfCounters,
@@ -64,6 +63,7 @@ from collectors.parse.xl_list import (
     XlListRow,
 )
 from collectors.parse.xl_vcpu import VcpuRow
+from collectors.poll_state import PollState, host_status, source_notes
 from collectors.topology import Topology, xenstore_change_matters
 from collectors.transport.base import (
     CommandResult,
@@ -105,26 +105,6 @@ class PollSettings:
     use_stream: bool = True
 
 
-@dataclass(slots=True)
-class _State:
-    """Mutable collection state, owned by one HostPoller."""
-
-    inputs: Inputs = field(default_factory=Inputs)
-    info: HostInfo | None = None
-    frames_seen: int = 0
-    stream_error: str | None = None
-    last_frame_mono: float | None = None
-    batch_error: str | None = None
-    unreachable: str | None = None
-    errors: dict[str, str] = field(default_factory=dict)  # family → last error
-    latency_s: float | None = None
-    last_batch_ok_t: float | None = None
-    debugfs_mount_tried: bool = False
-    toolstack: str = "xl"
-    vcpus_t: float | None = None  # wall clock of the last good vcpu-list
-    vcpus_mono: float | None = None  # the same, monotonic (for the demand cadence)
-
-
 class HostPoller:
     def __init__(
         self,
@@ -142,7 +122,7 @@ class HostPoller:
         self._clock = clock
         self._mono = monotonic
         self._merger = Merger(host)
-        self._st = _State()
+        self._st = PollState()
         self._changed = asyncio.Event()
         self._wake_slow = asyncio.Event()
         self._link_back = asyncio.Event()  # pulsed when the host answers again (or on ^r)
@@ -665,37 +645,12 @@ class HostPoller:
 
     # --- one round trip ------------------------------------------------------------------
 
-    def _argvs(self, families: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
-        xm = self._st.toolstack == "xm"
-        plan: list[tuple[str, tuple[str, ...]]] = []
-        for f in families:
-            if f == "xl":
-                plan.append(("xl", cmd.XM_LIST if xm else cmd.XL_LIST))
-            elif f == "vcpus":
-                plan.append(("vcpus", cmd.XM_VCPU_LIST if xm else cmd.XL_VCPU_LIST))
-            elif f == "info":
-                plan.append(("info", cmd.XM_INFO if xm else cmd.XL_INFO))
-                if not xm:
-                    plan.append(("uptime", cmd.XL_UPTIME))
-            elif f == "xenstore":
-                plan.append(("xenstore", cmd.XENSTORE_DOMAINS))
-            elif f == "rings":
-                plan.append(("rings", cmd.RING_FILES))
-            elif f == "dom0" and not self.settings.local_dom0:
-                plan.append(("dom0", cmd.DOM0_PROC))
-            elif f == "configs":
-                plan.append(("configs", cmd.XL_LIST_LONG))
-            elif f == "mount":
-                plan.append(("mount", cmd.MOUNT_DEBUGFS))
-            elif f == "xentop_once":
-                plan.append(("xentop_once", cmd.xentop_once()))
-        return plan
-
     async def _run_families(self, families: Sequence[str]) -> bool:
         st = self._st
         if "dom0" in families and self.settings.local_dom0:
             self._read_local_dom0()
-        plan = self._argvs(families)
+        plan = cmd.family_argvs(families, xm=self._st.toolstack == "xm",
+                                local_dom0=self.settings.local_dom0)
         if not plan:
             return True
         t0 = self._mono()
@@ -850,47 +805,10 @@ class HostPoller:
     # --- status --------------------------------------------------------------------------
 
     def _status(self, now: float) -> tuple[HostStatus, str | None, float | None]:
-        st = self._st
-        newest = max((t for t in (st.inputs.frame_t, st.inputs.xl_t) if t is not None),
-                     default=None)
-        age = now - newest if newest is not None else None
-        if st.unreachable:
-            return HostStatus.UNREACHABLE, st.unreachable, age
-        fatal = st.errors.get("xl") or (st.errors.get("xentop_once") if newest is None else None)
-        if fatal and st.inputs.frame is None:
-            return HostStatus.ERROR, fatal, age
-        limit = 3 * self.settings.interval_s + 2
-        if age is None:
-            msg = st.batch_error or st.stream_error or "waiting for the first data"
-            return HostStatus.STALE, msg, None
-        if age > limit:
-            why = st.batch_error or st.stream_error or "no new data"
-            return HostStatus.STALE, f"stale for {age:.0f}s: {why}", age
-        if st.batch_error:
-            return HostStatus.STALE, st.batch_error, age
-        problems = [v for k, v in st.errors.items() if k in ("xl", "vcpus", "info")]
-        if problems:
-            return HostStatus.ERROR, problems[0], age
-        return HostStatus.OK, None, age
+        return host_status(self._st, now, self.settings.interval_s)
 
     def _sources(self) -> dict[str, str]:
-        st = self._st
-        src: dict[str, str] = {}
-        if st.inputs.frame is not None and st.stream_error is None:
-            src["domains"] = "xentop -b stream (libxenstat)"
-        elif st.inputs.frame is not None:
-            src["domains"] = f"xentop (last frame; {st.stream_error})"
-        elif st.inputs.xl_rows is not None:
-            src["domains"] = f"{st.toolstack} list ({st.stream_error or 'no xentop'})"
-        src["vcpus"] = f"{st.toolstack} vcpu-list every {self._vcpus_period():g}s"
-        src["memory_target"] = "XenStore memory/target"
-        src["rings"] = st.inputs.rings_error or "netback debugfs io_ring_q*"
-        src["vbd_oo"] = "blkback statistics/oo_req"
-        if st.inputs.dom0_source:
-            src["dom0"] = st.inputs.dom0_source
-        for fam, err in st.errors.items():
-            src[f"error:{fam}"] = err
-        return src
+        return source_notes(self._st, self._vcpus_period())
 
 
 def host_phase(host: HostId) -> float:
