@@ -19,6 +19,7 @@ from collectors.control.policy import Confirmation
 from collectors.control.seam import Plan
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
+from tui.widgets.ordered_input import OrderedInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ class ConfirmScreen(ModalScreen[Confirmed | None]):
                 prompt.append_text(safe_text(plan.confirm_text or "", style="bold"))
                 prompt.append(" to confirm:")
                 yield Static(prompt, id="confirm-prompt")
-                yield Input(placeholder="type it here", id="confirm-input", compact=True)
+                yield OrderedInput(placeholder="type it here", id="confirm-input", compact=True)
                 yield Static("", id="confirm-error")
             else:
                 yield Static("y or Enter runs it; n or Esc cancels.", id="confirm-prompt")

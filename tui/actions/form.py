@@ -26,6 +26,7 @@ from tui.actions.specs import ActionSpec, Field, Option, Values
 from tui.actions.target import Target
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
+from tui.widgets.ordered_input import OrderedInput
 
 DEBOUNCE_S = 0.3
 
@@ -142,8 +143,8 @@ class ActionForm(ModalScreen[Plan | None]):
         elif f.kind == "select":
             yield self._select(f, default)
         else:
-            yield Input(default if isinstance(default, str) else "", placeholder=f.placeholder,
-                        id=wid, compact=True)
+            yield OrderedInput(default if isinstance(default, str) else "",
+                               placeholder=f.placeholder, id=wid, compact=True)
             if f.kind == "path":
                 yield Select[str]([], prompt="loading files found on the host…",
                                   id=f"pick-{f.name}", compact=True)

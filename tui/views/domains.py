@@ -31,6 +31,7 @@ from tui.views.domain_columns import (
 )
 from tui.views.fleet import host_status, hosts_not_ok
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.ordered_input import OrderedInput
 
 DEFAULT_SORT = "cpu"
 
@@ -171,9 +172,10 @@ class DomainsScreen(SortsByHeader, StoreView):
             id="domains-table",
             empty_message="no domain matches",
         )
-        yield Input(self.filter.text,
-                    placeholder="filter: text or regex, state:p host:x type:hvm group:g, !neg",
-                    id="domains-filter")
+        yield OrderedInput(
+            self.filter.text,
+            placeholder="filter: text or regex, state:p host:x type:hvm group:g, !neg",
+            id="domains-filter")
 
     def view_mounted(self) -> None:
         self.dom0_first = self.dash.settings.dom0_first
