@@ -43,7 +43,7 @@ class SelectsDomain(Protocol):
     def selected_domain_key(self) -> DomainKey | None: ...
 
 
-class Bar(Static):
+class TextBar(Static):
     """A fixed-height line of text that repaints only when its text changed, and without a
     layout pass (a layout of the whole screen costs 10-25 ms at 200×60)."""
 
@@ -61,7 +61,7 @@ class Bar(Static):
         self.update(text, layout=old is None or old.plain.count("\n") != lines)
 
 
-class ViewBar(Bar):
+class ViewBar(TextBar):
     """One line: the views (current one highlighted), hosts by status, the clock."""
 
     DEFAULT_CSS = """

@@ -37,7 +37,7 @@ from tui.ring_watch import RingWatch
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text
-from tui.views.base import Bar, StoreView, ViewBar
+from tui.views.base import StoreView, TextBar, ViewBar
 from tui.widgets.history_chart import HistoryChart, Series
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.stable_footer import StableFooter
@@ -140,7 +140,7 @@ class DomainDetailScreen(StoreView):
 
     def compose(self) -> ComposeResult:
         yield ViewBar(getattr(self.app, "current_mode", "") or "")
-        yield Bar(id="detail-header")
+        yield TextBar(id="detail-header")
         with Grid(id="detail-charts"):
             yield HistoryChart("CPU %", [Series("cpu", "chart-cpu")], _pct, min_top=10,
                                id="chart-cpu")
@@ -244,7 +244,7 @@ class DomainDetailScreen(StoreView):
             text.append_text(safe_text(self.key[1], style="bold", escaped_style=palette.escaped))
             text.append(" is not on ")
             text.append_text(safe_text(host, escaped_style=palette.escaped))
-            self.query_one("#detail-header", Bar).show(text)
+            self.query_one("#detail-header", TextBar).show(text)
             return
         text.append_text(palette.state_text(d.state))
         text.append("  ")
@@ -270,7 +270,7 @@ class DomainDetailScreen(StoreView):
             text.append("  ")
         text.append(f"uuid {d.uuid or DASH}", style=palette.muted)
         text.append("   Esc back  [ ] tabs  r reload config/XenStore", style=palette.muted)
-        self.query_one("#detail-header", Bar).show(text)
+        self.query_one("#detail-header", TextBar).show(text)
 
     def _render_charts(self) -> None:
         hist = self.dash.store.history(self.key)

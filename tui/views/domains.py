@@ -22,7 +22,7 @@ from tui.domain_filter import DomainFilter, no_match_message, parse_filter
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text, visible
-from tui.views.base import Bar, SortsByHeader, StoreView
+from tui.views.base import SortsByHeader, StoreView, TextBar
 from tui.views.domain_columns import (
     COLUMNS_BY_KEY,
     DOMAIN_COLUMNS,
@@ -164,8 +164,8 @@ class DomainsScreen(SortsByHeader, StoreView):
         self._pending_key: DomainKey | None = None
 
     def compose_view(self) -> ComposeResult:
-        yield Bar(id="domains-info")
-        yield Bar(id="domains-banner")
+        yield TextBar(id="domains-info")
+        yield TextBar(id="domains-banner")
         yield KeyedTable[DomainKey](
             [c.column for c in DOMAIN_COLUMNS],
             fixed_columns=FIXED_COLUMNS,
@@ -302,10 +302,10 @@ class DomainsScreen(SortsByHeader, StoreView):
         if self.dom0_first:
             text.append("  Dom0 first")
         text.append("  net: guest's view (RX = to the guest)")
-        self.query_one("#domains-info", Bar).show(text)
+        self.query_one("#domains-info", TextBar).show(text)
 
     def _update_banner(self) -> None:
-        banner = self.query_one("#domains-banner", Bar)
+        banner = self.query_one("#domains-banner", TextBar)
         d = self.selected_domain()
         cfg = self.dash.store.config(d.host) if d else None
         if d is None or cfg is None or not (cfg.banner or cfg.production):

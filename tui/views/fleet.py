@@ -17,7 +17,7 @@ from tui.store import FleetStore, HostTotals, data_time
 from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS, Palette
 from tui.table_diff import Cell
 from tui.text import safe_text
-from tui.views.base import Bar, SortsByHeader, StoreView
+from tui.views.base import SortsByHeader, StoreView, TextBar
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts, sort_value
 from tui.widgets.keyed_table import Column, KeyedTable
 
@@ -205,10 +205,10 @@ class FleetScreen(SortsByHeader, StoreView):
     """
 
     def compose_view(self) -> ComposeResult:
-        yield Bar(id="fleet-totals")
+        yield TextBar(id="fleet-totals")
         yield KeyedTable[HostId](FLEET_COLUMNS, fixed_columns=1, id="fleet-table",
                                  empty_message="no hosts")
-        yield Bar(id="fleet-attention")
+        yield TextBar(id="fleet-attention")
 
     @property
     def table(self) -> KeyedTable[HostId]:
@@ -258,11 +258,11 @@ class FleetScreen(SortsByHeader, StoreView):
     def _render_rows(self) -> None:
         dash = self.dash
         store = dash.store
-        self.query_one("#fleet-totals", Bar).show(totals_text(store, dash.palette))
+        self.query_one("#fleet-totals", TextBar).show(totals_text(store, dash.palette))
         self.table.set_sort_indicator(self.sort_column, self.sort_desc)
         self.table.set_rows(self._host_order(), self.row_cells, self.row_token)
         attention = attention_text(store, dash.now(), dash.settings.interval_s, dash.palette)
-        panel = self.query_one("#fleet-attention", Bar)
+        panel = self.query_one("#fleet-attention", TextBar)
         panel.show(attention)
         panel.set_class(bool(attention), "-shown")
 

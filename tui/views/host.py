@@ -22,7 +22,7 @@ from tui.format import DASH, fmt_duration, fmt_mib
 from tui.host_access import runner_for
 from tui.table_diff import Cell
 from tui.text import safe_text
-from tui.views.base import Bar
+from tui.views.base import TextBar
 from tui.views.fleet import host_status
 from tui.views.per_host import PerHostView, host_bindings
 from tui.widgets.keyed_table import Column, KeyedTable
@@ -64,7 +64,7 @@ class HostScreen(PerHostView):
 
     DEFAULT_CSS = """
     HostScreen #host-header { height: 1; background: $boost; }
-    HostScreen Bar { text-wrap: nowrap; text-overflow: ellipsis; }
+    HostScreen TextBar { text-wrap: nowrap; text-overflow: ellipsis; }
     HostScreen #host-info { width: 1fr; }
     HostScreen #host-right { width: 1fr; }
     HostScreen #host-pools-title, HostScreen #host-dmesg-title {
@@ -82,15 +82,15 @@ class HostScreen(PerHostView):
         self._dmesg_shown: tuple[HostId, float | None, str | None] | None = None
 
     def compose_view(self) -> ComposeResult:
-        yield Bar(id="host-header")
+        yield TextBar(id="host-header")
         with Horizontal():
             yield KeyedTable[str](INFO_COLUMNS, fixed_columns=1, id="host-info",
                                   empty_message="no xl info from this host yet")
             with Vertical(id="host-right"):
-                yield Bar(id="host-pools-title")
+                yield TextBar(id="host-pools-title")
                 yield KeyedTable[str](POOL_COLUMNS, fixed_columns=1, id="host-pools",
                                       empty_message="")
-                yield Bar(id="host-dmesg-title")
+                yield TextBar(id="host-dmesg-title")
                 yield RichLog(id="host-dmesg", max_lines=DMESG_LINES, wrap=True,
                               markup=False, highlight=False, auto_scroll=True)
 
@@ -128,7 +128,7 @@ class HostScreen(PerHostView):
         text = Text(" Host ", style="bold", end="", no_wrap=True, overflow="ellipsis")
         if host is None:
             text.append("(no hosts)")
-            self.query_one("#host-header", Bar).show(text)
+            self.query_one("#host-header", TextBar).show(text)
             return
         text.append_text(safe_text(host, style="bold", escaped_style=dash.palette.escaped))
         snap = dash.store.host(host)
@@ -153,7 +153,7 @@ class HostScreen(PerHostView):
             text.append("  ")
             text.append_text(safe_text(snap.message, style=dash.palette.status.get(status, ""),
                                        escaped_style=dash.palette.escaped))
-        self.query_one("#host-header", Bar).show(text)
+        self.query_one("#host-header", TextBar).show(text)
 
     def _title(self, what: str, state: Fetched[T] | None) -> Text:
         palette = self.dash.palette
@@ -173,7 +173,7 @@ class HostScreen(PerHostView):
 
     def _render_pools(self, host: HostId | None) -> None:
         state = self.pools.get(host) if host is not None else None
-        self.query_one("#host-pools-title", Bar).show(
+        self.query_one("#host-pools-title", TextBar).show(
             self._title("Cpupools (xl cpupool-list)", state))
         pools = {p.name: p for p in (state.data or [])} if state is not None else {}
         escaped = self.dash.palette.escaped
@@ -193,7 +193,7 @@ class HostScreen(PerHostView):
 
     def _render_dmesg(self, host: HostId | None) -> None:
         state = self.dmesg.get(host) if host is not None else None
-        self.query_one("#host-dmesg-title", Bar).show(
+        self.query_one("#host-dmesg-title", TextBar).show(
             self._title(f"xl dmesg (last {DMESG_LINES} lines)", state))
         shown = (host or "", state.at if state else None, state.error if state else None)
         if shown == self._dmesg_shown:

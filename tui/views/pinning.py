@@ -22,7 +22,7 @@ from tui.host_access import domain_by_id, domain_key_for, sync_vcpu_demand
 from tui.pinning_model import LEGEND, STATE_SYMBOLS, VcpuKey, build_model
 from tui.store import DomainKey
 from tui.text import safe_text
-from tui.views.base import Bar
+from tui.views.base import TextBar
 from tui.views.fleet import host_status
 from tui.views.per_host import PerHostView, host_bindings
 from tui.widgets.pinning_grid import GROUP, PinningGrid
@@ -61,9 +61,9 @@ class PinningScreen(PerHostView):
     """
 
     def compose_view(self) -> ComposeResult:
-        yield Bar(id="pinning-info")
+        yield TextBar(id="pinning-info")
         yield PinningGrid(id="pinning-grid", empty_message="no vCPUs reported for this host yet")
-        yield Bar(id="pinning-status")
+        yield TextBar(id="pinning-status")
 
     @property
     def grid(self) -> PinningGrid:
@@ -138,7 +138,7 @@ class PinningScreen(PerHostView):
         text.append(" Pinning map ", style="bold")
         if host is None:
             text.append("(no hosts)")
-            self.query_one("#pinning-info", Bar).show(text)
+            self.query_one("#pinning-info", TextBar).show(text)
             return
         text.append_text(safe_text(host, style="bold", escaped_style=dash.palette.escaped))
         snap = dash.store.host(host)
@@ -160,7 +160,7 @@ class PinningScreen(PerHostView):
             text.append(f" {meaning}  ")
         text.append(f"│ every {GROUP} pCPUs  allowed: vCPUs whose hard affinity allows the pCPU"
                     "  now: running or queued there", style=dash.palette.muted)
-        self.query_one("#pinning-info", Bar).show(text)
+        self.query_one("#pinning-info", TextBar).show(text)
 
     def _vcpu_age_text(self, snap: HostSnapshot) -> Text:
         """``vCPUs read 3s ago (xl vcpu-list every 5s)``; stale-coloured when older than
@@ -188,7 +188,7 @@ class PinningScreen(PerHostView):
         v = grid.cursor_vcpu
         p = grid.cursor_pcpu
         if m is None or v is None or p is None:
-            self.query_one("#pinning-status", Bar).show(text)
+            self.query_one("#pinning-status", TextBar).show(text)
             return
         escaped = self.dash.palette.escaped
         text.append(" ")
@@ -207,7 +207,7 @@ class PinningScreen(PerHostView):
                 text.append(f"/{w.vcpu}")
             if len(here) > 6:
                 text.append(f" … {len(here) - 6} more")
-        self.query_one("#pinning-status", Bar).show(text)
+        self.query_one("#pinning-status", TextBar).show(text)
 
     # --- events and actions -------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from tui.ring_watch import FULL_AT, RingWatch, device_pressure
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text
-from tui.views.base import Bar, StoreView
+from tui.views.base import StoreView, TextBar
 from tui.widgets.keyed_table import Column, KeyedTable
 
 RingKey = tuple[str, int, str, int]  # Device.key: (host, domid, kind, devid)
@@ -118,7 +118,7 @@ class RingsScreen(StoreView):
         self._styles: tuple[str, RingStyles] | None = None
 
     def compose_view(self) -> ComposeResult:
-        yield Bar(id="rings-info")
+        yield TextBar(id="rings-info")
         yield KeyedTable[RingKey](RING_COLUMNS, fixed_columns=3, id="rings-table",
                                   empty_message="no vif or vbd reported yet")
 
@@ -268,7 +268,7 @@ class RingsScreen(StoreView):
         text.append(f"\n Stuck? = ≥ {FULL_AT:.0%} in each of the last {self.ring_watch.samples} "
                     "readings.  TX/requests: waiting for the backend.  RX: guest buffers used "
                     f"up (an idle RX ring is empty here).  {cadence}", style=palette.muted)
-        self.query_one("#rings-info", Bar).show(text)
+        self.query_one("#rings-info", TextBar).show(text)
 
     # --- events and actions -------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from collectors.model import HostId
 from collectors.queries import QueryError, XenstoreNode, xenstore_children
 from tui.host_access import runner_for
 from tui.text import safe_text
-from tui.views.base import Bar
+from tui.views.base import TextBar
 from tui.views.fleet import host_status
 from tui.views.per_host import PerHostView, host_bindings
 from tui.widgets.store_tree import node_label
@@ -67,9 +67,9 @@ class XenstoreScreen(PerHostView):
         self.loads = 0  # children listings started (tests read it)
 
     def compose_view(self) -> ComposeResult:
-        yield Bar(id="xs-info")
+        yield TextBar(id="xs-info")
         yield Tree[XsData]("/", data=XsData("/"), id="xs-tree")
-        yield Bar(id="xs-value")
+        yield TextBar(id="xs-value")
 
     @property
     def xs_tree(self) -> Tree[XsData]:
@@ -122,10 +122,10 @@ class XenstoreScreen(PerHostView):
             text.append_text(dash.palette.status_text(status, detail))
             text.append("  read-only; nodes load as you expand them (⏎ or space)",
                         style=dash.palette.muted)
-        self.query_one("#xs-info", Bar).show(text)
+        self.query_one("#xs-info", TextBar).show(text)
 
     def _show_value(self, node: TreeNode[XsData] | None) -> None:
-        bar = self.query_one("#xs-value", Bar)
+        bar = self.query_one("#xs-value", TextBar)
         data = node.data if node is not None else None
         if data is None:
             bar.show(Text("", end=""))
