@@ -50,6 +50,7 @@ from tui.actions.specs import SPECS_BY_ID
 from tui.app import XlTopApp, make_app
 from tui.demo import demo_configs
 from tui.help import all_binding_ids
+from tui.views.base import ViewBar
 from tui.views.pinning import PinningScreen
 
 FAST = Settings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2, xenstore_s=10,
@@ -530,13 +531,17 @@ async def test_read_only_disables_the_bindings_and_the_seam_refuses(how: str) ->
     app, host, rec = lab_app(read_only=how == "flag", host_read_only=how == "host")
     async with app.run_test(size=SIZE) as pilot:
         await select_domain(pilot, app, H, "web1")
-        assert app.action_state("pause") is None  # shown disabled
-        assert app.check_action("act", ("pause",)) is None
+        assert app.action_state("pause") is None  # disabled in the actions menu
+        assert app.check_action("act", ("pause",)) is True  # a live key that says why not
         for key in ("p", "s", "m", "D", "c", "plus", "a"):
+            notes = len(app.notes)
             await pilot.press(key)
             await pilot.pause(0.1)
             assert not isinstance(app.screen, ActionForm | ConfirmScreen | ActionMenu)
-        app.action_act("pause")  # even if a binding slipped through
+            assert len(app.notes) == notes + 1 and "read-only" in app.notes[-1].message, key
+        bar = app.screen.query_one(ViewBar)
+        assert ("READ-ONLY" in str(bar.render())) is (how == "flag")
+        app.action_act("pause")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmScreen)
         assert "read-only" in app.notes[-1].message
@@ -696,10 +701,10 @@ async def test_per_host_read_only_follows_the_cursor() -> None:
         ro_dom = next(d for d in snap(app, ro).domains if not d.is_dom0)
         await select_domain(pilot, app, ro, ro_dom.name)
         assert app.action_state("pause") is None
-        assert not app.screen.active_bindings["a"].enabled  # the footer's menu: disabled
         await pilot.press("p")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmScreen)
+        assert f"host {ro} is read-only" in app.notes[-1].message
         await select_domain(pilot, app, configs[0].name, rw_dom.name)
         assert app.action_state("pause") is True
         assert app.screen.active_bindings["a"].enabled

@@ -159,10 +159,11 @@ class ActionsApp(App[int]):
     # --- enabled state ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a read-only host's actions stay live keys: pressing one says why it is refused
         if action == "act" and parameters:
-            return self.action_state(str(parameters[0]))
+            return self.action_state(str(parameters[0])) is not False
         if action == "actions_menu":
-            return self.action_state("pause")
+            return self.action_state("pause") is not False
         return super().check_action(action, parameters)
 
     def action_state(self, spec_id: str) -> bool | None:
@@ -195,7 +196,7 @@ class ActionsApp(App[int]):
         if spec is None or t is None:
             return
         why = self.refusal(t.host)
-        if why is not None:  # check_action hides it already; never rely on one guard
+        if why is not None:  # the seam refuses too; never rely on one guard
             self.say("warning", spec.footer, why)
             return
         if spec.id == "console":
@@ -215,6 +216,10 @@ class ActionsApp(App[int]):
     def action_actions_menu(self) -> None:
         t = self.target(SPECS_BY_ID["pause"])
         if t is None:
+            return
+        why = self.refusal(t.host)
+        if why is not None:
+            self.say("warning", "Actions", why)
             return
         keymap: dict[str, str] = dict(getattr(self, "_keymap", {}) or {})
         bound = {s.id: [k.strip() for k in keymap.get(f"domain.{s.id}", s.key).split(",")]

@@ -79,17 +79,27 @@ class ViewBar(TextBar):
         color: $primary;
         text-style: bold;
     }
+    ViewBar > .view-bar--read-only {
+        background: $warning;
+        color: $background;
+        text-style: bold;
+    }
     """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"view-bar--current", "view-bar--brand"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"view-bar--current", "view-bar--brand",
+                                             "view-bar--read-only"}
 
     def __init__(self, current: str) -> None:
         super().__init__()
         self.current = current
 
-    def update_bar(self, store: FleetStore, palette: Palette, now: float) -> None:
+    def update_bar(self, store: FleetStore, palette: Palette, now: float,
+                   read_only: bool = False) -> None:
         current = self.get_component_rich_style("view-bar--current")
         brand = self.get_component_rich_style("view-bar--brand")
         text = Text(" xltop ", style=brand, end="", no_wrap=True, overflow="ellipsis")
+        if read_only:
+            text.append(" READ-ONLY ", style=self.get_component_rich_style("view-bar--read-only"))
+            text.append(" ")
         for spec in VIEWS:
             style = current if spec.id == self.current else Style()
             link = Style(meta={"@click": f"app.show_view({spec.id!r})"})
@@ -151,7 +161,8 @@ class StoreView(Screen[None]):
         self.update_bar()
 
     def update_bar(self) -> None:
-        self.query_one(ViewBar).update_bar(self.dash.store, self.dash.palette, self.dash.now())
+        self.query_one(ViewBar).update_bar(self.dash.store, self.dash.palette, self.dash.now(),
+                                           self.dash.settings.read_only)
 
     def tick(self) -> None:
         """Once a second: refresh what depends on the clock only (ages, the clock)."""
