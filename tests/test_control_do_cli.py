@@ -60,7 +60,20 @@ def test_xl_failure_exits_1_with_xls_text(tmp_path: Path) -> None:
     r = run("--demo", "xen-lab-02", "$(reboot)", "network-detach", "9", "--yes",
             journal=tmp_path / "j.jsonl")
     assert r.returncode == 1
-    assert r.stderr.splitlines()[-1] == "Unknown device 9."
+    lines = r.stderr.splitlines()
+    assert lines[-1] == "Unknown device 9." and lines.count("Unknown device 9.") == 1
+    assert "xltop do: xl network-detach 9 9 on xen-lab-02: failed (exit 1)" in lines
+
+
+def test_options_may_come_before_do(tmp_path: Path) -> None:
+    env = {**os.environ, "XLTOP_JOURNAL": str(tmp_path / "j.jsonl")}
+    r = subprocess.run([sys.executable, "-m", "tui", "--demo", "do", "xen-lab-02", "mq-02",
+                        "pause", "--yes"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert (r.returncode, r.stdout) == (0, "xl pause 1: done on xen-lab-02\n"), r.stderr
+    r = subprocess.run([sys.executable, "-m", "tui", "--bogus"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "unrecognized arguments: --bogus" in r.stderr
 
 
 def test_read_only_refuses(tmp_path: Path) -> None:

@@ -74,7 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.do_cli import main as do_main
 
         return do_main(args_list[1:])
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(args_list)
+    if args.hosts and args.hosts[0] in ("do", "parse"):
+        # options before the subcommand (``xltop --config c do h d pause``): not host names
+        i = args_list.index(args.hosts[0])
+        return main([args_list[i], *args_list[:i], *args_list[i + 1:]])
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         settings = load_settings(args.config)
     except ConfigError as e:

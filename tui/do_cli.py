@@ -174,8 +174,9 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
     if refusal is not None:
         await seam.record(plan, "refused", refusal)
         return _fail(refusal, EXIT_REFUSED)
-    result = await seam.execute(plan, typed=typed, on_progress=_progress_printer())
-    return _report(result, args.json)
+    shown: set[str] = set()
+    result = await seam.execute(plan, typed=typed, on_progress=_progress_printer(shown))
+    return _report(result, args.json, shown)
 
 
 def _host_and_runner(args: DoArgs, settings: Settings) -> tuple[HostConfig, Runner]:
@@ -235,8 +236,9 @@ async def _ask(prompt: str) -> str:
     return line.rstrip("\n")
 
 
-def _progress_printer() -> Callable[[Progress], None]:
-    """xl's progress lines on stderr, overwriting one line on a terminal."""
+def _progress_printer(shown: set[str]) -> Callable[[Progress], None]:
+    """xl's progress lines on stderr, overwriting one line on a terminal; the other lines
+    it printed go into ``shown`` (the report does not repeat them)."""
     tty = sys.stderr.isatty()
     midline = False
 
@@ -247,13 +249,14 @@ def _progress_printer() -> Callable[[Progress], None]:
             midline = True
         else:
             sys.stderr.write(("\n" if midline else "") + visible(p.line) + "\n")
+            shown.add(p.line.strip())
             midline = False
         sys.stderr.flush()
 
     return show
 
 
-def _report(result: ActionResult, as_json: bool) -> int:
+def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) -> int:
     code = {"ok": EXIT_OK, "failed": EXIT_FAILED, "refused": EXIT_REFUSED,
             "invalid": EXIT_USAGE}.get(result.outcome, EXIT_UNKNOWN)
     if as_json:
@@ -261,8 +264,14 @@ def _report(result: ActionResult, as_json: bool) -> int:
         return code
     if result.ok:
         sys.stdout.write(visible(f"{shlex.join(result.argv)}: done on {result.host}") + "\n")
-    else:
-        _err(result.message.rstrip("\n"))
+        return code
+    exit_note = f"exit {result.exit_code}" if result.exit_code is not None else result.outcome
+    _err(f"xltop do: {shlex.join(result.argv)} on {result.host}: {result.outcome} ({exit_note})")
+    # xl's own words, verbatim, less what the progress lines already showed
+    rest = [line for line in result.message.rstrip("\n").split("\n")
+            if line.strip() not in (shown or ())]
+    if rest:
+        _err("\n".join(rest))
     return code
 
 
