@@ -355,10 +355,17 @@ async def test_theme_from_settings_and_unknown_theme_falls_back() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.theme == "xltop-high-contrast"
+    app = build(1, theme="light")  # xltop's prefix may be left out
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "xltop-light"
     app = build(1, theme="nope")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.theme == "xltop-dark"
+        assert [n.message for n in app._notifications] == [
+            "unknown theme 'nope'; using xltop-dark (themes: colorblind, dark, "
+            "high-contrast, light, mono)"]
 
 
 async def test_no_color_selects_monochrome(monkeypatch: pytest.MonkeyPatch) -> None:

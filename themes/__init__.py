@@ -19,6 +19,16 @@ from textual.theme import Theme
 
 DEFAULT_THEME = "xltop-dark"
 MONO_THEME = "xltop-mono"
+THEME_PREFIX = "xltop-"
+
+
+def resolve_theme(wanted: str, available: Iterable[str]) -> str | None:
+    """A theme name as given, or with xltop's prefix left out ("light" → "xltop-light")."""
+    names = set(available)
+    for name in (wanted, THEME_PREFIX + wanted):
+        if name in names:
+            return name
+    return None
 
 BASE_COLORS = (
     "primary", "secondary", "accent", "warning", "error", "success",

@@ -20,7 +20,7 @@ from collectors.config import HostConfig, Settings
 from collectors.fleet import FleetMember, build_fleet, close_fleet
 from collectors.model import Domain, HostId, HostSnapshot, HostStatus
 from collectors.transport.base import Runner
-from themes import DEFAULT_THEME, MONO_THEME, load_themes
+from themes import DEFAULT_THEME, MONO_THEME, THEME_PREFIX, load_themes, resolve_theme
 from tui import views
 from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands
@@ -164,9 +164,12 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         wanted = self.settings.theme
         if "NO_COLOR" in os.environ and wanted == DEFAULT_THEME:
             return MONO_THEME
-        if wanted in self.available_themes:
-            return wanted
-        self.notify(f"unknown theme {visible(wanted)!r}; using {DEFAULT_THEME}",
+        found = resolve_theme(wanted, self.available_themes)
+        if found is not None:
+            return found
+        ours = ", ".join(sorted(n.removeprefix(THEME_PREFIX) for n in self.available_themes
+                                if n.startswith(THEME_PREFIX)))
+        self.notify(f"unknown theme {visible(wanted)!r}; using {DEFAULT_THEME} (themes: {ours})",
                     severity="warning")
         return DEFAULT_THEME
 
