@@ -17,7 +17,10 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from collectors.model import Domain, DomainState
 from tests.tui_terminal import Term
+from tui.actions.console_flow import _quiet_hint
+from tui.actions.target import Target
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +54,9 @@ def test_console_attach_three_times_and_back_on_the_same_row(tmp_path: Path) -> 
         for _ in range(3):
             term.mark()
             term.keys("c")
-            term.wait_raw(rf"xltop: console of {DOMAIN} \(domid \d+\) on xen-lab-02".encode())
+            # a cleared screen, then the banner: the last console's text is gone
+            term.wait_raw(rf"\x1b\[H\x1b\[2J\x1b\[3Jxltop: console of {DOMAIN} \(domid \d+\) "
+                          r"on xen-lab-02".encode())
             word = secrets.token_hex(3)
             term.send(f"echo hel''lo-{word}\r")  # the answer differs from what is typed
             term.wait_raw(f"\r\nhello-{word}\r\n".encode())
@@ -84,3 +89,14 @@ def test_console_of_domain_0_is_refused_with_a_message(tmp_path: Path) -> None:
         assert b"\x1b[?1049l" not in term.raw  # never left the dashboard
     finally:
         term.close()
+
+
+def test_a_console_that_may_stay_silent_is_announced_as_such() -> None:
+    def target(state: DomainState) -> Target:
+        return Target("h", Domain(host="h", domid=6, name="mail-02", state=state), None)
+
+    assert _quiet_hint(target(DomainState(blocked=True))) is None
+    assert _quiet_hint(target(DomainState(shutdown=True))) == (
+        "mail-02 is shut down: its console may stay silent")
+    assert _quiet_hint(target(DomainState(paused=True, shutdown=True, dying=True))) == (
+        "mail-02 is dying: its console may stay silent")

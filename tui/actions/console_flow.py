@@ -52,7 +52,7 @@ async def attach_flow(app: ActionsApp, t: Target) -> ConsoleOutcome | None:
     if not isinstance(runner, PtyRunner):
         outcome = ConsoleOutcome("failed", f"{t.host}: this transport cannot open a terminal")
     else:
-        outcome = await _attach(app, runner, plan)
+        outcome = await _attach(app, runner, plan, _quiet_hint(t))
     await seam.record(plan, "ok" if outcome.ok else "failed", outcome.message,
                       exit_code=outcome.exit_code, duration_s=time.monotonic() - started)
     app.console_outcomes.append(outcome)
@@ -61,11 +61,23 @@ async def attach_flow(app: ActionsApp, t: Target) -> ConsoleOutcome | None:
     return outcome
 
 
-async def _attach(app: ActionsApp, runner: PtyRunner, plan: Plan) -> ConsoleOutcome:
+def _quiet_hint(t: Target) -> str | None:
+    """Why the console may well stay silent: the domain is not running its kernel."""
+    d = t.domain
+    if d is None:
+        return None
+    st = d.state
+    what = ("dying" if st.dying else "crashed" if st.crashed else "shut down" if st.shutdown
+            else "paused" if st.paused else None)
+    return f"{t.name} is {what}: its console may stay silent" if what else None
+
+
+async def _attach(app: ActionsApp, runner: PtyRunner, plan: Plan,
+                  hint: str | None = None) -> ConsoleOutcome:
     alive = partial(domain_alive, runner, plan.argv[-1]) if isinstance(runner, Runner) else None
     try:
         with app.batch_update(), app.suspend():
-            _banner(plan)
+            _banner(plan, hint)
             return await attach_console(runner, plan.argv, alive=alive)
     except SuspendNotSupported:
         return ConsoleOutcome("failed", "no terminal to hand over: run xltop in a terminal "
@@ -74,9 +86,12 @@ async def _attach(app: ActionsApp, runner: PtyRunner, plan: Plan) -> ConsoleOutc
         return ConsoleOutcome("connection-lost", f"connection dropped: {e.message}")
 
 
-def _banner(plan: Plan) -> None:
-    line = (f"\r\nxltop: console of {visible(plan.target)} on {visible(plan.host)} "
-            f"({visible(plan.display)}); Ctrl-] detaches\r\n")
+def _banner(plan: Plan, hint: str | None = None) -> None:
+    # a clear screen first: what the last console printed must not pass for this one's
+    line = (f"\x1b[H\x1b[2J\x1b[3Jxltop: console of {visible(plan.target)} on "
+            f"{visible(plan.host)} ({visible(plan.display)}); Ctrl-] detaches\r\n")
+    if hint:
+        line += f"xltop: {visible(hint)}\r\n"
     with contextlib.suppress(OSError):  # no terminal on stdout: the bridge will say so
         os.write(1, line.encode("utf-8", "replace"))
 
