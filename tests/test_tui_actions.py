@@ -323,7 +323,10 @@ async def test_shutdown_and_reboot() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:
         await select_domain(pilot, app, H, "web1")
-        await pilot.press("r")
+        await pilot.press("r")  # lower case reloads elsewhere: never a reboot
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("R")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert top(app, ConfirmScreen).plan.display == "xl reboot 3"
         await confirm(pilot, app)

@@ -466,7 +466,7 @@ SPECS: tuple[ActionSpec, ...] = (
                verbs=("block-detach",)),
     ActionSpec("shutdown", "d", "Shut down (xl shutdown)", "Shut down",
                _simple(rq.Shutdown), verbs=("shutdown",)),
-    ActionSpec("reboot", "r", "Reboot (xl reboot)", "Reboot", _simple(rq.Reboot),
+    ActionSpec("reboot", "R", "Reboot (xl reboot)", "Reboot", _simple(rq.Reboot),
                verbs=("reboot",)),
     ActionSpec("destroy", "D", "Destroy at once (xl destroy)", "Destroy",
                _simple(rq.Destroy), verbs=("destroy",)),
