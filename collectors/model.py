@@ -296,9 +296,30 @@ class RingStats:
 
     @property
     def fill(self) -> float | None:
+        """Occupancy, ``(req prod − rsp prod) / nr_ents``: requests the backend has not
+        answered. For RX these are the guest's posted *empty* buffers: 1.0 when idle."""
         if self.entries is None or self.requests_outstanding is None or self.entries <= 0:
             return None
         return min(1.0, max(0.0, self.requests_outstanding / self.entries))
+
+    @property
+    def pressure(self) -> float | None:
+        """0 (idle) … 1 (stalled), one meaning both ways. TX (and blkif): ``fill``, requests
+        waiting for the backend. RX: the share of the guest's buffers the backend has used
+        up, ``1 − (req prod − req cons) / nr_ents``; near 1 the guest is not giving buffers
+        back and packets for it queue in Dom0. None when the indices are unknown."""
+        n = self.entries
+        if n is None or n <= 0:
+            return None
+        if self.direction == "rx":
+            if self.unconsumed is None:
+                return None
+            p = 1.0 - self.unconsumed / n
+        else:
+            if self.requests_outstanding is None:
+                return None
+            p = self.requests_outstanding / n
+        return 0.0 if p < 0.0 else (1.0 if p > 1.0 else p)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,10 @@ def to_jsonable(obj: Any) -> Any:
         return _host_to_json(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = _fields_json(obj)
-        fill = getattr(type(obj), "fill", None)
-        if isinstance(fill, property):
-            out["fill"] = to_jsonable(fill.fget(obj) if fill.fget else None)
+        for name in ("fill", "pressure"):  # RingStats' derived numbers
+            prop = getattr(type(obj), name, None)
+            if isinstance(prop, property) and prop.fget is not None:
+                out[name] = to_jsonable(prop.fget(obj))
         return out
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}

@@ -114,6 +114,11 @@ def test_once_json_has_web1_and_db1_rings_and_vbd_counters(lab: Lab, observed: O
             assert r["entries"] == 256
             assert 0 <= r["requests_outstanding"] <= 256
             assert "xen-netback" in r["source"]
+            assert r["fill"] == r["requests_outstanding"] / 256
+            # RX: an idle ring holds the guest's empty buffers (fill ~1): pressure is the
+            # share used up, so idle is ~0 both ways
+            expect = 1 - r["unconsumed"] / 256 if r["direction"] == "rx" else r["fill"]
+            assert r["pressure"] == max(0.0, min(1.0, expect))
     assert {(ids["web1"], 51712), (ids["db1"], 51712), (ids["db1"], 51728)} <= vbds.keys()
     for key in [(ids["web1"], 51712), (ids["db1"], 51712), (ids["db1"], 51728)]:
         vbd = vbds[key]

@@ -8,6 +8,7 @@ import pytest
 
 from collectors.model import Device, DeviceKind, HostSnapshot, HostStatus, RingStats
 from collectors.parse.rings import parse_netback_io_ring, ring_stats
+from collectors.serialize import to_jsonable
 from tests.conftest import FIXTURES
 from tui.ring_cells import RingStyles, bar, gauges, occupancy_cells, pct_cell, why_unknown
 from tui.ring_watch import (
@@ -49,6 +50,9 @@ def test_idle_rings_from_the_real_host_are_not_full() -> None:
     assert by_dir["rx"].requests_outstanding == 256  # what "fill" alone would call 100 %
     assert ring_pressure(by_dir["rx"]) == 0.0
     assert ring_pressure(by_dir["tx"]) == 0.0
+    # the JSON (--once, --batch) carries both numbers, so scripts need not redo the maths
+    rx_json = to_jsonable(by_dir["rx"])
+    assert (rx_json["fill"], rx_json["pressure"]) == (1.0, 0.0)
 
 
 @pytest.mark.parametrize(("ring", "expected"), [

@@ -30,21 +30,8 @@ DeviceKey = tuple[HostId, int, str, int]
 
 
 def ring_pressure(r: RingStats) -> float | None:
-    """0 (idle) … 1 (stalled) for one ring; None when the indices are unknown."""
-    n = r.entries
-    if n is None or n <= 0:
-        return None
-    if r.direction == "rx":
-        free = r.unconsumed
-        if free is None:
-            return None
-        p = 1.0 - free / n
-    else:
-        waiting = r.requests_outstanding
-        if waiting is None:
-            return None
-        p = waiting / n
-    return 0.0 if p < 0.0 else (1.0 if p > 1.0 else p)
+    """0 (idle) … 1 (stalled) for one ring (RingStats.pressure); None when unknown."""
+    return r.pressure
 
 
 def device_pressure(dev: Device) -> float | None:
