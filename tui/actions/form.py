@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, Static
 
 from collectors.control.errors import ControlError, Problem, ValidationFailed
 from collectors.control.seam import ControlSeam, Plan
@@ -27,6 +27,7 @@ from tui.actions.target import Target
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
 from tui.widgets.ordered_input import OrderedInput
+from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 DEBOUNCE_S = 0.3
 
@@ -134,12 +135,12 @@ class ActionForm(ModalScreen[Plan | None]):
         default = self.defaults.get(f.name)
         wid = f"field-{f.name}"
         if f.kind == "check":
-            yield Checkbox(f.label, value=default is True, id=wid, compact=True)
+            yield MarkedCheckbox(f.label, value=default is True, id=wid, compact=True)
         elif f.kind == "radio":
             chosen = default if isinstance(default, str) else f.options[0][1]
             with RadioSet(id=wid, compact=True):
                 for label, value in f.options:
-                    yield RadioButton(Text(label), value=value == chosen)
+                    yield MarkedRadioButton(Text(label), value=value == chosen)
         elif f.kind == "select":
             yield self._select(f, default)
         else:
