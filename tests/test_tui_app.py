@@ -532,3 +532,17 @@ def test_fleet_sort_values_unknown_last_both_ways() -> None:
     assert sort_hosts(rows, "states", True) == ["c", "b", "a"]
     assert sort_hosts(rows, "status", True) == ["a", "b", "c"]
     assert set(FLEET_SORTS) == {c.key for c in FLEET_COLUMNS}
+
+
+async def test_a_bad_keymap_is_reported_at_start() -> None:
+    app = build(1, keys={"domain.pause": "j", "nonexistent.id": "z"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert "[keys]: no binding called nonexistent.id (? lists the ids)" in said
+        assert any(m.startswith("[keys]: one key for two bindings: j (domain.pause, ")
+                   and "table.down" in m for m in said), said
+    app = build(1, keys={"domain.pause": "f5"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not [n for n in app._notifications if "[keys]" in n.message]

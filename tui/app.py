@@ -24,7 +24,7 @@ from themes import DEFAULT_THEME, MONO_THEME, THEME_PREFIX, load_themes, resolve
 from tui import views
 from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands
-from tui.help import HelpScreen
+from tui.help import HelpScreen, keymap_problems
 from tui.host_access import set_fleet_ring_demand, sync_vcpu_demand
 from tui.messages import SnapshotsArrived
 from tui.store import DEFAULT_HISTORY, DomainKey, FleetStore
@@ -154,6 +154,8 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         self.switch_mode(self.initial_view)
         for error in self.theme_errors:
             self.notify(visible(error), title="theme skipped", severity="warning")
+        for problem in keymap_problems(self, self.settings.keys):
+            self.notify(visible(problem), title="key bindings", severity="warning", timeout=15)
         self.set_interval(1.0, self._tick)
         if self.poll:
             for m in self.members:

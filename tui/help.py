@@ -3,7 +3,7 @@ registered view and of the tables (after the user's keymap), plus the filter syn
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -116,6 +116,30 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+
+
+def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:
+    """What is wrong with the user's ``[keys]``: ids no binding has, and keys given to a
+    binding that another one on the same screen already answers to."""
+    problems: list[str] = []
+    unknown = sorted(set(keymap) - set(all_binding_ids(app)))
+    if unknown:
+        problems.append(f"[keys]: no binding called {', '.join(unknown)} (? lists the ids)")
+    sections = dict(help_sections(app))
+    shared = [*sections.pop("Everywhere", []), *sections.pop("In tables", [])]
+    clashes: dict[str, set[str]] = {}
+    for rows in sections.values() or [[]]:
+        by_key: dict[str, set[str]] = {}
+        for keys, _, bid in [*shared, *rows]:
+            for key in keys.split() if bid else ():
+                by_key.setdefault(key, set()).add(bid)
+        for key, ids in by_key.items():
+            if len(ids) > 1 and ids & set(keymap):
+                clashes.setdefault(key, set()).update(ids)
+    if clashes:
+        said = "; ".join(f"{k} ({', '.join(sorted(ids))})" for k, ids in sorted(clashes.items()))
+        problems.append(f"[keys]: one key for two bindings: {said}")
+    return problems
 
 
 def all_binding_ids(app: App[Any]) -> Iterable[str]:
