@@ -196,8 +196,8 @@ async def test_network_attach_save_destroy_restore_from_the_tui(lab: Lab) -> Non
 
             # save -c idle1 to a new file, with progress; destroy; restore from the picker
             form = await open_form(pilot, app, "s")
-            assert "no directory /var/lib/xen/save on lab" in str(
-                form.query_one("#error-path").render())
+            assert ("no directory /var/lib/xen/save on lab (xl cannot create it): e.g. "
+                    "/var/lib/xen/idle1.chk") in str(form.query_one("#error-path").render())
             await fill(pilot, form, path=path)
             assert form.plan is not None and form.plan.display.startswith("xl save -c ")
             await submit(pilot, app, form)

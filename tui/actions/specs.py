@@ -28,6 +28,7 @@ FieldKind = Literal["text", "check", "radio", "select", "path"]
 FactSource = Literal["bridges", "config_files", "save_files"]
 
 SAVE_DIR = "/var/lib/xen/save"
+SAVE_DIR_FALLBACKS = ("/var/lib/xen", "/root")  # (commands.LIST_SAVE_FILES reads them too)
 DEFAULT_CD_VDEV = "hdc"
 
 
@@ -160,7 +161,12 @@ async def _save_dir_exists(t: Target, v: Values, facts: HostFacts) -> list[Probl
     parent = posixpath.dirname(path)
     if not path.startswith("/") or parent in ("", "/") or await facts.exists(parent):
         return []
-    return [Problem("path", f"no directory {parent} on {t.host} (xl cannot create it)")]
+    why = f"no directory {parent} on {t.host} (xl cannot create it)"
+    for other in SAVE_DIR_FALLBACKS:  # where restore also looks for checkpoints
+        if other != parent and await facts.exists(other):
+            why += f": e.g. {other}/{posixpath.basename(path)}"
+            break
+    return [Problem("path", why)]
 
 
 def _restore_fields(t: Target) -> tuple[Field, ...]:
