@@ -432,9 +432,24 @@ async def test_production_banner_follows_the_cursor() -> None:
         banner = screen.query_one("#domains-banner")
         assert banner.has_class("-shown")
         assert "PROD" in str(banner.render())
+        table_y = domains_table(app).region.y
         screen.set_filter("host:=xen-lab-2")
         await pilot.pause()
-        assert not banner.has_class("-shown")
+        # the line stays (the table does not jump), saying where the domain is, unmarked
+        assert banner.has_class("-shown") and domains_table(app).region.y == table_y
+        said = str(banner.render())
+        assert "PROD" not in said and " is on xen-lab-2" in said
+
+
+async def test_no_banner_line_in_a_fleet_without_marked_hosts() -> None:
+    app = build(2)
+    app.store.configs = {h: replace(c, production=False, banner=None)
+                         for h, c in app.store.configs.items()}
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        await pilot.pause()
+        assert not screen.query_one("#domains-banner").has_class("-shown")
 
 
 async def test_hostile_names_render_literally() -> None:

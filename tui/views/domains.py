@@ -309,7 +309,21 @@ class DomainsScreen(SortsByHeader, StoreView):
         d = self.selected_domain()
         cfg = self.dash.store.config(d.host) if d else None
         if d is None or cfg is None or not (cfg.banner or cfg.production):
-            banner.remove_class("-shown")
+            # a fleet with marked hosts keeps the line, so the table does not jump a line
+            # as the cursor goes from one host to another
+            store = self.dash.store
+            if any((c := store.config(h)) and (c.banner or c.production)
+                   for h in store.hosts()):
+                line = Text(" ", style="dim", end="")
+                if d is not None:
+                    escaped = self.dash.palette.escaped
+                    line.append_text(safe_text(d.name, escaped_style=escaped))
+                    line.append(" is on ")
+                    line.append_text(safe_text(d.host, escaped_style=escaped))
+                banner.show(line)
+                banner.add_class("-shown")
+            else:
+                banner.remove_class("-shown")
             return
         palette = self.dash.palette
         style = palette.banner.get(cfg.accent or "red", "")
