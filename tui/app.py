@@ -37,7 +37,10 @@ Clock = Callable[[], float]
 
 
 def _view_bindings() -> list[BindingType]:
-    return [Binding(v.key, f"show_view({v.id!r})", v.title, id=f"view.{v.id}") for v in VIEWS]
+    # not in the footer: the view bar at the top shows them with their keys (and clicks),
+    # which leaves the footer room for ? Help and q Quit on a 120-column terminal
+    return [Binding(v.key, f"show_view({v.id!r})", v.title, id=f"view.{v.id}", show=False)
+            for v in VIEWS]
 
 
 class XlTopApp(ActionsApp):  # actions on domains: tui/actions
