@@ -559,6 +559,13 @@ async def test_xenstore_tree_loads_lazily(demo: DemoRecording) -> None:
         assert r.calls == 4  # expanding again does not read again
         screen.xs_tree.move_cursor(local)
         assert screen.selected_path() == "/local" and screen.selected_host() == "xen-prod-01"
+        screen.xs_tree.focus()
+        await pilot.press("j")  # j and k move as in the tables
+        await settle(pilot)
+        assert screen.selected_path() == "/local/domain"
+        await pilot.press("k")
+        await settle(pilot)
+        assert screen.selected_path() == "/local"
         await pilot.press("r")
         await settle(pilot)
         assert r.calls == 6

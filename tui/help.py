@@ -19,6 +19,7 @@ from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.stable_footer import StableFooter
+from tui.widgets.store_tree import KeyTree
 
 Row = tuple[str, str, str]  # keys, description, binding id
 
@@ -63,6 +64,7 @@ def help_sections(app: App[Any]) -> list[tuple[str, list[Row]]]:
         detail = load_class(views.DOMAIN_DETAIL_SCREEN)
         sections.append(("Domain detail (Enter on a domain)", binding_rows(app, _map(detail))))
     sections.append(("In tables", binding_rows(app, _map(KeyedTable))))
+    sections.append(("In trees (XenStore, config)", binding_rows(app, _map(KeyTree))))
     return sections
 
 

@@ -41,7 +41,7 @@ from tui.views.base import StoreView, TextBar, ViewBar
 from tui.widgets.history_chart import HistoryChart, Series
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.stable_footer import StableFooter
-from tui.widgets.store_tree import add_json, add_paths
+from tui.widgets.store_tree import KeyTree, add_json, add_paths
 
 TABS = ("tab-vcpus", "tab-devices", "tab-config", "tab-xenstore")
 
@@ -160,9 +160,9 @@ class DomainDetailScreen(StoreView):
                 yield KeyedTable[KeyDev](DEVICE_COLUMNS, fixed_columns=1, id="detail-devices",
                                          empty_message="no vif or vbd")
             with TabPane("Config (xl list -l)", id="tab-config"):
-                yield Tree[None]("config", id="detail-config")
+                yield KeyTree[None]("config", id="detail-config")
             with TabPane("XenStore", id="tab-xenstore"):
-                yield Tree[None]("xenstore", id="detail-xenstore")
+                yield KeyTree[None]("xenstore", id="detail-xenstore")
         yield StableFooter()
 
     def view_mounted(self) -> None:

@@ -21,7 +21,7 @@ from tui.text import safe_text
 from tui.views.base import TextBar
 from tui.views.fleet import host_status
 from tui.views.per_host import PerHostView, host_bindings
-from tui.widgets.store_tree import node_label
+from tui.widgets.store_tree import KeyTree, node_label
 
 
 @dataclass(slots=True)
@@ -68,7 +68,7 @@ class XenstoreScreen(PerHostView):
 
     def compose_view(self) -> ComposeResult:
         yield TextBar(id="xs-info")
-        yield Tree[XsData]("/", data=XsData("/"), id="xs-tree")
+        yield KeyTree[XsData]("/", data=XsData("/"), id="xs-tree")
         yield TextBar(id="xs-value")
 
     @property

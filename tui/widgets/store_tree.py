@@ -6,10 +6,12 @@ made with :func:`tui.text.safe_text` (``[red]x`` and escape sequences stay liter
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.text import safe_text
@@ -18,6 +20,15 @@ VALUE_MAX = 160  # characters of a value shown in a label (the full value is sho
 NODES_MAX = 5000  # nodes of one subtree put in a tree at once
 
 T = TypeVar("T")
+
+
+class KeyTree(Tree[T]):
+    """A Tree that also moves with j and k, like the tables."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("k", "cursor_up", "Cursor Up", show=False, id="tree.up"),
+        Binding("j", "cursor_down", "Cursor Down", show=False, id="tree.down"),
+    ]
 
 
 def shorten(value: str, limit: int = VALUE_MAX) -> str:
