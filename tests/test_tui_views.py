@@ -13,7 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 from textual.pilot import Pilot
-from textual.widgets import RichLog, Tree
+from textual.widgets import RichLog, TabbedContent, Tree
 from textual.widgets.tree import TreeNode
 
 from collectors.model import Device, DeviceKind, HostSnapshot, RingStats, VcpuState
@@ -531,6 +531,14 @@ async def test_enter_on_a_ring_opens_its_domain(demo: DemoRecording) -> None:
         assert isinstance(detail, DomainDetailScreen)
         assert detail.domain is not None and detail.domain.domid == dev.domid
         assert detail.key[0] == dev.host
+        # on the tab with its rings, and the keys go to that tab's table
+        await settle(pilot)
+        tabs = detail.query_one("#detail-tabs", TabbedContent)
+        assert tabs.active == "tab-devices"
+        assert app.focused is detail.query_one("#detail-devices")
+        await pilot.press("right_square_bracket")  # the next tab: its tree takes the keys
+        await settle(pilot)
+        assert tabs.active == "tab-config" and app.focused is detail.query_one("#detail-config")
 
 
 # --- XenStore -------------------------------------------------------------------------------

@@ -115,13 +115,14 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         if filter_text is not None and hasattr(base, "set_filter"):
             base.set_filter(filter_text)
 
-    def open_domain(self, key: DomainKey) -> None:
+    def open_domain(self, key: DomainKey, tab: str | None = None) -> None:
+        """The domain's detail, on ``tab`` (a pane id such as "tab-devices") if given."""
         path = views.DOMAIN_DETAIL_SCREEN
         if path is None:
             self.notify("The domain detail view is not available yet.", severity="warning")
             return
-        factory = cast(Callable[[DomainKey], Screen[None]], load_class(path))
-        self.push_screen(factory(key))
+        factory = cast(Callable[..., Screen[None]], load_class(path))
+        self.push_screen(factory(key, tab) if tab else factory(key))
 
     def jump_to_domain(self, key: DomainKey) -> None:
         self.show_view("domains")

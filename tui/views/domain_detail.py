@@ -122,9 +122,10 @@ class DomainDetailScreen(StoreView):
     }
     """
 
-    def __init__(self, key: DomainKey) -> None:
+    def __init__(self, key: DomainKey, tab: str = TABS[0]) -> None:
         super().__init__()
         self.key = key
+        self.first_tab = tab if tab in TABS else TABS[0]
         self.domain: Domain | None = None  # the last seen (kept when it goes away)
         self.gone = False
         self.ring_watch = RingWatch()
@@ -152,7 +153,7 @@ class DomainDetailScreen(StoreView):
             yield HistoryChart("Disk", [Series("read", "chart-disk-read"),
                                         Series("write", "chart-disk-write")],
                                _rate, base=1024, min_top=1024, id="chart-disk")
-        with TabbedContent(id="detail-tabs"):
+        with TabbedContent(initial=self.first_tab, id="detail-tabs"):
             with TabPane("vCPUs", id="tab-vcpus"):
                 yield KeyedTable[KeyVcpu](VCPU_COLUMNS, id="detail-vcpus",
                                           empty_message="no vCPUs reported yet")
@@ -166,7 +167,7 @@ class DomainDetailScreen(StoreView):
         yield StableFooter()
 
     def view_mounted(self) -> None:
-        self.query_one("#detail-vcpus", KeyedTable).focus()
+        self._focus_pane(self.first_tab)
         set_ring_demand(self.app, self.key[0], True)
         sync_vcpu_demand(self.app)
 
@@ -334,8 +335,15 @@ class DomainDetailScreen(StoreView):
     @on(TabbedContent.TabActivated, "#detail-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or ""
+        self._focus_pane(pane)
         if self.loaded.get(pane) == "unloaded":
             self.fetch(pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        """Keys go to the table or tree of the tab on show, not to a hidden one."""
+        for widget in self.query(f"#{pane} KeyedTable, #{pane} KeyTree"):
+            widget.focus()
+            return
 
     def fetch(self, pane: str) -> None:
         d = self.domain

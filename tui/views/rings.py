@@ -294,4 +294,4 @@ class RingsScreen(StoreView):
     def action_open_domain(self) -> None:
         key = self.selected_domain_key()
         if key is not None:
-            self.dash.open_domain(key)
+            self.dash.open_domain(key, "tab-devices")  # where its rings are
