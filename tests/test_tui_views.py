@@ -458,9 +458,12 @@ async def test_rings_are_sorted_fullest_first_with_unknown_last(demo: DemoRecord
         assert known and known == sorted(known, reverse=True)
         assert pressures == known + [None] * (len(pressures) - len(known))
         assert known[0] >= 0.9
+        assert "sort: fullest first▼" in screen_text(app)  # ▼ descending, as in headers
         await pilot.press("N")
         assert screen.sort == "name"
         assert [k[0] for k in screen.table.order] == sorted(k[0] for k in order)
+        await settle(pilot)
+        assert "sort: host, domain, device▲" in screen_text(app)
         await pilot.press("u")  # hide unknown occupancy (vbds)
         assert len(screen.table.order) == len(known)
 

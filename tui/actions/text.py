@@ -13,17 +13,17 @@ from tui.text import safe_text, visible
 
 
 def target_header(t: Target, title: str) -> Text:
-    """``web1 (domid 3) on xenlab`` — or ``on xenlab`` for host actions."""
+    """``On  web1 (domid 3) on xenlab`` — or ``On host xenlab`` for host actions."""
     text = Text(end="")
-    text.append(f"{title}  ", style="bold")
     d = t.domain
     if d is not None:
+        text.append(f"{title}  ", style="bold")
         text.append_text(safe_text(d.name, style="bold"))
         if d.domid is not None:
             text.append(f" (domid {d.domid})")
         text.append(" on ")
     else:
-        text.append("on host ")
+        text.append(f"{title} host ", style="bold")
     text.append_text(safe_text(t.host, style="bold"))
     return text
 

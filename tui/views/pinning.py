@@ -246,7 +246,9 @@ def _vcpu_summary(v: VCpu) -> str:
     state = v.state.value if v.state else "unknown"
     where = f"on pCPU {v.cpu}" if v.cpu is not None else "on no pCPU"
     soft = DASH if v.soft is None else str(v.soft)
-    time = DASH if v.time_s is None else f"{v.time_s:.1f}s ({fmt_duration(v.time_s)})"
+    time = DASH if v.time_s is None else f"{v.time_s:.1f}s"
+    if v.time_s is not None and v.time_s >= 60:  # ("7.1s (7s)" would say it twice)
+        time += f" ({fmt_duration(v.time_s)})"
     pct = DASH if v.cpu_pct is None else f"{fmt_pct(v.cpu_pct)}%"  # between two vcpu-lists
     return (f"{STATE_SYMBOLS.get(v.state, '?')} {state} {where}  hard {v.hard}  soft {soft}"
             f"  CPU {pct}  CPU time {time}")

@@ -253,7 +253,8 @@ class RingsScreen(StoreView):
         text.append(f" Rings  {vifs} vifs  {len(self._rows) - vifs} vbds  ")
         text.append(f"{full} ≥ {FULL_AT:.0%} now  ", style=palette.status["stale"] if full else "")
         text.append(f"⚠ {stuck} stuck", style=palette.status["unreachable"] if stuck else "")
-        arrow = "▲" if self.sort_reverse else "▼"
+        # ▼ descending as in the tables' headers: the name order ascends, the others descend
+        arrow = "▲" if (self.sort == "name") != self.sort_reverse else "▼"
         text.append(f"   sort: {SORTS[self.sort]}{arrow}")
         if self.hide_unknown:
             text.append("   hiding devices with unknown occupancy")
