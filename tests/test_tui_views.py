@@ -38,7 +38,7 @@ from tui.views.host import HostScreen
 from tui.views.per_host import HostChoices
 from tui.views.pinning import PinningScreen
 from tui.views.rings import RingsScreen
-from tui.views.xenstore import XenstoreScreen
+from tui.views.xenstore import XenstoreScreen, child_order
 from tui.widgets.history_chart import HistoryChart
 from tui.widgets.keyed_table import KeyedTable
 
@@ -717,3 +717,8 @@ async def test_hostile_names_are_literal_in_every_view(demo: DemoRecording) -> N
 
 def test_row_marks_symbols_are_distinct() -> None:
     assert len(set(MARK_SYMBOLS.values())) == len(MARK_SYMBOLS)
+
+
+def test_xenstore_children_numbers_in_number_order() -> None:
+    listed = ["10", "backend", "2", "device", "0", "1", "11"]
+    assert sorted(listed, key=child_order) == ["0", "1", "2", "10", "11", "backend", "device"]

@@ -31,6 +31,11 @@ class XsData:
     state: str = "unloaded"  # unloaded, loading, loaded, error, leaf
 
 
+def child_order(name: str) -> tuple[int, int]:
+    """Numbers in number order (domids, devids: 2 before 10), then names as listed."""
+    return (0, int(name)) if name.isdecimal() else (1, 0)
+
+
 class XenstoreScreen(PerHostView):
     VIEW_ID = "xenstore"
     TITLE_WORD = "XenStore"
@@ -196,7 +201,7 @@ class XenstoreScreen(PerHostView):
         if not children:
             node.add_leaf(Text("(no children)", style=palette.muted, end=""))
         names = self._domain_names() if data.path == "/local/domain" else {}
-        for c in children:
+        for c in sorted(children, key=lambda c: child_order(c.name)):
             label = node_label(c.name, c.value, branch=c.has_children is not False,
                                muted=palette.muted, escaped=palette.escaped)
             if c.name in names:  # /local/domain/<domid>: say whose it is
