@@ -128,7 +128,9 @@ async def test_enter_opens_the_detail_and_escape_goes_back(demo: DemoRecording) 
         d = detail.selected_domain()
         assert d is not None and d.name == key[1]
         await settle(pilot)
-        assert key[1] in screen_text(app).split("\n")[1]
+        header = screen_text(app).split("\n")[1]
+        assert key[1] in header
+        assert f" {d.state.flags} " in header  # xl's six flags, beside the state's name
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
         assert app.screen is domains

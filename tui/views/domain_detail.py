@@ -248,7 +248,7 @@ class DomainDetailScreen(StoreView):
             self.query_one("#detail-header", TextBar).show(text)
             return
         text.append_text(palette.state_text(d.state))
-        text.append("  ")
+        text.append(f" {d.state.flags}  ", style=palette.muted)  # all six flags, as xl prints
         text.append_text(safe_text(d.name, style="bold", escaped_style=palette.escaped))
         text.append(f"  domid {DASH if d.domid is None else d.domid} on ")
         text.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
