@@ -158,8 +158,8 @@ class PinningScreen(PerHostView):
         for sym, meaning in LEGEND:
             text.append(sym, style="bold")
             text.append(f" {meaning}  ")
-        text.append(f"│ every {GROUP} pCPUs  allowed: vCPUs whose hard affinity allows the pCPU"
-                    "  now: running or queued there", style=dash.palette.muted)
+        text.append(f"│ allowed = hard affinity permits  now = running/queued  (a separator every "
+                    f"{GROUP} pCPUs)", style=dash.palette.muted)
         self.query_one("#pinning-info", TextBar).show(text)
 
     def _vcpu_age_text(self, snap: HostSnapshot) -> Text:
