@@ -54,11 +54,13 @@ def local_user() -> str:
         return f"uid:{os.getuid()}"
 
 
-def default_journal_path(env: Mapping[str, str] = os.environ) -> Path:
+def default_journal_path(env: Mapping[str, str] = os.environ, *, demo: bool = False) -> Path:
+    """``$XLTOP_JOURNAL``, else the XDG state dir's journal; the simulated fleet's actions
+    go to a journal of their own there, never among real hosts' ones."""
     if env.get("XLTOP_JOURNAL"):
         return Path(env["XLTOP_JOURNAL"]).expanduser()
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "xltop" / "journal.jsonl"
+    return Path(base) / "xltop" / ("journal-demo.jsonl" if demo else "journal.jsonl")
 
 
 def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> tuple[str, ...]:

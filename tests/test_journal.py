@@ -14,6 +14,7 @@ import pytest
 
 from collectors import journal as journal_mod
 from collectors.journal import Journal, JournalEntry, default_journal_path, stderr_tail
+from tests.test_tui_sim import sim_app
 
 
 def test_path_env_and_xdg(tmp_path: Path) -> None:
@@ -23,6 +24,18 @@ def test_path_env_and_xdg(tmp_path: Path) -> None:
     assert got.parts[-4:] == (".local", "state", "xltop", "journal.jsonl")
     # XLTOP_JOURNAL wins over XDG_STATE_HOME
     assert default_journal_path({"XLTOP_JOURNAL": "/a", "XDG_STATE_HOME": "/b"}) == Path("/a")
+    # the simulated fleet's actions never mix with real hosts' ones
+    assert default_journal_path({"XDG_STATE_HOME": "/st"}, demo=True) == Path(
+        "/st/xltop/journal-demo.jsonl")
+    assert default_journal_path({"XLTOP_JOURNAL": "/x/j.jsonl"}, demo=True) == Path("/x/j.jsonl")
+
+
+def test_the_demo_dashboard_and_do_journal_apart(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XLTOP_JOURNAL", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    app, _ = sim_app(1, 2)
+    assert app.journal.path == tmp_path / "xltop" / "journal-demo.jsonl"
 
 
 def test_every_field(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from textual.screen import Screen
 
 from collectors.config import HostConfig, Settings
 from collectors.fleet import FleetMember, build_fleet, close_fleet
+from collectors.journal import Journal, default_journal_path
 from collectors.model import Domain, HostId, HostSnapshot, HostStatus
 from collectors.transport.base import Runner
 from themes import DEFAULT_THEME, MONO_THEME, THEME_PREFIX, load_themes, resolve_theme
@@ -70,6 +71,8 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
     ) -> None:
         super().__init__()
         self.settings = settings
+        if hosts and all(h.is_demo for h in hosts):
+            self.journal = Journal(default_journal_path(demo=True))
         self.store = FleetStore(hosts, history=history)
         for snap in preload:
             self.store.apply(snap)

@@ -29,7 +29,7 @@ from collectors.control.requests import Console, Request
 from collectors.control.seam import ActionResult, ControlSeam, Plan
 from collectors.control.verbs import VERBS, UsageError, parse_verb
 from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_runner
-from collectors.journal import Journal
+from collectors.journal import Journal, default_journal_path
 from collectors.model import HostSnapshot, HostStatus
 from collectors.transport.base import Runner, TransportError
 from collectors.transport.pty import PtyRunner
@@ -142,7 +142,8 @@ async def _main(args: DoArgs) -> int:
         req = parse_verb(host.name, args.domain, args.verb, args.args)
     except (ConfigError, UsageError) as e:
         return _fail(f"{e}", EXIT_USAGE)
-    seam = ControlSeam(runner, host, settings, Journal())
+    seam = ControlSeam(runner, host, settings,
+                       Journal(default_journal_path(demo=host.is_demo)))
     try:
         return await _act(args, seam, req)
     finally:
