@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static
+from textual.widgets import Button, OptionList, Static
 
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.control.errors import Refused
@@ -750,3 +750,27 @@ async def test_console_outcomes_are_told_journaled_and_re_polled(
     line = app.journal.read()[-1]
     assert (line["verb"], line["argv"]) == ("console", ["xl", "console", "3"])
     assert line["outcome"] == ("ok" if kind == "detached" else "failed")
+
+
+async def test_a_fresh_form_shows_no_required_errors_until_typed_or_submitted() -> None:
+    app, _host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "b")  # block-attach: no target yet
+        assert form.plan is None and form.problems  # not runnable yet...
+        error = form.query_one("#error-target", Static)
+        assert "required" not in str(error.render())  # ...but not shouted at either
+        assert "fill in the fields" in str(form.query_one("#form-command", Static).render())
+        await fill(pilot, form, target="/srv/none.img")  # typed: its problem shows at once
+        assert "/srv/none.img" in str(error.render())
+        await fill(pilot, form, target="")  # typed, then emptied: now it is missing
+        assert "required" in str(error.render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ActionForm))
+        form = await open_form(pilot, app, "b")
+        form.query_one("#form-submit", Button).press()  # Continue on the fresh form
+        await settled(pilot, form)
+        assert isinstance(app.screen, ActionForm)
+        assert "required" in str(form.query_one("#error-target", Static).render())
+        await pilot.press("escape")
+    assert rec.xl("block-attach") == []

@@ -108,6 +108,10 @@ class ActionForm(ModalScreen[Plan | None]):
         self.facts_error: str | None = None  # the host could not list the choices
         self._timer: Timer | None = None
         self._submitting = False
+        # an empty field's problem ("… is required") waits until it was typed into or the
+        # form was submitted: a fresh form is not a page of errors
+        self._typed: set[str] = set()
+        self._tried = False
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -224,6 +228,8 @@ class ActionForm(ModalScreen[Plan | None]):
     def _changed(self, event: Input.Changed | Checkbox.Changed | RadioSet.Changed
                  | Select.Changed) -> None:
         widget_id = event.control.id or ""
+        if isinstance(event, Input.Changed) and event.value and widget_id.startswith("field-"):
+            self._typed.add(widget_id.removeprefix("field-"))
         if widget_id.startswith("pick-") and isinstance(event, Select.Changed):
             if isinstance(event.value, str):
                 self.query_one(f"#field-{widget_id[5:]}", Input).value = event.value
@@ -279,13 +285,20 @@ class ActionForm(ModalScreen[Plan | None]):
             home = next((f.name for f in self.fields if p.field == f.name or p.field in f.also),
                         None)
             (by_field[home] if home is not None else general).append(p.message)
+        values = self.values()
+        waiting = 0
         for name, messages in by_field.items():
+            if messages and not self._tried and name not in self._typed and not values.get(name):
+                waiting += len(messages)
+                messages = []
             _set(self.query_one(f"#error-{name}", Static), problem_text(*messages))
         _set(self.query_one("#form-errors", Static), problem_text(*general))
         command = self.query_one("#form-command", Static)
         warnings = self.query_one("#form-warnings", Static)
         if plan is None:
-            command.update(Text("fix the problems above to see the command", style="dim"))
+            shown = len(problems) > waiting or general
+            command.update(Text("fix the problems above to see the command" if shown
+                                else "fill in the fields above to see the command", style="dim"))
             _set(warnings, Text())
             return
         command.update(command_text(plan))
@@ -315,6 +328,7 @@ class ActionForm(ModalScreen[Plan | None]):
         self.run_worker(self._submit(), group="validate", exclusive=True, exit_on_error=False)
 
     async def _submit(self) -> None:
+        self._tried = True
         try:
             plan = await self._check(record=True)  # journaled when invalid
         finally:
