@@ -2,7 +2,7 @@
 
 Everything is read the way xltop reads it (the RING_FILES dump, xentop, /proc/net/dev,
 XenStore) and parsed with the real parsers; occupancy is judged with the Rings view's own
-``ring_pressure``.
+``RingStats.pressure``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collectors.sim.render_xentop import XentopOptions, XentopSampler
 from collectors.sim.state import U32, SimHost
 from collectors.topology import topology_from_xenstore
 from tests.sim_support import xl
-from tui.ring_watch import FULL_AT, ring_pressure
+from tui.ring_watch import FULL_AT
 
 START = 1_800_000_000.0
 RingKey = tuple[str, int, int, int, str]  # host, domid, devid, queue, direction
@@ -101,7 +101,7 @@ def pressures(history: list[tuple[int, dict[RingKey, RingStats]]],
     out: dict[RingKey, list[float]] = {}
     for _, now in history:
         for key, r in now.items():
-            p = ring_pressure(r)
+            p = r.pressure
             assert p is not None
             out.setdefault(key, []).append(p)
     return out
@@ -181,7 +181,7 @@ def test_ring_size_agrees_with_xenstore() -> None:
 def test_most_rings_near_empty_and_busy_ones_partly_full(
         history: list[tuple[int, dict[RingKey, RingStats]]]) -> None:
     for _, now in history[5:]:
-        ps = [ring_pressure(r) or 0.0 for r in now.values()]
+        ps = [r.pressure or 0.0 for r in now.values()]
         assert sum(p < 0.1 for p in ps) >= 0.7 * len(ps)
     partly = [k for k, ps in pressures(history).items()
               if 0.2 <= sorted(ps)[len(ps) // 2] < FULL_AT]
@@ -242,7 +242,7 @@ def test_paused_guest_freezes_its_rings_and_uses_up_rx_buffers() -> None:
     d.pause_count = 0
     evolve.advance(host, START + 50)
     resumed = {k: r for k, r in rings(host).items() if k[1:3] == (d.domid, nic.devid)}
-    assert all((ring_pressure(r) or 0.0) < 0.5 for r in resumed.values())
+    assert all((r.pressure or 0.0) < 0.5 for r in resumed.values())
 
 
 # --- determinism, and the other values of a seed left alone -------------------------------

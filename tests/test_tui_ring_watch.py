@@ -16,7 +16,6 @@ from tui.ring_watch import (
     device_pressure,
     level,
     queue_pressures,
-    ring_pressure,
 )
 
 LAB_B = FIXTURES / "xen-4.17-lab-b"
@@ -48,8 +47,8 @@ def test_idle_rings_from_the_real_host_are_not_full() -> None:
     stats = ring_stats(q, "io_ring_q0")
     by_dir = {s.direction: s for s in stats}
     assert by_dir["rx"].requests_outstanding == 256  # what "fill" alone would call 100 %
-    assert ring_pressure(by_dir["rx"]) == 0.0
-    assert ring_pressure(by_dir["tx"]) == 0.0
+    assert by_dir["rx"].pressure == 0.0
+    assert by_dir["tx"].pressure == 0.0
     # the JSON (--once, --batch) carries both numbers, so scripts need not redo the maths
     rx_json = to_jsonable(by_dir["rx"])
     assert (rx_json["fill"], rx_json["pressure"]) == (1.0, 0.0)
@@ -63,7 +62,7 @@ def test_idle_rings_from_the_real_host_are_not_full() -> None:
     (RingStats(0, None, 32, requests_outstanding=16), 0.5),
 ])
 def test_ring_pressure(ring: RingStats, expected: float | None) -> None:
-    assert ring_pressure(ring) == expected
+    assert ring.pressure == expected
 
 
 def test_device_pressure_is_the_fullest_ring_and_unknown_is_none() -> None:

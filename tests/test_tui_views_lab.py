@@ -20,7 +20,7 @@ from tests.conftest import Lab
 from tests.tui_views_support import screen_text
 from tui.app import XlTopApp, make_app
 from tui.pinning_model import MARK_SYMBOLS, row_marks
-from tui.ring_watch import queue_pressures, ring_pressure
+from tui.ring_watch import queue_pressures
 from tui.views.host import HostScreen
 from tui.views.pinning import PinningScreen
 from tui.views.rings import RingsScreen
@@ -95,7 +95,7 @@ def _debugfs_pressures(lab: Lab) -> dict[tuple[int, int, str, int], float | None
         for q in queues:
             for r in ring_stats(q, "lab"):
                 assert r.direction is not None
-                out[(domid, devid, r.direction, r.queue)] = ring_pressure(r)
+                out[(domid, devid, r.direction, r.queue)] = r.pressure
     return out
 
 

@@ -1,14 +1,8 @@
 """How close each shared ring is to stalling, and which rings stay full.
 
-Occupancy means different things per direction (xen-toolstack-formats.md §8):
-
-* TX (guest → Dom0) and blkif: requests the guest posted that the backend has not
-  answered yet, ``req_prod − rsp_prod``. Near 0 is normal; near the ring size means the
-  backend is not keeping up (or the ring is stuck).
-* RX (Dom0 → guest): the guest keeps the ring full of *empty buffers*
-  (``req_prod − rsp_prod`` = 256 on an idle vif is healthy). Pressure is the share of
-  those buffers the backend has used up, ``1 − (req_prod − req_cons) / size``: near 1 the
-  guest is not giving buffers back and incoming packets queue in Dom0.
+A ring's pressure, 0 (idle) … 1 (stalled), is :attr:`collectors.model.RingStats.pressure`
+(TX: requests waiting for the backend; RX: the share of the guest's empty buffers used up;
+xen-toolstack-formats.md §8).
 
 :class:`RingWatch` keeps the last few pressures of every device, one per host snapshot
 whose data is fresh, to flag a ring that *stays* full rather than one that is busy once.
@@ -20,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from collectors.model import Device, HostId, HostSnapshot, HostStatus, RingStats
+from collectors.model import Device, HostId, HostSnapshot, HostStatus
 
 FULL_AT = 0.90
 BUSY_AT = 0.50
@@ -29,16 +23,11 @@ STAYS_FULL_SAMPLES = 3
 DeviceKey = tuple[HostId, int, str, int]
 
 
-def ring_pressure(r: RingStats) -> float | None:
-    """0 (idle) … 1 (stalled) for one ring (RingStats.pressure); None when unknown."""
-    return r.pressure
-
-
 def device_pressure(dev: Device) -> float | None:
     """The fullest of a device's rings; None when no ring's occupancy is known."""
     best: float | None = None
     for r in dev.rings:
-        p = ring_pressure(r)
+        p = r.pressure
         if p is not None and (best is None or p > best):
             best = p
     return best
@@ -49,7 +38,7 @@ def queue_pressures(dev: Device, direction: str | None) -> list[float | None]:
     by_queue: dict[int, float | None] = {}
     for r in dev.rings:
         if r.direction == direction:
-            by_queue[r.queue] = ring_pressure(r)
+            by_queue[r.queue] = r.pressure
     return [by_queue[q] for q in sorted(by_queue)]
 
 
