@@ -491,3 +491,23 @@ def test_numa_column_of_xl_before_4_5_says_any_cpu() -> None:
     dom0, pinned = parse_xl_list(text)
     assert (dom0.name, dom0.cpu_time_s, dom0.node_affinity) == ("Domain-0", 1234.6, "any cpu")
     assert (pinned.name, pinned.domid, pinned.node_affinity) == ("pinned vm", 3, "1")
+
+
+def test_xm_list_label_column_left_empty() -> None:
+    # xm 3.3+ xm_label_list: '%(seclabel)10s' of the label xend reports, "" when the domain
+    # has none (no ACM/Flask policy, or over Xen-API): the row ends in 11 blanks
+    titles = ("Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Label")
+    header = _c("%-40s %5s %5s %5s %10s %9s %-10s", *titles)
+    fmt = "%-40s %5s %5d %5d %10s %8.1f %10s"
+    text = "\n".join([
+        header,
+        _c(fmt, "Domain-0", "0", 2048, 4, "r-----", 123.4, ""),
+        _c(fmt, "halted", "", 512, 1, "", 0.0, ""),
+        _c(fmt, "web r-----", "3", 1024, 2, "-b----", 9.0, "ACM:xm-test:red"),
+    ])  # fmt: skip
+    dom0, halted, web = parse_xl_list(text + "\n")
+    assert (dom0.name, dom0.domid, dom0.state, dom0.cpu_time_s) == ("Domain-0", 0, "r-----", 123.4)
+    assert dom0.security_label is None and "security_label" in dom0.to_json()
+    assert (halted.name, halted.domid, halted.state, halted.mem_mib) == ("halted", None, None, 512)
+    assert halted.security_label is None
+    assert (web.name, web.domid, web.security_label) == ("web r-----", 3, "ACM:xm-test:red")

@@ -6,9 +6,10 @@ option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``" %5lu"`` (xl c
 (-n), and last ``" privileged hardware xenstore"`` or ``" %17s"`` of ``-`` (-v's
 Capabilities, proposed in 2025, titled after Security Label). The header says which options were
 given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows of the plain
-header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"``; inactive (managed, not
-running) domains print an empty ID and State, or, when xm talks Xen-API, ID ``-1`` (the
-VM record's domid of a halted VM). Names are never truncated and may hold spaces or TABs,
+header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"`` (``--label``: then ``" %10s"`` of the label,
+all blanks for a domain without one); inactive (managed, not running) domains print an
+empty ID and State, or, when xm talks Xen-API, ID ``-1`` (the VM record's domid of a
+halted VM). Names are never truncated and may hold spaces or TABs,
 or be empty (40 blanks), so rows are matched from the right with the header's columns.
 """
 
@@ -58,6 +59,7 @@ _EXTRA_RE = {
     "claimed_mib": r"\s+(?P<claimed_mib>\d+)",
     "capabilities": r"\s+(?P<capabilities>\S+(?: \S+)*)",  # "hardware xenstore", "-"
 }
+_LAST_LABEL = rf"(?:{_EXTRA_RE['security_label']})?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,8 @@ def _row_regex(extras: tuple[str, ...]) -> re.Pattern[str]:
     if extras[:1] == ("cpupool",):  # "%8.1f" then "%16s": one decimal, the rest is the pool
         base = base.replace(r"(?P<time>\d+\.\d+)", r"(?P<time>\d+\.\d)")
     tail = "".join(_EXTRA_RE[k] for k in extras) if extras else _SSID
+    if extras[-1:] == ("security_label",):  # xm --label: "%10s" of "" when there is none
+        tail = tail.removesuffix(_EXTRA_RE["security_label"]) + _LAST_LABEL
     return re.compile(base + tail + r"\s*")
 
 
