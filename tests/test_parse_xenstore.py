@@ -182,3 +182,125 @@ def test_xen_3_x_raw_values_with_newlines_and_the_xsls_cut() -> None:
         with pytest.raises(ParseError) as e:
             parse_xenstore_ls(bad)
         assert e.value.line_no == 2
+
+
+def _ls_line(
+    depth: int, name: str, value: str, perms: str | None = None, width: int = 80, raw: int = 0
+) -> str:
+    """One line of do_ls (xenstore_client.c, 4.x), ``value`` already escaped (``raw``: its
+    length before, if it differs): cut with ``\\..."`` past ``width`` (80 piped, columns - 2
+    on a tty), ``-p`` padding to column 60."""
+    line = " " * depth + name
+    if width < len(line) + (raw or len(value)) + 8:
+        return line + ' = "' + value[: width - 8 - len(line)] + '\\..."' + (
+            f"  ({perms})" if perms else ""
+        )
+    line += f' = "{value}"'
+    if perms is None:
+        return line
+    pad = "".join("." if i & 1 else " " for i in range(len(line) + 1, min(60, width)))
+    return f"{line} {pad}  ({perms})"
+
+
+def test_permissions_of_every_layout() -> None:
+    # do_ls/xsls -p: " " + ". . ." up to column 60 + "  (perms)"; no padding after a cut
+    # value or past column 60; perms are "<n|r|w|b><%i of the domid>", owner first, so a
+    # chmod to an id above INT_MAX reads back negative; "name:" (unreadable) puts its
+    # perms on the next line
+    lines = [
+        _ls_line(0, "memory", "", "n0"),
+        _ls_line(1, "target", "524288", "n0,r1"),
+        _ls_line(1, "long", "x" * 90, "b1"),
+        _ls_line(0, "name", "guest1", "n1,r0,w4294967295"),
+        _ls_line(0, "a" * 40, "y" * 20, "r-1"),
+        "secret:",
+        "  (n0)",
+        _ls_line(0, "z", "", "n0,r1,r2,r3,r4,r5,r6,r7,r8,r9,r10,r11,r12,r13"),
+    ]
+    assert lines[0] == 'memory = ""  . . . . . . . . . . . . . . . . . . . . . . . .  (n0)'
+    assert lines[2].endswith('xxx\\..."  (b1)') and lines[4].endswith('y"   (r-1)')
+    d = parse_xenstore_ls("\n".join(lines) + "\n", root="/local/domain/1")
+    assert d == {
+        "/local/domain/1/memory": "",
+        "/local/domain/1/memory/target": "524288",
+        "/local/domain/1/memory/long": "x" * (80 - 8 - 5),
+        "/local/domain/1/name": "guest1",
+        "/local/domain/1/" + "a" * 40: "y" * 20,
+        "/local/domain/1/z": "",
+    }
+    flat = '/local/domain/1/name = "guest1"   (n1,r0)\n/local/domain/1/x = "1"   (b-1)\n'
+    assert parse_xenstore_ls(flat) == {"/local/domain/1/name": "guest1", "/local/domain/1/x": "1"}
+
+
+def test_permissions_missing_on_one_line() -> None:
+    # -p and a node removed between its read and its permissions read: do_ls has printed the
+    # value and the padding, warns on stderr and ends the line without "(perms)"
+    lines = [
+        _ls_line(0, "a", "1", "n0"),
+        _ls_line(0, "gone", "2", "n0").rsplit("  (", 1)[0],
+        _ls_line(0, "b", "x...", "n0").rsplit("  (", 1)[0].rstrip(" ."),
+        _ls_line(0, "c", "3", "n0,r1"),
+    ]
+    assert lines[1].endswith('"2" . . . . . . . . . . . . . . . . . . . . . . . . .')
+    assert parse_xenstore_ls("\n".join(lines) + "\n") == {
+        "/a": "1", "/gone": "2", "/b": "x...", "/c": "3",
+    }  # fmt: skip
+
+
+def test_values_cut_at_a_terminal_width() -> None:
+    # on a tty do_ls cuts at columns - 2 (here 120 - 2): the line up to the closing quote is
+    # 119 long. A cut inside a "\\\\" pair leaves an unpaired backslash before the "\\..."
+    # marker, which alone reads like an escaped backslash and "..." (a real value); the
+    # other cut lines of the output, one past the same width, tell it apart
+    w = 118
+    cut = _ls_line(0, "cutpair", "c" * (w - 16) + "\\\\" + "c" * 5, width=w, raw=w - 10)
+    assert cut.endswith('c\\\\..."') and len(cut) == w + 1
+    lines = [
+        _ls_line(0, "long", "a" * 200, width=w),
+        _ls_line(0, "esc", "b" * 105 + "\\001" * 3, width=w, raw=108),
+        cut,
+        _ls_line(0, "real", "dots\\\\...", width=w, raw=8),
+        _ls_line(1, "child", "e" * 40, width=w),
+    ]
+    d = parse_xenstore_ls("\n".join(lines) + "\n", root="/t")
+    assert d == {
+        "/t/long": "a" * (w - 8 - 4),
+        "/t/esc": "b" * 105,  # the "\\0" left of "\\001" dropped
+        "/t/cutpair": "c" * (w - 16),
+        "/t/real": "dots\\...",
+        "/t/real/child": "e" * 40,
+    }
+    # alone (nothing to learn the width from) the ambiguous line is kept as printed
+    assert parse_xenstore_ls(cut + "\n") == {"/cutpair": "c" * (w - 16) + "\\..."}
+
+
+def test_subtree_listings() -> None:
+    # "xenstore-ls /local/domain/1": the indented form names nodes relative to the listed
+    # path, which the output does not repeat: without root= they hang under "/" (as if the
+    # listed node were the root); -f prints full paths, whatever was listed
+    tree = 'memory = ""\n target = "524288"\ndevice = ""\n vbd = ""\n  51712 = ""\n' \
+        '   state = "4"\nname = "guest1"\n'
+    assert parse_xenstore_ls(tree) == {
+        "/memory": "", "/memory/target": "524288", "/device": "", "/device/vbd": "",
+        "/device/vbd/51712": "", "/device/vbd/51712/state": "4", "/name": "guest1",
+    }  # fmt: skip
+    rooted = parse_xenstore_ls(tree, root="/local/domain/1")
+    assert rooted["/local/domain/1/device/vbd/51712/state"] == "4" and len(rooted) == 7
+    flat = '/local/domain/1/memory = ""\n/local/domain/1/memory/target = "524288"\n'
+    assert parse_xenstore_ls(flat) == parse_xenstore_ls(flat, root="/ignored") == {
+        "/local/domain/1/memory": "", "/local/domain/1/memory/target": "524288",
+    }  # fmt: skip
+
+
+def test_non_utf8_bytes_in_values() -> None:
+    # sanitise_value prints bytes >= 0x7f as \xHH: a byte sequence that is not UTF-8 becomes
+    # U+FFFD, a valid one the character; Xen 3.x printed the raw bytes, which reach the
+    # parser already decoded with errors="replace" (as the transports and the CLI read)
+    text = '/a = "caf\\xe9"\n/b = "caf\\xc3\\xa9"\n/c = "\\xff\\xfe\\x00"\n'
+    assert parse_xenstore_ls(text) == {"/a": "caf\ufffd", "/b": "café", "/c": "\ufffd\ufffd\x00"}
+    raw = b'name = "caf\xe9 \xff"\n'.decode("utf-8", "replace")
+    assert parse_xenstore_ls(raw) == {"/name": "caf\ufffd \ufffd"}
+    # lone surrogates (text decoded with surrogateescape elsewhere) do not stop the parse
+    assert parse_xenstore_ls('/a = "x\udce9\\x41"\n/b = "\ud800\\t"\n') == {
+        "/a": "x\ufffdA", "/b": "\ufffd\t",
+    }  # fmt: skip

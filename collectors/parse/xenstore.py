@@ -4,9 +4,14 @@ without ``-p`` permissions.
 Values are escaped by xenstore's ``sanitise_value``: printable ASCII except ``\\`` as is
 (``"`` is *not* escaped), ``\\t \\n \\r \\\\``, bytes below 8 as ``\\ooo``, others as
 ``\\xHH``. A node whose value cannot be read prints ``name:``. The indented form cuts
-values that would pass the width (80 when piped) and ends them with ``\\..."``; the
-visible part is kept. Permissions follow the value: ``   (n0,r3)`` in the flat form,
-`` . . . .  (n0)`` in the indented form.
+values that would pass the width (80 when piped, the terminal's columns - 2 on a tty) and
+ends them with ``\\..."``; the visible part is kept (there is no flag: compare with
+``-f`` output, which is never cut). Permissions follow the value: ``   (n0,r3)`` in the
+flat form, `` . . . .  (n0)`` in the indented form (none when they could not be read).
+
+The indented form names nodes relative to the path that was listed, which the output does
+not repeat: ``xenstore-ls /local/domain/1`` gives ``/memory/target`` unless that path is
+passed as ``root``. The flat form (``-f``) always has full paths.
 
 Xen 3.x clients printed values raw (``xsls``, then ``do_ls`` before ``sanitise_value``): a
 value holding a newline runs onto the following lines of the indented form, up to the line
@@ -24,21 +29,26 @@ from collectors.parse.noise import is_tool_log_line
 
 SOURCE = "xenstore-ls"
 
-_PERMS = re.compile(r'"[ .]*\((?:[nrwb]\d+)(?:,[nrwb]\d+)*\)$')
+_PERM_LIST = r"\((?:[nrwb]-?\d+)(?:,[nrwb]-?\d+)*\)"  # "%c%i": an id past INT_MAX reads < 0
+_PERMS = re.compile(rf'"[ .]*{_PERM_LIST}$')
+_NO_PERMS = re.compile(r'"[ .]*$')  # -p, but the permissions could not be read (stderr)
 _NODE = re.compile(r"[^\s/]+")
-_PERMS_ONLY = re.compile(r"\s*\((?:[nrwb]\d+)(?:,[nrwb]\d+)*\)")
+_PERMS_ONLY = re.compile(rf"\s*{_PERM_LIST}")
 _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # stands for no byte
 _SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
 _PIPE_WIDTH = 80  # xenstore-ls's width when stdout is not a terminal
 _XSLS_CUT = 151  # xsls (3.0): len(name) + len(value) of a cut value, "..." included
 # a whole node line of the indented form (with or without -p)
-_NODE_LINE = re.compile(r' *[^\s/]+ = ".*"(?:[ .]*\((?:[nrwb]\d+)(?:,[nrwb]\d+)*\))?')
+_NODE_LINE = re.compile(rf' *[^\s/]+ = ".*"(?:[ .]*{_PERM_LIST})?')
 
 
 def unescape_value(s: str) -> str:
     """Undo xenstore's escaping. Bytes that are not UTF-8 become U+FFFD."""
     if "\\" not in s:
         return s
+    if _LONE_SURROGATE.search(s):  # (text decoded with surrogateescape keeps its bytes)
+        s = _LONE_SURROGATE.sub("\ufffd", s)
     out = bytearray()
     pos = 0
     for m in _ESCAPE.finditer(s):
@@ -75,7 +85,7 @@ def _split_value(body: str, perms: bool) -> tuple[str, str] | None:
     node = body[:eq]
     rest = body[eq + 4 :]
     if perms:
-        m = _PERMS.search(rest)
+        m = _PERMS.search(rest) or _NO_PERMS.search(rest)
         if m is None:
             return None
         rest = rest[: m.start() + 1]
@@ -99,12 +109,21 @@ def _decode(value: str, shown: int = 0, name_len: int = -1000) -> str:
         return value[:-3]
     if name_len + len(value) == _XSLS_CUT and value.endswith("..."):
         return value[:-3]  # xsls: raw, so no escape to undo
-    if value.endswith("\\..."):
-        head = value[:-4]
-        marker = (len(head) - len(head.rstrip("\\"))) % 2 == 0
-        if marker or shown == _PIPE_WIDTH + 1:
-            return unescape_value(_strip_cut_escape(head))
+    if value.endswith("\\...") and (_cut_marker(value) or shown == _PIPE_WIDTH + 1):
+        return _visible(value)
     return unescape_value(value)
+
+
+def _cut_marker(value: str) -> bool:
+    """Whether a value ending in ``\\...`` surely was cut: the marker's backslash is
+    unpaired. If not, it was cut inside a ``\\\\`` pair or is a backslash and "..." """
+    head = value[:-4]
+    return (len(head) - len(head.rstrip("\\"))) % 2 == 0
+
+
+def _visible(value: str) -> str:
+    """The unescaped visible part of a value cut with ``\\...``."""
+    return unescape_value(_strip_cut_escape(value[:-4]))
 
 
 @parse_errors(SOURCE)
@@ -117,14 +136,17 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
     """
     lines = list(lines_of(text))
     data = [(i, no, raw) for i, (no, raw) in enumerate(lines) if raw.strip()]
-    # -p is all or nothing: decide once so a value that merely ends like "(n0)" survives
+    # -p or not: decide once so a value that merely ends like "(n0)" survives
     # (lines that close no quote are left out: the first line of a raw multi-line value)
     valued = [raw.rstrip() for _, _, raw in data if ' = "' in raw]
     valued = [v for v in valued if v.endswith(('"', ")"))] or valued
-    perms = bool(valued) and all(_PERMS.search(v) for v in valued)
+    # (most: a node removed between its read and its permissions read ends without them)
+    perms = 2 * sum(1 for v in valued if _PERMS.search(v)) > len(valued)
     base = root.rstrip("/")
     stack: list[str] = []  # indented form: names of the ancestors of the next line
     out: dict[str, str] = {}
+    cut_at: set[int] = set()  # line lengths of the surely cut values (the width + 1)
+    unsure: list[tuple[str, str, int]] = []  # (path, value, length) of the others
     prev_unreadable = False
     joined_up_to = -1  # index of the last line taken into a raw multi-line value
     for i, no, raw in data:
@@ -175,7 +197,15 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
             out[path] = value
             continue
         shown = depth + len(name) + len(value) + 5  # ' = "' and the closing quote
+        if value.endswith("\\..."):
+            if _cut_marker(value):
+                cut_at.add(shown)
+            else:
+                unsure.append((path, value, shown))
         out[path] = _decode(value, shown, len(name))
+    for path, value, shown in unsure:  # cut as long as a sure cut: a terminal's width
+        if shown in cut_at:
+            out[path] = _visible(value)
     return out
 
 
