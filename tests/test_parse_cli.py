@@ -98,3 +98,20 @@ def test_main_in_process_and_every_kind_on_empty_input(capsys: pytest.CaptureFix
     assert parse_to_json("xl-list-l", "[\n\n]\n") == []
     dump: Any = parse_to_json("ring-dump", (DATA / "lab-ring-files.out").read_text())
     assert dump["errors"] == [] and len(dump["netback"]) == 3
+
+
+def test_xenstore_ls_subtree_and_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    # a subtree listed without -f: paths hang under "/" (the listed path is not printed);
+    # raw bytes that are not UTF-8 (Xen 3.x printed values raw) and \\xHH escapes of such
+    # bytes both come out as U+FFFD, in the JSON as they are
+    f = tmp_path / "xs.out"
+    f.write_bytes(b'memory = ""\n target = "524288"\nname = "caf\xe9"\nesc = "\\xff!"\n')
+    p = run("xenstore-ls", str(f))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {
+        "/memory": "", "/memory/target": "524288", "/name": "caf\ufffd", "/esc": "\ufffd!",
+    }  # fmt: skip
+    flat = b'/local/domain/1/name = "g\xff1"   (n0,r1)\n'
+    cmd = [sys.executable, "-m", "collectors.parse.cli", "xenstore-ls"]
+    p2 = subprocess.run(cmd, input=flat, capture_output=True, cwd=ROOT, timeout=60)
+    assert json.loads(p2.stdout) == {"/local/domain/1/name": "g\ufffd1"}

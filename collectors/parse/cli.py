@@ -2,7 +2,9 @@
 
 Reads FILE (or stdin when FILE is absent or ``-``), prints the parsed records as JSON
 (indent 2) and exits 0; a ParseError prints ``xltop parse: <message>`` on stderr and
-exits 1; an unknown kind prints the usage on stderr and exits 2.
+exits 1; an unknown kind prints the usage on stderr and exits 2. Input bytes that are not
+UTF-8 become U+FFFD. ``xenstore-ls`` output of a subtree without ``-f`` gives paths
+relative to the listed path, under ``/`` (the output does not say what was listed).
 Also runnable as ``python -m collectors.parse.cli KIND [FILE]``.
 """
 
