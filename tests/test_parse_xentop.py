@@ -483,3 +483,31 @@ def test_names_cut_to_10_bytes_ending_in_a_blank_or_inside_a_utf8_name_are_cut()
         # -r, two iterations: the header before every row, Domain-0 repeats
         rep = [x for n in names for x in (_xt_header(_T19, {}), row(n))]
         assert [len(f) for f in parse_xentop("\n".join(rep + rep))] == [3, 3]
+
+
+def test_names_holding_a_state_or_numbers_full_name_truncated_and_headerless() -> None:
+    # -f right-aligns names with "%*s" to the longest name's *byte* length (so a UTF-8 name
+    # ends left of the NAME title); without -f "%10.10s" cuts at 10 bytes
+    names = ["Domain-0", "a --b--- 5", "db -b---- 12", "web --b--- x", "ünï ---c-- 7"]
+    vals = [5, 0.0, 524288, 3.1, 524288, 3.1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    rest = _xt_row(_T19, {}, ["x", "-----r", *vals])[10:]
+
+    def field(name: str, width: int, cut: bool) -> str:
+        raw = name.encode()[:width] if cut else name.encode()
+        return raw.rjust(width).decode("utf-8", "replace")
+
+    width = max(len(n.encode()) for n in names)
+    head = _xt_header(_T19, {})
+    wide = " " * (width - 10) + head
+    full = [field(n, width, False) + rest for n in names]
+    for text in (wide + "\n" + "\n".join(full), "\n".join(full)):
+        (frame,) = parse_xentop(text)
+        assert [(d.name, d.state, d.cpu_s, d.name_truncated) for d in frame] == [
+            (n, "-----r", 5, False) for n in names
+        ]
+    cut = [field(n, 10, True) + rest for n in names]
+    (frame,) = parse_xentop(head + "\n" + "\n".join(cut))
+    assert [(d.name, d.state) for d in frame] == [
+        ("Domain-0", "-----r"), ("a --b--- 5", "-----r"), ("db -b----", "-----r"),
+        ("web --b---", "-----r"), ("ünï ---c", "-----r"),
+    ]  # fmt: skip

@@ -189,6 +189,7 @@ class XentopDomain:
 _TITLE = re.compile(r"[A-Z][A-Z_]*(?:\([a-z%]+\))?")
 _ROW_START = re.compile(r"\s*(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=\d)")
 _STATE_TOKEN = re.compile(r"\s[d-][s-][b-][c-][p-][r-]\s")
+_STATE_AT = re.compile(r"(?=\s[d-][s-][b-][c-][p-][r-]\s+\d)")  # every one, overlapping
 _VCPUS = re.compile(r"VCPUs\(sec\):(?P<pairs>(?:\s+\d+:\s+\d+s)*)\s*")
 _VCPU_MORE = re.compile(r"\s+\d+:\s+\d+s(?:\s+\d+:\s+\d+s)*\s*")
 _PAIR = re.compile(r"(\d+):\s+(\d+)s")
@@ -302,7 +303,8 @@ def _is_number(tok: str) -> bool:
 
 def _split_row(line: str, layout: _Layout | None) -> tuple[str, list[str], _Layout] | None:
     """(name, value tokens, layout) of a row: NAME sliced at the header's column, else
-    (tabs, no header, a header of another width) everything before the STATE token."""
+    (tabs, no header, a header of another width, a UTF-8 name padded by bytes) everything
+    before the first STATE token after which the columns add up."""
     w = layout.name_end if layout is not None else None
     if w is not None and len(line) > w + 7 and line[w] == " " and line[w + 1] != " ":
         found = _checked_tokens(line[:w].strip(), line[w:], layout)
@@ -313,7 +315,14 @@ def _split_row(line: str, layout: _Layout | None) -> tuple[str, list[str], _Layo
     m = _ROW_START.match(line)
     if m is None:
         return None
-    return _checked_tokens(m["name"].strip(), line[m.start("state") :], layout)
+    found = _checked_tokens(m["name"].strip(), line[m.start("state") :], layout)
+    if found is not None:
+        return found
+    for s in _STATE_AT.finditer(line, m.end("state")):  # the name holds a state word
+        found = _checked_tokens(line[: s.start()].strip(), line[s.start() + 1 :], layout)
+        if found is not None:
+            return found
+    return None
 
 
 def _checked_tokens(
