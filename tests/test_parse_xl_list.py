@@ -511,3 +511,34 @@ def test_xm_list_label_column_left_empty() -> None:
     assert (halted.name, halted.domid, halted.state, halted.mem_mib) == ("halted", None, None, 512)
     assert halted.security_label is None
     assert (web.name, web.domid, web.security_label) == ("web r-----", 3, "ACM:xm-test:red")
+
+
+_STATE_LIKE_NAMES = [
+    "web r-----x",
+    "web r-----",
+    "db -b---- 12",
+    "ünïcødé ---sc-",
+    "x  3  1024  2  -b----  1.0",
+    "naïve 5 512 1 r----- 10.0",
+]
+
+
+def _left(name: str, width: int) -> str:
+    """C's "%-<width>s" of a UTF-8 name: padded to ``width`` *bytes*."""
+    raw = name.encode()
+    return (raw + b" " * max(0, width - len(raw))).decode()
+
+
+def test_names_holding_a_state_or_numbers_with_and_without_header() -> None:
+    # the row is matched from the right: whatever the name holds (a state word, numbers,
+    # UTF-8 padded by bytes) stays in the name
+    rows = [
+        _left(n, 40) + _c(" %5d %5lu %5d     %s  %8.1f", i, 512 + i, 1, "-b----", 1.5)
+        for i, n in enumerate(_STATE_LIKE_NAMES, start=1)
+    ]
+    header = "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+    for text in (header + "\n" + "\n".join(rows), "\n".join(rows)):
+        got = parse_xl_list(text)
+        assert [(r.name, r.domid, r.mem_mib, r.state) for r in got] == [
+            (n, i, 512 + i, "-b----") for i, n in enumerate(_STATE_LIKE_NAMES, start=1)
+        ]

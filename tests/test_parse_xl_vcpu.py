@@ -245,3 +245,19 @@ def test_xl_4_0_affinity_words_continue_on_their_own_lines() -> None:
     with pytest.raises(ParseError) as e:  # "any cpu" is never continued
         parse_xl_vcpu_list(header + "\n" + xl_row("d", 1, 0, 0, "-b", 1.0, "any cpu") + "\n0-3")
     assert e.value.line_no == 3
+
+
+def test_names_holding_a_state_time_or_affinity() -> None:
+    # "%-32s" pads by bytes: a UTF-8 name ends left of the others; the row's fields are
+    # found from the right, so a name that looks like a row's tail stays the name
+    names = ["web r-- 1.0", "db -b- 3 4", "ünïcødé --p", "x 1 2 3 -b- 5.0 all / all"]
+    rows = []
+    for i, n in enumerate(names, start=1):
+        row = xl_row("N", i, 0, i + 1, "-b", 2.5, "0-3 / all")
+        raw = n.encode()
+        rows.append((raw + b" " * max(0, 32 - len(raw))).decode() + row[32:])
+    got = parse_xl_vcpu_list("\n".join([HEADER, *rows]))
+    assert [(r.name, r.domid, r.vcpu, r.cpu, r.state, r.cpu_time_s) for r in got] == [
+        (n, i, 0, i + 1, "-b-", 2.5) for i, n in enumerate(names, start=1)
+    ]
+    assert got[3].hard_affinity == CpuSet.of(range(4)) and got[3].soft_affinity == CpuSet(all=True)
