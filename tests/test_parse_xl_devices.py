@@ -102,3 +102,56 @@ def test_vdev_other_forms_and_rejects() -> None:
         assert vdev_to_devid(name) is None, name
     for devid in (-1, 0, 1 << 29, (99 << 8)):
         assert devid_to_vdev(devid) is None, devid
+
+
+def _c(fmt: str, *args: object) -> str:
+    return fmt % args  # noqa: UP031 (the C printf formats)
+
+
+def test_block_list_backend_kinds_driver_domains_and_several_domains() -> None:
+    # 4.13-4.18: the BE-path names the backend kind (vbd, qdisk for QEMU, vbd3 for tapdisk3,
+    # tap for blktap2); `xl block-list a nosuch b` prints one header, warns on stderr for
+    # the unknown name (2>&1 here) and goes on
+    row = "%-5d %-3d %-6d %-5d %-6d %-8d %-30s"
+    header = _c("%-5s %-3s %-6s %-5s %-6s %-8s %-30s", "Vdev", "BE", "handle", "state",
+                "evt-ch", "ring-ref", "BE-path")  # fmt: skip
+    text = "\n".join([
+        header,
+        _c(row, 51712, 0, 3, 4, 18, 8, "/local/domain/0/backend/qdisk/3/51712"),
+        _c(row, 51728, 0, 3, 4, 19, -1, "/local/domain/0/backend/vbd3/3/51728"),
+        "nosuch is an invalid domain identifier",
+        _c(row, 768, 1, 4, 1, -1, -1, "/local/domain/1/backend/vbd/4/768"),
+        _c(row, 268441856, 0, 4, 6, 1234567, 12345678, "/local/domain/0/backend/tap/4/268441856"),
+    ])  # fmt: skip
+    rows = parse_block_list(text)
+    assert [(r.vdev_name, r.be_domid, r.handle, r.state, r.evtch, r.ring_ref) for r in rows] == [
+        ("xvda", 0, 3, 4, 18, 8), ("xvdb", 0, 3, 4, 19, None), ("hda", 1, 4, 1, None, None),
+        ("xvdz", 0, 4, 6, 1234567, 12345678),
+    ]  # fmt: skip
+    assert [r.be_path.split("/")[5] for r in rows if r.be_path] == ["qdisk", "vbd3", "vbd", "tap"]
+
+
+def test_xm_network_and_block_lists() -> None:
+    # xm (3.x): 'Idx BE     MAC Addr.     handle ...' (MAC in capitals) and rows
+    # "%(idx)-3d %(backend-id)-3d%(mac)-17s    %(handle)-3d   %(state)-3d    %(event-ch)-3d
+    # %(tx-ring-ref)-5d/%(rx-ring-ref)-5d   %(be-path)-30s  ": a 3-digit backend domid
+    # glues to the MAC; block-list "%(idx)-5d  %(backend-id)-3d  %(handle)-3d   ..."
+    nic = "%-3d %-3d%-17s    %-3d   %-3d    %-3d   %-5d/%-5d   %-30s  "
+    text = "\n".join([
+        "Idx BE     MAC Addr.     handle state evt-ch tx-/rx-ring-ref BE-path",
+        _c(nic, 0, 0, "00:16:3e:5a:01:02", 0, 4, 8, 768, 769, "/local/domain/0/backend/vif/1/0"),
+        _c(nic, 1, 100, "00:16:3e:5a:01:03", 1, 4, 9, -1, -1, "/local/domain/100/backend/vif/1/1"),
+    ])  # fmt: skip
+    a, b = parse_network_list(text)
+    assert (a.idx, a.be_domid, a.mac, a.evtch, a.tx_ring_ref, a.rx_ring_ref) == (
+        0, 0, "00:16:3e:5a:01:02", 8, 768, 769,
+    )  # fmt: skip
+    assert (b.be_domid, b.mac, b.tx_ring_ref, b.be_path) == (
+        100, "00:16:3e:5a:01:03", None, "/local/domain/100/backend/vif/1/1",
+    )  # fmt: skip
+    vbd = "%-5d  %-3d  %-3d   %-3d    %-3d    %-5d %-30s  "
+    text = "Vdev  BE handle state evt-ch ring-ref BE-path\n" + _c(
+        vbd, 51712, 0, 1, 4, 6, 8, "/local/domain/0/backend/vbd/1/51712"
+    )
+    (v,) = parse_block_list(text)
+    assert (v.vdev_name, v.handle, v.evtch, v.ring_ref) == ("xvda", 1, 6, 8)

@@ -22,6 +22,7 @@ _OTHER = re.compile(
     r"|Parsing config from "  # xl create/restore chatter
     r"|Loading new save file "
     r"|xm \S+ .* is deprecated"
+    r"|\S+ is an invalid domain identifier"  # xl block-list/network-list of an unknown name
 )
 
 

@@ -1,7 +1,8 @@
 """``xl network-list`` / ``xl block-list`` and virtual-disk name ↔ device-number mapping.
 
 network-list row: ``"%-3d %-2d " MAC "%6d %5d %6d %5d/%-11d %-30s"`` (idx, backend domid,
-mac, handle, frontend state, event channel, tx/rx ring refs, backend path).
+mac, handle, frontend state, event channel, tx/rx ring refs, backend path); xm's header
+says ``MAC Addr.`` and its rows glue a 3-digit backend domid to the MAC.
 block-list row: ``"%-5d %-3d %-6d %-5d %-6d %-8d %-30s"`` (numeric vdev, backend domid,
 handle (really the frontend domid), state, event channel, ring-ref, backend path).
 XenStore values that are missing print as ``-1``; they become None here.
@@ -76,12 +77,14 @@ class VbdListRow:
 
 
 _I = r"-?\d+"
+_MAC = r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}"
+# xm: "%(backend-id)-3d%(mac)-17s", so a 3-digit backend domid glues to the MAC
 _NIC = re.compile(
-    rf"(?P<idx>{_I})\s+(?P<be>{_I})\s+(?P<mac>[0-9A-Fa-f]{{2}}(?::[0-9A-Fa-f]{{2}}){{5}}|\S+)"
+    rf"(?P<idx>{_I})\s+(?P<be>{_I})(?:\s*(?P<mac>{_MAC})|\s+(?P<other>\S+))"
     rf"\s+(?P<handle>{_I})\s+(?P<state>{_I})\s+(?P<evtch>{_I})"
     rf"\s+(?P<tx>{_I})\s*/\s*(?P<rx>{_I})(?:\s+(?P<path>\S.*?))?\s*"
 )
-_NIC_HEADER = re.compile(r"Idx\s+BE\s+Mac Addr\.\s+handle\s+state\s+evt-ch\s+.*")
+_NIC_HEADER = re.compile(r"Idx\s+BE\s+(?:Mac|MAC) Addr\.\s+handle\s+state\s+evt-ch\s+.*")  # xm: MAC
 _VBD = re.compile(
     rf"(?P<vdev>\d+)\s+(?P<be>{_I})\s+(?P<handle>{_I})\s+(?P<state>{_I})\s+(?P<evtch>{_I})"
     rf"\s+(?P<ring>{_I})(?:\s+(?P<path>\S.*?))?\s*"
@@ -105,7 +108,7 @@ def parse_network_list(text: str) -> list[NicRow]:
             NicRow(
                 idx=int(m["idx"]),
                 be_domid=_opt(m["be"]),
-                mac=m["mac"].lower(),
+                mac=(m["mac"] or m["other"]).lower(),  # other: xm's "??" (none in XenStore)
                 handle=_opt(m["handle"]),
                 state=_opt(m["state"]),
                 evtch=_opt(m["evtch"]),
