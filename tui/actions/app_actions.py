@@ -172,7 +172,7 @@ class ActionsApp(App[int]):
         t = self.target(spec) if spec is not None else None
         if t is None or self.member(t.host) is None:
             return False
-        if self.refusal(t.host) is not None:
+        if self.refusal(t.host) is not None or (spec is not None and _unfit(spec, t)):
             return None
         return True
 
@@ -197,6 +197,10 @@ class ActionsApp(App[int]):
             return
         why = self.refusal(t.host)
         if why is not None:  # the seam refuses too; never rely on one guard
+            self.say("warning", spec.footer, why)
+            return
+        why = _unfit(spec, t)
+        if why is not None:
             self.say("warning", spec.footer, why)
             return
         if spec.id == "console":
@@ -296,3 +300,6 @@ def _call(obj: object, name: str) -> Any:
     except NoMatches:
         return None
 
+
+def _unfit(spec: ActionSpec, t: Target) -> str | None:
+    return spec.unfit(t) if spec.unfit is not None else None

@@ -18,7 +18,7 @@ from collectors.control import requests as rq
 from collectors.control.errors import Problem, ValidationFailed
 from collectors.control.facts import HostFacts
 from collectors.control.syntax import DISK_FORMATS, format_kib
-from collectors.model import DeviceKind
+from collectors.model import DeviceKind, DomainType
 from tui.actions.target import Target
 
 Option = tuple[str, str]  # (label, value)
@@ -70,6 +70,7 @@ class ActionSpec:
     info: Callable[[Target], str] | None = None  # a line of context at the top of the form
     check: ExtraCheck | None = None  # checks the control layer does not make
     verbs: tuple[str, ...] = ()  # xl verbs it may run
+    unfit: Callable[[Target], str | None] | None = None  # why not this domain, before a form
 
     @property
     def has_form(self) -> bool:
@@ -406,6 +407,15 @@ def _block_detach(t: Target, v: Values) -> rq.Request:
     return rq.BlockDetach(t.host, t.ref, required(v, "vdev", "a disk"), force=flag(v, "force"))
 
 
+def _hvm_only(t: Target) -> str | None:
+    """CD verbs need an HVM guest: say so before the form (unknown type: the form opens and
+    the validator asks to wait for the next poll)."""
+    kind = t.domain.type if t.domain is not None else None
+    if kind is None or kind is DomainType.HVM:
+        return None
+    return f"a CD drive needs an HVM guest; {t.name} is a {kind} guest"
+
+
 def _cd_insert_fields(t: Target) -> tuple[Field, ...]:
     return (Field("vdev", "CD drive", placeholder="hdc"),
             Field("target", "ISO image on the host", placeholder="/var/lib/xen/iso/x.iso"))
@@ -479,9 +489,11 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("create", "plus", "Create a domain from a config file (xl create)", "Create",
                _create, scope="host", fields=_create_fields, verbs=("create",)),
     ActionSpec("cd_insert", "t", "Insert a CD (xl cd-insert, HVM)", "CD insert", _cd_insert,
-               fields=_cd_insert_fields, defaults=_cd_defaults, verbs=("cd-insert",)),
+               fields=_cd_insert_fields, defaults=_cd_defaults, verbs=("cd-insert",),
+               unfit=_hvm_only),
     ActionSpec("cd_eject", "e", "Eject a CD (xl cd-eject, HVM)", "CD eject", _cd_eject,
-               fields=_cd_eject_fields, defaults=_cd_defaults, verbs=("cd-eject",)),
+               fields=_cd_eject_fields, defaults=_cd_defaults, verbs=("cd-eject",),
+               unfit=_hvm_only),
     ActionSpec("console", "c", "Attach the console (xl console; Ctrl-] detaches)", "Console",
                _console, verbs=("console",)),
 )
