@@ -78,3 +78,17 @@ def test_follows_changed_values_and_changed_rows() -> None:
     assert order.order([], "cpu", True, dom0_first=True) == []
     one = fewer[:1]
     assert order.order(one, "cpu", False, dom0_first=True) == [one[0][0]]
+
+
+def test_dom0s_lead_in_the_chosen_order() -> None:
+    doms = [Domain(host="a", domid=0, name="Domain-0", cpu_pct=1.0),
+            Domain(host="a", domid=3, name="web", cpu_pct=50.0),
+            Domain(host="b", domid=0, name="Domain-0", cpu_pct=9.0),
+            Domain(host="c", domid=0, name="Domain-0", cpu_pct=None),
+            Domain(host="b", domid=2, name="db", cpu_pct=0.5)]
+    rows = list(zip(domain_keys(doms), doms, strict=True))
+    name = {k: f"{d.host}/{d.name}" for k, d in rows}
+    for reverse, want in ((True, ["b/Domain-0", "a/Domain-0", "c/Domain-0", "a/web", "b/db"]),
+                          (False, ["a/Domain-0", "b/Domain-0", "c/Domain-0", "b/db", "a/web"])):
+        for sort in (sort_keys, DomainOrder().order):
+            assert [name[k] for k in sort(rows, "cpu", reverse, dom0_first=True)] == want

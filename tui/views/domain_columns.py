@@ -157,22 +157,24 @@ def sort_keys(
     dom0_first: bool,
 ) -> list[DomainKey]:
     """Order rows by ``column``; unknown values last in both directions; ties by host and
-    name; Domain-0 of every host first when ``dom0_first``."""
-    col = COLUMNS_BY_KEY[column]
-    sort_value = col.sort
-    known: list[tuple[Any, str, str, int, DomainKey]] = []
-    unknown: list[tuple[str, str, int, DomainKey]] = []
-    dom0: list[tuple[str, int, DomainKey]] = []
-    for i, (key, d) in enumerate(rows):  # i breaks ties without comparing keys
-        if dom0_first and d.domid == 0:
-            dom0.append((d.host, i, key))
-            continue
-        v = sort_value(d)
-        if v is None:
-            unknown.append((d.host, d.name, i, key))
-        else:
-            known.append((v, d.host, d.name, i, key))
-    known.sort(reverse=reverse)
-    unknown.sort()
-    dom0.sort()
-    return [t[2] for t in dom0] + [t[4] for t in known] + [t[3] for t in unknown]
+    name; when ``dom0_first``, every host's Domain-0 before all others, in the same order."""
+    sort_value = COLUMNS_BY_KEY[column].sort
+
+    def ordered(part: Sequence[tuple[int, DomainKey, Domain]]) -> list[DomainKey]:
+        known: list[tuple[Any, str, str, int, DomainKey]] = []
+        unknown: list[tuple[str, str, int, DomainKey]] = []
+        for i, key, d in part:  # i breaks ties without comparing keys
+            v = sort_value(d)
+            if v is None:
+                unknown.append((d.host, d.name, i, key))
+            else:
+                known.append((v, d.host, d.name, i, key))
+        known.sort(reverse=reverse)
+        unknown.sort()
+        return [t[4] for t in known] + [t[3] for t in unknown]
+
+    indexed = [(i, key, d) for i, (key, d) in enumerate(rows)]
+    if not dom0_first:
+        return ordered(indexed)
+    return (ordered([r for r in indexed if r[2].domid == 0])
+            + ordered([r for r in indexed if r[2].domid != 0]))

@@ -89,9 +89,14 @@ class DomainOrder:
             known_keys.reverse()
         ranked = sorted(range(len(known_values)), key=known_values.__getitem__,
                         reverse=reverse)
-        # Dom0s by (host, index), as sort_keys puts them
-        first = sorted((domains[j].host, self._tie_index[j], pairs[j][0]) for j in dom0)
-        self._order = [t[2] for t in first] + [known_keys[j] for j in ranked] + unknown
+        # the Dom0s lead, in the same order among themselves (``dom0`` is in tie order)
+        dom0_known = [j for j in dom0 if values[j] is not None]
+        if reverse:
+            dom0_known.reverse()
+        dom0_known.sort(key=values.__getitem__, reverse=reverse)
+        first = dom0_known + [j for j in dom0 if values[j] is None]
+        self._order = ([pairs[j][0] for j in first] + [known_keys[j] for j in ranked]
+                       + unknown)
         return self._order
 
 
