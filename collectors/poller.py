@@ -143,6 +143,9 @@ class HostPoller:
         self._rings_every = 1  # on demand, rings come with every this many Dom0 samples
         self._vcpus_demand = False
         self._tasks: list[asyncio.Task[None]] = []
+        # set once the first round trip of every slow family (xl, XenStore...) is over,
+        # answered or not: from then on a snapshot is as complete as the host allows
+        self.first_round = asyncio.Event()
         self._seq = 0
         self._closed = False
         # Where in each cadence this host's work falls, in [0, 1): the xentop stream starts
@@ -197,9 +200,21 @@ class HostPoller:
             self._vcpus_demand = vcpus
             self._reschedule_vcpus()
 
+    def start(self) -> None:
+        """Start collecting (idempotent); :meth:`snapshot` merges what has come in."""
+        if self._tasks:
+            return
+        self._tasks.append(asyncio.create_task(self._slow_loop(), name=f"slow:{self.host}"))
+        if self.settings.use_stream:
+            self._tasks.append(asyncio.create_task(self._stream_loop(), name=f"xentop:{self.host}"))
+            self._tasks.append(asyncio.create_task(self._watch_loop(), name=f"watch:{self.host}"))
+            if not self.settings.local_dom0:
+                self._tasks.append(asyncio.create_task(self._dom0_loop(),
+                                                       name=f"dom0:{self.host}"))
+
     async def snapshots(self) -> AsyncIterator[HostSnapshot]:
         """Snapshots forever: after new data arrives, at most every interval/2."""
-        self._start()
+        self.start()
         interval = self.settings.interval_s
         last = -1e9
         try:
@@ -268,17 +283,6 @@ class HostPoller:
 
     # --- tasks -------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        if self._tasks:
-            return
-        self._tasks.append(asyncio.create_task(self._slow_loop(), name=f"slow:{self.host}"))
-        if self.settings.use_stream:
-            self._tasks.append(asyncio.create_task(self._stream_loop(), name=f"xentop:{self.host}"))
-            self._tasks.append(asyncio.create_task(self._watch_loop(), name=f"watch:{self.host}"))
-            if not self.settings.local_dom0:
-                self._tasks.append(asyncio.create_task(self._dom0_loop(),
-                                                       name=f"dom0:{self.host}"))
-
     async def _slow_loop(self) -> None:
         backoff = 1.0
         while not self._closed:
@@ -289,6 +293,7 @@ class HostPoller:
                     self._dom0_for_frame.set()
                 if ok:
                     await self._read_configs()
+                self.first_round.set()
                 self._changed.set()
                 if self._st.unreachable:
                     # back off while the host is down; fail fast in between

@@ -103,7 +103,7 @@ async def test_the_xentop_stream_starts_phase_x_interval_late() -> None:
     loop = asyncio.get_running_loop()
     p = HostPoller(runner.host, runner, PollSettings(interval_s=1.0), phase=0.6)
     start = loop.time()
-    p._start()
+    p.start()
     try:
         await asyncio.wait_for(seen.wait(), 10)
     finally:

@@ -237,7 +237,7 @@ async def test_the_watch_backs_off_like_the_streams(monkeypatch: pytest.MonkeyPa
     runner = ReopenedWatchRunner()
     poller = HostPoller(runner.host, runner, SETTINGS)
     try:
-        poller._start()
+        poller.start()
         # a watch that worked and was cut is reopened after the first backoff each time,
         # not after one doubled each time (0.1 + 0.2 + ... + 3.2 s for 6)
         await _wait(lambda: len(runner.opens) >= 6, timeout=4.0)
@@ -249,7 +249,7 @@ async def test_the_watch_backs_off_like_the_streams(monkeypatch: pytest.MonkeyPa
     runner.refuse = True
     poller = HostPoller(runner.host, runner, SETTINGS)
     try:
-        poller._start()
+        poller.start()
         await _wait(lambda: len(runner.opens) == 1)
         runner.refuse = False
         await asyncio.sleep(0.5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -24,7 +25,6 @@ from pathlib import Path
 from collectors.config import ConfigError, HostConfig, Settings, host_from_spec, load_settings
 from collectors.fleet import (
     DemoOptions,
-    FleetMember,
     build_fleet,
     close_fleet,
     collect_once,
@@ -146,33 +146,28 @@ async def _batch(
     hosts: list[HostConfig], settings: Settings, runners: dict[str, Runner],
     iterations: int | None,
 ) -> int:
+    """A fleet snapshot per interval, every host in each (one still waiting says so). The
+    first waits for every host's first full read (XenStore's memory targets, devices,
+    rings), at most a connect and a command timeout, so it is not a half-empty record."""
     members = build_fleet(hosts, settings, runners)
-    queue: asyncio.Queue[None] = asyncio.Queue()
-    latest = {}
-
-    async def follow(m: FleetMember) -> None:
-        async for snap in m.poller.snapshots():
-            latest[m.config.name] = snap
-            queue.put_nowait(None)
-
-    tasks = [asyncio.create_task(follow(m)) for m in members]
+    for m in members:
+        m.poller.start()
     printed = 0
     loop = asyncio.get_running_loop()
     next_t = loop.time() + settings.interval_s
     try:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(settings.connect_timeout_s + settings.command_timeout_s):
+                await asyncio.gather(*(m.poller.first_round.wait() for m in members))
         while iterations is None or printed < iterations:
             await asyncio.sleep(max(0.0, next_t - loop.time()))
-            next_t += settings.interval_s
-            snaps = tuple(latest[m.config.name] for m in members if m.config.name in latest)
-            if not snaps:
-                continue
+            next_t = max(next_t + settings.interval_s, loop.time())  # late: no burst after
+            snaps = tuple(m.poller.snapshot() for m in members)
             _print_json(FleetSnapshot(time=max(s.time for s in snaps), hosts=snaps), indent=None)
             printed += 1
     except (KeyboardInterrupt, BrokenPipeError):
         pass
     finally:
-        for t in tasks:
-            t.cancel()
         await close_fleet(members)
     return 0
 

@@ -1,0 +1,138 @@
+"""``xltop --once --json`` and ``xltop --batch`` as subprocesses, as scripts run them: the
+demo fleet, the demo fallback when nothing is configured, and a host that is down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors.config import HostConfig, Settings
+from collectors.sim.fleet import make_fleet
+from collectors.sim.runner import SimRunner
+from collectors.transport.base import Runner
+from tui.cli import _batch
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def xltop(*args: str, home: Path, path: str | None = None,
+          timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    """xltop with a HOME of its own: no user config, no ~/.ssh/config."""
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "XDG_STATE_HOME": str(home / ".state")}
+    env.pop("XLTOP_CONFIG", None)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([sys.executable, "-m", "tui", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_once_json_has_hosts_domains_vcpus_devices_and_rings(tmp_path: Path) -> None:
+    r = xltop("--demo", "--once", "--json", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    fleet = json.loads(r.stdout)
+    hosts = fleet["hosts"]
+    assert len(hosts) >= 3
+    for h in hosts:
+        assert h["status"] == "ok" and h["info"]["xen_version"].startswith("4.17"), h["host"]
+        names = {d["name"] for d in h["domains"]}
+        assert "Domain-0" in names and len(names) > 3
+        domids = {d["domid"] for d in h["domains"]}
+        assert {v["domid"] for v in h["vcpus"]} <= domids and len(h["vcpus"]) >= len(domids)
+        vifs = [d for d in h["devices"] if d["kind"] == "vif"]
+        vbds = [d for d in h["devices"] if d["kind"] == "vbd"]
+        assert vifs and vbds
+        ring = next(r for d in vifs for r in d["rings"])
+        assert ring["entries"] == 256 and 0.0 <= ring["fill"] <= 1.0
+        assert all(isinstance(d["oo_req"], int) for d in vbds if d["stats_source"]
+                   and d["stats_source"].startswith("blkback"))
+
+
+def lines(r: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    return lines_of(r.stdout)
+
+
+def test_demo_batch_prints_complete_records_at_the_interval(tmp_path: Path) -> None:
+    r = xltop("--demo", "--batch", "--interval", "0.5", "--iterations", "3", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    records = lines(r)
+    assert len(records) == 3
+    times = [rec["time"] for rec in records]
+    assert times == sorted(times) and times[2] - times[0] >= 0.9
+    for rec in records:
+        assert [h["host"] for h in rec["hosts"]] == ["xen-prod-01", "xen-lab-02", "xen-prod-03"]
+    first = records[0]["hosts"]
+    # the first record waited for every host's first full read: XenStore's targets are in
+    assert all(d["mem_target_kib"] is not None for h in first for d in h["domains"])
+    assert all(h["devices"] for h in first)
+    # rates need two samples: unknown (null) at first, numbers later, never a made-up 0
+    last = records[-1]["hosts"]
+    assert any(d["cpu_pct"] is not None for h in last for d in h["domains"])
+
+
+def test_no_host_no_config_no_xl_says_it_shows_the_demo_fleet(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    r = xltop("--once", "--json", home=tmp_path, path=str(empty))
+    assert r.returncode == 0, r.stderr
+    assert "showing the demo fleet" in r.stderr
+    assert len(json.loads(r.stdout)["hosts"]) == 3
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("mode", ["--once", "--batch"])
+def test_a_host_that_is_down_is_reported_not_dropped(tmp_path: Path, mode: str) -> None:
+    target = f"root@127.0.0.1:{closed_port()}"
+    extra = ["--iterations", "1", "--interval", "0.5"] if mode == "--batch" else ["--json"]
+    r = xltop(mode, *extra, target, home=tmp_path, timeout=120)
+    assert r.returncode == (1 if mode == "--once" else 0), r.stderr
+    (host,) = lines(r)[0]["hosts"] if mode == "--batch" else json.loads(r.stdout)["hosts"]
+    assert host["host"] == target and host["status"] == "unreachable"
+    assert host["domains"] == [] and "refused" in host["message"].lower()
+
+
+class SlowRoundTrips(SimRunner):
+    """A host whose round trips (xl list, XenStore...) take longer than the interval, as
+    over a slow SSH link, while its xentop stream flows at once."""
+
+    async def run_batch(self, argvs: Any, *, timeout: float | None = None) -> Any:
+        await asyncio.sleep(1.2)
+        return await super().run_batch(argvs, timeout=timeout)
+
+
+async def test_the_first_batch_record_waits_for_a_slow_hosts_first_full_read(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    start = time.time()
+    fast, slow = make_fleet(2, 6, seed=3, start=start)
+    configs = [HostConfig(h.name, f"demo:{i}") for i, h in enumerate((fast, slow))]
+    runners: dict[str, Runner] = {fast.name: SimRunner(fast), slow.name: SlowRoundTrips(slow)}
+    settings = Settings(interval_s=0.5)
+    assert await _batch(configs, settings, runners, 2) == 0
+    records = lines_of(capsys.readouterr().out)
+    assert len(records) == 2
+    for rec in records:
+        by_name = {h["host"]: h for h in rec["hosts"]}
+        assert set(by_name) == {fast.name, slow.name}  # nobody left out while slow
+        doms = by_name[slow.name]["domains"]
+        assert doms and all(d["mem_target_kib"] is not None and d["domid"] is not None
+                            for d in doms)
+        assert by_name[slow.name]["devices"]
+
+
+def lines_of(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines()]
