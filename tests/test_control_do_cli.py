@@ -183,3 +183,16 @@ def test_hostile_names_never_reach_the_terminal_raw(tmp_path: Path) -> None:
     r = run("--demo", "--json", "xen-lab-02", "\u202eevil-rtl", "pause", "--yes", journal=j)
     assert r.returncode == 0 and "\u202e" not in r.stdout
     assert json.loads(r.stdout)["target"] == "\u202eevil-rtl (domid 13)"
+
+
+def test_sched_credit2_weight_and_cap(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "sched-credit2", "-w", "512", "-c", "50", "--yes",
+            journal=j)
+    assert (r.returncode, r.stdout) == (0, "xl sched-credit2 -d 1 -w 512 -c 50: done on "
+                                           "xen-lab-02\n"), r.stderr
+    r = run("--demo", "xen-lab-02", "mq-02", "sched-credit2", "-w", "lots", "--yes", journal=j)
+    assert r.returncode == 2 and "invalid weight 'lots': use a whole number" in r.stderr
+    r = run("--demo", "xen-lab-02", "mq-02", "sched-credit", "-w", "300", "--yes", journal=j)
+    assert r.returncode == 2 and "runs the credit2 scheduler, not credit" in r.stderr
+    assert [e["outcome"] for e in entries(j)] == ["ok", "invalid"]

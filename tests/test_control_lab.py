@@ -29,6 +29,8 @@ from collectors.control.requests import (
     Pause,
     Restore,
     Save,
+    SchedCredit,
+    SchedCredit2,
     Unpause,
     VcpuPin,
 )
@@ -201,6 +203,31 @@ async def test_vcpu_pin_db1(ctl: LabCtl) -> None:
     finally:
         ctl.sh("xl vcpu-pin db1 all all all")
     assert "1 / all" not in ctl.sh("xl vcpu-list db1")
+
+
+async def test_sched_credit2_weight_and_cap_of_web1(ctl: LabCtl) -> None:
+    def web1_sched() -> list[str]:
+        return ctl.sh("xl sched-credit2 -d web1").splitlines()[-1].split()[-2:]
+
+    snap = await ctl.poll()
+    assert snap.info is not None and snap.info.scheduler == "credit2"
+    web1 = snap.domain("web1")
+    assert web1 is not None and web1.vcpus_max == 2
+    try:
+        res = await ctl.seam.execute(
+            await ctl.seam.preview(SchedCredit2(H, "web1", weight=512, cap=50), snap))
+        assert res.ok, res.message
+        assert res.argv == ("xl", "sched-credit2", "-d", str(web1.domid), "-w", "512",
+                            "-c", "50")
+        assert web1_sched() == ["512", "50"]
+        # caught before sending: xl's own range (100 per vCPU) and the wrong scheduler
+        with pytest.raises(ValidationFailed, match="0 \\(no cap\\) to 200"):
+            await ctl.seam.preview(SchedCredit2(H, "web1", cap=201), snap)
+        with pytest.raises(ValidationFailed, match="runs the credit2 scheduler"):
+            await ctl.seam.preview(SchedCredit(H, "web1", weight=256), snap)
+    finally:
+        ctl.sh("xl sched-credit2 -d web1 -w 256 -c 0")
+    assert web1_sched() == ["256", "0"]
 
 
 async def test_hostile_path_reaches_xl_literally_over_ssh(ctl: LabCtl) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from collectors.control import syntax as sx
@@ -24,6 +26,8 @@ from collectors.control.requests import (
     Request,
     Restore,
     Save,
+    SchedCredit,
+    SchedCredit2,
     Shutdown,
     Unpause,
     VcpuPin,
@@ -335,3 +339,25 @@ async def test_hostile_domain_names_resolve_to_their_domid(hostile: str) -> None
     snap = snapshot(dom(12, hostile))
     c = await check(Destroy(H, hostile), snap=snap)
     assert c.target == "12"
+
+
+# --- CPU weight and cap -----------------------------------------------------------------------
+
+
+async def test_weight_and_cap_ranges_and_the_hosts_scheduler() -> None:
+    snap = snapshot()
+    credit2 = replace(snap, info=replace(snap.info, scheduler="credit2"))
+    ok = await check(SchedCredit2(H, "web1", weight=65535, cap=200), snap=credit2)
+    assert ok.target == "3"
+    assert "0 (no cap) to 200" in await problem(SchedCredit2(H, "web1", cap=201), snap=credit2)
+    assert "0 (no cap) to 100" in await problem(SchedCredit2(H, "idle1", cap=101), snap=credit2)
+    assert "cap -1 is negative" in await problem(SchedCredit2(H, "web1", cap=-1), snap=credit2)
+    for weight in (0, 65536):
+        msg = await problem(SchedCredit2(H, "web1", weight=weight), snap=credit2)
+        assert f"weight {weight} is out of range: 1 to 65535" in msg
+    assert "give a weight, a cap or both" in await problem(SchedCredit2(H, "web1"), snap=credit2)
+    msg = await problem(SchedCredit(H, "web1", weight=300), snap=credit2)
+    assert msg == ("xen-a runs the credit2 scheduler, not credit: xl sched-credit does not "
+                   "apply there")
+    dom0 = await check(SchedCredit2(H, "Domain-0", cap=50), snap=credit2)
+    assert any("cap on Domain-0" in w for w in dom0.warnings)

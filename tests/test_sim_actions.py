@@ -418,3 +418,41 @@ def test_errors_leave_state_unchanged_for_every_verb() -> None:
         got = xl(host, *argv)
         assert got.exit_code != 0, argv
         assert snapshot(host) == before, argv
+
+
+def test_sched_credit2_show_set_and_libxl_range_errors() -> None:
+    """Texts as the lab printed them (Xen 4.17, credit2, web1 with 2 vCPUs), 2026-11-26."""
+    host = lab_b()
+    web1 = host.by_name("web1")
+    assert web1 is not None and web1.max_vcpus == 2
+    n = web1.domid
+    head = "Name                                ID Weight  Cap\n"
+    got = xl(host, "xl", "sched-credit2", "-d", "web1")
+    assert (got.exit_code, got.stdout) == (0, head + f"web1{n:34d}    256    0\n")
+    assert xl(host, "xl", "sched-credit2", "-d", "web1", "-w", "512", "-c", "50").exit_code == 0
+    assert xl(host, "xl", "sched-credit2", "-d", "web1").stdout.endswith("  512   50\n")
+    listing = xl(host, "xl", "sched-credit2").stdout
+    assert listing.startswith("Cpupool Pool-0: ratelimit=1000us\n" + head + "Domain-0")
+    cap_err = (f"libxl: error: libxl_sched.c:455:sched_credit2_domain_set: Domain {n}:Cpu cap "
+               "out of range, valid range is from 0 to 200 for specified number of vcpus\n"
+               "libxl_domain_sched_params_set failed.\n")
+    weight_err = (f"libxl: error: libxl_sched.c:445:sched_credit2_domain_set: Domain {n}:Cpu "
+                  "weight out of range, valid values are within range from 1 to 65535\n"
+                  "libxl_domain_sched_params_set failed.\n")
+    for args, err in ((("-c", "201"), cap_err), (("-c", "-5"), cap_err),
+                      (("-w", "0"), weight_err), (("-w", "abc"), weight_err),
+                      (("-w", "70000"), weight_err)):
+        got = xl(host, "xl", "sched-credit2", "-d", "web1", *args)
+        assert (got.exit_code, got.stderr) == (1, err), args
+    assert (web1.weight, web1.cap) == (512, 50)  # nothing set by a refused call
+    got = xl(host, "xl", "sched-credit2", "-w", "5")
+    assert (got.exit_code, got.stderr) == (1, "Must specify a domain.\n")
+    # the credit verbs on a credit2 host
+    assert xl(host, "xl", "sched-credit").stdout == ""
+    got = xl(host, "xl", "sched-credit", "-d", "web1")
+    assert (got.exit_code, got.stderr, got.stdout) == (
+        1, "libxl_domain_sched_params_get returned credit2 not credit.\n", head)
+    got = xl(host, "xl", "sched-credit", "-d", "web1", "-w", "256")
+    assert (got.exit_code, got.stderr) == (
+        1, f"libxl: error: libxl_sched.c:232:sched_credit_domain_set: Domain {n}:Getting "
+           "domain sched credit: Invalid argument\nlibxl_domain_sched_params_set failed.\n")

@@ -343,6 +343,27 @@ async def test_shutdown_and_reboot() -> None:
 # --- vCPUs -------------------------------------------------------------------------------------
 
 
+async def test_weight_and_cap_under_credit2() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        form = await open_form(pilot, app, "W")
+        info = str(form.query_one("#form-info").render())
+        assert info.startswith("credit2 scheduler") and "at most 200 for 2 vCPU(s)" in info
+        await fill(pilot, form, weight="512", cap="201")
+        assert "0 (no cap) to 200" in str(form.query_one("#error-cap").render())
+        await fill(pilot, form, cap="lots")
+        assert "use a whole number" in str(form.query_one("#error-cap").render())
+        await fill(pilot, form, cap="50")
+        assert form.plan is not None and form.plan.display == "xl sched-credit2 -d 3 -w 512 -c 50"
+        await submit(pilot, app, form)
+        await confirm(pilot, app)
+        assert app.last_result is not None and app.last_result.ok, app.last_result
+    web1 = host.domains[3]
+    assert (web1.name, web1.weight, web1.cap) == ("web1", 512, 50)
+    assert rec.xl("sched-credit2") == [("xl", "sched-credit2", "-d", "3", "-w", "512", "-c", "50")]
+
+
 async def test_vcpu_set_within_the_boot_maximum() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:

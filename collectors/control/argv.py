@@ -31,6 +31,7 @@ from collectors.control.requests import (
     Request,
     Restore,
     Save,
+    SchedCredit,
     Shutdown,
     Unpause,
     VcpuPin,
@@ -48,7 +49,8 @@ def build_argv(req: Request, target: str | None) -> tuple[str, ...]:
         return (XL, "restore", *(["-p"] if req.paused else []), req.path)
     if target is None:
         raise ValueError(f"{req.verb} needs a domain")
-    return (XL, req.verb, *_BUILDERS[type(req)](req, target))
+    build = _BUILDERS[SchedCredit if isinstance(req, SchedCredit) else type(req)]
+    return (XL, req.verb, *build(req, target))
 
 
 def _flags(*pairs: tuple[bool, str]) -> list[str]:
@@ -144,6 +146,13 @@ def _cd_eject(req: Request, t: str) -> list[str]:
     return [t, req.vdev.strip()]
 
 
+def _sched(req: Request, t: str) -> list[str]:
+    assert isinstance(req, SchedCredit)
+    weight = [] if req.weight is None else ["-w", str(req.weight)]
+    cap = [] if req.cap is None else ["-c", str(req.cap)]
+    return ["-d", t, *weight, *cap]
+
+
 _BUILDERS: dict[type, Callable[[Request, str], list[str]]] = {
     Pause: _plain,
     Unpause: _plain,
@@ -162,4 +171,5 @@ _BUILDERS: dict[type, Callable[[Request, str], list[str]]] = {
     Reboot: _reboot,
     CdInsert: _cd_insert,
     CdEject: _cd_eject,
+    SchedCredit: _sched,
 }

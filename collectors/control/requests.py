@@ -179,6 +179,30 @@ class CdEject(_OnDomain):
 
 
 @dataclass(frozen=True, slots=True)
+class SchedCredit(_OnDomain):
+    """``xl sched-credit -d DOMAIN [-w WEIGHT] [-c CAP]``: a relative CPU share, and a
+    ceiling in % of one pCPU (0: none). None leaves a parameter as it is."""
+
+    weight: int | None = None
+    cap: int | None = None
+    verb: ClassVar[str] = "sched-credit"
+    dom0_ok: ClassVar[bool] = True
+    scheduler: ClassVar[str] = "credit"
+
+
+@dataclass(frozen=True, slots=True)
+class SchedCredit2(SchedCredit):
+    """``xl sched-credit2``: the same two parameters under the credit2 scheduler."""
+
+    verb: ClassVar[str] = "sched-credit2"
+    scheduler: ClassVar[str] = "credit2"
+
+
+SCHED_REQUESTS: dict[str, type[SchedCredit]] = {"credit": SchedCredit, "credit2": SchedCredit2}
+"""The weight/cap request for a host's scheduler (``xl info``'s xen_scheduler)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Console(_OnDomain):
     """``xl console DOMAIN``: not run by the seam but by :mod:`collectors.console`."""
 
@@ -188,7 +212,7 @@ class Console(_OnDomain):
 Request = (
     Pause | Unpause | Save | Restore | MemSet | MemMax | VcpuSet | VcpuPin | NetworkAttach
     | NetworkDetach | BlockAttach | BlockDetach | Shutdown | Reboot | Destroy | Create
-    | CdInsert | CdEject | Console
+    | CdInsert | CdEject | SchedCredit | Console
 )
 
 NO_DOMAIN_VERBS = frozenset({"create", "restore"})

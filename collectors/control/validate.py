@@ -29,6 +29,8 @@ from collectors.control.requests import (
     Request,
     Restore,
     Save,
+    SchedCredit,
+    SchedCredit2,
     Shutdown,
     Unpause,
     VcpuPin,
@@ -448,6 +450,32 @@ async def _cd_eject(ctx: _Ctx) -> None:
         ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
 
 
+SCHED_WEIGHT_MAX = 65535  # libxl: "valid values are within range from 1 to 65535"
+
+
+async def _sched(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, SchedCredit)
+    running = ctx.snap.info.scheduler if ctx.snap.info is not None else None
+    if running is not None and running != req.scheduler:
+        ctx.bad("domain", f"{ctx.snap.host} runs the {running} scheduler, not "
+                          f"{req.scheduler}: xl {req.verb} does not apply there")
+    if req.weight is None and req.cap is None:
+        ctx.bad("weight", "give a weight, a cap or both")
+    if req.weight is not None and not 1 <= req.weight <= SCHED_WEIGHT_MAX:
+        ctx.bad("weight", f"weight {req.weight} is out of range: 1 to {SCHED_WEIGHT_MAX} "
+                          "(the default is 256; twice the weight, twice the share)")
+    if req.cap and ctx.dom.is_dom0:
+        ctx.warnings.append("a cap on Domain-0 also slows every guest's disk and network "
+                            "backends on this host")
+    vcpus = ctx.dom.vcpus_max or ctx.dom.vcpus_online
+    if req.cap is not None and req.cap < 0:
+        ctx.bad("cap", f"cap {req.cap} is negative: 0 means no cap")
+    elif req.cap is not None and vcpus is not None and req.cap > 100 * vcpus:
+        ctx.bad("cap", f"cap {req.cap} is out of range: 0 (no cap) to {100 * vcpus} "
+                       f"(% of one pCPU, 100 per vCPU; {ctx.name} has {vcpus})")
+
+
 _CHECKS: dict[type, Callable[[_Ctx], Awaitable[None]]] = {
     Pause: _pause,
     Unpause: _unpause,
@@ -467,5 +495,7 @@ _CHECKS: dict[type, Callable[[_Ctx], Awaitable[None]]] = {
     Create: _create,
     CdInsert: _cd_insert,
     CdEject: _cd_eject,
+    SchedCredit: _sched,
+    SchedCredit2: _sched,
     Console: _nothing,
 }

@@ -11,6 +11,7 @@
     block-attach SPEC           (target,format,vdev,access or format=..,vdev=..,target=..)
     block-detach [-f] VDEV
     cd-insert VDEV TARGET       cd-eject VDEV
+    sched-credit [-w WEIGHT] [-c CAP]      sched-credit2 [-w WEIGHT] [-c CAP]
 """
 
 from __future__ import annotations
@@ -240,6 +241,31 @@ def _cd_eject(host: str, domain: str, args: list[str]) -> rq.Request:
     return rq.CdEject(host, domain, p.parse_args(args).vdev)
 
 
+def _sched(cls: type[rq.SchedCredit]) -> Builder:
+    def build(host: str, domain: str, args: list[str]) -> rq.Request:
+        p = _parser(cls.verb)
+        p.add_argument("-w", "--weight", type=_whole("weight"))
+        p.add_argument("-c", "--cap", type=_whole("cap"))
+        a = p.parse_args(args)
+        if a.weight is None and a.cap is None:
+            raise UsageError(f"xltop do HOST DOMAIN {cls.verb} [-w WEIGHT] [-c CAP]: "
+                             "give a weight, a cap or both")
+        return cls(host, domain, weight=a.weight, cap=a.cap)
+
+    return build
+
+
+def _whole(what: str) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            msg = f"invalid {what} {text!r}: use a whole number"
+            raise argparse.ArgumentTypeError(msg) from None
+
+    return convert
+
+
 _VERBS: dict[str, Builder] = {
     "pause": _no_args(rq.Pause),
     "unpause": _no_args(rq.Unpause),
@@ -260,5 +286,7 @@ _VERBS: dict[str, Builder] = {
     "block-detach": _block_detach,
     "cd-insert": _cd_insert,
     "cd-eject": _cd_eject,
+    "sched-credit": _sched(rq.SchedCredit),
+    "sched-credit2": _sched(rq.SchedCredit2),
 }
 VERBS = tuple(sorted(_VERBS))

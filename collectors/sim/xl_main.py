@@ -20,6 +20,7 @@ HANDLERS: dict[str, Handler] = {
     "block-list": xl_read.cmd_block_list,
     "cpupool-list": xl_read.cmd_cpupool_list,
     "dmesg": xl_read.cmd_dmesg,
+    "sched-credit": xl_read.cmd_sched_credit,
     "sched-credit2": xl_read.cmd_sched_credit2,
     "domid": xl_read.cmd_domid,
     "domname": xl_read.cmd_domname,

@@ -121,30 +121,71 @@ def cmd_dmesg(host: SimHost, io: Io, argv: list[str]) -> int:
 
 
 def cmd_sched_credit2(host: SimHost, io: Io, argv: list[str]) -> int:
-    p = getopt(io, "sched-credit2", argv, "d:w:c:p:r:s",
+    return _sched(host, io, argv, "credit2")
+
+
+def cmd_sched_credit(host: SimHost, io: Io, argv: list[str]) -> int:
+    return _sched(host, io, argv, "credit")
+
+
+# libxl_sched.c's line of "Getting domain sched <x>" in sched_<x>_domain_set (4.17; the
+# credit one seen on the lab, the credit2 one estimated)
+_SCHED_GET_LINE = {"credit": 232, "credit2": 437}
+
+
+def _sched(host: SimHost, io: Io, argv: list[str], sched: str) -> int:
+    """``xl sched-credit[2]``: list the pools of that scheduler, show or set a domain's
+    weight and cap (as strtol reads them: "abc" is 0), with libxl's range checks."""
+    verb = f"sched-{sched}"
+    p = getopt(io, verb, argv, "d:w:c:p:r:s",
                {"domain": ("d", True), "weight": ("w", True), "cap": ("c", True),
                 "cpupool": ("p", True), "ratelimit_us": ("r", True), "schedparam": ("s", False)})
     dom = p.value("d")
     if dom is None:
         if p.has("w") or p.has("c"):
             die(io, "Must specify a domain.\n")
-        io.print(render_xl.render_sched_credit2(host, host.sorted_domains()))
+        if host.scheduler == sched:  # pools of another scheduler are left out
+            io.print(render_xl.render_sched_credit2(host, host.sorted_domains()))
         return 0
-    d = host.domains.get(find_domain(io, host, dom))
+    domid = find_domain(io, host, dom)
+    d = host.domains.get(domid)
     if d is None:
         die(io, "libxl_domain_sched_params_get failed.\n")
     weight, cap = p.value("w"), p.value("c")
+    label = f"libxl: error: libxl_sched.c:{{}}:sched_{sched}_domain_set: Domain {domid}:"
+    if host.scheduler != sched:
+        if weight is None and cap is None:
+            io.eprint(f"libxl_domain_sched_params_get returned {host.scheduler} not {sched}.\n")
+            io.print(render_xl.render_sched_credit2(host, []).split("\n", 1)[1])
+            return 1
+        io.eprint(label.format(_SCHED_GET_LINE[sched])
+                  + f"Getting domain sched {sched}: Invalid argument\n")
+        die(io, "libxl_domain_sched_params_set failed.\n")
     if weight is None and cap is None:
         io.print(render_xl.render_sched_credit2(host, [d]).split("\n", 1)[1])
         return 0
-    for text in (weight, cap):
-        if text is not None and not text.isdigit():
-            die(io, f"Invalid value '{text}'.\n")
-    if weight is not None:
-        d.weight = max(1, min(65535, int(weight)))
-    if cap is not None:
-        d.cap = int(cap)
+    new_weight = _strtol(weight) if weight is not None else d.weight
+    new_cap = _strtol(cap) if cap is not None else d.cap
+    cap_max = 100 * d.max_vcpus
+    if not 1 <= new_weight <= 65535:
+        io.eprint(label.format(445) + "Cpu weight out of range, valid values are within "
+                  "range from 1 to 65535\n")
+        die(io, "libxl_domain_sched_params_set failed.\n")
+    if not 0 <= new_cap <= cap_max:
+        io.eprint(label.format(455) + f"Cpu cap out of range, valid range is from 0 to "
+                  f"{cap_max} for specified number of vcpus\n")
+        die(io, "libxl_domain_sched_params_set failed.\n")
+    d.weight, d.cap = new_weight, new_cap
     return 0
+
+
+def _strtol(text: str) -> int:
+    """C's strtol(text, NULL, 10): leading blanks, a sign, digits; 0 when none."""
+    t = text.lstrip()
+    sign = -1 if t[:1] == "-" else 1
+    t = t[1:] if t[:1] in "+-" else t
+    digits = len(t) - len(t.lstrip("0123456789"))
+    return sign * int(t[:digits]) if digits else 0
 
 
 def cmd_domid(host: SimHost, io: Io, argv: list[str]) -> int:

@@ -83,6 +83,18 @@ _COMMANDS: dict[str, tuple[str, str, str, str]] = {
     "vcpu-set": ("f", "[option] <Domain> <vCPUs>",
                  "Set the number of active VCPUs allowed for the domain",
                  "-i, --ignore-host  Don't limit the vCPU based on the host CPU count"),
+    "sched-credit": ("f", "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]] [-s [-t TSLICE] [-r RATELIMIT]] "
+                     "[-p CPUPOOL]",
+                     "Get/set credit scheduler parameters",
+                     "-d DOMAIN, --domain=DOMAIN        Domain to modify\n"
+                     "-w WEIGHT, --weight=WEIGHT        Weight (int)\n"
+                     "-c CAP, --cap=CAP                 Cap (int)\n"
+                     "-s         --schedparam           Query / modify scheduler parameters\n"
+                     "-t TSLICE, --tslice_ms=TSLICE     Set the timeslice, in milliseconds\n"
+                     "-r RLIMIT, --ratelimit_us=RLIMIT  Set the scheduling rate limit, in "
+                     "microseconds\n"
+                     "-m DLY, --migration_delay_us=DLY  Set the migration delay, in microseconds\n"
+                     "-p CPUPOOL, --cpupool=CPUPOOL     Restrict output to CPUPOOL"),
     "sched-credit2": ("f", "[-d <Domain> [-w[=WEIGHT]]] [-p CPUPOOL]",
                       "Get/set credit2 scheduler parameters",
                       "-d DOMAIN, --domain=DOMAIN     Domain to modify\n"

@@ -438,6 +438,51 @@ def _cd_eject(t: Target, v: Values) -> rq.Request:
     return rq.CdEject(t.host, t.ref, required(v, "vdev", "a CD drive"))
 
 
+# --- CPU weight and cap (credit / credit2) -------------------------------------------------
+
+
+def _scheduler(t: Target) -> str | None:
+    info = t.snapshot.info if t.snapshot is not None else None
+    return info.scheduler if info is not None else None
+
+
+def _credit_only(t: Target) -> str | None:
+    sched = _scheduler(t)
+    if sched is None or sched in rq.SCHED_REQUESTS:
+        return None
+    return (f"{t.host} runs the {sched} scheduler: weight and cap are credit and credit2 "
+            "parameters")
+
+
+def _sched_info(t: Target) -> str:
+    d = t.domain
+    vcpus = (d.vcpus_max or d.vcpus_online) if d is not None else None
+    top = f"at most {100 * vcpus} for {vcpus} vCPU(s)" if vcpus else "100 per vCPU"
+    return (f"{_scheduler(t) or 'credit2 (assumed)'} scheduler: weight is a relative share "
+            f"(default 256, 1-65535); cap is a ceiling in % of one pCPU (0: none; {top}). "
+            "A blank field stays as it is.")
+
+
+def _sched_fields(t: Target) -> tuple[Field, ...]:
+    return (Field("weight", "Weight", placeholder="unchanged (default 256)"),
+            Field("cap", "Cap, % of one pCPU", placeholder="unchanged (0 = no cap)"))
+
+
+def _whole_or_none(v: Values, name: str, what: str) -> int | None:
+    value = text(v, name)
+    if not value:
+        return None
+    if not value.isdecimal():
+        raise ValidationFailed.one(f"invalid {what} {value!r}: use a whole number", name)
+    return int(value)
+
+
+def _sched(t: Target, v: Values) -> rq.Request:
+    cls = rq.SCHED_REQUESTS.get(_scheduler(t) or "credit2", rq.SchedCredit2)
+    return cls(t.host, t.ref, weight=_whole_or_none(v, "weight", "weight"),
+               cap=_whole_or_none(v, "cap", "cap"))
+
+
 def _console(t: Target, v: Values) -> rq.Request:
     return rq.Console(t.host, t.ref)
 
@@ -494,6 +539,9 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("cd_eject", "e", "Eject a CD (xl cd-eject, HVM)", "CD eject", _cd_eject,
                fields=_cd_eject_fields, defaults=_cd_defaults, verbs=("cd-eject",),
                unfit=_hvm_only),
+    ActionSpec("sched", "W", "CPU weight and cap (xl sched-credit2, sched-credit)", "Weight/cap",
+               _sched, fields=_sched_fields, info=_sched_info, unfit=_credit_only,
+               verbs=("sched-credit", "sched-credit2")),
     ActionSpec("console", "c", "Attach the console (xl console; Ctrl-] detaches)", "Console",
                _console, verbs=("console",)),
 )
