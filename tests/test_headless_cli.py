@@ -136,3 +136,13 @@ async def test_the_first_batch_record_waits_for_a_slow_hosts_first_full_read(
 
 def lines_of(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines()]
+
+
+def test_json_alone_prints_one_snapshot_and_no_terminal_no_dashboard(tmp_path: Path) -> None:
+    r = xltop("--demo", "--json", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["hosts"]) == 3
+    # without a terminal the dashboard would spin on nothing: it says what to use instead
+    r = xltop("--demo", home=tmp_path, timeout=30)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "needs a terminal" in r.stderr and "--once" in r.stderr

@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="demo: domains per simulated host (default 8)")
     p.add_argument("--seed", type=int, default=0, help="demo: random seed (default 0)")
     p.add_argument("--once", action="store_true", help="print one fleet snapshot and exit")
-    p.add_argument("--json", action="store_true", help="with --once: JSON output (the default)")
+    p.add_argument("--json", action="store_true",
+                   help="print one fleet snapshot as JSON and exit (as --once does)")
     p.add_argument("--batch", action="store_true", help="print a JSON line per interval")
     p.add_argument("--iterations", type=_positive_int, default=None, metavar="N",
                    help="with --batch: stop after N snapshots")
@@ -99,10 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"xltop: {e}", file=sys.stderr)
         return 2
-    if args.once:
+    if args.once or (args.json and not args.batch):  # --json alone: one JSON snapshot
         return asyncio.run(_once(hosts, settings, runners))
     if args.batch:
         return asyncio.run(_batch(hosts, settings, runners, args.iterations))
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("xltop: the dashboard needs a terminal; for scripts use --once (one JSON "
+              "snapshot) or --batch (a JSON line per interval)", file=sys.stderr)
+        return 2
     from tui.app import run_app
 
     return run_app(settings, hosts, runners)
