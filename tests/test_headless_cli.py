@@ -125,6 +125,7 @@ async def test_the_first_batch_record_waits_for_a_slow_hosts_first_full_read(
     assert await _batch(configs, settings, runners, 2) == 0
     records = lines_of(capsys.readouterr().out)
     assert len(records) == 2
+    assert records[1]["time"] - records[0]["time"] >= 0.4  # a late first: no burst after it
     for rec in records:
         by_name = {h["host"]: h for h in rec["hosts"]}
         assert set(by_name) == {fast.name, slow.name}  # nobody left out while slow

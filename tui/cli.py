@@ -166,7 +166,9 @@ async def _batch(
                 await asyncio.gather(*(m.poller.first_round.wait() for m in members))
         while iterations is None or printed < iterations:
             await asyncio.sleep(max(0.0, next_t - loop.time()))
-            next_t = max(next_t + settings.interval_s, loop.time())  # late: no burst after
+            next_t += settings.interval_s
+            if next_t <= loop.time():  # late (a slow first read): the next one interval on
+                next_t = loop.time() + settings.interval_s
             snaps = tuple(m.poller.snapshot() for m in members)
             _print_json(FleetSnapshot(time=max(s.time for s in snaps), hosts=snaps), indent=None)
             printed += 1
