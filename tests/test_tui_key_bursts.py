@@ -64,3 +64,24 @@ async def test_the_domain_filter_takes_a_burst_in_order() -> None:
                          == "state:r")
         burst(app, "enter")
         await wait_until(pilot, lambda: screen.filter.text == "state:r")
+
+
+class TwoFields(App[None]):
+    def compose(self) -> ComposeResult:
+        yield OrderedInput(id="first")
+        yield OrderedInput(id="second")
+        yield OrderedInput(id="third")
+
+
+async def test_tab_in_a_burst_moves_the_keys_after_it_to_the_next_field() -> None:
+    app = TwoFields()
+    async with app.run_test() as pilot:
+        app.query_one("#first", Input).focus()
+        await pilot.pause()
+        burst(app, *"300", "tab", *"25", "tab", *"x", "shift+tab", "backspace", "7")
+        for _ in range(20):
+            await pilot.pause()
+        got = [app.query_one(f"#{n}", Input).value for n in ("first", "second", "third")]
+        # back in the second field its text is selected (Textual's select-on-focus), so
+        # backspace clears it: the same as typed slowly
+        assert got == ["300", "7", "x"]
