@@ -25,6 +25,7 @@ from collectors.model import DeviceKind, DomainType
 from collectors.sim.fleet import HOSTILE_NAMES, make_fleet, make_lab_like_host
 from collectors.sim.runner import SimRunner
 from collectors.sim.state import SimHost
+from tests.test_tui_key_bursts import burst
 from tests.tui_actions_support import (
     Recorder,
     choices,
@@ -593,6 +594,23 @@ async def open_action_menu(pilot: Pilot[Any], app: XlTopApp, name: str) -> Actio
     await pilot.press("a")
     await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu))
     return top(app, ActionMenu)
+
+
+@pytest.mark.parametrize("keys", [("enter", "enter"), ("m", "m")])
+async def test_a_double_key_in_the_action_menu_opens_one_form(keys: tuple[str, str]) -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        menu = await open_action_menu(pilot, app, "db1")
+        menu.query_one("#menu-options", OptionList).highlighted = 3  # mem_set
+        depth = len(app.screen_stack)
+        burst(app, *keys)  # both read before the first is handled
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm))
+        await pilot.pause(0.3)
+        assert top(app, ActionForm).spec.id == "mem_set"
+        assert len(app.screen_stack) == depth  # the menu went, once; the view below stayed
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: len(app.screen_stack) == depth - 1)
+        assert app.is_running
 
 
 async def test_action_menu_opens_the_chosen_form() -> None:

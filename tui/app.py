@@ -311,5 +311,7 @@ def run_app(settings: Settings, hosts: Sequence[HostConfig],
             runners: dict[str, Runner] | None = None) -> int:
     app = make_app(settings, hosts, runners)
     result = app.run()
-    return result if isinstance(result, int) else 0
+    if isinstance(result, int):
+        return result
+    return app.return_code or 0  # non-zero after a crash, never a quiet success
 

@@ -11,13 +11,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui import domain_filter, views
 from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.once_modal import OnceModal
 from tui.widgets.stable_footer import StableFooter
 from tui.widgets.store_tree import KeyTree
 
@@ -90,7 +90,7 @@ def help_text(app: App[Any]) -> Text:
     return text
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(OnceModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
     ]

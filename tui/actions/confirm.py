@@ -12,13 +12,13 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from collectors.control.policy import Confirmation
 from collectors.control.seam import Plan
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
+from tui.widgets.once_modal import OnceModal
 from tui.widgets.ordered_input import OrderedInput
 
 
@@ -27,7 +27,7 @@ class Confirmed:
     typed: str | None  # what was typed for a typed-name confirmation
 
 
-class ConfirmScreen(ModalScreen[Confirmed | None]):
+class ConfirmScreen(OnceModal[Confirmed | None]):
     """Dismissed with Confirmed, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, Static
 
@@ -26,6 +25,7 @@ from tui.actions.specs import ActionSpec, Field, Option, Values
 from tui.actions.target import Target
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
+from tui.widgets.once_modal import OnceModal
 from tui.widgets.ordered_input import OrderedInput
 from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
@@ -34,7 +34,7 @@ DEBOUNCE_S = 0.3
 SnapshotFn = Callable[[], HostSnapshot | None]
 
 
-class ActionForm(ModalScreen[Plan | None]):
+class ActionForm(OnceModal[Plan | None]):
     """Dismissed with the validated plan, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

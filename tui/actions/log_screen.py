@@ -12,12 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from collectors.journal import Journal
 from tui.actions.running import RunningAction
 from tui.text import safe_text
+from tui.widgets.once_modal import OnceModal
 from tui.widgets.stable_footer import StableFooter
 
 SHOWN = 200
@@ -69,7 +69,7 @@ def journal_text(entries: Sequence[Mapping[str, Any]], running: Iterable[Running
     return text
 
 
-class ActionLogScreen(ModalScreen[None]):
+class ActionLogScreen(OnceModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,L,q", "dismiss", "Close", id="log.close"),
         Binding("r", "reload", "Reload", id="log.reload"),

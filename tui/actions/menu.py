@@ -11,14 +11,14 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.actions.specs import ActionSpec
+from tui.widgets.once_modal import OnceModal
 
 
-class ActionMenu(ModalScreen[str | None]):
+class ActionMenu(OnceModal[str | None]):
     """Dismissed with the chosen action's id, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -9,16 +9,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 
 from collectors.control.outcome import Progress
 from tui.actions.running import RunningAction
 from tui.actions.text import command_text
 from tui.text import safe_text
+from tui.widgets.once_modal import OnceModal
 
 
-class ProgressScreen(ModalScreen[None]):
+class ProgressScreen(OnceModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "hide", "Run in background", id="progress.hide"),
     ]
