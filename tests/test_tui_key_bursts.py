@@ -85,3 +85,22 @@ async def test_tab_in_a_burst_moves_the_keys_after_it_to_the_next_field() -> Non
         # back in the second field its text is selected (Textual's select-on-focus), so
         # backspace clears it: the same as typed slowly
         assert got == ["300", "7", "x"]
+
+
+async def test_keys_right_after_slash_go_to_the_filter_not_to_domain_actions() -> None:
+    app, _ = sim_app(hosts=1, domains=4)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        screen = app.screen
+        assert isinstance(screen, DomainsScreen)
+        depth = len(app.screen_stack)
+        # '/' and the text in one read: c (console), a (actions), p (pause) must be text
+        burst(app, "slash", *"cap")
+        field = screen.query_one("#domains-filter", Input)
+        await wait_until(pilot, lambda: field.value == "cap")
+        await pilot.pause(0.3)
+        assert len(app.screen_stack) == depth and app.screen is screen  # nothing opened
+        burst(app, "escape", "slash", *"x1")  # closed and re-opened in one burst
+        await wait_until(pilot, lambda: field.value == "x1")
+        assert app.screen is screen

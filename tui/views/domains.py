@@ -366,7 +366,8 @@ class DomainsScreen(SortsByHeader, StoreView):
     def action_start_filter(self) -> None:
         field = self.query_one("#domains-filter", Input)
         field.add_class("-shown")
-        field.focus()
+        field.display = True  # now, not at the next style pass: the focus moves at once,
+        self.set_focus(field)  # so the keys typed right after '/' are the filter's
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#domains-filter", Input)
@@ -375,8 +376,10 @@ class DomainsScreen(SortsByHeader, StoreView):
             self._close_filter()
 
     def _close_filter(self) -> None:
-        self.query_one("#domains-filter", Input).remove_class("-shown")
-        self.table.focus()
+        field = self.query_one("#domains-filter", Input)
+        field.remove_class("-shown")
+        field.display = False
+        self.set_focus(self.table)
 
     def action_sort_by(self, column: str) -> None:
         if column not in COLUMNS_BY_KEY:

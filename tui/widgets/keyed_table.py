@@ -35,6 +35,7 @@ from textual.strip import Strip
 
 from tui.table_diff import Cell, Cells, diff_rows
 from tui.text import safe_text
+from tui.widgets.key_order import pass_on_if_unfocused, run_bindings_now
 
 K = TypeVar("K", bound=Hashable)
 CACHE_ROWS = 1000  # rendered rows kept for keys not on screen right now
@@ -174,6 +175,11 @@ class KeyedTable(ScrollView, Generic[K], can_focus=True):
         self.cells_rendered = 0  # cells turned into segments
         self.updates = 0  # calls to set_rows
         self._layout()
+
+    async def _on_key(self, event: events.Key) -> None:
+        if pass_on_if_unfocused(self, event) or await run_bindings_now(self, event):
+            return  # ('/cap' typed at once: all three letters for the filter)
+        await super()._on_key(event)
 
     # --- data ---------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import Input
 
+from tui.widgets.key_order import pass_on_if_unfocused, run_bindings_now
+
 
 class OrderedInput(Input):
     """Input whose own bindings (backspace, delete, arrows, home/end, ctrl+u, enter…) run
@@ -16,32 +18,15 @@ class OrderedInput(Input):
     7 × backspace, "web" gave "1 5" instead of "web".
 
     Focus moves the same way: "300", Tab, "25" in one burst put "30025" in the first
-    field, as the keys after Tab reached it before the screen's Tab binding ran. Here Tab
-    moves the focus at once, and a key that arrives once the focus has gone is passed on
-    to the field that has it now.
+    field, and Escape then "/x" in the domain filter typed "/x" into it. Here every
+    binding a key has (the field's, its view's: Tab, Escape, Enter...) runs as the key
+    arrives, and a key that arrives once the focus has gone is passed on to the widget
+    that has it now. Printable keys are text, as in any Input.
     """
 
     async def _on_key(self, event: events.Key) -> None:
-        focused = self.screen.focused
-        if focused is not self:  # queued here before a Tab moved the focus: pass it on
-            event.stop()
-            event.prevent_default()
-            if focused is not None:
-                focused.post_message(events.Key(event.key, event.character))
+        if pass_on_if_unfocused(self, event):
             return
-        if event.key in ("tab", "shift+tab"):
-            event.stop()
-            event.prevent_default()
-            if event.key == "tab":
-                self.screen.focus_next()
-            else:
-                self.screen.focus_previous()
+        if not event.is_printable and await run_bindings_now(self, event):
             return
-        chain = self.screen._binding_chain  # the focused widget first, the keymap applied
-        if chain and chain[0][0] is self:
-            for binding in chain[0][1].key_to_bindings.get(event.key, ()):
-                if not binding.priority and await self.app.run_action(binding.action, self):
-                    event.stop()
-                    event.prevent_default()
-                    return
         await super()._on_key(event)
