@@ -206,6 +206,24 @@ async def test_clearing_a_filter_keeps_the_domain_the_cursor_is_on() -> None:
         assert table.cursor_key == picked and table.cursor_row > 0
 
 
+async def test_a_cursor_never_moved_keeps_the_filtered_domain_when_cleared() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        table = domains_table(app)
+        last = table.order[-1]  # no key pressed: the cursor is on the top row
+        assert table.cursor_row == 0 and table.cursor_key != last
+        screen.set_filter(f"host:={last[0]} {last[1]}")
+        await pilot.pause()
+        assert table.cursor_key == last  # the only row left, under the cursor
+        screen.set_filter("")  # as Escape does
+        await pilot.pause()
+        assert table.cursor_key == last and table.cursor_row == len(table.order) - 1
+        await feed(pilot, app, 1)  # and the next refresh keeps it
+        assert table.cursor_key == last
+
+
 async def test_hidden_view_does_not_render_but_store_keeps_history() -> None:
     app = build(1)
     async with app.run_test(size=SIZE) as pilot:

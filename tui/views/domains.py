@@ -215,6 +215,15 @@ class DomainsScreen(SortsByHeader, StoreView):
         if field.value != text:
             with field.prevent(Input.Changed):
                 field.value = text
+        self._filter_rows()
+
+    def _filter_rows(self) -> None:
+        """Apply ``self.filter``, the cursor staying on the domain it shows (a cursor the
+        user never moved would keep its row number: clearing a filter that left git-02
+        at the top put it on whatever came first, and the next key acted on that)."""
+        key = self.table.cursor_key
+        if key is not None:
+            self.table.move_cursor_to(key)
         self.update_view()
 
     def focus_domain(self, key: DomainKey) -> None:
@@ -357,7 +366,7 @@ class DomainsScreen(SortsByHeader, StoreView):
     @on(Input.Changed, "#domains-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter = parse_filter(event.value)
-        self.update_view()
+        self._filter_rows()
 
     @on(Input.Submitted, "#domains-filter")
     def _filter_submitted(self) -> None:
