@@ -196,3 +196,12 @@ def test_sched_credit2_weight_and_cap(tmp_path: Path) -> None:
     r = run("--demo", "xen-lab-02", "mq-02", "sched-credit", "-w", "300", "--yes", journal=j)
     assert r.returncode == 2 and "runs the credit2 scheduler, not credit" in r.stderr
     assert [e["outcome"] for e in entries(j)] == ["ok", "invalid"]
+
+
+def test_yes_on_production_states_what_it_confirmed(tmp_path: Path) -> None:
+    r = run("--demo", "xen-prod-01", "web-01", "mem-set", "1", "--yes",
+            journal=tmp_path / "j.jsonl")
+    assert r.returncode == 0 and r.stdout == "xl mem-set 1 1: done on xen-prod-01\n"
+    said = r.stderr.splitlines()
+    assert "xltop do: confirmed by --yes: xen-prod-01 is a production host" in said
+    assert any(s.startswith("xltop do: confirmed by --yes:") and "quarter" in s for s in said)

@@ -214,7 +214,9 @@ async def _poll(host: HostConfig, runner: Runner, settings: Settings) -> HostSna
 async def _confirm(plan: Plan, yes: bool) -> tuple[str | None, str | None]:
     """(what was typed, why it is refused)."""
     typed = plan.confirm_text if plan.confirmation == Confirmation.TYPED_NAME else None
-    if yes:
+    if yes:  # a script's confirmation; what a person would have been asked stays on record
+        for why in plan.reasons:
+            _err(f"xltop do: confirmed by --yes: {why}")
         return typed, None
     if not sys.stdin.isatty():
         return None, (f"{plan.display} on {plan.host} needs confirmation: pass --yes "
