@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import ClassVar, Protocol, cast
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -50,15 +51,25 @@ class TextBar(Static):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: Text | None = None
+        self._rows = 0
 
     def show(self, text: Text) -> None:
         old = self._shown
         if old is not None and old.plain == text.plain and old.spans == text.spans:
             return
         self._shown = text
-        # a layout pass only when the number of lines (the height of an auto bar) changed
-        lines = text.plain.count("\n")
-        self.update(text, layout=old is None or old.plain.count("\n") != lines)
+        # a layout pass only when the number of rows (the height of an auto bar) changed
+        rows = self._rows_of(text)
+        self.update(text, layout=old is None or rows != self._rows)
+        self._rows = rows
+
+    def _rows_of(self, text: Text) -> int:
+        """Rows the text takes at this width: its lines, and those a long value wraps."""
+        width = self.content_size.width
+        lines = text.plain.split("\n")
+        if width <= 0 or all(cell_len(line) <= width for line in lines):
+            return len(lines)
+        return len(text.wrap(self.app.console, width))  # as the bar will wrap it
 
 
 class ViewBar(TextBar):
