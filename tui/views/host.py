@@ -91,7 +91,7 @@ class HostScreen(PerHostView):
                 yield KeyedTable[str](POOL_COLUMNS, fixed_columns=1, id="host-pools",
                                       empty_message="")
                 yield TextBar(id="host-dmesg-title")
-                yield RichLog(id="host-dmesg", max_lines=DMESG_LINES, wrap=True,
+                yield RichLog(id="host-dmesg", max_lines=DMESG_LINES, wrap=True, min_width=0,
                               markup=False, highlight=False, auto_scroll=True)
 
     def view_mounted(self) -> None:
@@ -203,7 +203,9 @@ class HostScreen(PerHostView):
         log.clear()
         escaped = self.dash.palette.escaped
         for line in (state.data or []) if state is not None else []:
-            log.write(safe_text(line, escaped_style=escaped), scroll_end=False)
+            text = safe_text(line, escaped_style=escaped)
+            text.no_wrap = False  # a long message wraps in the pane, not cut at its edge
+            log.write(text, scroll_end=False)
         # once, after the new lines are laid out: the newest message is the last line
         self.call_after_refresh(log.scroll_end, animate=False, immediate=True)
 
