@@ -103,3 +103,12 @@ def test_a_hostile_name_is_found_by_typing_it() -> None:
         assert [d.name for d in hostile if f.matches(d, None)] == [name]
     f = parse_filter("^p.*n$")  # still a regex
     assert [d.name for d in hostile if f.matches(d, None)] == ["plain"]
+
+
+def test_an_unknown_key_is_named_and_matched_as_text() -> None:
+    f = parse_filter("mem:big")
+    assert f.problems == ("mem: is not a filter key (keys: state: host: type: group: tag: id: "
+                          "name:); matching 'mem:big' as text",)
+    assert f.matches(Domain(host="h", domid=1, name="mem:big-1"), None)
+    assert not f.matches(WEB, PROD)
+    assert parse_filter("web").problems == ()

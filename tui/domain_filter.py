@@ -116,7 +116,11 @@ def _term(term: str) -> tuple[Predicate | None, str | None]:
         if not values:
             return None, f"{key}: needs a value"
         return _keyed(key, values)
-    return _text(term)
+    pred, problem = _text(term)
+    if sep and key.isalpha() and problem is None:  # 'mem:>1G': say so, still match as text
+        problem = (f"{key}: is not a filter key (keys: {' '.join(k + ':' for k in KEYS)}); "
+                   f"matching {term!r} as text")
+    return pred, problem
 
 
 def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
