@@ -97,6 +97,15 @@ def _cpu(d: Domain) -> float | None:
     return d.cpu_pct
 
 
+def _net(d: Domain, rate: float | None) -> float | None:
+    """No vif, no network rate ('-', sorted with the unknown), rather than 0B/s."""
+    return None if d.nets == 0 else rate
+
+
+def _disk(d: Domain, rate: float | None) -> float | None:
+    return None if d.vbds == 0 else rate
+
+
 def _col(key: str, label: str, width: int, align: str = "left", help: str = "") -> Column:
     return Column(key, label, width, "right" if align == "right" else "left", help)
 
@@ -128,14 +137,14 @@ DOMAIN_COLUMNS: Sequence[DomainColumn] = (
                  lambda d, c: d.type.value if d.type else DASH, descending=False),
     DomainColumn(_col("net_in", "Guest RX", 9, "right",
                       "bytes/s received by the guest (Dom0's vif TX)"),
-                 lambda d: d.net_tx_rate, lambda d, c: fmt_rate(d.net_tx_rate)),
+                 lambda d: _net(d, d.net_tx_rate), lambda d, c: fmt_rate(_net(d, d.net_tx_rate))),
     DomainColumn(_col("net_out", "Guest TX", 9, "right",
                       "bytes/s sent by the guest (Dom0's vif RX)"),
-                 lambda d: d.net_rx_rate, lambda d, c: fmt_rate(d.net_rx_rate)),
+                 lambda d: _net(d, d.net_rx_rate), lambda d, c: fmt_rate(_net(d, d.net_rx_rate))),
     DomainColumn(_col("disk_rd", "Disk rd", 9, "right", "bytes/s read from its vbds"),
-                 lambda d: d.vbd_rd_rate, lambda d, c: fmt_rate(d.vbd_rd_rate)),
+                 lambda d: _disk(d, d.vbd_rd_rate), lambda d, c: fmt_rate(_disk(d, d.vbd_rd_rate))),
     DomainColumn(_col("disk_wr", "Disk wr", 9, "right", "bytes/s written to its vbds"),
-                 lambda d: d.vbd_wr_rate, lambda d, c: fmt_rate(d.vbd_wr_rate)),
+                 lambda d: _disk(d, d.vbd_wr_rate), lambda d, c: fmt_rate(_disk(d, d.vbd_wr_rate))),
     DomainColumn(_col("vbd_oo", "VBD OO", 6, "right",
                       "requests that found a vbd ring full (cumulative)"),
                  lambda d: d.vbd_oo, lambda d, c: DASH if d.vbd_oo is None else str(d.vbd_oo)),

@@ -1,0 +1,27 @@
+"""Domain cells: a rate of a device the domain does not have is not a zero."""
+
+from __future__ import annotations
+
+from collectors.model import Domain
+from themes import DEFAULT_THEME, load_themes
+from tui.styles import Palette
+from tui.views.domain_columns import COLUMNS_BY_KEY, RowContext
+
+CTX = RowContext(Palette.from_variables(dict(load_themes([])[0][DEFAULT_THEME].variables)),
+                 None, None)
+
+
+def cells(d: Domain) -> dict[str, str]:
+    keys = ("net_in", "net_out", "disk_rd", "disk_wr")
+    return {k: str(COLUMNS_BY_KEY[k].cell(d, CTX)) for k in keys}
+
+
+def test_no_vif_no_vbd_shows_a_dash_not_0_bytes() -> None:
+    dom0 = Domain(host="h", domid=0, name="Domain-0", nets=0, vbds=0, net_tx_rate=0.0,
+                  net_rx_rate=0.0, vbd_rd_rate=0.0, vbd_wr_rate=0.0)
+    assert cells(dom0) == dict.fromkeys(("net_in", "net_out", "disk_rd", "disk_wr"), "-")
+    assert COLUMNS_BY_KEY["net_in"].sort(dom0) is None  # sorted with the unknown
+    idle = Domain(host="h", domid=3, name="web1", nets=1, vbds=1, net_tx_rate=0.0,
+                  net_rx_rate=2048.0, vbd_rd_rate=0.0, vbd_wr_rate=None)
+    assert cells(idle) == {"net_in": "0B/s", "net_out": "2.00K/s", "disk_rd": "0B/s",
+                           "disk_wr": "-"}
