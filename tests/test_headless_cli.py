@@ -147,3 +147,9 @@ def test_json_alone_prints_one_snapshot_and_no_terminal_no_dashboard(tmp_path: P
     r = xltop("--demo", home=tmp_path, timeout=30)
     assert (r.returncode, r.stdout) == (2, "")
     assert "needs a terminal" in r.stderr and "--once" in r.stderr
+
+
+def test_iterations_alone_means_batch(tmp_path: Path) -> None:
+    r = xltop("--demo", "--iterations", "2", "--interval", "0.5", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert len(lines(r)) == 2

@@ -82,3 +82,14 @@ def test_theme_files_ship_inside_the_package() -> None:
 
     files = sorted(p.name for p in Path(pkg.__file__).parent.glob("*.toml"))
     assert {f"{n}.toml" for n in SHIPPED} <= set(files)
+
+
+def test_theme_names_spelt_either_way() -> None:
+    from themes import resolve_theme
+
+    names = ["xltop-dark", "xltop-light", "xltop-colorblind", "xltop-high-contrast"]
+    for given, want in (("light", "xltop-light"), ("colour-blind", "xltop-colorblind"),
+                        ("Colorblind", "xltop-colorblind"), ("color blind", "xltop-colorblind"),
+                        ("high contrast", "xltop-high-contrast"), ("xltop-dark", "xltop-dark")):
+        assert resolve_theme(given, names) == want, given
+    assert resolve_theme("neon", names) is None

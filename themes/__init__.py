@@ -23,9 +23,12 @@ THEME_PREFIX = "xltop-"
 
 
 def resolve_theme(wanted: str, available: Iterable[str]) -> str | None:
-    """A theme name as given, or with xltop's prefix left out ("light" → "xltop-light")."""
+    """A theme name as given, or with xltop's prefix left out ("light" → "xltop-light"),
+    spelt either way ("colour-blind", "colorblind", "high contrast")."""
     names = set(available)
-    for name in (wanted, THEME_PREFIX + wanted):
+    loose = wanted.strip().lower().replace("colour", "color").replace(" ", "-")
+    for name in (wanted, THEME_PREFIX + wanted, loose, THEME_PREFIX + loose,
+                 loose.replace("-", ""), THEME_PREFIX + loose.replace("-", "")):
         if name in names:
             return name
     return None

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print one fleet snapshot as JSON and exit (as --once does)")
     p.add_argument("--batch", action="store_true", help="print a JSON line per interval")
     p.add_argument("--iterations", type=_positive_int, default=None, metavar="N",
-                   help="with --batch: stop after N snapshots")
+                   help="with --batch (implies it): stop after N snapshots")
     p.add_argument("--interval", type=_interval, default=None, metavar="S",
                    help="seconds between polls (default 2)")
     p.add_argument("--config", type=Path, default=None, metavar="PATH",
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.once or (args.json and not args.batch):  # --json alone: one JSON snapshot
         return asyncio.run(_once(hosts, settings, runners))
-    if args.batch:
+    if args.batch or args.iterations is not None:  # --iterations means JSON lines too
         return asyncio.run(_batch(hosts, settings, runners, args.iterations))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("xltop: the dashboard needs a terminal; for scripts use --once (one JSON "
