@@ -820,3 +820,14 @@ async def test_a_fresh_form_shows_no_required_errors_until_typed_or_submitted() 
         assert "required" in str(form.query_one("#error-target", Static).render())
         await pilot.press("escape")
     assert rec.xl("block-attach") == []
+
+
+async def test_a_form_opens_over_no_old_toast() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        app.notify("libxl: error: an old failure", severity="error", timeout=30)
+        await pilot.pause()
+        assert app._notifications
+        await open_form(pilot, app, "m")
+        assert not app._notifications  # it would have covered the form's command line
