@@ -150,7 +150,11 @@ async def test_mem_set_validates_as_the_user_types_then_the_target_changes() -> 
         await pilot.press("enter")  # refused before sending: the form stays
         await pilot.pause(0.3)
         assert isinstance(app.screen, ActionForm) and rec.xl("mem-set") == []
+        await fill(pilot, form, size="16m")  # below a quarter: said in the form already
+        assert "below a quarter of the current memory" in str(
+            form.query_one("#form-warnings").render())
         await fill(pilot, form, size="150m")
+        assert str(form.query_one("#form-warnings").render()) == ""
         assert form.plan is not None and form.plan.display == "xl mem-set 1 150m"
         assert str(form.query_one("#error-size").render()) == ""
         assert "xl mem-set 1 150m" in str(form.query_one("#form-command").render())

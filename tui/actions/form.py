@@ -302,7 +302,8 @@ class ActionForm(OnceModal[Plan | None]):
             _set(warnings, Text())
             return
         command.update(command_text(plan))
-        _set(warnings, warning_text(plan.warnings))
+        # what will ask for the name to be typed is said now, not only on the next screen
+        _set(warnings, warning_text((*plan.warnings, *plan.reasons)))
 
     # --- submit / cancel --------------------------------------------------------------------
 
