@@ -26,6 +26,7 @@ class DemoOptions:
     hosts: int = 3
     domains: int = 8
     seed: int = 0
+    pcpus: int = 0  # every host's pCPUs (0: each host's own)
     process: bool | None = None  # simulator in its own process; None: for big fleets only
 
 
@@ -50,11 +51,14 @@ def demo_host_configs(opts: DemoOptions) -> tuple[list[HostConfig], dict[str, Ru
     if process:
         from collectors.sim.process_runner import SimProcess
 
-        runners = dict(SimProcess(opts.hosts, opts.domains, opts.seed).runners())
+        runners = dict(SimProcess(opts.hosts, opts.domains, opts.seed,
+                                  pcpus=opts.pcpus).runners())
     else:
-        from collectors.sim.fleet import make_fleet, sim_runners
+        from collectors.sim.fleet import make_fleet, set_pcpus, sim_runners
 
         fleet = make_fleet(hosts=opts.hosts, domains=opts.domains, seed=opts.seed)
+        if opts.pcpus:
+            set_pcpus(fleet, opts.pcpus)
         runners = dict(sim_runners(fleet))
     configs = []
     for i, name in enumerate(runners):

@@ -153,3 +153,11 @@ def test_iterations_alone_means_batch(tmp_path: Path) -> None:
     r = xltop("--demo", "--iterations", "2", "--interval", "0.5", home=tmp_path)
     assert r.returncode == 0, r.stderr
     assert len(lines(r)) == 2
+
+
+def test_demo_pcpus_gives_every_host_that_many(tmp_path: Path) -> None:
+    r = xltop("--demo", "--hosts", "1", "--domains", "20", "--pcpus", "256", "--once",
+              home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (host,) = json.loads(r.stdout)["hosts"]
+    assert host["info"]["nr_cpus"] == 256

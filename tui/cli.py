@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="demo: number of simulated hosts (default 3)")
     p.add_argument("--domains", dest="demo_domains", type=_positive_int, default=8, metavar="M",
                    help="demo: domains per simulated host (default 8)")
+    p.add_argument("--pcpus", type=_positive_int, default=0, metavar="P",
+                   help="demo: physical CPUs of every simulated host (e.g. 256)")
     p.add_argument("--seed", type=int, default=0, help="demo: random seed (default 0)")
     p.add_argument("--once", action="store_true", help="print one fleet snapshot and exit")
     p.add_argument("--json", action="store_true",
@@ -132,7 +134,8 @@ def resolve_hosts(
 
 def _demo(args: argparse.Namespace) -> tuple[list[HostConfig], dict[str, Runner]]:
     configs, runners = demo_host_configs(
-        DemoOptions(hosts=args.demo_hosts, domains=args.demo_domains, seed=args.seed)
+        DemoOptions(hosts=args.demo_hosts, domains=args.demo_domains, seed=args.seed,
+                    pcpus=args.pcpus)
     )
     return configs, runners
 

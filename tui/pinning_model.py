@@ -47,8 +47,9 @@ STATE_SYMBOLS: dict[VcpuState | None, str] = {
 }
 _HERE = {VcpuState.RUNNING: Mark.RUNNING, VcpuState.RUNNABLE: Mark.RUNNABLE,
          VcpuState.BLOCKED: Mark.BLOCKED}
-LEGEND = (("●", "running here"), ("◌", "runnable, queued here"), ("○", "blocked, last here"),
-          ("+", "soft affinity"), ("·", "hard affinity allows"), ("✕", "offline"))
+LEGEND = (("●", "running"), ("◌", "queued"), ("○", "blocked"), ("+", "soft"),
+          ("·", "hard allows"), ("✕", "offline"))
+NOW_MANY = "*"  # the "now" row's mark for 10 or more vCPUs on a pCPU
 
 
 def soft_narrows(v: VCpu) -> bool:

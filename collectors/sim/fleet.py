@@ -405,3 +405,12 @@ def sim_runners(
                           latency_s=latency(h) if latency is not None else 0.0)
         for h in fleet
     }
+
+
+def set_pcpus(fleet: list[SimHost], pcpus: int) -> None:
+    """Give every host ``pcpus`` physical CPUs, all in its default pool (a 256-pCPU box
+    for the vCPU map)."""
+    for h in fleet:
+        h.nr_cpus = pcpus
+        for pool in h.pools:
+            pool.cpus = list(range(pcpus))

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from collectors.sim import wire
-from collectors.sim.fleet import make_fleet, sim_runners
+from collectors.sim.fleet import make_fleet, set_pcpus, sim_runners
 from collectors.sim.runner import SimRunner
 from collectors.transport.base import ConnectError, LineStream
 from collectors.transport.pty import PtySession
@@ -214,10 +214,7 @@ def build_runners(args: argparse.Namespace) -> dict[str, SimRunner]:
     start = args.start if args.start is not None else time.time()
     fleet = make_fleet(args.hosts, args.domains, args.seed, start=start)
     if args.pcpus:
-        for h in fleet:
-            h.nr_cpus = args.pcpus
-            for pool in h.pools:
-                pool.cpus = list(range(args.pcpus))
+        set_pcpus(fleet, args.pcpus)
     if args.fake_clock:
         clock = FakeClock(start)
         return dict(sim_runners(fleet, clock=clock, sleep=clock.sleep))

@@ -19,13 +19,13 @@ from textual.binding import Binding, BindingType
 from collectors.model import Domain, HostId, HostSnapshot, VCpu
 from tui.format import DASH, fmt_duration, fmt_pct
 from tui.host_access import domain_by_id, domain_key_for, sync_vcpu_demand
-from tui.pinning_model import LEGEND, STATE_SYMBOLS, VcpuKey, build_model
+from tui.pinning_model import LEGEND, NOW_MANY, STATE_SYMBOLS, VcpuKey, build_model
 from tui.store import DomainKey
 from tui.text import safe_text
 from tui.views.base import TextBar
 from tui.views.fleet import host_status
 from tui.views.per_host import PerHostView, host_bindings
-from tui.widgets.pinning_grid import GROUP, PinningGrid
+from tui.widgets.pinning_grid import PinningGrid
 
 
 class PinningScreen(PerHostView):
@@ -158,8 +158,8 @@ class PinningScreen(PerHostView):
         for sym, meaning in LEGEND:
             text.append(sym, style="bold")
             text.append(f" {meaning}  ")
-        text.append(f"│ allowed = hard affinity permits  now = running/queued  (a separator every "
-                    f"{GROUP} pCPUs)", style=dash.palette.muted)
+        text.append(f"│ rows allowed/now: vCPUs allowed / there now ({NOW_MANY} 10+)",
+                    style=dash.palette.muted)
         self.query_one("#pinning-info", TextBar).show(text)
 
     def _vcpu_age_text(self, snap: HostSnapshot) -> Text:

@@ -28,6 +28,7 @@ from textual.strip import Strip
 from collectors.model import VCpu, VcpuState
 from tui.pinning_model import (
     MARK_SYMBOLS,
+    NOW_MANY,
     STATE_SYMBOLS,
     Mark,
     PinningModel,
@@ -490,7 +491,7 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
             hot = self._busy_may
         else:
             title = "now"
-            values = [str(n) if n < 10 else "+" for n in m.now]
+            values = [str(n) if n < 10 else NOW_MANY for n in m.now]
             hot = frozenset(p for p, n in enumerate(m.now) if n >= 2)
         last_of_block = h in (d - 1, d + md - 1, d + md)
         label = Text((title if last_of_block else "").rjust(self.label_w - 1) + " ",
