@@ -25,3 +25,15 @@ def test_no_vif_no_vbd_shows_a_dash_not_0_bytes() -> None:
                   net_rx_rate=2048.0, vbd_rd_rate=0.0, vbd_wr_rate=None)
     assert cells(idle) == {"net_in": "0B/s", "net_out": "2.00K/s", "disk_rd": "0B/s",
                            "disk_wr": "-"}
+
+
+def test_a_dying_domains_detail_keeps_its_known_identity() -> None:
+    from collectors.model import DomainType
+    from tui.views.domain_detail import _known_identity
+
+    live = Domain(host="h", domid=7, name="proxy-02", uuid="u-1", type=DomainType.HVM)
+    dying = Domain(host="h", domid=None, name="proxy-02")  # xentop's row alone
+    kept = _known_identity(dying, live)
+    assert (kept.domid, kept.uuid, kept.type) == (7, "u-1", DomainType.HVM)
+    again = Domain(host="h", domid=9, name="proxy-02")  # re-created: another domain
+    assert _known_identity(again, live) is again

@@ -9,6 +9,7 @@ seconds (VCPU_DEMAND_S).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -220,7 +221,7 @@ class DomainDetailScreen(StoreView):
         d = store.domain(self.key)
         self.gone = d is None
         if d is not None:
-            self.domain = d
+            self.domain = _known_identity(d, self.domain)
         snap = store.host(self.key[0])
         domid = self.domain.domid if self.domain else None
         if snap is not None:
@@ -247,13 +248,17 @@ class DomainDetailScreen(StoreView):
             text.append_text(safe_text(host, escaped_style=palette.escaped))
             self.query_one("#detail-header", TextBar).show(text)
             return
-        text.append_text(palette.state_text(d.state))
-        text.append(f" {d.state.flags}  ", style=palette.muted)  # all six flags, as xl prints
+        if self.gone:  # its last state would say it still runs
+            text.append("✖ gone", style=palette.status["unreachable"])
+            text.append("  ")
+        else:
+            text.append_text(palette.state_text(d.state))
+            text.append(f" {d.state.flags}  ", style=palette.muted)  # all six, as xl prints
         text.append_text(safe_text(d.name, style="bold", escaped_style=palette.escaped))
         text.append(f"  domid {DASH if d.domid is None else d.domid} on ")
         text.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
         if self.gone:
-            text.append("  gone from the host (last known values)",
+            text.append("  gone from the host (last known values; no actions)",
                         style=palette.status["unreachable"])
         text.append(f"  {d.type.value.upper() if d.type else DASH}")
         text.append(f"  vCPUs {DASH if d.vcpus_online is None else d.vcpus_online}"
@@ -415,3 +420,14 @@ class DomainDetailScreen(StoreView):
         pane = self.query_one("#detail-tabs", TabbedContent).active
         if pane in self.loaded and self.loaded[pane] != "loading":
             self.fetch(pane)
+
+
+def _known_identity(new: Domain, old: Domain | None) -> Domain:
+    """A dying domain's last rows may come from xentop alone (no domid, uuid or type):
+    keep what was known of the same domain rather than blank it."""
+    if old is None or (new.domid is not None and new.uuid and new.type is not None):
+        return new
+    if new.domid is not None and old.domid is not None and new.domid != old.domid:
+        return new  # re-created under the same name: another domain
+    return replace(new, domid=new.domid if new.domid is not None else old.domid,
+                   uuid=new.uuid or old.uuid, type=new.type or old.type)
