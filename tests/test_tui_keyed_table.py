@@ -127,3 +127,16 @@ async def test_the_cursor_keeps_its_row_and_repaints_both_lines_when_it_moves() 
         calls.clear()
         table.set_rows(list(reversed(order)), src.row, src.token)
         assert table.cursor_key == "r29" and () in calls
+
+
+async def test_the_sort_arrow_stays_when_the_label_fills_its_column() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table, _, _ = await show_rows(app, pilot, {"a": 1})
+        table.set_sort_indicator("value", True)  # "Value" + arrow = 6: fits
+        await pilot.pause()
+        assert "Value▼" in table.render_line(0).text
+        table.set_columns([Column("name", "Name", 8), Column("value", "VBD OO", 6, "right")])
+        table.set_sort_indicator("value", False)
+        await pilot.pause()
+        assert "VBD O▲" in table.render_line(0).text  # not "VBD O…": the arrow says sorted

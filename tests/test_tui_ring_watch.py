@@ -122,10 +122,11 @@ def test_gauges_and_cells_show_levels_with_symbols() -> None:
     assert g.plain == "▍··· ?··· ████"
     many = gauges([0.0] * 6, 2, styles)
     assert many.plain.endswith(" +2")
-    assert pct_cell(0.97, styles).plain == "97% ✖"
-    assert pct_cell(0.6, styles).plain == "60% ▲"
-    assert pct_cell(0.1, styles).plain == "10%"
-    assert pct_cell(None, styles).plain == "?"
+    assert pct_cell(0.97, styles).plain == " 97% ✖"
+    assert pct_cell(0.6, styles).plain == " 60% ▲"
+    assert pct_cell(0.1, styles).plain == " 10%  "  # the same width: numbers line up
+    assert pct_cell(0.05, styles).plain == "  5%  "
+    assert pct_cell(None, styles).plain == "   ?  "
 
 
 def test_unknown_occupancy_says_why_instead_of_zero() -> None:

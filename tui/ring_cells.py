@@ -71,13 +71,12 @@ def gauges(pressures: Sequence[float | None], width: int, styles: RingStyles,
 
 
 def pct_cell(pressure: float | None, styles: RingStyles) -> Text:
-    """``81% ▲`` / ``97% ✖`` / ``12%``; unknown is ``?``."""
+    """`` 81% ▲`` / `` 97% ✖`` / `` 12%  ``; unknown is ``   ?  ``: one width, so the
+    numbers line up whether or not a mark follows them."""
     lvl = level(pressure)
-    if pressure is None:
-        return Text("?", style=styles.level["unknown"], end="")
-    sym = LEVEL_SYMBOLS[lvl]
-    return Text(f"{pressure * 100:.0f}%{' ' + sym if sym else ''}", style=styles.level[lvl],
-                end="")
+    body = "?" if pressure is None else f"{pressure * 100:.0f}%"
+    sym = "" if pressure is None else LEVEL_SYMBOLS[lvl]
+    return Text(f"{body:>4} {sym or ' '}", style=styles.level[lvl], end="")
 
 
 def xenbus_label(state: XenbusState | None) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -548,7 +549,10 @@ class KeyedTable(ScrollView, Generic[K], can_focus=True):
             label = col.label
             style = header
             if col.key == self.sort_column:
-                label = f"{label}{'▼' if self.sort_reverse else '▲'}"
+                arrow = "▼" if self.sort_reverse else "▲"
+                if cell_len(label) >= col.width:  # the arrow stays: it says what is sorted
+                    label = set_cell_size(label, col.width - 1)
+                label += arrow
                 style = sorted_style
             text = Text(label, style=style, end="", no_wrap=True)
             text.truncate(col.width, overflow="ellipsis")
