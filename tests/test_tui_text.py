@@ -85,3 +85,19 @@ def test_results_are_independent_copies() -> None:
     a = safe_text("same")
     a.stylize("bold")
     assert safe_text("same").spans == []
+
+
+def test_a_long_xl_error_toast_leads_with_its_first_error_line() -> None:
+    from tui.actions.text import toast_text
+
+    lines = ["Loading new save file /var/lib/xen/save/api-02.chk (new xl fmt info 0x3/0x0/1234)",
+             " Savefile contains xl domain config in JSON format",
+             "Parsing config from <saved>",
+             'libxl: error: libxl_create.c:700:libxl__domain_make: Domain with name "api-02" '
+             "already exists.",
+             *[f"libxl: error: consequence {i}" for i in range(12)],
+             "Failed to restore domain"]
+    shown = toast_text("\n".join(lines)).split("\n")
+    assert shown[0] == lines[3] and shown[1] == "… 17 lines in all: L shows them"
+    assert shown[2:] == lines[-4:] and len(shown) == 6
+    assert toast_text("xl: one line\n") == "xl: one line\n"

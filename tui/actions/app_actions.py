@@ -34,7 +34,7 @@ from tui.actions.progress import ProgressScreen
 from tui.actions.running import Note, RunningAction, busy_key
 from tui.actions.specs import SPECS, SPECS_BY_ID, ActionSpec
 from tui.actions.target import Target
-from tui.actions.text import target_header, verbatim
+from tui.actions.text import target_header, toast_text, verbatim
 from tui.store import FleetStore
 from tui.text import visible
 
@@ -283,7 +283,7 @@ class ActionsApp(App[int]):
             result: ActionResult | None = None) -> None:
         self.notes.append(Note(severity, title, message, result))
         del self.notes[:-200]
-        self.notify(verbatim(message) or "-", title=visible(title),
+        self.notify(verbatim(toast_text(message)) or "-", title=visible(title),
                     severity=severity,  # type: ignore[arg-type]
                     timeout=_TIMEOUTS.get(severity, 10.0), markup=False)
 

@@ -59,6 +59,21 @@ def warning_text(warnings: Iterable[str]) -> Text:
     return text
 
 
+TOAST_LINES = 6
+
+
+def toast_text(message: str) -> str:
+    """A long xl error as a toast: the first error line (what went wrong; the rest tend to
+    be its consequences), then the last lines; the action log (L) keeps them all."""
+    lines = message.rstrip("\n").split("\n")
+    if len(lines) <= TOAST_LINES:
+        return message
+    tail = lines[-(TOAST_LINES - 2):]
+    first = next((ln for ln in lines if "error" in ln.lower()), None)
+    head = [first] if first is not None and first not in tail else []
+    return "\n".join([*head, f"… {len(lines)} lines in all: L shows them", *tail])
+
+
 def verbatim(message: str) -> str:
     """xl's text for a notification: every line as xl wrote it, control characters shown as
     escapes (notifications are plain text, never markup)."""
