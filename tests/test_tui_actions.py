@@ -835,3 +835,17 @@ async def test_a_form_opens_over_no_old_toast() -> None:
         assert app._notifications
         await open_form(pilot, app, "m")
         assert not app._notifications  # it would have covered the form's command line
+
+
+async def test_the_palette_runs_an_action_on_the_selected_domain() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"set memory")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm))
+        form = top(app, ActionForm)
+        assert form.spec.id == "mem_set" and form.target.name == "db1"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.actions.specs import SPECS
 from tui.text import safe_text, visible
 from tui.views import VIEWS
 
@@ -48,6 +49,13 @@ class FleetCommands(Provider):
                 items.append((f"Theme: {name}", Text(f"Theme: {name}"),
                               partial(app.set_theme, name), "switch the colour theme"))
         items.append(("Help: keys", Text("Help: keys"), app.action_help, "every key binding"))
+        for action in SPECS:
+            items.append((f"Action: {action.title}", Text(f"Action: {action.title}"),
+                          partial(app.action_act, action.id),
+                          "on the domain selected" if action.scope == "domain"
+                          else "on the selected host"))
+        items.append(("Action log", Text("Action log"), app.action_action_log,
+                      "what was run, from the journal"))
         return items
 
     async def discover(self) -> Hits:
