@@ -407,6 +407,9 @@ async def test_help_lists_every_binding_with_the_user_keymap() -> None:
         for bid in ("app.help", "app.quit", "view.domains", "domains.reverse",
                     "domains.sort_cpu", "fleet.open", "domains.dom0_first"):
             assert bid in rows
+        shown = str(app.screen.query_one("#help-text").render())
+        assert "‖ paused" in shown and "† dying" in shown and "◷ stale" in shown  # symbols
+        assert "state:p" in shown  # and the filter syntax
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         # the keymap really rebinds

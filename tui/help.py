@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 from textual.widgets import Static
 
 from tui import domain_filter, views
+from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS
 from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
 from tui.widgets.keyed_table import KeyedTable
@@ -80,6 +81,11 @@ def help_text(app: App[Any]) -> Text:
                 text.append(f"  [{bid}]", style="dim")
             text.append("\n")
         text.append("\n")
+    text.append("Symbols\n", style="bold underline")
+    text.append("  domains  " + "  ".join(f"{sym} {state}" for state, sym in STATE_SYMBOLS.items())
+                + "\n")
+    text.append("  hosts    " + "  ".join(f"{sym} {status}"
+                                          for status, sym in STATUS_SYMBOLS.items()) + "\n\n")
     text.append("Filter (/) syntax\n", style="bold underline")
     doc = (domain_filter.__doc__ or "").split("\n\n", 1)[-1]
     text.append(doc.replace("``", "").strip() + "\n\n")
