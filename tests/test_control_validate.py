@@ -285,8 +285,21 @@ async def test_block_attach() -> None:
     assert "it would change the spec" in msg
 
 
+async def test_block_attach_of_a_disk_in_use_warns() -> None:
+    r = RecordingRunner(files=["/srv/xen/web1.img"])
+    c = await check(BlockAttach(H, "db1", target="/srv/xen/web1.img", vdev="xvdc"), r)
+    assert c.warnings == ("/srv/xen/web1.img is already attached to web1 (xvda) (two writers "
+                          "corrupt a filesystem)",)
+    c = await check(BlockAttach(H, "db1", target="/srv/xen/web1.img", vdev="xvdc",
+                                access="r"), r)
+    assert c.warnings == ("/srv/xen/web1.img is already attached to web1 (xvda)",)
+
+
 async def test_block_detach() -> None:
     assert (await check(BlockDetach(H, "db1", "xvdb"))).target == "1"
+    assert (await check(BlockDetach(H, "db1", "xvdb"))).warnings == ()
+    first = await check(BlockDetach(H, "db1", "xvda"))
+    assert first.warnings == ("xvda is db1's first disk, usually its root filesystem",)
     assert "no disk xvdc" in await problem(BlockDetach(H, "db1", "xvdc"))
     assert (await check(BlockDetach(H, "db1", "51728"))).target == "1"
 

@@ -408,6 +408,18 @@ async def _block_attach(ctx: _Ctx) -> None:
         return
     if not ctx.problems and not await ctx.facts.exists(req.target):
         ctx.bad("target", f"no file or device {req.target} on {ctx.snap.host}")
+    _warn_disk_in_use(ctx, req)
+
+
+def _warn_disk_in_use(ctx: _Ctx, req: BlockAttach) -> None:
+    """A disk image another vbd already uses: two writers corrupt its filesystem."""
+    names = {d.domid: d.name for d in ctx.snap.domains}
+    users = sorted(f"{names.get(dev.domid, f'domid {dev.domid}')} ({dev.name or dev.devid})"
+                   for dev in ctx.snap.devices
+                   if dev.kind == DeviceKind.VBD and dev.target == req.target)
+    if users:
+        risk = " (two writers corrupt a filesystem)" if req.access != "r" else ""
+        ctx.warnings.append(f"{req.target} is already attached to {', '.join(users)}{risk}")
 
 
 async def _block_detach(ctx: _Ctx) -> None:
@@ -419,6 +431,12 @@ async def _block_detach(ctx: _Ctx) -> None:
     names = _vbd_names(ctx)
     if vdev is not None and names and vdev not in names:
         ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {', '.join(names)})")
+    elif vdev is not None and names:
+        disks = [d for d in ctx.snap.devices
+                 if d.kind == DeviceKind.VBD and d.domid == ctx.dom.domid and d.name]
+        if vdev == min(disks, key=lambda d: d.devid).name:
+            ctx.warnings.append(f"{vdev} is {ctx.name}'s first disk, usually its root "
+                                "filesystem")
 
 
 def _needs_hvm(ctx: _Ctx) -> bool:
