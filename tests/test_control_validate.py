@@ -228,6 +228,16 @@ async def test_vcpu_pin() -> None:
     assert "--force" in await problem(VcpuPin(H, "web1", "all", "1", force=True))
 
 
+async def test_vcpu_pin_soft_outside_hard_warns() -> None:
+    c = await check(VcpuPin(H, "web1", 0, "2-3", "1"))
+    assert c.warnings == ("soft affinity 1 has no CPU in the hard affinity (2,3): Xen "
+                          "ignores it",)
+    assert (await check(VcpuPin(H, "web1", 0, "1-3", "1"))).warnings == ()
+    assert (await check(VcpuPin(H, "web1", 0, "all", "1"))).warnings == ()
+    # hard "-": the vCPU's current hard affinity (all, in this snapshot) counts
+    assert (await check(VcpuPin(H, "web1", 0, "-", "1"))).warnings == ()
+
+
 async def test_network_attach_checks_bridge_on_host() -> None:
     r = RecordingRunner(bridges=["xenbr0", "br-lan"])
     c = await check(NetworkAttach(H, "web1", bridge="br-lan", mac="00:16:3e:aa:bb:cc",

@@ -36,7 +36,7 @@ from collectors.control.requests import (
     VcpuPin,
     VcpuSet,
 )
-from collectors.model import DeviceKind, Domain, DomainType, HostSnapshot, HostStatus
+from collectors.model import CpuSet, DeviceKind, Domain, DomainType, HostSnapshot, HostStatus
 
 DEFAULT_BRIDGE = "xenbr0"  # libxl's bridge when a vif names none
 STALE_WARN_S = 30.0
@@ -292,14 +292,36 @@ async def _vcpu_pin(ctx: _Ctx) -> None:
     if max_cpu is None:
         ctx.warnings.append(f"{ctx.snap.host}'s CPU count is unknown; xl will check the lists")
     nodes = info.nr_nodes if info is not None else None
-    ctx.check("hard", lambda: sx.check_cpu_list(
+    hard = ctx.check("hard", lambda: sx.check_cpu_list(
         req.hard, max_cpu=max_cpu, nr_nodes=nodes, what="hard affinity", allow_keep=True))
+    soft = None
     if req.soft is not None:
-        ctx.check("soft", lambda: sx.check_cpu_list(
+        soft = ctx.check("soft", lambda: sx.check_cpu_list(
             req.soft or "", max_cpu=max_cpu, nr_nodes=nodes, what="soft affinity",
             allow_keep=True))
     if req.hard.strip() == "-" and (req.soft is None or req.soft.strip() == "-"):
         ctx.bad("hard", "nothing to change: both affinities are - (unchanged)")
+    elif isinstance(soft, CpuSet) and not soft.all:
+        _warn_soft_outside_hard(ctx, req, hard if isinstance(hard, CpuSet) else None, soft)
+
+
+def _warn_soft_outside_hard(ctx: _Ctx, req: VcpuPin, hard: CpuSet | None,
+                            soft: CpuSet) -> None:
+    """Xen schedules by soft affinity only within the hard one: none in common, no effect.
+    With hard "-" the vCPUs' current hard affinity counts."""
+    if hard is None and req.hard.strip() == "-":
+        current = [v.hard for v in ctx.snap.vcpus if v.domid == ctx.dom.domid
+                   and (req.vcpu == "all" or v.vcpu == req.vcpu) and v.hard is not None]
+        hard = current[0] if len(set(current)) == 1 else None
+    if hard is None or hard.all:
+        return
+    if not soft.cpus & hard.cpus:
+        ctx.warnings.append(f"soft affinity {req.soft} has no CPU in the hard affinity "
+                            f"({_cpus(hard)}): Xen ignores it")
+
+
+def _cpus(s: CpuSet) -> str:
+    return ",".join(map(str, sorted(s.cpus))) or "none"
 
 
 async def _network_attach(ctx: _Ctx) -> None:
