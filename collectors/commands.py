@@ -156,6 +156,11 @@ def path_exists(path: str) -> tuple[str, ...]:
     return ("test", "-e", path)
 
 
+def path_is_file(path: str) -> tuple[str, ...]:
+    """``test -f PATH``: exit 0 when the path is a regular file."""
+    return ("test", "-f", path)
+
+
 def xenstore_list(path: str) -> tuple[str, ...]:
     return ("xenstore-list", path)
 

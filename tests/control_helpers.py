@@ -96,7 +96,7 @@ class RecordingRunner:
         if args == commands.LIST_BRIDGES:
             out = "".join(f"/sys/class/net/{b}\n" for b in self.bridges)
             return CommandResult(args, 0, out, "", 0.01)
-        if args[:2] == ("test", "-e"):
+        if args[:2] in (("test", "-e"), ("test", "-f")):  # every fake path is a file
             return CommandResult(args, 0 if args[2] in self.files else 1, "", "", 0.01)
         if args[0] == "xl":
             code, out, err = self.xl_answers.get(args[1], (0, "", ""))

@@ -176,6 +176,13 @@ async def test_create_after_destroy(sim: Sim) -> None:
     assert idle1 is not None and idle1.domid not in (None, 2)
 
 
+async def test_create_or_restore_from_a_directory_is_refused_before_xl(sim: Sim) -> None:
+    with pytest.raises(ValidationFailed, match="/etc/xen on xenlab is not a config file"):
+        await sim.seam.preview(Create(LAB, "/etc/xen"), await sim.poll())
+    with pytest.raises(ValidationFailed, match="is not a checkpoint file"):
+        await sim.seam.preview(Restore(LAB, "/var/lib/xen/save"), await sim.poll())
+
+
 async def test_create_failure_is_verbatim(sim: Sim) -> None:
     sim.host.files["/etc/xen/broken.cfg"] = "name = \n"
     res = await sim.act(Create(LAB, "/etc/xen/broken.cfg"))

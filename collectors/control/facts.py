@@ -16,7 +16,7 @@ class HostFacts:
         self._runner = runner
         self._timeout = timeout_s
         self._bridges: tuple[str, ...] | None = None
-        self._exists: dict[str, bool] = {}
+        self._exists: dict[tuple[str, ...], bool] = {}  # test argv → its answer
 
     @property
     def host(self) -> str:
@@ -48,9 +48,17 @@ class HostFacts:
 
     async def exists(self, path: str) -> bool:
         """Whether ``path`` exists on the host (``test -e``)."""
-        if path not in self._exists:
+        return await self._test(commands.path_exists(path))
+
+    async def is_file(self, path: str) -> bool:
+        """Whether ``path`` is a regular file on the host (``test -f``)."""
+        return await self._test(commands.path_is_file(path))
+
+    async def _test(self, argv: tuple[str, ...]) -> bool:
+        path = argv[-1]
+        if argv not in self._exists:
             try:
-                r = await self._runner.run(commands.path_exists(path), timeout=self._timeout)
+                r = await self._runner.run(argv, timeout=self._timeout)
             except TransportError as e:
                 raise ValidationFailed.one(
                     f"cannot check whether {path} exists on {self.host}: {e.message}", "path"
@@ -61,8 +69,8 @@ class HostFacts:
                     f"{(r.stderr or r.stdout).strip() or f'exit {r.exit_code}'}",
                     "path",
                 )
-            self._exists[path] = r.exit_code == 0
-        return self._exists[path]
+            self._exists[argv] = r.exit_code == 0
+        return self._exists[argv]
 
     async def _run(self, argv: tuple[str, ...], what: str) -> str | None:
         try:

@@ -182,8 +182,7 @@ async def _restore(ctx: _Ctx) -> None:
     assert isinstance(req, Restore)
     if ctx.check("path", lambda: sx.check_abs_path(req.path, "checkpoint file")) is None:
         return
-    if not await ctx.facts.exists(req.path):
-        ctx.bad("path", f"no checkpoint file {req.path} on {ctx.snap.host}")
+    await _regular_file(ctx, "path", req.path, "checkpoint file")
 
 
 async def _create(ctx: _Ctx) -> None:
@@ -191,8 +190,17 @@ async def _create(ctx: _Ctx) -> None:
     assert isinstance(req, Create)
     if ctx.check("config_path", lambda: sx.check_abs_path(req.config_path, "config file")) is None:
         return
-    if not await ctx.facts.exists(req.config_path):
-        ctx.bad("config_path", f"no config file {req.config_path} on {ctx.snap.host}")
+    await _regular_file(ctx, "config_path", req.config_path, "config file")
+
+
+async def _regular_file(ctx: _Ctx, fld: str, path: str, what: str) -> None:
+    """``path`` must be a file xl can read, not missing and not a directory."""
+    if await ctx.facts.is_file(path):
+        return
+    if await ctx.facts.exists(path):
+        ctx.bad(fld, f"{path} on {ctx.snap.host} is not a {what} (a directory?)")
+    else:
+        ctx.bad(fld, f"no {what} {path} on {ctx.snap.host}")
 
 
 def _memory(ctx: _Ctx, size: str) -> int | None:
