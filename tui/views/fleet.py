@@ -191,6 +191,8 @@ class FleetScreen(SortsByHeader, StoreView):
     DEFAULT_CSS = """
     FleetScreen #fleet-totals {
         height: 2;
+        text-wrap: nowrap;  /* two lines, each cut at the edge: a wrap hid the hosts line */
+        text-overflow: ellipsis;
         background: $boost;
     }
     FleetScreen #fleet-attention {
