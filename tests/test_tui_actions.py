@@ -433,6 +433,7 @@ async def test_network_attach_with_the_bridge_picker_then_detach() -> None:
         form = await open_form(pilot, app, "n")
         assert choices(form, "field-bridge") == ["xenbr0"]
         assert form.values()["bridge"] == "xenbr0"
+        assert not form.query("#field-model")  # idle1 is PV: no emulated NIC model asked
         await fill(pilot, form, mac="zz:16")
         assert "MAC" in str(form.query_one("#error-mac").render())
         await fill(pilot, form, mac=mac, rate="10Mb/s")

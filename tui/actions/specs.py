@@ -18,7 +18,7 @@ from collectors.control import requests as rq
 from collectors.control.errors import Problem, ValidationFailed
 from collectors.control.facts import HostFacts
 from collectors.control.syntax import DISK_FORMATS, format_kib
-from collectors.model import DeviceKind, DomainType
+from collectors.model import DeviceKind, DomainType, VcpuState
 from tui.actions.target import Target
 
 Option = tuple[str, str]  # (label, value)
@@ -270,7 +270,8 @@ def _pin_fields(t: Target) -> tuple[Field, ...]:
     known = t.vcpus()
     opts: list[Option] = [("all vCPUs", "all")]
     if known:
-        opts += [(f"vCPU {v.vcpu}   hard {v.hard}   soft {v.soft or '-'}", str(v.vcpu))
+        opts += [(f"vCPU {v.vcpu}   hard {v.hard}   soft {v.soft or '-'}"
+                  f"{'   (offline)' if v.state is VcpuState.OFFLINE else ''}", str(v.vcpu))
                  for v in known]
     elif t.domain is not None and t.domain.vcpus_max:
         opts += [(f"vCPU {i}", str(i)) for i in range(t.domain.vcpus_max)]
@@ -311,10 +312,14 @@ def _pin(t: Target, v: Values) -> rq.Request:
 
 
 def _net_attach_fields(t: Target) -> tuple[Field, ...]:
+    # the emulated NIC model only matters to an HVM guest: not asked of PV/PVH ones
+    pv = t.domain is not None and t.domain.type in (DomainType.PV, DomainType.PVH)
+    model = () if pv else (
+        Field("model", "Model (HVM)", placeholder="blank: default (e1000, rtl8139, ...)"),)
     return (
         Field("bridge", "Bridge", "select", facts="bridges"),
         Field("mac", "MAC address", placeholder="blank: a random 00:16:3e address"),
-        Field("model", "Model (HVM)", placeholder="blank: default (e1000, rtl8139, ...)"),
+        *model,
         Field("rate", "Rate limit", placeholder="blank: none (e.g. 10Mb/s, 1MB/s@20ms)"),
         Field("ip", "IP addresses", placeholder="blank, or addresses separated by spaces"),
     )
