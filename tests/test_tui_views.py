@@ -356,7 +356,7 @@ async def test_pinning_cursor_selection_host_choice_and_detail(demo: DemoRecordi
         assert v is not None
         pct = DASH if v.cpu_pct is None else f"{v.cpu_pct:.1f}%"
         assert f"CPU {pct}  CPU time" in text  # the vCPU's own load, unknown as a dash
-        await pilot.press("c")  # to the pCPU the vCPU is on
+        await pilot.press("C")  # to the pCPU the vCPU is on (c stays the console)
         assert screen.selected_pcpu() == m.rows[2].cpu
         on_it = m.on_pcpu(m.rows[2].cpu or 0)
         assert m.rows[2] in on_it and "; vCPUs on it: " in screen_text(app)

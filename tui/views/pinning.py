@@ -35,7 +35,7 @@ class PinningScreen(PerHostView):
     BINDINGS: ClassVar[list[BindingType]] = [
         *host_bindings("pinning map"),
         Binding("enter", "open_domain", "Detail", id="pinning.open"),
-        Binding("c", "to_current", "Its pCPU", id="pinning.current",
+        Binding("C", "to_current", "Its pCPU", id="pinning.current",
                 tooltip="move the cursor to the pCPU the vCPU is on"),
         Binding("up,k", "move(-1, 0)", "Up", show=False, id="pinning.up"),
         Binding("down,j", "move(1, 0)", "Down", show=False, id="pinning.down"),
