@@ -642,6 +642,9 @@ async def test_host_view_shows_info_cpupools_and_dmesg(demo: DemoRecording) -> N
         assert len(rows) >= min(300, len(dmesg))
         assert all(any(r.startswith(visible(line)[:30]) for r in rows) for line in dmesg[-300:])
         assert max(cell_len(r.rstrip()) for r in rows) <= log.scrollable_content_region.width
+        longest = max(dmesg[-300:], key=len)
+        assert len(longest) > log.scrollable_content_region.width  # it has to wrap...
+        assert longest.split()[-1] in "".join(rows)  # ...and its end is shown, not cut off
         assert rows[-1] == visible(dmesg[-1])  # control characters escaped
         text = screen_text(app)
         assert "Pool-0" in text and "credit2" in text and "0-15" in text
