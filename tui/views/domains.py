@@ -48,7 +48,6 @@ class DomainOrder:
 
     def __init__(self) -> None:
         self._keys: list[DomainKey] = []
-        self._tie_index: list[int] = []  # row indexes by (host, name, index)
         self._ties: Callable[[Sequence[Row]], Sequence[Row]] = lambda rows: rows
         self._ties_made = 0  # presorts made (part of what an order is made of)
         self._last: tuple[Any, ...] | None = None
@@ -60,7 +59,6 @@ class DomainOrder:
         if keys != self._keys:
             self._keys = keys
             ties = sorted(range(len(rows)), key=lambda i: (rows[i][1].host, rows[i][1].name, i))
-            self._tie_index = ties
             self._ties = _picker(ties)
             self._ties_made += 1
         pairs = self._ties(rows)  # rows by (host, name, index)
@@ -76,28 +74,25 @@ class DomainOrder:
             return self._order
         self._last = made_of
         unknown: list[DomainKey] = []
+        known: Sequence[int] = range(len(values))
         if dom0 or None in values:
             skip = set(dom0)
             known = [j for j, v in enumerate(values) if v is not None and j not in skip]
             unknown = [pairs[j][0] for j, v in enumerate(values) if v is None and j not in skip]
-            known_values = [values[j] for j in known]
-            known_keys = [pairs[j][0] for j in known]
-        else:
-            known_values, known_keys = list(values), [k for k, _ in pairs]
-        if reverse:
-            known_values.reverse()
-            known_keys.reverse()
-        ranked = sorted(range(len(known_values)), key=known_values.__getitem__,
-                        reverse=reverse)
         # the Dom0s lead, in the same order among themselves (``dom0`` is in tie order)
-        dom0_known = [j for j in dom0 if values[j] is not None]
-        if reverse:
-            dom0_known.reverse()
-        dom0_known.sort(key=values.__getitem__, reverse=reverse)
-        first = dom0_known + [j for j in dom0 if values[j] is None]
-        self._order = ([pairs[j][0] for j in first] + [known_keys[j] for j in ranked]
-                       + unknown)
+        first = (_by_value([j for j in dom0 if values[j] is not None], values, reverse)
+                 + [j for j in dom0 if values[j] is None])
+        self._order = ([pairs[j][0] for j in first]
+                       + [pairs[j][0] for j in _by_value(known, values, reverse)] + unknown)
         return self._order
+
+
+def _by_value(rows: Sequence[int], values: Sequence[Any], reverse: bool) -> list[int]:
+    """Row indexes (in tie order) by their value; a reverse sort reverses the ties too,
+    as sort_keys' sort of (value, host, name, index) tuples does."""
+    out = list(reversed(rows)) if reverse else list(rows)
+    out.sort(key=values.__getitem__, reverse=reverse)
+    return out
 
 
 Row = tuple[DomainKey, Domain]
