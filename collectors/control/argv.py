@@ -32,6 +32,7 @@ from collectors.control.requests import (
     Restore,
     Save,
     SchedCredit,
+    SchedCredit2,
     Shutdown,
     Unpause,
     VcpuPin,
@@ -49,8 +50,7 @@ def build_argv(req: Request, target: str | None) -> tuple[str, ...]:
         return (XL, "restore", *(["-p"] if req.paused else []), req.path)
     if target is None:
         raise ValueError(f"{req.verb} needs a domain")
-    build = _BUILDERS[SchedCredit if isinstance(req, SchedCredit) else type(req)]
-    return (XL, req.verb, *build(req, target))
+    return (XL, req.verb, *_BUILDERS[type(req)](req, target))
 
 
 def _flags(*pairs: tuple[bool, str]) -> list[str]:
@@ -172,4 +172,5 @@ _BUILDERS: dict[type, Callable[[Request, str], list[str]]] = {
     CdInsert: _cd_insert,
     CdEject: _cd_eject,
     SchedCredit: _sched,
+    SchedCredit2: _sched,
 }

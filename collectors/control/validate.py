@@ -36,7 +36,15 @@ from collectors.control.requests import (
     VcpuPin,
     VcpuSet,
 )
-from collectors.model import CpuSet, DeviceKind, Domain, DomainType, HostSnapshot, HostStatus
+from collectors.model import (
+    CpuSet,
+    Device,
+    DeviceKind,
+    Domain,
+    DomainType,
+    HostSnapshot,
+    HostStatus,
+)
 
 DEFAULT_BRIDGE = "xenbr0"  # libxl's bridge when a vif names none
 STALE_WARN_S = 30.0
@@ -410,11 +418,14 @@ async def _network_detach(ctx: _Ctx) -> None:
         ctx.warnings.append(f"no vif of {ctx.name} is known yet; xl will check {dev}")
 
 
+def _vbds(ctx: _Ctx) -> list[Device]:
+    """The domain's named vbds."""
+    return [d for d in ctx.snap.devices
+            if d.kind == DeviceKind.VBD and d.domid == ctx.dom.domid and d.name]
+
+
 def _vbd_names(ctx: _Ctx) -> list[str]:
-    return [
-        d.name for d in ctx.snap.devices
-        if d.kind == DeviceKind.VBD and d.domid == ctx.dom.domid and d.name
-    ]
+    return [d.name for d in _vbds(ctx) if d.name]
 
 
 async def _block_attach(ctx: _Ctx) -> None:
@@ -458,15 +469,12 @@ async def _block_detach(ctx: _Ctx) -> None:
     if req.vdev.strip().isdecimal():
         return
     vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
-    names = _vbd_names(ctx)
+    disks = _vbds(ctx)
+    names = [d.name for d in disks if d.name]
     if vdev is not None and names and vdev not in names:
         ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {', '.join(names)})")
-    elif vdev is not None and names:
-        disks = [d for d in ctx.snap.devices
-                 if d.kind == DeviceKind.VBD and d.domid == ctx.dom.domid and d.name]
-        if vdev == min(disks, key=lambda d: d.devid).name:
-            ctx.warnings.append(f"{vdev} is {ctx.name}'s first disk, usually its root "
-                                "filesystem")
+    elif vdev is not None and disks and vdev == min(disks, key=lambda d: d.devid).name:
+        ctx.warnings.append(f"{vdev} is {ctx.name}'s first disk, usually its root filesystem")
 
 
 def _needs_hvm(ctx: _Ctx) -> bool:
