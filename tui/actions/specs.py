@@ -100,6 +100,16 @@ def required(values: Values, name: str, what: str) -> str:
     return v
 
 
+def whole(v: Values, name: str, what: str) -> int | None:
+    """The whole number typed in field ``name``; None when it is blank."""
+    value = text(v, name)
+    if not value:
+        return None
+    if not value.isdecimal():
+        raise ValidationFailed.one(f"invalid {what} {value!r}: use a whole number", name)
+    return int(value)
+
+
 def size_text(kib: int | None) -> str:
     if kib is None:
         return ""
@@ -256,10 +266,10 @@ def _vcpu_set_defaults(t: Target) -> Values:
 
 
 def _vcpu_set(t: Target, v: Values) -> rq.Request:
-    count = required(v, "count", "a vCPU count")
-    if not count.isdecimal():
-        raise ValidationFailed.one(f"invalid vCPU count {count!r}: use a whole number", "count")
-    return rq.VcpuSet(t.host, t.ref, int(count), ignore_host=flag(v, "ignore_host"))
+    required(v, "count", "a vCPU count")
+    count = whole(v, "count", "vCPU count")
+    assert count is not None  # (required above)
+    return rq.VcpuSet(t.host, t.ref, count, ignore_host=flag(v, "ignore_host"))
 
 
 PIN_SIDES: tuple[Option, ...] = (("hard affinity (where it may run)", "hard"),
@@ -473,19 +483,10 @@ def _sched_fields(t: Target) -> tuple[Field, ...]:
             Field("cap", "Cap, % of one pCPU", placeholder="unchanged (0 = no cap)"))
 
 
-def _whole_or_none(v: Values, name: str, what: str) -> int | None:
-    value = text(v, name)
-    if not value:
-        return None
-    if not value.isdecimal():
-        raise ValidationFailed.one(f"invalid {what} {value!r}: use a whole number", name)
-    return int(value)
-
-
 def _sched(t: Target, v: Values) -> rq.Request:
     cls = rq.SCHED_REQUESTS.get(_scheduler(t) or "credit2", rq.SchedCredit2)
-    return cls(t.host, t.ref, weight=_whole_or_none(v, "weight", "weight"),
-               cap=_whole_or_none(v, "cap", "cap"))
+    return cls(t.host, t.ref, weight=whole(v, "weight", "weight"),
+               cap=whole(v, "cap", "cap"))
 
 
 def _console(t: Target, v: Values) -> rq.Request:
