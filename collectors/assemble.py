@@ -106,8 +106,8 @@ class Merger:
     _dom0_memo: tuple[float, Dom0View] | None = None
     # topology → {domid: its vifs' Dom0 interface names}
     _vif_names: tuple[object, dict[int, tuple[str, ...]]] | None = None
-    # Dom0 view → {vif names: _DomNet}
-    _dom0_net_memo: tuple[object, dict[tuple[str, ...], _DomNet]] | None = None
+    # (Dom0 view, _vif_names map) → {domid: _DomNet}
+    _dom0_net_memo: tuple[object, object, dict[int, _DomNet]] | None = None
 
     # --- domains -------------------------------------------------------------------
 
@@ -156,8 +156,7 @@ class Merger:
         make = _domain_from_xentop
         state_of = _xentop_state
         vif_names = self._vifs_by_domid(topology)
-        dom0: Dom0View | None = None
-        dom0_read = False
+        dom0_nets: dict[int, _DomNet] | None = None
         for x in frame:
             name = x.name
             seen.add(name)
@@ -174,9 +173,9 @@ class Merger:
             dom_net: _DomNet | None = None
             if not nets and domid is not None and domid in vif_names:
                 # xentop found no vifs (Open vSwitch) but XenStore lists some: Dom0's counters
-                if not dom0_read:  # memoised per Dom0 sample: the rates the Dom0 view shows
-                    dom0, dom0_read = self.dom0(inp), True
-                dom_net = self._dom0_net(vif_names[domid], dom0)
+                if dom0_nets is None:  # one map per Dom0 sample: the rates the Dom0 view shows
+                    dom0_nets = self._dom0_nets(vif_names, self.dom0(inp))
+                dom_net = dom0_nets[domid]
                 nets, net_tx, net_rx = dom_net[0], dom_net[1], dom_net[2]
             elif x.networks:
                 net_tx, net_rx = _net_bytes(x)
@@ -223,40 +222,15 @@ class Merger:
             memo = self._vif_names = (topology, names)
         return memo[1]
 
-    def _dom0_net(self, names: tuple[str, ...], dom0: Dom0View | None) -> _DomNet:
-        """A domain's net numbers from Dom0's counters for its vifs, meaning what xentop's
-        mean on a Linux-bridge host: xentop's NETTX/NETRX are the sums of the vifs' Dom0-side
-        Transmit/Receive bytes (checked on the lab: ``xentop -n`` prints /proc/net/dev's
-        columns as they are), so net_tx = Σ Dom0 tx_bytes (sent *to* the guest) and
-        net_rx = Σ Dom0 rx_bytes (sent *by* the guest). All vifs or nothing: a sum missing
-        one vif would look like a real, smaller number."""
-        if dom0 is None:
-            return (len(names), None, None, None, None, f"{NET_DOM0} not read yet")
-        by_name, sums = dom0.interface, self._dom0_sums(dom0)
-        if len(names) == 1:  # most domains: one vif, its counters as they are
-            c = by_name(names[0])
-            if c is not None:
-                return (1, c.tx_bytes, c.rx_bytes, c.tx_rate, c.rx_rate, NET_DOM0)
-        found = sums.get(names)
-        if found is not None:
-            return found
-        counters = [by_name(n) for n in names]
-        missing = [n for n, c in zip(names, counters, strict=True) if c is None]
-        out: _DomNet
-        if missing:
-            out = (len(names), None, None, None, None,
-                   f"{NET_DOM0}: no counters for {', '.join(missing)}")
-        else:
-            have = [c for c in counters if c is not None]
-            tx_rates = [c.tx_rate for c in have]
-            rx_rates = [c.rx_rate for c in have]
-            # a vif's first sample or restart (counter backwards) has no rate: nor has the sum
-            out = (len(names), sum(c.tx_bytes for c in have), sum(c.rx_bytes for c in have),
-                   None if None in tx_rates else sum(r for r in tx_rates if r is not None),
-                   None if None in rx_rates else sum(r for r in rx_rates if r is not None),
-                   NET_DOM0)
-        sums[names] = out
-        return out
+    def _dom0_nets(self, vif_names: dict[int, tuple[str, ...]],
+                   dom0: Dom0View | None) -> dict[int, _DomNet]:
+        """Every domain's net numbers from Dom0's counters for its vifs (see _dom0_net),
+        made once per Dom0 sample and topology."""
+        memo = self._dom0_net_memo
+        if memo is None or memo[0] is not dom0 or memo[1] is not vif_names:
+            nets = {domid: _dom0_net(names, dom0) for domid, names in vif_names.items()}
+            memo = self._dom0_net_memo = (dom0, vif_names, nets)
+        return memo[2]
 
     def _static_of(self, name: str, row: XlListRow | None, inp: Inputs) -> _StaticMemo:
         """Fields from the slow sources, recomputed only when one of those sources changed."""
@@ -366,13 +340,6 @@ class Merger:
         self._dev_memo = (key, out)
         return out
 
-    def _dom0_sums(self, dom0: Dom0View) -> dict[tuple[str, ...], _DomNet]:
-        """_dom0_net's sums over several vifs, kept for one Dom0 sample."""
-        memo = self._dom0_net_memo
-        if memo is None or memo[0] is not dom0:
-            memo = self._dom0_net_memo = (dom0, {})
-        return memo[1]
-
     def _vif(self, dev: Device, inp: Inputs) -> Device:
         rings: tuple[RingStats, ...] = ()
         source: str | None
@@ -433,6 +400,36 @@ _with_vbd_source = updater(Device, ("ring_source", "stats_source"))
 _with_vbd_stats = updater(Device, ("ring_source", "oo_req", "rd_req", "wr_req", "rd_sect",
                                    "wr_sect", "oo_rate", "stats_source"))
 _with_if_rates = updater(NetIfCounters, ("rx_rate", "tx_rate"))
+
+
+def _dom0_net(names: tuple[str, ...], dom0: Dom0View | None) -> _DomNet:
+    """A domain's net numbers from Dom0's counters for its vifs, meaning what xentop's
+    mean on a Linux-bridge host: xentop's NETTX/NETRX are the sums of the vifs' Dom0-side
+    Transmit/Receive bytes (checked on the lab: ``xentop -n`` prints /proc/net/dev's
+    columns as they are), so net_tx = Σ Dom0 tx_bytes (sent *to* the guest) and
+    net_rx = Σ Dom0 rx_bytes (sent *by* the guest). All vifs or nothing: a sum missing
+    one vif would look like a real, smaller number."""
+    if dom0 is None:
+        return (len(names), None, None, None, None, f"{NET_DOM0} not read yet")
+    by_name = dom0.interface
+    if len(names) == 1:  # most domains: one vif, its counters as they are
+        c = by_name(names[0])
+        if c is not None:
+            return (1, c.tx_bytes, c.rx_bytes, c.tx_rate, c.rx_rate, NET_DOM0)
+    counters = [by_name(n) for n in names]
+    missing = [n for n, c in zip(names, counters, strict=True) if c is None]
+    if missing:
+        return (len(names), None, None, None, None,
+                f"{NET_DOM0}: no counters for {', '.join(missing)}")
+    have = [c for c in counters if c is not None]
+    tx_rates = [c.tx_rate for c in have]
+    rx_rates = [c.rx_rate for c in have]
+    # a vif's first sample or restart (counter backwards) has no rate: nor has the sum
+    return (len(names), sum(c.tx_bytes for c in have), sum(c.rx_bytes for c in have),
+            None if None in tx_rates else sum(r for r in tx_rates if r is not None),
+            None if None in rx_rates else sum(r for r in rx_rates if r is not None),
+            NET_DOM0)
+
 
 
 def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
