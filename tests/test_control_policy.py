@@ -161,7 +161,7 @@ async def test_success_message_and_refresh(tmp_path: Path) -> None:
     refreshed: list[int] = []
     seam = make(r, tmp_path, refresh=refreshed)
     res = await seam.execute(await seam.preview(Pause(H, "web1"), snapshot()))
-    assert res.ok and res.message == "pause web1 (domid 3): done"
+    assert res.ok and res.message == "xl pause 3: done (xl printed nothing)"
     assert refreshed == [1]
 
 

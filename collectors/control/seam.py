@@ -224,7 +224,7 @@ class ControlSeam:
         verdict = oc.classify(code, out, err)
         said = oc.xl_text(out, err)
         if verdict == "ok":
-            message = said or f"{plan.verb} {plan.target}: done"
+            message = said or f"{plan.display}: done (xl printed nothing)"
         else:
             message = said or f"{plan.display} failed with exit code {code}"
         return self._result(plan, code, out, err, duration, verdict, message)
