@@ -14,7 +14,7 @@ from textual.dom import DOMNode
 from textual.widgets import Static
 
 from tui import domain_filter, views
-from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS
+from tui.styles import MARK, STATE_SYMBOLS, STATUS_SYMBOLS
 from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
 from tui.widgets.keyed_table import KeyedTable
@@ -85,7 +85,9 @@ def help_text(app: App[Any]) -> Text:
     text.append("  domains  " + "  ".join(f"{sym} {state}" for state, sym in STATE_SYMBOLS.items())
                 + "\n")
     text.append("  hosts    " + "  ".join(f"{sym} {status}"
-                                          for status, sym in STATUS_SYMBOLS.items()) + "\n\n")
+                                          for status, sym in STATUS_SYMBOLS.items()) + "\n")
+    text.append(f"  {MARK} marked: space marks a domain, * every one shown, u none; then p, d, "
+                "R or D acts on all of them (one confirmation listing every command)\n\n")
     text.append("Filter (/) syntax\n", style="bold underline")
     doc = (domain_filter.__doc__ or "").split("\n\n", 1)[-1]
     text.append(doc.replace("``", "").strip() + "\n\n")

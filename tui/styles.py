@@ -15,6 +15,7 @@ from textual.color import Color, ColorParseError
 
 from collectors.model import DomainState, HostStatus
 
+MARK = "✓"  # a domain marked for a bulk action
 STATE_SYMBOLS: Mapping[str, str] = {
     "running": "●",
     "blocked": "○",

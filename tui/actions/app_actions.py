@@ -26,12 +26,13 @@ from collectors.control.seam import ActionResult, ControlSeam, Plan
 from collectors.fleet import FleetMember
 from collectors.journal import Journal
 from collectors.model import Device, Domain, HostId
+from tui.actions.bulk import BULK_SPECS, BulkFlow
 from tui.actions.console_flow import attach_flow
 from tui.actions.flow import ActionFlow
 from tui.actions.log_screen import ActionLogScreen
 from tui.actions.menu import ActionMenu
 from tui.actions.progress import ProgressScreen
-from tui.actions.running import Note, RunningAction, busy_key
+from tui.actions.running import Note, RunningAction, busy_key, result_severity, result_title
 from tui.actions.specs import SPECS, SPECS_BY_ID, ActionSpec
 from tui.actions.target import Target
 from tui.actions.text import target_header, toast_text, verbatim
@@ -42,8 +43,6 @@ _log = logging.getLogger(__name__)
 MENU_ID = "domain.menu"
 LOG_ID = "app.action_log"
 _TIMEOUTS = {"information": 6.0, "warning": 15.0, "error": 20.0}
-_SEVERITY = {"ok": "information", "failed": "error", "unknown": "warning",
-             "refused": "warning", "invalid": "warning"}
 
 
 def action_bindings() -> list[BindingType]:
@@ -190,10 +189,33 @@ class ActionsApp(App[int]):
 
     # --- the actions ------------------------------------------------------------------------
 
+    def marked_domains(self) -> list[Domain]:
+        """The domains marked in the view on top (space in the Domains view)."""
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return []
+        if isinstance(screen, ModalScreen):
+            return []
+        marked = _call(screen, "marked_domains")
+        return [d for d in marked if isinstance(d, Domain)] if isinstance(marked, list) else []
+
     def action_act(self, spec_id: str) -> None:
         spec = SPECS_BY_ID.get(spec_id)
-        t = self.target(spec) if spec is not None else None
-        if spec is None or t is None:
+        if spec is None:
+            return
+        marked = self.marked_domains() if spec.scope == "domain" and spec.id != "console" else []
+        if marked:
+            if spec.id not in BULK_SPECS:
+                self.say("warning", spec.footer,
+                         f"{spec.footer} acts on one domain at a time; {len(marked)} "
+                         "marked (u unmarks them all)")
+                return
+            self.run_worker(self._guarded(spec, BulkFlow(self, spec, marked).run()),
+                            group="actions")
+            return
+        t = self.target(spec)
+        if t is None:
             return
         why = self.refusal(t.host)
         if why is not None:  # the seam refuses too; never rely on one guard
@@ -244,9 +266,10 @@ class ActionsApp(App[int]):
 
     # --- running ------------------------------------------------------------------------------
 
-    async def execute_plan(self, seam: ControlSeam, plan: Plan,
-                           typed: str | None) -> ActionResult | None:
-        """Run a confirmed plan; long ones with a progress screen the user may hide."""
+    async def execute_plan(self, seam: ControlSeam, plan: Plan, typed: str | None,
+                           *, report: bool = True) -> ActionResult | None:
+        """Run a confirmed plan; long ones with a progress screen the user may hide.
+        ``report=False`` leaves the notification to the caller (a bulk action's summary)."""
         key = busy_key(plan.host, plan)
         if key in self.running:
             self.say("warning", plan.verb, f"{plan.target}: a {self.running[key].plan.verb} "
@@ -268,16 +291,13 @@ class ActionsApp(App[int]):
             del self.running[key]
             if screen is not None and self.screen is screen:
                 screen.dismiss(None)
-        self.report(result)
+        if report:
+            self.report(result)
         return result
 
     def report(self, result: ActionResult) -> None:
         """The result as a notification: xl's own text, verbatim."""
-        severity = _SEVERITY.get(result.outcome, "warning")
-        title = f"{result.verb} {result.target} on {result.host}: {result.outcome}"
-        if result.duration_s >= 1:
-            title += f" ({result.duration_s:.1f} s)"
-        self.say(severity, title, result.message, result)
+        self.say(result_severity(result), result_title(result), result.message, result)
 
     def say(self, severity: str, title: str, message: str,
             result: ActionResult | None = None) -> None:

@@ -73,20 +73,29 @@ class ConfirmScreen(OnceModal[Confirmed | None]):
         super().__init__()
         self.plan = plan
         self.typed_name = plan.confirmation == Confirmation.TYPED_NAME
+        self.confirm_text = plan.confirm_text or ""
         self.rejected = 0  # wrong names typed (tests)
 
-    def compose(self) -> ComposeResult:
+    def box_title(self) -> str:
+        return f"Run {self.plan.verb}?"
+
+    def details(self) -> ComposeResult:
+        """What would run, and what the user should know first."""
         plan = self.plan
+        yield Static(command_text(plan), id="confirm-command")
+        if plan.warnings:
+            yield Static(warning_text(plan.warnings), id="confirm-warnings")
+        if self.typed_name:
+            yield Static(warning_text(plan.reasons), id="confirm-reasons")
+
+    def compose(self) -> ComposeResult:
         box = Vertical(id="confirm-box")
-        box.border_title = f"Run {plan.verb}?"
+        box.border_title = self.box_title()
         with box:
-            yield Static(command_text(plan), id="confirm-command")
-            if plan.warnings:
-                yield Static(warning_text(plan.warnings), id="confirm-warnings")
+            yield from self.details()
             if self.typed_name:
-                yield Static(warning_text(plan.reasons), id="confirm-reasons")
                 prompt = Text("Type ", end="")
-                prompt.append_text(safe_text(plan.confirm_text or "", style="bold"))
+                prompt.append_text(safe_text(self.confirm_text, style="bold"))
                 prompt.append(" to confirm:")
                 yield Static(prompt, id="confirm-prompt")
                 yield OrderedInput(placeholder="type it here", id="confirm-input", compact=True)
@@ -128,12 +137,12 @@ class ConfirmScreen(OnceModal[Confirmed | None]):
         self.action_cancel()
 
     def _try(self, typed: str) -> None:
-        if typed == self.plan.confirm_text:
+        if typed == self.confirm_text:
             self._run(typed)
             return
         self.rejected += 1
         self.query_one("#confirm-error", Static).update(problem_text(
-            f'that is not "{self.plan.confirm_text}": type it exactly, or Esc to cancel'))
+            f'that is not "{self.confirm_text}": type it exactly, or Esc to cancel'))
 
     def _run(self, typed: str | None) -> None:
         self.dismiss(Confirmed(typed))

@@ -35,6 +35,22 @@ def busy_key(host: HostId, plan: Plan) -> tuple[HostId, str]:
     return (host, str(d.domid) if d.domid is not None else d.name)
 
 
+_SEVERITY = {"ok": "information", "failed": "error", "unknown": "warning",
+             "refused": "warning", "invalid": "warning"}
+
+
+def result_severity(result: ActionResult) -> str:
+    return _SEVERITY.get(result.outcome, "warning")
+
+
+def result_title(result: ActionResult) -> str:
+    """``pause web1 (domid 3) on lab: ok``, with the duration of a long one."""
+    title = f"{result.verb} {result.target} on {result.host}: {result.outcome}"
+    if result.duration_s >= 1:
+        title += f" ({result.duration_s:.1f} s)"
+    return title
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """A message the user was shown (also kept for the action log and for tests)."""

@@ -21,7 +21,7 @@ from tui.format import (
     sparkline,
 )
 from tui.store import DomainHistory, DomainKey
-from tui.styles import STATUS_SYMBOLS, Palette
+from tui.styles import MARK, STATUS_SYMBOLS, Palette
 from tui.table_diff import Cell
 from tui.text import safe_text
 from tui.widgets.keyed_table import Column
@@ -35,6 +35,7 @@ class RowContext:
     host: HostConfig | None
     history: DomainHistory | None
     host_status: str = "ok"  # "ok", or how the host is not: its domains show old data
+    marked: bool = False  # marked for a bulk action
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,10 @@ def _host_cell(d: Domain, ctx: RowContext) -> Cell:
 
 
 def _name_cell(d: Domain, ctx: RowContext) -> Cell:
-    return safe_text(d.name, escaped_style=ctx.palette.escaped)
+    name = safe_text(d.name, escaped_style=ctx.palette.escaped)
+    if ctx.marked:
+        return Text(f"{MARK} ", end="", style="bold") + name
+    return name
 
 
 def _spark(d: Domain, ctx: RowContext) -> Cell:

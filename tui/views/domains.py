@@ -20,6 +20,7 @@ from textual.widgets import Input
 from collectors.model import Domain
 from tui.domain_filter import DomainFilter, no_match_message, parse_filter
 from tui.store import DomainKey
+from tui.styles import MARK
 from tui.table_diff import Cell
 from tui.text import safe_text, visible
 from tui.views.base import SortsByHeader, StoreView, TextBar
@@ -127,6 +128,10 @@ class DomainsScreen(SortsByHeader, StoreView):
         Binding("T", "sort_by('cpu_time')", "Sort by CPU time", id="domains.sort_time",
                 show=False),
         Binding("0", "toggle_dom0", "Dom0 first", id="domains.dom0_first"),
+        Binding("space", "toggle_mark", "Mark", id="domains.mark"),
+        Binding("asterisk", "mark_shown", "Mark all shown", id="domains.mark_shown",
+                show=False),
+        Binding("u", "unmark_all", "Unmark all", id="domains.unmark_all", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -162,6 +167,10 @@ class DomainsScreen(SortsByHeader, StoreView):
         self._shown = 0
         self._total = 0
         self._pending_key: DomainKey | None = None
+        self._order: list[DomainKey] = []  # the rows as shown
+        # marked for a bulk action (pause, shut down, reboot, destroy) → the domid it had;
+        # a domain that is gone or re-created (same name, another domid) loses its mark
+        self.marked: dict[DomainKey, int | None] = {}
 
     def compose_view(self) -> ComposeResult:
         yield TextBar(id="domains-info")
@@ -200,6 +209,24 @@ class DomainsScreen(SortsByHeader, StoreView):
     def selected_domain(self) -> Domain | None:
         key = self.table.cursor_key
         return None if key is None else self.dash.store.domain(key)
+
+    def marked_domains(self) -> list[Domain]:
+        """The marked domains, as they were marked, in the table's order (hidden ones last)."""
+        store = self.dash.store
+        rank = {k: i for i, k in enumerate(self._order)} if self.marked else {}
+        keys = sorted(self.marked, key=lambda k: rank.get(k, len(rank)))
+        return [d for k in keys
+                if (d := store.domain(k)) is not None and d.domid == self.marked[k]]
+
+    def _prune_marks(self) -> None:
+        """Drop the marks of domains that are gone or were re-created (a domain seen
+        without its domid for a moment keeps its mark, but is not acted on meanwhile)."""
+        store, kept = self.dash.store, {}
+        for k, domid in self.marked.items():
+            d = store.domain(k)
+            if d is not None and d.domid in (domid, None):
+                kept[k] = domid
+        self.marked = kept
 
     def set_filter(self, text: str) -> None:
         """Filter the view (used by the Fleet view and the palette)."""
@@ -247,6 +274,9 @@ class DomainsScreen(SortsByHeader, StoreView):
         self._total = store.domain_count()
         order = self._sorter.order(rows, self.sort_column, self.sort_reverse,
                                    dom0_first=self.dom0_first)
+        self._order = order
+        if self.marked:
+            self._prune_marks()
         table = self.table
         table.set_sort_indicator(self.sort_column, self.sort_reverse)
         if not rows:
@@ -285,14 +315,15 @@ class DomainsScreen(SortsByHeader, StoreView):
         hist = store.history(key)
         status, _ = host_status(store.host(d.host), dash.now(), dash.settings.interval_s)
         return (hist.appended if hist else -1, status, d, store.config(d.host),
-                dash.palette)
+                dash.palette, key in self.marked)
 
     def _row(self, key: DomainKey) -> list[Cell]:
         dash = self.dash
         store = dash.store
         d = self._domain(key)
         status, _ = host_status(store.host(d.host), dash.now(), dash.settings.interval_s)
-        ctx = RowContext(dash.palette, store.config(d.host), store.history(key), status)
+        ctx = RowContext(dash.palette, store.config(d.host), store.history(key), status,
+                         marked=key in self.marked)
         return [c.cell(d, ctx) for c in DOMAIN_COLUMNS]
 
     def _update_info(self) -> None:
@@ -304,6 +335,9 @@ class DomainsScreen(SortsByHeader, StoreView):
         if self.filter.active:
             text.append("  filter: ")
             text.append_text(safe_text(self.filter.text, style="bold"))
+        if self.marked:
+            text.append(f"  {MARK} {len(self.marked):,} marked", style="bold")
+            text.append(" (u unmarks)")
         for problem in self.filter.problems:
             text.append(f"  ⚠ {problem}", style=self.dash.palette.status["stale"])
         arrow = "▼" if self.sort_reverse else "▲"
@@ -404,6 +438,31 @@ class DomainsScreen(SortsByHeader, StoreView):
     def action_toggle_dom0(self) -> None:
         self.dom0_first = not self.dom0_first
         self.update_view()
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the cursor's domain and go to the next row (space, as htop)."""
+        key = self.table.cursor_key
+        d = self.selected_domain()
+        if key is None or d is None:
+            return
+        if key in self.marked:
+            del self.marked[key]
+        else:
+            self.marked[key] = d.domid
+        self.update_view()
+        self.table.action_cursor(1)
+
+    def action_mark_shown(self) -> None:
+        """Mark every domain the filter shows."""
+        for key in self._order:
+            d = self._domain(key)
+            self.marked.setdefault(key, d.domid)
+        self.update_view()
+
+    def action_unmark_all(self) -> None:
+        if self.marked:
+            self.marked = {}
+            self.update_view()
 
     def action_open_domain(self) -> None:
         key = self.selected_domain_key()

@@ -1,0 +1,176 @@
+"""Bulk actions: marks in the Domains view (space, *, u) and one action on every marked
+domain, through the same seams as single actions, on the simulated fleet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from collectors.model import Domain
+from tests.test_tui_actions import SIZE, H, fleet_app, journal, lab_app
+from tests.tui_actions_support import dom, select_domain, wait_until
+from tests.tui_views_support import screen_text
+from tui.actions.bulk import BulkConfirmScreen
+from tui.actions.form import ActionForm
+from tui.app import XlTopApp
+from tui.views.domains import DomainsScreen
+
+
+def domains_screen(app: XlTopApp) -> DomainsScreen:
+    screen = app.screen
+    assert isinstance(screen, DomainsScreen)
+    return screen
+
+
+async def mark(pilot: Pilot[Any], app: XlTopApp, host: str, name: str) -> None:
+    await select_domain(pilot, app, host, name)
+    await pilot.press("space")
+    await wait_until(pilot, lambda: any(k[:2] == (host, name)
+                                        for k in domains_screen(app).marked),
+                     what=f"{name} marked")
+
+
+async def bulk_confirmation(pilot: Pilot[Any], app: XlTopApp, key: str) -> BulkConfirmScreen:
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, BulkConfirmScreen),
+                     what="bulk confirmation")
+    screen = app.screen
+    assert isinstance(screen, BulkConfirmScreen)
+    return screen
+
+
+async def run_confirmed(pilot: Pilot[Any], app: XlTopApp, screen: BulkConfirmScreen,
+                        typed: str | None = None) -> str:
+    """Confirm (y, or the phrase typed) and wait for the summary note; its title."""
+    n = len(app.notes)
+    if typed is None:
+        await pilot.press("y")
+    else:
+        field = screen.query_one("#confirm-input", Input)
+        field.focus()
+        field.value = typed
+        await pilot.press("enter")
+    await wait_until(pilot, lambda: any(" domains: " in note.title for note in app.notes[n:]),
+                     timeout=30, what="bulk summary")
+    return next(note.title for note in app.notes[n:] if " domains: " in note.title)
+
+
+def guests(app: XlTopApp, host: str) -> list[Domain]:
+    snap = app.store.host(host)
+    assert snap is not None
+    return [d for d in snap.domains if d.domid and d.state.label in ("running", "blocked")]
+
+
+async def test_marked_domains_on_two_hosts_pause_together_then_unpause() -> None:
+    app, hosts, recs = fleet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        names = sorted(hosts)
+        await wait_until(pilot, lambda: all(app.store.host(h) and guests(app, h)
+                                            for h in names[:2]), what="fleet polled")
+        picked = [(h, guests(app, h)[0]) for h in names[:2]]
+        for h, d in picked:
+            await mark(pilot, app, h, d.name)
+        assert "✓ 2 marked" in screen_text(app)
+        screen = await bulk_confirmation(pilot, app, "p")
+        assert sorted(p.display for p in screen.plans) == sorted(
+            f"xl pause {d.domid}" for _, d in picked)
+        shown = str(screen.query_one("#confirm-command").render())
+        for h, d in picked:
+            assert f"# {d.name} (domid {d.domid}) on {h}" in shown
+        assert all(rec.xl("pause") == [] for rec in recs.values())  # nothing before yes
+        typed = screen.confirm_text if screen.typed_name else None  # a production host
+        title = await run_confirmed(pilot, app, screen, typed)
+        assert title == "pause on 2 domains: 2 ok"
+        for h, d in picked:
+            assert hosts[h].domains[d.domid].paused  # type: ignore[index]
+            assert recs[h].xl("pause") == [("xl", "pause", str(d.domid))]
+            await wait_until(pilot, lambda h=h, d=d: (x := dom(app, h, d.name)) is not None
+                             and x.state.paused, timeout=30, what=f"{d.name} polled paused")
+        # every marked guest paused: the same key unpauses them all
+        screen = await bulk_confirmation(pilot, app, "p")
+        assert sorted(p.display for p in screen.plans) == sorted(
+            f"xl unpause {d.domid}" for _, d in picked)
+        typed = screen.confirm_text if screen.typed_name else None
+        assert await run_confirmed(pilot, app, screen, typed) == "unpause on 2 domains: 2 ok"
+        assert not any(hosts[h].domains[d.domid].paused for h, d in picked)  # type: ignore[index]
+    assert sorted(journal(app)) == [("pause", "ok")] * 2 + [("unpause", "ok")] * 2
+
+
+async def test_bulk_destroy_asks_for_verb_and_count_and_skips_domain0() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for name in ("Domain-0", "web1", "idle1"):
+            await mark(pilot, app, H, name)
+        screen = await bulk_confirmation(pilot, app, "D")
+        assert sorted(p.display for p in screen.plans) == ["xl destroy 2", "xl destroy 3"]
+        assert [s.domain.name for s in screen.skipped] == ["Domain-0"]
+        assert screen.typed_name and screen.confirm_text == "destroy 2"
+        warnings = str(screen.query_one("#confirm-warnings").render())
+        assert "not sent to Domain-0 on xenlab" in warnings
+        field = screen.query_one("#confirm-input", Input)
+        field.focus()
+        field.value = "destroy 3"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, BulkConfirmScreen) and screen.rejected == 1
+        assert rec.xl("destroy") == []
+        title = await run_confirmed(pilot, app, screen, "destroy 2")
+        assert title == "destroy on 2 domains: 2 ok"
+        assert 3 not in host.domains and 2 not in host.domains
+        assert sorted(rec.xl("destroy")) == [("xl", "destroy", "2"), ("xl", "destroy", "3")]
+        # the destroyed domains lose their marks once the polls no longer show them
+        await wait_until(pilot, lambda: [k[1] for k in domains_screen(app).marked]
+                         == ["Domain-0"], timeout=30, what="marks pruned")
+    # Domain-0 was validated too: xl never destroys it, and the journal says it was asked
+    assert sorted(journal(app)) == [("destroy", "invalid"), ("destroy", "ok"), ("destroy", "ok")]
+
+
+async def test_a_form_action_with_marks_is_refused_until_u_unmarks() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await mark(pilot, app, H, "web1")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: app.notes and "one domain at a time"
+                         in app.notes[-1].message, what="refusal")
+        assert not isinstance(app.screen, ActionForm)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: not domains_screen(app).marked, what="unmarked")
+        assert "marked" not in screen_text(app).split("\n")[1]
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm), what="form")
+    assert rec.xl("mem-set") == []
+
+
+async def test_read_only_host_sends_nothing_for_its_marked_domains() -> None:
+    app, host, rec = lab_app(host_read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await mark(pilot, app, H, "web1")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.notes and "nothing to send" in app.notes[-1].title,
+                         what="nothing to send")
+        assert "read-only" in app.notes[-1].message
+        assert not isinstance(app.screen, BulkConfirmScreen)
+    assert rec.xl("pause") == [] and not host.domains[3].paused
+    assert journal(app) == [("pause", "refused")]
+
+
+async def test_star_marks_what_the_filter_shows_and_a_recreated_domain_loses_its_mark() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        screen = domains_screen(app)
+        screen.set_filter("type:pv !Domain-0")
+        await pilot.pause()
+        await pilot.press("asterisk")
+        await wait_until(pilot, lambda: sorted(k[1] for k in screen.marked)
+                         == ["db1", "idle1", "web1"], what="all shown marked")
+        rows = screen_text(app)
+        assert "✓ web1" in rows and "✓ db1" in rows and "✓ Domain-0" not in rows
+        key = next(k for k in screen.marked if k[1] == "web1")
+        screen.marked[key] = 99  # as if web1 had been destroyed and created again
+        screen.update_view()
+        assert key not in screen.marked
+        assert sorted(d.name for d in screen.marked_domains()) == ["db1", "idle1"]
+    assert rec.xl("pause") == []
