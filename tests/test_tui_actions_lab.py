@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from tests.tui_actions_support import (
     wait_until,
 )
 from tests.tui_terminal import Term
+from tui.actions.bulk import BulkConfirmScreen
 from tui.actions.confirm import ConfirmScreen
 from tui.actions.progress import ProgressScreen
 from tui.app import XlTopApp, make_app
@@ -160,6 +162,44 @@ async def test_pause_mem_set_and_pin_from_the_tui(lab: Lab) -> None:
             sh(lab, f"xl mem-set db1 {original}k")
         sh(lab, "xl vcpu-pin db1 all all all")
     assert "1 / all" not in sh(lab, "xl vcpu-list db1")
+
+
+def summary_after(app: XlTopApp, n: int) -> Callable[[], bool]:
+    return lambda: any(" domains: " in x.title for x in app.notes[n:])
+
+
+def both_paused(app: XlTopApp, paused: bool) -> Callable[[], bool]:
+    return lambda: all(value(app, H, n, "state.paused") is paused for n in ("web1", "idle1"))
+
+
+async def test_bulk_pause_and_unpause_of_marked_domains(lab: Lab) -> None:
+    app, rec = lab_app(lab)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await polled(pilot, app)
+            for name in ("web1", "idle1"):
+                await select_domain(pilot, app, H, name)
+                await pilot.press("space")
+            for verb, paused in (("pause", True), ("unpause", False)):
+                await pilot.press("p")
+                await wait_until(pilot, lambda: isinstance(app.screen, BulkConfirmScreen))
+                screen = top(app, BulkConfirmScreen)
+                ids = sorted(str(d.domid) for n in ("web1", "idle1")
+                             if (d := dom(app, H, n)) is not None)
+                assert sorted(p.argv for p in screen.plans) == [
+                    ("xl", verb, i) for i in ids]
+                await pilot.press("y")
+                await wait_until(pilot, summary_after(app, len(app.notes)), LAB_WAIT)
+                assert app.notes[-1].title == f"{verb} on 2 domains: 2 ok", app.notes[-1]
+                assert all(("p" in xl_state(lab, name)) is paused for name in ("web1", "idle1"))
+                await wait_until(pilot, both_paused(app, paused), LAB_WAIT,
+                                 f"the TUI shows both {'paused' if paused else 'running'}")
+        assert sorted((e["verb"], e["outcome"]) for e in app.journal.read()) == [
+            ("pause", "ok"), ("pause", "ok"), ("unpause", "ok"), ("unpause", "ok")]
+    finally:
+        for name in ("web1", "idle1"):
+            if "p" in xl_state(lab, name):
+                sh(lab, f"xl unpause {name}")
 
 
 async def test_network_attach_save_destroy_restore_from_the_tui(lab: Lab) -> None:
