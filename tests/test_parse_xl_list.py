@@ -9,6 +9,7 @@ import pytest
 from collectors.model import DomainType
 from collectors.parse.common import ParseError
 from collectors.parse.xl_list import (
+    XlDomainConfig,
     parse_xl_list,
     parse_xl_list_long,
     state_from_xentop,
@@ -542,3 +543,60 @@ def test_names_holding_a_state_or_numbers_with_and_without_header() -> None:
         assert [(r.name, r.domid, r.mem_mib, r.state) for r in got] == [
             (n, i, 512 + i, "-b----") for i, n in enumerate(_STATE_LIKE_NAMES, start=1)
         ]
+
+
+# --- the legacy SXP layout (xl.conf output_format="sxp"; Xen 4.1's only one) -------------
+
+
+def _essentials(cfgs: list[XlDomainConfig]) -> dict[int, tuple[object, ...]]:
+    return {c.domid: (c.name, c.uuid, c.type, c.max_memkb, c.target_memkb, c.max_vcpus,
+                      tuple(str(n.get("mac")) for n in c.nics)) for c in cfgs}
+
+
+def test_list_long_sxp_says_what_the_json_beside_it_says() -> None:
+    sxp = parse_xl_list_long(data("lab-xl-list-l-sxp.out"))
+    js = parse_xl_list_long(data("lab-xl-list-l-beside-sxp.out"))
+    assert [c.domid for c in sxp] == [0, 1, 2, 3]
+    assert _essentials(sxp) == _essentials(js)
+    web1 = sxp[3]
+    assert (web1.name, web1.type, web1.max_memkb, web1.target_memkb) == (
+        "web1", DomainType.PV, 262144, 131072)
+    assert web1.nics[0]["mac"] == "00:16:3e:10:00:01"  # SXP prints 00163e100001
+    assert [d["virtpath"] for d in web1.disks] == ["xvda"]
+    assert web1.raw["image"]["linux"]["kernel"] == "/srv/xen/vmlinuz"  # type: ignore[index]
+    (one,) = parse_xl_list_long(data("lab-xl-list-l-sxp-web1.out"))
+    assert _essentials([one]) == {3: _essentials(sxp)[3]}
+
+
+def test_list_long_sxp_dry_run_has_no_domid_and_an_unknown_uuid() -> None:
+    (cfg,) = parse_xl_list_long(data("lab-xl-N-create-sxp.out"))  # "Parsing config" first
+    assert (cfg.domid, cfg.name, cfg.uuid, cfg.max_vcpus) == (-1, "idle1", None, 1)
+
+
+def test_list_long_sxp_hostile_name_hvm_nulls_and_crlf() -> None:
+    text = ("(domain\n\t(domid 7)\n\t(create_info)\n\t(hvm 1)\n\t(name a) (b $(reboot)\n"
+            "\t(uuid <unknown>)\n\t(max_memkb 1024)\n\t(image\n\t\t(hvm\n"
+            "\t\t\t(firmware (null))\n\t\t)\n\t)\n)\n").replace("\n", "\r\n")
+    (cfg,) = parse_xl_list_long(text)
+    assert (cfg.domid, cfg.name, cfg.type, cfg.uuid, cfg.max_memkb, cfg.target_memkb) == (
+        7, "a) (b $(reboot", DomainType.HVM, None, 1024, None)
+    assert cfg.raw["image"] == {"hvm": {"firmware": None}}
+    # (hvm 0) without a Linux image (PVH, or an unknown layout): the type is unknown
+    (pvh,) = parse_xl_list_long("(domain\n\t(domid 8)\n\t(hvm 0)\n)\n")
+    assert pvh.type is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line_no", "reason"),
+    [
+        ("(domain\n\t(domid 1)\n\t(name a)\n", 1, "never ends"),
+        ("(domain\n\t(domid 1)\n\tname a\n)\n", 3, "not an SXP item"),
+        ("(domain\n\t(name a)\n)\n", 1, "without domid"),
+        ("(domain\n\t\t\t(name a)\n)\n", 2, "nested 3 deep"),
+        ("(domain\n\t(domid 1)\n)\n(dom\n", 4, "expected '(domain'"),
+    ],
+)
+def test_list_long_sxp_garbage(text: str, line_no: int, reason: str) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_xl_list_long(text)
+    assert e.value.line_no == line_no and reason in str(e.value)

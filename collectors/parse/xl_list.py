@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from collectors.model import SHUTDOWN_REASONS, DomainState, DomainType
+from collectors.parse import xl_sxp
 from collectors.parse.common import ParseError, lines_of
 from collectors.parse.guard import parse_errors
 from collectors.parse.noise import is_tool_log_line
@@ -376,6 +377,24 @@ def _config(domid: int, cfg: dict[str, Any]) -> XlDomainConfig:
     )
 
 
+def _sxp_config(domid: int, fields: dict[str, Any], nics: list[dict[str, Any]],
+                disks: list[dict[str, Any]]) -> XlDomainConfig:
+    return XlDomainConfig(
+        domid=domid if 0 <= domid < _INVALID_DOMID else -1,
+        name=xl_sxp.sxp_str(fields.get("name")),
+        uuid=xl_sxp.sxp_str(fields.get("uuid")),
+        type=xl_sxp.sxp_type(fields),
+        max_memkb=xl_sxp.sxp_count(fields.get("max_memkb")),
+        target_memkb=xl_sxp.sxp_count(fields.get("target_memkb")),
+        max_vcpus=xl_sxp.sxp_count(fields.get("max_vcpus")),
+        avail_vcpus=(),  # SXP has no vCPU bitmap
+        sched=None,
+        nics=tuple(nics),
+        disks=tuple(disks),
+        raw=fields,
+    )
+
+
 def _entries(value: object, line_no: int, line: str) -> list[XlDomainConfig]:
     items = value if isinstance(value, list) else [value]
     out: list[XlDomainConfig] = []
@@ -398,11 +417,14 @@ def _entries(value: object, line_no: int, line: str) -> list[XlDomainConfig]:
 
 @parse_errors(_SOURCE_L)
 def parse_xl_list_long(text: str) -> list[XlDomainConfig]:
-    """``xl list -l`` JSON (an array; yajl or json-c layout) or one ``xl -N create`` object.
+    """``xl list -l`` JSON (an array; yajl or json-c layout) or one ``xl -N create`` object,
+    or the legacy SXP layout (:mod:`collectors.parse.xl_sxp`).
 
     Chatter before the JSON (``Parsing config from ...``, libxl warnings) is skipped;
     anything else that is not JSON is a ParseError.
     """
+    if xl_sxp.looks_like_sxp(text):
+        return [_sxp_config(*block) for block in xl_sxp.parse_sxp_blocks(text)]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     starts = list(itertools.accumulate((len(ln) + 1 for ln in lines[:-1]), initial=0))
