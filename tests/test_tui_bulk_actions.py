@@ -3,14 +3,14 @@ domain, through the same seams as single actions, on the simulated fleet."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from collectors.model import Domain
 from tests.test_tui_actions import SIZE, H, fleet_app, journal, lab_app
-from tests.tui_actions_support import dom, select_domain, wait_until
+from tests.tui_actions_support import answer, dom, select_domain, wait_until
 from tests.tui_views_support import screen_text
 from tui.actions.bulk import BulkConfirmScreen
 from tui.actions.form import ActionForm
@@ -45,16 +45,14 @@ async def run_confirmed(pilot: Pilot[Any], app: XlTopApp, screen: BulkConfirmScr
                         typed: str | None = None) -> str:
     """Confirm (y, or the phrase typed) and wait for the summary note; its title."""
     n = len(app.notes)
-    if typed is None:
-        await pilot.press("y")
-    else:
-        field = screen.query_one("#confirm-input", Input)
-        field.focus()
-        field.value = typed
-        await pilot.press("enter")
+    await answer(pilot, screen, typed)
     await wait_until(pilot, lambda: any(" domains: " in note.title for note in app.notes[n:]),
                      timeout=30, what="bulk summary")
     return next(note.title for note in app.notes[n:] if " domains: " in note.title)
+
+
+def polled_paused(app: XlTopApp, host: str, name: str) -> Callable[[], bool]:
+    return lambda: (x := dom(app, host, name)) is not None and x.state.paused
 
 
 def guests(app: XlTopApp, host: str) -> list[Domain]:
@@ -86,8 +84,8 @@ async def test_marked_domains_on_two_hosts_pause_together_then_unpause() -> None
         for h, d in picked:
             assert hosts[h].domains[d.domid].paused  # type: ignore[index]
             assert recs[h].xl("pause") == [("xl", "pause", str(d.domid))]
-            await wait_until(pilot, lambda h=h, d=d: (x := dom(app, h, d.name)) is not None
-                             and x.state.paused, timeout=30, what=f"{d.name} polled paused")
+            await wait_until(pilot, polled_paused(app, h, d.name), timeout=30,
+                             what=f"{d.name} polled paused")
         # every marked guest paused: the same key unpauses them all
         screen = await bulk_confirmation(pilot, app, "p")
         assert sorted(p.display for p in screen.plans) == sorted(
@@ -109,10 +107,7 @@ async def test_bulk_destroy_asks_for_verb_and_count_and_skips_domain0() -> None:
         assert screen.typed_name and screen.confirm_text == "destroy 2"
         warnings = str(screen.query_one("#confirm-warnings").render())
         assert "not sent to Domain-0 on xenlab" in warnings
-        field = screen.query_one("#confirm-input", Input)
-        field.focus()
-        field.value = "destroy 3"
-        await pilot.press("enter")
+        await answer(pilot, screen, "destroy 3")
         await pilot.pause(0.2)
         assert isinstance(app.screen, BulkConfirmScreen) and screen.rejected == 1
         assert rec.xl("destroy") == []

@@ -173,10 +173,8 @@ async def submit(pilot: Pilot[Any], app: XlTopApp, form: ActionForm) -> ConfirmS
     return screen
 
 
-async def confirm(pilot: Pilot[Any], app: XlTopApp, typed: str | None = None) -> None:
-    screen = app.screen
-    assert isinstance(screen, ConfirmScreen)
-    n = len(app.notes)
+async def answer(pilot: Pilot[Any], screen: ConfirmScreen, typed: str | None) -> None:
+    """y, or ``typed`` typed into the confirmation's field and Enter."""
     if typed is None:
         await pilot.press("y")
     else:
@@ -184,6 +182,13 @@ async def confirm(pilot: Pilot[Any], app: XlTopApp, typed: str | None = None) ->
         field.focus()
         field.value = typed
         await pilot.press("enter")
+
+
+async def confirm(pilot: Pilot[Any], app: XlTopApp, typed: str | None = None) -> None:
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen)
+    n = len(app.notes)
+    await answer(pilot, screen, typed)
     if typed is None or typed == screen.plan.confirm_text:
         await wait_until(pilot, lambda: len(app.notes) > n and app.notes[-1].result
                          is not None, timeout=30, what="action result")
