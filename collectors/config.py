@@ -96,6 +96,7 @@ class Settings:
     hosts: tuple[HostConfig, ...] = ()
     interval_s: float = 2.0
     theme: str = "xltop-dark"
+    theme_chosen: bool = False  # set by the config file or --theme (else remembered or default)
     keys: Mapping[str, str] = field(default_factory=dict)
     read_only: bool = False
     dom0_first: bool = True
@@ -174,6 +175,7 @@ def settings_from_dict(
         hosts=tuple(hosts),
         interval_s=interval,
         theme=str(data.get("theme", "xltop-dark")),
+        theme_chosen="theme" in data,
         keys=dict(keys),
         read_only=_bool(data.get("read_only", False), f"{source}: read_only"),
         dom0_first=_bool(data.get("dom0_first", True), f"{source}: dom0_first"),

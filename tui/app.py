@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import ClassVar, cast
 
 from textual import on
@@ -22,7 +24,7 @@ from collectors.journal import Journal, default_journal_path
 from collectors.model import Domain, HostId, HostSnapshot, HostStatus
 from collectors.transport.base import Runner
 from themes import DEFAULT_THEME, MONO_THEME, THEME_PREFIX, load_themes, resolve_theme
-from tui import views
+from tui import ui_memory, views
 from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands
 from tui.help import HelpScreen, keymap_problems
@@ -31,6 +33,7 @@ from tui.messages import SnapshotsArrived
 from tui.store import DEFAULT_HISTORY, DomainKey, FleetStore
 from tui.styles import Palette
 from tui.text import visible
+from tui.ui_memory import UiMemory
 from tui.views import VIEWS, load_class, view
 from tui.views.base import StoreView
 
@@ -68,9 +71,13 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         poll: bool = True,
         initial_view: str | None = None,
         preload: Sequence[HostSnapshot] = (),
+        memory_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        # the theme and sort of the last run (None: tests and tools remember nothing)
+        self.memory_path = memory_path
+        self.memory = ui_memory.load(memory_path) if memory_path else UiMemory()
         if hosts and all(h.is_demo for h in hosts):
             self.journal = Journal(default_journal_path(demo=True))
         self.store = FleetStore(hosts, history=history)
@@ -173,6 +180,11 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         wanted = self.settings.theme
         if "NO_COLOR" in os.environ and wanted == DEFAULT_THEME:
             return MONO_THEME
+        remembered = self.memory.theme
+        if not self.settings.theme_chosen and remembered is not None:
+            found = resolve_theme(remembered, self.available_themes)
+            if found is not None:
+                return found
         found = resolve_theme(wanted, self.available_themes)
         if found is not None:
             return found
@@ -184,6 +196,8 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
 
     async def on_unmount(self) -> None:
         await close_fleet(self.members)
+        if self.memory_path is not None:
+            ui_memory.save(self.memory_path, replace(self.memory, theme=self.theme))
 
     # --- snapshots ---------------------------------------------------------------------------
 
@@ -287,6 +301,7 @@ def make_app(
     runners: dict[str, Runner] | None = None,
     *,
     members: Sequence[FleetMember] | None = None,
+    memory_path: Path | None = None,
     clock: Clock = time.time,
     history: int = DEFAULT_HISTORY,
     render_gap_s: float | None = None,
@@ -304,12 +319,12 @@ def make_app(
         members = build_fleet(hosts, settings, runners, clock=clock) if poll else []
     return XlTopApp(settings, hosts, members, clock=clock, history=history,
                     render_gap_s=render_gap_s, poll=poll, initial_view=initial_view,
-                    preload=preload)
+                    preload=preload, memory_path=memory_path)
 
 
 def run_app(settings: Settings, hosts: Sequence[HostConfig],
             runners: dict[str, Runner] | None = None) -> int:
-    app = make_app(settings, hosts, runners)
+    app = make_app(settings, hosts, runners, memory_path=ui_memory.default_path())
     result = app.run()
     if isinstance(result, int):
         return result

@@ -95,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings,
         interval_s=args.interval or settings.interval_s,
         theme=args.theme or settings.theme,
+        theme_chosen=args.theme is not None or settings.theme_chosen,
         read_only=args.read_only or settings.read_only,
     )
     try:

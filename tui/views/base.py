@@ -17,6 +17,7 @@ from collectors.config import Settings
 from collectors.model import Domain
 from tui.store import DomainKey, FleetStore
 from tui.styles import STATUS_SYMBOLS, Palette
+from tui.ui_memory import UiMemory
 from tui.views import VIEWS
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.stable_footer import StableFooter
@@ -28,6 +29,7 @@ class Dashboard(Protocol):
     store: FleetStore
     settings: Settings
     palette: Palette
+    memory: UiMemory  # what the last run left (the Domains sort); views keep it current
 
     def now(self) -> float: ...
 

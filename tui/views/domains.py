@@ -8,6 +8,7 @@ is re-formatted only when its domain record, history, host status or theme chang
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from operator import attrgetter, itemgetter
 from typing import Any, ClassVar, cast
 
@@ -188,7 +189,16 @@ class DomainsScreen(SortsByHeader, StoreView):
 
     def view_mounted(self) -> None:
         self.dom0_first = self.dash.settings.dom0_first
+        memory = self.dash.memory
+        if memory.sort in COLUMNS_BY_KEY:
+            self.sort_column = memory.sort
+            self.sort_reverse = (memory.reverse if memory.reverse is not None
+                                 else COLUMNS_BY_KEY[memory.sort].descending)
         self.table.focus()
+
+    def _remember_sort(self) -> None:
+        self.dash.memory = replace(self.dash.memory, sort=self.sort_column,
+                                   reverse=self.sort_reverse)
 
     def on_mount(self) -> None:
         # Textual runs this before StoreView.on_mount (subclass handlers first): wait for the
@@ -424,6 +434,7 @@ class DomainsScreen(SortsByHeader, StoreView):
             return
         self.sort_column = column
         self.sort_reverse = COLUMNS_BY_KEY[column].descending
+        self._remember_sort()
         self.update_view()
 
     def action_sort_step(self, step: int) -> None:
@@ -433,6 +444,7 @@ class DomainsScreen(SortsByHeader, StoreView):
 
     def action_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
+        self._remember_sort()
         self.update_view()
 
     def action_toggle_dom0(self) -> None:

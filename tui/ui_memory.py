@@ -1,0 +1,62 @@
+"""What the dashboard remembers between runs: the theme picked with ctrl+t and the Domains
+view's sort, in ``$XDG_STATE_HOME/xltop/ui.json`` (``~/.local/state/xltop/ui.json``).
+
+A theme set by ``--theme`` or the config file wins over the remembered one. The file is
+the app's own: unreadable or foreign content is ignored (defaults), never an error, and
+it is replaced whole (write, then rename) so a crash never leaves half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class UiMemory:
+    theme: str | None = None
+    sort: str | None = None  # a Domains column key
+    reverse: bool | None = None
+
+    @classmethod
+    def from_json(cls, data: object) -> UiMemory:
+        if not isinstance(data, dict):
+            return cls()
+        theme, sort, reverse = data.get("theme"), data.get("sort"), data.get("reverse")
+        return cls(theme if isinstance(theme, str) else None,
+                   sort if isinstance(sort, str) else None,
+                   reverse if isinstance(reverse, bool) else None)
+
+
+def default_path(env: Mapping[str, str] = os.environ) -> Path:
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "xltop" / "ui.json"
+
+
+def load(path: Path) -> UiMemory:
+    try:
+        return UiMemory.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return UiMemory()
+
+
+def save(path: Path, memory: UiMemory) -> str | None:
+    """Write ``memory``; the reason it could not be written, or None."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".ui-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(asdict(memory), f)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        return f"{path}: {e.strerror or e}"
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return None
