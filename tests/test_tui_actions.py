@@ -49,6 +49,7 @@ from tui.actions.menu import ActionMenu
 from tui.actions.progress import ProgressScreen
 from tui.actions.specs import SPECS_BY_ID
 from tui.app import XlTopApp, make_app
+from tui.commands import FleetCommands
 from tui.demo import demo_configs
 from tui.help import all_binding_ids
 from tui.views.base import ViewBar
@@ -850,3 +851,14 @@ async def test_the_palette_runs_an_action_on_the_selected_domain() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ActionForm))
         form = top(app, ActionForm)
         assert form.spec.id == "mem_set" and form.target.name == "db1"
+
+
+async def test_read_only_palette_lists_no_actions_but_the_log() -> None:
+    for read_only in (True, False):
+        app, host, rec = lab_app(read_only=read_only)
+        async with app.run_test(size=SIZE) as pilot:
+            await select_domain(pilot, app, H, "db1")
+            labels = [plain for plain, *_ in FleetCommands(app.screen)._static()]
+        actions = [x for x in labels if x.startswith("Action: ")]
+        assert "Action log" in labels
+        assert (actions == []) is read_only, labels

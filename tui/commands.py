@@ -49,7 +49,7 @@ class FleetCommands(Provider):
                 items.append((f"Theme: {name}", Text(f"Theme: {name}"),
                               partial(app.set_theme, name), "switch the colour theme"))
         items.append(("Help: keys", Text("Help: keys"), app.action_help, "every key binding"))
-        for action in SPECS:
+        for action in () if app.settings.read_only else SPECS:  # --read-only: none run
             items.append((f"Action: {action.title}", Text(f"Action: {action.title}"),
                           partial(app.action_act, action.id),
                           "on the domain selected" if action.scope == "domain"
