@@ -169,3 +169,18 @@ async def test_star_marks_what_the_filter_shows_and_a_recreated_domain_loses_its
         assert key not in screen.marked
         assert sorted(d.name for d in screen.marked_domains()) == ["db1", "idle1"]
     assert rec.xl("pause") == []
+
+
+async def test_a_failure_among_them_is_an_error_naming_the_domain_and_xls_words() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for name in ("web1", "idle1"):
+            await mark(pilot, app, H, name)
+        screen = await bulk_confirmation(pilot, app, "D")
+        del host.domains[2]  # idle1 goes behind the dashboard's back, after the preview
+        title = await run_confirmed(pilot, app, screen, screen.confirm_text)
+        note = app.notes[-1]
+        assert title == "destroy on 2 domains: 1 failed, 1 ok"
+        assert note.severity == "error"
+        assert "idle1 (domid 2) on xenlab: failed: " in note.message
+    assert sorted(journal(app)) == [("destroy", "failed"), ("destroy", "ok")]

@@ -183,9 +183,8 @@ class BulkFlow:
         lines += [f"not sent to {who(s.domain)}: {s.why}" for s in skipped]
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         verbs = "/".join(sorted({r.verb for r in results})) or self.spec.footer
-        worst = "information" if all(r.ok for r in results) else "error"
-        if any(r.outcome == "unknown" for r in results) and worst == "information":
-            worst = "warning"
+        worst = ("error" if any(r.outcome == "failed" for r in results)
+                 else "information" if all(r.ok for r in results) else "warning")
         app.say(worst, f"{verbs} on {len(results)} domains: {summary}",
                 "\n".join(lines) if lines else "every command succeeded")
 
