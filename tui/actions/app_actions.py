@@ -171,7 +171,7 @@ class ActionsApp(App[int]):
         t = self.target(spec) if spec is not None else None
         if t is None or self.member(t.host) is None:
             return False
-        if self.refusal(t.host) is not None or (spec is not None and _unfit(spec, t)):
+        if self.refusal(t.host) is not None or (spec is not None and spec.why_unfit(t)):
             return None
         return True
 
@@ -221,7 +221,7 @@ class ActionsApp(App[int]):
         if why is not None:  # the seam refuses too; never rely on one guard
             self.say("warning", spec.footer, why)
             return
-        why = _unfit(spec, t)
+        why = spec.why_unfit(t)
         if why is not None:
             self.say("warning", spec.footer, why)
             return
@@ -319,7 +319,3 @@ def _call(obj: object, name: str) -> Any:
         return fn() if callable(fn) else None
     except NoMatches:
         return None
-
-
-def _unfit(spec: ActionSpec, t: Target) -> str | None:
-    return spec.unfit(t) if spec.unfit is not None else None

@@ -148,7 +148,7 @@ class BulkFlow:
             if busy is not None:
                 skipped.append(Skipped(d, f"a {busy} is still running"))
                 continue
-            why = spec.unfit(t) if spec.unfit is not None else None
+            why = spec.why_unfit(t)
             if why is not None:
                 skipped.append(Skipped(d, why))
                 continue

@@ -76,6 +76,10 @@ class ActionSpec:
     def has_form(self) -> bool:
         return self.fields is not _no_fields
 
+    def why_unfit(self, t: Target) -> str | None:
+        """Why this action does not fit ``t``'s domain (a CD for a PV guest), or None."""
+        return self.unfit(t) if self.unfit is not None else None
+
 
 # --- value helpers ----------------------------------------------------------------------
 
