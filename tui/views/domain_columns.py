@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from rich.text import Text
@@ -101,13 +102,14 @@ def _cpu(d: Domain) -> float | None:
     return d.cpu_pct
 
 
-def _net(d: Domain, rate: float | None) -> float | None:
-    """No vif, no network rate ('-', sorted with the unknown), rather than 0B/s."""
-    return None if d.nets == 0 else rate
+def _rate_column(column: Column, devices: Callable[[Domain], int | None],
+                 rate: Callable[[Domain], float | None]) -> DomainColumn:
+    """A bytes/s column; a domain with none of the devices it counts (no vif, no vbd) has
+    no rate ('-', sorted with the unknown), rather than 0B/s."""
+    def value(d: Domain) -> float | None:
+        return None if devices(d) == 0 else rate(d)
 
-
-def _disk(d: Domain, rate: float | None) -> float | None:
-    return None if d.vbds == 0 else rate
+    return DomainColumn(column, value, lambda d, c: fmt_rate(value(d)))
 
 
 def _col(key: str, label: str, width: int, align: str = "left", help: str = "") -> Column:
@@ -139,16 +141,16 @@ DOMAIN_COLUMNS: Sequence[DomainColumn] = (
                  lambda d: d.vcpus_online, lambda d, c: _vcpus(d)),
     DomainColumn(_col("type", "Type", 4), lambda d: d.type.value if d.type else None,
                  lambda d, c: d.type.value if d.type else DASH, descending=False),
-    DomainColumn(_col("net_in", "Guest RX", 9, "right",
+    _rate_column(_col("net_in", "Guest RX", 9, "right",
                       "bytes/s received by the guest (Dom0's vif TX)"),
-                 lambda d: _net(d, d.net_tx_rate), lambda d, c: fmt_rate(_net(d, d.net_tx_rate))),
-    DomainColumn(_col("net_out", "Guest TX", 9, "right",
+                 attrgetter("nets"), attrgetter("net_tx_rate")),
+    _rate_column(_col("net_out", "Guest TX", 9, "right",
                       "bytes/s sent by the guest (Dom0's vif RX)"),
-                 lambda d: _net(d, d.net_rx_rate), lambda d, c: fmt_rate(_net(d, d.net_rx_rate))),
-    DomainColumn(_col("disk_rd", "Disk rd", 9, "right", "bytes/s read from its vbds"),
-                 lambda d: _disk(d, d.vbd_rd_rate), lambda d, c: fmt_rate(_disk(d, d.vbd_rd_rate))),
-    DomainColumn(_col("disk_wr", "Disk wr", 9, "right", "bytes/s written to its vbds"),
-                 lambda d: _disk(d, d.vbd_wr_rate), lambda d, c: fmt_rate(_disk(d, d.vbd_wr_rate))),
+                 attrgetter("nets"), attrgetter("net_rx_rate")),
+    _rate_column(_col("disk_rd", "Disk rd", 9, "right", "bytes/s read from its vbds"),
+                 attrgetter("vbds"), attrgetter("vbd_rd_rate")),
+    _rate_column(_col("disk_wr", "Disk wr", 9, "right", "bytes/s written to its vbds"),
+                 attrgetter("vbds"), attrgetter("vbd_wr_rate")),
     DomainColumn(_col("vbd_oo", "VBD OO", 6, "right",
                       "requests that found a vbd ring full (cumulative)"),
                  lambda d: d.vbd_oo, lambda d, c: DASH if d.vbd_oo is None else str(d.vbd_oo)),
