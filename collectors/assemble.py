@@ -431,7 +431,6 @@ def _dom0_net(names: tuple[str, ...], dom0: Dom0View | None) -> _DomNet:
             NET_DOM0)
 
 
-
 def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
     """Each name as a xentop without ``-f`` shows it → the full name, for the names whose
     cut is unambiguous. ``%10.10s`` cuts at 10 bytes (a UTF-8 character may be split: the

@@ -111,10 +111,8 @@ class _Block:
         child: dict[str, Any] = {}
         if value is not _GROUP:
             child["value"] = value  # a leaf: deeper lines (PV's kernel under "linux 0") too
-        if key in parent and key == "device":
-            parent[key].append(child)
-        elif key == "device":
-            parent[key] = [child]
+        if key == "device":  # the one repeated item: a list of them
+            parent.setdefault(key, []).append(child)
         else:
             parent[key] = child
         self.stack.append(child)
