@@ -42,6 +42,7 @@ from tests.tui_actions_support import (
     value,
     wait_until,
 )
+from tests.tui_fakes import palette_pick
 from tui.actions.confirm import ConfirmScreen
 from tui.actions.form import ActionForm
 from tui.actions.log_screen import ActionLogScreen
@@ -843,11 +844,7 @@ async def test_the_palette_runs_an_action_on_the_selected_domain() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:
         await select_domain(pilot, app, H, "db1")
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"set memory")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await palette_pick(pilot, "set memory")
         await wait_until(pilot, lambda: isinstance(app.screen, ActionForm))
         form = top(app, ActionForm)
         assert form.spec.id == "mem_set" and form.target.name == "db1"

@@ -17,6 +17,7 @@ from tests.tui_fakes import (
     fake_members,
     host_configs,
     make_snapshot,
+    palette_pick,
     settings,
 )
 from tests.tui_fakes import wait_until as wait_for
@@ -433,11 +434,7 @@ async def test_palette_jumps_to_a_domain() -> None:
     app = build(3)
     async with app.run_test(size=SIZE) as pilot:
         await feed(pilot, app, 0)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"vm-2-04")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await palette_pick(pilot, "vm-2-04")
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
         await pilot.pause()
         assert domains_table(app).cursor_key == ("xen-lab-3", "vm-2-04", None)

@@ -142,3 +142,12 @@ async def wait_until(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float
         if loop.time() > end:
             raise AssertionError("condition not met in time")
         await pilot.pause(step)
+
+
+async def palette_pick(pilot: Pilot[Any], query: str) -> None:
+    """Open the command palette, type ``query`` and run the first match (Enter)."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    await pilot.pause(0.5)  # the palette searches in a worker
+    await pilot.press("enter")
