@@ -14,7 +14,8 @@ is set up as xltop sets it up (collectors.fleet.tune_gc); ``--default-gc`` keeps
 CPython's defaults.
 
 Run: ``.venv/bin/python benchmarks/bench_collect.py [--hosts 100] [--domains 50] [--ticks 15]
-[--interval 1] [--no-dom0] [--profile N]`` (``--profile`` prints cProfile's top N functions).
+[--interval 1] [--no-dom0] [--stages] [--profile N]`` (``--stages`` adds each stage's
+median CPU per tick; ``--profile`` prints cProfile's top N functions).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ async def main() -> None:
     ap.add_argument("--interval", type=int, default=2, help="seconds between frames")
     ap.add_argument("--no-dom0", action="store_true",
                     help="leave out the Open vSwitch hosts' Dom0 samples")
+    ap.add_argument("--stages", action="store_true",
+                    help="also report each stage's median CPU per tick")
     ap.add_argument("--profile", type=int, metavar="N", default=0,
                     help="cProfile the timed part and print the top N functions")
     args = ap.parse_args()
@@ -75,31 +78,47 @@ async def main() -> None:
 
     collect_ms: list[float] = []
     render_ms: list[float] = []
+    stage_ms: dict[str, list[float]] = {}
+    stage_t = [0.0]
+
+    def stage(name: str) -> None:  # CPU since the last call, added to ``name`` this tick
+        if args.stages:
+            t = time.process_time()
+            stage_ms.setdefault(name, [0.0])[-1] += (t - stage_t[0]) * 1000
+            stage_t[0] = t
     for _ in range(args.ticks):
         clock[0] += args.interval
         r0 = time.process_time()
         chunks = []
         for host, _, sampler, _, dom0 in pollers:
             evolve.advance(host, clock[0])
-            sample = "\n".join(dom0._sample()[0]) + "\n" if dom0 is not None else ""
-            chunks.append((sampler.frame(host, opts).encode(), sample.encode()))
+            text = "\n".join(dom0._sample()[0]) + "\n" if dom0 is not None else ""
+            chunks.append((sampler.frame(host, opts).encode(), text.encode()))
         r1 = time.process_time()
         if prof is not None:
             prof.enable()
+        for times in stage_ms.values():
+            times.append(0.0)
+        stage_t[0] = time.process_time()
         for (_, poller, _, asm, _), (chunk, sample) in zip(pollers, chunks, strict=True):
             buf = LineBuffer()
             buf.feed(chunk)
-            for done in asm.feed_lines(buf.pop_lines()):
-                poller._on_frame(done)
+            lines = buf.pop_lines()
+            stage("bytes into lines")
+            frames = asm.feed_lines(lines)
             last = asm.flush()
-            if last is not None:
-                poller._on_frame(last)
+            stage("xentop lines into rows")
+            for done in (*frames, *([last] if last is not None else [])):
+                poller._on_frame(done)
+            stage("frame into the poll state")
             if sample:  # as _read_dom0_samples hands a sample over
                 buf.feed(sample)
                 lines = buf.pop_lines()
                 assert lines[-1] == cmd.DOM0_SAMPLE_END
                 await poller._take_dom0_sample(lines[:-1], args.interval, False)
+                stage("Dom0 sample parsed")
             poller.snapshot()
+            stage("snapshot (merge, rates)")
         if prof is not None:
             prof.disable()
         r2 = time.process_time()
@@ -111,6 +130,8 @@ async def main() -> None:
     print(f"xltop collection per tick: median {statistics.median(collect_ms):.1f} ms CPU, "
           f"min {min(collect_ms):.1f}, max {max(collect_ms):.1f} over {args.ticks} ticks "
           f"(target < 50 ms)")
+    for name, times in stage_ms.items():
+        print(f"  {name}: median {statistics.median(times):.1f} ms")
     print(f"simulator rendering per tick (excluded): median {statistics.median(render_ms):.1f} ms")
     ref0 = time.process_time()
     sum(range(10**6))
