@@ -14,39 +14,14 @@ The rules here:
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 
 from rich.style import Style
 from rich.text import Text
 
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"})
-_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+from collectors.visible import escape_char, is_unsafe_char, visible
 
-
-def is_unsafe_char(ch: str) -> bool:
-    """True when ``ch`` could move the cursor, change terminal state or hide/reorder text."""
-    return unicodedata.category(ch) in _UNSAFE_CATEGORIES
-
-
-def escape_char(ch: str) -> str:
-    """The visible escape for one unsafe character: ``\\x1b``, ``\\u202e``, ``\\U000e0001``."""
-    if ch in _NAMED:
-        return _NAMED[ch]
-    cp = ord(ch)
-    if cp < 0x100:
-        return f"\\x{cp:02x}"
-    if cp < 0x10000:
-        return f"\\u{cp:04x}"
-    return f"\\U{cp:08x}"
-
-
-def visible(value: object) -> str:
-    """A plain string with every unsafe character replaced by its escape (for logs, titles)."""
-    s = str(value)
-    if not any(is_unsafe_char(c) for c in s):
-        return s
-    return "".join(escape_char(c) if is_unsafe_char(c) else c for c in s)
+__all__ = ["escape_char", "is_unsafe_char", "safe_text", "visible"]
 
 
 def safe_text(
