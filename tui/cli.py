@@ -4,6 +4,7 @@
     xltop --demo [--hosts N] [--domains M] [--seed S]
     xltop --once --json [HOST...]            one fleet snapshot as JSON
     xltop --batch [--interval S] [--iterations N] [HOST...]   JSON lines
+    xltop --serve-metrics [ADDR:]PORT [HOST...]   Prometheus metrics over HTTP
     xltop parse KIND [FILE]                  parse a captured output, print JSON
     xltop do HOST DOMAIN VERB [ARGS...]      run one action (see ``xltop do --help``)
 
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", action="store_true", help="print a JSON line per interval")
     p.add_argument("--iterations", type=_positive_int, default=None, metavar="N",
                    help="with --batch (implies it): stop after N snapshots")
+    p.add_argument("--serve-metrics", type=_listen, default=None, metavar="[ADDR:]PORT",
+                   help="serve Prometheus metrics of the hosts on http://ADDR:PORT/metrics "
+                   "(ADDR 127.0.0.1 unless given)")
     p.add_argument("--interval", type=_interval, default=None, metavar="S",
                    help="seconds between polls (default 2)")
     p.add_argument("--config", type=Path, default=None, metavar="PATH",
@@ -103,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"xltop: {e}", file=sys.stderr)
         return 2
+    if args.serve_metrics is not None:
+        from tui.metrics_server import serve
+
+        return asyncio.run(serve(hosts, settings, runners, args.serve_metrics))
     if args.once or (args.json and not args.batch):  # --json alone: one JSON snapshot
         return asyncio.run(_once(hosts, settings, runners))
     if args.batch or args.iterations is not None:  # --iterations means JSON lines too
@@ -196,6 +204,15 @@ def _positive_int(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return n
+
+
+def _listen(text: str) -> tuple[str, int]:
+    from tui.metrics_server import parse_listen
+
+    try:
+        return parse_listen(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _interval(text: str) -> float:
