@@ -192,11 +192,17 @@ class Merger:
             if dom_net is not None:  # rates at Dom0's sample times, not xentop's
                 r_tx, r_rx, net_src = dom_net[3], dom_net[4], dom_net[5]
             unlimited = x.maxmem_unlimited
-            cpu_s = x.cpu_s
+            cpu: float | None = None
+            if x.cpu_s is not None:
+                cpu = float(x.cpu_s)
+                # xentop's whole seconds after xl list's tenths (274 after 274.5) are the
+                # same counter read coarser: CPU time must not step back
+                xl_cpu = row.cpu_time_s if row is not None else None
+                if xl_cpu is not None and cpu < xl_cpu < cpu + 1.0:
+                    cpu = xl_cpu
             vcpus = x.vcpus
             out.append(make(
-                host, domid, name, uuid, dtype, state,
-                float(cpu_s) if cpu_s is not None else None,
+                host, domid, name, uuid, dtype, state, cpu,
                 x.cpu_pct if name in prev_names else None,
                 x.mem_k, target,
                 x.maxmem_k if static_max is None and not unlimited else static_max,

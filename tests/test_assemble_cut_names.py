@@ -54,3 +54,22 @@ def test_an_ambiguous_cut_is_left_as_shown() -> None:
     # both rows stay (one frame), neither can be told apart: no domid is guessed for them
     cut = [d for d in domains if d.name == "Mail Host"]
     assert len(cut) == 2 and {d.domid for d in cut} == {None}
+
+
+def test_cpu_time_does_not_step_back_when_xentop_whole_seconds_follow_xl_tenths() -> None:
+    """xl list says 12.6 s; xentop then prints the same counter as 12 (whole seconds,
+    ``%10llu``): the domain keeps 12.6 until xentop passes it; a real restart (a counter
+    far below) still shows."""
+    xl = parse_xl_list(XL_HEADER + f"{'web':<40}     3   256     1     -b----      12.6\n")
+
+    def cpu_after(xentop_cpu: str) -> float | None:
+        row = xentop_row("web").replace(b"        12 ", f"{xentop_cpu:>10} ".encode(), 1)
+        frame = parse_xentop((XENTOP_HEADER.encode() + row).decode())[0]
+        (d,) = Merger("h").domains(Inputs(frame=frame, frame_t=5.0, xl_rows=xl, xl_t=1.0),
+                                   5.0, None)
+        return d.cpu_time_s
+
+    assert cpu_after("12") == 12.6
+    assert cpu_after("13") == 13.0
+    assert cpu_after("11") == 11.0  # more than xentop's resolution below: not the same read
+    assert cpu_after("0") == 0.0
