@@ -240,6 +240,26 @@ async def test_a_silent_client_is_dropped_after_the_timeout(
     assert reply.startswith(b"HTTP/1.1 400") and time.monotonic() - t0 < 5
 
 
+async def test_a_failing_render_costs_one_scrape_not_the_server() -> None:
+    fail = [True]
+
+    async def metrics() -> str:
+        if fail.pop():
+            raise RuntimeError("boom")
+        return "# HELP x_up up\n# TYPE x_up gauge\nx_up 1\n"
+
+    fail.insert(0, False)
+    srv = MetricsServer(metrics)
+    port = await srv.start("127.0.0.1", 0)
+    try:
+        status, _, body = await _get(port, "/metrics")
+        assert status == 500 and b"RuntimeError('boom')" in body
+        status, _, body = await _get(port, "/metrics")
+        assert status == 200 and parse_exposition(body.decode()).one("x_up") == 1
+    finally:
+        await srv.close()
+
+
 # --- the command -----------------------------------------------------------------------
 
 def _xltop(*args: str, home: Path) -> subprocess.Popen[str]:

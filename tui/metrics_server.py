@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,7 +25,9 @@ from collectors.transport.base import Runner
 MAX_REQUEST = 16 * 1024  # request line and headers
 REQUEST_TIMEOUT_S = 10.0
 INDEX = b"xltop metrics exporter: scrape /metrics\n"
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+           500: "Internal Server Error"}
+_log = logging.getLogger(__name__)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -88,7 +91,13 @@ class MetricsServer:
         if path == "/":
             await _respond(writer, 200, INDEX, head_only=head_only)
         elif path == "/metrics":
-            body = (await self._metrics()).encode("utf-8")
+            try:
+                body = (await self._metrics()).encode("utf-8")
+            except Exception as e:  # a bug must cost one scrape, not the exporter
+                _log.exception("rendering the metrics failed")
+                await _respond(writer, 500, f"rendering the metrics failed: {e!r}\n".encode(),
+                               head_only=head_only)
+                return
             extra: tuple[tuple[str, str], ...] = ()
             if _accepts_gzip(header_lines):
                 body = await asyncio.to_thread(gzip.compress, body, 5)
