@@ -20,6 +20,22 @@ XL_UPTIME = ("xl", "uptime")
 XL_CPUPOOL_LIST = ("xl", "cpupool-list")
 XL_DMESG = ("xl", "dmesg")
 
+# A domain's logs in Dom0: xl's daemon for the domain (the run before its last restart,
+# then this run: xl rotates the file at create) and the device model's (HVM, qdisk).
+XEN_LOG_DIR = "/var/log/xen"
+DOMAIN_LOG_LINES = 60
+
+
+def domain_log_paths(name: str) -> tuple[str, ...]:
+    return (f"{XEN_LOG_DIR}/xl-{name}.log.1", f"{XEN_LOG_DIR}/xl-{name}.log",
+            f"{XEN_LOG_DIR}/qemu-dm-{name}.log")
+
+
+def domain_logs(name: str, lines: int = DOMAIN_LOG_LINES) -> tuple[str, ...]:
+    """The last ``lines`` lines of each; with several files tail heads each "==> path <=="."""
+    return ("tail", "-n", str(lines), "--", *domain_log_paths(name))
+
+
 XM_LIST = ("xm", "list")
 XM_VCPU_LIST = ("xm", "vcpu-list")
 XM_INFO = ("xm", "info")

@@ -252,3 +252,63 @@ async def dmesg_tail(runner: Runner, lines: int = 200, *,
     if out and out[-1] == "":
         out.pop()
     return out[-lines:]
+
+
+# --- a domain's logs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogFile:
+    path: str
+    lines: tuple[str, ...] | None  # None when it could not be read
+    error: str | None = None  # why not (the host's words), when it could not
+
+
+async def domain_logs(runner: Runner, name: str, lines: int = cmd.DOMAIN_LOG_LINES, *,
+                      timeout: float = DEFAULT_TIMEOUT_S) -> list[LogFile]:
+    """The tail of each of a domain's log files (:func:`collectors.commands.domain_log_paths`),
+    a missing one with the reason tail gave."""
+    what = "tail of the domain's logs"
+    if not name or "/" in name or name in (".", ".."):
+        raise QueryError(runner.host, what, f"no log file can be named after {name!r}")
+    paths = cmd.domain_log_paths(name)
+    try:
+        res = await runner.run(cmd.domain_logs(name, lines), timeout=timeout)
+    except TransportError as e:
+        raise QueryError(runner.host, what, e.message) from e
+    sections = _tail_sections(res.stdout, paths)
+    errors = _tail_errors(res.stderr, paths)
+    if res.exit_code not in (0, 1) or not (sections or errors):
+        raise QueryError(runner.host, what, _why(res))
+    return [LogFile(p, sections.get(p), None if p in sections else
+                    errors.get(p, "not read (tail said nothing about it)")) for p in paths]
+
+
+def _tail_sections(text: str, paths: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """``tail`` of several files: each file's lines after its ``==> path <==`` header, the
+    blank line tail puts before the next header dropped."""
+    headers = {f"==> {p} <==": p for p in paths}
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        path = headers.get(line)
+        if path is not None and path not in out:
+            if current and current[-1] == "":
+                current.pop()
+            current = out[path] = []
+        elif current is not None:
+            current.append(line)
+    if current and current[-1] == "":
+        current.pop()
+    return {p: tuple(lines) for p, lines in out.items()}
+
+
+def _tail_errors(text: str, paths: Sequence[str]) -> dict[str, str]:
+    """``tail: cannot open '/path' for reading: No such file or directory`` → {path: the
+    reason} (GNU and busybox word it differently; the reason is after the last ': ')."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        named = [p for p in paths if p in line]  # xl-x.log is in xl-x.log.1: the longest
+        if named:
+            out.setdefault(max(named, key=len), line.rsplit(": ", 1)[-1].strip()[:200])
+    return out

@@ -3,12 +3,14 @@ runners for the answers a simulator does not give (races, garbage, escapes)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import pytest
 
 from collectors import queries as q
 from collectors.model import CpuSet
+from collectors.sim import evolve
 from collectors.sim.fleet import make_fleet, make_lab_like_host, sim_runners
 from collectors.sim.runner import SimRunner
 from collectors.transport.base import (
@@ -281,3 +283,115 @@ async def test_dmesg_tail(lab: SimRunner) -> None:
 async def test_dmesg_keeps_hostile_lines_as_data() -> None:
     runner = ScriptedRunner(lambda a: ok(a, "(XEN) a\r\n(d3) \x1b]0;pwned\x07[red]x\n"))
     assert await q.dmesg_tail(runner, 10) == ["(XEN) a", "(d3) \x1b]0;pwned\x07[red]x"]
+
+
+# --- a domain's logs (tail of /var/log/xen/xl-NAME.log and friends) ----------------------------
+
+
+async def test_domain_logs_show_xl_daemon_lines_and_say_which_files_are_missing(
+        hostile: SimRunner) -> None:
+    res = await hostile.run(["xl", "domid", "[red]x"])
+    domid = int(res.stdout)
+    files = await q.domain_logs(hostile, "[red]x")
+    assert [f.path for f in files] == ["/var/log/xen/xl-[red]x.log.1",
+                                       "/var/log/xen/xl-[red]x.log",
+                                       "/var/log/xen/qemu-dm-[red]x.log"]
+    old, now, qemu = files
+    assert old.lines is None and old.error == "No such file or directory"
+    assert qemu.lines is None and qemu.error == "No such file or directory"
+    assert now.lines is not None and len(now.lines) == 1
+    assert re.fullmatch(rf"Waiting for domain \[red\]x \(domid {domid}\) to die \[pid \d+\]",
+                        now.lines[0])
+
+
+async def test_domain_logs_follow_destroy_and_create_as_xl_rotates_them(
+        hostile: SimRunner) -> None:
+    domid = int((await hostile.run(["xl", "domid", "mq-02"])).stdout)
+    assert (await hostile.run(["xl", "destroy", "mq-02"])).exit_code == 0
+    _, now, _ = await q.domain_logs(hostile, "mq-02")
+    assert now.lines is not None and now.lines[-1] == f"Domain {domid} has been destroyed."
+    assert (await hostile.run(["xl", "create", "/etc/xen/mq-02.cfg"])).exit_code == 0
+    new_id = int((await hostile.run(["xl", "domid", "mq-02"])).stdout)
+    old, now, _ = await q.domain_logs(hostile, "mq-02")
+    assert old.lines is not None and old.lines[-1] == f"Domain {domid} has been destroyed."
+    assert now.lines is not None and len(now.lines) == 1
+    assert now.lines[0].startswith(f"Waiting for domain mq-02 (domid {new_id}) to die")
+
+
+async def test_domain_logs_of_a_saved_domain_say_it_suspended(hostile: SimRunner) -> None:
+    domid = int((await hostile.run(["xl", "domid", "api-02"])).stdout)
+    res = await hostile.run(["xl", "save", "-c", "api-02", "/var/lib/xen/save/api-02.chk"])
+    assert res.exit_code == 0, res.stderr
+    _, now, _ = await q.domain_logs(hostile, "api-02")
+    assert now.lines is not None and now.lines[1:] == (
+        f"Domain {domid} has shut down, reason code 2 0x2", "Domain has suspended.",
+        "Done. Exiting now")
+    # the daemon is gone: a destroy now leaves no line
+    assert (await hostile.run(["xl", "destroy", "api-02"])).exit_code == 0
+    _, after, _ = await q.domain_logs(hostile, "api-02")
+    assert after.lines == now.lines
+
+
+GNU_TAIL = ("==> /var/log/xen/xl-w.log.1 <==\nWaiting for domain w (domid 3) to die [pid 7]\n"
+            "Domain 3 has shut down, reason code 1 0x1\n\n"
+            "==> /var/log/xen/xl-w.log <==\nWaiting for domain w (domid 4) to die [pid 7]\n")
+
+
+async def test_domain_logs_read_tail_sections_and_errors_as_the_host_gives_them() -> None:
+    runner = ScriptedRunner(lambda a: ok(a, GNU_TAIL.replace("\n", "\r\n"), (
+        "tail: cannot open '/var/log/xen/qemu-dm-w.log' for reading: Permission denied\n"), 1))
+    old, now, qemu = await q.domain_logs(runner, "w", lines=5)
+    assert runner.calls == [[("tail", "-n", "5", "--", "/var/log/xen/xl-w.log.1",
+                              "/var/log/xen/xl-w.log", "/var/log/xen/qemu-dm-w.log")]]
+    assert old.lines == ("Waiting for domain w (domid 3) to die [pid 7]",
+                         "Domain 3 has shut down, reason code 1 0x1")
+    assert now.lines == ("Waiting for domain w (domid 4) to die [pid 7]",)
+    assert qemu.lines is None and qemu.error == "Permission denied"
+
+
+@pytest.mark.parametrize("name", ["a/b", "", "..", "."])
+async def test_domain_logs_refuse_a_name_no_log_file_can_have(name: str) -> None:
+    runner = ScriptedRunner(lambda a: ok(a, ""))
+    with pytest.raises(q.QueryError, match="no log file"):
+        await q.domain_logs(runner, name)
+    assert runner.calls == []
+
+
+async def test_domain_logs_without_tail_or_a_connection_say_why() -> None:
+    no_tail = ScriptedRunner(lambda a: ok(a, "", "sh: 1: tail: not found\n", 127))
+    with pytest.raises(q.QueryError) as e:
+        await q.domain_logs(no_tail, "w")
+    assert e.value.message == "sh: 1: tail: not found"
+
+    class Down(ScriptedRunner):
+        async def run(self, argv: Sequence[str], *, timeout: float | None = None,
+                      input: str | None = None) -> CommandResult:
+            raise ConnectError("h", "connection refused")
+
+    with pytest.raises(q.QueryError, match="connection refused"):
+        await q.domain_logs(Down(lambda a: ok(a, "")), "w")
+
+
+async def test_domain_logs_of_a_reboot_continue_in_the_same_file_and_process() -> None:
+    """As the lab's ``xl reboot idle1`` left it: the same daemon (pid) restarts the domain
+    and goes on writing the same log."""
+    fleet = make_fleet(3, 8, 0, start=1_800_000_000.0)
+    host = next(h for h in fleet if h.name == "xen-lab-02")
+    runner = sim_runners([host])[host.name]
+    old_id = int((await runner.run(["xl", "domid", "mq-02"])).stdout)
+    assert (await runner.run(["xl", "reboot", "mq-02"])).exit_code == 0
+    for _ in range(3):
+        evolve.advance(host, host.t0 + host.steps + 1)
+    new_id = int((await runner.run(["xl", "domid", "mq-02"])).stdout)
+    assert new_id != old_id
+    old, now, _ = await q.domain_logs(runner, "mq-02")
+    assert old.lines is None and now.lines is not None
+    pid = re.fullmatch(r"Waiting for domain mq-02 \(domid \d+\) to die \[pid (\d+)\]",
+                       now.lines[0])
+    assert pid is not None
+    assert now.lines[1:] == (
+        f"Domain {old_id} has shut down, reason code 1 0x1",
+        "Action for shutdown reason code 1 is restart",
+        f"Domain {old_id} needs to be cleaned up: destroying the domain",
+        "Done. Rebooting now",
+        f"Waiting for domain mq-02 (domid {new_id}) to die [pid {pid[1]}]")

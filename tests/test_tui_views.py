@@ -252,15 +252,40 @@ async def test_detail_config_and_xenstore_are_fetched_on_demand(demo: DemoRecord
         assert r.calls == 3 and r.runs[-1][:3] == ("xl", "list", "-l")
 
 
+async def test_detail_logs_are_fetched_on_demand_and_shown_literally(
+        demo: DemoRecording) -> None:
+    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "evil\x1b[2Jname")
+        r = runner(app, HOSTILE)
+        domid = detail.domain.domid if detail.domain else None
+        await pilot.press("left_square_bracket")  # from the first tab to the last: Logs
+        await settle(pilot)
+        name = "evil\x1b[2Jname"
+        assert r.runs == [("tail", "-n", "60", "--", f"/var/log/xen/xl-{name}.log.1",
+                           f"/var/log/xen/xl-{name}.log", f"/var/log/xen/qemu-dm-{name}.log")]
+        labels = tree_labels(detail.query_one("#detail-logs", Tree))
+        shown = "evil\\x1b[2Jname"  # the escape made visible, never sent to the terminal
+        assert f"/var/log/xen/xl-{shown}.log" in labels
+        assert any(label.startswith(f"Waiting for domain {shown} (domid {domid}) to die")
+                   for label in labels), labels
+        assert "not read: No such file or directory" in labels  # .log.1 and qemu-dm
+        await pilot.press("r")
+        await settle(pilot)
+        assert r.calls == 2 and r.runs[-1][0] == "tail"
+
+
 async def test_detail_without_a_connection_says_so_in_place(demo: DemoRecording) -> None:
     app = frozen_app(demo, "domains")  # a replay: no runners
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         detail = await open_detail(pilot, app, "mq-02")
-        await pilot.press("left_square_bracket")
+        await pilot.press("left_square_bracket", "left_square_bracket")  # logs, XenStore
         await settle(pilot)
-        labels = tree_labels(detail.query_one("#detail-xenstore", Tree))
-        assert labels == ["⚠ no connection to this host (replayed data)"]
+        for tree in ("#detail-logs", "#detail-xenstore"):
+            labels = tree_labels(detail.query_one(tree, Tree))
+            assert labels == ["⚠ no connection to this host (replayed data)"]
 
 
 async def test_detail_asks_its_host_for_rings_while_shown() -> None:
@@ -715,6 +740,12 @@ async def test_hostile_names_are_literal_in_every_view(demo: DemoRecording) -> N
             header = screen_text(app).split("\n")[1]
             assert shown in header
             assert "\x1b" not in header and "\u202e" not in header
+            await pilot.press("left_square_bracket")  # its logs, named after it
+            await settle(pilot)
+            labels = tree_labels(detail.query_one("#detail-logs", Tree))
+            assert f"/var/log/xen/xl-{shown}.log" in labels
+            assert any(lb.startswith(f"Waiting for domain {shown} (domid ") for lb in labels)
+            assert all("\x1b" not in lb and "\u202e" not in lb for lb in labels)
             await pilot.press("left_square_bracket")  # its XenStore subtree
             await settle(pilot)
             labels = tree_labels(detail.query_one("#detail-xenstore", Tree))

@@ -146,3 +146,28 @@ async def test_xenstore_and_host_views_on_the_lab(lab: Lab) -> None:
         assert pools[0].cpus == 2
         dmesg = host.dmesg["lab"].data or []
         assert dmesg and dmesg[0].startswith("(XEN)")
+
+
+async def test_domain_detail_shows_the_lab_xl_log_of_web1(lab: Lab) -> None:
+    from textual.widgets import Tree
+
+    from tui.views.domain_detail import DomainDetailScreen
+
+    expected = lab.ssh("tail -n 60 -- /var/log/xen/xl-web1.log").stdout.splitlines()
+    assert expected and expected[0].startswith("Waiting for domain web1 (domid ")
+    app = lab_app(lab, "domains")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: (snap := app.store.host("lab")) is not None
+                         and snap.domain("web1") is not None)
+        detail = DomainDetailScreen(("lab", "web1", None), tab="tab-logs")
+        await app.push_screen(detail)
+        await pilot.pause(0.5)
+        await pilot.press("r")  # the tab opened first: fetch it as a user would
+        tree = detail.query_one("#detail-logs", Tree)
+        await wait_until(pilot, lambda: detail.loaded["tab-logs"] in ("loaded", "error"))
+        assert detail.loaded["tab-logs"] == "loaded"
+        files = {str(node.label): [str(leaf.label) for leaf in node.children]
+                 for node in tree.root.children}
+        assert files["/var/log/xen/xl-web1.log"] == expected
+        assert files["/var/log/xen/qemu-dm-web1.log"] == [
+            "not read: No such file or directory"]  # PV with blkback: no device model

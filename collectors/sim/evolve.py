@@ -70,10 +70,13 @@ def _pending_shutdowns(host: SimHost) -> None:
         elif d.is_shutdown and not d.dying and host.steps >= d.pending_at > 0:
             action = {SHUTDOWN_REBOOT: d.on_reboot, SHUTDOWN_CRASH: d.on_crash}.get(
                 d.shutdown_reason or 0, d.on_poweroff)
+            lifecycle.log_shutdown(host, d, action)
             if action.startswith("restart"):
                 lifecycle.restart(host, d, host.rng)
             elif action == "destroy":
                 lifecycle.destroy(host, d)
+            else:  # preserve: it stays, shut down, and nobody acts again
+                d.pending_at = 0
 
 
 def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:

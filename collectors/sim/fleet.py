@@ -258,9 +258,11 @@ def _set_state(host: SimHost, d: SimDomain, state: str) -> None:
     elif state == "crashed":
         lifecycle.crash(d)
         d.on_crash = "preserve"
+        lifecycle.log_shutdown(host, d, "preserve")
     elif state == "shutdown":
         lifecycle.shut_down(d, SHUTDOWN_POWEROFF)
         d.on_poweroff = "preserve"
+        lifecycle.log_shutdown(host, d, "preserve")
     elif state == "dying":
         lifecycle.shut_down(d, SHUTDOWN_POWEROFF)
         d.dying = True

@@ -85,6 +85,8 @@ def execute(host: SimHost, argv: list[str]) -> Answer:
         return _cat(host, argv[1:])
     if prog == "test":
         return _test(host, argv[1:])
+    if prog == "tail":
+        return _tail(host, argv[1:])
     if prog in ("true", "false"):
         return Answer(0 if prog == "true" else 1, "", "")
     if prog == "hostname":
@@ -183,6 +185,30 @@ def _cat(host: SimHost, args: list[str]) -> Answer:
             err.append(f"cat: {path}: No such file or directory\n")
             continue
         out.append(text)
+    return Answer(1 if err else 0, "".join(out), "".join(err))
+
+
+def _tail(host: SimHost, args: list[str]) -> Answer:
+    """GNU tail's ``-n N [--] FILE...``: with more than one FILE a ``==> FILE <==`` header
+    before each file it could open (a blank line before all but the first); a file it
+    cannot open is said on stderr and makes the exit status 1."""
+    if len(args) < 3 or args[0] != "-n" or not args[1].isdecimal():
+        return Answer(1, "", "tail: the simulated host knows only 'tail -n N [--] FILE...'\n")
+    n, files = int(args[1]), args[2:]
+    if files[0] == "--":
+        files = files[1:]
+    out: list[str] = []
+    err: list[str] = []
+    for path in files:
+        text = None if path in host.dirs else read_file(host, path)
+        if text is None:
+            why = "Is a directory" if path in host.dirs else "No such file or directory"
+            err.append(f"tail: cannot open '{path}' for reading: {why}\n")
+            continue
+        if len(files) > 1:
+            out.append(f"{chr(10) if out else ''}==> {path} <==\n")
+        lines = text.splitlines(keepends=True)
+        out.append("".join(lines[-n:] if n else []))
     return Answer(1 if err else 0, "".join(out), "".join(err))
 
 

@@ -10,6 +10,7 @@ from collectors.sim.state import (
     MAXMEM_SLACK_KIB,
     NET_RING_ENTRIES,
     SHUTDOWN_CRASH,
+    SHUTDOWN_SUSPEND,
     VIF_BRIDGE_SCRIPT,
     BlkQueue,
     NetQueue,
@@ -214,14 +215,31 @@ def spec_of(d: SimDomain) -> DomainSpec:
     )
 
 
-def add_domain(host: SimHost, d: SimDomain) -> None:
+def add_domain(host: SimHost, d: SimDomain, *, new_daemon: bool = True) -> None:
+    """``new_daemon``: a new xl process watches it (create, restore), which starts a new
+    xl-NAME.log; a restart stays with the same process and log."""
     host.domains[d.domid] = d
     host.xs_version += 1
+    if d.domid != 0:
+        if new_daemon:
+            _rotate_xl_log(host, d.name)
+            host.last_pid += 1
+            d.daemon_pid = host.last_pid
+        xl_log(host, d, f"Waiting for domain {d.name} (domid {d.domid}) to die "
+                        f"[pid {d.daemon_pid}]")
 
 
 def destroy(host: SimHost, d: SimDomain) -> None:
     host.domains.pop(d.domid, None)
     host.xs_version += 1
+
+
+def destroyed(host: SimHost, d: SimDomain) -> None:
+    """``xl destroy``: the domain goes; its xl daemon, if still there, says so and exits."""
+    destroy(host, d)
+    if d.daemon:
+        xl_log(host, d, f"Domain {d.domid} has been destroyed.")
+        d.daemon = False
 
 
 def restart(host: SimHost, d: SimDomain, rng: random.Random) -> SimDomain:
@@ -230,8 +248,57 @@ def restart(host: SimHost, d: SimDomain, rng: random.Random) -> SimDomain:
     destroy(host, d)
     new = build_domain(host, spec, rng)
     new.activity = d.activity
-    add_domain(host, new)
+    new.daemon_pid = d.daemon_pid
+    add_domain(host, new, new_daemon=False)
     return new
+
+
+# --- xl's per-domain log (/var/log/xen/xl-NAME.log), as its daemon writes it ----------------
+
+XL_LOGS_KEPT = 10  # libxl_create_logfile keeps NAME.log.1 ... NAME.log.10
+
+
+def xl_log_path(name: str) -> str:
+    return f"/var/log/xen/xl-{name}.log"
+
+
+def xl_log(host: SimHost, d: SimDomain, line: str) -> None:
+    if d.daemon:
+        path = xl_log_path(d.name)
+        host.files[path] = host.files.get(path, "") + line + "\n"
+
+
+def _rotate_xl_log(host: SimHost, name: str) -> None:
+    path = xl_log_path(name)
+    for i in range(XL_LOGS_KEPT - 1, 0, -1):
+        if f"{path}.{i}" in host.files:
+            host.files[f"{path}.{i + 1}"] = host.files.pop(f"{path}.{i}")
+    if path in host.files:
+        host.files[f"{path}.1"] = host.files.pop(path)
+
+
+def log_suspend(host: SimHost, d: SimDomain) -> None:
+    """``xl save`` (even ``-c``): the daemon sees a suspend and exits."""
+    reason = d.shutdown_reason
+    d.shutdown_reason = SHUTDOWN_SUSPEND
+    log_shutdown(host, d, "")
+    d.shutdown_reason = reason
+
+
+def log_shutdown(host: SimHost, d: SimDomain, action: str) -> None:
+    """What the daemon logs when the domain has shut down and it applies ``on_*``."""
+    reason = d.shutdown_reason or 0
+    xl_log(host, d, f"Domain {d.domid} has shut down, reason code {reason} {reason:#x}")
+    if reason == SHUTDOWN_SUSPEND:
+        xl_log(host, d, "Domain has suspended.")
+    else:
+        xl_log(host, d, f"Action for shutdown reason code {reason} is {action}")
+        if action != "preserve":
+            xl_log(host, d, f"Domain {d.domid} needs to be cleaned up: destroying the domain")
+    restarts = action.startswith("restart") and reason != SHUTDOWN_SUSPEND
+    xl_log(host, d, "Done. Rebooting now" if restarts else "Done. Exiting now")
+    if not restarts:
+        d.daemon = False
 
 
 def shut_down(d: SimDomain, reason: int) -> None:

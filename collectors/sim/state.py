@@ -200,6 +200,8 @@ class SimDomain:
     activity: float = 0.1  # how busy the guest is overall (scales its vCPU loads)
     pending: str | None = None  # "poweroff" | "reboot": a shutdown the guest is carrying out
     pending_at: int = 0  # host step at which the pending shutdown completes
+    daemon: bool = True  # xl's daemon for it still runs (it exits after a save, even -c)
+    daemon_pid: int = 0  # that daemon's pid (a restart keeps the same process)
     # Grant references and event channels are per domain. Freed grant refs are reused
     # last-freed first (Linux's free list); event channels lowest port first (Xen).
     grefs: set[int] = field(default_factory=set)

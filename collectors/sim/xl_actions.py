@@ -82,7 +82,7 @@ def cmd_destroy(host: SimHost, io: Io, argv: list[str]) -> int:
             "failed\n"
         )
         die(io, f"destroy failed (rc={-21 if d is None else -3})\n")
-    lifecycle.destroy(host, d)
+    lifecycle.destroyed(host, d)
     io.duration = 0.3
     return 0
 

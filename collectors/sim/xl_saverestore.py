@@ -75,6 +75,7 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
     mfn = rng.randrange(0x100000, 0x140000)
     host.files[path] = savefile.dump(spec, savefile.SaveHeader(length, mfn + 1, mfn))
     io.duration = 0.5 + d.mem_kib / (512 * 1024)
+    lifecycle.log_suspend(host, d)
     if p.has("c"):
         pass
     elif p.has("p"):

@@ -19,8 +19,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.widgets import TabbedContent, TabPane, Tree
 
+from collectors.commands import XEN_LOG_DIR
 from collectors.model import Device, DeviceKind, Domain, HostId, NetIfCounters, VCpu
-from collectors.queries import QueryError, domain_config, xenstore_subtree
+from collectors.queries import LogFile, QueryError, domain_config, domain_logs, xenstore_subtree
 from tui.format import DASH, fmt_bytes, fmt_cpu_time, fmt_duration, fmt_kib, fmt_pct, fmt_rate
 from tui.host_access import runner_for, set_ring_demand, sync_vcpu_demand
 from tui.pinning_model import STATE_SYMBOLS
@@ -44,7 +45,10 @@ from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.stable_footer import StableFooter
 from tui.widgets.store_tree import KeyTree, add_json, add_paths
 
-TABS = ("tab-vcpus", "tab-devices", "tab-config", "tab-xenstore")
+TABS = ("tab-vcpus", "tab-devices", "tab-config", "tab-xenstore", "tab-logs")
+# the tabs read on demand, each with its tree
+FETCHED = {"tab-config": "#detail-config", "tab-xenstore": "#detail-xenstore",
+           "tab-logs": "#detail-logs"}
 
 VCPU_COLUMNS = (
     Column("vcpu", "vCPU", 4, "right"),
@@ -95,8 +99,8 @@ class DomainDetailScreen(StoreView):
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("right_square_bracket", "step_tab(1)", "Next tab", id="detail.next_tab"),
         Binding("left_square_bracket", "step_tab(-1)", "Prev tab", id="detail.prev_tab"),
-        Binding("r", "reload", "Reload config/XenStore", id="detail.reload",
-                tooltip="fetch the config or XenStore subtree again"),
+        Binding("r", "reload", "Reload tab", id="detail.reload",
+                tooltip="fetch the config, XenStore subtree or logs again"),
     ]
 
     DEFAULT_CSS = """
@@ -135,8 +139,8 @@ class DomainDetailScreen(StoreView):
         self._vcpus: dict[KeyVcpu, VCpu] = {}
         self._devices: dict[KeyDev, Device] = {}
         self._traffic: dict[KeyDev, NetIfCounters | None] = {}
-        self.loaded: dict[str, str] = {"tab-config": "unloaded", "tab-xenstore": "unloaded"}
-        self.fetches: dict[str, int] = {"tab-config": 0, "tab-xenstore": 0}
+        self.loaded: dict[str, str] = dict.fromkeys(FETCHED, "unloaded")
+        self.fetches: dict[str, int] = dict.fromkeys(FETCHED, 0)
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -165,6 +169,8 @@ class DomainDetailScreen(StoreView):
                 yield KeyTree[None]("config", id="detail-config")
             with TabPane("XenStore", id="tab-xenstore"):
                 yield KeyTree[None]("xenstore", id="detail-xenstore")
+            with TabPane("Logs", id="tab-logs"):
+                yield KeyTree[None]("logs", id="detail-logs")
         yield StableFooter()
 
     def view_mounted(self) -> None:
@@ -275,7 +281,7 @@ class DomainDetailScreen(StoreView):
             text.append_text(safe_text(f" {cfg.banner or 'PRODUCTION'} ", style=style))
             text.append("  ")
         text.append(f"uuid {d.uuid or DASH}", style=palette.muted)
-        text.append("   Esc back  [ ] tabs  r reload config/XenStore", style=palette.muted)
+        text.append("   Esc back  [ ] tabs  r reload config/XenStore/logs", style=palette.muted)
         self.query_one("#detail-header", TextBar).show(text)
 
     def _render_charts(self) -> None:
@@ -357,12 +363,18 @@ class DomainDetailScreen(StoreView):
         tree = self._tree(pane)
         palette = self.dash.palette
         runner = runner_for(self.app, self.key[0])
-        what = "xl list -l" if pane == "tab-config" else "xenstore-ls -f"
-        if d is None or d.domid is None:
+        what = {"tab-config": "xl list -l", "tab-xenstore": "xenstore-ls -f",
+                "tab-logs": "the domain's logs"}[pane]
+        if d is None or (d.domid is None and pane != "tab-logs"):
             self._fail(tree, f"{what}: the domain has no id")
             return
-        root = Text(f"{what} {d.domid}" if pane == "tab-config"
-                    else f"/local/domain/{d.domid}", style="bold", end="")
+        name, domid = d.name, d.domid
+        if pane == "tab-logs":
+            root = safe_text(f"{XEN_LOG_DIR}: xl's daemon for {name} and its device model",
+                             style="bold", escaped_style=palette.escaped)
+        else:
+            root = Text(f"{what} {domid}" if pane == "tab-config"
+                        else f"/local/domain/{domid}", style="bold", end="")
         tree.reset(root)
         tree.root.expand()
         if runner is None:
@@ -371,16 +383,21 @@ class DomainDetailScreen(StoreView):
         tree.root.add_leaf(Text("… loading", style=palette.muted, end=""))
         self.loaded[pane] = "loading"
         self.fetches[pane] += 1
-        domid = d.domid
 
         async def work() -> None:
             try:
-                if pane == "tab-config":
+                if pane == "tab-logs":
+                    files = await domain_logs(runner, name)
+                    tree.root.remove_children()
+                    self._show_logs(tree, files)
+                elif pane == "tab-config":
+                    assert domid is not None
                     cfg = await domain_config(runner, domid)
                     tree.root.remove_children()
                     add_json(tree.root, dict(cfg.raw), None, muted=palette.muted,
                              escaped=palette.escaped)
                 else:
+                    assert domid is not None
                     path = f"/local/domain/{domid}"
                     values = await xenstore_subtree(runner, path)
                     tree.root.remove_children()
@@ -396,8 +413,21 @@ class DomainDetailScreen(StoreView):
         self.run_worker(work(), group=f"detail:{pane}", exit_on_error=False)
 
     def _tree(self, pane: str) -> Tree[None]:
-        return self.query_one("#detail-config" if pane == "tab-config" else "#detail-xenstore",
-                              Tree)
+        return self.query_one(FETCHED[pane], Tree)
+
+    def _show_logs(self, tree: Tree[None], files: list[LogFile]) -> None:
+        """Each file with its last lines (the newest last), a missing one with why."""
+        palette = self.dash.palette
+        for f in files:
+            node = tree.root.add(safe_text(f.path, style="bold", escaped_style=palette.escaped),
+                                 expand=bool(f.lines))
+            if f.lines is None:
+                node.add_leaf(safe_text(f"not read: {f.error}", style=palette.muted,
+                                        escaped_style=palette.escaped))
+            elif not f.lines:
+                node.add_leaf(Text("(empty)", style=palette.muted, end=""))
+            for line in f.lines or ():
+                node.add_leaf(safe_text(line, escaped_style=palette.escaped))
 
     def _fail(self, tree: Tree[None], message: str) -> None:
         palette = self.dash.palette
