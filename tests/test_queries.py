@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -395,3 +396,26 @@ async def test_domain_logs_of_a_reboot_continue_in_the_same_file_and_process() -
         f"Domain {old_id} needs to be cleaned up: destroying the domain",
         "Done. Rebooting now",
         f"Waiting for domain mq-02 (domid {new_id}) to die [pid {pid[1]}]")
+
+
+async def test_domain_logs_read_the_labs_real_tail_of_idle1() -> None:
+    """Captured on the lab after ``xl shutdown``, ``xl create`` and ``xl reboot`` of idle1
+    (exit status 1: no qemu-dm log for a PV guest on blkback)."""
+    data = Path(__file__).parent / "data" / "parse"
+    out = (data / "lab-tail-idle1-logs.out").read_text()
+    err = (data / "lab-tail-idle1-logs.err").read_text()
+    old, now, qemu = await q.domain_logs(ScriptedRunner(lambda a: ok(a, out, err, 1)), "idle1")
+    assert old.lines is not None and old.lines[-2:] == (
+        "Domain 6 needs to be cleaned up: destroying the domain", "Done. Exiting now")
+    assert now.lines is not None and len(now.lines) == 6
+    assert now.lines[4:] == ("Done. Rebooting now",
+                             "Waiting for domain idle1 (domid 8) to die [pid 2516]")
+    assert qemu.lines is None and qemu.error == "No such file or directory"
+    # the simulator's tail gives the same bytes for the same files
+    host = make_lab_like_host()
+    host.files["/var/log/xen/xl-idle1.log.1"] = "\n".join(old.lines) + "\n"
+    host.files["/var/log/xen/xl-idle1.log"] = "\n".join(now.lines) + "\n"
+    host.files.pop("/var/log/xen/qemu-dm-idle1.log", None)
+    sim = await sim_runners([host])[host.name].run(
+        ["tail", "-n", "60", "--", *(f.path for f in (old, now, qemu))])
+    assert (sim.exit_code, sim.stdout, sim.stderr) == (1, out, err)
