@@ -20,14 +20,18 @@ XL_UPTIME = ("xl", "uptime")
 XL_CPUPOOL_LIST = ("xl", "cpupool-list")
 XL_DMESG = ("xl", "dmesg")
 
-# A domain's logs in Dom0: xl's daemon for the domain (the run before its last restart,
-# then this run: xl rotates the file at create) and the device model's (HVM, qdisk).
+# A domain's logs in Dom0: xl's daemon for the domain (the run before its last create,
+# then this run: xl rotates the file at create; NAME--incoming after a migration) and the
+# device model's (HVM, qdisk).
 XEN_LOG_DIR = "/var/log/xen"
 DOMAIN_LOG_LINES = 60
 
 
 def domain_log_paths(name: str) -> tuple[str, ...]:
+    """A domain that arrived by ``xl migrate`` has its daemon's log under NAME--incoming
+    (the one before it there too, when it had arrived so as well)."""
     return (f"{XEN_LOG_DIR}/xl-{name}.log.1", f"{XEN_LOG_DIR}/xl-{name}.log",
+            f"{XEN_LOG_DIR}/xl-{name}--incoming.log.1", f"{XEN_LOG_DIR}/xl-{name}--incoming.log",
             f"{XEN_LOG_DIR}/qemu-dm-{name}.log")
 
 

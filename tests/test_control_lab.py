@@ -24,6 +24,7 @@ from collectors.control.requests import (
     Create,
     Destroy,
     MemSet,
+    Migrate,
     NetworkAttach,
     NetworkDetach,
     Pause,
@@ -38,6 +39,7 @@ from collectors.control.seam import ControlSeam
 from collectors.journal import Journal
 from collectors.model import DeviceKind, HostSnapshot
 from collectors.poller import HostPoller
+from collectors.queries import domain_logs
 from collectors.transport.ssh import SshRunner
 from collectors.transport.ssh_target import SshTarget
 from tests.conftest import Lab
@@ -288,3 +290,48 @@ def test_console_idle1_three_times_over_ssh(lab: Lab) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+async def test_migrate_idle1_to_the_lab_itself(ctl: LabCtl) -> None:
+    """A local migration (``xl migrate idle1 127.0.0.1``): Dom0 must reach itself by ssh as
+    root, so the test gives Dom0's root a key of its own and trusts 127.0.0.1 first."""
+    ctl.sh("test -f /root/.ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' "
+           "-f /root/.ssh/id_ed25519; grep -qF \"$(cat /root/.ssh/id_ed25519.pub)\" "
+           "/root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> "
+           "/root/.ssh/authorized_keys; ssh -o BatchMode=yes "
+           "-o StrictHostKeyChecking=accept-new 127.0.0.1 true")
+    try:
+        snap = await ctl.poll()
+        before = snap.domain("idle1")
+        assert before is not None
+        progress: list[Progress] = []
+        plan = await ctl.seam.preview(Migrate(H, "idle1", "127.0.0.1"), snap)
+        assert plan.display == f"xl migrate {before.domid} 127.0.0.1"
+        assert any("local migration" in w for w in plan.warnings)
+        res = await ctl.seam.execute(plan, on_progress=progress.append)
+        assert res.ok, res.message
+        assert res.message.endswith("Migration successful.")
+        assert any(p.line == "migration target: Ready to receive domain." for p in progress)
+        after = (await ctl.poll()).domain("idle1")
+        assert after is not None and after.domid != before.domid
+        assert not after.state.paused
+        # the daemons' logs, as the detail's Logs tab reads them: the sender's saw a
+        # suspend, the receiver's is under idle1--incoming (created so, then renamed)
+        logs = {f.path.rsplit("/", 1)[-1]: f.lines or () for f in
+                await domain_logs(ctl.seam.runner, "idle1")}
+        assert any(line == f"Domain {before.domid} has shut down, reason code 2 0x2"
+                   for lines in logs.values() for line in lines), logs
+        assert logs["xl-idle1--incoming.log"][-1].startswith(
+            f"Waiting for domain idle1--incoming (domid {after.domid}) to die")
+        # a destination ssh cannot resolve: xl's own words, the domain stays
+        res = await ctl.seam.execute(await ctl.seam.preview(
+            Migrate(H, "idle1", "no-such-host.invalid"), await ctl.poll()))
+        assert res.outcome == "failed"
+        assert "Could not resolve hostname no-such-host.invalid" in res.message
+        assert (await ctl.poll()).domain("idle1") is not None
+    finally:
+        listing = ctl.sh("xl list")
+        if "idle1" not in listing:
+            ctl.sh("xl create /etc/xen/idle1.cfg")
+        elif "--p---" in ctl.sh("xl list idle1"):
+            ctl.sh("xl unpause idle1")

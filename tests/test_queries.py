@@ -296,9 +296,12 @@ async def test_domain_logs_show_xl_daemon_lines_and_say_which_files_are_missing(
     files = await q.domain_logs(hostile, "[red]x")
     assert [f.path for f in files] == ["/var/log/xen/xl-[red]x.log.1",
                                        "/var/log/xen/xl-[red]x.log",
+                                       "/var/log/xen/xl-[red]x--incoming.log.1",
+                                       "/var/log/xen/xl-[red]x--incoming.log",
                                        "/var/log/xen/qemu-dm-[red]x.log"]
-    old, now, qemu = files
+    old, now, _, incoming, qemu = files
     assert old.lines is None and old.error == "No such file or directory"
+    assert incoming.lines is None and incoming.error == "No such file or directory"
     assert qemu.lines is None and qemu.error == "No such file or directory"
     assert now.lines is not None and len(now.lines) == 1
     assert re.fullmatch(rf"Waiting for domain \[red\]x \(domid {domid}\) to die \[pid \d+\]",
@@ -309,11 +312,11 @@ async def test_domain_logs_follow_destroy_and_create_as_xl_rotates_them(
         hostile: SimRunner) -> None:
     domid = int((await hostile.run(["xl", "domid", "mq-02"])).stdout)
     assert (await hostile.run(["xl", "destroy", "mq-02"])).exit_code == 0
-    _, now, _ = await q.domain_logs(hostile, "mq-02")
+    _, now, _, _, _ = await q.domain_logs(hostile, "mq-02")
     assert now.lines is not None and now.lines[-1] == f"Domain {domid} has been destroyed."
     assert (await hostile.run(["xl", "create", "/etc/xen/mq-02.cfg"])).exit_code == 0
     new_id = int((await hostile.run(["xl", "domid", "mq-02"])).stdout)
-    old, now, _ = await q.domain_logs(hostile, "mq-02")
+    old, now, _, _, _ = await q.domain_logs(hostile, "mq-02")
     assert old.lines is not None and old.lines[-1] == f"Domain {domid} has been destroyed."
     assert now.lines is not None and len(now.lines) == 1
     assert now.lines[0].startswith(f"Waiting for domain mq-02 (domid {new_id}) to die")
@@ -323,13 +326,13 @@ async def test_domain_logs_of_a_saved_domain_say_it_suspended(hostile: SimRunner
     domid = int((await hostile.run(["xl", "domid", "api-02"])).stdout)
     res = await hostile.run(["xl", "save", "-c", "api-02", "/var/lib/xen/save/api-02.chk"])
     assert res.exit_code == 0, res.stderr
-    _, now, _ = await q.domain_logs(hostile, "api-02")
+    _, now, _, _, _ = await q.domain_logs(hostile, "api-02")
     assert now.lines is not None and now.lines[1:] == (
         f"Domain {domid} has shut down, reason code 2 0x2", "Domain has suspended.",
         "Done. Exiting now")
     # the daemon is gone: a destroy now leaves no line
     assert (await hostile.run(["xl", "destroy", "api-02"])).exit_code == 0
-    _, after, _ = await q.domain_logs(hostile, "api-02")
+    _, after, _, _, _ = await q.domain_logs(hostile, "api-02")
     assert after.lines == now.lines
 
 
@@ -340,10 +343,17 @@ GNU_TAIL = ("==> /var/log/xen/xl-w.log.1 <==\nWaiting for domain w (domid 3) to 
 
 async def test_domain_logs_read_tail_sections_and_errors_as_the_host_gives_them() -> None:
     runner = ScriptedRunner(lambda a: ok(a, GNU_TAIL.replace("\n", "\r\n"), (
+        "tail: cannot open '/var/log/xen/xl-w--incoming.log.1' for reading: No such file or "
+        "directory\n"
+        "tail: cannot open '/var/log/xen/xl-w--incoming.log' for reading: No such file or "
+        "directory\n"
         "tail: cannot open '/var/log/xen/qemu-dm-w.log' for reading: Permission denied\n"), 1))
-    old, now, qemu = await q.domain_logs(runner, "w", lines=5)
+    old, now, _, incoming, qemu = await q.domain_logs(runner, "w", lines=5)
     assert runner.calls == [[("tail", "-n", "5", "--", "/var/log/xen/xl-w.log.1",
-                              "/var/log/xen/xl-w.log", "/var/log/xen/qemu-dm-w.log")]]
+                              "/var/log/xen/xl-w.log", "/var/log/xen/xl-w--incoming.log.1",
+                              "/var/log/xen/xl-w--incoming.log",
+                              "/var/log/xen/qemu-dm-w.log")]]
+    assert incoming.lines is None and incoming.error == "No such file or directory"
     assert old.lines == ("Waiting for domain w (domid 3) to die [pid 7]",
                          "Domain 3 has shut down, reason code 1 0x1")
     assert now.lines == ("Waiting for domain w (domid 4) to die [pid 7]",)
@@ -385,7 +395,7 @@ async def test_domain_logs_of_a_reboot_continue_in_the_same_file_and_process() -
         evolve.advance(host, host.t0 + host.steps + 1)
     new_id = int((await runner.run(["xl", "domid", "mq-02"])).stdout)
     assert new_id != old_id
-    old, now, _ = await q.domain_logs(runner, "mq-02")
+    old, now, _, _, _ = await q.domain_logs(runner, "mq-02")
     assert old.lines is None and now.lines is not None
     pid = re.fullmatch(r"Waiting for domain mq-02 \(domid \d+\) to die \[pid (\d+)\]",
                        now.lines[0])
@@ -404,7 +414,9 @@ async def test_domain_logs_read_the_labs_real_tail_of_idle1() -> None:
     data = Path(__file__).parent / "data" / "parse"
     out = (data / "lab-tail-idle1-logs.out").read_text()
     err = (data / "lab-tail-idle1-logs.err").read_text()
-    old, now, qemu = await q.domain_logs(ScriptedRunner(lambda a: ok(a, out, err, 1)), "idle1")
+    old, now, _, incoming, qemu = await q.domain_logs(
+        ScriptedRunner(lambda a: ok(a, out, err, 1)), "idle1")
+    assert incoming.lines is None  # not asked for when this was captured
     assert old.lines is not None and old.lines[-2:] == (
         "Domain 6 needs to be cleaned up: destroying the domain", "Done. Exiting now")
     assert now.lines is not None and len(now.lines) == 6

@@ -264,7 +264,9 @@ async def test_detail_logs_are_fetched_on_demand_and_shown_literally(
         await settle(pilot)
         name = "evil\x1b[2Jname"
         assert r.runs == [("tail", "-n", "60", "--", f"/var/log/xen/xl-{name}.log.1",
-                           f"/var/log/xen/xl-{name}.log", f"/var/log/xen/qemu-dm-{name}.log")]
+                           f"/var/log/xen/xl-{name}.log", f"/var/log/xen/xl-{name}--incoming.log.1",
+                           f"/var/log/xen/xl-{name}--incoming.log",
+                           f"/var/log/xen/qemu-dm-{name}.log")]
         labels = tree_labels(detail.query_one("#detail-logs", Tree))
         shown = "evil\\x1b[2Jname"  # the escape made visible, never sent to the terminal
         assert f"/var/log/xen/xl-{shown}.log" in labels

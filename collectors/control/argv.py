@@ -24,6 +24,7 @@ from collectors.control.requests import (
     Destroy,
     MemMax,
     MemSet,
+    Migrate,
     NetworkAttach,
     NetworkDetach,
     Pause,
@@ -64,6 +65,11 @@ def _plain(req: Request, t: str) -> list[str]:
 def _save(req: Request, t: str) -> list[str]:
     assert isinstance(req, Save)
     return [*_flags((req.keep_running, "-c"), (req.leave_paused, "-p")), t, req.path]
+
+
+def _migrate(req: Request, t: str) -> list[str]:
+    assert isinstance(req, Migrate)
+    return [*_flags((req.leave_paused, "-p")), t, req.destination.strip()]
 
 
 def _size(req: Request, t: str) -> list[str]:
@@ -159,6 +165,7 @@ _BUILDERS: dict[type, Callable[[Request, str], list[str]]] = {
     Destroy: _plain,
     Console: _plain,
     Save: _save,
+    Migrate: _migrate,
     MemSet: _size,
     MemMax: _size,
     VcpuSet: _vcpu_set,

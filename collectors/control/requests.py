@@ -47,6 +47,17 @@ class Save(_OnDomain):
 
 
 @dataclass(frozen=True, slots=True)
+class Migrate(_OnDomain):
+    """``xl migrate [-p] DOMAIN HOST``: xl runs ``ssh HOST xl migrate-receive`` on this Dom0
+    (through ``sh -c``: HOST is checked strictly), sends the running domain over it, and
+    destroys it here once it runs there. This Dom0 must be able to ssh to HOST as root."""
+
+    destination: str
+    leave_paused: bool = False  # -p: not unpaused at the destination
+    verb: ClassVar[str] = "migrate"
+
+
+@dataclass(frozen=True, slots=True)
 class Restore:
     """``xl restore [-p] PATH``; ``domain`` is only a label (the file names the domain)."""
 
@@ -210,7 +221,7 @@ class Console(_OnDomain):
 
 
 Request = (
-    Pause | Unpause | Save | Restore | MemSet | MemMax | VcpuSet | VcpuPin | NetworkAttach
+    Pause | Unpause | Save | Migrate | Restore | MemSet | MemMax | VcpuSet | VcpuPin | NetworkAttach
     | NetworkDetach | BlockAttach | BlockDetach | Shutdown | Reboot | Destroy | Create
     | CdInsert | CdEject | SchedCredit | Console
 )
@@ -218,5 +229,5 @@ Request = (
 NO_DOMAIN_VERBS = frozenset({"create", "restore"})
 """Verbs that act on a file, not on an existing domain."""
 
-LONG_VERBS = frozenset({"save", "restore"})
+LONG_VERBS = frozenset({"save", "restore", "migrate"})
 """Verbs that may run for minutes: streamed, with progress, without a command timeout."""

@@ -138,6 +138,24 @@ def check_script(value: str) -> str:
     return value
 
 
+_MIGRATE_HOST_RE = re.compile(
+    r"(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,31}@)?"  # user@
+    r"[A-Za-z0-9:][A-Za-z0-9.:-]{0,252}")  # a host name, IPv4 or IPv6 address (as ssh takes it)
+
+
+def check_migrate_host(value: str) -> str:
+    """``[user@]host`` for ``xl migrate``: xl hands ``ssh HOST ...`` to ``sh -c`` on the
+    source Dom0, so only host-name characters pass (no blank, quote, ``$``, ``;``, and no
+    leading ``-`` that ssh would take for an option)."""
+    text = value.strip()
+    if not text:
+        raise BadValue("the destination host is empty")
+    if not _MIGRATE_HOST_RE.fullmatch(text):
+        raise BadValue("the destination must be [user@]host (letters, digits, '.', '-', ':'): "
+                       f"{text!r}")
+    return text
+
+
 def check_abs_path(value: str, what: str) -> str:
     """An absolute path without control characters or ``..`` components."""
     if not _PATH_CHARS_RE.fullmatch(value):

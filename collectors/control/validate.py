@@ -22,6 +22,7 @@ from collectors.control.requests import (
     DomainRef,
     MemMax,
     MemSet,
+    Migrate,
     NetworkAttach,
     NetworkDetach,
     Pause,
@@ -183,6 +184,25 @@ async def _save(ctx: _Ctx) -> None:
         ctx.warnings.append(f"{req.path} will be overwritten if it exists")
     if not req.keep_running and not req.leave_paused:
         ctx.warnings.append(f"{ctx.name} will be destroyed once saved (no -c)")
+
+
+_LOOPBACK = ("localhost", "127.", "::1")
+
+
+async def _migrate(ctx: _Ctx) -> None:
+    req = ctx.req
+    assert isinstance(req, Migrate)
+    dest = ctx.check("destination", lambda: sx.check_migrate_host(req.destination))
+    st = ctx.dom.state
+    if st.shutdown or st.crashed:
+        ctx.bad("domain", f"{ctx.name} is {st.label}: only a live domain can be migrated")
+    if not isinstance(dest, str):
+        return
+    host = dest.rsplit("@", 1)[-1]
+    own = ctx.snap.info.hostname if ctx.snap.info else None
+    if host.startswith(_LOOPBACK) or (own is not None and host == own):
+        ctx.warnings.append(f"{host} is {ctx.snap.host} itself: a local migration (a new "
+                            "domid here, the memory copied once more)")
 
 
 async def _restore(ctx: _Ctx) -> None:
@@ -536,6 +556,7 @@ _CHECKS: dict[type, Callable[[_Ctx], Awaitable[None]]] = {
     Pause: _pause,
     Unpause: _unpause,
     Save: _save,
+    Migrate: _migrate,
     Restore: _restore,
     MemSet: _mem_set,
     MemMax: _mem_max,

@@ -3,6 +3,7 @@
     pause | unpause | destroy | console
     shutdown [-w] [-F]          reboot [-F]
     save PATH [-c | --stop] [-p] [--overwrite]
+    migrate [-p] [user@]HOST    (xl on HOST's source Dom0 runs ssh HOST: it must reach it)
     restore PATH [-p]           create CFG [-p]          (DOMAIN is ignored, use -)
     mem-set SIZE                mem-max SIZE
     vcpu-set N [-i]             vcpu-pin [-f] VCPU|all HARD [SOFT]
@@ -63,6 +64,15 @@ def _no_args(
         return cls(host, _domain(domain))
 
     return build
+
+
+def _migrate(host: str, domain: str, args: list[str]) -> rq.Request:
+    p = _parser("migrate")
+    p.add_argument("destination")
+    p.add_argument("-p", dest="paused", action="store_true",
+                   help="leave it paused at the destination")
+    a = p.parse_args(args)
+    return rq.Migrate(host, domain, a.destination, leave_paused=a.paused)
 
 
 def _save(host: str, domain: str, args: list[str]) -> rq.Request:
@@ -274,6 +284,7 @@ _VERBS: dict[str, Builder] = {
     "shutdown": _shutdown,
     "reboot": _reboot,
     "save": _save,
+    "migrate": _migrate,
     "restore": _restore,
     "create": _create,
     "mem-set": _size(rq.MemSet),

@@ -220,6 +220,8 @@ def make_fleet(hosts: int = 3, domains: int = 8, seed: int = 0, *,
         _extras(host, build)
         host.dmesg = boot_log(host)
         fleet.append(host)
+    for host in fleet:
+        host.peers = {h.hostname: h for h in fleet if h is not host}
     return fleet
 
 

@@ -221,11 +221,12 @@ def add_domain(host: SimHost, d: SimDomain, *, new_daemon: bool = True) -> None:
     host.domains[d.domid] = d
     host.xs_version += 1
     if d.domid != 0:
+        logged_as = d.log_name or d.name
         if new_daemon:
-            _rotate_xl_log(host, d.name)
+            _rotate_xl_log(host, logged_as)
             host.last_pid += 1
             d.daemon_pid = host.last_pid
-        xl_log(host, d, f"Waiting for domain {d.name} (domid {d.domid}) to die "
+        xl_log(host, d, f"Waiting for domain {logged_as} (domid {d.domid}) to die "
                         f"[pid {d.daemon_pid}]")
 
 
@@ -248,7 +249,7 @@ def restart(host: SimHost, d: SimDomain, rng: random.Random) -> SimDomain:
     destroy(host, d)
     new = build_domain(host, spec, rng)
     new.activity = d.activity
-    new.daemon_pid = d.daemon_pid
+    new.daemon_pid, new.log_name = d.daemon_pid, d.log_name
     add_domain(host, new, new_daemon=False)
     return new
 
@@ -264,7 +265,7 @@ def xl_log_path(name: str) -> str:
 
 def xl_log(host: SimHost, d: SimDomain, line: str) -> None:
     if d.daemon:
-        path = xl_log_path(d.name)
+        path = xl_log_path(d.log_name or d.name)
         host.files[path] = host.files.get(path, "") + line + "\n"
 
 

@@ -202,6 +202,7 @@ class SimDomain:
     pending_at: int = 0  # host step at which the pending shutdown completes
     daemon: bool = True  # xl's daemon for it still runs (it exits after a save, even -c)
     daemon_pid: int = 0  # that daemon's pid (a restart keeps the same process)
+    log_name: str | None = None  # the name its daemon logs under (NAME--incoming if migrated in)
     # Grant references and event channels are per domain. Freed grant refs are reused
     # last-freed first (Linux's free list); event channels lowest port first (Xen).
     grefs: set[int] = field(default_factory=set)
@@ -371,6 +372,8 @@ class SimHost:
     files: dict[str, str] = field(default_factory=dict)  # path -> content (configs, saves)
     dirs: set[str] = field(default_factory=lambda: set(DEFAULT_DIRS))
     dmesg: list[str] = field(default_factory=list)
+    # the fleet's other hosts by host name: where ``xl migrate`` can reach (ssh from Dom0)
+    peers: dict[str, SimHost] = field(default_factory=dict, repr=False, compare=False)
     domains: dict[int, SimDomain] = field(default_factory=dict)
     next_domid: int = 1
     boot_time: float = 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from collectors.sim import xl_actions, xl_devices, xl_read, xl_saverestore, xl_usage
+from collectors.sim import xl_actions, xl_devices, xl_migrate, xl_read, xl_saverestore, xl_usage
 from collectors.sim.state import SimHost
 from collectors.sim.xl_args import Io, XlExit
 from collectors.sim.xl_help_text import HELP_TEXT
@@ -40,6 +40,7 @@ HANDLERS: dict[str, Handler] = {
     "cd-insert": xl_devices.cmd_cd_insert,
     "cd-eject": xl_devices.cmd_cd_eject,
     "save": xl_saverestore.cmd_save,
+    "migrate": xl_migrate.cmd_migrate,
     "restore": xl_saverestore.cmd_restore,
     "create": xl_saverestore.cmd_create,
 }

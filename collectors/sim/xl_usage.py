@@ -49,6 +49,17 @@ _COMMANDS: dict[str, tuple[str, str, str, str]] = {
     "unpause": ("f", "<Domain>", "Unpause a paused domain", ""),
     "console": ("", "[options] <Domain>\n-t <type>       console type, pv , serial or vuart\n"
                 "-n <number>     console number", "Attach to domain's console", ""),
+    "migrate": ("f", "[options] <Domain> <host>", "Migrate a domain to another host",
+                "-h              Print this help.\n"
+                "-C <config>     Send <config> instead of config file from creation.\n"
+                "-s <sshcommand> Use <sshcommand> instead of ssh.  String will be passed\n"
+                "                to sh. If empty, run <host> instead of ssh <host> xl\n"
+                "                migrate-receive [-d -e]\n"
+                "-e              Do not wait in the background (on <host>) for the death\n"
+                "                of the domain.\n"
+                "--debug         Print huge (!) amount of debug during the migration process.\n"
+                "-p              Do not unpause domain after migrating it.\n"
+                "-D              Preserve the domain id"),
     "save": ("f", "[options] <Domain> <CheckpointFile> [<ConfigFile>]",
              "Save a domain state to restore later",
              "-h  Print this help.\n"

@@ -144,7 +144,17 @@ class ActionsApp(App[int]):
             dev = _call(screen, "selected_device")
             if isinstance(dev, Device) and dev.domid == domain.domid:
                 device = dev
-        return Target(host, domain, snap, vcpu, pcpu, device)
+        return Target(host, domain, snap, vcpu, pcpu, device, self._peers(host))
+
+    def _peers(self, host: str) -> tuple[str, ...]:
+        """Where this host's domains could migrate: the other hosts' names as their Dom0
+        knows itself (``xl info`` host), which the host's own ssh may resolve."""
+        names = []
+        for other in self.store.hosts():
+            snap = self.store.host(other)
+            if other != host and snap is not None and snap.info and snap.info.hostname:
+                names.append(snap.info.hostname)
+        return tuple(dict.fromkeys(names))
 
     def busy_with(self, t: Target) -> str | None:
         """The verb of the action running on ``t``'s domain, if any."""

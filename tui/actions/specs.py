@@ -184,6 +184,25 @@ async def _save_dir_exists(t: Target, v: Values, facts: HostFacts) -> list[Probl
     return [Problem("path", why)]
 
 
+def _migrate_fields(t: Target) -> tuple[Field, ...]:
+    return (
+        Field("destination", "Destination host, as this host's ssh reaches it", "path",
+              placeholder="[user@]host", options=tuple((p, p) for p in t.peers)),
+        Field("leave_paused", "leave it paused at the destination (-p)", "check"),
+    )
+
+
+def _migrate_info(t: Target) -> str:
+    return (f"xl on {t.host} runs ssh DESTINATION xl migrate-receive as root: that Dom0 must "
+            "reach the destination's by key. The domain keeps running until the copy is "
+            "done, then runs there (a new domid) and is gone from here.")
+
+
+def _migrate(t: Target, v: Values) -> rq.Request:
+    return rq.Migrate(t.host, t.ref, required(v, "destination", "the destination host"),
+                      leave_paused=flag(v, "leave_paused"))
+
+
 def _restore_fields(t: Target) -> tuple[Field, ...]:
     return (
         Field("path", "Checkpoint file on the host", "path", facts="save_files",
@@ -541,6 +560,8 @@ SPECS: tuple[ActionSpec, ...] = (
                verbs=("reboot",)),
     ActionSpec("destroy", "D", "Destroy at once (xl destroy)", "Destroy",
                _simple(rq.Destroy), verbs=("destroy",)),
+    ActionSpec("migrate", "G", "Migrate to another host (xl migrate)", "Migrate", _migrate,
+               fields=_migrate_fields, info=_migrate_info, verbs=("migrate",)),
     ActionSpec("create", "plus", "Create a domain from a config file (xl create)", "Create",
                _create, scope="host", fields=_create_fields, verbs=("create",)),
     ActionSpec("cd_insert", "t", "Insert a CD (xl cd-insert, HVM)", "CD insert", _cd_insert,

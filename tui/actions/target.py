@@ -17,6 +17,7 @@ class Target:
     vcpu: int | None = None  # the vCPU under the cursor (pinning map, detail view)
     pcpu: int | None = None  # the physical CPU under the cursor (pinning map)
     device: Device | None = None  # the device under the cursor (detail view)
+    peers: tuple[str, ...] = ()  # the fleet's other hosts, by the names their Dom0s go by
 
     @property
     def ref(self) -> DomainRef:

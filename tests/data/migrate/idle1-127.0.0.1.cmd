@@ -1,0 +1,1 @@
+xl migrate idle1 127.0.0.1

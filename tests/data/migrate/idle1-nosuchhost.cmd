@@ -1,0 +1,1 @@
+xl migrate idle1 nosuchhost

@@ -1,0 +1,1 @@
+xl migrate nosuchdom 127.0.0.1
