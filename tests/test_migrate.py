@@ -148,6 +148,7 @@ async def test_migrate_from_the_dashboard_to_a_host_picked_from_the_fleet() -> N
         submit,
         wait_until,
     )
+    from tests.tui_views_support import screen_text
 
     app, hosts, recs = fleet_app()
     src, dst = "xen-lab-02", "xen-prod-03"
@@ -166,10 +167,28 @@ async def test_migrate_from_the_dashboard_to_a_host_picked_from_the_fleet() -> N
         await settled(pilot, form)
         assert form.values() == {"destination": dst, "leave_paused": False}
         assert form.plan is not None and form.plan.display == f"xl migrate {d.domid} {dst}"
-        await submit(pilot, app, form)
-        await confirm(pilot, app)
+        screen = await submit(pilot, app, form)
+        assert screen.typed_name  # into a production host: its name typed, as on one
+        assert "xen-prod-03 is a production host" in screen_text(app)
+        await confirm(pilot, app, typed="mq-02")
         await wait_until(pilot, lambda: dom(app, dst, "mq-02") is not None
                          and dom(app, src, "mq-02") is None, timeout=30, what="mq-02 moved")
     assert journal(app)[-1] == ("migrate", "ok")
     assert [a[:2] for a in recs[src].xl("migrate")] == [("xl", "migrate")]
     assert recs[dst].xl("migrate") == []
+
+
+async def test_a_migration_into_a_production_host_needs_the_name_typed() -> None:
+    from collectors.control.policy import Confirmation, confirmation
+
+    host = make_lab_like_host()
+    runner = sim_runners([host])[host.name]
+    snap = await HostPoller(host.name, runner).poll_once()
+    cfg = HostConfig(name=host.name, target="demo:0")
+    plain = await validate(rq.Migrate(host.name, "web1", "xen2"), snap, HostFacts(runner))
+    assert confirmation(plain, cfg).kind is Confirmation.YES_NO
+    prod = await validate(rq.Migrate(host.name, "web1", "root@xen2", to_production=True), snap,
+                          HostFacts(runner))
+    rule = confirmation(prod, cfg)
+    assert rule.kind is Confirmation.TYPED_NAME and rule.confirm_text == "web1"
+    assert rule.reasons == ("root@xen2 is a production host",)

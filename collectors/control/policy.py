@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from collectors.config import HostConfig, Settings
-from collectors.control.requests import Console, Destroy, MemSet, Save
+from collectors.control.requests import Console, Destroy, MemSet, Migrate, Save
 from collectors.control.validate import Checked
 
 
@@ -55,6 +55,8 @@ def confirmation(checked: Checked, host: HostConfig) -> ConfirmationRule:
             reasons.append("the new size is below a quarter of the current memory")
     if host.production:
         reasons.append(f"{host.name} is a production host")
+    if isinstance(req, Migrate) and req.to_production:
+        reasons.append(f"{req.destination.strip()} is a production host")
     if not reasons:
         return ConfirmationRule(Confirmation.YES_NO)
     return ConfirmationRule(Confirmation.TYPED_NAME, tuple(reasons), confirm_text(checked))

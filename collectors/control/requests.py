@@ -54,6 +54,7 @@ class Migrate(_OnDomain):
 
     destination: str
     leave_paused: bool = False  # -p: not unpaused at the destination
+    to_production: bool = False  # the destination is a host marked production
     verb: ClassVar[str] = "migrate"
 
 

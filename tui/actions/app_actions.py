@@ -144,17 +144,23 @@ class ActionsApp(App[int]):
             dev = _call(screen, "selected_device")
             if isinstance(dev, Device) and dev.domid == domain.domid:
                 device = dev
-        return Target(host, domain, snap, vcpu, pcpu, device, self._peers(host))
+        peers, production = self._peers(host)
+        return Target(host, domain, snap, vcpu, pcpu, device, peers, production)
 
-    def _peers(self, host: str) -> tuple[str, ...]:
+    def _peers(self, host: str) -> tuple[tuple[str, ...], frozenset[str]]:
         """Where this host's domains could migrate: the other hosts' names as their Dom0
-        knows itself (``xl info`` host), which the host's own ssh may resolve."""
-        names = []
+        knows itself (``xl info`` host), which the host's own ssh may resolve; and the
+        names (that one, the configured name and target) of those marked production."""
+        names: list[str] = []
+        production: set[str] = set()
         for other in self.store.hosts():
-            snap = self.store.host(other)
-            if other != host and snap is not None and snap.info and snap.info.hostname:
-                names.append(snap.info.hostname)
-        return tuple(dict.fromkeys(names))
+            snap, cfg = self.store.host(other), self.store.config(other)
+            own = snap.info.hostname if snap is not None and snap.info else None
+            if other != host and own:
+                names.append(own)
+            if other != host and cfg is not None and cfg.production:
+                production.update(n for n in (own, cfg.name, cfg.target) if n)
+        return tuple(dict.fromkeys(names)), frozenset(production)
 
     def busy_with(self, t: Target) -> str | None:
         """The verb of the action running on ``t``'s domain, if any."""

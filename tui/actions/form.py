@@ -152,8 +152,8 @@ class ActionForm(OnceModal[Plan | None]):
                                placeholder=f.placeholder, id=wid, compact=True)
             if f.kind == "path" and f.options:  # choices known up front (the fleet's hosts)
                 yield Select[str](_options(f.options),
-                                  prompt=f"pick one of {len(f.options)} known", id=f"pick-{f.name}",
-                                  compact=True)
+                                  prompt=f"pick one of {len(f.options)} fleet host(s)",
+                                  id=f"pick-{f.name}", compact=True)
             elif f.kind == "path" and f.facts is not None:
                 yield Select[str]([], prompt="loading files found on the host…",
                                   id=f"pick-{f.name}", compact=True)

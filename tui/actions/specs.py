@@ -199,8 +199,9 @@ def _migrate_info(t: Target) -> str:
 
 
 def _migrate(t: Target, v: Values) -> rq.Request:
-    return rq.Migrate(t.host, t.ref, required(v, "destination", "the destination host"),
-                      leave_paused=flag(v, "leave_paused"))
+    dest = required(v, "destination", "the destination host")
+    return rq.Migrate(t.host, t.ref, dest, leave_paused=flag(v, "leave_paused"),
+                      to_production=dest.strip().rsplit("@", 1)[-1] in t.production_peers)
 
 
 def _restore_fields(t: Target) -> tuple[Field, ...]:

@@ -18,6 +18,7 @@ class Target:
     pcpu: int | None = None  # the physical CPU under the cursor (pinning map)
     device: Device | None = None  # the device under the cursor (detail view)
     peers: tuple[str, ...] = ()  # the fleet's other hosts, by the names their Dom0s go by
+    production_peers: frozenset[str] = frozenset()  # those of them marked production
 
     @property
     def ref(self) -> DomainRef:
