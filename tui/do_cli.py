@@ -56,6 +56,7 @@ verbs: {", ".join(VERBS)}
   network-attach key=value...   network-detach DEVID|MAC
   block-attach target,format,vdev,access   block-detach [-f] VDEV
   shutdown [-w] [-F]   reboot [-F]   cd-insert VDEV TARGET   cd-eject VDEV
+  migrate [-p] [user@]DESTINATION   (the source Dom0 must reach it by ssh as root)
   sched-credit2 [-w WEIGHT] [-c CAP]   (sched-credit on a credit host)
 
 exit: 0 done, 1 xl failed, 2 invalid, 3 refused, 4 outcome unknown / host unreachable
