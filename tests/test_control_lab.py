@@ -329,9 +329,13 @@ async def test_migrate_idle1_to_the_lab_itself(ctl: LabCtl) -> None:
         assert res.outcome == "failed"
         assert "Could not resolve hostname no-such-host.invalid" in res.message
         assert (await ctl.poll()).domain("idle1") is not None
+        # a local migration's sender took /vm/UUID (the same UUID) with it
+        up = ctl.lab.ssh("xl uptime")
+        assert "idle1" not in up.stdout
+        assert f"Domain {after.domid}:Can't get start time of domain" in up.stderr
+        assert (await ctl.poll()).domain("idle1").uptime_s is None  # type: ignore[union-attr]
     finally:
-        listing = ctl.sh("xl list")
-        if "idle1" not in listing:
-            ctl.sh("xl create /etc/xen/idle1.cfg")
-        elif "--p---" in ctl.sh("xl list idle1"):
-            ctl.sh("xl unpause idle1")
+        # as the lab was: an idle1 xl created (a migrated-in one has no /vm path)
+        if "idle1" in ctl.sh("xl list"):
+            ctl.sh("xl destroy idle1")
+        ctl.sh("xl create /etc/xen/idle1.cfg")

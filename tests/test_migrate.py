@@ -57,6 +57,11 @@ def test_a_local_migration_gives_a_new_domid_and_the_logs_say_so() -> None:
     assert re.fullmatch(rf"Waiting for domain idle1--incoming \(domid {new.domid}\) to die "
                         r"\[pid \d+\]\n", host.files["/var/log/xen/xl-idle1--incoming.log"])
     assert "/var/log/xen/xl-idle1.log.1" not in host.files  # nothing rotated the old one
+    # the sender took /vm/UUID (the same UUID) with it: xl uptime cannot tell, as on the lab
+    up = xl(host, "xl", "uptime")
+    assert "idle1" not in up.stdout and up.exit_code == 0
+    assert up.stderr == ("libxl: error: libxl_domain.c:2231:libxl_vm_get_start_time: "
+                         f"Domain {new.domid}:Can't get start time of domain\n")
 
 
 def test_a_migration_moves_the_domain_to_the_other_simulated_host() -> None:

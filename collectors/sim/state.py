@@ -203,6 +203,8 @@ class SimDomain:
     daemon: bool = True  # xl's daemon for it still runs (it exits after a save, even -c)
     daemon_pid: int = 0  # that daemon's pid (a restart keeps the same process)
     log_name: str | None = None  # the name its daemon logs under (NAME--incoming if migrated in)
+    # a local migration's sender took /vm/UUID (shared) with it: xl uptime cannot tell
+    no_vm_path: bool = False
     # Grant references and event channels are per domain. Freed grant refs are reused
     # last-freed first (Linux's free list); event channels lowest port first (Xen).
     grefs: set[int] = field(default_factory=set)

@@ -85,6 +85,9 @@ def _arrive(src: SimHost, d: SimDomain, dst: SimHost, new_id: int, *,
     # xl migrate-receive creates it as NAME--incoming and renames it once the sender has
     # let go; its daemon keeps logging under the first name (seen on the lab)
     moved.log_name = f"{spec.name}--incoming"
+    # both had the same UUID, and destroying the sender removed /vm/UUID: after a local
+    # migration xl uptime cannot read the start time (seen on the lab)
+    moved.no_vm_path = dst is src
     lifecycle.add_domain(dst, moved)
     return moved
 

@@ -56,21 +56,29 @@ def cmd_info(host: SimHost, io: Io, argv: list[str]) -> int:
     return 0
 
 
+_NO_START_TIME = ("libxl: error: libxl_domain.c:2231:libxl_vm_get_start_time: Domain {}:Can't "
+                  "get start time of domain\n")
+
+
 def cmd_uptime(host: SimHost, io: Io, argv: list[str]) -> int:
     p = getopt(io, "uptime", argv, "s")
     now = host.now
     domids = [find_domain(io, host, a) for a in p.args]
     short = p.has("s")
     if not domids:
-        io.print(render_xl.render_uptime(host, host.sorted_domains(), now, short=short))
+        domains = host.sorted_domains()
+        io.print(render_xl.render_uptime(host, [d for d in domains if not d.no_vm_path], now,
+                                         short=short))
+        for lost in domains:
+            if lost.no_vm_path:
+                io.eprint(_NO_START_TIME.format(lost.domid))
         return 0
     if not short:
         io.print(f"{'Name':<33} {'ID':>4} Uptime\n")
     for domid in domids:
         d = host.domains.get(domid)
-        if d is None:
-            io.eprint("libxl: error: libxl_domain.c:2231:libxl_vm_get_start_time: "
-                      f"Domain {domid}:Can't get start time of domain\n")
+        if d is None or d.no_vm_path:
+            io.eprint(_NO_START_TIME.format(domid))
             continue
         text = render_xl.render_uptime(host, [d], now, short=short)
         io.print(text if short else text.split("\n", 1)[1])
