@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,17 @@ def settings_from_dict(
         command_timeout_s=_num(data.get("command_timeout", 30.0), f"{source}: command_timeout"),
         config_path=config_path,
     )
+
+
+def production_names(hosts: Iterable[HostConfig]) -> frozenset[str]:
+    """Every name a host marked production goes by here: its configured name and the host
+    part of its target (``root@xen1:22`` → ``xen1``)."""
+    out: set[str] = set()
+    for h in hosts:
+        if h.production:
+            target = h.target.rsplit("@", 1)[-1]
+            out.update((h.name, target.rsplit(":", 1)[0] if target.count(":") == 1 else target))
+    return frozenset(out)
 
 
 def host_from_spec(spec: str, settings: Settings | None = None) -> HostConfig:

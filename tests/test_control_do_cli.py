@@ -205,3 +205,19 @@ def test_yes_on_production_states_what_it_confirmed(tmp_path: Path) -> None:
     said = r.stderr.splitlines()
     assert "xltop do: confirmed by --yes: xen-prod-01 is a production host" in said
     assert any(s.startswith("xltop do: confirmed by --yes:") and "quarter" in s for s in said)
+
+
+def test_migrate_into_a_production_host_needs_yes_and_says_why(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "migrate", "root@xen-prod-03", journal=j)
+    assert r.returncode == 3 and "xen-prod-03" in r.stderr  # no terminal, no --yes
+    r = run("--demo", "xen-lab-02", "mq-02", "migrate", "root@xen-prod-03", "--yes", journal=j)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "xl migrate 1 root@xen-prod-03: done on xen-lab-02\n"
+    assert ("xltop do: confirmed by --yes: root@xen-prod-03 is a production host"
+            in r.stderr.splitlines())
+    r = run("--demo", "xen-prod-01", "web-01", "migrate", "xen-lab-02", journal=j)
+    assert r.returncode == 3  # from a production host: refused without --yes too
+    r = run("--demo", "xen-prod-03", "ldap-03", "migrate", "xen-lab-02", "--yes", journal=j)
+    assert r.returncode == 0 and "is a production host" in r.stderr  # its source is prod
+    assert [e["outcome"] for e in entries(j)] == ["refused", "ok", "refused", "ok"]

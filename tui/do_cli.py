@@ -20,12 +20,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from collectors.config import ConfigError, HostConfig, Settings, host_from_spec, load_settings
+from collectors.config import (
+    ConfigError,
+    HostConfig,
+    Settings,
+    host_from_spec,
+    load_settings,
+    production_names,
+)
 from collectors.console import attach_console, domain_alive
 from collectors.control.errors import ControlError, Refused
 from collectors.control.outcome import Progress
 from collectors.control.policy import Confirmation
-from collectors.control.requests import Console, Request
+from collectors.control.requests import Console, Migrate, Request
 from collectors.control.seam import ActionResult, ControlSeam, Plan
 from collectors.control.verbs import VERBS, UsageError, parse_verb
 from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_runner
@@ -140,8 +147,11 @@ async def _main(args: DoArgs) -> int:
     try:
         settings = load_settings(Path(args.config) if args.config else None)
         settings = replace(settings, read_only=args.read_only or settings.read_only)
-        host, runner = _host_and_runner(args, settings)
+        host, runner, fleet = _host_and_runner(args, settings)
         req = parse_verb(host.name, args.domain, args.verb, args.args)
+        if isinstance(req, Migrate):  # into a production host: as an action on one
+            dest = req.destination.strip().rsplit("@", 1)[-1]
+            req = replace(req, to_production=dest in production_names(fleet))
     except (ConfigError, UsageError) as e:
         return _fail(f"{e}", EXIT_USAGE)
     seam = ControlSeam(runner, host, settings,
@@ -182,17 +192,20 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
     return _report(result, args.json, shown)
 
 
-def _host_and_runner(args: DoArgs, settings: Settings) -> tuple[HostConfig, Runner]:
+def _host_and_runner(
+    args: DoArgs, settings: Settings
+) -> tuple[HostConfig, Runner, tuple[HostConfig, ...]]:
+    """The host, its runner, and the fleet it belongs to (the demo's or the config's)."""
     if args.demo:
         configs, runners = demo_host_configs(
             DemoOptions(hosts=args.hosts, domains=args.domains, seed=args.seed))
         for hc in configs:
             if args.host in (hc.name, hc.target):
-                return hc, runners[hc.name]
+                return hc, runners[hc.name], tuple(configs)
         names = ", ".join(hc.name for hc in configs)
         raise UsageError(f"no demo host {args.host!r} (demo hosts: {names})")
     hc = host_from_spec(args.host, settings)
-    return hc, make_runner(hc, settings)
+    return hc, make_runner(hc, settings), settings.hosts
 
 
 def _unpolled(host: str) -> HostSnapshot:

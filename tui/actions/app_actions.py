@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 
-from collectors.config import HostConfig, Settings
+from collectors.config import HostConfig, Settings, production_names
 from collectors.console import ConsoleOutcome
 from collectors.control.outcome import Progress
 from collectors.control.policy import refusal
@@ -159,7 +159,7 @@ class ActionsApp(App[int]):
             if other != host and own:
                 names.append(own)
             if other != host and cfg is not None and cfg.production:
-                production.update(n for n in (own, cfg.name, cfg.target) if n)
+                production.update(production_names([cfg]) | ({own} if own else set()))
         return tuple(dict.fromkeys(names)), frozenset(production)
 
     def busy_with(self, t: Target) -> str | None:
