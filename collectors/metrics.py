@@ -122,12 +122,18 @@ class _Out:
         return "\n".join(lines) + "\n" if lines else ""
 
 
+FAMILIES: list[Family] = []
+"""Every family, in the order a scrape lists them (the order they are declared below)."""
+
+
 def _g(name: str, help_: str) -> Family:
-    return Family(name, "gauge", help_)
+    FAMILIES.append(fam := Family(name, "gauge", help_))
+    return fam
 
 
-def _c(name: str, help_: str) -> Family:
-    return Family(name, "counter", help_)
+def _c(name: str, help_: str, resolution: float = 0.0) -> Family:
+    FAMILIES.append(fam := Family(name, "counter", help_, resolution))
+    return fam
 
 
 # --- hosts ---------------------------------------------------------------------------
@@ -149,8 +155,8 @@ DOM0_LOAD = [_g(f"xen_dom0_load{n}", f"Dom0's {n}-minute load average (/proc/loa
 DOM_INFO = _g("xen_domain_info", "A domain's UUID and type")
 DOM_STATE = _g("xen_domain_state", "A domain's state (running, blocked, runnable, paused, "
                "shutdown, crashed, dying): 1 for the current one")
-DOM_CPU = Family("xen_domain_cpu_seconds_total", "counter", "CPU time the domain used, all vCPUs",
-                 resolution=1.0)
+DOM_CPU = _c("xen_domain_cpu_seconds_total", "CPU time the domain used, all vCPUs",
+             resolution=1.0)
 DOM_MEM = _g("xen_domain_memory_bytes", "Memory the domain has now")
 DOM_TARGET = _g("xen_domain_memory_target_bytes", "The domain's balloon target (xl mem-set)")
 DOM_MAX = _g("xen_domain_memory_max_bytes", "The domain's maximum memory (xl mem-max); absent "
@@ -158,10 +164,10 @@ DOM_MAX = _g("xen_domain_memory_max_bytes", "The domain's maximum memory (xl mem
 DOM_VCPUS = _g("xen_domain_vcpus_online", "vCPUs online")
 DOM_VCPUS_MAX = _g("xen_domain_vcpus_max", "vCPUs the domain was booted with (the most "
                    "xl vcpu-set allows)")
-DOM_NET_RX = Family("xen_domain_network_receive_bytes_total", "counter", "Bytes the guest "
-                    "received: what Dom0 sent on its vifs", resolution=1023.0)
-DOM_NET_TX = Family("xen_domain_network_transmit_bytes_total", "counter", "Bytes the guest "
-                    "sent: what Dom0 received on its vifs", resolution=1023.0)
+DOM_NET_RX = _c("xen_domain_network_receive_bytes_total", "Bytes the guest received: what "
+                "Dom0 sent on its vifs", resolution=1023.0)
+DOM_NET_TX = _c("xen_domain_network_transmit_bytes_total", "Bytes the guest sent: what Dom0 "
+                "received on its vifs", resolution=1023.0)
 DOM_RD_REQ = _c("xen_domain_block_read_requests_total", "Read requests on the domain's vbds")
 DOM_WR_REQ = _c("xen_domain_block_write_requests_total", "Write requests on the domain's vbds")
 DOM_RD_B = _c("xen_domain_block_read_bytes_total", "Bytes read from the domain's vbds")
@@ -192,16 +198,6 @@ RING_PRESSURE = _g("xen_ring_pressure", "0 idle to 1 stalled, per netback queue 
                    "(debugfs io_ring_qN): TX the share of slots waiting for the backend, RX "
                    "the share of the guest's buffers used up")
 
-ORDER: tuple[Family, ...] = (
-    HOST_UP, HOST_STATUS, HOST_AGE, HOST_RTT, HOST_INFO, HOST_CPUS, HOST_MHZ, HOST_MEM,
-    HOST_FREE, *DOM0_LOAD,
-    DOM_INFO, DOM_STATE, DOM_CPU, DOM_MEM, DOM_TARGET, DOM_MAX, DOM_VCPUS, DOM_VCPUS_MAX,
-    DOM_NET_RX, DOM_NET_TX, DOM_RD_REQ, DOM_WR_REQ, DOM_RD_B, DOM_WR_B, DOM_OO, DOM_UPTIME,
-    VCPU_TIME, VBD_OO, VBD_RD, VBD_WR, VIF_RX_B, VIF_TX_B, VIF_RX_P, VIF_TX_P, VIF_RX_D,
-    VIF_TX_D, RING_PRESSURE,
-)
-
-
 def render(snaps: Sequence[HostSnapshot], floor: CounterFloor | None = None) -> str:
     """Every host's latest snapshot in the text exposition format (``floor``: see
     CounterFloor; an exporter passes the same one to every scrape)."""
@@ -217,7 +213,7 @@ def render(snaps: Sequence[HostSnapshot], floor: CounterFloor | None = None) -> 
             _device(out, dev, names.get(dev.domid), snap.vif_counters(dev))
     if floor is not None:
         floor.scraped()
-    return out.text(ORDER)
+    return out.text(FAMILIES)
 
 
 def _host(out: _Out, s: HostSnapshot) -> None:

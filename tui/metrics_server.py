@@ -44,10 +44,10 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 class MetricsServer:
-    """Serves ``render(snapshots())`` over HTTP/1.1, one response per connection."""
+    """Serves what ``metrics()`` renders over HTTP/1.1, one response per connection."""
 
-    def __init__(self, snapshots: Callable[[], Awaitable[str]]) -> None:
-        self._metrics = snapshots
+    def __init__(self, metrics: Callable[[], Awaitable[str]]) -> None:
+        self._metrics = metrics
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> int:
