@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from collectors.commands import XEN_LOG_DIR
 from collectors.model import CpuSet, DomainType
 from collectors.sim.state import (
     MAXMEM_SLACK_KIB,
@@ -260,7 +261,7 @@ XL_LOGS_KEPT = 10  # libxl_create_logfile keeps NAME.log.1 ... NAME.log.10
 
 
 def xl_log_path(name: str) -> str:
-    return f"/var/log/xen/xl-{name}.log"
+    return f"{XEN_LOG_DIR}/xl-{name}.log"
 
 
 def xl_log(host: SimHost, d: SimDomain, line: str) -> None:
@@ -279,16 +280,14 @@ def _rotate_xl_log(host: SimHost, name: str) -> None:
 
 
 def log_suspend(host: SimHost, d: SimDomain) -> None:
-    """``xl save`` (even ``-c``): the daemon sees a suspend and exits."""
-    reason = d.shutdown_reason
-    d.shutdown_reason = SHUTDOWN_SUSPEND
-    log_shutdown(host, d, "")
-    d.shutdown_reason = reason
+    """``xl save`` (even ``-c``) and ``xl migrate``: the daemon sees a suspend and exits."""
+    log_shutdown(host, d, "", reason=SHUTDOWN_SUSPEND)
 
 
-def log_shutdown(host: SimHost, d: SimDomain, action: str) -> None:
-    """What the daemon logs when the domain has shut down and it applies ``on_*``."""
-    reason = d.shutdown_reason or 0
+def log_shutdown(host: SimHost, d: SimDomain, action: str, *, reason: int | None = None) -> None:
+    """What the daemon logs when the domain has shut down (``reason``: its own, unless
+    given) and it applies ``on_*``."""
+    reason = (d.shutdown_reason or 0) if reason is None else reason
     xl_log(host, d, f"Domain {d.domid} has shut down, reason code {reason} {reason:#x}")
     if reason == SHUTDOWN_SUSPEND:
         xl_log(host, d, "Domain has suspended.")

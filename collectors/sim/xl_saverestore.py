@@ -131,13 +131,13 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
         f"xc: info: XenStore: mfn {header.store_mfn:#x}, dom 0, evt 1\n"
         f"xc: info: Console: mfn {header.console_mfn:#x}, dom 0, evt 2\n"
     )
-    _fresh(d, running=not p.has("p"))
+    fresh(d, running=not p.has("p"))
     lifecycle.add_domain(host, d)
     io.duration = 0.5 + d.mem_kib / (512 * 1024)
     return 0
 
 
-def _fresh(d: SimDomain, *, running: bool) -> None:
+def fresh(d: SimDomain, *, running: bool) -> None:
     """A just-built domain: paused ones have not run at all (``--p---``, 0.0 s)."""
     for v in d.vcpus:
         v.time_ns = 50_000_000 if running and v.online else 0
@@ -206,7 +206,7 @@ def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
                   f"{label}unable to add disk devices\n" + _destroy_chain(label))
         raise XlExit(3)
     d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
-    _fresh(d, running=not p.has("p"))
+    fresh(d, running=not p.has("p"))
     lifecycle.add_domain(host, d)
     io.duration = 1.0
     return 0
