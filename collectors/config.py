@@ -188,12 +188,16 @@ def settings_from_dict(
 
 def production_names(hosts: Iterable[HostConfig]) -> frozenset[str]:
     """Every name a host marked production goes by here: its configured name and the host
-    part of its target (``root@xen1:22`` → ``xen1``)."""
+    part of its target (``root@xen1:22`` → ``xen1``, ``[fe80::1]:22`` → ``fe80::1``)."""
+    from collectors.transport.ssh_target import split_spec  # (asyncssh: only when asked)
+
     out: set[str] = set()
     for h in hosts:
         if h.production:
-            target = h.target.rsplit("@", 1)[-1]
-            out.update((h.name, target.rsplit(":", 1)[0] if target.count(":") == 1 else target))
+            try:
+                out.update((h.name, split_spec(h.target)[1]))
+            except ValueError:  # an alias split_spec cannot read: its name and target as they are
+                out.update((h.name, h.target))
     return frozenset(out)
 
 

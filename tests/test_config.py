@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from collectors.config import ConfigError, host_from_spec, load_settings, settings_from_dict
+from collectors.config import (
+    ConfigError,
+    HostConfig,
+    host_from_spec,
+    load_settings,
+    production_names,
+    settings_from_dict,
+)
 
 SAMPLE = """
 interval = 1.5
@@ -98,3 +105,12 @@ def test_a_target_given_on_the_command_line_takes_its_configured_options() -> No
                                        "key": "/k", "known_hosts": "/kh"}]})
     hc = host_from_spec("root@127.0.0.1:2222", s)
     assert (hc.name, hc.key, hc.known_hosts) == ("lab", "/k", "/kh")
+
+
+def test_production_names_are_the_names_and_target_hosts_of_production_hosts() -> None:
+    hosts = [HostConfig("xen1", "root@xen1.example:2222", production=True),
+             HostConfig("v6", "[fe80::1]:22", production=True),
+             HostConfig("alias", "prod-alias", production=True),
+             HostConfig("lab", "root@lab1", production=False)]
+    assert production_names(hosts) == {"xen1", "xen1.example", "v6", "fe80::1", "alias",
+                                       "prod-alias"}

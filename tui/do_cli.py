@@ -34,6 +34,7 @@ from collectors.control.outcome import Progress
 from collectors.control.policy import Confirmation
 from collectors.control.requests import Console, Migrate, Request
 from collectors.control.seam import ActionResult, ControlSeam, Plan
+from collectors.control.syntax import destination_host
 from collectors.control.verbs import VERBS, UsageError, parse_verb
 from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_runner
 from collectors.journal import Journal, default_journal_path
@@ -150,8 +151,8 @@ async def _main(args: DoArgs) -> int:
         host, runner, fleet = _host_and_runner(args, settings)
         req = parse_verb(host.name, args.domain, args.verb, args.args)
         if isinstance(req, Migrate):  # into a production host: as an action on one
-            dest = req.destination.strip().rsplit("@", 1)[-1]
-            req = replace(req, to_production=dest in production_names(fleet))
+            req = replace(req, to_production=destination_host(req.destination)
+                          in production_names(fleet))
     except (ConfigError, UsageError) as e:
         return _fail(f"{e}", EXIT_USAGE)
     seam = ControlSeam(runner, host, settings,

@@ -156,6 +156,11 @@ def check_migrate_host(value: str) -> str:
     return text
 
 
+def destination_host(destination: str) -> str:
+    """The host a migration destination ``[user@]host`` names."""
+    return destination.strip().rsplit("@", 1)[-1]
+
+
 def check_abs_path(value: str, what: str) -> str:
     """An absolute path without control characters or ``..`` components."""
     if not _PATH_CHARS_RE.fullmatch(value):

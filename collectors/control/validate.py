@@ -198,7 +198,7 @@ async def _migrate(ctx: _Ctx) -> None:
         ctx.bad("domain", f"{ctx.name} is {st.label}: only a live domain can be migrated")
     if not isinstance(dest, str):
         return
-    host = dest.rsplit("@", 1)[-1]
+    host = sx.destination_host(dest)
     own = ctx.snap.info.hostname if ctx.snap.info else None
     if host.startswith(_LOOPBACK) or (own is not None and host == own):
         ctx.warnings.append(f"{host} is {ctx.snap.host} itself: a local migration (a new "

@@ -17,7 +17,7 @@ from typing import Literal
 from collectors.control import requests as rq
 from collectors.control.errors import Problem, ValidationFailed
 from collectors.control.facts import HostFacts
-from collectors.control.syntax import DISK_FORMATS, format_kib
+from collectors.control.syntax import DISK_FORMATS, destination_host, format_kib
 from collectors.model import DeviceKind, DomainType, VcpuState
 from tui.actions.target import Target
 
@@ -201,7 +201,7 @@ def _migrate_info(t: Target) -> str:
 def _migrate(t: Target, v: Values) -> rq.Request:
     dest = required(v, "destination", "the destination host")
     return rq.Migrate(t.host, t.ref, dest, leave_paused=flag(v, "leave_paused"),
-                      to_production=dest.strip().rsplit("@", 1)[-1] in t.production_peers)
+                      to_production=destination_host(dest) in t.production_peers)
 
 
 def _restore_fields(t: Target) -> tuple[Field, ...]:
