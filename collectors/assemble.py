@@ -195,10 +195,11 @@ class Merger:
             cpu: float | None = None
             if x.cpu_s is not None:
                 cpu = float(x.cpu_s)
-                # xentop's whole seconds after xl list's tenths (274 after 274.5) are the
-                # same counter read coarser: CPU time must not step back
+                # xentop's whole seconds after xl list's tenths (274 after 274.5, or after
+                # 275.0: %8.1f rounds 274.96 up) are the same counter read coarser: CPU
+                # time must not step back
                 xl_cpu = row.cpu_time_s if row is not None else None
-                if xl_cpu is not None and cpu < xl_cpu < cpu + 1.0:
+                if xl_cpu is not None and cpu < xl_cpu <= cpu + 1.0:
                     cpu = xl_cpu
             vcpus = x.vcpus
             out.append(make(

@@ -60,9 +60,8 @@ def test_cpu_time_does_not_step_back_when_xentop_whole_seconds_follow_xl_tenths(
     """xl list says 12.6 s; xentop then prints the same counter as 12 (whole seconds,
     ``%10llu``): the domain keeps 12.6 until xentop passes it; a real restart (a counter
     far below) still shows."""
-    xl = parse_xl_list(XL_HEADER + f"{'web':<40}     3   256     1     -b----      12.6\n")
-
-    def cpu_after(xentop_cpu: str) -> float | None:
+    def cpu_after(xentop_cpu: str, xl_time: str = "12.6") -> float | None:
+        xl = parse_xl_list(XL_HEADER + f"{'web':<40}     3   256     1     -b----  {xl_time:>8}\n")
         row = xentop_row("web").replace(b"        12 ", f"{xentop_cpu:>10} ".encode(), 1)
         frame = parse_xentop((XENTOP_HEADER.encode() + row).decode())[0]
         (d,) = Merger("h").domains(Inputs(frame=frame, frame_t=5.0, xl_rows=xl, xl_t=1.0),
@@ -73,3 +72,6 @@ def test_cpu_time_does_not_step_back_when_xentop_whole_seconds_follow_xl_tenths(
     assert cpu_after("13") == 13.0
     assert cpu_after("11") == 11.0  # more than xentop's resolution below: not the same read
     assert cpu_after("0") == 0.0
+    # xl prints %8.1f: 12.96 s shows as 13.0 while xentop still says 12
+    assert cpu_after("12", "13.0") == 13.0
+    assert cpu_after("12", "13.1") == 12.0  # 13.05 s or more: xentop would say 13
