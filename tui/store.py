@@ -180,7 +180,8 @@ class FleetStore:
         self._domains: dict[HostId, dict[DomainKey, Domain]] = {}
         # the same pairs as a list, made once per snapshot: domains() only concatenates them
         self._rows: dict[HostId, list[tuple[DomainKey, Domain]]] = {}
-        self._totals: dict[HostId, HostTotals] = {}
+        # per-host totals, made at the first read after a snapshot (only the Fleet view reads)
+        self._totals: dict[HostId, tuple[HostSnapshot, HostTotals]] = {}
         self._all: tuple[int, list[tuple[DomainKey, Domain]]] | None = None
         self._history: dict[HostId, dict[DomainKey, DomainHistory]] = {}
 
@@ -200,7 +201,6 @@ class FleetStore:
             rows = list(by_key.items())
         self._domains[snap.host] = by_key
         self._rows[snap.host] = rows
-        self._totals[snap.host] = host_totals(snap)
         histories = self._history.setdefault(snap.host, {})
         t = data_time(snap)
         for key, d in by_key.items():
@@ -244,21 +244,33 @@ class FleetStore:
         return self._history.get(key[0], {}).get(key)
 
     def host_totals(self, host: HostId) -> HostTotals | None:
-        return self._totals.get(host)
+        snap = self.snapshots.get(host)
+        if snap is None:
+            return None
+        memo = self._totals.get(host)
+        if memo is None or memo[0] is not snap:
+            memo = self._totals[host] = (snap, host_totals(snap))
+        return memo[1]
 
     def domain_count(self) -> int:
         return sum(len(s.domains) for s in self.snapshots.values())
 
-    def totals(self) -> FleetTotals:
+    def hosts_by_status(self) -> dict[str, int]:
+        """How many hosts are ok, stale, unreachable, error, or "waiting" (none yet)."""
         by_status: dict[str, int] = {}
+        for host in self.configs:
+            snap = self.snapshots.get(host)
+            status = snap.status.value if snap else "waiting"
+            by_status[status] = by_status.get(status, 0) + 1
+        return by_status
+
+    def totals(self) -> FleetTotals:
         states: dict[str, int] = {}
         pcpus = vcpus = mem_total = mem_free = domains = info_hosts = 0
         used = 0.0
         for host in self.configs:
             snap = self.snapshots.get(host)
-            status = snap.status.value if snap else "waiting"
-            by_status[status] = by_status.get(status, 0) + 1
-            ht = self._totals.get(host)
+            ht = self.host_totals(host)
             if snap is None or ht is None:
                 continue
             pcpus += ht.pcpus or 0
@@ -272,7 +284,7 @@ class FleetStore:
                 states[k] = states.get(k, 0) + v
         return FleetTotals(
             hosts=len(self.configs),
-            hosts_by_status=by_status,
+            hosts_by_status=self.hosts_by_status(),
             pcpus=pcpus,
             vcpus=vcpus,
             cpu_used=used,

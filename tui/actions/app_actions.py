@@ -109,8 +109,10 @@ class ActionsApp(App[int]):
         if m is not None:
             m.poller.refresh_now()
 
-    def target(self, spec: ActionSpec) -> Target | None:
-        """What ``spec`` would act on from the screen on top, or None."""
+    def target(self, spec: ActionSpec, *, with_peers: bool = True) -> Target | None:
+        """What ``spec`` would act on from the screen on top, or None. ``with_peers=False``
+        leaves out the fleet's other hosts (a loop over the fleet; only migrate's form
+        and request read them, not the enabled-state checks run at every cursor move)."""
         try:
             screen = self.screen
         except ScreenStackError:
@@ -144,7 +146,7 @@ class ActionsApp(App[int]):
             dev = _call(screen, "selected_device")
             if isinstance(dev, Device) and dev.domid == domain.domid:
                 device = dev
-        peers, production = self._peers(host)
+        peers, production = self._peers(host) if with_peers else ((), frozenset[str]())
         return Target(host, domain, snap, vcpu, pcpu, device, peers, production)
 
     def _peers(self, host: str) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -184,7 +186,7 @@ class ActionsApp(App[int]):
     def action_state(self, spec_id: str) -> bool | None:
         """True: can run; None: shown disabled (read-only); False: hidden (nothing to act on)."""
         spec = SPECS_BY_ID.get(spec_id)
-        t = self.target(spec) if spec is not None else None
+        t = self.target(spec, with_peers=False) if spec is not None else None
         if t is None or self.member(t.host) is None:
             return False
         if self.refusal(t.host) is not None or (spec is not None and spec.why_unfit(t)):

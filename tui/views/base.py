@@ -117,10 +117,10 @@ class ViewBar(TextBar):
             style = current if spec.id == self.current else Style()
             link = Style(meta={"@click": f"app.show_view({spec.id!r})"})
             text.append(f" {spec.key} {spec.title} ", style=style + link)
-        totals = store.totals()
+        by_status = store.hosts_by_status()
         text.append("   ")
         for status in ("ok", "stale", "unreachable", "error", "waiting"):
-            n = totals.hosts_by_status.get(status, 0)
+            n = by_status.get(status, 0)
             if n or status in ("ok", "unreachable"):
                 text.append(f"{STATUS_SYMBOLS[status]}{n} ", style=palette.status.get(status, ""))
         text.append(f"  {time.strftime('%H:%M:%S', time.localtime(now))}")
