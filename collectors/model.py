@@ -342,6 +342,7 @@ class Device:
     mac: str | None = None
     bridge: str | None = None
     target: str | None = None  # vbd params (image or device path)
+    cdrom: bool | None = None  # a vbd whose backend says device-type "cdrom" (None: unsaid)
     backend_path: str | None = None
     rings: tuple[RingStats, ...] = ()
     ring_source: str | None = None  # where ring occupancy came from, or why it is missing

@@ -151,7 +151,10 @@ def _device(
     dkind = DeviceKind(kind)
     order: int | None = None
     size: int | None = None
+    cdrom: bool | None = None
     if dkind is DeviceKind.VBD:
+        device_type = be.get("device-type")
+        cdrom = None if device_type is None else device_type.strip() == "cdrom"
         order = _int(fe.get("ring-page-order"))
         if order is None and refs:
             order = 0  # a single "ring-ref" means a one-page ring
@@ -179,6 +182,7 @@ def _device(
         mac=be.get("mac") or fe.get("mac"),
         bridge=be.get("bridge"),
         target=be.get("params"),
+        cdrom=cdrom,
         backend_path=be_path,
     )
 

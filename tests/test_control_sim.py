@@ -214,6 +214,9 @@ async def test_cd_insert_and_eject_on_hvm(tmp_path: Path) -> None:
     res = await s.act(CdInsert(host.name, hvm.name, "hdd", iso))
     assert res.ok, res.message
     assert (await s.act(CdEject(host.name, hvm.name, "hdd"))).ok
+    with pytest.raises(ValidationFailed, match=f"{hvm.name} has no CD drive hda "
+                                               r"\(its CD drives: hdc, hdd\)"):
+        await s.act(CdInsert(host.name, hvm.name, "hda", iso))  # its hard disk: refused
     pv = next(d for d in snap.domains if d.type == DomainType.PV and not d.is_dom0)
     with pytest.raises(ValidationFailed, match="needs an HVM guest"):
         await s.act(CdEject(host.name, pv.name, "hdc"))

@@ -34,7 +34,7 @@ from collectors.control.requests import (
     VcpuSet,
 )
 from collectors.control.validate import Checked, validate
-from collectors.model import DomainState, HostStatus
+from collectors.model import Device, DeviceKind, DomainState, HostSnapshot, HostStatus
 from collectors.transport.base import ConnectionLost
 from tests.control_helpers import HOST, MiB, RecordingRunner, dom, snapshot
 
@@ -342,6 +342,26 @@ async def test_cd_only_on_hvm() -> None:
     assert (await check(CdEject(H, "win1", "hdc"))).target == "5"
     assert "needs an HVM guest; web1 is a pv guest" in await problem(CdEject(H, "web1", "hdc"))
     assert "no file /srv/iso/b.iso" in await problem(CdInsert(H, "win1", "hdc", "/srv/iso/b.iso"))
+
+
+async def test_cd_drive_must_be_one_of_the_domains_cd_drives() -> None:
+    def with_disks(*disks: Device) -> HostSnapshot:
+        base = snapshot()
+        return replace(base, devices=(*base.devices, *disks))
+
+    hda = Device(H, 5, DeviceKind.VBD, 768, name="hda", cdrom=False)
+    hdc = Device(H, 5, DeviceKind.VBD, 5632, name="hdc", cdrom=True)
+    snap = with_disks(hda, hdc)
+    assert (await check(CdInsert(H, "win1", "hdc", "/srv/iso/a.iso"), snap=snap)).target == "5"
+    assert (await check(CdEject(H, "win1", " hdc "), snap=snap)).target == "5"
+    msg = await problem(CdInsert(H, "win1", "hdd", "/srv/iso/a.iso"), snap=snap)
+    assert "win1 has no CD drive hdd (its CD drives: hdc)" in msg
+    assert "win1 has no CD drive hda" in await problem(CdEject(H, "win1", "hda"), snap=snap)
+    msg = await problem(CdEject(H, "win1", "hdc"), snap=with_disks(hda))
+    assert "win1 has no CD drive hdc (it has none: a drive comes from its config" in msg
+    # XenStore did not say which disk is what (no device-type): xl answers for itself
+    unsaid = with_disks(replace(hda, cdrom=None), hdc)
+    assert (await check(CdEject(H, "win1", "hdd"), snap=unsaid)).target == "5"
 
 
 async def test_shutdown_reboot_of_shut_domain() -> None:

@@ -304,3 +304,12 @@ def test_non_utf8_bytes_in_values() -> None:
     assert parse_xenstore_ls('/a = "x\udce9\\x41"\n/b = "\ud800\\t"\n') == {
         "/a": "x\ufffdA", "/b": "\ufffd\t",
     }  # fmt: skip
+
+
+@needs_fixtures
+def test_lab_disks_are_not_cd_drives() -> None:
+    from collectors.topology import topology_from_xenstore
+
+    xs = parse_xenstore_ls((FIX / "xen-4.17-lab-a" / "xenstore-ls-f.out").read_text())
+    vbds = [d for d in topology_from_xenstore("lab", xs).devices if d.kind.value == "vbd"]
+    assert len(vbds) == 3 and all(d.cdrom is False for d in vbds)

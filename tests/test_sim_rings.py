@@ -379,3 +379,18 @@ def test_ovs_guest_config_names_its_bridge_and_script() -> None:
     res = xl(host, "xl", "network-attach", next(d.name for d in host.sorted_domains()
                                                  if d.domid and d.active), "bridge=ovsbr0")
     assert res.exit_code == 0, res.stderr
+
+
+def test_cd_drives_known_from_the_backends_device_type() -> None:
+    host = make_fleet(hosts=1, domains=12, seed=0, start=START)[0]
+    xs = parse_xenstore_ls(xl(host, *commands.XENSTORE_DOMAINS).stdout)
+    topo = topology_from_xenstore(host.name, xs)
+    vbds = [d for d in topo.devices if d.kind.value == "vbd"]
+    drives = {(d.domid, d.name) for d in vbds if d.cdrom}
+    assert drives == {(d.domid, k.vdev) for d in host.domains.values() for k in d.disks
+                      if k.cdrom}
+    assert drives and all(d.cdrom is False for d in vbds if (d.domid, d.name) not in drives)
+    # a backend that does not say (no device-type node): unknown, not "not a CD drive"
+    path = next(p for p in xs if p.endswith("/device-type") and "/backend/vbd/" in p)
+    del xs[path]
+    assert any(d.cdrom is None for d in topology_from_xenstore(host.name, xs).devices)

@@ -21,7 +21,7 @@ from textual.widgets import Button, OptionList, Static
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.control.errors import Refused
 from collectors.control.requests import Pause
-from collectors.model import DeviceKind, DomainType
+from collectors.model import DeviceKind, Domain, DomainType
 from collectors.sim.fleet import HOSTILE_NAMES, make_fleet, make_lab_like_host
 from collectors.sim.runner import SimRunner
 from collectors.sim.state import SimHost
@@ -503,19 +503,27 @@ async def test_cd_insert_and_eject_on_an_hvm_guest() -> None:
     app, hosts, recs = fleet_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: all(app.store.host(h) for h in hosts))
+        def loaded(d: Domain) -> list[str | None]:  # its CD drives holding a disc
+            return [x.name for x in snap(app, d.host).devices
+                    if x.domid == d.domid and x.cdrom and x.target]
+
+        # a guest whose hdc holds an ISO: the form proposes its empty drive, hdd
         hvm = next(d for h in hosts for d in snap(app, h).domains
                    if d.type == DomainType.HVM and d.state.label in ("running", "blocked")
-                   and "prod" not in d.host)
+                   and "prod" not in d.host and loaded(d) == ["hdc"])
         await select_domain(pilot, app, hvm.host, hvm.name)
         form = await open_form(pilot, app, "t")
         iso = "/var/lib/xen/iso/virtio-win-0.1.240.iso"
-        await fill(pilot, form, vdev="hdd", target=iso)
+        await fill(pilot, form, target=iso)
         assert form.plan is not None and form.plan.argv[1:] == ("cd-insert", str(hvm.domid),
                                                                 "hdd", iso)
         await submit(pilot, app, form)
         await confirm(pilot, app)
         assert app.last_result is not None and app.last_result.ok, app.last_result
-        form = await open_form(pilot, app, "e")
+        await wait_until(pilot, lambda: loaded(hvm) == ["hdc", "hdd"])
+        form = await open_form(pilot, app, "e")  # proposes the first drive holding a disc
+        assert form.plan is not None and form.plan.argv[1:] == ("cd-eject", str(hvm.domid),
+                                                                "hdc")
         await fill(pilot, form, vdev="hdd")
         await submit(pilot, app, form)
         await confirm(pilot, app)

@@ -506,12 +506,28 @@ def _needs_hvm(ctx: _Ctx) -> bool:
     return True
 
 
+def _cd_drive(ctx: _Ctx, vdev: str) -> None:
+    """``vdev`` must be one of the domain's CD drives, as libxl looks for it ("Virtual
+    device not found" otherwise) — when XenStore said what each of its disks is."""
+    name = ctx.check("vdev", lambda: sx.check_vdev(vdev))
+    disks = _vbds(ctx)
+    if name is None:
+        return
+    if not disks or any(d.cdrom is None for d in disks):
+        return
+    drives = [d.name for d in disks if d.cdrom and d.name]
+    if name not in drives:
+        where = (f"its CD drives: {', '.join(drives)}" if drives else
+                 "it has none: a drive comes from its config, e.g. 'hdc:cdrom,r'")
+        ctx.bad("vdev", f"{ctx.name} has no CD drive {name} ({where})")
+
+
 async def _cd_insert(ctx: _Ctx) -> None:
     req = ctx.req
     assert isinstance(req, CdInsert)
     if not _needs_hvm(ctx):
         return
-    ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
+    _cd_drive(ctx, req.vdev)
     path = ctx.check("target", lambda: sx.check_abs_path(req.target, "CD image"))
     if path is not None:
         ctx.check("target", lambda: sx.check_spec_value(req.target, "CD image"))
@@ -523,7 +539,7 @@ async def _cd_eject(ctx: _Ctx) -> None:
     req = ctx.req
     assert isinstance(req, CdEject)
     if _needs_hvm(ctx):
-        ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
+        _cd_drive(ctx, req.vdev)
 
 
 SCHED_WEIGHT_MAX = 65535  # libxl: "valid values are within range from 1 to 65535"

@@ -464,8 +464,21 @@ def _cd_eject_fields(t: Target) -> tuple[Field, ...]:
     return (Field("vdev", "CD drive", placeholder="hdc"),)
 
 
-def _cd_defaults(t: Target) -> Values:
-    return {"vdev": DEFAULT_CD_VDEV, "target": ""}
+def _cd_drive(t: Target, *, loaded: bool) -> str:
+    """The domain's first CD drive holding a disc (``loaded``) or empty, else its first
+    drive, else hdc (XenStore did not say which disks are drives)."""
+    drives = [d for d in t.devices(DeviceKind.VBD) if d.cdrom and d.name]
+    fit = [d for d in drives if bool(d.target) == loaded] or drives
+    name = fit[0].name if fit else None
+    return name or DEFAULT_CD_VDEV
+
+
+def _cd_insert_defaults(t: Target) -> Values:
+    return {"vdev": _cd_drive(t, loaded=False), "target": ""}
+
+
+def _cd_eject_defaults(t: Target) -> Values:
+    return {"vdev": _cd_drive(t, loaded=True)}
 
 
 def _cd_insert(t: Target, v: Values) -> rq.Request:
@@ -566,10 +579,10 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("create", "plus", "Create a domain from a config file (xl create)", "Create",
                _create, scope="host", fields=_create_fields, verbs=("create",)),
     ActionSpec("cd_insert", "t", "Insert a CD (xl cd-insert, HVM)", "CD insert", _cd_insert,
-               fields=_cd_insert_fields, defaults=_cd_defaults, verbs=("cd-insert",),
+               fields=_cd_insert_fields, defaults=_cd_insert_defaults, verbs=("cd-insert",),
                unfit=_hvm_only),
     ActionSpec("cd_eject", "e", "Eject a CD (xl cd-eject, HVM)", "CD eject", _cd_eject,
-               fields=_cd_eject_fields, defaults=_cd_defaults, verbs=("cd-eject",),
+               fields=_cd_eject_fields, defaults=_cd_eject_defaults, verbs=("cd-eject",),
                unfit=_hvm_only),
     ActionSpec("sched", "W", "CPU weight and cap (xl sched-credit2, sched-credit)", "Weight/cap",
                _sched, fields=_sched_fields, info=_sched_info, unfit=_credit_only,
