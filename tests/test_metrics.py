@@ -30,7 +30,7 @@ from collectors.model import (
 )
 from tests.metrics_support import Exposition, parse_exposition, scrape
 from tui import metrics_server
-from tui.metrics_server import MetricsServer, parse_listen
+from tui.metrics_server import MetricsServer, accepts_gzip, parse_listen
 from tui.text import visible
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,13 +211,23 @@ async def test_get_metrics_head_gzip_and_errors(server: tuple[MetricsServer, int
     status, headers, body = await _get(port, "/metrics", headers={"Accept-Encoding": "gzip"})
     assert status == 200 and headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(body).startswith(b"# HELP x_up")
+    status, headers, body = await _get(port, "/metrics", headers={"Accept-Encoding": "gzip;q=0"})
+    assert status == 200 and "Content-Encoding" not in headers and body.startswith(b"# HELP")
     status, headers, body = await _get(port, "/metrics", method="HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
     assert (await _get(port, "/"))[0] == 200
     assert (await _get(port, "/nope"))[0] == 404
     status, headers, _ = await _get(port, "/metrics", method="POST")
     assert status == 405 and headers["Allow"] == "GET, HEAD"
-    assert len(calls) == 3  # GET, gzip GET, HEAD: the errors rendered nothing
+    assert len(calls) == 4  # GET, gzip GET, refused gzip, HEAD: the errors rendered nothing
+
+
+@pytest.mark.parametrize(("accept", "gzipped"), [
+    ("gzip", True), ("deflate, gzip;q=0.5", True), ("*", True), ("GZIP ; Q=1", True),
+    ("gzip;q=0", False), ("gzip;q=0.0, identity", False), ("*;q=0", False),
+    ("identity", False), ("gzip;q=zero", False), ("*, gzip;q=0", False)])
+def test_accept_encoding_q_values(accept: str, gzipped: bool) -> None:
+    assert accepts_gzip([f"Accept-Encoding: {accept}"]) is gzipped
 
 
 @pytest.mark.parametrize("data", [b"garbage\r\n\r\n", b"GET /metrics\r\n\r\n",

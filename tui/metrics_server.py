@@ -99,7 +99,7 @@ class MetricsServer:
                                head_only=head_only)
                 return
             extra: tuple[tuple[str, str], ...] = ()
-            if _accepts_gzip(header_lines):
+            if accepts_gzip(header_lines):
                 body = await asyncio.to_thread(gzip.compress, body, 5)
                 extra = (("Content-Encoding", "gzip"),)
             await _respond(writer, 200, body, head_only=head_only, content_type=CONTENT_TYPE,
@@ -108,13 +108,27 @@ class MetricsServer:
             await _respond(writer, 404, b"not found: try /metrics\n", head_only=head_only)
 
 
-def _accepts_gzip(header_lines: Sequence[str]) -> bool:
+def accepts_gzip(header_lines: Sequence[str]) -> bool:
+    """Whether Accept-Encoding takes gzip: named, or ``*``, with a q-value above 0
+    (``gzip;q=0`` refuses it, RFC 9110 12.5.3)."""
+    weights: dict[str, float] = {}
     for line in header_lines:
         name, _, value = line.partition(":")
-        if name.strip().lower() == "accept-encoding":
-            codings = [c.split(";")[0].strip().lower() for c in value.split(",")]
-            return "gzip" in codings
-    return False
+        if name.strip().lower() != "accept-encoding":
+            continue
+        for item in value.split(","):
+            coding, *params = (p.strip().lower() for p in item.split(";"))
+            q = 1.0
+            for p in params:
+                key, _, v = p.partition("=")
+                if key.strip() == "q":
+                    try:
+                        q = float(v)
+                    except ValueError:
+                        q = 0.0  # unreadable: not an acceptance
+            weights[coding] = q
+    q = weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0)))
+    return q > 0
 
 
 async def _respond(writer: asyncio.StreamWriter, status: int, body: bytes, *, head_only: bool,
