@@ -138,6 +138,24 @@ async def test_enter_opens_the_detail_and_escape_goes_back(demo: DemoRecording) 
         assert isinstance(domains, DomainsScreen) and domains.table.cursor_key == key
 
 
+@pytest.mark.parametrize(("size", "net_title"), [((80, 24), " Network  "),
+                                                  ((160, 50), " Network (guest's view)  ")])
+async def test_detail_fits_80_columns(demo: DemoRecording, size: tuple[int, int],
+                                      net_title: str) -> None:
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        d = next(d for _, d in app.store.domains() if d.uptime_s is not None and d.mem_kib)
+        await open_detail(pilot, app, d.name)
+        lines = screen_text(app).split("\n")
+        assert lines[0].startswith(" xltop ")  # nothing scrolled off the top
+        assert d.name in lines[1] and " up " in lines[1]
+        numbers = lines[2]  # the numbers on a line of their own, not cut
+        assert numbers.startswith(" vCPUs ") and " time " in numbers and "…" not in numbers
+        net = next(line for line in lines if "RX" in line and "TX" in line)
+        assert net.startswith(net_title) and "…" not in net.split("Disk")[0]
+
+
 async def test_detail_charts_are_present_themed_and_follow_the_theme(
         demo: DemoRecording) -> None:
     app = frozen_app(demo, "domains")

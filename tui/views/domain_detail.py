@@ -105,7 +105,7 @@ class DomainDetailScreen(StoreView):
 
     DEFAULT_CSS = """
     DomainDetailScreen #detail-header {
-        height: 2;
+        height: 3;
         background: $boost;
         text-wrap: nowrap;
         text-overflow: ellipsis;
@@ -113,7 +113,7 @@ class DomainDetailScreen(StoreView):
     DomainDetailScreen #detail-charts {
         grid-size: 2 2;
         height: 1fr;
-        min-height: 12;
+        min-height: 11;
     }
     DomainDetailScreen #detail-tabs {
         height: 1fr;
@@ -154,7 +154,8 @@ class DomainDetailScreen(StoreView):
                                min_top=1 << 20, id="chart-mem")
             yield HistoryChart("Network (guest's view)",
                                [Series("RX", "chart-net-in"), Series("TX", "chart-net-out")],
-                               _rate, base=1024, min_top=1024, id="chart-net")
+                               _rate, short_title="Network", base=1024, min_top=1024,
+                               id="chart-net")
             yield HistoryChart("Disk", [Series("read", "chart-disk-read"),
                                         Series("write", "chart-disk-write")],
                                _rate, base=1024, min_top=1024, id="chart-disk")
@@ -266,14 +267,14 @@ class DomainDetailScreen(StoreView):
         if self.gone:
             text.append("  gone from the host (last known values; no actions)",
                         style=palette.status["unreachable"])
-        text.append(f"  {d.type.value.upper() if d.type else DASH}")
-        text.append(f"  vCPUs {DASH if d.vcpus_online is None else d.vcpus_online}"
+        text.append(f"  {d.type.value.upper() if d.type else DASH}  up {fmt_duration(d.uptime_s)}")
+        text.append("\n ")  # the numbers on a line of their own: all of them fit at 80 columns
+        text.append(f"vCPUs {DASH if d.vcpus_online is None else d.vcpus_online}"
                     f"/{DASH if d.vcpus_max is None else d.vcpus_max}")
         mem_max = "unlimited" if d.mem_max_unlimited else fmt_kib(d.mem_max_kib)
         text.append(f"  mem {fmt_kib(d.mem_kib)} (target {fmt_kib(d.mem_target_kib)}, "
                     f"max {mem_max})")
-        text.append(f"  CPU {fmt_pct(d.cpu_pct)}%  time {fmt_cpu_time(d.cpu_time_s)}"
-                    f"  up {fmt_duration(d.uptime_s)}")
+        text.append(f"  CPU {fmt_pct(d.cpu_pct)}%  time {fmt_cpu_time(d.cpu_time_s)}")
         text.append("\n ")
         cfg = dash.store.config(host)
         if cfg is not None and (cfg.banner or cfg.production):

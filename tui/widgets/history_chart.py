@@ -145,9 +145,11 @@ class HistoryChart(Vertical):
     """
 
     def __init__(self, title: str, series: Sequence[Series], fmt: Callable[[float], str],
-                 *, base: int = 1000, min_top: float = 1.0, id: str | None = None) -> None:
+                 *, short_title: str | None = None, base: int = 1000, min_top: float = 1.0,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.title = title
+        self.short_title = short_title  # instead of the title when the legend is too wide
         self.series = list(series)
         self.fmt = fmt
         self.base = base
@@ -178,8 +180,18 @@ class HistoryChart(Vertical):
         if self.is_mounted:
             self.query_one(".history-chart--legend", Static).update(self._legend())
 
+    def on_resize(self) -> None:
+        self._show_legend()
+
     def _legend(self) -> Text:
-        text = Text(f" {self.title}", style="bold", end="", no_wrap=True, overflow="ellipsis")
+        text = self._legend_with(self.title)
+        width = self.size.width if self.is_mounted else 0
+        if self.short_title is not None and 0 < width < text.cell_len:
+            text = self._legend_with(self.short_title)  # the values matter more than words
+        return text
+
+    def _legend_with(self, title: str) -> Text:
+        text = Text(f" {title}", style="bold", end="", no_wrap=True, overflow="ellipsis")
         colors: list[RGB] = []
         if self.is_mounted:
             colors = self.plot.theme_colors()
