@@ -3,7 +3,9 @@
 libxl logs as ``libxl: <level>: <file>:<line>:<function>: <message>`` (optionally prefixed
 by ``xl -T``'s ``YYYY-MM-DD HH:MM:SS TZ [pid] ``); libxc, xencall and friends use the same
 ``<lib>: <level>: `` shape. Parsers skip such lines only after the line failed to parse as
-data, so a domain named like a log line still parses as a domain.
+data, so a domain named like a log line still parses as a domain. The same goes for the
+hypervisor's console lines — ``(XEN) …``, and a guest's ``(d3) …`` — that a serial console
+interleaves with a command's output.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ _OTHER = re.compile(
     r"|Loading new save file "
     r"|xm \S+ .* is deprecated"
     r"|\S+ is an invalid domain identifier"  # xl block-list/network-list of an unknown name
+    r"|\((?:XEN|d\d+(?:v\d+)?)\)(?:[ \[]|$)"  # the hypervisor's console (xl dmesg's lines)
 )
 
 

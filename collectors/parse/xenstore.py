@@ -38,6 +38,9 @@ _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
 _LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # stands for no byte
 _SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
 _PIPE_WIDTH = 80  # xenstore-ls's width when stdout is not a terminal
+# the older xenstore-ls (xsls.c) took 16 columns off the width for -p's permissions;
+# 4.17's does not (the lab cuts at 80 with -p too)
+_XSLS_PERMS_WIDTH = _PIPE_WIDTH - 16
 _XSLS_CUT = 151  # xsls (3.0): len(name) + len(value) of a cut value, "..." included
 # a whole node line of the indented form (with or without -p)
 _NODE_LINE = re.compile(rf' *[^\s/]+ = ".*"(?:[ .]*{_PERM_LIST})?')
@@ -94,7 +97,8 @@ def _split_value(body: str, perms: bool) -> tuple[str, str] | None:
     return node, rest[:-1]
 
 
-def _decode(value: str, shown: int = 0, name_len: int = -1000) -> str:
+def _decode(value: str, shown: int = 0, name_len: int = -1000,
+            widths: tuple[int, ...] = (_PIPE_WIDTH,)) -> str:
     """Unescape, keeping the visible part of a value cut with ``\\...``.
 
     The ``\\`` of the marker is unpaired (every real backslash is printed doubled); a cut
@@ -104,12 +108,13 @@ def _decode(value: str, shown: int = 0, name_len: int = -1000) -> str:
     values were escaped (Xen 3.x/4.0) a cut ended in a bare ``..."`` exactly at the width,
     where an uncut value without escapes never reaches (``name = "value"`` + 3 ≤ width).
     ``name_len`` (indented form) finds xsls's cut, which ignores the indentation.
+    ``widths``: the piped widths the output may have been cut at (two with -p).
     """
-    if shown == _PIPE_WIDTH and value.endswith("...") and "\\" not in value:
+    if shown in widths and value.endswith("...") and "\\" not in value:
         return value[:-3]
     if name_len + len(value) == _XSLS_CUT and value.endswith("..."):
         return value[:-3]  # xsls: raw, so no escape to undo
-    if value.endswith("\\...") and (_cut_marker(value) or shown == _PIPE_WIDTH + 1):
+    if value.endswith("\\...") and (_cut_marker(value) or shown - 1 in widths):
         return _visible(value)
     return unescape_value(value)
 
@@ -142,6 +147,7 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
     valued = [v for v in valued if v.endswith(('"', ")"))] or valued
     # (most: a node removed between its read and its permissions read ends without them)
     perms = 2 * sum(1 for v in valued if _PERMS.search(v)) > len(valued)
+    widths = (_PIPE_WIDTH, _XSLS_PERMS_WIDTH) if perms else (_PIPE_WIDTH,)
     base = root.rstrip("/")
     stack: list[str] = []  # indented form: names of the ancestors of the next line
     out: dict[str, str] = {}
@@ -202,7 +208,7 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
                 cut_at.add(shown)
             else:
                 unsure.append((path, value, shown))
-        out[path] = _decode(value, shown, len(name))
+        out[path] = _decode(value, shown, len(name), widths)
     for path, value, shown in unsure:  # cut as long as a sure cut: a terminal's width
         if shown in cut_at:
             out[path] = _visible(value)

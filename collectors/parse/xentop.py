@@ -189,6 +189,7 @@ class XentopDomain:
 _TITLE = re.compile(r"[A-Z][A-Z_]*(?:\([a-z%]+\))?")
 _ROW_START = re.compile(r"\s*(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=\d)")
 _STATE_TOKEN = re.compile(r"\s[d-][s-][b-][c-][p-][r-]\s")
+_MAX_STATE_WORDS = 16  # state-like words tried inside one row's name
 _STATE_AT = re.compile(r"(?=\s[d-][s-][b-][c-][p-][r-]\s+\d)")  # every one, overlapping
 _VCPUS = re.compile(r"VCPUs\(sec\):(?P<pairs>(?:\s+\d+:\s+\d+s)*)\s*")
 _VCPU_MORE = re.compile(r"\s+\d+:\s+\d+s(?:\s+\d+:\s+\d+s)*\s*")
@@ -318,7 +319,9 @@ def _split_row(line: str, layout: _Layout | None) -> tuple[str, list[str], _Layo
     found = _checked_tokens(m["name"].strip(), line[m.start("state") :], layout)
     if found is not None:
         return found
-    for s in _STATE_AT.finditer(line, m.end("state")):  # the name holds a state word
+    # the name holds a state word; a few at most (a line of thousands is garbage: each try
+    # re-splits the line)
+    for s in itertools.islice(_STATE_AT.finditer(line, m.end("state")), _MAX_STATE_WORDS):
         found = _checked_tokens(line[: s.start()].strip(), line[s.start() + 1 :], layout)
         if found is not None:
             return found

@@ -19,7 +19,9 @@ from collectors.parse.noise import is_tool_log_line
 
 SOURCE = "xl info"
 _KEY_WIDTH = 23
-_KEY = re.compile(r"([A-Za-z_][\w ()/.-]*?)(\s*):")
+# words joined by single blanks ("device topology"), then the padding: no two ways to read a
+# run of blanks, so a line of 100,000 of them fails in linear time
+_KEY = re.compile(r"([A-Za-z_][\w()/.-]*(?: [\w()/.-]+)*)(\s*):")
 
 
 def _key_of(line: str) -> tuple[str, str] | None:
@@ -62,6 +64,7 @@ def parse_xl_info(text: str) -> dict[str, str]:
     info: dict[str, str] = {}
     key: str | None = None
     block = False  # the current key had no value: following lines are its raw block
+    wrapped = False  # the line before was a key line a mail client wrapped (see _rewrapped)
     for no, raw in lines_of(text):
         line = raw.rstrip()
         if not line.strip():
@@ -71,7 +74,13 @@ def parse_xl_info(text: str) -> dict[str, str]:
             key, value = kv
             info[key] = value
             block = value == "" and key not in _SCALAR_KEYS
+            wrapped = raw.endswith(" ")
             continue
+        if key is not None and wrapped and _rewrapped(info[key], line):
+            info[key] = f"{info[key]} {line}" if info[key] else line
+            wrapped = False
+            continue
+        wrapped = False
         if block and is_tool_log_line(line):
             continue
         if key is not None and (block or line[0].isspace()):
@@ -82,6 +91,13 @@ def parse_xl_info(text: str) -> dict[str, str]:
             continue
         raise ParseError(SOURCE, no, raw, "not a 'key : value' line")
     return info
+
+
+def _rewrapped(value: str, line: str) -> bool:
+    """Whether ``line`` is the rest of a key line that ended in a blank, as captures pasted
+    into mail come (format=flowed: a line ending in a blank goes on): unindented, after a
+    value cut at a blank, or the one word of a value that went to the next line whole."""
+    return not line[0].isspace() and (value != "" or " " not in line)
 
 
 def _to_int(v: str | None) -> int | None:

@@ -86,8 +86,10 @@ def _affinity(text: str) -> CpuSet:
 
 
 _AFF = r"(?:all|any cpu|no cpus|none|\^?\d+(?:-\d+)?(?:,\^?\d+(?:-\d+)?)*)"
+# found from the state on (a blank before it, by look-behind): a search starting on each
+# blank of a long run would rescan the run from every one of them
 _TAIL = re.compile(
-    r"\s+(?P<state>[r-][b-][p-])\s+(?P<time>\d+\.\d+)"
+    r"(?<=\s)(?P<state>[r-][b-][p-])\s+(?P<time>\d+\.\d+)"
     rf"\s+(?P<hard>{_AFF})(?:\s*/\s*(?P<soft>{_AFF}))?\s*$"
 )
 # the name may be empty (a name node holding "" prints as 32 blanks)
@@ -217,7 +219,7 @@ def _slow_row(line: str) -> VcpuRow | None:
     tail = _TAIL.search(line)
     if tail is None:
         return None
-    head = _split_prefix(line[: tail.start()])
+    head = _split_prefix(line[: tail.start()].rstrip())
     if head is None:
         return None
     name, domid, vcpu, cpu = head
