@@ -78,6 +78,10 @@ def test_parse_error_exit_1_and_unknown_kind_exit_2() -> None:
     p = run("xl-list", stdin="Domain-0 zero\n")
     assert p.returncode == 1 and p.stdout == ""
     assert p.stderr.startswith("xltop parse: xl list line 1:")
+    for kind, source in (("xm-list", "xm list"), ("xm-vcpu-list", "xm vcpu-list"),
+                         ("xm-info", "xm info")):  # named as the user named the output
+        p = run(kind, stdin="Domain-0 zero\n")
+        assert p.returncode == 1 and p.stderr.startswith(f"xltop parse: {source} line 1:")
     p = run("no-such-kind", stdin="")
     assert p.returncode == 2 and "usage: xltop parse KIND [FILE]" in p.stderr
     p = run()

@@ -129,6 +129,8 @@ def main(argv: Sequence[str]) -> int:
     try:
         value = parse_to_json(args[0], text)
     except ParseError as e:
+        if args[0].startswith("xm-") and e.source.startswith("xl "):  # the same parser
+            e = ParseError("xm " + e.source[3:], e.line_no, e.line, e.reason)
         sys.stderr.write(f"xltop parse: {e}\n")
         return 1
     try:
