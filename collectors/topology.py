@@ -12,16 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from collectors.model import Device, DeviceKind, HostId, XenbusState
+from collectors.parse.guard import parse_errors
 from collectors.parse.xl_devices import devid_to_vdev
 
 NETIF_RING_ENTRIES = 256  # TX and RX rings each hold 256 slots per page (ring.h maths)
 BLKIF_RING_ENTRIES_PER_PAGE = 32  # 112-byte requests: 36 per page, rounded down to 2^n
 
-_PATH = re.compile(r"^/local/domain/(\d+)/(.*)$")
-_FRONT = re.compile(r"^device/(vif|vbd)/(\d+)(?:/(.*))?$")
-_BACK = re.compile(r"^backend/(vif|vbd|qdisk)/(\d+)/(\d+)(?:/(.*))?$")
-_REF_KEY = re.compile(r"^(?:queue-(\d+)/)?(tx-ring-ref|rx-ring-ref|ring-ref)(\d*)$")
-_EVTCHN_KEY = re.compile(r"^(?:queue-(\d+)/)?event-channel(?:-tx|-rx)?$")
+# ids of at most 9 ASCII digits (domids are 16-bit, devids 32-bit at most): int() of what
+# a host writes there can neither fail nor take long
+_ID = r"([0-9]{1,9})"
+_PATH = re.compile(rf"^/local/domain/{_ID}/(.*)$")
+_FRONT = re.compile(rf"^device/(vif|vbd)/{_ID}(?:/(.*))?$")
+_BACK = re.compile(rf"^backend/(vif|vbd|qdisk)/{_ID}/{_ID}(?:/(.*))?$")
+_REF_KEY = re.compile(r"^(?:queue-([0-9]{1,9})/)?(tx-ring-ref|rx-ring-ref|ring-ref)([0-9]{0,9})$")
+_EVTCHN_KEY = re.compile(r"^(?:queue-([0-9]{1,9})/)?event-channel(?:-tx|-rx)?$")
 
 
 # what a topology reads below /local/domain/<domid>/ (see topology_from_xenstore)
@@ -68,6 +72,7 @@ class Topology:
         return None
 
 
+@parse_errors("XenStore")
 def topology_from_xenstore(host: HostId, xs: Mapping[str, str]) -> Topology:
     per_dom: dict[int, dict[str, str]] = {}
     fronts: dict[tuple[int, str, int], dict[str, str]] = {}

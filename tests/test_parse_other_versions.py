@@ -15,6 +15,7 @@ from collectors.parse.xentop import parse_xentop
 from collectors.parse.xl_info import parse_xl_info
 from collectors.parse.xl_list import parse_xl_list
 from collectors.parse.xl_vcpu import parse_xl_vcpu_list
+from collectors.topology import topology_from_xenstore
 
 DATA = Path(__file__).parent / "data" / "parse"
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,12 +88,17 @@ def test_xsls_p_cuts_values_at_width_64() -> None:
         "(vm (name vm1) ...)..."
 
 
-def _fails_fast(kind: str, text: str, seconds: float = 10.0) -> None:
-    """``xltop parse KIND`` refuses ``text`` with an error naming a line, and does not hang
-    on the way: a regex that backtracks over a long run takes minutes on these lines
-    (parsing takes milliseconds). A process, as a regex holds the GIL until it is done."""
-    p = subprocess.run([sys.executable, "-m", "collectors.parse.cli", kind], input=text,
-                       capture_output=True, text=True, cwd=ROOT, timeout=seconds)
+def _parse(kind: str, text: str, seconds: float = 10.0) -> subprocess.CompletedProcess[str]:
+    """``xltop parse KIND`` on ``text``, which must not hang: a regex that backtracks over
+    a long run takes minutes on these inputs (parsing takes milliseconds). A process, as a
+    regex holds the GIL until it is done."""
+    return subprocess.run([sys.executable, "-m", "collectors.parse.cli", kind], input=text,
+                          capture_output=True, text=True, cwd=ROOT, timeout=seconds)
+
+
+def _fails_fast(kind: str, text: str) -> None:
+    """Refused with an error naming a line, quickly."""
+    p = _parse(kind, text)
     assert p.returncode == 1 and " line " in p.stderr, (p.returncode, p.stderr[:200])
 
 
@@ -112,3 +118,50 @@ def test_long_garbage_lines_fail_fast(kind: str, garbage: str) -> None:
     _fails_fast(kind, GARBAGE[garbage])
     if kind == "xentop":
         _fails_fast(kind, f"{XENTOP_HEADER}\n{GARBAGE[garbage]}")
+
+
+N = 100_000
+XL_LIST_Z_C_N = "Name ID Mem VCPUs State Time(s) Security Label Cpupool NODE Affinity\n"
+XL_LIST_V_CAPS = ("Name ID Mem VCPUs State Time(s) UUID Reason-Code Security Label "
+                  "Capabilities\n")
+SLOW_SHAPES = {  # each made quadratic (or worse) a regex or loop that is linear now
+    "xentop row after blanks": ("xentop", " " * N + "x ------ y\n"),
+    "xentop row after a header": ("xentop", f"{XENTOP_HEADER}\n" + " " * N + "x ------ y\n"),
+    "vcpu-list header": ("xl-vcpu-list", "Name ID VCPU CPU State Time(s) x" + " " * N + "y\n"),
+    "cpupool -c name": ("xl-cpupool-list", "Name CPU list\na" + " " * N + "b\n"),
+    "network-list path": ("xl-network-list",
+                          "0 0 00:16:3e:00:00:01 0 4 10 768/769 /p" + " " * N + "x\n"),
+    "block-list path": ("xl-block-list", "51712 0 1 4 10 8 /p" + " " * N + "x\n"),
+    "blkback colons": ("blkback", "a:" * (N // 2) + "a b\n"),
+    "xl list capabilities": ("xl-list", XL_LIST_V_CAPS + "a 1 1 1 -b---- 1.0 - - - " * (N // 25)
+                             + "x  z\n"),
+    "xl list label and pool": ("xl-list", XL_LIST_Z_C_N + "a 1 1 1 -b---- 1.0 " + "x" * N + "\n"),
+    "xl info block": ("xl-info", "cpu_topology           :\n" + ("x" * 40 + "\n") * N),
+    "vcpu affinity ranges": ("xl-vcpu-list", "web1" + " " * 33 + "3     0    1   -b-       4.6  "
+                             + ",".join(["0-65535"] * (N // 8)) + " / all\n"),
+    "cpupool cpu ranges": ("xl-cpupool-list",
+                           "Name CPU list\nPool-0 " + ",".join(["0-65535"] * (N // 8)) + "\n"),
+}
+
+
+@pytest.mark.parametrize("shape", list(SLOW_SHAPES))
+def test_pathological_shapes_end_quickly_with_a_result_or_an_error(shape: str) -> None:
+    kind, text = SLOW_SHAPES[shape]
+    p = _parse(kind, text)
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr[-300:]
+
+
+@pytest.mark.parametrize("xs", [
+    '/local/domain/{n}/name = "x"',
+    '/local/domain/1/device/vif/{n}/backend = "/local/domain/0/backend/vif/1/0"',
+    '/local/domain/1/device/vif/0/ring-ref{n} = "8"',
+    '/local/domain/1/device/vif/0/queue-{n}/event-channel = "8"',
+    '/local/domain/0/backend/vbd/1/{n}/state = "4"',
+])
+def test_xenstore_ids_of_thousands_of_digits_are_not_ids(xs: str) -> None:
+    # int() refuses more than 4300 digits: such a path is nobody's, not an exception that
+    # would end the host's poll
+    text = xs.format(n="9" * 5000) + '\n/local/domain/1/device/vif/0/backend-id = "0"\n'
+    topo = topology_from_xenstore("h", parse_xenstore_ls(text))
+    assert all(d.domid < 10**9 and d.devid < 10**9 for d in topo.devices)
+    assert all(domid < 10**9 for domid in topo.domains)

@@ -9,6 +9,7 @@ import pytest
 
 from collectors.parse.common import ParseError
 from collectors.parse.xentop import (
+    MAX_ERRORS_KEPT,
     XentopDomain,
     XentopFrameAssembler,
     XentopNet,
@@ -221,7 +222,7 @@ def test_stream_without_r_completes_a_frame_at_the_next_header() -> None:
         done.extend(out)
     last = asm.flush()
     assert last is not None and by_name(last)["Domain-0"].cpu_pct == 21.0
-    assert asm.flush() is None and asm.errors == []
+    assert asm.flush() is None and not asm.errors
 
 
 @needs_fixtures
@@ -254,6 +255,10 @@ def test_stream_garbage_is_reported_and_skipped() -> None:
     assert frame is not None and len(frame) == 4
     assert [e.line_no for e in asm.errors] == [3, 7]
     assert "not xentop" in str(asm.errors[0])
+    # a stream that brings garbage for hours keeps only the latest errors
+    asm.feed_lines([f"garbage {i}" for i in range(MAX_ERRORS_KEPT + 50)])
+    assert len(asm.errors) == MAX_ERRORS_KEPT
+    assert str(asm.errors[-1]).endswith(f"'garbage {MAX_ERRORS_KEPT + 49}'")
 
 
 def test_stream_repeated_untruncated_name_starts_a_frame() -> None:

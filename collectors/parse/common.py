@@ -26,10 +26,15 @@ def lines_of(text: str) -> Iterator[tuple[int, str]]:
     yield from enumerate(text.split("\n"), start=1)
 
 
+CPU_ID_LIMIT = 1 << 16  # far above any Xen build: bounds what a host's text can make us build
+
+
 def parse_cpu_list(text: str, *, max_cpu: int | None = None) -> CpuSet:
     """Parse xl's CPU bitmap text: ``all``, ``none``, ``0-3,6,8-9``.
 
-    Also accepts ``^N`` exclusions (``0-7,^3``) as vcpu-pin does. Raises ValueError.
+    Also accepts ``^N`` exclusions (``0-7,^3``) as vcpu-pin does. Raises ValueError, also
+    for a CPU at or above CPU_ID_LIMIT and for a list naming more CPUs, counted with
+    repeats, than twice that (``0-65535,0-65535,…`` from a host is garbage, not work).
     """
     t = text.strip()
     if t == "all":
@@ -38,6 +43,7 @@ def parse_cpu_list(text: str, *, max_cpu: int | None = None) -> CpuSet:
         return CpuSet.of(())
     cpus: set[int] = set()
     is_all = False
+    budget = 2 * CPU_ID_LIMIT
     for item in t.split(","):
         item = item.strip()
         neg = item.startswith("^")
@@ -48,16 +54,19 @@ def parse_cpu_list(text: str, *, max_cpu: int | None = None) -> CpuSet:
                 raise ValueError('can\'t combine "^" and "all"')
             is_all = True
             if max_cpu is not None:
-                cpus.update(range(max_cpu + 1))
+                cpus.update(range(min(max_cpu, CPU_ID_LIMIT - 1) + 1))
             continue
         if "-" in item:
             a, _, b = item.partition("-")
-            lo, hi = int(a), int(b)
+            lo, hi = _cpu_id(a), _cpu_id(b)
             if lo > hi or lo < 0:
                 raise ValueError(f"invalid pcpu range: {item}")
+            budget -= hi - lo + 1
+            if budget < 0:
+                raise ValueError("CPU list names too many CPUs")
             rng = set(range(lo, hi + 1))
         else:
-            n = int(item)
+            n = _cpu_id(item)
             if n < 0:
                 raise ValueError(f"invalid pcpu: {item}")
             rng = {n}
@@ -70,6 +79,14 @@ def parse_cpu_list(text: str, *, max_cpu: int | None = None) -> CpuSet:
     if is_all and max_cpu is None:
         return CpuSet(all=True)
     return CpuSet.of(cpus)
+
+
+def _cpu_id(text: str) -> int:
+    """A CPU number of at most 5 digits below CPU_ID_LIMIT (ValueError otherwise)."""
+    t = text.strip()
+    if len(t) > 5 or not t.isdecimal() or not t.isascii() or int(t) >= CPU_ID_LIMIT:
+        raise ValueError(f"invalid pcpu: {text}")
+    return int(t)
 
 
 def to_int(text: str) -> int | None:

@@ -217,7 +217,7 @@ def ring_stats(q: NetbackQueue, source: str) -> tuple[RingStats, ...]:
 
 # --- blkback --------------------------------------------------------------------------------
 
-_STAT_LINE = re.compile(r"(?P<key>\S+?):\s*(?P<value>\S*)")
+_STAT_LINE = re.compile(r"(?P<key>\S+?):\s*(?P<value>[^\s:]*)")  # (no ':' in a value)
 
 
 @parse_errors("blkback statistics")

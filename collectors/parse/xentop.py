@@ -15,6 +15,7 @@ skipped.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import re
@@ -187,8 +188,10 @@ class XentopDomain:
 # --- line shapes ------------------------------------------------------------------------
 
 _TITLE = re.compile(r"[A-Z][A-Z_]*(?:\([a-z%]+\))?")
-_ROW_START = re.compile(r"\s*(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=\d)")
+# (no leading \s*: the name is stripped, and \s*.*? would split a run of blanks every way)
+_ROW_START = re.compile(r"(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=\d)")
 _STATE_TOKEN = re.compile(r"\s[d-][s-][b-][c-][p-][r-]\s")
+MAX_ERRORS_KEPT = 100
 _MAX_STATE_WORDS = 16  # state-like words tried inside one row's name
 _STATE_AT = re.compile(r"(?=\s[d-][s-][b-][c-][p-][r-]\s+\d)")  # every one, overlapping
 _VCPUS = re.compile(r"VCPUs\(sec\):(?P<pairs>(?:\s+\d+:\s+\d+s)*)\s*")
@@ -511,7 +514,8 @@ class XentopFrameAssembler:
     )
 
     def __init__(self) -> None:
-        self.errors: list[ParseError] = []
+        # the latest lines that were not xentop's (a stream may bring garbage for hours)
+        self.errors: collections.deque[ParseError] = collections.deque(maxlen=MAX_ERRORS_KEPT)
         self._line_no = 0
         self._layout: _Layout | None = None
         self._frame: list[XentopDomain] = []

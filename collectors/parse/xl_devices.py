@@ -82,12 +82,12 @@ _MAC = r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}"
 _NIC = re.compile(
     rf"(?P<idx>{_I})\s+(?P<be>{_I})(?:\s*(?P<mac>{_MAC})|\s+(?P<other>\S+))"
     rf"\s+(?P<handle>{_I})\s+(?P<state>{_I})\s+(?P<evtch>{_I})"
-    rf"\s+(?P<tx>{_I})\s*/\s*(?P<rx>{_I})(?:\s+(?P<path>\S.*?))?\s*"
+    rf"\s+(?P<tx>{_I})\s*/\s*(?P<rx>{_I})(?:\s+(?P<path>\S.*))?"
 )
 _NIC_HEADER = re.compile(r"Idx\s+BE\s+(?:Mac|MAC) Addr\.\s+handle\s+state\s+evt-ch\s+.*")  # xm: MAC
 _VBD = re.compile(
     rf"(?P<vdev>\d+)\s+(?P<be>{_I})\s+(?P<handle>{_I})\s+(?P<state>{_I})\s+(?P<evtch>{_I})"
-    rf"\s+(?P<ring>{_I})(?:\s+(?P<path>\S.*?))?\s*"
+    rf"\s+(?P<ring>{_I})(?:\s+(?P<path>\S.*))?"
 )
 _VBD_HEADER = re.compile(r"Vdev\s+BE\s+handle\s+state\s+evt-ch\s+ring-ref\s+.*")
 
@@ -114,7 +114,7 @@ def parse_network_list(text: str) -> list[NicRow]:
                 evtch=_opt(m["evtch"]),
                 tx_ring_ref=_opt(m["tx"]),
                 rx_ring_ref=_opt(m["rx"]),
-                be_path=m["path"],
+                be_path=m["path"].rstrip() if m["path"] else None,
             )
         )
     return rows
@@ -140,7 +140,7 @@ def parse_block_list(text: str) -> list[VbdListRow]:
                 state=_opt(m["state"]),
                 evtch=_opt(m["evtch"]),
                 ring_ref=_opt(m["ring"]),
-                be_path=m["path"],
+                be_path=m["path"].rstrip() if m["path"] else None,
             )
         )
     return rows

@@ -61,10 +61,19 @@ _SCALAR_KEYS = frozenset(
 @parse_errors(SOURCE)
 def parse_xl_info(text: str) -> dict[str, str]:
     """key → stripped value, in output order."""
-    info: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}  # a value's pieces and separators, joined at the end
     key: str | None = None
     block = False  # the current key had no value: following lines are its raw block
     wrapped = False  # the line before was a key line a mail client wrapped (see _rewrapped)
+
+    def add(sep: str, piece: str) -> None:
+        assert key is not None
+        value = parts[key]
+        if value == [""]:
+            value[0] = piece
+        else:
+            value += (sep, piece)
+
     for no, raw in lines_of(text):
         line = raw.rstrip()
         if not line.strip():
@@ -72,32 +81,31 @@ def parse_xl_info(text: str) -> dict[str, str]:
         kv = _key_of(line) if not line[0].isspace() else None
         if kv is not None:
             key, value = kv
-            info[key] = value
+            parts[key] = [value]
             block = value == "" and key not in _SCALAR_KEYS
             wrapped = raw.endswith(" ")
             continue
-        if key is not None and wrapped and _rewrapped(info[key], line):
-            info[key] = f"{info[key]} {line}" if info[key] else line
+        if key is not None and wrapped and _rewrapped(parts[key] != [""], line):
+            add(" ", line)
             wrapped = False
             continue
         wrapped = False
         if block and is_tool_log_line(line):
             continue
         if key is not None and (block or line[0].isspace()):
-            piece = line if block else line.strip()
-            info[key] = f"{info[key]}\n{piece}" if info[key] else piece
+            add("\n", line if block else line.strip())
             continue
         if is_tool_log_line(line):
             continue
         raise ParseError(SOURCE, no, raw, "not a 'key : value' line")
-    return info
+    return {k: "".join(v) for k, v in parts.items()}
 
 
-def _rewrapped(value: str, line: str) -> bool:
+def _rewrapped(has_value: bool, line: str) -> bool:
     """Whether ``line`` is the rest of a key line that ended in a blank, as captures pasted
     into mail come (format=flowed: a line ending in a blank goes on): unindented, after a
     value cut at a blank, or the one word of a value that went to the next line whole."""
-    return not line[0].isspace() and (value != "" or " " not in line)
+    return not line[0].isspace() and (has_value or " " not in line)
 
 
 def _to_int(v: str | None) -> int | None:
@@ -210,7 +218,7 @@ class CpupoolRow:
 _POOL = re.compile(
     r"(?P<name>.*?\S)\s+(?P<cpus>\d+)\s+(?P<sched>\S+)\s+(?P<active>[yn])\s+(?P<doms>\d+)\s*"
 )
-_POOL_CPUS = re.compile(r"(?P<name>.*?\S)\s+(?P<list>\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*|)\s*")
+_POOL_CPUS = re.compile(r"(?P<name>.*?\S)(?:\s+(?P<list>\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*))?\s*")
 _POOL_HEADER = re.compile(r"Name\s+CPUs\s+Sched\s+Active\s+Domain count\s*")
 _MAX_CPU_ID = 1 << 16
 _POOL_HEADER_C = re.compile(r"Name\s+CPU list\s*")
@@ -250,7 +258,7 @@ def parse_cpupool_list(text: str) -> list[CpupoolRow]:
                 continue
         else:
             c = _POOL_CPUS.fullmatch(line)
-            count = _cpu_count(c["list"]) if c is not None else None
+            count = _cpu_count(c["list"] or "") if c is not None else None
             if c is not None and count is not None:
                 rows.append(CpupoolRow(c["name"], count, None, None, None))
                 continue

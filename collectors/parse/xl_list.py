@@ -55,10 +55,12 @@ _EXTRA_RE = {
     "uuid": rf"\s+(?P<uuid>{_UUID}|-)",
     "reason_code": r"\s+(?P<reason_code>[0-9a-fA-F]+|-)",
     "security_label": r"\s+(?P<security_label>\S+)",
-    "cpupool": r"\s*(?P<cpupool>\S(?:.*?\S)?)",  # glued to Time(s) when 16+ chars
+    # glued to Time(s) when 16+ chars; bounded, as a lazy run up to the end of a long line
+    # for every split of the token before it would be quadratic
+    "cpupool": r"\s*(?P<cpupool>\S(?:.{0,126}?\S)?)",
     "node_affinity": r"\s+(?P<node_affinity>any cpu|\S+)",  # print_bitmap: "any cpu" before 4.5
     "claimed_mib": r"\s+(?P<claimed_mib>\d+)",
-    "capabilities": r"\s+(?P<capabilities>\S+(?: \S+)*)",  # "hardware xenstore", "-"
+    "capabilities": r"\s+(?P<capabilities>\S+(?: \S+){0,7})",  # "hardware xenstore", "-"
 }
 _LAST_LABEL = rf"(?:{_EXTRA_RE['security_label']})?"
 

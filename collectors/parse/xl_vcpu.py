@@ -73,7 +73,7 @@ def vcpu_state(state: str) -> VcpuState | None:
     return VcpuState.RUNNABLE
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)  # (each a set of up to 65,536 CPUs: kept few)
 def _affinity(text: str) -> CpuSet:
     t = text.strip()
     if t in ("all", "any cpu"):
@@ -102,7 +102,7 @@ _INACTIVE = re.compile(
 # Xen 4.0 xl: a further 64-CPU word of the affinity on its own line
 _WORD_LINE = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
 _WORD_BITS = 64
-_HEADER = re.compile(r"Name\s+ID\s+VCPU\s+CPU\s+State\s+Time\(s\)\s+(?P<aff>.*?)\s*")
+_HEADER = re.compile(r"Name\s+ID\s+VCPU\s+CPU\s+State\s+Time\(s\)\s+(?P<aff>.*)")
 _VCPU_FIELD = 6  # " %5u" after the domid
 
 
