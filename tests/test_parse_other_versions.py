@@ -133,10 +133,10 @@ SLOW_SHAPES = {  # each made quadratic (or worse) a regex or loop that is linear
                           "0 0 00:16:3e:00:00:01 0 4 10 768/769 /p" + " " * N + "x\n"),
     "block-list path": ("xl-block-list", "51712 0 1 4 10 8 /p" + " " * N + "x\n"),
     "blkback colons": ("blkback", "a:" * (N // 2) + "a b\n"),
-    "xl list capabilities": ("xl-list", XL_LIST_V_CAPS + "a 1 1 1 -b---- 1.0 - - - " * (N // 25)
+    "xl list capabilities": ("xl-list", XL_LIST_V_CAPS + "a 1 1 1 -b---- 1.0 - - - " * (N // 12)
                              + "x  z\n"),
     "xl list label and pool": ("xl-list", XL_LIST_Z_C_N + "a 1 1 1 -b---- 1.0 " + "x" * N + "\n"),
-    "xl info block": ("xl-info", "cpu_topology           :\n" + ("x" * 40 + "\n") * N),
+    "xl info block": ("xl-info", "cpu_topology           :\n" + ("x" * 40 + "\n") * 2 * N),
     "vcpu affinity ranges": ("xl-vcpu-list", "web1" + " " * 33 + "3     0    1   -b-       4.6  "
                              + ",".join(["0-65535"] * (N // 8)) + " / all\n"),
     "cpupool cpu ranges": ("xl-cpupool-list",
