@@ -180,8 +180,9 @@ class FleetStore:
         self._domains: dict[HostId, dict[DomainKey, Domain]] = {}
         # the same pairs as a list, made once per snapshot: domains() only concatenates them
         self._rows: dict[HostId, list[tuple[DomainKey, Domain]]] = {}
-        # per-host totals, made at the first read after a snapshot (only the Fleet view reads)
-        self._totals: dict[HostId, tuple[HostSnapshot, HostTotals]] = {}
+        # per-host totals, made at the first read after a snapshot (only the Fleet view
+        # reads), by the snapshot's (seq, time): holding the snapshot would keep it alive
+        self._totals: dict[HostId, tuple[tuple[int, float], HostTotals]] = {}
         self._all: tuple[int, list[tuple[DomainKey, Domain]]] | None = None
         self._history: dict[HostId, dict[DomainKey, DomainHistory]] = {}
 
@@ -248,8 +249,8 @@ class FleetStore:
         if snap is None:
             return None
         memo = self._totals.get(host)
-        if memo is None or memo[0] is not snap:
-            memo = self._totals[host] = (snap, host_totals(snap))
+        if memo is None or memo[0] != (snap.seq, snap.time):
+            memo = self._totals[host] = ((snap.seq, snap.time), host_totals(snap))
         return memo[1]
 
     def domain_count(self) -> int:
