@@ -510,9 +510,9 @@ def _cd_drive(ctx: _Ctx, vdev: str) -> None:
     """``vdev`` must be one of the domain's CD drives, as libxl looks for it ("Virtual
     device not found" otherwise) — when XenStore said what each of its disks is."""
     name = ctx.check("vdev", lambda: sx.check_vdev(vdev))
-    disks = _vbds(ctx)
     if name is None:
         return
+    disks = _vbds(ctx)
     if not disks or any(d.cdrom is None for d in disks):
         return
     drives = [d.name for d in disks if d.cdrom and d.name]
