@@ -78,6 +78,7 @@ class LoopbackSshd:
     forwards: list[tuple[str, int]] = field(default_factory=list)
     connections: list[asyncssh.SSHServerConnection] = field(default_factory=list)
     children: set[int] = field(default_factory=set)
+    _piped: dict[int, asyncio.subprocess.Process] = field(default_factory=dict)
     _reapers: set[asyncio.Task[None]] = field(default_factory=set)
     _acceptor: asyncssh.SSHAcceptor | None = None
 
@@ -122,6 +123,11 @@ class LoopbackSshd:
                 os.killpg(pid, signal.SIGKILL)
         for task in list(self._reapers):
             task.cancel()
+        for child in self._piped.values():  # killed: let go of their pipes (no leak at exit)
+            transport = getattr(child, "_transport", None)
+            if transport is not None:
+                transport.close()
+        self._piped.clear()
         if self._acceptor is not None:
             self._acceptor.close()
             await self._acceptor.wait_closed()
@@ -157,6 +163,7 @@ class LoopbackSshd:
             start_new_session=True,
         )
         self.children.add(child.pid)
+        self._piped[child.pid] = child
         assert child.stdin and child.stdout and child.stderr
 
         async def pump_out(src: asyncio.StreamReader, dst: asyncssh.SSHWriter[bytes]) -> None:
@@ -204,10 +211,12 @@ class LoopbackSshd:
                 os.killpg(child.pid, signal.SIGKILL)
             await child.wait()
             self.children.discard(child.pid)
+            self._piped.pop(child.pid, None)
 
     async def _reap(self, child: asyncio.subprocess.Process) -> None:
         await child.wait()
         self.children.discard(child.pid)
+        self._piped.pop(child.pid, None)
 
     async def _run_on_pty(self, process: asyncssh.SSHServerProcess[bytes], argv: list[str]) -> None:
         cols, rows, _, _ = process.get_terminal_size()

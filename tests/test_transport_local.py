@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.transport.base import CommandTimeout, LineStream, Runner
+from collectors.transport.base import CommandTimeout, LineStream, OutputTooLarge, Runner
+from collectors.transport.lines import MAX_OUTPUT_BYTES
 from collectors.transport.local import LocalRunner
 
 HOSTILE = ["$(touch canary)", "; rm -rf /", "`id`", "a'b\"c", "[red]x", "two\nlines", "", "-n"]
@@ -147,3 +148,49 @@ async def test_close_ends_running_streams(tmp_path: Path) -> None:
     assert stream.exit_code is not None
     assert not _alive(int(pidfile.read_text()))
     assert await stream.readline(1) is None
+
+
+async def test_output_beyond_the_cap_is_an_error_and_the_command_is_killed(tmp_path: Path) -> None:
+    r = LocalRunner(command_timeout=20)
+    pidfile = tmp_path / "pid"
+    started = time.monotonic()
+    with pytest.raises(OutputTooLarge, match=f"printed more than {MAX_OUTPUT_BYTES >> 20} MiB"):
+        await r.run(["sh", "-c", f"echo $$ > {pidfile}; exec yes xxxxxxxxxxxxxxxxxxxxxxx"])
+    assert time.monotonic() - started < 15  # stopped at the cap, not at the timeout
+    pid = int(pidfile.read_text())
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        await asyncio.sleep(0.02)
+    assert not _alive(pid)
+    with pytest.raises(OutputTooLarge):  # stderr is capped as well
+        await r.run(["sh", "-c", "yes >&2"])
+
+
+async def test_big_outputs_below_the_cap_arrive_whole_on_both_pipes() -> None:
+    r = LocalRunner()
+    n = 3 << 20  # both pipes full at once: neither may stall the other
+    res = await r.run(["sh", "-c", f"head -c {n} /dev/zero | tr '\\0' a & "
+                                   f"head -c {n} /dev/zero | tr '\\0' b >&2; wait"])
+    assert res.ok and res.stdout == "a" * n and res.stderr == "b" * n
+
+
+async def test_a_timeout_returns_even_when_an_escaped_grandchild_holds_the_pipes(
+    tmp_path: Path,
+) -> None:
+    # asyncio's wait() also waits for the pipes to close; a child that left the process
+    # group keeps them open, so the runner stops waiting after a short grace
+    pidfile = tmp_path / "pid"
+    r = LocalRunner(command_timeout=0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(CommandTimeout):
+            await r.run(["sh", "-c", f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 30' & "
+                                     "sleep 30"])
+        assert time.monotonic() - started < 6
+    finally:
+        for _ in range(50):
+            if pidfile.exists() and pidfile.read_text().strip():
+                os.kill(int(pidfile.read_text()), 9)
+                break
+            await asyncio.sleep(0.02)

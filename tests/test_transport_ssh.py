@@ -13,8 +13,10 @@ from collectors.transport.base import (
     ConnectError,
     ConnectionLost,
     LineStream,
+    OutputTooLarge,
     Runner,
 )
+from collectors.transport.lines import MAX_OUTPUT_BYTES
 from collectors.transport.ssh import SshRunner
 from tests.sshd import SshEnv
 
@@ -248,3 +250,17 @@ async def test_close_closes_the_connection_and_next_call_reconnects(ssh_env: Ssh
     assert (await r.run(["echo", "again"])).stdout == "again\n"
     assert len(ssh_env.server.connections) == 2
     await r.close()
+
+
+async def test_output_beyond_the_cap_is_an_error_and_the_connection_stays(ssh_env: SshEnv) -> None:
+    r = SshRunner(ssh_env.target())
+    try:
+        with pytest.raises(OutputTooLarge, match=f"more than {MAX_OUTPUT_BYTES >> 20} MiB"):
+            await r.run(["sh", "-c", "yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"])
+        n = 3 << 20
+        res = await r.run(["sh", "-c", f"head -c {n} /dev/zero | tr '\\0' a & "
+                                       f"head -c {n} /dev/zero | tr '\\0' b >&2; wait"])
+        assert res.ok and res.stdout == "a" * n and res.stderr == "b" * n
+        assert len(ssh_env.server.connections) == 1  # the same connection did both
+    finally:
+        await r.close()

@@ -56,6 +56,10 @@ class ConnectionLost(TransportError):
     """The connection dropped while the command was running."""
 
 
+class OutputTooLarge(TransportError):
+    """The command printed more than a runner reads (a runaway or hostile host)."""
+
+
 @runtime_checkable
 class LineStream(Protocol):
     """Lines of a long-running command's stdout (e.g. ``xentop -b -d 2``)."""

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 MAX_LINE_BYTES = 1 << 20
 """A line longer than this is cut into pieces of this size (a runaway host can't eat memory)."""
+MAX_OUTPUT_BYTES = 64 << 20
+"""A command's stdout or stderr beyond this is not read: the command fails instead
+(``xenstore-ls -f`` of a thousand domains is a few tens of MiB)."""
+_READ_SIZE = 1 << 20
 
 
 def decode(data: bytes) -> str:
@@ -100,6 +105,31 @@ class ChunkedLineReader:
             self._lines.feed(data)
         else:
             self._eof = True
+
+
+async def read_to_end(*reads: Callable[[int], Awaitable[bytes]],
+                      cap: int = MAX_OUTPUT_BYTES) -> list[bytes] | None:
+    """Every pipe read to its end, all at once (a full pipe never stalls the other);
+    None once one brings more than ``cap`` bytes (the reads stop there)."""
+    tasks = [asyncio.ensure_future(_read_capped(read, cap)) for read in reads]
+    try:
+        for done in asyncio.as_completed(tasks):
+            if await done is None:
+                return None
+        return [cast(bytes, t.result()) for t in tasks]  # all done, none None
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _read_capped(read: Callable[[int], Awaitable[bytes]], cap: int) -> bytes | None:
+    buf = bytearray()
+    while data := await read(_READ_SIZE):
+        buf += data
+        if len(buf) > cap:
+            return None
+    return bytes(buf)
 
 
 def _deadline(timeout: float | None) -> float | None:

@@ -11,13 +11,26 @@ from collections.abc import Callable, Sequence
 
 from collectors.model import HostId
 from collectors.transport.argv import checked_argv, with_sudo
-from collectors.transport.base import CommandResult, CommandTimeout, LineStream, TransportError
-from collectors.transport.lines import ChunkedLineReader, TailBuffer, decode
+from collectors.transport.base import (
+    CommandResult,
+    CommandTimeout,
+    LineStream,
+    OutputTooLarge,
+    TransportError,
+)
+from collectors.transport.lines import (
+    MAX_OUTPUT_BYTES,
+    ChunkedLineReader,
+    TailBuffer,
+    decode,
+    read_to_end,
+)
 from collectors.transport.local_pty import LocalPtySession, end_process_group
 from collectors.transport.pty import PtySession, check_pty_request
 
 _PIPE = asyncio.subprocess.PIPE
 _DEVNULL = asyncio.subprocess.DEVNULL
+_REAP_S = 2.0
 
 
 class LocalRunner:
@@ -68,15 +81,16 @@ class LocalRunner:
             return proc
         data = None if input is None else input.encode()
         try:
-            out, err = await asyncio.wait_for(proc.communicate(data), limit)
+            async with asyncio.timeout(limit):
+                out, err = await _communicate(proc, data, self._host, full[0])
         except TimeoutError:
             raise CommandTimeout(
                 self._host, f"{full[0]} did not finish within {limit:g} s (killed)"
             ) from None
         finally:
-            if proc.returncode is None:  # timed out or cancelled: no orphans left behind
+            if proc.returncode is None:  # timed out, too talkative or cancelled: no orphans
                 _kill_group(proc.pid)
-                await proc.wait()
+                await _reaped(proc)
         rc = proc.returncode
         assert rc is not None
         duration = time.monotonic() - started
@@ -114,6 +128,39 @@ class LocalRunner:
         await asyncio.gather(
             *(s.close() for s in streams), *(p.close() for p in ptys), return_exceptions=True
         )
+
+
+async def _communicate(proc: asyncio.subprocess.Process, data: bytes | None, host: HostId,
+                       what: str) -> tuple[bytes, bytes]:
+    """``proc.communicate(data)`` reading at most MAX_OUTPUT_BYTES of each pipe."""
+    assert proc.stdout is not None and proc.stderr is not None
+    if data is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(data)  # small (a config file): buffered at once, not drained
+        proc.stdin.close()
+    got = await read_to_end(proc.stdout.read, proc.stderr.read)
+    if got is None:
+        raise OutputTooLarge(host, f"{what} printed more than {MAX_OUTPUT_BYTES >> 20} MiB "
+                             "(not read; the command was killed)")
+    await proc.wait()
+    return got[0], got[1]
+
+
+async def _reaped(proc: asyncio.subprocess.Process) -> None:
+    """Wait a little for a killed child. asyncio's wait() returns once its pipes are closed
+    too, so what they still hold is read and dropped (a full pipe that nobody reads never
+    closes); a pipe a runaway grandchild keeps open is left after _REAP_S."""
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        async with asyncio.timeout(_REAP_S):
+            await read_to_end(proc.stdout.read, proc.stderr.read)
+            await proc.wait()
+    except TimeoutError:
+        # asyncio has no public way to let go of a child's pipes: close its transport, or
+        # it outlives the event loop (and complains at exit)
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
 
 
 def _kill_group(pid: int) -> None:

@@ -29,12 +29,19 @@ from collectors.transport.base import (
     ConnectionLost,
     HostKeyError,
     LineStream,
+    OutputTooLarge,
     TransportError,
     make_batch_script,
     split_batch_output,
 )
 from collectors.transport.known_hosts import HostKeyCheck
-from collectors.transport.lines import ChunkedLineReader, TailBuffer, decode
+from collectors.transport.lines import (
+    MAX_OUTPUT_BYTES,
+    ChunkedLineReader,
+    TailBuffer,
+    decode,
+    read_to_end,
+)
 from collectors.transport.pty import PtySession, check_pty_request
 from collectors.transport.ssh_target import HostConfig, SshTarget, parse_jump, resolve_host
 
@@ -303,23 +310,32 @@ class SshRunner:
         try:
             async with asyncio.timeout(limit):
                 proc = await _open_process(link, command, stdin_data=data)
-                out, err = await proc.communicate()
+                got = await read_to_end(proc.stdout.read, proc.stderr.read)
+                if got is None:
+                    raise OutputTooLarge(self.host, f"{what} printed more than "
+                                         f"{MAX_OUTPUT_BYTES >> 20} MiB (not read)")
+                await proc.wait_closed()
+                out, err = got
         except TimeoutError:
             raise CommandTimeout(
                 self.host, f"{what} did not finish within {limit:g} s (it may still be running)"
             ) from None
         except (asyncssh.ChannelOpenError, asyncssh.DisconnectError) as exc:
+            if proc is not None:  # it was running: dropped mid-read
+                raise self._lost_while(what) from None
             raise self._channel_error(link, what, exc) from None
         finally:
             if proc is not None and proc.exit_status is None and proc.exit_signal is None:
                 proc.close()
         assert proc is not None
         if proc.exit_status is None and proc.exit_signal is None:
-            raise ConnectionLost(
-                self.host,
-                f"connection to {self._where} lost while running {what}; outcome unknown",
-            )
+            raise self._lost_while(what)
         return link, proc, out, err, time.monotonic() - started
+
+    def _lost_while(self, what: str) -> ConnectionLost:
+        return ConnectionLost(
+            self.host, f"connection to {self._where} lost while running {what}; outcome unknown"
+        )
 
     def _channel_error(self, link: _Link, what: str, exc: Exception) -> TransportError:
         if link.client.lost is not None or isinstance(exc, asyncssh.DisconnectError):
