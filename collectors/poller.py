@@ -73,6 +73,7 @@ from collectors.transport.base import (
     Runner,
     TransportError,
 )
+from collectors.transport.lines import MAX_OUTPUT_BYTES
 
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
 MAX_BACKOFF_S = 60.0
@@ -84,6 +85,7 @@ WATCH_BACKOFF_S = 5.0  # a xenstore-watch that failed to open is tried again aft
 ASK_AGAIN_S = 30.0  # a name xentop shows and xl list did not, looked up again after this
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
 # (a stream cut short by the host's link going away does not count: it comes back with it)
+DOM0_SAMPLE_MAX_CHARS = MAX_OUTPUT_BYTES  # a Dom0 sample (with ring files) is far smaller
 # Outputs bigger than this are parsed on a worker thread (xenstore-ls of a 50-domain host
 # is ~600 KiB and ~70 ms of parsing): the event loop keeps running, at worst sharing the
 # GIL in 5 ms slices, instead of stalling for the whole parse. One thread, so parses never
@@ -460,13 +462,21 @@ class HostPoller:
         """Take each sample (lines up to DOM0_SAMPLE_END) in, until the stream ends, stalls
         (TimeoutError) or what it should bring changed."""
         lines: list[str] = []
+        held = 0  # characters of the sample so far
         index = 0
         while (chunk := await stream.readlines(timeout=3 * interval + 5)) is not None:
             for line in chunk:
                 if line.rstrip("\r") != cmd.DOM0_SAMPLE_END:
                     lines.append(line)
+                    held += len(line)
+                    if held > DOM0_SAMPLE_MAX_CHARS:  # garbage, not a sample: drop the stream
+                        argv = cmd.dom0_stream(interval, rings=rings, rings_every=every)
+                        self._st.errors["dom0"] = (
+                            f"{' '.join(argv)}: more than {DOM0_SAMPLE_MAX_CHARS >> 20} MiB "
+                            "without the end of a sample; stream dropped")
+                        return
                     continue
-                sample, lines = lines, []
+                sample, lines, held = lines, [], 0
                 if not await self._take_dom0_sample(sample, interval, rings, every, index):
                     return
                 index += 1

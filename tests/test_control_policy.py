@@ -322,6 +322,18 @@ async def test_long_action_streams_progress(tmp_path: Path) -> None:
     assert Journal(tmp_path / "j.jsonl").read()[-1]["stderr_tail"] == SAVE_LINES[:2]
 
 
+async def test_a_runaway_long_action_keeps_only_its_output_tail(tmp_path: Path) -> None:
+    # 4,000 lines of 1 KiB (xl prints a few): only about the last MiB is held and told
+    noise = [f"xc: error: line {i:05d} " + "x" * 1000 for i in range(4000)]
+    fake = FakeStream([*noise, "libxl: error: the real reason"], 1)
+    seam = make(StreamRunner(fake), tmp_path)
+    res = await seam.execute(await seam.preview(Save(H, "web1", "/tmp/n.chk"), snapshot()))
+    assert res.outcome == "failed" and fake.i == len(fake.lines)
+    assert res.stderr.endswith("libxl: error: the real reason")
+    assert (1 << 20) - 1100 < len(res.stderr) <= 1 << 20
+    assert "line 00000 " not in res.stderr and "line 03999 " in res.stderr
+
+
 async def test_long_action_connection_lost_is_unknown(tmp_path: Path) -> None:
     fake = FakeStream(SAVE_LINES, 0, lost_after=3)
     refreshed: list[int] = []

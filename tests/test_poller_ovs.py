@@ -252,3 +252,57 @@ async def test_rings_demanded_every_k_ticks_come_with_every_kth_dom0_sample() ->
     assert poller._periods()["rings"] == poller.settings.cadence.rings_s
     poller.set_demand(rings=False)
     assert poller._rings_every == 1
+
+
+class _EndlessStream:
+    """A Dom0 stream gone mad: lines without an end of sample, for ever."""
+
+    def __init__(self) -> None:
+        self.served = 0
+        self.closed = False
+
+    async def readline(self, timeout: float | None = None) -> str | None:
+        raise AssertionError("the poller reads Dom0 samples in chunks")
+
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        await asyncio.sleep(0)
+        self.served += 100
+        return ["vif9.0: " + "7 " * 50] * 100
+
+    @property
+    def exit_code(self) -> int | None:
+        return None
+
+    async def stderr_text(self) -> str:
+        return ""
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_a_dom0_sample_that_never_ends_is_dropped_not_hoarded(monkeypatch: Any) -> None:
+    monkeypatch.setattr(poller_mod, "DOM0_SAMPLE_MAX_CHARS", 1 << 20)
+    sim = make_fleet(hosts=OVS_HOST + 1, domains=4, seed=0)[OVS_HOST]
+    runner = SimRunner(sim)
+    endless: list[_EndlessStream] = []
+    real_stream = runner.stream
+
+    async def stream(argv):  # type: ignore[no-untyped-def]
+        if tuple(argv) == cmd.dom0_stream(1):
+            endless.append(_EndlessStream())
+            return endless[-1]
+        return await real_stream(argv)
+
+    runner.stream = stream  # type: ignore[method-assign]
+    poller = HostPoller(runner.host, runner, PollSettings(interval_s=1.0), phase=0.0)
+    async with asyncio.timeout(30):
+        async for snap in poller.snapshots():
+            if endless and endless[0].closed and "error:dom0" in snap.sources:
+                break
+    await poller.close()
+    assert poller._dom0_samples == 0
+    # read up to the limit (108 characters a line), then closed: not a line hoarded past it
+    assert (1 << 20) / 108 <= endless[0].served <= (1 << 20) / 108 + 100
+    assert "without the end of a sample; stream dropped" in snap.sources["error:dom0"]
+    # the domains' numbers came from round trips meanwhile
+    assert any(d.net_source == "dom0 /proc/net/dev" for d in snap.domains if d.nets)

@@ -14,6 +14,7 @@ and the change shows in the next snapshot. A dropped connection gives outcome "u
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import shlex
@@ -34,7 +35,9 @@ from collectors.journal import Journal, JournalEntry, stderr_tail
 from collectors.model import Domain, HostId, HostSnapshot
 from collectors.transport.base import CommandTimeout, Runner, TransportError
 
-_MAX_STREAM_LINES = 5000
+_KEPT_OUTPUT_CHARS = 1 << 20
+"""Of a long action's streamed output, the tail kept for its message and the journal
+(xl save prints a few progress lines; a runaway one must not fill the memory)."""
 _log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[oc.Progress], object]
@@ -233,12 +236,14 @@ class ControlSeam:
         self, argv: tuple[str, ...], on_progress: ProgressFn | None
     ) -> tuple[int | None, str, str]:
         stream = await self.runner.stream((*MERGE_STDERR, *argv))
-        lines: list[str] = []
+        lines: collections.deque[str] = collections.deque()
+        kept = 0
         try:
             while (line := await stream.readline()) is not None:
                 lines.append(line)
-                if len(lines) > _MAX_STREAM_LINES:
-                    del lines[: len(lines) - _MAX_STREAM_LINES]
+                kept += len(line) + 1
+                while kept > _KEPT_OUTPUT_CHARS and len(lines) > 1:
+                    kept -= len(lines.popleft()) + 1
                 if on_progress is not None:
                     try:
                         on_progress(oc.parse_progress(line))
