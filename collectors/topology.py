@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from collectors.model import Device, DeviceKind, HostId, XenbusState
+from collectors.parse.common import is_uint
 from collectors.parse.guard import parse_errors
 from collectors.parse.xl_devices import devid_to_vdev
 
 NETIF_RING_ENTRIES = 256  # TX and RX rings each hold 256 slots per page (ring.h maths)
 BLKIF_RING_ENTRIES_PER_PAGE = 32  # 112-byte requests: 36 per page, rounded down to 2^n
+MAX_RING_PAGE_ORDER = 16  # Linux allows 4 (XENBUS_MAX_RING_GRANT_ORDER); larger is garbage
 
 # ids of at most 9 ASCII digits (domids are 16-bit, devids 32-bit at most): int() of what
 # a host writes there can neither fail nor take long
@@ -26,12 +28,13 @@ _FRONT = re.compile(rf"^device/(vif|vbd)/{_ID}(?:/(.*))?$")
 _BACK = re.compile(rf"^backend/(vif|vbd|qdisk)/{_ID}/{_ID}(?:/(.*))?$")
 _REF_KEY = re.compile(r"^(?:queue-([0-9]{1,9})/)?(tx-ring-ref|rx-ring-ref|ring-ref)([0-9]{0,9})$")
 _EVTCHN_KEY = re.compile(r"^(?:queue-([0-9]{1,9})/)?event-channel(?:-tx|-rx)?$")
+_VALUE_DIGITS = 20  # "%llu" at most: a longer value is garbage, not a number
 
 
 # what a topology reads below /local/domain/<domid>/ (see topology_from_xenstore)
 _READ_BELOW = ("name", "vm", "memory/target", "memory/static-max", "cpu",
                "device/vif", "device/vbd", "backend/vif", "backend/vbd", "backend/qdisk")
-_WATCH_PATH = re.compile(r"^/local/domain(?:/(\d+)(?:/(.*?))?)?/?$")
+_WATCH_PATH = re.compile(r"^/local/domain(?:/([0-9]+)(?:/(.*?))?)?/?$")
 
 
 def xenstore_change_matters(path: str) -> bool:
@@ -160,8 +163,11 @@ def _device(
     if dkind is DeviceKind.VBD:
         device_type = be.get("device-type")
         cdrom = None if device_type is None else device_type.strip() == "cdrom"
-        order = _int(fe.get("ring-page-order"))
-        if order is None and refs:
+        order_text = fe.get("ring-page-order")
+        order = _int(order_text)
+        if order is not None and order > MAX_RING_PAGE_ORDER:
+            order = None  # (the guest writes it: 32 << 10**11 would be a 12 GB number)
+        if order_text is None and refs:
             order = 0  # a single "ring-ref" means a one-page ring
         if order is not None:
             size = BLKIF_RING_ENTRIES_PER_PAGE << order
@@ -176,8 +182,8 @@ def _device(
         kind=dkind,
         devid=devid,
         backend_domid=backend_domid,
-        frontend_state=XenbusState.from_text(fe.get("state")),
-        backend_state=XenbusState.from_text(be.get("state")),
+        frontend_state=_state(fe.get("state")),
+        backend_state=_state(be.get("state")),
         ring_refs=tuple(r[3] for r in refs),
         event_channels=tuple(e[2] for e in evtchns),
         queues=queues,
@@ -197,9 +203,15 @@ def _vdev_name(devid: int) -> str | None:
 
 
 def _int(v: str | None) -> int | None:
-    if v is None:
+    """A value libxl or a driver wrote with "%u"/"%d" (ASCII digits, no sign, no blanks:
+    none of the values read is ever negative); None for anything else, as for a missing
+    key (int() would read "١٢٨" as 128, "+7", " 7 ", "1_000", and fail on 5000 digits)."""
+    if v is None or not is_uint(v) or len(v) > _VALUE_DIGITS:
         return None
-    try:
-        return int(v.strip())
-    except ValueError:
-        return None
+    return int(v)
+
+
+def _state(v: str | None) -> XenbusState | None:
+    """A xenbus state node ("4"); None, as for a missing node, for anything but ASCII
+    digits (XenbusState.from_text takes whatever int() takes)."""
+    return XenbusState.from_text(v) if v is not None and is_uint(v) else None

@@ -2,7 +2,8 @@
 
 Reads FILE (or stdin when FILE is absent or ``-``), prints the parsed records as JSON
 (indent 2) and exits 0; a ParseError prints ``xltop parse: <message>`` on stderr and
-exits 1; an unknown kind prints the usage on stderr and exits 2. Input bytes that are not
+exits 1 (so does a result holding NaN or an infinity, which is not JSON: the parsers make
+none); an unknown kind prints the usage on stderr and exits 2. Input bytes that are not
 UTF-8 become U+FFFD. ``xenstore-ls`` output of a subtree without ``-f`` gives paths
 relative to the listed path, under ``/`` (the output does not say what was listed).
 Also runnable as ``python -m collectors.parse.cli KIND [FILE]``.
@@ -134,7 +135,13 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(f"xltop parse: {e}\n")
         return 1
     try:
-        out = json.dumps(value, indent=2, ensure_ascii=False)
+        # allow_nan=False: NaN/Infinity are not JSON (the parsers never make them; if one
+        # ever did, this refuses to print it rather than print what no JSON reader takes)
+        out = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError as e:
+        sys.stderr.write(f"xltop parse: {args[0]}: {e}\n")
+        return 1
+    try:
         sys.stdout.write(out + "\n")
     except UnicodeEncodeError:  # a terminal that cannot show the names as they are
         sys.stdout.write(json.dumps(value, indent=2) + "\n")

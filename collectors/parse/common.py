@@ -1,4 +1,5 @@
-"""Shared helpers for the parsers: errors that name the line, line splitting, CPU lists."""
+"""Shared helpers for the parsers: errors that name the line, line splitting, CPU lists,
+and the one vocabulary of numbers a host may print (ASCII digits, no sign, no exponent)."""
 
 from __future__ import annotations
 
@@ -84,21 +85,77 @@ def parse_cpu_list(text: str, *, max_cpu: int | None = None) -> CpuSet:
 def _cpu_id(text: str) -> int:
     """A CPU number of at most 5 digits below CPU_ID_LIMIT (ValueError otherwise)."""
     t = text.strip()
-    if len(t) > 5 or not t.isdecimal() or not t.isascii() or int(t) >= CPU_ID_LIMIT:
+    if len(t) > 5 or not is_uint(t) or int(t) >= CPU_ID_LIMIT:
         raise ValueError(f"invalid pcpu: {text}")
     return int(t)
 
 
+# --- numbers as the Xen tools print them ----------------------------------------------------
+#
+# Every number a parser takes from a host is what a printf could print: ASCII digits, and for
+# a float ``digits[.digits]`` (``%.1f`` never prints an exponent, ``+``, ``_`` or a Unicode
+# digit). int()/float() and str.isdecimal()/isdigit() and the regex ``\d`` take far more
+# (``١٢٨`` is 128, ``1_000``, ``+7``, `` 7 ``, ``nan``, ``inf``, ``1e400``): never use them on
+# host text unchecked. Regexes take the pieces below (``[0-9]``, not ``\d``); code takes the
+# functions. A ``-`` only where the tool really prints one (xl's ``-1`` for "not in XenStore",
+# netback's relative ring indices): counters, sizes, CPU seconds, percentages and ids have none.
+
+UINT = r"[0-9]+"  # an unsigned integer field (regex piece)
+DECIMAL = r"[0-9]+(?:\.[0-9]+)?"  # a "%.Nf" field: digits, optionally a dot and digits
+FIXED = r"[0-9]+\.[0-9]+"  # a "%.Nf" field with N > 0: the dot is always there
+MINUS_ONE = r"(?:-1|[0-9]+)"  # an unsigned field where xl prints -1 for "missing"
+
+_INF = float("inf")
+
+
+def is_uint(text: str) -> bool:
+    """ASCII digits only (at least one)."""
+    return text.isascii() and text.isdecimal()
+
+
+def uint(text: str) -> int:
+    """An unsigned integer of ASCII digits; ValueError for anything else (also for more
+    digits than int() converts: callers turn it into a ParseError naming the line)."""
+    if text.isascii() and text.isdecimal():
+        return int(text)
+    raise ValueError(f"not an unsigned integer: {text[:40]!r}")
+
+
+def is_decimal(text: str) -> bool:
+    """``digits[.digits]`` in ASCII."""
+    whole, dot, frac = text.partition(".")
+    return text.isascii() and whole.isdecimal() and (not dot or frac.isdecimal())
+
+
+def decimal(text: str) -> float:
+    """A ``digits[.digits]`` number as a finite float; ValueError for anything else, also
+    for one too long to be a finite double (float() would make it inf)."""
+    if is_decimal(text):
+        value = float(text)
+        if value < _INF:
+            return value
+    raise ValueError(f"not a decimal number: {text[:40]!r}")
+
+
+def unusable_number(e: Exception) -> str:
+    """A ParseError's reason for a number int()/float() or uint()/decimal() refused."""
+    if "Exceeds the limit" in str(e):  # int()'s message suggests raising the limit
+        return "unusable number: thousands of digits"
+    return f"unusable number: {e}"
+
+
 def to_int(text: str) -> int | None:
-    """An integer, or None for ``-``, ``n/a`` and empty fields."""
+    """An unsigned integer, or None for ``-``, ``n/a`` and empty fields (ValueError for
+    anything else)."""
     t = text.strip()
     if t in ("", "-", "n/a", "N/A"):
         return None
-    return int(t)
+    return uint(t)
 
 
 def to_float(text: str) -> float | None:
+    """A ``digits[.digits]`` number, or None for ``-``, ``n/a`` and empty fields."""
     t = text.strip()
     if t in ("", "-", "n/a", "N/A"):
         return None
-    return float(t)
+    return decimal(t)

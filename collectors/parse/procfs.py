@@ -11,13 +11,13 @@ import functools
 import re
 
 from collectors.model import Dom0View, NetIfCounters
-from collectors.parse.common import ParseError, lines_of
+from collectors.parse.common import DECIMAL, ParseError, decimal, lines_of
 from collectors.parse.guard import parse_errors
 from collectors.parse.records import constructor
 
 _DEFAULT_RX = ("bytes", "packets", "errs", "drop", "fifo", "frame", "compressed", "multicast")
 _DEFAULT_TX = ("bytes", "packets", "errs", "drop", "fifo", "colls", "carrier", "compressed")
-_LOADAVG = re.compile(r"\s*(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)(?:\s.*)?")
+_LOADAVG = re.compile(rf"\s*({DECIMAL})\s+({DECIMAL})\s+({DECIMAL})(?:\s.*)?")
 
 
 @parse_errors("/proc/net/dev")
@@ -31,9 +31,15 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
         name, colon, rest = raw.partition(":")
         if colon and fast:  # the usual 16 columns, unrolled; anything else goes below
             nums = rest.split()
-            if len(nums) == 16 and "".join(nums).isdecimal() and (name := name.strip()):
-                out.append(make(name, int(nums[0]), int(nums[8]), int(nums[1]), int(nums[9]),
-                                int(nums[2]), int(nums[10]), int(nums[3]), int(nums[11])))
+            digits = "".join(nums)  # ASCII digits only: isdecimal alone takes any script's
+            if (len(nums) == 16 and digits.isdecimal() and digits.isascii()
+                    and (name := name.strip())):
+                try:
+                    out.append(make(name, int(nums[0]), int(nums[8]), int(nums[1]),
+                                    int(nums[9]), int(nums[2]), int(nums[10]), int(nums[3]),
+                                    int(nums[11])))
+                except ValueError:  # thousands of digits
+                    raise ParseError(source, no, raw, "a counter of thousands of digits") from None
                 continue
         line = raw.strip()
         if not line or line.startswith("Inter-"):
@@ -46,7 +52,8 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
         name, colon, rest = line.partition(":")
         nums = rest.split()
         name = name.strip()
-        if not colon or not name or not "".join(nums).isdecimal():
+        digits = "".join(nums)
+        if not colon or not name or not digits.isdecimal() or not digits.isascii():
             raise ParseError(source, no, raw, "not an interface line")
         if len(nums) != width:
             raise ParseError(source, no, raw, "column count does not match the header")
@@ -54,12 +61,15 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
             raise ParseError(source, no, raw, "no bytes columns")
         # rx/tx bytes, packets, errs, drop; the two bytes columns are always there
         rxb, txb, rxp, txp, rxe, txe, rxd, txd = picks
-        out.append(make(
-            name, int(nums[rxb]), int(nums[txb]),  # type: ignore[index]
-            None if rxp is None else int(nums[rxp]), None if txp is None else int(nums[txp]),
-            None if rxe is None else int(nums[rxe]), None if txe is None else int(nums[txe]),
-            None if rxd is None else int(nums[rxd]), None if txd is None else int(nums[txd]),
-        ))
+        try:
+            out.append(make(
+                name, int(nums[rxb]), int(nums[txb]),  # type: ignore[index]
+                None if rxp is None else int(nums[rxp]), None if txp is None else int(nums[txp]),
+                None if rxe is None else int(nums[rxe]), None if txe is None else int(nums[txe]),
+                None if rxd is None else int(nums[rxd]), None if txd is None else int(nums[txd]),
+            ))
+        except ValueError:  # thousands of digits
+            raise ParseError(source, no, raw, "a counter of thousands of digits") from None
     return out
 
 
@@ -91,7 +101,10 @@ def parse_loadavg(text: str) -> tuple[float, float, float]:
     if m is None:
         first = text.split("\n", 1)[0]
         raise ParseError("/proc/loadavg", 1, first, "expected three load averages")
-    return float(m[1]), float(m[2]), float(m[3])
+    try:
+        return decimal(m[1]), decimal(m[2]), decimal(m[3])
+    except ValueError as e:  # hundreds of digits: past a double
+        raise ParseError("/proc/loadavg", 1, text.split("\n", 1)[0], str(e)) from None
 
 
 def split_cat(text: str) -> tuple[str, str]:

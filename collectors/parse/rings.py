@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from collectors.model import RingStats
-from collectors.parse.common import ParseError, lines_of
+from collectors.parse.common import ParseError, is_uint, lines_of, uint, unusable_number
 from collectors.parse.guard import parse_errors
 
 _MOD = 1 << 32
@@ -123,10 +123,12 @@ class NetbackQueue:
         }
 
 
-_QUEUE = re.compile(r"Queue (\d+)")
-_DIR = re.compile(r"(TX|RX): nr_ents (\d+)")
-_REQ = re.compile(r"req prod (\d+) \(-?\d+\) cons (\d+) \(-?\d+\) event (\d+) \(-?\d+\)")
-_RSP = re.compile(r"rsp prod (\d+) \(base\) pvt (\d+) \(-?\d+\) event (\d+) \(-?\d+\)")
+# "%u" indices; the "(%d)" after each is relative to rsp_prod, so it may be negative
+_U, _REL = r"([0-9]+)", r"\(-?[0-9]+\)"
+_QUEUE = re.compile(rf"Queue {_U}")
+_DIR = re.compile(rf"(TX|RX): nr_ents {_U}")
+_REQ = re.compile(rf"req prod {_U} {_REL} cons {_U} {_REL} event {_U} {_REL}")
+_RSP = re.compile(rf"rsp prod {_U} \(base\) pvt {_U} {_REL} event {_U} {_REL}")
 
 
 @parse_errors("netback io_ring")
@@ -148,36 +150,54 @@ def _io_ring(lines: list[str], start: int, end: int, queue: int | None) -> Netba
             continue
         if first is None:
             first = line
-        c = line[0]
-        if c == "r" and line.startswith(("req prod", "rsp prod")):
-            rsp = line[1] == "s"
-            m = (_RSP if rsp else _REQ).fullmatch(line)
-            if m is None:
-                m = (_REQ if rsp else _RSP).fullmatch(line)
-                if m is None:
-                    raise ParseError(source, i - start + 1, lines[i], "bad ring index line")
-            if current is None:
-                raise ParseError(source, i - start + 1, lines[i],
-                                 "ring indices outside a TX/RX block")
-            a, b, e = m.groups()
-            if rsp:
-                current["rsp_prod"], current["rsp_pvt"], current["rsp_event"] = (
-                    int(a), int(b), int(e))
-            else:
-                current["req_prod"], current["req_cons"], current["req_event"] = (
-                    int(a), int(b), int(e))
-        elif c == "Q" and (m := _QUEUE.fullmatch(line)) is not None:
-            queue = int(m[1])
-        elif (c == "T" or c == "R") and (m := _DIR.fullmatch(line)) is not None:
-            current = blocks[m[1].lower()] = {"nr_ents": int(m[2])}
-        elif line.startswith(("NAPI", "Credit", "Rx internal")):
-            current = None  # the queue-wide lines after the rings
+        try:
+            current, queue = _io_ring_line(line, current, queue, blocks)
+        except ValueError as e:  # a number of thousands of digits
+            raise ParseError(source, i - start + 1, lines[i], unusable_number(e)) from None
+        except ParseError as e:
+            raise ParseError(source, i - start + 1, lines[i], e.reason) from None
     if queue is None:
         raise ParseError(source, None, None, "no 'Queue N' line and no queue number given")
     if not blocks and not (first or "").startswith("Queue"):
         raise ParseError(source, 1, lines[start] if start < end else "",
                          "not a netback io_ring file")
     return NetbackQueue(queue, _ring(blocks.get("tx")), _ring(blocks.get("rx")))
+
+
+def _io_ring_line(
+    line: str, current: dict[str, int] | None, queue: int | None, blocks: dict[str, dict[str, int]]
+) -> tuple[dict[str, int] | None, int | None]:
+    """One stripped line of an io_ring file: (the TX/RX block now open, the queue number).
+    ParseError (without a line number: the caller adds it) for a line that starts like
+    one of the lines read but does not match it, ValueError for thousands of digits."""
+    c = line[0]
+    if c == "r" and line.startswith(("req prod", "rsp prod")):
+        rsp = line[1] == "s"
+        m = (_RSP if rsp else _REQ).fullmatch(line)
+        if m is None:
+            m = (_REQ if rsp else _RSP).fullmatch(line)
+            if m is None:
+                raise ParseError("netback io_ring", None, None, "bad ring index line")
+        if current is None:
+            raise ParseError("netback io_ring", None, None, "ring indices outside a TX/RX block")
+        a, b, e = m.groups()
+        if rsp:
+            current["rsp_prod"], current["rsp_pvt"], current["rsp_event"] = int(a), int(b), int(e)
+        else:
+            current["req_prod"], current["req_cons"], current["req_event"] = int(a), int(b), int(e)
+    elif c == "Q" and line.startswith("Queue "):
+        m = _QUEUE.fullmatch(line)
+        if m is None:
+            raise ParseError("netback io_ring", None, None, "bad queue line")
+        queue = int(m[1])
+    elif (c == "T" or c == "R") and line.startswith(("TX:", "RX:")):
+        m = _DIR.fullmatch(line)
+        if m is None:  # (read past, the block's indices would go to the block before)
+            raise ParseError("netback io_ring", None, None, "bad ring size line")
+        current = blocks[m[1].lower()] = {"nr_ents": int(m[2])}
+    elif line.startswith(("NAPI", "Credit", "Rx internal")):
+        current = None  # the queue-wide lines after the rings
+    return current, queue
 
 
 def _ring(d: dict[str, int] | None) -> RingIndices | None:
@@ -231,9 +251,10 @@ def parse_blkback_statistics(text: str) -> dict[str, int]:
     if "" not in files:
         for path, content in files.items():
             value = content.strip()
-            if not value.isdecimal():
-                raise ParseError(source, None, value[:40], f"{path} is not a counter")
-            out[path.rstrip("/").rsplit("/", 1)[-1]] = int(value)
+            try:
+                out[path.rstrip("/").rsplit("/", 1)[-1]] = uint(value)
+            except ValueError:  # not ASCII digits, or thousands of them
+                raise ParseError(source, None, value[:40], f"{path} is not a counter") from None
         return out
     for no, raw in lines_of(text):
         line = raw.strip()
@@ -245,9 +266,10 @@ def parse_blkback_statistics(text: str) -> dict[str, int]:
         key = m["key"].rstrip("/").rsplit("/", 1)[-1]
         if not m["value"] or key == "*":
             continue
-        if not m["value"].isdecimal():
-            raise ParseError(source, no, raw, "counter is not a number")
-        out[key] = int(m["value"])
+        try:
+            out[key] = uint(m["value"])
+        except ValueError:  # not ASCII digits, or thousands of them
+            raise ParseError(source, no, raw, "counter is not a number") from None
     return out
 
 
@@ -274,23 +296,24 @@ class RingDump:
         }
 
 
-_NETBACK_FILE = re.compile(r".*/vif(\d+)\.(\d+)/io_ring_q(\d+)")
-_BLKBACK_FILE = re.compile(r".*/(?:vbd3?|tap)-(\d+)-(\d+)/statistics/(\w+)")
-_BLKBACK_DIR = re.compile(r".*/(?:vbd3?|tap)-(\d+)-(\d+)(?:/statistics)?/?")
+# (ids of at most 9 digits: int() of them neither fails nor takes long)
+_NETBACK_FILE = re.compile(r".*/vif([0-9]{1,9})\.([0-9]{1,9})/io_ring_q([0-9]{1,9})")
+_BLKBACK_FILE = re.compile(r".*/(?:vbd3?|tap)-([0-9]{1,9})-([0-9]{1,9})/statistics/(\w+)")
+_BLKBACK_DIR = re.compile(r".*/(?:vbd3?|tap)-([0-9]{1,9})-([0-9]{1,9})(?:/statistics)?/?")
 
 
 # The io_ring layout every netback since 3.x prints (TX, kernel-dependent lines, RX), read
 # in one regex; any other layout goes through _io_ring line by line.
-_IDX = r" \(-?\d+\) "
+_IDX = rf" {_REL} "
 _NB_FAST = re.compile(
-    r"Queue (\d+)\n"
-    r"TX: nr_ents (\d+)\n"
-    rf"req prod (\d+){_IDX}cons (\d+){_IDX}event (\d+) \(-?\d+\)\n"
-    rf"rsp prod (\d+) \(base\) pvt (\d+){_IDX}event (\d+) \(-?\d+\)\n"
+    rf"Queue {_U}\n"
+    rf"TX: nr_ents {_U}\n"
+    rf"req prod {_U}{_IDX}cons {_U}{_IDX}event {_U} {_REL}\n"
+    rf"rsp prod {_U} \(base\) pvt {_U}{_IDX}event {_U} {_REL}\n"
     r"(?:(?![ \t]*(?:req |rsp |RX: |TX: |Queue ))[^\n]*\n)*"
-    r"RX: nr_ents (\d+)\n"
-    rf"req prod (\d+){_IDX}cons (\d+){_IDX}event (\d+) \(-?\d+\)\n"
-    rf"rsp prod (\d+) \(base\) pvt (\d+){_IDX}event (\d+) \(-?\d+\)\n"
+    rf"RX: nr_ents {_U}\n"
+    rf"req prod {_U}{_IDX}cons {_U}{_IDX}event {_U} {_REL}\n"
+    rf"rsp prod {_U} \(base\) pvt {_U}{_IDX}event {_U} {_REL}\n"
     r"(?![\s\S]*^[ \t]*(?:req |rsp |RX: |TX: |Queue ))",
     re.MULTILINE,
 )
@@ -343,7 +366,7 @@ def parse_ring_dump(text: str) -> RingDump:
                 netback.setdefault((int(m[1]), int(m[2])), []).append(q)
             elif (m := _BLKBACK_FILE.fullmatch(path)) is not None:
                 value = content.strip()
-                if not value.isdecimal():
+                if not is_uint(value):
                     raise ParseError("blkback statistics", 1, value[:40], "not a counter")
                 blkback.setdefault((int(m[1]), int(m[2])), {})[m[3]] = int(value)
             elif (m := _BLKBACK_DIR.fullmatch(path)) is not None:

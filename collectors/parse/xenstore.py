@@ -29,7 +29,7 @@ from collectors.parse.noise import is_tool_log_line
 
 SOURCE = "xenstore-ls"
 
-_PERM_LIST = r"\((?:[nrwb]-?\d+)(?:,[nrwb]-?\d+)*\)"  # "%c%i": an id past INT_MAX reads < 0
+_PERM_LIST = r"\((?:[nrwb]-?[0-9]+)(?:,[nrwb]-?[0-9]+)*\)"  # "%c%i": an id past INT_MAX reads < 0
 _PERMS = re.compile(rf'"[ .]*{_PERM_LIST}$')
 _NO_PERMS = re.compile(r'"[ .]*$')  # -p, but the permissions could not be read (stderr)
 _NODE = re.compile(r"[^\s/]+")

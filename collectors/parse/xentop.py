@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from collectors.model import DomainState
-from collectors.parse.common import ParseError
+from collectors.parse.common import UINT, ParseError, decimal, is_decimal, uint, unusable_number
 from collectors.parse.guard import parse_errors
 from collectors.parse.noise import is_tool_log_line
 from collectors.parse.records import constructor, updater
@@ -189,37 +189,37 @@ class XentopDomain:
 
 _TITLE = re.compile(r"[A-Z][A-Z_]*(?:\([a-z%]+\))?")
 # (no leading \s*: the name is stripped, and \s*.*? would split a run of blanks every way)
-_ROW_START = re.compile(r"(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=\d)")
+_ROW_START = re.compile(r"(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=[0-9])")
 _STATE_TOKEN = re.compile(r"\s[d-][s-][b-][c-][p-][r-]\s")
 MAX_ERRORS_KEPT = 100
 _MAX_STATE_WORDS = 16  # state-like words tried inside one row's name
-_STATE_AT = re.compile(r"(?=\s[d-][s-][b-][c-][p-][r-]\s+\d)")  # every one, overlapping
-_VCPUS = re.compile(r"VCPUs\(sec\):(?P<pairs>(?:\s+\d+:\s+\d+s)*)\s*")
-_VCPU_MORE = re.compile(r"\s+\d+:\s+\d+s(?:\s+\d+:\s+\d+s)*\s*")
-_PAIR = re.compile(r"(\d+):\s+(\d+)s")
+_STATE_AT = re.compile(r"(?=\s[d-][s-][b-][c-][p-][r-]\s+[0-9])")  # every one, overlapping
+_VCPUS = re.compile(rf"VCPUs\(sec\):(?P<pairs>(?:\s+{UINT}:\s+{UINT}s)*)\s*")
+_VCPU_MORE = re.compile(rf"\s+{UINT}:\s+{UINT}s(?:\s+{UINT}:\s+{UINT}s)*\s*")
+_PAIR = re.compile(rf"({UINT}):\s+({UINT})s")
 # the usual -n / -x lines (all numbers) ...
 _NET_FAST = re.compile(
-    r"Net(\d+) RX: *(\d+)bytes +(\d+)pkts +(\d+)err +(\d+)drop +"
-    r"TX: *(\d+)bytes +(\d+)pkts +(\d+)err +(\d+)drop\s*"
+    r"Net([0-9]+) RX: *([0-9]+)bytes +([0-9]+)pkts +([0-9]+)err +([0-9]+)drop +"
+    r"TX: *([0-9]+)bytes +([0-9]+)pkts +([0-9]+)err +([0-9]+)drop\s*"
 )
 _VBD_FAST = re.compile(
-    r"VBD (\w+) +(\d+) +\[[ 0-9a-f]*:[ 0-9a-f]*\] +OO: *(\d+) +RD: *(\d+) +WR: *(\d+)"
-    r" +RSECT: *(\d+) +WSECT: *(\d+)\s*"
+    r"VBD (\w+) +([0-9]+) +\[[ 0-9a-f]*:[ 0-9a-f]*\] +OO: *([0-9]+) +RD: *([0-9]+)"
+    r" +WR: *([0-9]+) +RSECT: *([0-9]+) +WSECT: *([0-9]+)\s*"
 )
 # ... and every variant: "-" for unreadable counters, no [maj:min], 3.x without sectors
-_D = r"(\d+|-)"
+_D = rf"({UINT}|-)"
 _NET = re.compile(
-    rf"\s*Net(\d+)\s+RX:\s*{_D}bytes\s+{_D}pkts\s+{_D}err\s+{_D}drop"
+    rf"\s*Net({UINT})\s+RX:\s*{_D}bytes\s+{_D}pkts\s+{_D}err\s+{_D}drop"
     rf"\s+TX:\s*{_D}bytes\s+{_D}pkts\s+{_D}err\s+{_D}drop\s*"
 )
 _VBD = re.compile(
-    r"\s*VBD\s+(?:([A-Za-z]\w*)\s+)?(-?\d+)\s+(?:\[\s*[0-9a-fA-F]+:\s*[0-9a-fA-F]+\]\s+)?"
+    rf"\s*VBD\s+(?:([A-Za-z]\w*)\s+)?({UINT})\s+(?:\[\s*[0-9a-fA-F]+:\s*[0-9a-fA-F]+\]\s+)?"
     rf"OO:\s*{_D}\s+RD:\s*{_D}\s+WR:\s*{_D}(?:\s+RSECT:\s*{_D}\s+WSECT:\s*{_D})?\s*"
 )
 # lines that carry nothing we model: tmem, the -p Physical CPU box, interactive summary
 _IGNORED = re.compile(
-    r"Tmem:|Physical CPU Usage:|No PCPU data available|[+|]|xentop - \d"
-    r"|\d+ domains: \d+ running|Mem: \d+k total"
+    r"Tmem:|Physical CPU Usage:|No PCPU data available|[+|]|xentop - [0-9]"
+    r"|[0-9]+ domains: [0-9]+ running|Mem: [0-9]+k total"
 )
 # every valid STATE value (6 positions, each its letter or "-"): a set lookup is fastest
 _STATES = frozenset(
@@ -252,7 +252,7 @@ _NO_FLOAT = frozenset(("n/a", "nan", "-nan", "inf", "-inf"))
 
 
 def _dash_int(s: str) -> int | None:
-    return None if s == "-" else int(s)
+    return None if s == "-" else uint(s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,10 +299,6 @@ _HEADERLESS = {  # by token count: 4.x, 3.x-4.0 without sectors, early 3.0 witho
 def _sort_key(name: str) -> bytes:
     """strcasecmp order: bytes compared with ASCII letters lowered."""
     return name.encode("utf-8", "surrogateescape").lower()
-
-
-def _is_number(tok: str) -> bool:
-    return tok.replace(".", "", 1).isdecimal()
 
 
 def _split_row(line: str, layout: _Layout | None) -> tuple[str, list[str], _Layout] | None:
@@ -364,7 +360,8 @@ class _Converted(dict[str, Any]):
         return value
 
 
-_FLOAT_OF, _SMALL_INT_OF = _Converted(float), _Converted(int)
+# (each converts like uint/decimal: ASCII digits, no sign, no exponent, no nan)
+_FLOAT_OF, _SMALL_INT_OF = _Converted(decimal), _Converted(uint)
 
 
 def _fast_row(line: str, w: int) -> XentopDomain | None:
@@ -372,8 +369,12 @@ def _fast_row(line: str, w: int) -> XentopDomain | None:
     built at once as the record it is (detail lines that follow are added by _build).
     None sends the line down the general path (:func:`_parse_row`)."""
     if len(line) > w + 7 and line[w] == " " and line[w + 1] != " ":
-        t = line[w:].split()
-        if len(t) == 18 and t[0] in _STATES and (t[2] + t[4] + t[6]).replace(".", "").isdecimal():
+        rest = line[w:]
+        t = rest.split()
+        # what int() takes beyond printf's digits: other scripts' digits, "+", "_", a "-"
+        # after the state (the cached columns convert strictly: uint, decimal)
+        if (len(t) == 18 and t[0] in _STATES and rest.isascii() and rest.find("-", 7) < 0
+                and "+" not in rest and "_" not in rest):
             name = line[:w].strip()  # "" for a name node holding "" (all blanks)
             try:
                 f, i = _FLOAT_OF, _SMALL_INT_OF
@@ -398,11 +399,13 @@ def _parse_row(line: str, layout: _Layout | None) -> list[Any] | None:
     # shows fewer characters (UTF-8, or a blank at the cut that strip() took)
     truncated = width == _NAME_WIDTH and not line[:1].isspace() and len(name) <= _NAME_WIDTH
     t = toks
-    if layout.standard and (t[2] + t[4] + t[6]).replace(".", "").isdecimal():
+    nums = "".join(t[1:]) if layout.standard else ""
+    if nums.isascii() and nums.replace(".", "").isdecimal():  # (False for "")
+        f = _FLOAT_OF  # digits[.digits] only; int() of ASCII digits takes nothing else
         try:  # the common case, unrolled: 19 columns of plain numbers
             return [
-                name, t[0], int(t[1]), float(t[2]), int(t[3]), float(t[4]), int(t[5]),
-                float(t[6]), int(t[7]), int(t[8]), int(t[9]), int(t[10]), int(t[11]),
+                name, t[0], int(t[1]), f[t[2]], int(t[3]), f[t[4]], int(t[5]),
+                f[t[6]], int(t[7]), int(t[8]), int(t[9]), int(t[10]), int(t[11]),
                 int(t[12]), int(t[13]), int(t[14]), int(t[15]), int(t[16]), int(t[17]),
                 False, truncated,
             ]  # fmt: skip
@@ -412,18 +415,17 @@ def _parse_row(line: str, layout: _Layout | None) -> list[Any] | None:
     values[0], values[1], values[_UNLIMITED], values[_TRUNCATED] = name, t[0], False, truncated
     try:
         for i, pos in layout.ints:
-            values[pos] = int(t[i])
+            values[pos] = uint(t[i])
         for i, pos in layout.floats:
-            if not _is_number(t[i]):
-                raise ValueError(t[i])
-            values[pos] = float(t[i])
+            values[pos] = decimal(t[i])
     except ValueError:
         return _row_values_slow(values, t, layout)
     return values
 
 
 def _row_values_slow(values: list[Any], toks: list[str], layout: _Layout) -> list[Any] | None:
-    """The same with ``-`` (unreadable), ``n/a`` and ``no limit`` allowed."""
+    """The same with ``-`` (unreadable), ``n/a`` and ``no limit`` allowed (and a percentage
+    of a zero or negative divisor: unknown). Any other value that is not uint/decimal: not a row."""
     try:
         for i, pos, is_float in layout.plan:
             tok = toks[i]
@@ -431,15 +433,15 @@ def _row_values_slow(values: list[Any], toks: list[str], layout: _Layout) -> lis
             if tok == "-" or (is_float and tok in _NO_FLOAT):
                 continue
             if is_float:
-                if not _is_number(tok.removeprefix("-")):
-                    return None
-                values[pos] = float(tok)
+                if tok[:1] == "-" and is_decimal(tok[1:]):
+                    continue  # a percentage over a wall clock that stepped back: unknown
+                values[pos] = decimal(tok)
             elif tok == "no limit":
                 if pos != _POS["maxmem_k"]:
                     return None
                 values[_UNLIMITED] = True
             else:
-                values[pos] = int(tok)
+                values[pos] = uint(tok)
     except ValueError:
         return None
     return values
@@ -549,7 +551,7 @@ class XentopFrameAssembler:
             except ParseError as e:
                 self.errors.append(e)
             except (ValueError, OverflowError) as e:  # e.g. a 5000-digit counter
-                self.errors.append(self._error(line, f"unusable value: {e}"))
+                self.errors.append(self._error(line, unusable_number(e)))
         return done
 
     @property
@@ -732,7 +734,7 @@ def parse_xentop(text: str) -> list[list[XentopDomain]]:
     except ParseError as e:  # _feed does not count lines here: put the number in
         raise ParseError(SOURCE, i + 1, lines[i], e.reason) from None
     except (ValueError, OverflowError) as e:
-        raise ParseError(SOURCE, i + 1, lines[i], f"unusable value: {e}") from None
+        raise ParseError(SOURCE, i + 1, lines[i], unusable_number(e)) from None
     last = asm.flush()
     if last is not None:
         frames.append(last)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from collectors.parse.common import ParseError, lines_of
+from collectors.parse.common import MINUS_ONE, UINT, ParseError, is_uint, lines_of, unusable_number
 from collectors.parse.guard import parse_errors
 from collectors.parse.noise import is_tool_log_line
 
@@ -76,17 +76,17 @@ class VbdListRow:
         }
 
 
-_I = r"-?\d+"
+_I = MINUS_ONE  # "%d" of a value that is -1 when it is not in XenStore, never otherwise < 0
 _MAC = r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}"
 # xm: "%(backend-id)-3d%(mac)-17s", so a 3-digit backend domid glues to the MAC
 _NIC = re.compile(
-    rf"(?P<idx>{_I})\s+(?P<be>{_I})(?:\s*(?P<mac>{_MAC})|\s+(?P<other>\S+))"
+    rf"(?P<idx>{UINT})\s+(?P<be>{_I})(?:\s*(?P<mac>{_MAC})|\s+(?P<other>\S+))"
     rf"\s+(?P<handle>{_I})\s+(?P<state>{_I})\s+(?P<evtch>{_I})"
     rf"\s+(?P<tx>{_I})\s*/\s*(?P<rx>{_I})(?:\s+(?P<path>\S.*))?"
 )
 _NIC_HEADER = re.compile(r"Idx\s+BE\s+(?:Mac|MAC) Addr\.\s+handle\s+state\s+evt-ch\s+.*")  # xm: MAC
 _VBD = re.compile(
-    rf"(?P<vdev>\d+)\s+(?P<be>{_I})\s+(?P<handle>{_I})\s+(?P<state>{_I})\s+(?P<evtch>{_I})"
+    rf"(?P<vdev>{UINT})\s+(?P<be>{_I})\s+(?P<handle>{_I})\s+(?P<state>{_I})\s+(?P<evtch>{_I})"
     rf"\s+(?P<ring>{_I})(?:\s+(?P<path>\S.*))?"
 )
 _VBD_HEADER = re.compile(r"Vdev\s+BE\s+handle\s+state\s+evt-ch\s+ring-ref\s+.*")
@@ -104,19 +104,22 @@ def parse_network_list(text: str) -> list[NicRow]:
             if is_tool_log_line(line):
                 continue
             raise ParseError("xl network-list", no, raw, "not a network row")
-        rows.append(
-            NicRow(
-                idx=int(m["idx"]),
-                be_domid=_opt(m["be"]),
-                mac=(m["mac"] or m["other"]).lower(),  # other: xm's "??" (none in XenStore)
-                handle=_opt(m["handle"]),
-                state=_opt(m["state"]),
-                evtch=_opt(m["evtch"]),
-                tx_ring_ref=_opt(m["tx"]),
-                rx_ring_ref=_opt(m["rx"]),
-                be_path=m["path"].rstrip() if m["path"] else None,
+        try:
+            rows.append(
+                NicRow(
+                    idx=int(m["idx"]),
+                    be_domid=_opt(m["be"]),
+                    mac=(m["mac"] or m["other"]).lower(),  # other: xm's "??" (none in XenStore)
+                    handle=_opt(m["handle"]),
+                    state=_opt(m["state"]),
+                    evtch=_opt(m["evtch"]),
+                    tx_ring_ref=_opt(m["tx"]),
+                    rx_ring_ref=_opt(m["rx"]),
+                    be_path=m["path"].rstrip() if m["path"] else None,
+                )
             )
-        )
+        except ValueError as e:  # thousands of digits
+            raise ParseError("xl network-list", no, raw, unusable_number(e)) from None
     return rows
 
 
@@ -132,17 +135,20 @@ def parse_block_list(text: str) -> list[VbdListRow]:
             if is_tool_log_line(line):
                 continue
             raise ParseError("xl block-list", no, raw, "not a block device row")
-        rows.append(
-            VbdListRow(
-                vdev=int(m["vdev"]),
-                be_domid=_opt(m["be"]),
-                handle=_opt(m["handle"]),
-                state=_opt(m["state"]),
-                evtch=_opt(m["evtch"]),
-                ring_ref=_opt(m["ring"]),
-                be_path=m["path"].rstrip() if m["path"] else None,
+        try:
+            rows.append(
+                VbdListRow(
+                    vdev=int(m["vdev"]),
+                    be_domid=_opt(m["be"]),
+                    handle=_opt(m["handle"]),
+                    state=_opt(m["state"]),
+                    evtch=_opt(m["evtch"]),
+                    ring_ref=_opt(m["ring"]),
+                    be_path=m["path"].rstrip() if m["path"] else None,
+                )
             )
-        )
+        except ValueError as e:  # thousands of digits
+            raise ParseError("xl block-list", no, raw, unusable_number(e)) from None
     return rows
 
 
@@ -150,8 +156,9 @@ def parse_block_list(text: str) -> list[VbdListRow]:
 
 _XVD_MAJOR, _HD_MAJORS, _SD_MAJOR = 202, (3, 22), 8
 _EXTENDED = 1 << 28
-_VDEV = re.compile(r"(xvd|hd|sd)([a-z]+)([1-9]\d*)?")  # no leading zero (libxl)
-_D_P = re.compile(r"d(0|[1-9]\d*)(?:p(0|[1-9]\d*))?")
+# no leading zero (libxl); at most 10 digits, so int() neither fails nor takes long
+_VDEV = re.compile(r"(xvd|hd|sd)([a-z]+)([1-9][0-9]{0,9})?")
+_D_P = re.compile(r"d(0|[1-9][0-9]{0,9})(?:p(0|[1-9][0-9]{0,9}))?")
 
 
 def _letters_to_index(letters: str) -> int:
@@ -185,7 +192,7 @@ def vdev_to_devid(name: str) -> int | None:
     Also takes ``d<disk>p<part>`` and a plain decimal device number.
     """
     n = name.strip()
-    if n.isdecimal() and len(n) < 12:
+    if is_uint(n) and len(n) < 12:
         return int(n)
     dp = _D_P.fullmatch(n)
     if dp is not None:

@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from collectors.model import HostInfo
-from collectors.parse.common import ParseError, lines_of, parse_cpu_list
+from collectors.parse.common import (
+    UINT,
+    ParseError,
+    decimal,
+    lines_of,
+    parse_cpu_list,
+    uint,
+    unusable_number,
+)
 from collectors.parse.guard import parse_errors
 from collectors.parse.noise import is_tool_log_line
 
@@ -109,15 +117,17 @@ def _rewrapped(has_value: bool, line: str) -> bool:
 
 
 def _to_int(v: str | None) -> int | None:
+    """An unsigned integer as xl prints it; None for anything else (unreadable)."""
     try:
-        return int(v) if v is not None else None
+        return uint(v) if v is not None else None
     except ValueError:
         return None
 
 
 def _to_float(v: str | None) -> float | None:
+    """``cpu_mhz``'s ``%d.%03d``; None for anything else (unreadable)."""
     try:
-        return float(v) if v is not None else None
+        return decimal(v) if v is not None else None
     except ValueError:
         return None
 
@@ -161,12 +171,14 @@ class UptimeRow:
         return {"name": self.name, "domid": self.domid, "uptime_s": self.uptime_s}
 
 
-_DAYS = r"(?:(?P<days>\d+) days?,\s*)?"
+_DAYS = rf"(?:(?P<days>{UINT}) days?,\s*)?"
 _LONG = re.compile(
-    rf"(?P<name>.*?\S)\s+(?P<domid>\d+)\s+{_DAYS}(?P<h>\d+):(?P<m>\d\d):(?P<s>\d\d)\s*"
+    rf"(?P<name>.*?\S)\s+(?P<domid>{UINT})\s+{_DAYS}"
+    rf"(?P<h>{UINT}):(?P<m>[0-9][0-9]):(?P<s>[0-9][0-9])\s*"
 )
 _SHORT = re.compile(
-    rf"\s*\d+:\d\d:\d\d up\s+{_DAYS}(?P<h>\d+):(?P<m>\d\d),\s(?P<name>.*)\s\((?P<domid>\d+)\)\s*"
+    rf"\s*{UINT}:[0-9][0-9]:[0-9][0-9] up\s+{_DAYS}(?P<h>{UINT}):(?P<m>[0-9][0-9]),"
+    rf"\s(?P<name>.*)\s\((?P<domid>{UINT})\)\s*"
 )
 _UPTIME_HEADER = re.compile(r"Name\s+ID\s+Uptime\s*")
 
@@ -190,7 +202,10 @@ def parse_xl_uptime(text: str) -> list[UptimeRow]:
             if is_tool_log_line(line):
                 continue
             raise ParseError("xl uptime", no, raw, "not an uptime row")
-        rows.append(UptimeRow(m["name"].strip(), int(m["domid"]), _seconds(m)))
+        try:
+            rows.append(UptimeRow(m["name"].strip(), int(m["domid"]), _seconds(m)))
+        except (ValueError, OverflowError) as e:  # thousands of digits
+            raise ParseError("xl uptime", no, raw, unusable_number(e)) from None
     return rows
 
 
@@ -216,8 +231,10 @@ class CpupoolRow:
 
 
 _POOL = re.compile(
-    r"(?P<name>.*?\S)\s+(?P<cpus>\d+)\s+(?P<sched>\S+)\s+(?P<active>[yn])\s+(?P<doms>\d+)\s*"
+    rf"(?P<name>.*?\S)\s+(?P<cpus>{UINT})\s+(?P<sched>\S+)\s+(?P<active>[yn])\s+(?P<doms>{UINT})\s*"
 )
+# the list's digits are any script's here on purpose: parse_cpu_list (ASCII only) refuses
+# "٠-٣", where [0-9] would leave it to the name of a pool without CPUs
 _POOL_CPUS = re.compile(r"(?P<name>.*?\S)(?:\s+(?P<list>\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*))?\s*")
 _POOL_HEADER = re.compile(r"Name\s+CPUs\s+Sched\s+Active\s+Domain count\s*")
 _POOL_HEADER_C = re.compile(r"Name\s+CPU list\s*")
@@ -247,11 +264,11 @@ def parse_cpupool_list(text: str) -> list[CpupoolRow]:
         if not cpu_list_form:
             m = _POOL.fullmatch(line)
             if m is not None:
-                rows.append(
-                    CpupoolRow(
-                        m["name"], int(m["cpus"]), m["sched"], m["active"] == "y", int(m["doms"])
-                    )
-                )
+                try:
+                    cpus, doms = uint(m["cpus"]), uint(m["doms"])
+                except ValueError as e:  # thousands of digits
+                    raise ParseError("xl cpupool-list", no, raw, unusable_number(e)) from None
+                rows.append(CpupoolRow(m["name"], cpus, m["sched"], m["active"] == "y", doms))
                 continue
         else:
             c = _POOL_CPUS.fullmatch(line)

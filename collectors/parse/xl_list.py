@@ -26,7 +26,15 @@ from typing import Any
 
 from collectors.model import SHUTDOWN_REASONS, DomainState, DomainType
 from collectors.parse import xl_sxp
-from collectors.parse.common import ParseError, lines_of
+from collectors.parse.common import (
+    FIXED,
+    MINUS_ONE,
+    UINT,
+    ParseError,
+    decimal,
+    lines_of,
+    unusable_number,
+)
 from collectors.parse.guard import parse_errors
 from collectors.parse.noise import is_tool_log_line
 
@@ -59,7 +67,7 @@ _EXTRA_RE = {
     # for every split of the token before it would be quadratic
     "cpupool": r"\s*(?P<cpupool>\S(?:.{0,126}?\S)?)",
     "node_affinity": r"\s+(?P<node_affinity>any cpu|\S+)",  # print_bitmap: "any cpu" before 4.5
-    "claimed_mib": r"\s+(?P<claimed_mib>\d+)",
+    "claimed_mib": rf"\s+(?P<claimed_mib>{UINT})",
     "capabilities": r"\s+(?P<capabilities>\S+(?: \S+){0,7})",  # "hardware xenstore", "-"
 }
 _LAST_LABEL = rf"(?:{_EXTRA_RE['security_label']})?"
@@ -181,12 +189,13 @@ def _header_columns(line: str) -> tuple[str, ...] | None:
 def _row_regex(extras: tuple[str, ...]) -> re.Pattern[str]:
     base = (
         r"(?P<name>(?:.*\S)?)"  # empty: a name node holding "" prints as 40 blanks
-        rf"(?:\s+(?P<domid>-?\d+)\s+(?P<mem>\d+)\s+(?P<vcpus>\d+)\s+(?P<state>{_FLAGS})"
-        r"|\s+(?P<mem_i>\d+)\s+(?P<vcpus_i>\d+))"  # xm: inactive, no ID and no State
-        r"\s+(?P<time>\d+\.\d+)"
+        # (ID -1: xm over Xen-API, a halted VM)
+        rf"(?:\s+(?P<domid>{MINUS_ONE})\s+(?P<mem>{UINT})\s+(?P<vcpus>{UINT})\s+(?P<state>{_FLAGS})"
+        rf"|\s+(?P<mem_i>{UINT})\s+(?P<vcpus_i>{UINT}))"  # xm: inactive, no ID and no State
+        rf"\s+(?P<time>{FIXED})"
     )
     if extras[:1] == ("cpupool",):  # "%8.1f" then "%16s": one decimal, the rest is the pool
-        base = base.replace(r"(?P<time>\d+\.\d+)", r"(?P<time>\d+\.\d)")
+        base = base.replace(rf"(?P<time>{FIXED})", r"(?P<time>[0-9]+\.[0-9])")
     tail = "".join(_EXTRA_RE[k] for k in extras) if extras else _SSID
     if extras[-1:] == ("security_label",):  # xm --label: "%10s" of "" when there is none
         tail = tail.removesuffix(_EXTRA_RE["security_label"]) + _LAST_LABEL
@@ -226,7 +235,7 @@ def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
         mem_mib=mem,
         vcpus=vcpus,
         state=state,
-        cpu_time_s=float(g("time")),
+        cpu_time_s=decimal(g("time")),
         uuid=_dash_none(gd.get("uuid")),
         reason_code=_dash_none(gd.get("reason_code")),
         security_label=_dash_none(gd.get("security_label")),
@@ -276,7 +285,10 @@ def parse_xl_list(text: str) -> list[XlListRow]:
         for ex in guesses:
             m = _row_regex(ex).fullmatch(line)
             if m is not None:
-                row = _row_from_match(m, ex)
+                try:
+                    row = _row_from_match(m, ex)
+                except ValueError as e:  # thousands of digits, a time past a double
+                    raise ParseError(SOURCE, no, raw, unusable_number(e)) from None
                 break
         if row is not None:
             rows.append(row)
@@ -331,6 +343,44 @@ class XlDomainConfig:
 
 _SOURCE_L = "xl list -l"
 _WS = re.compile(r"\s*")
+# a JSON string or number, to find the number the decoder refused (see _refused_number_at)
+_JSON_TOKEN = re.compile(
+    r'"(?:[^"\\]|\\.)*"|(NaN|-?Infinity|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)'
+)
+_INF = float("inf")
+
+
+def _refuse_constant(name: str) -> Any:
+    """json's NaN/Infinity/-Infinity: not JSON, and nothing yajl or json-c prints."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """A JSON float that fits a double (``1e400`` would be inf)."""
+    value = float(text)
+    if not -_INF < value < _INF:
+        raise ValueError(f"{text[:40]} does not fit a double")
+    return value
+
+
+def _refused_number_at(text: str, pos: int) -> int:
+    """Where the first number from ``pos`` on that the decoder refused starts (``pos``
+    when none is found)."""
+    for m in _JSON_TOKEN.finditer(text, pos):
+        tok = m.group(1)
+        if tok is not None and not _usable_json_number(tok):
+            return m.start(1)
+    return pos
+
+
+def _usable_json_number(tok: str) -> bool:
+    if tok in ("NaN", "Infinity", "-Infinity"):
+        return False
+    try:
+        int(tok) if tok.lstrip("-").isdecimal() else _finite(tok)
+    except ValueError:
+        return False
+    return True
 
 
 def _skip_ws(text: str, pos: int) -> int:
@@ -342,7 +392,9 @@ _INVALID_DOMID = 0x7FF0  # domids at or above this are libxl's "none"/"invalid" 
 
 
 def _int(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    """A JSON integer that is not negative (domids, sizes, counts, CPU numbers: libxl's
+    uint32/uint64/int fields print none below 0); None for anything else."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
 
 
 def _str(v: Any) -> str | None:
@@ -436,7 +488,7 @@ def parse_xl_list_long(text: str) -> list[XlDomainConfig]:
         i = bisect.bisect_right(starts, pos) - 1
         return i + 1, lines[i]
 
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
     out: list[XlDomainConfig] = []
     pos = _skip_ws(text, 0)
     while pos < len(text):
@@ -453,6 +505,9 @@ def parse_xl_list_long(text: str) -> list[XlDomainConfig]:
             except json.JSONDecodeError as e:
                 eno, eline = where(e.pos)
                 raise ParseError(_SOURCE_L, eno, eline, f"bad JSON: {e.msg}") from None
+            except ValueError as e:  # NaN/Infinity, 1e400, an integer of thousands of digits
+                eno, eline = where(_refused_number_at(text, pos))
+                raise ParseError(_SOURCE_L, eno, eline, unusable_number(e)) from None
             except RecursionError:
                 raise ParseError(_SOURCE_L, line_no, line, "JSON nested too deeply") from None
             out.extend(_entries(value, line_no, line))

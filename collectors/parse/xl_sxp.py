@@ -146,8 +146,12 @@ def _plain(node: Any) -> Any:
     return {k: _plain(v) for k, v in node.items()}
 
 
+_SXP_INT = re.compile(r"-?[0-9]{1,20}")  # "%d"/"%"PRIu64 (libxl's "not set" reads < 0)
+
+
 def _int(v: Any) -> int | None:
-    return int(v) if isinstance(v, str) and re.fullmatch(r"-?\d+", v) else None
+    """An integer as xl prints one; None for anything else (not set, as a missing item)."""
+    return int(v) if isinstance(v, str) and _SXP_INT.fullmatch(v) else None
 
 
 def _mac(text: str) -> str:

@@ -20,13 +20,23 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from collectors.model import CpuSet, VcpuState
-from collectors.parse.common import CPU_ID_LIMIT, ParseError, lines_of, parse_cpu_list
+from collectors.parse.common import (
+    CPU_ID_LIMIT,
+    FIXED,
+    UINT,
+    ParseError,
+    decimal,
+    lines_of,
+    parse_cpu_list,
+    unusable_number,
+)
 from collectors.parse.guard import parse_errors
 from collectors.parse.noise import is_tool_log_line
 
 SOURCE = "xl vcpu-list"
 
 _ALL = CpuSet(all=True)
+_INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +91,24 @@ def _affinity(text: str) -> CpuSet:
     return parse_cpu_list(t)  # (which bounds the CPU numbers and the work)
 
 
-_AFF = r"(?:all|any cpu|no cpus|none|\^?\d+(?:-\d+)?(?:,\^?\d+(?:-\d+)?)*)"
+_AFF = rf"(?:all|any cpu|no cpus|none|\^?{UINT}(?:-{UINT})?(?:,\^?{UINT}(?:-{UINT})?)*)"
 # found from the state on (a blank before it, by look-behind): a search starting on each
 # blank of a long run would rescan the run from every one of them
 _TAIL = re.compile(
-    r"(?<=\s)(?P<state>[r-][b-][p-])\s+(?P<time>\d+\.\d+)"
+    rf"(?<=\s)(?P<state>[r-][b-][p-])\s+(?P<time>{FIXED})"
     rf"\s+(?P<hard>{_AFF})(?:\s*/\s*(?P<soft>{_AFF}))?\s*$"
 )
 # the name may be empty (a name node holding "" prints as 32 blanks)
-_SEPARATE = re.compile(r"(?P<name>(?:.*?\S)?)\s+(?P<domid>\d+)\s+(?P<vcpu>\d+)\s+(?P<cpu>\d+|-)")
-_GLUED = re.compile(r"(?P<name>(?:.*?\S)?)\s+(?P<domid>\d+)\s+(?P<glued>\d{2,})")
+_SEPARATE = re.compile(
+    rf"(?P<name>(?:.*?\S)?)\s+(?P<domid>{UINT})\s+(?P<vcpu>{UINT})\s+(?P<cpu>{UINT}|-)"
+)
+_GLUED = re.compile(rf"(?P<name>(?:.*?\S)?)\s+(?P<domid>{UINT})\s+(?P<glued>[0-9]{{2,}})")
 # xm, inactive domain: name, (blank ID), VCPU, (blank CPU and State), time, affinity
 _INACTIVE = re.compile(
-    rf"(?P<name>(?:.*?\S)?)\s+(?P<vcpu>\d+)\s+(?P<time>\d+\.\d+)\s+(?P<hard>{_AFF})\s*"
+    rf"(?P<name>(?:.*?\S)?)\s+(?P<vcpu>{UINT})\s+(?P<time>{FIXED})\s+(?P<hard>{_AFF})\s*"
 )
 # Xen 4.0 xl: a further 64-CPU word of the affinity on its own line
-_WORD_LINE = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
+_WORD_LINE = re.compile(rf"{UINT}(?:-{UINT})?(?:,{UINT}(?:-{UINT})?)*")
 _WORD_BITS = 64
 _HEADER = re.compile(r"Name\s+ID\s+VCPU\s+CPU\s+State\s+Time\(s\)\s+(?P<aff>.*)")
 _VCPU_FIELD = 6  # " %5u" after the domid
@@ -128,7 +140,14 @@ def _fast_row(line: str) -> VcpuRow | None:
     if n not in (7, 9) or (n == 9 and t[7] != "/"):
         return None
     name, domid, vcpu, cpu, state, time = t[0], t[1], t[2], t[3], t[4], t[5]
-    if not (domid.isdecimal() and vcpu.isdecimal() and (cpu.isdecimal() or cpu == "-")):
+    # ASCII digits (isdecimal alone takes any script's; the whole line is ASCII unless the
+    # name is not), the time "%9.1f": digits.digits (float() takes nan, inf, 1e3, +1, 1_0)
+    whole, _, frac = time.partition(".")
+    if not (
+        (line.isascii() or (domid + vcpu + cpu + time).isascii())
+        and domid.isdecimal() and vcpu.isdecimal() and (cpu.isdecimal() or cpu == "-")
+        and whole.isdecimal() and frac.isdecimal()
+    ):
         return None
     if len(state) != 3 or state[0] not in "r-" or state[1] not in "b-" or state[2] not in "p-":
         return None
@@ -137,13 +156,16 @@ def _fast_row(line: str) -> VcpuRow | None:
     if "\t" not in line and line.find(vcpu, d_end) + len(vcpu) != d_end + _VCPU_FIELD:
         return None
     try:
+        seconds = float(time)
+        if seconds == _INF:  # hundreds of digits: the general path says which line
+            return None
         return VcpuRow(
             name,
             int(domid),
             int(vcpu),
             None if cpu == "-" else int(cpu),
             state,
-            float(time),
+            seconds,
             _affinity(t[6]),
             _affinity(t[8]) if n == 9 else None,
         )
@@ -168,13 +190,16 @@ def parse_xl_vcpu_list(text: str) -> list[VcpuRow]:
                 two_affinities = "/" in h["aff"]
                 words = -1
                 continue
-            row = _slow_row(line)
-            if row is None and words >= 0 and rows and _WORD_LINE.fullmatch(line):
-                words += 1
-                rows[-1] = _add_word(rows[-1], line, words, no, raw)
-                continue
-            if row is None:
-                row = _inactive_row(line)
+            try:
+                row = _slow_row(line)
+                if row is None and words >= 0 and rows and _WORD_LINE.fullmatch(line):
+                    words += 1
+                    rows[-1] = _add_word(rows[-1], line, words, no, raw)
+                    continue
+                if row is None:
+                    row = _inactive_row(line)
+            except ValueError as e:  # a number of thousands of digits, a time past a double
+                raise ParseError(SOURCE, no, raw, unusable_number(e)) from None
             if row is None:
                 if is_tool_log_line(line):
                     continue
@@ -207,7 +232,7 @@ def _inactive_row(line: str) -> VcpuRow | None:
         hard = _affinity(m["hard"])
     except ValueError:
         return None
-    return VcpuRow(m["name"].strip(), None, int(m["vcpu"]), None, None, float(m["time"]), hard,
+    return VcpuRow(m["name"].strip(), None, int(m["vcpu"]), None, None, decimal(m["time"]), hard,
                    None)
 
 
@@ -224,4 +249,5 @@ def _slow_row(line: str) -> VcpuRow | None:
         soft = _affinity(tail["soft"]) if tail["soft"] is not None else None
     except ValueError:
         return None
-    return VcpuRow(name.strip(), domid, vcpu, cpu, tail["state"], float(tail["time"]), hard, soft)
+    return VcpuRow(name.strip(), domid, vcpu, cpu, tail["state"], decimal(tail["time"]), hard,
+                   soft)
