@@ -9,7 +9,9 @@ import pytest
 
 from collectors.parse.common import ParseError
 from collectors.parse.xentop import (
+    MAX_DETAIL_ITEMS,
     MAX_ERRORS_KEPT,
+    MAX_FRAME_ROWS,
     XentopDomain,
     XentopFrameAssembler,
     XentopNet,
@@ -516,3 +518,39 @@ def test_names_holding_a_state_or_numbers_full_name_truncated_and_headerless() -
         ("Domain-0", "-----r"), ("a --b--- 5", "-----r"), ("db -b----", "-----r"),
         ("web --b---", "-----r"), ("ünï ---c", "-----r"),
     ]  # fmt: skip
+
+
+_HEADER = ("      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) VCPUS NETS "
+           "NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID")
+
+
+def _row(name: str) -> str:
+    return (f"{name:>10} --b---          6    0.0      98304    3.1      99328       3.2     2"
+            "    1        0        0    1        0        3        0         24          0    0")
+
+
+def test_a_stream_of_rows_that_never_ends_its_frame_is_bounded() -> None:
+    # headers end frames (a header followed by 2 rows: no -r), then more rows than Xen
+    # has domids without one
+    asm = XentopFrameAssembler()
+    assert len(asm.feed_lines([_HEADER, _row("a0"), _row("a1"), _HEADER])) == 1
+    asm.feed_lines(_row(f"d{i:06d}") for i in range(MAX_FRAME_ROWS + 5))
+    assert len(asm._frame) <= MAX_FRAME_ROWS
+    assert [e.reason for e in asm.errors] == [
+        f"more than {MAX_FRAME_ROWS} domains in one frame: dropped"]
+    assert asm.errors[0].line_no == 4 + MAX_FRAME_ROWS + 1
+    # the stream goes on: what came after the drop, then whole frames
+    (frame,) = asm.feed_lines([_HEADER, _row("web1"), _row("web2")])
+    assert [d.name for d in frame] == [f"d{i:06d}" for i in range(MAX_FRAME_ROWS + 1,
+                                                                  MAX_FRAME_ROWS + 5)]
+    assert [d.name for d in asm.flush() or []] == ["web1", "web2"]
+
+
+def test_detail_lines_without_end_are_bounded_per_domain() -> None:
+    asm = XentopFrameAssembler()
+    net = "Net0 RX:        0bytes        0pkts        0err        0drop  TX:     1508bytes       18pkts        0err        0drop"  # noqa: E501
+    asm.feed_lines([_HEADER, _row("web1"), *[net] * (MAX_DETAIL_ITEMS + 10), _row("web2")])
+    (web1, web2) = asm.flush() or []
+    assert len(web1.networks) == MAX_DETAIL_ITEMS and web2.name == "web2"
+    assert len(asm.errors) == 10
+    assert asm.errors[0].reason == f"more than {MAX_DETAIL_ITEMS} detail items for one domain"

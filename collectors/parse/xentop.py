@@ -192,6 +192,10 @@ _TITLE = re.compile(r"[A-Z][A-Z_]*(?:\([a-z%]+\))?")
 _ROW_START = re.compile(r"(?P<name>.*?)\s(?P<state>[d-][s-][b-][c-][p-][r-])\s+(?=[0-9])")
 _STATE_TOKEN = re.compile(r"\s[d-][s-][b-][c-][p-][r-]\s")
 MAX_ERRORS_KEPT = 100
+# a stream's frame and a domain's detail lists are held until they end: bounded, so a host
+# sending rows or detail lines for ever cannot fill the memory (Xen has < 32,752 domids)
+MAX_FRAME_ROWS = 32_768
+MAX_DETAIL_ITEMS = 8_192  # vCPU times, nets and VBDs of one domain, together
 _MAX_STATE_WORDS = 16  # state-like words tried inside one row's name
 _STATE_AT = re.compile(r"(?=\s[d-][s-][b-][c-][p-][r-]\s+[0-9])")  # every one, overlapping
 _VCPUS = re.compile(rf"VCPUs\(sec\):(?P<pairs>(?:\s+{UINT}:\s+{UINT}s)*)\s*")
@@ -573,9 +577,13 @@ class XentopFrameAssembler:
 
     def _details(self) -> list[Any]:
         """The pending domain's detail lists, made at its first detail line."""
-        if self._det is None:
-            self._det = [[], [], [], 0]
-        return self._det
+        det = self._det
+        if det is None:
+            det = self._det = [[], [], [], 0]
+        elif len(det[_VCPU_I]) + len(det[_NETS_I]) + len(det[_VBDS_I]) >= MAX_DETAIL_ITEMS:
+            raise ParseError(SOURCE, self._line_no, None,
+                             f"more than {MAX_DETAIL_ITEMS} detail items for one domain")
+        return det
 
     def _error(self, line: str, reason: str) -> ParseError:
         return ParseError(SOURCE, self._line_no, line, reason)
@@ -706,6 +714,10 @@ class XentopFrameAssembler:
     def _row(self, cur: list[Any] | XentopDomain, name: str, truncated: bool,
              done: list[list[XentopDomain]]) -> None:
         self._close_domain()
+        if len(self._frame) >= MAX_FRAME_ROWS:
+            self._take_frame()
+            raise ParseError(SOURCE, self._line_no, None,
+                             f"more than {MAX_FRAME_ROWS} domains in one frame: dropped")
         if not self._non_repeat:  # once headers delimit frames, the row order never has to
             key = _sort_key(name)
             if self._frame and self._starts_new_frame(name, key, truncated):
