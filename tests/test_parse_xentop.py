@@ -554,3 +554,12 @@ def test_detail_lines_without_end_are_bounded_per_domain() -> None:
     assert len(web1.networks) == MAX_DETAIL_ITEMS and web2.name == "web2"
     assert len(asm.errors) == 10
     assert asm.errors[0].reason == f"more than {MAX_DETAIL_ITEMS} detail items for one domain"
+
+
+def test_a_row_printed_again_is_the_same_record_and_a_changed_one_is_read_anew() -> None:
+    asm = XentopFrameAssembler()
+    changed = _row("web2").replace("    0.0 ", "    2.5 ", 1)
+    (first,) = asm.feed_lines([_HEADER, _row("web1"), _row("web2"), _HEADER])
+    (second,) = asm.feed_lines([_row("web1"), changed, _HEADER])
+    assert second[0] is first[0]  # an idle domain's row: not parsed again
+    assert second[1] is not first[1] and (first[1].cpu_pct, second[1].cpu_pct) == (0.0, 2.5)

@@ -517,6 +517,8 @@ class XentopFrameAssembler:
         "_dom0_sorted",
         "_in_vcpus",
         "_fast_w",
+        "_seen_rows",
+        "_new_rows",
     )
 
     def __init__(self) -> None:
@@ -537,6 +539,10 @@ class XentopFrameAssembler:
         self._dom0_sorted = False  # seen Domain-0 after another row of its frame: no -z
         self._in_vcpus = False  # the last line was VCPUs(sec) (it may continue)
         self._fast_w: int | None = None  # where names end, when the columns are 4.x's
+        # fast rows of the last frame and of this one by their line: a row printed again
+        # (an idle domain) is the same record, not parsed again
+        self._seen_rows: dict[str, XentopDomain] = {}
+        self._new_rows: dict[str, XentopDomain] = {}
 
     # -- public API --
 
@@ -600,6 +606,7 @@ class XentopFrameAssembler:
         if kinds:  # -n/-x print nothing for a domain with no devices: fill in the empties
             frame = [d if d.details >= kinds else replace(d, details=kinds) for d in frame]
         self._frame = []
+        self._seen_rows, self._new_rows = self._new_rows, {}
         self._names = set()
         self._prev_name = None
         self._rows_since_header = 0
@@ -652,8 +659,11 @@ class XentopFrameAssembler:
         elif self._layout is not None and not self._in_vcpus:
             # rows are the next most common
             w = self._fast_w
-            rec = _fast_row(line, w) if w is not None else None
+            rec = self._seen_rows.get(line)
+            if rec is None and w is not None:
+                rec = _fast_row(line, w)
             if rec is not None:
+                self._new_rows[line] = rec
                 self._row(rec, rec.name, rec.name_truncated, done)
                 return
             values = _parse_row(line, self._layout)
@@ -707,6 +717,8 @@ class XentopFrameAssembler:
             self._non_repeat = True  # a header was followed by 2+ rows: this is not -r
         if self._frame and self._non_repeat:
             done.append(self._take_frame())
+        if layout != self._layout:
+            self._seen_rows = self._new_rows = {}
         self._layout = layout
         self._fast_w = layout.name_end if layout.standard else None
         self._rows_since_header = 0
