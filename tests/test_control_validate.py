@@ -135,6 +135,8 @@ async def test_domain_by_name_or_domid() -> None:
     assert (await check(Pause(H, "web1"))).target == "3"
     assert (await check(Pause(H, 3))).domain.name == "web1"  # type: ignore[union-attr]
     assert (await check(Pause(H, "3"))).domain.name == "web1"  # type: ignore[union-attr]
+    assert 'no domain "٣"' in await problem(Pause(H, "٣"))  # not domid 3
+    assert 'no domain "' in await problem(Pause(H, "3" * 5000))
 
 
 async def test_unknown_domain() -> None:
@@ -276,6 +278,8 @@ async def test_network_detach() -> None:
     assert (await check(NetworkDetach(H, "web1", "00:16:3E:10:00:01"))).target == "3"
     assert "has no vif 4" in await problem(NetworkDetach(H, "web1", 4))
     assert "invalid vif" in await problem(NetworkDetach(H, "web1", "eth0"))
+    assert "invalid vif" in await problem(NetworkDetach(H, "web1", "٠"))
+    assert "invalid vif" in await problem(NetworkDetach(H, "web1", "9" * 5000))
     assert (await check(NetworkDetach(H, "idle1", 0))).warnings  # nothing known: xl decides
 
 
@@ -312,6 +316,10 @@ async def test_block_detach() -> None:
     assert first.warnings == ("xvda is db1's first disk, usually its root filesystem",)
     assert "no disk xvdc" in await problem(BlockDetach(H, "db1", "xvdc"))
     assert (await check(BlockDetach(H, "db1", "51728"))).target == "1"
+    assert "no disk with devid 51744 (disks: 51712 (xvda), 51728 (xvdb))" in await problem(
+        BlockDetach(H, "db1", "51744"))
+    # digits of other scripts are not a devid xl reads (int() would take them)
+    assert "invalid virtual device" in await problem(BlockDetach(H, "db1", "٥١٧٢٨"))
 
 
 async def test_save_paths() -> None:

@@ -46,6 +46,7 @@ from collectors.model import (
     HostSnapshot,
     HostStatus,
 )
+from collectors.parse.common import is_uint
 
 DEFAULT_BRIDGE = "xenbr0"  # libxl's bridge when a vif names none
 STALE_WARN_S = 30.0
@@ -124,7 +125,8 @@ def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bo
     if isinstance(ref, str):
         by_name = [d for d in snap.domains if d.name == ref]
         by_id = (
-            [d for d in snap.domains if d.domid == int(ref)] if ref.isdecimal() else []
+            [d for d in snap.domains if d.domid == int(ref)]
+            if is_uint(ref) and len(ref) <= 5 else []  # (domids are below 32752)
         )
     else:
         by_name, by_id = [], [d for d in snap.domains if d.domid == ref]
@@ -421,8 +423,8 @@ async def _network_detach(ctx: _Ctx) -> None:
             ctx.bad("device", f"invalid vif devid {dev}")
             return
         found = any(v.devid == dev for v in vifs)
-    elif isinstance(dev, str) and dev.strip().isdecimal():
-        found = any(v.devid == int(dev) for v in vifs)
+    elif isinstance(dev, str) and _devid(dev) is not None:
+        found = any(v.devid == _devid(dev) for v in vifs)
     elif isinstance(dev, str) and ":" in dev:
         mac = ctx.check("device", lambda: sx.check_mac(dev))
         if mac is None:
@@ -486,15 +488,25 @@ def _warn_disk_in_use(ctx: _Ctx, req: BlockAttach) -> None:
 async def _block_detach(ctx: _Ctx) -> None:
     req = ctx.req
     assert isinstance(req, BlockDetach)
-    if req.vdev.strip().isdecimal():
+    disks = _vbds(ctx)
+    devid = _devid(req.vdev)
+    if devid is not None:  # xl takes a disk's devid too ("51728" for xvda)
+        if disks and all(d.devid != devid for d in disks):
+            have = ", ".join(f"{d.devid} ({d.name})" for d in disks)
+            ctx.bad("vdev", f"{ctx.name} has no disk with devid {devid} (disks: {have})")
         return
     vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
-    disks = _vbds(ctx)
     names = [d.name for d in disks if d.name]
     if vdev is not None and names and vdev not in names:
         ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {', '.join(names)})")
     elif vdev is not None and disks and vdev == min(disks, key=lambda d: d.devid).name:
         ctx.warnings.append(f"{vdev} is {ctx.name}'s first disk, usually its root filesystem")
+
+
+def _devid(text: str) -> int | None:
+    """A device id as xl takes it: ASCII digits that fit its 32 bits; None otherwise."""
+    t = text.strip()
+    return int(t) if is_uint(t) and len(t) <= 10 and int(t) < 1 << 32 else None
 
 
 def _needs_hvm(ctx: _Ctx) -> bool:
