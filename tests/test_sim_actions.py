@@ -456,3 +456,15 @@ def test_sched_credit2_show_set_and_libxl_range_errors() -> None:
     assert (got.exit_code, got.stderr) == (
         1, f"libxl: error: libxl_sched.c:232:sched_credit_domain_set: Domain {n}:Getting "
            "domain sched credit: Invalid argument\nlibxl_domain_sched_params_set failed.\n")
+
+
+def test_only_ascii_digits_are_numbers_as_for_cs_isdigit() -> None:
+    # xl reads numbers with isdigit()/strtoul(), which know only 0-9: "٣" is a name to it
+    host = lab_b()
+    got = xl(host, "xl", "pause", "٣")
+    assert (got.exit_code, got.stderr) == (1, "٣ is an invalid domain identifier (rc=-6)\n")
+    assert xl(host, "xl", "vcpu-set", "db1", "٢").stderr == "Error: Invalid argument.\n"
+    assert xl(host, "xl", "vcpu-pin", "db1", "٠", "0").stderr == (
+        "Error: Invalid argument ٠ as VCPU.\n")
+    assert xl(host, "xl", "vcpu-pin", "db1", "0", "٠-١").exit_code != 0
+    assert xl(host, "xl", "pause", "3").exit_code == 0  # the same with ASCII digits

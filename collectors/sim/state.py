@@ -436,8 +436,8 @@ class SimHost:
 
 def vdev_to_devid(vdev: str) -> int | None:
     """libxl's virtual device number: ``xvda`` 51712, ``xvdz`` 268441856, ``hdc`` 5632."""
-    if vdev.isdigit():
-        n = int(vdev)
+    if vdev.isascii() and vdev.isdigit():
+        n = int(vdev[:11])
         return n if n < (1 << 31) else None
     for prefix, major in (("xvd", 202), ("hd", 3), ("sd", 8)):
         if not vdev.startswith(prefix):
@@ -446,7 +446,7 @@ def vdev_to_devid(vdev: str) -> int | None:
         letters = ""
         while rest and rest[0].isascii() and rest[0].islower():
             letters, rest = letters + rest[0], rest[1:]
-        if not letters or len(letters) > 3 or (rest and not rest.isdigit()):
+        if not letters or len(letters) > 3 or (rest and not (rest.isascii() and rest.isdigit())):
             return None
         disk = 0
         for ch in letters:

@@ -22,6 +22,7 @@ from collectors.sim.xl_args import (
     domain_label,
     find_domain,
     getopt,
+    is_digit,
     parse_cpu_list,
     parse_mem_size_kb,
     strtoul,
@@ -205,7 +206,7 @@ def cmd_vcpu_set(host: SimHost, io: Io, argv: list[str]) -> int:
     domid = find_domain(io, host, p.args[0])
     text = p.args[1]
     digits = text.lstrip()
-    if not digits[:1].isdigit() or strtoul(text) > 0x7FFFFFFF:
+    if not is_digit(digits[:1]) or strtoul(text) > 0x7FFFFFFF:
         die(io, "Error: Invalid argument.\n")
     want = strtoul(text)
     d = host.domains.get(domid)
@@ -242,7 +243,7 @@ def cmd_vcpu_pin(host: SimHost, io: Io, argv: list[str], *, dryrun: bool = False
     soft_text = p.args[3] if len(p.args) > 3 else None
     vcpuid: int | None = None
     if vcpu_text != "all":
-        if not vcpu_text.lstrip()[:1].isdigit():
+        if not is_digit(vcpu_text.lstrip()[:1]):
             die(io, f"Error: Invalid argument {vcpu_text} as VCPU.\n")
         vcpuid = strtoul(vcpu_text) & 0xFFFFFFFF
     if vcpuid is None and p.has("f"):

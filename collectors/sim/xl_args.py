@@ -151,12 +151,23 @@ def find_domain(io: Io, host: SimHost, text: str) -> int:
     return domid
 
 
+def is_digit(c: str) -> bool:
+    """C's isdigit(): ASCII only (str.isdigit() also takes "٣", "³")."""
+    return "0" <= c <= "9" and len(c) == 1
+
+
+def is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def strtoul(text: str) -> int:
     digits = ""
     for c in text.lstrip():
-        if not c.isdigit():
+        if not is_digit(c):
             break
         digits += c
+    if len(digits) > 20:  # past ULONG_MAX whatever they are: strtoul saturates
+        return (1 << 64) - 1
     return min(int(digits), (1 << 64) - 1) if digits else 0
 
 
@@ -167,10 +178,10 @@ def atoi(text: str) -> int:
         sign, t = (-1 if t[0] == "-" else 1), t[1:]
     digits = ""
     for c in t:
-        if not c.isdigit():
+        if not is_digit(c):
             break
         digits += c
-    val = sign * int(digits) if digits else 0
+    val = sign * int(digits[:20]) if digits else 0
     return ((val + (1 << 31)) % (1 << 32)) - (1 << 31)
 
 
@@ -255,7 +266,7 @@ def parse_cpu_list(text: str, nr_cpus: int, nr_nodes: int = 1) -> CpuSet:
 
 def _range(spec: str, item: str, what: str) -> tuple[int, int]:
     a, dash, b = spec.partition("-")
-    if not a.isdigit() or (dash and not b.isdigit()):
+    if not is_digits(a) or (dash and not is_digits(b)):
         raise CpuListError(f"Invalid {what} range: {item}.")
     lo, hi = int(a), int(b) if dash else int(a)
     if lo > hi:

@@ -216,7 +216,7 @@ def parse_vif_spec(spec: str) -> VifSpec:
         elif key == "script":
             v.script = val
         elif key == "devid":
-            if not val.isdigit():
+            if not (val.isascii() and val.isdigit()) or len(val) > 10:
                 raise CfgError(f"Invalid devid: {val}")
             v.devid = int(val)
         elif key == "type":
@@ -287,7 +287,7 @@ def _int(cfg: dict[str, CfgValue], key: str, default: int) -> int:
     v = cfg.get(key, default)
     if isinstance(v, int):
         return v
-    if isinstance(v, str) and v.isdigit():
+    if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 18:
         return int(v)
     raise CfgError(f"Invalid parameter `{key}'.")
 

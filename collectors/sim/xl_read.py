@@ -209,7 +209,7 @@ def cmd_domid(host: SimHost, io: Io, argv: list[str]) -> int:
 def cmd_domname(host: SimHost, io: Io, argv: list[str]) -> int:
     p = getopt(io, "domname", argv, "", required=1)
     arg = p.args[0]
-    domid = int(arg) if arg.isdigit() and len(arg) < 12 else -1
+    domid = int(arg) if arg.isascii() and arg.isdigit() and len(arg) < 12 else -1
     d = host.domains.get(domid)
     if d is None:
         die(io, f"Can't get domain name of domain id '{arg}', maybe this domain does not "
