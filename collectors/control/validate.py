@@ -423,8 +423,8 @@ async def _network_detach(ctx: _Ctx) -> None:
             ctx.bad("device", f"invalid vif devid {dev}")
             return
         found = any(v.devid == dev for v in vifs)
-    elif isinstance(dev, str) and _devid(dev) is not None:
-        found = any(v.devid == _devid(dev) for v in vifs)
+    elif isinstance(dev, str) and (devid := _devid(dev)) is not None:
+        found = any(v.devid == devid for v in vifs)
     elif isinstance(dev, str) and ":" in dev:
         mac = ctx.check("device", lambda: sx.check_mac(dev))
         if mac is None:
