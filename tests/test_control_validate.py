@@ -340,6 +340,11 @@ async def test_restore_and_create_need_existing_files() -> None:
     r = RecordingRunner(files=["/var/lib/xen/save/idle1.chk", "/etc/xen/web1.cfg"])
     c = await check(Restore(H, "/var/lib/xen/save/idle1.chk"), r)
     assert c.domain is None and c.target is None
+    # idle1 still exists: restoring its checkpoint would clash (libxl refuses the name)
+    assert c.warnings == ("idle1 exists on xen-a (domid 2): if this is its checkpoint, xl "
+                          'refuses a second one (Domain with name "idle1" already exists)',)
+    r.files.add("/var/lib/xen/save/gone.chk")
+    assert (await check(Restore(H, "/var/lib/xen/save/gone.chk"), r)).warnings == ()
     assert "no checkpoint file" in await problem(Restore(H, "/var/lib/xen/save/x.chk"), r)
     assert (await check(Create(H, "/etc/xen/web1.cfg"), r)).target is None
     assert "no config file /etc/xen/nope.cfg" in await problem(Create(H, "/etc/xen/nope.cfg"), r)

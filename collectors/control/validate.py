@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import PurePosixPath
 
 from collectors.control import syntax as sx
 from collectors.control.errors import Problem, ValidationFailed
@@ -213,6 +214,13 @@ async def _restore(ctx: _Ctx) -> None:
     if ctx.check("path", lambda: sx.check_abs_path(req.path, "checkpoint file")) is None:
         return
     await _regular_file(ctx, "path", req.path, "checkpoint file")
+    # the file names its domain inside; its name is a good guess (the save form's NAME.chk)
+    stem = PurePosixPath(req.path).stem
+    same = [d for d in ctx.snap.domains if d.name == stem]
+    if same and not ctx.problems:
+        ctx.warnings.append(
+            f"{stem} exists on {ctx.snap.host} (domid {same[0].domid}): if this is its "
+            f'checkpoint, xl refuses a second one (Domain with name "{stem}" already exists)')
 
 
 async def _create(ctx: _Ctx) -> None:
