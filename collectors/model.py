@@ -48,10 +48,12 @@ class XenbusState(IntEnum):
 
     @classmethod
     def from_text(cls, text: str | None) -> XenbusState | None:
-        if text is None:
+        """The state a xenbus node holds ("4"); None for anything but ASCII digits (a
+        driver writes "%d": int() would also take "٤", " 4 ", "+4") or an unknown state."""
+        if text is None or not (text.isascii() and text.isdecimal()):
             return None
         try:
-            return cls(int(text.strip()))
+            return cls(int(text))
         except ValueError:
             return None
 

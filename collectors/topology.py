@@ -182,8 +182,8 @@ def _device(
         kind=dkind,
         devid=devid,
         backend_domid=backend_domid,
-        frontend_state=_state(fe.get("state")),
-        backend_state=_state(be.get("state")),
+        frontend_state=XenbusState.from_text(fe.get("state")),
+        backend_state=XenbusState.from_text(be.get("state")),
         ring_refs=tuple(r[3] for r in refs),
         event_channels=tuple(e[2] for e in evtchns),
         queues=queues,
@@ -209,9 +209,3 @@ def _int(v: str | None) -> int | None:
     if v is None or not is_uint(v) or len(v) > _VALUE_DIGITS:
         return None
     return int(v)
-
-
-def _state(v: str | None) -> XenbusState | None:
-    """A xenbus state node ("4"); None, as for a missing node, for anything but ASCII
-    digits (XenbusState.from_text takes whatever int() takes)."""
-    return XenbusState.from_text(v) if v is not None and is_uint(v) else None

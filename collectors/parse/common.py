@@ -116,7 +116,7 @@ def is_uint(text: str) -> bool:
 def uint(text: str) -> int:
     """An unsigned integer of ASCII digits; ValueError for anything else (also for more
     digits than int() converts: callers turn it into a ParseError naming the line)."""
-    if text.isascii() and text.isdecimal():
+    if is_uint(text):
         return int(text)
     raise ValueError(f"not an unsigned integer: {text[:40]!r}")
 

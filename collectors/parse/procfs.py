@@ -11,7 +11,7 @@ import functools
 import re
 
 from collectors.model import Dom0View, NetIfCounters
-from collectors.parse.common import DECIMAL, ParseError, decimal, lines_of
+from collectors.parse.common import DECIMAL, ParseError, decimal, lines_of, unusable_number
 from collectors.parse.guard import parse_errors
 from collectors.parse.records import constructor
 
@@ -38,8 +38,8 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
                     out.append(make(name, int(nums[0]), int(nums[8]), int(nums[1]),
                                     int(nums[9]), int(nums[2]), int(nums[10]), int(nums[3]),
                                     int(nums[11])))
-                except ValueError:  # thousands of digits
-                    raise ParseError(source, no, raw, "a counter of thousands of digits") from None
+                except ValueError as e:  # thousands of digits
+                    raise ParseError(source, no, raw, unusable_number(e)) from None
                 continue
         line = raw.strip()
         if not line or line.startswith("Inter-"):
@@ -68,8 +68,8 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
                 None if rxe is None else int(nums[rxe]), None if txe is None else int(nums[txe]),
                 None if rxd is None else int(nums[rxd]), None if txd is None else int(nums[txd]),
             ))
-        except ValueError:  # thousands of digits
-            raise ParseError(source, no, raw, "a counter of thousands of digits") from None
+        except ValueError as e:  # thousands of digits
+            raise ParseError(source, no, raw, unusable_number(e)) from None
     return out
 
 

@@ -718,7 +718,7 @@ class XentopFrameAssembler:
         if self._frame and self._non_repeat:
             done.append(self._take_frame())
         if layout != self._layout:
-            self._seen_rows = self._new_rows = {}
+            self._seen_rows, self._new_rows = {}, {}
         self._layout = layout
         self._fast_w = layout.name_end if layout.standard else None
         self._rows_since_header = 0

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from collectors import commands
 from collectors.commands import BLKBACK_SYSFS, NETBACK_DEBUGFS
+from collectors.parse.common import is_uint
 from collectors.sim import render_proc, xenstore_tree
 from collectors.sim.render_xentop import XentopOptions
 from collectors.sim.state import SimHost
-from collectors.sim.xl_args import Io, is_digit, is_digits
+from collectors.sim.xl_args import Io
 from collectors.sim.xl_main import run_xl
 
 NO_SCRIPTS = "sh: simulated host runs no arbitrary scripts\n"
@@ -192,7 +193,7 @@ def _tail(host: SimHost, args: list[str]) -> Answer:
     """GNU tail's ``-n N [--] FILE...``: with more than one FILE a ``==> FILE <==`` header
     before each file it could open (a blank line before all but the first); a file it
     cannot open is said on stderr and makes the exit status 1."""
-    if len(args) < 3 or args[0] != "-n" or not is_digits(args[1]) or len(args[1]) > 9:
+    if len(args) < 3 or args[0] != "-n" or not is_uint(args[1]) or len(args[1]) > 9:
         return Answer(1, "", "tail: the simulated host knows only 'tail -n N [--] FILE...'\n")
     n, files = int(args[1]), args[2:]
     if files[0] == "--":
@@ -400,7 +401,7 @@ def _xentop_bad(message: str) -> XentopRequest:
 def _atoi(text: str) -> int:
     digits = ""
     for c in text.lstrip():
-        if not is_digit(c):
+        if not is_uint(c):
             break
         digits += c
     return int(digits[:12]) if digits else 0

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 from collectors.model import CpuSet, DomainType
+from collectors.parse.common import is_uint
 
 MAXMEM_SLACK_KIB = 1024  # LIBXL_MAXMEM_CONSTANT: Xen's max_pages = target + this
 HZ = 250
@@ -436,7 +437,7 @@ class SimHost:
 
 def vdev_to_devid(vdev: str) -> int | None:
     """libxl's virtual device number: ``xvda`` 51712, ``xvdz`` 268441856, ``hdc`` 5632."""
-    if vdev.isascii() and vdev.isdigit():
+    if is_uint(vdev):
         n = int(vdev[:11])
         return n if n < (1 << 31) else None
     for prefix, major in (("xvd", 202), ("hd", 3), ("sd", 8)):
@@ -446,7 +447,7 @@ def vdev_to_devid(vdev: str) -> int | None:
         letters = ""
         while rest and rest[0].isascii() and rest[0].islower():
             letters, rest = letters + rest[0], rest[1:]
-        if not letters or len(letters) > 3 or (rest and not (rest.isascii() and rest.isdigit())):
+        if not letters or len(letters) > 3 or (rest and not is_uint(rest)):
             return None
         disk = 0
         for ch in letters:

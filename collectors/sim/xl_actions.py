@@ -5,6 +5,7 @@ an error leaves the state as it was."""
 from __future__ import annotations
 
 from collectors.model import CpuSet, DomainType
+from collectors.parse.common import is_uint
 from collectors.sim import lifecycle
 from collectors.sim.render_xl import bitmap_text
 from collectors.sim.state import (
@@ -22,7 +23,6 @@ from collectors.sim.xl_args import (
     domain_label,
     find_domain,
     getopt,
-    is_digit,
     parse_cpu_list,
     parse_mem_size_kb,
     strtoul,
@@ -206,7 +206,7 @@ def cmd_vcpu_set(host: SimHost, io: Io, argv: list[str]) -> int:
     domid = find_domain(io, host, p.args[0])
     text = p.args[1]
     digits = text.lstrip()
-    if not is_digit(digits[:1]) or strtoul(text) > 0x7FFFFFFF:
+    if not is_uint(digits[:1]) or strtoul(text) > 0x7FFFFFFF:
         die(io, "Error: Invalid argument.\n")
     want = strtoul(text)
     d = host.domains.get(domid)
@@ -243,7 +243,7 @@ def cmd_vcpu_pin(host: SimHost, io: Io, argv: list[str], *, dryrun: bool = False
     soft_text = p.args[3] if len(p.args) > 3 else None
     vcpuid: int | None = None
     if vcpu_text != "all":
-        if not is_digit(vcpu_text.lstrip()[:1]):
+        if not is_uint(vcpu_text.lstrip()[:1]):
             die(io, f"Error: Invalid argument {vcpu_text} as VCPU.\n")
         vcpuid = strtoul(vcpu_text) & 0xFFFFFFFF
     if vcpuid is None and p.has("f"):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from collectors.model import CpuSet
+from collectors.parse.common import is_uint
 from collectors.sim import xl_usage
 from collectors.sim.state import SimHost
 
@@ -151,19 +152,10 @@ def find_domain(io: Io, host: SimHost, text: str) -> int:
     return domid
 
 
-def is_digit(c: str) -> bool:
-    """C's isdigit(): ASCII only (str.isdigit() also takes "٣", "³")."""
-    return "0" <= c <= "9" and len(c) == 1
-
-
-def is_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
 def strtoul(text: str) -> int:
     digits = ""
     for c in text.lstrip():
-        if not is_digit(c):
+        if not is_uint(c):  # C's isdigit(): ASCII only (str.isdigit() takes "٣")
             break
         digits += c
     if len(digits) > 20:  # past ULONG_MAX whatever they are: strtoul saturates
@@ -178,7 +170,7 @@ def atoi(text: str) -> int:
         sign, t = (-1 if t[0] == "-" else 1), t[1:]
     digits = ""
     for c in t:
-        if not is_digit(c):
+        if not is_uint(c):
             break
         digits += c
     val = sign * int(digits[:20]) if digits else 0
@@ -266,7 +258,7 @@ def parse_cpu_list(text: str, nr_cpus: int, nr_nodes: int = 1) -> CpuSet:
 
 def _range(spec: str, item: str, what: str) -> tuple[int, int]:
     a, dash, b = spec.partition("-")
-    if not is_digits(a) or (dash and not is_digits(b)):
+    if not is_uint(a) or (dash and not is_uint(b)):
         raise CpuListError(f"Invalid {what} range: {item}.")
     lo, hi = int(a), int(b) if dash else int(a)
     if lo > hi:

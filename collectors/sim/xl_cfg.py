@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from collectors.model import CpuSet, DomainType
+from collectors.parse.common import is_uint
 from collectors.sim.lifecycle import DiskSpec, DomainSpec, VifSpec
 from collectors.sim.state import VIF_BRIDGE_SCRIPT
 
@@ -216,7 +217,7 @@ def parse_vif_spec(spec: str) -> VifSpec:
         elif key == "script":
             v.script = val
         elif key == "devid":
-            if not (val.isascii() and val.isdigit()) or len(val) > 10:
+            if not is_uint(val) or len(val) > 10:
                 raise CfgError(f"Invalid devid: {val}")
             v.devid = int(val)
         elif key == "type":
@@ -287,7 +288,7 @@ def _int(cfg: dict[str, CfgValue], key: str, default: int) -> int:
     v = cfg.get(key, default)
     if isinstance(v, int):
         return v
-    if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 18:
+    if isinstance(v, str) and is_uint(v) and len(v) <= 18:
         return int(v)
     raise CfgError(f"Invalid parameter `{key}'.")
 

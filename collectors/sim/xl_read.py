@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collectors.parse.common import is_uint
 from collectors.sim import render_json, render_xl, xl_usage
 from collectors.sim.state import SimHost
 from collectors.sim.xenstore_tree import build_tree
@@ -209,7 +210,7 @@ def cmd_domid(host: SimHost, io: Io, argv: list[str]) -> int:
 def cmd_domname(host: SimHost, io: Io, argv: list[str]) -> int:
     p = getopt(io, "domname", argv, "", required=1)
     arg = p.args[0]
-    domid = int(arg) if arg.isascii() and arg.isdigit() and len(arg) < 12 else -1
+    domid = int(arg) if is_uint(arg) and len(arg) < 12 else -1
     d = host.domains.get(domid)
     if d is None:
         die(io, f"Can't get domain name of domain id '{arg}', maybe this domain does not "
