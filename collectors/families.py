@@ -4,7 +4,7 @@ event loop or, for big outputs, on the poller's parse thread (no poller state he
 from __future__ import annotations
 
 from collectors.model import HostId
-from collectors.parse.procfs import parse_loadavg, parse_proc_net_dev
+from collectors.parse.procfs import NetDevReader, parse_loadavg, parse_proc_net_dev
 from collectors.parse.rings import parse_ring_dump
 from collectors.parse.xenstore import parse_xenstore_ls
 from collectors.parse.xentop import parse_xentop
@@ -18,10 +18,12 @@ _NEEDS_EXIT_0 = frozenset({"xl", "vcpus", "info", "xenstore", "xentop_once", "up
                            "configs", "dom0"})
 
 
-def parse_result(host: HostId, family: str, res: CommandResult) -> object:
+def parse_result(host: HostId, family: str, res: CommandResult,
+                 net_dev: NetDevReader | None = None) -> object:
     """The pure part of taking in one command's result: parsing its text.
 
-    Touches no poller state, so it may run on the parse thread. None when the command
+    Touches no poller state (but for the host's ``net_dev`` reader, which only keeps the
+    last sample's records), so it may run on the parse thread. None when the command
     failed (the poller reports its exit status instead) or the family has no parser.
     """
     if family in _NEEDS_EXIT_0 and res.exit_code != 0:
@@ -43,7 +45,8 @@ def parse_result(host: HostId, family: str, res: CommandResult) -> object:
         return parse_ring_dump(out)
     if family == "dom0":
         load_text, _, net_text = out.partition("\n")
-        return parse_loadavg(load_text), tuple(parse_proc_net_dev(net_text))
+        ifaces = parse_proc_net_dev(net_text) if net_dev is None else net_dev.read(net_text)
+        return parse_loadavg(load_text), tuple(ifaces)
     if family == "xentop_once":
         return parse_xentop(out)
     return None

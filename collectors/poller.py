@@ -54,6 +54,7 @@ from collectors.model import (
 )
 from collectors.parse import xl_info
 from collectors.parse.common import ParseError
+from collectors.parse.procfs import NetDevReader
 from collectors.parse.records import updater
 from collectors.parse.rings import RingDump
 from collectors.parse.xentop import XentopDomain, XentopFrameAssembler
@@ -95,6 +96,7 @@ YIELD_EVERY_LINES = 256  # a 1,000-domain xentop frame gives the loop a turn now
 _PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xltop-parse")
 _UNPARSED: object = object()  # _absorb parses itself
 _with_frame = updater(Inputs, ("frame", "frame_t", "frame_has_cpu_pct", "prev_frame_names"))
+_with_dom0 = updater(Inputs, ("dom0_load", "dom0_ifaces", "dom0_t", "dom0_source"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,7 @@ class HostPoller:
         self._clock = clock
         self._mono = monotonic
         self._merger = Merger(host)
+        self._net_dev = NetDevReader()  # Dom0's /proc/net/dev, sample after sample
         self._st = PollState()
         self._changed = asyncio.Event()
         self._wake_slow = asyncio.Event()
@@ -643,8 +646,7 @@ class HostPoller:
             return False
         # Domain-0's row is left out: with no Linux bridge at all, libxenstat files every
         # vif's counters under Domain-0 (xen-toolstack-formats.md), guests still show 0
-        frame_nets = sum(x.nets or 0 for x in inp.frame if x.name != "Domain-0")
-        return frame_nets == 0
+        return not any(x.nets for x in inp.frame if x.name != "Domain-0")
 
     async def _read_configs(self) -> None:
         """``xl list -l`` when a domid has no config yet, once per domid: a domain xl keeps
@@ -702,10 +704,12 @@ class HostPoller:
 
     async def _parse(self, family: str, res: CommandResult) -> object:
         """The result's text parsed (big outputs on the parse thread); None if unused."""
+        net_dev = self._net_dev if family == "dom0" else None
         if len(res.stdout) < THREAD_PARSE_BYTES:
-            return parse_result(self.host, family, res)
+            return parse_result(self.host, family, res, net_dev)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_PARSER, parse_result, self.host, family, res)
+        return await loop.run_in_executor(_PARSER, parse_result, self.host, family, res,
+                                          net_dev)
 
     def _absorb(
         self, family: str, res: CommandResult, now: float, parsed: object = _UNPARSED
@@ -714,7 +718,8 @@ class HostPoller:
         st = self._st
         inp = st.inputs
         if parsed is _UNPARSED:
-            parsed = parse_result(self.host, family, res)
+            parsed = parse_result(self.host, family, res,
+                                  self._net_dev if family == "dom0" else None)
         if family == "xl":
             if res.exit_code == 127 and st.toolstack == "xl":
                 st.toolstack = "xm"
@@ -781,8 +786,7 @@ class HostPoller:
     def _take_dom0(self, parsed: object, now: float, source: str) -> None:
         load, ifaces = cast(tuple[tuple[float, float, float] | None,
                                   tuple[NetIfCounters, ...]], parsed)
-        self._st.inputs = replace(self._st.inputs, dom0_load=load, dom0_ifaces=ifaces,
-                                  dom0_t=now, dom0_source=source)
+        self._st.inputs = _with_dom0(self._st.inputs, load, ifaces, now, source)
 
     def _check(self, res: CommandResult, what: str) -> None:
         if res.exit_code != 0:

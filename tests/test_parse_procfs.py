@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from collectors.parse.common import ParseError
-from collectors.parse.procfs import parse_dom0_proc, parse_loadavg, parse_proc_net_dev, split_cat
+from collectors.parse.procfs import (
+    NetDevReader,
+    parse_dom0_proc,
+    parse_loadavg,
+    parse_proc_net_dev,
+    split_cat,
+)
 
 DATA = Path(__file__).parent / "data" / "parse"
 
@@ -85,3 +91,20 @@ def test_net_dev_columns_follow_the_header_not_the_usual_layout() -> None:
                 "eth0: -1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"):
         with pytest.raises(ParseError):
             parse_proc_net_dev(usual + bad)
+
+
+def test_reader_keeps_the_records_of_lines_printed_again() -> None:
+    text = (DATA / "lab-dom0-proc.out").read_text().partition("\n")[2]
+    busier = text.replace("vif1.0:     504", "vif1.0:     999")
+    assert busier != text
+    reader = NetDevReader()
+    first = reader.read(text)
+    second = reader.read(busier)
+    assert second == parse_proc_net_dev(busier)  # the same numbers as a fresh parse
+    by1, by2 = {i.name: i for i in first}, {i.name: i for i in second}
+    assert by2["vif1.0"].rx_bytes == 999 and by2["vif1.0"] is not by1["vif1.0"]
+    assert all(by2[n] is by1[n] for n in by1 if n != "vif1.0")  # idle: not parsed again
+    # a header of another layout reads every line by that header, not from the memo
+    swapped = busier.replace("|bytes    packets", "|packets    bytes")
+    third = {i.name: i for i in reader.read(swapped)}
+    assert third["vif1.0"].rx_packets == 999 and third["vif1.0"].rx_bytes == by2["vif1.0"].rx_packets

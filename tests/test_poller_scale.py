@@ -8,6 +8,7 @@ import dataclasses
 import gc
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -126,9 +127,9 @@ async def test_big_outputs_are_parsed_on_the_parse_thread_while_the_loop_runs(
     threads: list[str] = []
     real = poller.parse_result
 
-    def recording(host: str, family: str, res: CommandResult) -> object:
+    def recording(host: str, family: str, res: CommandResult, *rest: Any) -> object:
         threads.append(threading.current_thread().name)
-        return real(host, family, res)
+        return real(host, family, res, *rest)
 
     monkeypatch.setattr(poller, "parse_result", recording)
     runner = SimRunner(make_fleet(1, 1, 0)[0])

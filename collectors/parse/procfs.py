@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 
 from collectors.model import Dom0View, NetIfCounters
 from collectors.parse.common import DECIMAL, ParseError, decimal, lines_of, unusable_number
@@ -21,13 +22,21 @@ _LOADAVG = re.compile(rf"\s*({DECIMAL})\s+({DECIMAL})\s+({DECIMAL})(?:\s.*)?")
 
 
 @parse_errors("/proc/net/dev")
-def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
+def parse_proc_net_dev(text: str, reuse: Mapping[str, NetIfCounters] | None = None,
+                       keep: dict[str, NetIfCounters] | None = None) -> list[NetIfCounters]:
+    """Every interface's counters. ``reuse`` maps lines of the usual layout to their
+    records (from ``keep`` of an earlier call): such a line is not parsed again."""
     source = "/proc/net/dev"
     width, picks = _net_dev_columns(_DEFAULT_RX, _DEFAULT_TX)
     make = _make_counters
     out: list[NetIfCounters] = []
     fast = True  # the usual header until one says otherwise
     for no, raw in lines_of(text):
+        if fast and reuse is not None and (rec := reuse.get(raw)) is not None:
+            out.append(rec)
+            if keep is not None:
+                keep[raw] = rec
+            continue
         name, colon, rest = raw.partition(":")
         if colon and fast:  # the usual 16 columns, unrolled; anything else goes below
             nums = rest.split()
@@ -35,11 +44,13 @@ def parse_proc_net_dev(text: str) -> list[NetIfCounters]:
             if (len(nums) == 16 and digits.isdecimal() and digits.isascii()
                     and (name := name.strip())):
                 try:
-                    out.append(make(name, int(nums[0]), int(nums[8]), int(nums[1]),
-                                    int(nums[9]), int(nums[2]), int(nums[10]), int(nums[3]),
-                                    int(nums[11])))
+                    rec = make(name, int(nums[0]), int(nums[8]), int(nums[1]), int(nums[9]),
+                               int(nums[2]), int(nums[10]), int(nums[3]), int(nums[11]))
                 except ValueError as e:  # thousands of digits
                     raise ParseError(source, no, raw, unusable_number(e)) from None
+                out.append(rec)
+                if keep is not None:
+                    keep[raw] = rec
                 continue
         line = raw.strip()
         if not line or line.startswith("Inter-"):
@@ -105,6 +116,22 @@ def parse_loadavg(text: str) -> tuple[float, float, float]:
         return decimal(m[1]), decimal(m[2]), decimal(m[3])
     except ValueError as e:  # hundreds of digits: past a double
         raise ParseError("/proc/loadavg", 1, text.split("\n", 1)[0], str(e)) from None
+
+
+class NetDevReader:
+    """:func:`parse_proc_net_dev` for one host's successive samples: an interface whose
+    line is printed again (no traffic since) keeps its record instead of being parsed."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: dict[str, NetIfCounters] = {}
+
+    def read(self, text: str) -> list[NetIfCounters]:
+        kept: dict[str, NetIfCounters] = {}
+        out = parse_proc_net_dev(text, self._last, kept)
+        self._last = kept  # (this sample's lines only: the memo never outgrows a sample)
+        return out
 
 
 def split_cat(text: str) -> tuple[str, str]:
