@@ -42,6 +42,10 @@ from collectors.sim.runner import Dom0ProcStream, SimRunner  # noqa: E402
 from collectors.transport.lines import LineBuffer  # noqa: E402
 
 
+async def _no_wait(_seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", type=int, default=100)
@@ -62,7 +66,8 @@ async def main() -> None:
     fleet = make_fleet(hosts=args.hosts, domains=args.domains, seed=1, start=t0)
     pollers = []
     for host in fleet:
-        runner = SimRunner(host, clock=lambda: clock[0])
+        # the simulated hosts' latencies and command durations take no real time here
+        runner = SimRunner(host, clock=lambda: clock[0], sleep=_no_wait)
         poller = HostPoller(host.name, runner, PollSettings(interval_s=float(args.interval)),
                             clock=lambda: clock[0], monotonic=lambda: clock[0])
         await poller.poll_once()
