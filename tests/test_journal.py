@@ -117,6 +117,18 @@ async def test_record_is_async(tmp_path: Path) -> None:
     assert sorted(int(e["argv"][2]) for e in j.read()) == list(range(50))
 
 
+def test_a_rotated_journal_is_followed_by_a_new_file(tmp_path: Path) -> None:
+    # logrotate (or mv) while xltop runs: the file is opened for each line, so the next
+    # entry starts a new journal instead of going after the renamed one
+    j = Journal(tmp_path / "journal.jsonl")
+    j.append(JournalEntry(host="h", argv=("xl", "pause", "a"), outcome="ok"))
+    j.path.rename(tmp_path / "journal.jsonl.1")
+    j.append(JournalEntry(host="h", argv=("xl", "unpause", "a"), outcome="ok"))
+    assert [e["argv"] for e in j.read()] == [["xl", "unpause", "a"]]
+    assert [e["argv"] for e in Journal(tmp_path / "journal.jsonl.1").read()] == [
+        ["xl", "pause", "a"]]
+
+
 def test_unwritable_journal_raises(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
