@@ -83,8 +83,25 @@ def _find_lab() -> Lab | None:
     if probe.returncode != 0 or "Domain-0" not in probe.stdout:
         _LAB_WHY = f"Xen lab not answering: {probe.stderr.strip()[:200]}"
         return None
+    missing = _missing_guests(probe.stdout)
+    if missing:  # e.g. a hotplug script timed out at boot under emulation: start it again
+        for name in missing:
+            lab.ssh(f"xl create /etc/xen/{name}.cfg", timeout=180)
+        still = _missing_guests(lab.ssh("xl list", timeout=60).stdout)
+        if still:
+            _LAB_WHY = f"Xen lab guests missing: {', '.join(still)} (xl create failed)"
+            return None
     _LAB = lab
     return lab
+
+
+LAB_GUESTS = ("web1", "db1", "idle1")
+
+
+def _missing_guests(xl_list: str) -> list[str]:
+    """The lab's guests (README: auto-started at boot) that ``xl list`` does not show."""
+    names = {line.split()[0] for line in xl_list.splitlines()[1:] if line.strip()}
+    return [g for g in LAB_GUESTS if g not in names]
 
 
 @pytest.fixture(scope="session")
