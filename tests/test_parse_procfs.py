@@ -107,4 +107,5 @@ def test_reader_keeps_the_records_of_lines_printed_again() -> None:
     # a header of another layout reads every line by that header, not from the memo
     swapped = busier.replace("|bytes    packets", "|packets    bytes")
     third = {i.name: i for i in reader.read(swapped)}
-    assert third["vif1.0"].rx_packets == 999 and third["vif1.0"].rx_bytes == by2["vif1.0"].rx_packets
+    assert third["vif1.0"].rx_packets == 999
+    assert third["vif1.0"].rx_bytes == by2["vif1.0"].rx_packets
