@@ -468,6 +468,43 @@ def test_repeat_header_lone_domain0_frame_is_not_taken_for_dom0_first() -> None:
     ]  # fmt: skip
 
 
+def test_a_first_frame_of_domain0_alone_then_a_guest_sorting_before_it() -> None:
+    # a capture started on a host running Domain-0 only, then a guest created whose name
+    # sorts before "Domain-0" (strcasecmp: "abc", "db1"). Not -z (4.19+, never passed by
+    # xltop): every frame is [abc, Domain-0 (, web1)], never Domain-0 of one iteration
+    # with the guests of the next
+    vals = [0.0, 524288, 3.1, 524288, 3.1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+    def row(name: str, cpu: int) -> str:
+        return _xt_row(_T19, {}, [name, "--b---", cpu, *vals])
+
+    header = _xt_header(_T19, {})
+    plain = [header, row("Domain-0", 1234)]  # without -r: one header per iteration
+    for k in (1, 2, 3):
+        plain += [header, row("abc", k), row("Domain-0", 1234 + k)]
+    want = [[("Domain-0", 1234)]] + [[("abc", k), ("Domain-0", 1234 + k)] for k in (1, 2, 3)]
+    frames = parse_xentop("\n".join(plain))
+    assert [[(d.name, d.cpu_s) for d in f] for f in frames] == want
+    # the stream reads it the same when two iterations arrive in one chunk
+    asm = XentopFrameAssembler()
+    done = feed_all(asm, "\n".join(plain))
+    done += [f for f in [asm.flush()] if f is not None]
+    assert [[(d.name, d.cpu_s) for d in f] for f in done] == want
+    # -r (a header before every row): the order of the names cuts the frames
+    repeat = [header, row("Domain-0", 1234)]
+    for k in (1, 2, 3):
+        for name, cpu in (("abc", k), ("Domain-0", 1234 + k), ("web1", 10 + k)):
+            repeat += [header, row(name, cpu)]
+    frames = parse_xentop("\n".join(repeat))
+    assert [[d.name for d in f] for f in frames] == [["Domain-0"]] + [
+        ["abc", "Domain-0", "web1"]] * 3
+    # as ambiguous as it gets ([D0, abc] x3 + [D0] under -z): xentop's default reading
+    tie = [header, row("Domain-0", 1)] + [x for _ in range(3) for x in (
+        header, row("abc", 1), header, row("Domain-0", 1))]
+    assert [[d.name for d in f] for f in parse_xentop("\n".join(tie))] == [["Domain-0"]] + [
+        ["abc", "Domain-0"]] * 3
+
+
 def test_names_cut_to_10_bytes_ending_in_a_blank_or_inside_a_utf8_name_are_cut() -> None:
     # "%10.10s" cuts at 10 *bytes*: "Mail Host 1" shows as "Mail Host " (9 characters once
     # stripped), a UTF-8 name as fewer than 10 characters. A full field (no leading blank)

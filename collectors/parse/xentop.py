@@ -503,6 +503,8 @@ class XentopFrameAssembler:
 
     __slots__ = (
         "errors",
+        "dom0_first_guessed",
+        "dom0_first_refuted",
         "_line_no",
         "_layout",
         "_frame",
@@ -512,6 +514,7 @@ class XentopFrameAssembler:
         "_prev_name",
         "_prev_key",
         "_rows_since_header",
+        "_at_header",
         "_non_repeat",
         "_dom0_first",
         "_dom0_sorted",
@@ -521,9 +524,12 @@ class XentopFrameAssembler:
         "_new_rows",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, *, guess_dom0_first: bool = True) -> None:
         # the latest lines that were not xentop's (a stream may bring garbage for hours)
         self.errors: collections.deque[ParseError] = collections.deque(maxlen=MAX_ERRORS_KEPT)
+        # frames were cut as -z's (see _starts_new_frame); a later frame refuted that
+        self.dom0_first_guessed = False
+        self.dom0_first_refuted = False
         self._line_no = 0
         self._layout: _Layout | None = None
         self._frame: list[XentopDomain] = []
@@ -534,9 +540,11 @@ class XentopFrameAssembler:
         self._prev_name: str | None = None
         self._prev_key = b""
         self._rows_since_header = 0
+        self._at_header = 0  # rows of the pending frame before the last header
         self._non_repeat = False  # seen a header followed by 2+ rows: no -r
         self._dom0_first = False  # xentop -z: Domain-0 leads every frame
-        self._dom0_sorted = False  # seen Domain-0 after another row of its frame: no -z
+        # seen Domain-0 after another row of its frame (or told not to guess): no -z
+        self._dom0_sorted = not guess_dom0_first
         self._in_vcpus = False  # the last line was VCPUs(sec) (it may continue)
         self._fast_w: int | None = None  # where names end, when the columns are 4.x's
         # fast rows of the last frame and of this one by their line: a row printed again
@@ -574,10 +582,7 @@ class XentopFrameAssembler:
         self._close_domain()
         if not self._frame:
             return None
-        rows = self._rows_since_header  # the next header learns from it (see _header)
-        frame = self._take_frame()
-        self._rows_since_header = rows
-        return frame
+        return self._take_frame()
 
     # -- internals --
 
@@ -600,16 +605,20 @@ class XentopFrameAssembler:
             self._cur = self._det = None
         self._in_vcpus = False
 
-    def _take_frame(self) -> list[XentopDomain]:
+    def _take_frame(self, upto: int | None = None) -> list[XentopDomain]:
+        """The pending frame's rows (its first ``upto`` only, the others staying pending)."""
         frame = self._frame
+        if upto is not None:
+            frame, self._frame = frame[:upto], frame[upto:]
+        else:
+            self._frame = []
         kinds = frozenset[str]().union(*(d.details for d in frame))
         if kinds:  # -n/-x print nothing for a domain with no devices: fill in the empties
             frame = [d if d.details >= kinds else replace(d, details=kinds) for d in frame]
-        self._frame = []
         self._seen_rows, self._new_rows = self._new_rows, {}
         self._names = set()
         self._prev_name = None
-        self._rows_since_header = 0
+        self._at_header = 0
         return frame
 
     def _starts_new_frame(self, name: str, key: bytes, truncated: bool) -> bool:
@@ -624,9 +633,15 @@ class XentopFrameAssembler:
             return True
         if prev == "Domain-0" and len(self._frame) == 1 and not self._dom0_sorted:
             if key < self._prev_key:
-                self._dom0_first = True
+                self._dom0_first = self.dom0_first_guessed = True  # -z (4.19+), or a lone
+                # Domain-0 before this row (it was alone in its frame): see parse_xentop
             return False
-        return key < self._prev_key
+        if key >= self._prev_key:
+            return False
+        if self._dom0_first:  # under -z every frame starts with Domain-0: this was not -z
+            self._dom0_first, self._dom0_sorted = False, True
+            self.dom0_first_refuted = True
+        return True
 
     def _feed(self, line: str, done: list[list[XentopDomain]]) -> None:
         cur = self._cur
@@ -713,10 +728,9 @@ class XentopFrameAssembler:
 
     def _header(self, layout: _Layout, done: list[list[XentopDomain]]) -> None:
         self._close_domain()
-        if self._rows_since_header >= 2:
-            self._non_repeat = True  # a header was followed by 2+ rows: this is not -r
         if self._frame and self._non_repeat:
             done.append(self._take_frame())
+        self._at_header = len(self._frame)
         if layout != self._layout:
             self._seen_rows, self._new_rows = {}, {}
         self._layout = layout
@@ -730,6 +744,12 @@ class XentopFrameAssembler:
             self._take_frame()
             raise ParseError(SOURCE, self._line_no, None,
                              f"more than {MAX_FRAME_ROWS} domains in one frame: dropped")
+        if self._rows_since_header and not self._non_repeat and self._layout is not None:
+            # a second row after one header: not -r, so headers delimit the frames, and
+            # the rows before that header (taken as one frame with these) were one
+            self._non_repeat = True
+            if self._at_header:
+                done.append(self._take_frame(self._at_header))
         if not self._non_repeat:  # once headers delimit frames, the row order never has to
             key = _sort_key(name)
             if self._frame and self._starts_new_frame(name, key, truncated):
@@ -747,10 +767,21 @@ class XentopFrameAssembler:
 @parse_errors(SOURCE)
 def parse_xentop(text: str) -> list[list[XentopDomain]]:
     """All iterations of a ``xentop -b`` output; garbage raises ParseError."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     asm = XentopFrameAssembler()
+    frames = _assemble(asm, lines)
+    if asm.dom0_first_guessed:
+        # -r after a frame of Domain-0 alone reads as -z (4.19+) too: the reading that
+        # keeps domains together in fewer frames wins, and xentop's default on a tie
+        plain = _assemble(XentopFrameAssembler(guess_dom0_first=False), lines)
+        if asm.dom0_first_refuted or len(plain) <= len(frames):
+            return plain
+    return frames
+
+
+def _assemble(asm: XentopFrameAssembler, lines: list[str]) -> list[list[XentopDomain]]:
     frames: list[list[XentopDomain]] = []
     feed = asm._feed
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     i = 0
     try:
         for i, line in enumerate(lines):  # noqa: B007 (i names the failing line)
