@@ -223,3 +223,18 @@ def test_empty_scalar_values_do_not_swallow_the_next_line() -> None:
         with pytest.raises(ParseError) as e:
             parse_xl_info("\n".join(lines) + "\n")
         assert e.value.line_no == bad_after + 1
+
+
+@needs_fixtures
+def test_a_console_or_libxl_line_after_xen_caps_blank_is_noise_not_its_value() -> None:
+    # xen_caps ends in a blank on real 4.17 (a mail-wrapped value goes on after such a
+    # line); a serial console's (XEN) line or a libxl warning right after it is skipped
+    # as it is everywhere else
+    lines = (FIX / "xen-4.17-lab-a" / "xl-info.out").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("xen_caps")) + 1
+    want = parse_xl_info("".join(lines))
+    for noise in ("(XEN) d3v0 Unhandled: vec 14, #PF[0000]\n",
+                  "libxl: warning: libxl_utils.c:12:libxl_foo: Domain 3:something odd\n"):
+        got = parse_xl_info("".join([*lines[:at], noise, *lines[at:]]))
+        assert got == want
+        assert got["xen_caps"].endswith("hvm-3.0-x86_64")

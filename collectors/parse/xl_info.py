@@ -93,7 +93,8 @@ def parse_xl_info(text: str) -> dict[str, str]:
             block = value == "" and key not in _SCALAR_KEYS
             wrapped = raw.endswith(" ")
             continue
-        if key is not None and wrapped and _rewrapped(parts[key] != [""], line):
+        if (key is not None and wrapped and _rewrapped(parts[key] != [""], line)
+                and not is_tool_log_line(line)):  # ((XEN) … after xen_caps' blank: noise)
             add(" ", line)
             wrapped = False
             continue
