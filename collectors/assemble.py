@@ -93,7 +93,8 @@ class Merger:
     host: HostId
     _dom_rates: TupleRates = field(default_factory=lambda: TupleRates(7))
     _static: dict[str, _StaticMemo] = field(default_factory=dict)
-    _xl_index: tuple[object, dict[str, XlListRow]] | None = None
+    # xl list's rows → (by name, names led by blanks keyed without them: see domains)
+    _xl_index: tuple[object, dict[str, XlListRow], dict[str, str]] | None = None
     _dev_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
     _if_rates: TupleRates = field(default_factory=lambda: TupleRates(2))
     _cpu_rates: TupleRates = field(default_factory=lambda: TupleRates(1))
@@ -114,8 +115,9 @@ class Merger:
     def domains(self, inp: Inputs, now: float, host_mem_kib: int | None) -> tuple[Domain, ...]:
         rows = inp.xl_rows
         if self._xl_index is None or self._xl_index[0] is not rows:
-            self._xl_index = (rows, {r.name: r for r in rows or ()})
-        by_name_xl = self._xl_index[1]
+            by_name = {r.name: r for r in rows or ()}
+            self._xl_index = (rows, by_name, _blank_led(by_name))
+        _, by_name_xl, blank_led = self._xl_index
         out: list[Domain] = []
         seen: set[str] = set()
         if inp.frame is not None and inp.frame_t is not None:
@@ -125,6 +127,10 @@ class Merger:
                 frame = [replace(x, name=cut[x.name])  # xentop without -f cuts names to 10
                          if x.name_truncated and x.name not in by_name_xl and x.name in cut
                          else x for x in frame]
+            if blank_led:  # xentop right-aligns names: their leading blanks cannot show
+                frame = [replace(x, name=blank_led[x.name])
+                         if x.name in blank_led and x.name not in by_name_xl else x
+                         for x in frame]
             self._from_frame(frame, inp, by_name_xl, now, out, seen)
         for r in rows or ():
             if r.name not in seen:
@@ -450,6 +456,20 @@ def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
             dup.add(p)
         out[p] = n
     return {p: n for p, n in out.items() if p not in dup}
+
+
+def _blank_led(names: Mapping[str, object]) -> dict[str, str]:
+    """Names starting with a blank (xl list prints them from column 0) keyed as xentop
+    shows them, without it, where that is unambiguous."""
+    out: dict[str, str] = {}
+    dup: set[str] = set()
+    for n in names:
+        if n[:1].isspace():
+            shown = n.lstrip()
+            if shown in out:
+                dup.add(shown)
+            out[shown] = n
+    return {s: n for s, n in out.items() if s not in dup}
 
 
 def _uptime(inp: Inputs, domid: int | None, now: float) -> float | None:

@@ -75,3 +75,23 @@ def test_cpu_time_does_not_step_back_when_xentop_whole_seconds_follow_xl_tenths(
     # xl prints %8.1f: 12.96 s shows as 13.0 while xentop still says 12
     assert cpu_after("12", "13.0") == 13.0
     assert cpu_after("12", "13.1") == 12.0  # 13.05 s or more: xentop would say 13
+
+
+def test_a_name_led_by_a_blank_keeps_it_and_its_xentop_row() -> None:
+    # xl list prints names from column 0 ("%-40s"), so " lead" keeps its blank there;
+    # xentop right-aligns them ("%10.10s"), so it shows "lead": still one domain, xl's name
+    names = [" lead", "Domain-0", "  two", " two"]  # the last two both show as "two"
+    raw = XENTOP_HEADER.encode() + b"".join(xentop_row(n) for n in names)
+    frame = parse_xentop(raw.decode())[0]
+    assert [d.name for d in frame] == ["lead", "Domain-0", "two", "two"]
+    xl = xl_list(enumerate(names, 3))
+    assert [r.name for r in xl] == names
+    domains = Merger("h").domains(Inputs(frame=frame, frame_t=1.0, xl_rows=xl, xl_t=1.0), 1.0,
+                                  None)
+    by_name = {d.name: d for d in domains if d.domid is not None}
+    assert by_name[" lead"].domid == 3 and by_name[" lead"].cpu_time_s == 12.0
+    assert by_name[" lead"].vbd_rd_reqs == 10  # xentop's counters, not only xl's
+    assert "lead" not in {d.name for d in domains}
+    # "two" could be either: neither is guessed, both stay known from xl list alone
+    assert {d.name for d in domains if d.name.strip() == "two" and d.domid is not None} == {
+        "  two", " two"}

@@ -600,3 +600,11 @@ def test_list_long_sxp_garbage(text: str, line_no: int, reason: str) -> None:
     with pytest.raises(ParseError) as e:
         parse_xl_list_long(text)
     assert e.value.line_no == line_no and reason in str(e.value)
+
+
+def test_a_name_led_by_blanks_keeps_them() -> None:
+    # rows start at column 0 ("%-40s"): leading blanks are the name's (xl accepts them)
+    text = ("Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
+            " lead                                        3    96     1     -b----       1.0\n"
+            "  two words                                  4    96     1     -b----       1.0\n")
+    assert [(r.name, r.domid) for r in parse_xl_list(text)] == [(" lead", 3), ("  two words", 4)]

@@ -261,3 +261,13 @@ def test_names_holding_a_state_time_or_affinity() -> None:
         (n, i, 0, i + 1, "-b-", 2.5) for i, n in enumerate(names, start=1)
     ]
     assert got[3].hard_affinity == CpuSet.of(range(4)) and got[3].soft_affinity == CpuSet(all=True)
+
+
+def test_a_name_led_by_blanks_keeps_them() -> None:
+    # rows start at column 0 ("%-32s"): leading blanks are the name's (xl accepts them)
+    text = ("Name                                ID  VCPU   CPU State   Time(s) "
+            "Affinity (Hard / Soft)\n"
+            " lead                                3     0    1   -b-       1.0  all / all\n"
+            "  two words                          4     0    -   --p       0.0  0-1 / all\n")
+    rows = parse_xl_vcpu_list(text)
+    assert [(r.name, r.domid, r.cpu) for r in rows] == [(" lead", 3, 1), ("  two words", 4, None)]

@@ -230,7 +230,7 @@ def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
     if gd.get("cpupool") is not None and gd.get("security_label") is not None:
         _split_glued_pool(m, gd, "reason_code" if "reason_code" in extras else "time")
     return XlListRow(
-        name=g("name").strip(),
+        name=g("name"),  # rows start at column 0: a leading blank is the name's
         domid=domid,
         mem_mib=mem,
         vcpus=vcpus,

@@ -137,8 +137,8 @@ def _fast_row(line: str) -> VcpuRow | None:
     """The common case: a name without spaces and separated fields."""
     t = line.split()
     n = len(t)
-    if n not in (7, 9) or (n == 9 and t[7] != "/"):
-        return None
+    if n not in (7, 9) or (n == 9 and t[7] != "/") or line[0].isspace():
+        return None  # (a name starting with a blank: the general path keeps it)
     name, domid, vcpu, cpu, state, time = t[0], t[1], t[2], t[3], t[4], t[5]
     # ASCII digits (isdecimal alone takes any script's; the whole line is ASCII unless the
     # name is not), the time "%9.1f": digits.digits (float() takes nan, inf, 1e3, +1, 1_0)
@@ -232,8 +232,8 @@ def _inactive_row(line: str) -> VcpuRow | None:
         hard = _affinity(m["hard"])
     except ValueError:
         return None
-    return VcpuRow(m["name"].strip(), None, int(m["vcpu"]), None, None, decimal(m["time"]), hard,
-                   None)
+    return VcpuRow(m["name"].rstrip(), None, int(m["vcpu"]), None, None, decimal(m["time"]),
+                   hard, None)
 
 
 def _slow_row(line: str) -> VcpuRow | None:
@@ -249,5 +249,5 @@ def _slow_row(line: str) -> VcpuRow | None:
         soft = _affinity(tail["soft"]) if tail["soft"] is not None else None
     except ValueError:
         return None
-    return VcpuRow(name.strip(), domid, vcpu, cpu, tail["state"], decimal(tail["time"]), hard,
+    return VcpuRow(name.rstrip(), domid, vcpu, cpu, tail["state"], decimal(tail["time"]), hard,
                    soft)
