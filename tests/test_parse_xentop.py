@@ -505,6 +505,15 @@ def test_a_first_frame_of_domain0_alone_then_a_guest_sorting_before_it() -> None
         ["abc", "Domain-0"]] * 3
 
 
+def test_lab_capture_domain0_alone_then_db1_created() -> None:
+    # the real thing (Xen 4.17 lab): two frames of Domain-0 alone, then db1 created
+    text = (DATA / "lab-xentop-dom0-alone-then-db1-created.out").read_text()
+    frames = parse_xentop(text)
+    assert [[d.name for d in f] for f in frames] == [["Domain-0"]] * 2 + [
+        ["db1", "Domain-0"]] * 3
+    assert [f[-1].cpu_s for f in frames] == sorted(f[-1].cpu_s for f in frames)  # Domain-0
+
+
 def test_names_cut_to_10_bytes_ending_in_a_blank_or_inside_a_utf8_name_are_cut() -> None:
     # "%10.10s" cuts at 10 *bytes*: "Mail Host 1" shows as "Mail Host " (9 characters once
     # stripped), a UTF-8 name as fewer than 10 characters. A full field (no leading blank)
