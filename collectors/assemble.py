@@ -7,7 +7,7 @@ the merger keeps only the previous counters it needs for rates.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -444,31 +444,29 @@ def _dom0_net(names: tuple[str, ...], dom0: Dom0View | None) -> _DomNet:
             NET_DOM0)
 
 
-def _unique_prefixes(names: Mapping[str, object]) -> dict[str, str]:
+def _unique_prefixes(names: Iterable[str]) -> dict[str, str]:
     """Each name as a xentop without ``-f`` shows it → the full name, for the names whose
     cut is unambiguous. ``%10.10s`` cuts at 10 bytes (a UTF-8 character may be split: the
     line's decoding turns its half into U+FFFD) and the parser strips the field's blanks."""
-    out: dict[str, str] = {}
-    dup: set[str] = set()
-    for n in names:
-        p = n.encode("utf-8", "surrogatepass")[:10].decode("utf-8", "replace").strip()
-        if p in out:
-            dup.add(p)
-        out[p] = n
-    return {p: n for p, n in out.items() if p not in dup}
+    return _unambiguous(
+        (n.encode("utf-8", "surrogatepass")[:10].decode("utf-8", "replace").strip(), n)
+        for n in names)
 
 
-def _blank_led(names: Mapping[str, object]) -> dict[str, str]:
+def _blank_led(names: Iterable[str]) -> dict[str, str]:
     """Names starting with a blank (xl list prints them from column 0) keyed as xentop
     shows them, without it, where that is unambiguous."""
+    return _unambiguous((n.lstrip(), n) for n in names if n[:1].isspace())
+
+
+def _unambiguous(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(shown, name) pairs → {shown: name} without the shown forms of two names."""
     out: dict[str, str] = {}
     dup: set[str] = set()
-    for n in names:
-        if n[:1].isspace():
-            shown = n.lstrip()
-            if shown in out:
-                dup.add(shown)
-            out[shown] = n
+    for shown, name in pairs:
+        if shown in out:
+            dup.add(shown)
+        out[shown] = name
     return {s: n for s, n in out.items() if s not in dup}
 
 
