@@ -22,8 +22,8 @@ def parse_result(host: HostId, family: str, res: CommandResult,
                  net_dev: NetDevReader | None = None) -> object:
     """The pure part of taking in one command's result: parsing its text.
 
-    Touches no poller state (but for the host's ``net_dev`` reader, which only keeps the
-    last sample's records), so it may run on the parse thread. None when the command
+    Touches no poller state (but for the host's ``net_dev`` reader of Dom0 samples, which
+    only keeps the last sample's records), so it may run on the parse thread. None when the command
     failed (the poller reports its exit status instead) or the family has no parser.
     """
     if family in _NEEDS_EXIT_0 and res.exit_code != 0:

@@ -704,12 +704,11 @@ class HostPoller:
 
     async def _parse(self, family: str, res: CommandResult) -> object:
         """The result's text parsed (big outputs on the parse thread); None if unused."""
-        net_dev = self._net_dev if family == "dom0" else None
         if len(res.stdout) < THREAD_PARSE_BYTES:
-            return parse_result(self.host, family, res, net_dev)
+            return parse_result(self.host, family, res, self._net_dev)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(_PARSER, parse_result, self.host, family, res,
-                                          net_dev)
+                                          self._net_dev)
 
     def _absorb(
         self, family: str, res: CommandResult, now: float, parsed: object = _UNPARSED
@@ -718,8 +717,7 @@ class HostPoller:
         st = self._st
         inp = st.inputs
         if parsed is _UNPARSED:
-            parsed = parse_result(self.host, family, res,
-                                  self._net_dev if family == "dom0" else None)
+            parsed = parse_result(self.host, family, res, self._net_dev)
         if family == "xl":
             if res.exit_code == 127 and st.toolstack == "xl":
                 st.toolstack = "xm"
