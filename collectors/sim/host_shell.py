@@ -15,7 +15,7 @@ from collectors.parse.common import is_uint
 from collectors.sim import render_proc, xenstore_tree
 from collectors.sim.render_xentop import XentopOptions
 from collectors.sim.state import SimHost
-from collectors.sim.xl_args import Io
+from collectors.sim.xl_args import Io, leading_digits
 from collectors.sim.xl_main import run_xl
 
 NO_SCRIPTS = "sh: simulated host runs no arbitrary scripts\n"
@@ -399,11 +399,7 @@ def _xentop_bad(message: str) -> XentopRequest:
 
 
 def _atoi(text: str) -> int:
-    digits = ""
-    for c in text.lstrip():
-        if not is_uint(c):
-            break
-        digits += c
+    digits = leading_digits(text.lstrip())
     return int(digits[:12]) if digits else 0
 
 

@@ -152,12 +152,17 @@ def find_domain(io: Io, host: SimHost, text: str) -> int:
     return domid
 
 
+def leading_digits(text: str) -> str:
+    """The digits ``text`` starts with, as C's isdigit() sees them: ASCII only
+    (str.isdigit() takes "٣")."""
+    end = 0
+    while end < len(text) and is_uint(text[end]):
+        end += 1
+    return text[:end]
+
+
 def strtoul(text: str) -> int:
-    digits = ""
-    for c in text.lstrip():
-        if not is_uint(c):  # C's isdigit(): ASCII only (str.isdigit() takes "٣")
-            break
-        digits += c
+    digits = leading_digits(text.lstrip())
     if len(digits) > 20:  # past ULONG_MAX whatever they are: strtoul saturates
         return (1 << 64) - 1
     return min(int(digits), (1 << 64) - 1) if digits else 0
@@ -168,11 +173,7 @@ def atoi(text: str) -> int:
     sign = 1
     if t[:1] in "+-" and t:
         sign, t = (-1 if t[0] == "-" else 1), t[1:]
-    digits = ""
-    for c in t:
-        if not is_uint(c):
-            break
-        digits += c
+    digits = leading_digits(t)
     val = sign * int(digits[:20]) if digits else 0
     return ((val + (1 << 31)) % (1 << 32)) - (1 << 31)
 
