@@ -118,3 +118,9 @@ class RecordingRunner:
     @property
     def xl_calls(self) -> list[tuple[str, ...]]:
         return [c for c in self.calls if c and c[0] == "xl"]
+
+
+def od_text(data: bytes) -> str:
+    """What ``od -An -v -tx1`` prints for ``data``: 16 hex pairs a line, each after a blank."""
+    return "".join("".join(f" {b:02x}" for b in data[i: i + 16]) + "\n"
+                   for i in range(0, len(data), 16))
