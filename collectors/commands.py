@@ -181,6 +181,12 @@ def path_is_file(path: str) -> tuple[str, ...]:
     return ("test", "-f", path)
 
 
+def file_head_hex(path: str, count: int) -> tuple[str, ...]:
+    """The first ``count`` bytes of a file as ``od`` hex pairs (every byte survives the
+    runners' UTF-8 decoding; ``-v`` prints repeated lines instead of a ``*``)."""
+    return ("od", "-An", "-v", "-tx1", "-N", str(count), "--", path)
+
+
 def xenstore_list(path: str) -> tuple[str, ...]:
     return ("xenstore-list", path)
 

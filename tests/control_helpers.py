@@ -74,9 +74,11 @@ class RecordingRunner:
         files: Sequence[str] = ("/etc/xen/web1.cfg", "/srv/xen/disk.img", "/srv/iso/a.iso"),
         bridges: Sequence[str] = ("xenbr0", "xenbr1"),
         fail: TransportError | None = None,
+        contents: dict[str, bytes] | None = None,
     ) -> None:
         self._host = host
-        self.files = set(files)
+        self.contents = dict(contents or {})  # files od can read (the others it cannot)
+        self.files = set(files) | set(self.contents)
         self.bridges = list(bridges)
         self.calls: list[tuple[str, ...]] = []
         self.xl_answers: dict[str, tuple[int, str, str]] = {}
@@ -98,6 +100,9 @@ class RecordingRunner:
             return CommandResult(args, 0, out, "", 0.01)
         if args[:2] in (("test", "-e"), ("test", "-f")):  # every fake path is a file
             return CommandResult(args, 0 if args[2] in self.files else 1, "", "", 0.01)
+        if args[0] == "od" and args[-1] in self.contents:  # od -An -v -tx1 -N COUNT -- PATH
+            return CommandResult(args, 0, od_text(self.contents[args[-1]][:int(args[-3])]), "",
+                                 0.01)
         if args[0] == "xl":
             code, out, err = self.xl_answers.get(args[1], (0, "", ""))
             return CommandResult(args, code, out, err, 0.01)

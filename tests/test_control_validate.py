@@ -35,7 +35,7 @@ from collectors.control.requests import (
 )
 from collectors.control.validate import Checked, validate
 from collectors.model import Device, DeviceKind, DomainState, HostSnapshot, HostStatus
-from collectors.transport.base import ConnectionLost
+from collectors.transport.base import CommandResult, ConnectionLost
 from tests.control_helpers import HOST, MiB, RecordingRunner, dom, snapshot
 
 H = HOST
@@ -388,6 +388,24 @@ async def test_host_that_cannot_answer_fails_validation() -> None:
     r = RecordingRunner(fail=ConnectionLost(H, "connection reset"))
     msg = await problem(Save(H, "web1", "/tmp/x.chk"), r)
     assert "cannot check whether /tmp/x.chk exists on xen-a: connection reset" in msg
+
+
+async def test_facts_read_a_files_first_bytes_through_od() -> None:
+    data = bytes(range(256)) * 300  # NULs, CRs and bytes from 0x80 up: od's hex keeps them
+    r = RecordingRunner(contents={"/s/a.chk": data, "/s/small": b"\0\r\n\xff"})
+    facts = HostFacts(r)
+    assert await facts.head("/s/a.chk") == data[:65536]
+    assert r.calls[-1] == ("od", "-An", "-v", "-tx1", "-N", "65536", "--", "/s/a.chk")
+    assert await facts.head("/s/a.chk", 300) == data[:300]
+    assert await facts.head("/s/small") == b"\0\r\n\xff"
+    assert await facts.head("/s/none") is None  # od failed (here: not found)
+    assert await HostFacts(RecordingRunner(fail=ConnectionLost(H, "reset"))).head("/s/a") is None
+
+    class Garbled(RecordingRunner):
+        async def run(self, argv, *, timeout=None, input=None):  # type: ignore[no-untyped-def]
+            return CommandResult(tuple(argv), 0, "od: 0000000 garbage\n", "", 0.0)
+
+    assert await HostFacts(Garbled()).head("/s/a.chk") is None  # not od's hex: unreadable
 
 
 @pytest.mark.parametrize("hostile", ["$(reboot)", "; rm -rf /", "[red]x", "a\nb", "`id`"])

@@ -6,7 +6,11 @@ import posixpath
 
 from collectors import commands
 from collectors.control.errors import ValidationFailed
+from collectors.parse.common import ParseError
+from collectors.parse.od import parse_od_hex
 from collectors.transport.base import Runner, TransportError
+
+HEAD_BYTES = 65536  # of a checkpoint: its header and config (a few KiB) with room to spare
 
 
 class HostFacts:
@@ -53,6 +57,16 @@ class HostFacts:
     async def is_file(self, path: str) -> bool:
         """Whether ``path`` is a regular file on the host (``test -f``)."""
         return await self._test(commands.path_is_file(path))
+
+    async def head(self, path: str, count: int = HEAD_BYTES) -> bytes | None:
+        """The first ``count`` bytes of the file ``path`` on the host (fewer: the whole
+        file); None when they cannot be read, for whatever reason."""
+        try:
+            r = await self._runner.run(commands.file_head_hex(path, count),
+                                       timeout=self._timeout)
+            return parse_od_hex(r.stdout)[:count] if r.exit_code == 0 else None
+        except (TransportError, ParseError):
+            return None
 
     async def _test(self, argv: tuple[str, ...]) -> bool:
         path = argv[-1]
