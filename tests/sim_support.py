@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from collectors.sim import host_shell
+from collectors.parse.xl_savefile import HEADER_LEN
+from collectors.sim import host_shell, savefile
 from collectors.sim.fleet import make_lab_like_host
-from collectors.sim.state import SimDomain, SimHost
+from collectors.sim.state import SimDomain, SimHost, file_bytes
 
 FIXTURES = next(
     (p for p in (Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures",
@@ -77,3 +79,13 @@ def lab_b() -> SimHost:
     set_vcpus(idle1, (0, "b", 4.9))
     set_vcpus(web1, (1, "b", 5.0), (1, "b", 1.7))
     return host
+
+
+def with_pages(content: str, store_mfn: int, console_mfn: int) -> str:
+    """A checkpoint the simulator wrote, made to restore with these XenStore and console
+    pages (a capture's) and otherwise the same."""
+    data = file_bytes(content)
+    end = HEADER_LEN + struct.unpack_from("<I", data, HEADER_LEN - 4)[0]
+    spec, _ = savefile.load_stream(data[end:])
+    config = data[HEADER_LEN + 4: end - 1].decode()
+    return savefile.dump(spec, config, savefile.Pages(store_mfn, console_mfn))

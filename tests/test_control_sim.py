@@ -39,7 +39,7 @@ from collectors.model import DeviceKind, DomainType, HostSnapshot
 from collectors.poller import HostPoller, PollSettings
 from collectors.sim.fleet import HOSTILE_NAMES, make_fleet, make_lab_like_host, sim_runners
 from collectors.sim.runner import SimRunner
-from collectors.sim.state import SimHost
+from collectors.sim.state import SimHost, file_bytes
 
 LAB = "xenlab"
 
@@ -270,6 +270,23 @@ async def test_hostile_domains_on_the_sim(tmp_path: Path, name: str) -> None:
     assert r.exit_code == 0 and r.stderr == ""
     assert not s.host.domains[target.domid].paused
     assert (await s.poll()).domain(name).state.paused is False  # type: ignore[union-attr]
+
+
+async def test_facts_read_a_files_first_bytes_through_od(sim: Sim) -> None:
+    path = "/var/lib/xen/save/db1.chk"
+    await sim.act(Save(LAB, "db1", path))
+    want = file_bytes(sim.host.files[path])
+    assert want[:32] == b"Xen saved domain, xl format\n \0 \r" and len(want) > 2000
+    facts = sim.seam.facts()
+    assert await facts.head(path) == want  # every byte: NULs, CRs, 0x80 and up
+    assert await facts.head(path, 100) == want[:100]
+    assert await facts.head("/var/lib/xen/save/none.chk") is None
+    assert await facts.head("/var/lib/xen/save") is None  # a directory
+    sim.runner.set_garbage(True)
+    assert await facts.head(path) is None
+    sim.runner.set_garbage(False)
+    sim.runner.set_unreachable("no route to host")
+    assert await facts.head(path) is None  # never raises
 
 
 async def test_facts_for_the_forms(sim: Sim) -> None:

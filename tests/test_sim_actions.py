@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import copy
+import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
+from collectors import commands
+from collectors.parse.xl_savefile import parse_xl_savefile
 from collectors.sim import savefile, xenstore_tree
 from collectors.sim.lifecycle import spec_of
-from collectors.sim.state import SimHost
-from tests.sim_support import LAB_A, LAB_B, after_rc_line, fixture, lab_b, set_vcpus, xl
+from collectors.sim.state import SimHost, file_bytes, file_content
+from tests.sim_support import (
+    LAB_A,
+    LAB_B,
+    after_rc_line,
+    fixture,
+    lab_b,
+    set_vcpus,
+    with_pages,
+    xl,
+)
 from tests.test_sim_fixtures import lab_a
 
 
@@ -94,9 +109,7 @@ def test_save_stop_then_restore_and_restore_paused() -> None:
     assert "idle1" not in rows(xl(host, "xl", "list").stdout)
     # the restores print the XenStore/console pages of the checkpoint: use the capture's
     path = "/var/lib/xen/save/idle1-b.chk"
-    spec, header = savefile.load(host.files[path])
-    host.files[path] = savefile.dump(spec, savefile.SaveHeader(header.config_len, 0x1234A5,
-                                                               0x1234A4))
+    host.files[path] = with_pages(host.files[path], 0x1234A5, 0x1234A4)
     got = xl(host, "xl", "restore", path)
     assert (got.exit_code, got.stderr) == (0, fixture(LAB_B, "act-restore").err)
     idle1 = rows(xl(host, "xl", "list").stdout)["idle1"]
@@ -111,9 +124,11 @@ def test_save_stop_then_restore_and_restore_paused() -> None:
 def test_restore_name_clash_chain_like_lab_a() -> None:
     host = lab_a()
     web1 = host.domains[3]
-    length = 1543
+    # lab-a's web1 had the two extra vifs of the network-attach captures when it was saved
+    assert xl(host, "xl", "network-attach", "web1", "mac=00:16:3e:5b:45:f2").exit_code == 0
+    xl(host, "xl", "network-attach", "web1", "bridge=nosuchbr", "mac=00:16:3e:58:a3:13")
     host.files["/var/lib/xen/save/web1.chk"] = savefile.dump(
-        spec_of(web1), savefile.SaveHeader(length, 1, 2))
+        spec_of(web1), savefile.stored_config(web1, host.scheduler), savefile.Pages(1, 2))
     host.next_domid = 4
     before = snapshot(host)
     got = xl(host, "xl", "restore", "/var/lib/xen/save/web1.chk")
@@ -126,13 +141,99 @@ def test_restore_name_clash_chain_like_lab_a() -> None:
 def test_restore_that_fails_in_libxc() -> None:
     host = lab_b()
     host.next_domid = 7
-    spec = spec_of(host.domains[2])
-    spec.name = "relative"
-    host.files["/root/relative.chk"] = savefile.dump(spec, savefile.SaveHeader(1026, 1, 2))
+    relative = copy.deepcopy(host.domains[2])
+    relative.name = "relative"
+    # the lab's relative.chk stored a longer config (info 1026): idle1's, padded to that
+    config = savefile.stored_config(relative, host.scheduler)
+    config = config[:-1] + " " * (1026 - savefile.config_length(relative, host.scheduler)) + "\n"
+    host.files["/root/relative.chk"] = savefile.dump(spec_of(relative), config,
+                                                     savefile.Pages(1, 2))
     host.reserved_kib += host.free_kib() - 1024  # almost no free memory left
     got = xl(host, "xl", "restore", "relative.chk")
     assert (got.exit_code, got.stderr) == (1, fixture(LAB_B, "act-restore-after-stop").err)
     assert host.by_name("relative") is None
+
+
+def test_save_writes_xls_header_and_the_config_xl_list_l_shows() -> None:
+    host = lab_b()
+    path = "/var/lib/xen/save/db1.chk"
+    assert xl(host, "xl", "save", "-c", "db1", path).stderr.startswith(
+        f"Saving to {path} new xl format (info 0x3/0x0/1592)\n")  # as act-save-c
+    data = file_bytes(host.files[path])
+    head = parse_xl_savefile(data)
+    assert (head.big_endian, head.mandatory_flags, head.optional_flags) == (False, 0x3, 0)
+    assert (head.optional_data_len, head.config_len, head.name) == (1592, 1588, "db1")
+    config = data[52: 52 + 1588]
+    assert config.endswith(b"}\n\0")
+    listed = json.loads(xl(host, "xl", "list", "-l", "db1").stdout)[0]["config"]
+    del listed["c_info"]["domid"]  # xl stores the config without it
+    assert json.loads(config[:-1]) == listed
+
+
+def test_restore_reads_xls_header_first_with_xls_messages() -> None:
+    host = lab_b()
+    path = "/var/lib/xen/save/idle1.chk"
+    assert xl(host, "xl", "save", "idle1", path).exit_code == 0
+    good = file_bytes(host.files[path])
+    before = snapshot(host)
+
+    def restore(data: bytes) -> tuple[int, str]:
+        host.files[path] = file_content(data)
+        got = xl(host, "xl", "restore", path)
+        return got.exit_code, got.stderr
+
+    loading = f"Loading new save file {path} (new xl fmt info 0x3/0x0/854)\n"
+    truncated = "libxl: error: libxl_utils.c:505:libxl_read_exactly: file/stream truncated "
+    assert restore(good[:47]) == (1, f"{truncated}reading header from {path}\n")
+    assert restore(good[:200]) == (1, f"{loading}{truncated}reading optdata from {path}\n")
+    assert restore(b"name = 'idle1'\n" * 8) == (
+        1, "File has wrong magic number - corrupt or for a different tool?\n")
+    swapped = good[:32] + bytes(reversed(good[32:36])) + good[36:]
+    assert restore(swapped) == (1, "File has wrong byte order\n")
+    flagged = good[:36] + b"\x0b" + good[37:]
+    assert restore(flagged) == (1, loading.replace("0x3/", "0xb/") + "Savefile has mandatory "
+                                "flag(s) 0x8 which are not supported; need newer xl\n")
+    longer = good[:48] + (2000).to_bytes(4, "little") + good[52:]
+    assert restore(longer) == (1, loading + " Savefile contains xl domain config in JSON "
+                                "format\nSavefile truncated.\n")
+    bare = good[:44] + bytes(4) + good[48 + 854:]
+    assert restore(bare) == (1, loading.replace("/854", "/0") + "Config file not specified "
+                             "and none in save file\n")
+    assert snapshot(host) == before  # nothing was restored
+    got = restore(good)
+    assert got[0] == 0 and got[1].startswith(loading + " Savefile contains xl domain config "
+                                             "in JSON format\nParsing config from <saved>\n")
+
+
+def test_restore_names_the_domain_from_the_stored_config() -> None:
+    host = lab_b()
+    path = "/var/lib/xen/save/idle1.chk"
+    assert xl(host, "xl", "save", "idle1", path).exit_code == 0
+    data = file_bytes(host.files[path])
+    # the same length: the header's lengths still hold
+    host.files[path] = file_content(data.replace(b'"name": "idle1"', b'"name": "idle2"', 1))
+    assert xl(host, "xl", "restore", path).exit_code == 0
+    assert host.by_name("idle2") is not None and host.by_name("idle1") is None
+
+
+def test_od_answers_as_gnu_od(tmp_path: Path) -> None:
+    if not shutil.which("od") or "GNU" not in subprocess.run(
+            ["od", "--version"], capture_output=True, text=True).stdout:
+        pytest.skip("needs GNU od to compare with")
+    host = lab_b()
+    path = "/var/lib/xen/save/db1.chk"
+    assert xl(host, "xl", "save", "-c", "db1", path).exit_code == 0
+    real = tmp_path / "db1.chk"
+    real.write_bytes(file_bytes(host.files[path]))
+    host.files[str(real)] = host.files[path]
+    host.dirs.add(str(tmp_path))
+    for target in (str(real), str(tmp_path), str(tmp_path / "none.chk")):
+        for count in ("65536", "100", "48", "0"):
+            argv = list(commands.file_head_hex(target, int(count)))
+            want = subprocess.run(argv, capture_output=True, text=True)
+            got = xl(host, *argv)
+            assert (got.exit_code, got.stdout, got.stderr) == (
+                want.returncode, want.stdout, want.stderr), (target, count)
 
 
 def test_save_of_an_unresponsive_guest_fails_like_lab_a() -> None:

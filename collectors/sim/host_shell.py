@@ -1,5 +1,5 @@
 """What a simulated Dom0 does with one argv: xl, xentop options, the xenstore clients,
-cat/head/test, and the constant ``sh -c`` scripts of collectors.commands.
+cat/tail/od/test, and the constant ``sh -c`` scripts of collectors.commands.
 
 No shell is involved: an argv is matched, never interpreted. Any other ``sh -c`` script is
 refused, unknown programs are "not found" (exit 127).
@@ -14,7 +14,7 @@ from collectors.commands import BLKBACK_SYSFS, NETBACK_DEBUGFS
 from collectors.parse.common import is_uint
 from collectors.sim import render_proc, xenstore_tree
 from collectors.sim.render_xentop import XentopOptions
-from collectors.sim.state import SimHost
+from collectors.sim.state import SimHost, file_bytes
 from collectors.sim.xl_args import Io, leading_digits
 from collectors.sim.xl_main import run_xl
 
@@ -88,6 +88,8 @@ def execute(host: SimHost, argv: list[str]) -> Answer:
         return _test(host, argv[1:])
     if prog == "tail":
         return _tail(host, argv[1:])
+    if prog == "od":
+        return _od(host, argv[1:])
     if prog in ("true", "false"):
         return Answer(0 if prog == "true" else 1, "", "")
     if prog == "hostname":
@@ -211,6 +213,31 @@ def _tail(host: SimHost, args: list[str]) -> Answer:
         lines = text.splitlines(keepends=True)
         out.append("".join(lines[-n:] if n else []))
     return Answer(1 if err else 0, "".join(out), "".join(err))
+
+
+OD_BYTES_PER_LINE = 16
+
+
+def _od(host: SimHost, args: list[str]) -> Answer:
+    """GNU od's ``-An -v -tx1 -N COUNT [--] FILE``: the file's first COUNT bytes as hex
+    pairs, each after a blank, 16 a line (what commands.file_head_hex asks)."""
+    if args[-2:-1] == ["--"]:
+        args = args[:-2] + args[-1:]
+    if (len(args) != 6 or args[:3] != ["-An", "-v", "-tx1"] or args[3] != "-N"
+            or not is_uint(args[4]) or len(args[4]) > 12):
+        return Answer(1, "", "od: the simulated host knows only "
+                             "'od -An -v -tx1 -N COUNT [--] FILE'\n")
+    path, count = args[5], int(args[4])
+    text = None if path in host.dirs else read_file(host, path)
+    if text is None:
+        if path in host.dirs and count == 0:  # opened, never read
+            return Answer(0, "", "")
+        why = "Is a directory" if path in host.dirs else "No such file or directory"
+        return Answer(1, "", f"od: {path}: {why}\n")
+    data = file_bytes(text)[:count]
+    lines = ("".join(f" {b:02x}" for b in data[i: i + OD_BYTES_PER_LINE]) + "\n"
+             for i in range(0, len(data), OD_BYTES_PER_LINE))
+    return Answer(0, "".join(lines), "")
 
 
 def path_exists(host: SimHost, path: str) -> bool:

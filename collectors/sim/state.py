@@ -372,7 +372,7 @@ class SimHost:
     pools: list[SimPool] = field(default_factory=list)
     bridges: list[str] = field(default_factory=lambda: ["xenbr0"])
     ovs: bool = False  # the bridges are Open vSwitch ones: xentop finds no vifs
-    files: dict[str, str] = field(default_factory=dict)  # path -> content (configs, saves)
+    files: dict[str, str] = field(default_factory=dict)  # path -> content (see file_bytes)
     dirs: set[str] = field(default_factory=lambda: set(DEFAULT_DIRS))
     dmesg: list[str] = field(default_factory=list)
     # the fleet's other hosts by host name: where ``xl migrate`` can reach (ssh from Dom0)
@@ -490,3 +490,14 @@ def uuid_from(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032x}"
     h = h[:12] + "4" + h[13:16] + "89ab"[int(h[16], 16) & 3] + h[17:]
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def file_bytes(content: str) -> bytes:
+    """A simulated file's bytes: its text in UTF-8, where a binary file (a checkpoint) keeps
+    its other bytes as the lone surrogates of Python's "surrogateescape"."""
+    return content.encode("utf-8", "surrogateescape")
+
+
+def file_content(data: bytes) -> str:
+    """What :attr:`SimHost.files` holds for a file of these bytes."""
+    return data.decode("utf-8", "surrogateescape")

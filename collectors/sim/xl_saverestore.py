@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import posixpath
+import struct
+from typing import NoReturn
 
 from collectors.model import DomainType
+from collectors.parse.common import ParseError
+from collectors.parse.xl_savefile import (
+    BYTEORDER,
+    FLAG_JSON,
+    HEADER_LEN,
+    KNOWN_FLAGS,
+    MAGIC,
+    parse_xl_savefile,
+)
 from collectors.sim import lifecycle, savefile, xl_usage
-from collectors.sim.state import SHUTDOWN_CRASH, SimDomain, SimHost
+from collectors.sim.state import SHUTDOWN_CRASH, SimDomain, SimHost, file_bytes
 from collectors.sim.xl_args import Io, XlExit, die, domain_label, find_domain, getopt
 from collectors.sim.xl_cfg import CfgError, domain_spec, parse_cfg, parse_kv_overrides
 
@@ -46,6 +57,7 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
         die(io, f"Failed to get domain configuration for domain {domid}\n")
     if posixpath.dirname(path) not in host.dirs:
         die(io, f"Failed to open temp file {path} for writing\n")
+    config = savefile.stored_config(d, host.scheduler)
     length = savefile.config_length(d, host.scheduler)
     kind = "HVM" if d.type is DomainType.HVM else "PV"
     io.eprint(f"Saving to {path} new xl format (info 0x3/0x0/{length})\n"
@@ -73,7 +85,7 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
     spec = lifecycle.spec_of(d)
     rng = host.action_rng
     mfn = rng.randrange(0x100000, 0x140000)
-    host.files[path] = savefile.dump(spec, savefile.SaveHeader(length, mfn + 1, mfn))
+    host.files[path] = savefile.dump(spec, config, savefile.Pages(mfn + 1, mfn))
     io.duration = 0.5 + d.mem_kib / (512 * 1024)
     lifecycle.log_suspend(host, d)
     if p.has("c"):
@@ -93,23 +105,26 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
     text = host.files.get(path)
     if text is None:
         die(io, "Can't open restore file: No such file or directory\n")
+    data = file_bytes(text)
+    stream = _read_xl_front(io, path, data)
     try:
-        spec, header = savefile.load(text)
-    except savefile.SaveFileError as exc:
-        die(io, f"{exc}\n")
-    io.eprint(f"Loading new save file {path} (new xl fmt info 0x3/0x0/{header.config_len})\n"
-              " Savefile contains xl domain config in JSON format\n"
-              "Parsing config from <saved>\n")
+        spec, pages = savefile.load_stream(stream)
+    except savefile.SaveFileError:
+        spec = None
+    name = _config_name(data) or (spec.name if spec is not None else "")
     domid = host.alloc_domid()
     label = domain_label(domid)
-    if host.by_name(spec.name) is not None:
+    if host.by_name(name) is not None:  # xl names the domain from the stored config
         io.eprint(
             f"libxl: error: libxl_domain.c:81:libxl__domain_rename: {label}"
-            f"Domain with name \"{spec.name}\" already exists.\n"
+            f"Domain with name \"{name}\" already exists.\n"
             f"libxl: error: libxl_create.c:1296:initiate_domain_create: {label}"
             "cannot make domain: -6\n" + _destroy_chain(label)
         )
         raise XlExit(1)
+    if spec is None:
+        die(io, "xltop-sim: the stream after xl's header is not one the simulator wrote\n")
+    spec.name = name
     kind = "HVM" if spec.type is DomainType.HVM else "PV"
     io.eprint(f"xc: info: Found x86 {kind} domain from Xen 4.17\nxc: info: Restoring domain\n")
     if host.free_kib() < spec.memory_mib * 1024 + GUEST_OVERHEAD_KIB:
@@ -128,13 +143,54 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
     d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
     io.eprint(
         "xc: info: Restore successful\n"
-        f"xc: info: XenStore: mfn {header.store_mfn:#x}, dom 0, evt 1\n"
-        f"xc: info: Console: mfn {header.console_mfn:#x}, dom 0, evt 2\n"
+        f"xc: info: XenStore: mfn {pages.store_mfn:#x}, dom 0, evt 1\n"
+        f"xc: info: Console: mfn {pages.console_mfn:#x}, dom 0, evt 2\n"
     )
     fresh(d, running=not p.has("p"))
     lifecycle.add_domain(host, d)
     io.duration = 0.5 + d.mem_kib / (512 * 1024)
     return 0
+
+
+def _read_xl_front(io: Io, path: str, data: bytes) -> bytes:
+    """What xl restore reads before libxl's stream, checked in xl's order with its messages
+    (xl_vmcontrol.c, create_domain); the stream that follows."""
+    if len(data) < HEADER_LEN:
+        _truncated(io, path, "header")
+    if data[: len(MAGIC)] != MAGIC:
+        die(io, "File has wrong magic number - corrupt or for a different tool?\n")
+    order, mandatory, optional, opt_len = struct.unpack_from("<4I", data, len(MAGIC))
+    if order != BYTEORDER:
+        die(io, "File has wrong byte order\n")
+    io.eprint(f"Loading new save file {path} (new xl fmt info "
+              f"0x{mandatory:x}/0x{optional:x}/{opt_len})\n")
+    if mandatory & ~KNOWN_FLAGS:
+        die(io, f"Savefile has mandatory flag(s) 0x{mandatory & ~KNOWN_FLAGS:x} which are "
+                "not supported; need newer xl\n")
+    optdata = data[HEADER_LEN: HEADER_LEN + opt_len]
+    if len(optdata) < opt_len:
+        _truncated(io, path, "optdata")
+    if not opt_len:
+        die(io, "Config file not specified and none in save file\n")
+    json_format = " in JSON format" if mandatory & FLAG_JSON else ""
+    io.eprint(f" Savefile contains xl domain config{json_format}\n")
+    if opt_len < 4 or struct.unpack_from("<I", optdata)[0] > opt_len - 4:
+        die(io, "Savefile truncated.\n")
+    io.eprint("Parsing config from <saved>\n")
+    return data[HEADER_LEN + opt_len:]
+
+
+def _config_name(data: bytes) -> str | None:
+    try:
+        return parse_xl_savefile(data).name
+    except ParseError:
+        return None
+
+
+def _truncated(io: Io, path: str, what: str) -> NoReturn:
+    """libxl_read_exactly's message when the file ends early (xl then exits)."""
+    die(io, f"libxl: error: libxl_utils.c:505:libxl_read_exactly: file/stream truncated "
+            f"reading {what} from {path}\n")
 
 
 def fresh(d: SimDomain, *, running: bool) -> None:
