@@ -289,6 +289,36 @@ async def test_facts_read_a_files_first_bytes_through_od(sim: Sim) -> None:
     assert await facts.head(path) is None  # never raises
 
 
+async def test_restore_validation_reads_the_checkpoint_the_sim_saved(sim: Sim) -> None:
+    path = "/var/lib/xen/save/nightly.chk"  # its name says nothing of the domain
+    assert (await sim.act(Save(LAB, "idle1", path))).ok  # -c: idle1 keeps running
+    with pytest.raises(ValidationFailed) as ei:
+        await sim.seam.preview(Restore(LAB, path), await sim.poll())
+    assert ei.value.problems[0].field == "path"
+    assert ei.value.message == (
+        "the checkpoint is of idle1, which exists on xenlab (domid 2): xl refuses a second "
+        'one (Domain with name "idle1" already exists)')
+    assert (await sim.act(Destroy(LAB, "idle1"), typed="idle1")).ok
+    plan = await sim.seam.preview(Restore(LAB, path), await sim.poll())
+    assert (plan.target, plan.warnings) == (f"idle1 from {path}", ())
+    res = await sim.seam.execute(plan)
+    assert res.ok, res.message
+    assert (await sim.poll()).domain("idle1") is not None
+
+
+async def test_restore_of_a_file_that_is_not_a_checkpoint_is_refused_before_xl(
+        sim: Sim) -> None:
+    path = "/var/lib/xen/save/idle1.chk"
+    sim.host.files[path] = "name = 'idle1'\nmemory = 128\nvcpus = 1\n" * 2  # a config file
+    with pytest.raises(ValidationFailed, match=r"^/var/lib/xen/save/idle1.chk on xenlab: not "
+                       r"an xl checkpoint \(wrong magic\): corrupt or for a different tool\?$"):
+        await sim.seam.preview(Restore(LAB, path), await sim.poll())
+    assert [e["outcome"] for e in sim.journal.read()] == ["invalid"]  # xl never ran
+    direct = await sim.runner.run(["xl", "restore", path])  # what xl itself would say
+    assert (direct.exit_code, direct.stderr) == (
+        1, "File has wrong magic number - corrupt or for a different tool?\n")
+
+
 async def test_facts_for_the_forms(sim: Sim) -> None:
     facts = sim.seam.facts()
     assert await facts.bridges() == ("xenbr0",)

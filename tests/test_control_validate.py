@@ -37,6 +37,7 @@ from collectors.control.validate import Checked, validate
 from collectors.model import Device, DeviceKind, DomainState, HostSnapshot, HostStatus
 from collectors.transport.base import CommandResult, ConnectionLost
 from tests.control_helpers import HOST, MiB, RecordingRunner, dom, snapshot
+from tests.test_parse_xl_savefile import checkpoint, xl_config
 
 H = HOST
 
@@ -338,16 +339,84 @@ async def test_save_paths() -> None:
 
 async def test_restore_and_create_need_existing_files() -> None:
     r = RecordingRunner(files=["/var/lib/xen/save/idle1.chk", "/etc/xen/web1.cfg"])
-    c = await check(Restore(H, "/var/lib/xen/save/idle1.chk"), r)
-    assert c.domain is None and c.target is None
-    # idle1 still exists: restoring its checkpoint would clash (libxl refuses the name)
-    assert c.warnings == ("idle1 exists on xen-a (domid 2): if this is its checkpoint, xl "
-                          'refuses a second one (Domain with name "idle1" already exists)',)
-    r.files.add("/var/lib/xen/save/gone.chk")
-    assert (await check(Restore(H, "/var/lib/xen/save/gone.chk"), r)).warnings == ()
     assert "no checkpoint file" in await problem(Restore(H, "/var/lib/xen/save/x.chk"), r)
     assert (await check(Create(H, "/etc/xen/web1.cfg"), r)).target is None
     assert "no config file /etc/xen/nope.cfg" in await problem(Create(H, "/etc/xen/nope.cfg"), r)
+
+
+# --- restore: the checkpoint's own header says which domain it holds ----------------------
+
+
+async def test_restore_reads_the_domain_from_the_checkpoint_header() -> None:
+    path = "/var/lib/xen/save/nightly.chk"  # a name that says nothing of the domain
+    r = RecordingRunner(contents={path: checkpoint(xl_config("db1"))})
+    msg = await problem(Restore(H, path), r)
+    assert msg == ("the checkpoint is of db1, which exists on xen-a (domid 1): xl refuses a "
+                   'second one (Domain with name "db1" already exists)')
+    assert ("od", "-An", "-v", "-tx1", "-N", "65536", "--", path) in r.calls
+    assert r.xl_calls == []
+
+
+async def test_restore_of_a_domain_that_is_gone_names_it() -> None:
+    path = "/var/lib/xen/save/idle1.chk"  # its file name is idle1's, its header another's
+    r = RecordingRunner(contents={path: checkpoint(xl_config("gone"))})
+    c = await check(Restore(H, path), r)
+    assert (c.warnings, c.restores, c.domain, c.target) == ((), "gone", None, None)
+
+
+async def test_restore_of_a_file_that_is_not_a_checkpoint_is_a_problem() -> None:
+    path = "/var/lib/xen/save/web1.chk"
+    r = RecordingRunner(contents={path: b"name = 'web1'\nmemory = 128\n" * 4})
+    with pytest.raises(ValidationFailed) as ei:
+        await check(Restore(H, path), r)
+    assert [(p.field, p.message) for p in ei.value.problems] == [
+        ("path", f"{path} on xen-a: not an xl checkpoint (wrong magic): corrupt or for a "
+                 "different tool?")]
+    r.contents[path] = b"Xen saved domain, xl format\n \0 \r\x04\x03"
+    assert await problem(Restore(H, path), r) == (
+        f"{path} on xen-a: truncated header: 34 bytes, xl's header has 48")
+    r.contents[path] = checkpoint(b'{"c_info": {"name": "db1"\0')
+    assert "bad JSON in the config" in await problem(Restore(H, path), r)
+
+
+async def test_restore_of_what_xl_certainly_refuses() -> None:
+    path = "/var/lib/xen/save/x.chk"
+    r = RecordingRunner(contents={path: checkpoint(xl_config("gone"), order=">")})
+    assert await problem(Restore(H, path), r) == (
+        f"{path} was saved by a big-endian xl: xl on xen-a refuses it (File has wrong byte "
+        "order)")
+    r.contents[path] = checkpoint(b"", flags=0x2)[:44] + bytes(4) + b"stream"
+    assert await problem(Restore(H, path), r) == (
+        f"{path} holds no domain config: xl restore needs one (Config file not specified and "
+        "none in save file)")
+    r.contents[path] = checkpoint(xl_config("gone"), flags=0x13)
+    c = await check(Restore(H, path), r)
+    assert c.warnings == (f"{path} has mandatory flags 0x10 that Xen 4.17's xl does not know: "
+                          "such an xl refuses it (need newer xl)",)
+
+
+async def test_restore_falls_back_to_the_file_name_when_the_header_is_unreadable() -> None:
+    r = RecordingRunner(files=["/var/lib/xen/save/idle1.chk", "/var/lib/xen/save/gone.chk"])
+    c = await check(Restore(H, "/var/lib/xen/save/idle1.chk"), r)  # od cannot read it
+    assert c.domain is None and c.target is None and c.restores is None
+    assert c.warnings == (
+        "cannot read the header of /var/lib/xen/save/idle1.chk on xen-a; if it is idle1's "
+        "checkpoint (as its file name says), xl refuses it: idle1 exists (domid 2) (Domain "
+        'with name "idle1" already exists)',)
+    assert (await check(Restore(H, "/var/lib/xen/save/gone.chk"), r)).warnings == (
+        "cannot read the header of /var/lib/xen/save/gone.chk on xen-a: which domain it holds "
+        "shows when xl reads it",)
+
+
+async def test_restore_of_a_config_longer_than_what_was_read() -> None:
+    path = "/var/lib/xen/save/web1.chk"
+    big = xl_config("web1")[:-3] + b" " * 70_000 + b"}\n\0"
+    r = RecordingRunner(contents={path: checkpoint(big)})
+    c = await check(Restore(H, path), r)
+    assert c.restores is None and c.warnings == (
+        f"the domain config in {path} is longer than the 65536 bytes read; if it is web1's "
+        "checkpoint (as its file name says), xl refuses it: web1 exists (domid 3) (Domain "
+        'with name "web1" already exists)',)
 
 
 async def test_cd_only_on_hvm() -> None:

@@ -300,6 +300,42 @@ async def test_save_and_stop_then_restore_paused_from_the_picker() -> None:
     assert journal(app)[-2:] == [("save", "ok"), ("restore", "ok")]
 
 
+async def test_restore_form_says_which_domain_the_checkpoint_holds() -> None:
+    app, host, rec = lab_app()
+    path = "/var/lib/xen/save/nightly.chk"  # a name that says nothing of the domain
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await fill(pilot, form, path=path)
+        await submit(pilot, app, form)
+        await pilot.press("y")  # save -c: idle1 keeps running
+        await wait_until(pilot, lambda: app.last_result is not None
+                         and not isinstance(app.screen, ProgressScreen), timeout=30,
+                         what="saved")
+        form = await open_form(pilot, app, "o")
+        pick(form, "pick-path", path)
+        await settled(pilot, form)
+        assert form.plan is None
+        assert ('the checkpoint is of idle1, which exists on xenlab (domid 2): xl refuses a '
+                'second one (Domain with name "idle1" already exists)') in str(
+            form.query_one("#error-path").render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ActionForm))
+        host.domains[2].name = "idle1-old"  # renamed on the host: the name is free again
+        await wait_until(pilot, lambda: dom(app, H, "idle1") is None, what="rename polled")
+        form = await open_form(pilot, app, "o")
+        pick(form, "pick-path", path)
+        await settled(pilot, form)
+        screen = await submit(pilot, app, form)
+        assert screen.plan.target == f"idle1 from {path}" and screen.plan.warnings == ()
+        assert f"target idle1 from {path}" in str(
+            screen.query_one("#confirm-command").render())
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: dom(app, H, "idle1") is not None,
+                         what="idle1 restored beside idle1-old")
+    assert rec.xl("restore") == [("xl", "restore", path)]
+
+
 async def test_destroy_requires_the_name_and_create_brings_it_back() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:

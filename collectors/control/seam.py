@@ -139,7 +139,7 @@ class ControlSeam:
             host=self.host.name,
             argv=argv,
             display=shlex.join(argv),
-            target=_target_label(req, checked.domain),
+            target=_target_label(req, checked.domain, checked.restores),
             confirmation=rule.kind,
             confirm_text=rule.confirm_text,
             reasons=rule.reasons,
@@ -315,8 +315,8 @@ def _busy_key(plan: Plan) -> str | None:
     return str(d.domid) if d.domid is not None else d.name
 
 
-def _target_label(req: Request, domain: Domain | None) -> str:
+def _target_label(req: Request, domain: Domain | None, restores: str | None) -> str:
     if domain is not None:
         return domain.name if domain.domid is None else f"{domain.name} (domid {domain.domid})"
     path = getattr(req, "config_path", None) or getattr(req, "path", "")
-    return str(path)
+    return str(path) if restores is None else f"{restores} from {path}"

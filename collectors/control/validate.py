@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 from collectors.control import syntax as sx
 from collectors.control.errors import Problem, ValidationFailed
-from collectors.control.facts import HostFacts
+from collectors.control.facts import HEAD_BYTES, HostFacts
 from collectors.control.requests import (
     BlockAttach,
     BlockDetach,
@@ -47,7 +47,8 @@ from collectors.model import (
     HostSnapshot,
     HostStatus,
 )
-from collectors.parse.common import is_uint
+from collectors.parse.common import ParseError, is_uint
+from collectors.parse.xl_savefile import parse_xl_savefile
 
 DEFAULT_BRIDGE = "xenbr0"  # libxl's bridge when a vif names none
 STALE_WARN_S = 30.0
@@ -62,6 +63,7 @@ class Checked:
     target: str | None  # how argv names the domain: its domid, else its name
     warnings: tuple[str, ...] = ()
     size_kib: int | None = None  # mem-set / mem-max, parsed
+    restores: str | None = None  # restore: the domain the checkpoint holds (its header says)
 
 
 @dataclass(slots=True)
@@ -73,6 +75,7 @@ class _Ctx:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     size_kib: int | None = None
+    restores: str | None = None
 
     def bad(self, fld: str | None, message: str) -> None:
         self.problems.append(Problem(fld, message))
@@ -118,7 +121,7 @@ async def validate(req: Request, snapshot: HostSnapshot, facts: HostFacts) -> Ch
         raise ValidationFailed(ctx.problems)
     d = ctx.domain
     target = None if d is None else (str(d.domid) if d.domid is not None else d.name)
-    return Checked(req, d, target, tuple(ctx.warnings), ctx.size_kib)
+    return Checked(req, d, target, tuple(ctx.warnings), ctx.size_kib, ctx.restores)
 
 
 def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bool) -> Domain:
@@ -214,13 +217,51 @@ async def _restore(ctx: _Ctx) -> None:
     if ctx.check("path", lambda: sx.check_abs_path(req.path, "checkpoint file")) is None:
         return
     await _regular_file(ctx, "path", req.path, "checkpoint file")
-    # the file names its domain inside; its name is a good guess (the save form's NAME.chk)
-    stem = PurePosixPath(req.path).stem
+    if ctx.problems:
+        return
+    path, host = req.path, ctx.snap.host
+    head = await ctx.facts.head(path)
+    if head is None:
+        _restore_guess(ctx, path, f"cannot read the header of {path} on {host}")
+        return
+    try:
+        saved = parse_xl_savefile(head, whole_file=len(head) < HEAD_BYTES)
+    except ParseError as e:
+        ctx.bad("path", f"{path} on {host}: {e.reason}")
+        return
+    if saved.big_endian:
+        ctx.bad("path", f"{path} was saved by a big-endian xl: xl on {host} refuses it "
+                        "(File has wrong byte order)")
+    if saved.unknown_flags:
+        ctx.warnings.append(f"{path} has mandatory flags 0x{saved.unknown_flags:x} that "
+                            "Xen 4.17's xl does not know: such an xl refuses it (need newer xl)")
+    if saved.config_len is None and saved.config_read:
+        ctx.bad("path", f"{path} holds no domain config: xl restore needs one (Config file "
+                        "not specified and none in save file)")
+    elif saved.name is None:
+        why = ("names no domain" if saved.config_read else
+               f"is longer than the {len(head)} bytes read")
+        _restore_guess(ctx, path, f"the domain config in {path} {why}")
+    else:
+        ctx.restores = saved.name
+        same = [d for d in ctx.snap.domains if d.name == saved.name]
+        if same:
+            ctx.bad("path", f"the checkpoint is of {saved.name}, which exists on {host} "
+                            f"(domid {same[0].domid}): xl refuses a second one (Domain with "
+                            f'name "{saved.name}" already exists)')
+
+
+def _restore_guess(ctx: _Ctx, path: str, why: str) -> None:
+    """Which domain the checkpoint holds is unknown: its file name is a guess (the save
+    form's NAME.chk)."""
+    stem = PurePosixPath(path).stem
     same = [d for d in ctx.snap.domains if d.name == stem]
-    if same and not ctx.problems:
+    if same:
         ctx.warnings.append(
-            f"{stem} exists on {ctx.snap.host} (domid {same[0].domid}): if this is its "
-            f'checkpoint, xl refuses a second one (Domain with name "{stem}" already exists)')
+            f"{why}; if it is {stem}'s checkpoint (as its file name says), xl refuses it: "
+            f'{stem} exists (domid {same[0].domid}) (Domain with name "{stem}" already exists)')
+    else:
+        ctx.warnings.append(f"{why}: which domain it holds shows when xl reads it")
 
 
 async def _create(ctx: _Ctx) -> None:
