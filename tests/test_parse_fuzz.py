@@ -14,7 +14,18 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectors.parse import procfs, rings, xenstore, xentop, xl_devices, xl_info, xl_list, xl_vcpu
+from collectors.parse import (
+    od,
+    procfs,
+    rings,
+    xenstore,
+    xentop,
+    xl_devices,
+    xl_info,
+    xl_list,
+    xl_savefile,
+    xl_vcpu,
+)
 from collectors.parse.cli import KINDS, parse_to_json
 from collectors.parse.common import ParseError
 
@@ -46,6 +57,8 @@ PARSERS: list[Callable[[str], object]] = [
     xl_list.state_from_xentop,
     xl_vcpu.vcpu_state,
     xl_devices.vdev_to_devid,
+    od.parse_od_hex,
+    lambda t: xl_savefile.parse_xl_savefile(t.encode("utf-8", "surrogateescape")),
 ]
 
 SAMPLES = sorted(

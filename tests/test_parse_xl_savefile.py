@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from collectors.parse.common import ParseError
 from collectors.parse.od import parse_od_hex
@@ -14,6 +17,8 @@ from collectors.parse.xl_savefile import WRONG_MAGIC, XlSaveHeader, parse_xl_sav
 from tests.control_helpers import od_text
 
 MAGIC = b"Xen saved domain, xl format\n \0 \r"  # savefileheader_magic, its 32 bytes
+DATA = Path(__file__).parent / "data" / "parse"
+LAB_HEAD = DATA / "lab-xl-save-idle1-head.chk"  # the front of the lab's `xl save -c idle1`
 
 
 def xl_config(name: str) -> bytes:
@@ -40,6 +45,19 @@ def test_json_config_in_either_byte_order(order: str) -> None:
                                optional_data_len=4 + len(config), config_len=len(config),
                                config_json=True, config_read=True, name="db1")
     assert got.unknown_flags == 0
+
+
+def test_the_labs_checkpoint_of_idle1() -> None:
+    data = LAB_HEAD.read_bytes()
+    # what HostFacts.head gets: od's hex of the same bytes, as it came over ssh
+    assert parse_od_hex((DATA / "lab-od-xl-save-idle1-head.out").read_text()) == data
+    want = XlSaveHeader(big_endian=False, mandatory_flags=3, optional_flags=0,
+                        optional_data_len=854, config_len=850, config_json=True,
+                        config_read=True, name="idle1")
+    assert parse_xl_savefile(data) == want
+    assert parse_xl_savefile(data, whole_file=True) == want  # exactly header and config
+    assert parse_xl_savefile(data[:600]) == XlSaveHeader(False, 3, 0, 854, 850, True, False,
+                                                         None)
 
 
 def test_header_bytes_are_read_at_their_offsets() -> None:
@@ -151,3 +169,34 @@ def test_od_hex_round_trip() -> None:
     for garbage in (" 58 6\n", "od: x: No such file\n", " 58 zz\n", " 58 \u0665\u0665\n"):
         with pytest.raises(ParseError):
             parse_od_hex(garbage)
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> bytes:
+    """The lab's bytes cut, overwritten or grown at random places."""
+    data = bytearray(LAB_HEAD.read_bytes())
+    for _ in range(draw(st.integers(1, 6))):
+        i = draw(st.integers(0, len(data)))
+        op = draw(st.integers(0, 3))
+        if op == 0:
+            del data[i:]
+        elif op == 1:
+            data[i: i + 4] = draw(st.binary(min_size=1, max_size=4))
+        elif op == 2:
+            data[i:i] = draw(st.binary(max_size=40))
+        else:
+            data[i: i + 1] = b""
+    return bytes(data)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(damaged(), st.booleans())
+def test_damaged_checkpoints_give_a_header_or_a_parse_error(data: bytes, whole: bool) -> None:
+    try:
+        got = parse_xl_savefile(data, whole_file=whole)
+    except ParseError:
+        return
+    assert got.name is None or isinstance(got.name, str)
+    if got.config_len is not None:
+        assert got.config_read == (len(data) >= 52 + got.config_len)
+    assert got.config_read or got.name is None

@@ -170,6 +170,16 @@ def test_save_writes_xls_header_and_the_config_xl_list_l_shows() -> None:
     assert json.loads(config[:-1]) == listed
 
 
+def test_save_writes_the_front_the_lab_wrote() -> None:
+    host = lab_b()
+    assert xl(host, "xl", "save", "-c", "idle1", "/root/t.chk").exit_code == 0
+    sim = file_bytes(host.files["/root/t.chk"])[:48 + 854]
+    lab = (Path(__file__).parent / "data" / "parse" / "lab-xl-save-idle1-head.chk").read_bytes()
+    # byte for byte, but for idle1's UUID (36 characters in both)
+    assert sim.replace(host.domains[2].uuid.encode(),
+                       b"ace27f69-5758-48a7-80d6-54f3097fb144") == lab
+
+
 def test_restore_reads_xls_header_first_with_xls_messages() -> None:
     host = lab_b()
     path = "/var/lib/xen/save/idle1.chk"
