@@ -48,7 +48,7 @@ def _progress(total: int) -> str:
 def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
     p = getopt(io, "save", argv, "cpD", required=2)
     domid = find_domain(io, host, p.args[0])
-    path = resolve(p.args[1])
+    given, path = p.args[1], resolve(p.args[1])  # xl's messages name the file as given
     d = host.domains.get(domid)
     if d is None or domid == 0:
         label = domain_label(domid)
@@ -56,11 +56,11 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
                   f"{label}fail to get domain configuration\n")
         die(io, f"Failed to get domain configuration for domain {domid}\n")
     if posixpath.dirname(path) not in host.dirs:
-        die(io, f"Failed to open temp file {path} for writing\n")
+        die(io, f"Failed to open temp file {given} for writing\n")
     config = savefile.stored_config(d, host.scheduler)
     length = savefile.config_length(d, host.scheduler)
     kind = "HVM" if d.type is DomainType.HVM else "PV"
-    io.eprint(f"Saving to {path} new xl format (info 0x3/0x0/{length})\n"
+    io.eprint(f"Saving to {given} new xl format (info 0x3/0x0/{length})\n"
               f"xc: info: Saving domain {domid}, type x86 {kind}\n")
     label = domain_label(domid)
     if d.is_shutdown or d.dying:
@@ -101,12 +101,12 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
 def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
     p = getopt(io, "restore", argv, "pedVA",
                {"vncviewer": ("V", False), "vncviewer-autopass": ("A", False)}, required=1)
-    path = resolve(p.args[-1])
-    text = host.files.get(path)
+    given = p.args[-1]  # xl's messages name the file as given
+    text = host.files.get(resolve(given))
     if text is None:
         die(io, "Can't open restore file: No such file or directory\n")
     data = file_bytes(text)
-    stream = _read_xl_front(io, path, data)
+    stream = _read_xl_front(io, given, data)
     try:
         spec, pages = savefile.load_stream(stream)
     except savefile.SaveFileError:
@@ -123,7 +123,7 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
         )
         raise XlExit(1)
     if spec is None:
-        die(io, "xltop-sim: the stream after xl's header is not one the simulator wrote\n")
+        _foreign_stream(io, stream)
     spec.name = name
     kind = "HVM" if spec.type is DomainType.HVM else "PV"
     io.eprint(f"xc: info: Found x86 {kind} domain from Xen 4.17\nxc: info: Restoring domain\n")
@@ -187,10 +187,38 @@ def _config_name(data: bytes) -> str | None:
         return None
 
 
+# how xl_vmcontrol.c reads the header and the optional data: (line, the call as CHK_ERRNOVAL
+# prints it when the file ends early)
+_READS = {
+    "header": (713, "libxl_read_exactly( ctx, restore_fd, &hdr, sizeof(hdr), restore_source, "
+                    '"header")'),
+    "optdata": (740, "libxl_read_exactly( ctx, restore_fd, optdata_begin, "
+                     'hdr.optional_data_len, restore_source, "optdata")'),
+}
+
+
 def _truncated(io: Io, path: str, what: str) -> NoReturn:
-    """libxl_read_exactly's message when the file ends early (xl then exits)."""
+    """The file ends before xl's header or optional data does (as the lab printed)."""
+    line, call = _READS[what]
     die(io, f"libxl: error: libxl_utils.c:505:libxl_read_exactly: file/stream truncated "
-            f"reading {what} from {path}\n")
+            f"reading {what} from {path}\n"
+            f"xl: fatal error: xl_vmcontrol.c:{line}: Protocol error: {call}\n")
+
+
+LIBXL_STREAM_IDENT = b"LibxlFmt"  # RESTORE_STREAM_IDENT, 0x4c6962786c466d74
+SEGV_EXIT = 139
+
+
+def _foreign_stream(io: Io, stream: bytes) -> NoReturn:
+    """A stream the simulator did not write. Not libxl's either: libxl says so, and the
+    lab's xl then crashed (SIGSEGV), leaving the new domain paused with no memory (not
+    simulated: nothing is left here). libxl's own stream: the simulator cannot restore it."""
+    if stream.startswith(LIBXL_STREAM_IDENT):
+        die(io, "xltop-sim: a real libxl stream: the simulator restores only its own "
+                "checkpoints\n")
+    got = int.from_bytes(stream[:8].ljust(8, b"\0"), "big")
+    die(io, "libxl: error: libxl_stream_read.c:340:stream_header_done: Invalid ident: "
+            f"expected 0x{LIBXL_STREAM_IDENT.hex()}, got 0x{got:016x}\n", SEGV_EXIT)
 
 
 def fresh(d: SimDomain, *, running: bool) -> None:

@@ -1,0 +1,1 @@
+xl save -c idle1 nosuch/t.chk

@@ -1,0 +1,1 @@
+xl restore /root/t-opt.chk

@@ -1,0 +1,1 @@
+xl restore t-short.chk
