@@ -182,13 +182,38 @@ async def test_save_c_idle1_destroy_and_restore(ctl: LabCtl) -> None:
         assert (await ctl.seam.execute(plan, typed="idle1")).ok
         snap = await ctl.poll()
         assert snap.domain("idle1") is None
-        res = await ctl.seam.execute(await ctl.seam.preview(Restore(H, path), snap))
+        plan = await ctl.seam.preview(Restore(H, path), snap)
+        assert (plan.target, plan.warnings) == (f"idle1 from {path}", ())  # its header says
+        res = await ctl.seam.execute(plan)
         assert res.ok, res.message
         restored = (await ctl.poll()).domain("idle1")
         assert restored is not None and not restored.state.paused
     finally:
         if "idle1" not in ctl.sh("xl list"):
             ctl.sh("xl create /etc/xen/idle1.cfg")
+        ctl.sh(f"rm -f {path}")
+
+
+async def test_restore_validation_reads_a_real_checkpoints_header(ctl: LabCtl) -> None:
+    path = f"/root/xltop-test-{secrets.token_hex(4)}.chk"  # its name says nothing of idle1
+    try:
+        snap = await ctl.poll()
+        res = await ctl.seam.execute(await ctl.seam.preview(Save(H, "idle1", path), snap))
+        assert res.ok, res.message
+        head = await ctl.seam.facts().head(path)  # od over ssh: every byte
+        assert head is not None and len(head) == 65536
+        assert head[:36] == b"Xen saved domain, xl format\n \0 \r\x04\x03\x02\x01"
+        snap = await ctl.poll()
+        idle1 = snap.domain("idle1")
+        assert idle1 is not None
+        with pytest.raises(ValidationFailed) as ei:
+            await ctl.seam.preview(Restore(H, path), snap)
+        assert ei.value.message == (
+            f"the checkpoint is of idle1, which exists on lab (domid {idle1.domid}): xl "
+            'refuses a second one (Domain with name "idle1" already exists)')
+        assert [(e["verb"], e["outcome"]) for e in ctl.journal.read()] == [
+            ("save", "ok"), ("restore", "invalid")]  # nothing sent
+    finally:
         ctl.sh(f"rm -f {path}")
 
 
