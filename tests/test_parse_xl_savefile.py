@@ -117,7 +117,7 @@ def test_config_longer_than_what_was_read_leaves_the_name_unknown() -> None:
     assert parse_xl_savefile(data[:50]).config_len is None  # not even its length
     with pytest.raises(ParseError, match="the file ends inside its config"):
         parse_xl_savefile(data[:100], whole_file=True)
-    with pytest.raises(ParseError, match="the file ends inside its header"):
+    with pytest.raises(ParseError, match="the file ends before its config's length"):
         parse_xl_savefile(data[:50], whole_file=True)
 
 

@@ -72,7 +72,7 @@ def parse_xl_savefile(data: bytes, *, whole_file: bool = False) -> XlSaveHeader:
     available = len(data) - HEADER_LEN
     if available < 4:
         if whole_file:
-            raise ParseError(SOURCE, None, None, "the file ends inside its header")
+            raise ParseError(SOURCE, None, None, "the file ends before its config's length")
         return XlSaveHeader(big, mandatory, optional, opt_len, None, False, False, None)
     (config_len,) = struct.unpack_from(order + "I", data, HEADER_LEN)
     if config_len > opt_len - 4:
