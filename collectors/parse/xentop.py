@@ -679,16 +679,6 @@ class XentopFrameAssembler:
                 rec = _fast_row(line, w)
             if rec is not None:
                 self._new_rows[line] = rec
-                frame = self._frame
-                if (self._non_repeat and type(cur) is XentopDomain and self._det is None
-                        and len(frame) < MAX_FRAME_ROWS - 1):
-                    # a stream's steady state, what _row does in short: the row before
-                    # had no detail lines, and headers delimit the frames
-                    frame.append(cur)
-                    self._cur = rec
-                    self._prev_name = rec.name
-                    self._rows_since_header += 1
-                    return
                 self._row(rec, rec.name, rec.name_truncated, done)
                 return
             values = _parse_row(line, self._layout)
