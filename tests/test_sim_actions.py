@@ -145,7 +145,7 @@ def test_restore_that_fails_in_libxc() -> None:
     relative.name = "relative"
     # the lab's relative.chk stored a longer config (info 1026): idle1's, padded to that
     config = savefile.stored_config(relative, host.scheduler)
-    config = config[:-1] + " " * (1026 - savefile.config_length(relative, host.scheduler)) + "\n"
+    config = config[:-1] + " " * (1026 - savefile.config_length(config)) + "\n"
     host.files["/root/relative.chk"] = savefile.dump(spec_of(relative), config,
                                                      savefile.Pages(1, 2))
     host.reserved_kib += host.free_kib() - 1024  # almost no free memory left

@@ -244,10 +244,10 @@ async def _restore(ctx: _Ctx) -> None:
         _restore_guess(ctx, path, f"the domain config in {path} {why}")
     else:
         ctx.restores = saved.name
-        same = [d for d in ctx.snap.domains if d.name == saved.name]
-        if same:
+        same = ctx.snap.domain(saved.name)
+        if same is not None:
             ctx.bad("path", f"the checkpoint is of {saved.name}, which exists on {host} "
-                            f"(domid {same[0].domid}): xl refuses a second one (Domain with "
+                            f"(domid {same.domid}): xl refuses a second one (Domain with "
                             f'name "{saved.name}" already exists)')
 
 
@@ -255,11 +255,11 @@ def _restore_guess(ctx: _Ctx, path: str, why: str) -> None:
     """Which domain the checkpoint holds is unknown: its file name is a guess (the save
     form's NAME.chk)."""
     stem = PurePosixPath(path).stem
-    same = [d for d in ctx.snap.domains if d.name == stem]
-    if same:
+    same = ctx.snap.domain(stem)
+    if same is not None:
         ctx.warnings.append(
             f"{why}; if it is {stem}'s checkpoint (as its file name says), xl refuses it: "
-            f'{stem} exists (domid {same[0].domid}) (Domain with name "{stem}" already exists)')
+            f'{stem} exists (domid {same.domid}) (Domain with name "{stem}" already exists)')
     else:
         ctx.warnings.append(f"{why}: which domain it holds shows when xl reads it")
 

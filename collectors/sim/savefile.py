@@ -45,9 +45,10 @@ def stored_config(d: SimDomain, sched: str) -> str:
     return yajl_beautify(cfg) + "\n"
 
 
-def config_length(d: SimDomain, sched: str) -> int:
-    """xl's "info" length: the optional data (the config's u32 length, the config, NUL)."""
-    return 4 + len(stored_config(d, sched).encode()) + 1
+def config_length(config: str) -> int:
+    """xl's "info" length for a stored ``config``: the optional data (the config's u32
+    length, the config, NUL)."""
+    return 4 + len(config.encode()) + 1
 
 
 def dump(spec: DomainSpec, config: str, pages: Pages) -> str:

@@ -41,7 +41,7 @@ def cmd_migrate(host: SimHost, io: Io, argv: list[str]) -> int:
     d = host.domains.get(domid)
     if d is None:
         die(io, f"{p.args[0]} is an invalid domain identifier (rc=-6)\n")
-    length = savefile.config_length(d, host.scheduler)
+    length = savefile.config_length(savefile.stored_config(d, host.scheduler))
     kind = "HVM" if d.type is DomainType.HVM else "PV"
     new_id = dst.alloc_domid()
     io.eprint("migration target: Ready to receive domain.\n"

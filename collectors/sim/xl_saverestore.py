@@ -58,7 +58,7 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
     if posixpath.dirname(path) not in host.dirs:
         die(io, f"Failed to open temp file {given} for writing\n")
     config = savefile.stored_config(d, host.scheduler)
-    length = savefile.config_length(d, host.scheduler)
+    length = savefile.config_length(config)
     kind = "HVM" if d.type is DomainType.HVM else "PV"
     io.eprint(f"Saving to {given} new xl format (info 0x3/0x0/{length})\n"
               f"xc: info: Saving domain {domid}, type x86 {kind}\n")
