@@ -18,6 +18,7 @@ from collectors.model import (
     HostStatus,
     VCpu,
 )
+from collectors.sim.host_shell import od_text
 from collectors.transport.base import CommandResult, LineStream, TransportError
 
 HOST = "xen-a"
@@ -124,8 +125,3 @@ class RecordingRunner:
     def xl_calls(self) -> list[tuple[str, ...]]:
         return [c for c in self.calls if c and c[0] == "xl"]
 
-
-def od_text(data: bytes) -> str:
-    """What ``od -An -v -tx1`` prints for ``data``: 16 hex pairs a line, each after a blank."""
-    return "".join("".join(f" {b:02x}" for b in data[i: i + 16]) + "\n"
-                   for i in range(0, len(data), 16))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from collectors.parse.common import ParseError
 from collectors.parse.od import parse_od_hex
 from collectors.parse.xl_savefile import WRONG_MAGIC, XlSaveHeader, parse_xl_savefile
-from tests.control_helpers import od_text
+from collectors.sim.host_shell import od_text
 
 MAGIC = b"Xen saved domain, xl format\n \0 \r"  # savefileheader_magic, its 32 bytes
 DATA = Path(__file__).parent / "data" / "parse"

@@ -234,10 +234,14 @@ def _od(host: SimHost, args: list[str]) -> Answer:
             return Answer(0, "", "")
         why = "Is a directory" if path in host.dirs else "No such file or directory"
         return Answer(1, "", f"od: {path}: {why}\n")
-    data = file_bytes(text)[:count]
-    lines = ("".join(f" {b:02x}" for b in data[i: i + OD_BYTES_PER_LINE]) + "\n"
-             for i in range(0, len(data), OD_BYTES_PER_LINE))
-    return Answer(0, "".join(lines), "")
+    return Answer(0, od_text(file_bytes(text)[:count]), "")
+
+
+def od_text(data: bytes) -> str:
+    """What GNU ``od -An -v -tx1`` prints for ``data``: 16 hex pairs a line, each after a
+    blank."""
+    return "".join("".join(f" {b:02x}" for b in data[i: i + OD_BYTES_PER_LINE]) + "\n"
+                   for i in range(0, len(data), OD_BYTES_PER_LINE))
 
 
 def path_exists(host: SimHost, path: str) -> bool:
