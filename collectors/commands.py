@@ -125,8 +125,13 @@ _FIXED_ARGVS = {"xenstore": XENSTORE_DOMAINS, "rings": RING_FILES, "configs": XL
 def family_argvs(families: Sequence[str], *, xm: bool = False,
                  local_dom0: bool = False) -> list[tuple[str, tuple[str, ...]]]:
     """(family, argv) for each metric family of one round trip, in order: ``xm``'s
-    commands on an xm host, no Dom0 read where Dom0 is read locally (psutil)."""
+    commands on an xm host, no Dom0 read where Dom0 is read locally (psutil).
+
+    ``xl uptime`` goes last: its seconds are dated when the round trip ends, and every
+    command after it (xenstore-ls takes ~1 s on a busy Dom0) would make them that late.
+    """
     plan: list[tuple[str, tuple[str, ...]]] = []
+    last: list[tuple[str, tuple[str, ...]]] = []
     for f in families:
         if f == "xl":
             plan.append(("xl", XM_LIST if xm else XL_LIST))
@@ -135,7 +140,7 @@ def family_argvs(families: Sequence[str], *, xm: bool = False,
         elif f == "info":
             plan.append(("info", XM_INFO if xm else XL_INFO))
             if not xm:
-                plan.append(("uptime", XL_UPTIME))
+                last.append(("uptime", XL_UPTIME))
         elif f == "dom0":
             if not local_dom0:
                 plan.append(("dom0", DOM0_PROC))
@@ -143,7 +148,7 @@ def family_argvs(families: Sequence[str], *, xm: bool = False,
             plan.append(("xentop_once", xentop_once()))
         elif f in _FIXED_ARGVS:
             plan.append((f, _FIXED_ARGVS[f]))
-    return plan
+    return plan + last
 
 # Bridges on the host (for network-attach): Linux bridges as /sys/class/net/<br> lines,
 # then Open vSwitch bridges (bare names) where ovs-vsctl exists.

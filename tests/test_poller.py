@@ -14,8 +14,10 @@ from collectors.poller import HostPoller, PollSettings
 from collectors.sim import evolve
 from collectors.sim.fleet import make_fleet
 from collectors.sim.render_xentop import XentopOptions, XentopSampler
+from collectors.sim.render_xl import domain_uptime
 from collectors.sim.runner import ListStream, SimRunner
-from collectors.transport.base import ConnectError, ConnectionLost, LineStream
+from collectors.transport.base import CommandResult, ConnectError, ConnectionLost, LineStream
+from tests.sim_support import FakeClock
 
 FAST = PollSettings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2,
                                                      xenstore_s=30, dom0_s=2))
@@ -254,3 +256,28 @@ async def test_a_new_xentop_streams_first_frame_has_no_cpu_percent() -> None:
     assert all(p is None for p in busy(poller.snapshot()))
     assert await poller._read_frames(ListStream(frames(2, XentopSampler()), 0, ""))
     assert all(p is not None for p in busy(poller.snapshot()))  # its second frame: known
+
+
+class _SlowDom0(SimRunner):
+    """A busy Dom0: every command takes a second, its output made at its end."""
+
+    async def run(self, argv: Sequence[str], *, timeout: float | None = None,
+                  input: str | None = None) -> CommandResult:
+        await self._sleep(1.0)
+        return await super().run(argv, timeout=timeout, input=input)
+
+
+async def test_uptime_is_dated_when_xl_uptime_ran_not_when_the_round_trip_ended() -> None:
+    # xl uptime prints seconds at the moment it runs; the poller dates them at the end of
+    # the round trip, so the commands after it in one batch would make every uptime late
+    clock = FakeClock(1_800_000_000.0)
+    sim = make_fleet(hosts=1, domains=6, seed=0, start=clock.t)[0]
+    runner = _SlowDom0(sim, clock=clock, sleep=clock.sleep)
+    poller = HostPoller(runner.host, runner, FAST, clock=clock, monotonic=clock)
+    assert await poller._run_families(["xl", "info", "xenstore", "rings", "dom0"])
+    snap = poller.snapshot()
+    ups = {d.name: d.uptime_s for d in snap.domains}
+    truth = {d.name: domain_uptime(sim, d, clock.t) for d in sim.domains.values()}
+    assert set(truth) <= set(ups)
+    for name, up in ups.items():  # xl uptime prints whole seconds: up to 1 s short
+        assert up is not None and truth[name] - 1.0 < up <= truth[name], name
