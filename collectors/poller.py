@@ -94,7 +94,6 @@ DOM0_SAMPLE_MAX_CHARS = MAX_OUTPUT_BYTES  # a Dom0 sample (with ring files) is f
 THREAD_PARSE_BYTES = 32 * 1024
 YIELD_EVERY_LINES = 256  # a 1,000-domain xentop frame gives the loop a turn now and then
 _PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xltop-parse")
-_UNPARSED: object = object()  # _absorb parses itself
 _with_frame = updater(Inputs, ("frame", "frame_t", "frame_has_cpu_pct", "prev_frame_names"))
 _with_dom0 = updater(Inputs, ("dom0_load", "dom0_ifaces", "dom0_t", "dom0_source"))
 
@@ -686,14 +685,16 @@ class HostPoller:
             self._pulse_link_back()  # the streams need not wait out their backoff
         st.unreachable = None
         st.batch_error = None
-        st.latency_s = self._mono() - t0
+        mono = self._mono()
+        st.latency_s = mono - t0
         now = self._clock()
         st.last_batch_ok_t = now
         retry_rings = False
         for (family, _), res in zip(plan, results, strict=True):
+            early = res.ended_early_s or 0.0  # each output dated when its command ended
             try:
                 parsed = await self._parse(family, res)
-                retry_rings |= self._absorb(family, res, now, parsed)
+                retry_rings |= self._absorb(family, res, now - early, mono - early, parsed)
                 st.errors.pop(family, None)
             except ParseError as e:
                 st.errors[family] = f"{' '.join(res.argv)}: {e}"
@@ -711,13 +712,12 @@ class HostPoller:
                                           self._net_dev)
 
     def _absorb(
-        self, family: str, res: CommandResult, now: float, parsed: object = _UNPARSED
+        self, family: str, res: CommandResult, now: float, mono: float, parsed: object
     ) -> bool:
-        """Take one command's result into the state. Returns True to retry the rings."""
+        """Take one command's result, which ended at ``now`` (wall clock; ``mono`` on the
+        monotonic clock), into the state. Returns True to retry the rings."""
         st = self._st
         inp = st.inputs
-        if parsed is _UNPARSED:
-            parsed = parse_result(self.host, family, res, self._net_dev)
         if family == "xl":
             if res.exit_code == 127 and st.toolstack == "xl":
                 st.toolstack = "xm"
@@ -728,7 +728,7 @@ class HostPoller:
         elif family == "vcpus":
             self._check(res, "vcpus")
             st.inputs = replace(inp, vcpu_rows=cast(tuple[VcpuRow, ...], parsed))
-            st.vcpus_t, st.vcpus_mono = now, self._mono()
+            st.vcpus_t, st.vcpus_mono = now, mono
         elif family == "info":
             self._check(res, "info")
             st.info = host_info_from(cast(dict[str, str], parsed), toolstack=st.toolstack)
@@ -778,7 +778,7 @@ class HostPoller:
                     frame_has_cpu_pct=len(frames) > 1,
                     prev_frame_names=frozenset(d.name for d in prev),
                 )
-                st.last_frame_mono = self._mono()
+                st.last_frame_mono = mono
         return False
 
     def _take_dom0(self, parsed: object, now: float, source: str) -> None:

@@ -49,3 +49,22 @@ def test_a_script_cut_short_gives_none_for_unfinished_commands() -> None:
     res = split_batch_output(batch, cut, "", 0.0)
     assert res[0] is not None and res[0].stdout == "one\n"
     assert res[1] is None
+
+
+def test_each_result_says_how_long_before_the_batch_end_it_ended() -> None:
+    # the host's /proc/uptime at each end marker dates every output, not only the batch
+    res = _run([["sleep", "0.4"], ["true"], ["sleep", "0.3"], ["true"]])
+    early = [r.ended_early_s for r in res]
+    assert early[3] is None  # the last one
+    assert early[0] is not None and early[1] is not None  # both ~0.3 s: the last sleep
+    assert 0.2 <= early[1] <= early[0] <= 1.0
+    assert early[2] is None or early[2] < 0.1  # /proc/uptime ticks in hundredths
+
+
+def test_a_host_without_proc_uptime_gives_undated_results_and_no_noise() -> None:
+    batch = make_batch_script([["sleep", "0.2"], ["echo", "x"]])
+    script = batch.script.replace("/proc/uptime", "/nonexistent/uptime")
+    p = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
+    res = split_batch_output(batch, p.stdout, p.stderr, 0.0)
+    assert [r.ended_early_s for r in res] == [None, None]
+    assert res[1].stdout == "x\n" and res[0].stderr == "" and res[1].stderr == ""

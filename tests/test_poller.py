@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 
@@ -261,10 +262,37 @@ async def test_a_new_xentop_streams_first_frame_has_no_cpu_percent() -> None:
 class _SlowDom0(SimRunner):
     """A busy Dom0: every command takes a second, its output made at its end."""
 
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.ran: dict[str, list[float]] = {}  # argv[:2] joined → when each of them ended
+
     async def run(self, argv: Sequence[str], *, timeout: float | None = None,
                   input: str | None = None) -> CommandResult:
         await self._sleep(1.0)
-        return await super().run(argv, timeout=timeout, input=input)
+        res = await super().run(argv, timeout=timeout, input=input)
+        self.ran.setdefault(" ".join(argv[:2]), []).append(self._clock())
+        return res
+
+
+async def test_vcpu_rates_use_when_vcpu_list_ran_whatever_else_shared_its_round_trip() -> None:
+    # vcpu-list first in a round trip of five slow commands, then alone: dated at the ends
+    # of the round trips, the first read would be 4 s late and every rate three times high
+    clock = FakeClock(1_800_000_000.0)
+    sim = make_fleet(hosts=1, domains=6, seed=0, start=clock.t)[0]
+    runner = _SlowDom0(sim, clock=clock, sleep=clock.sleep)
+    poller = HostPoller(runner.host, runner, FAST, clock=clock, monotonic=clock)
+    assert await poller._run_families(["vcpus", "info", "xenstore", "rings"])
+    before = {(v.domid, v.vcpu): v.time_s for v in poller.snapshot().vcpus}
+    await clock.sleep(1.0)
+    assert await poller._run_families(["vcpus"])
+    ran = runner.ran["xl vcpu-list"]
+    assert ran[1] - ran[0] == 6.0  # the true interval (the round trips ended 2 s apart)
+    busy = [v for v in poller.snapshot().vcpus if v.time_s != before[(v.domid, v.vcpu)]]
+    assert busy
+    for v in busy:
+        assert v.time_s is not None and v.cpu_pct is not None
+        expected = 100 * (v.time_s - (before[(v.domid, v.vcpu)] or 0.0)) / 6.0
+        assert v.cpu_pct == pytest.approx(expected, rel=1e-6), (v.domain, v.vcpu)
 
 
 async def test_uptime_is_dated_when_xl_uptime_ran_not_when_the_round_trip_ended() -> None:

@@ -114,6 +114,13 @@ async def test_run_batch_runs_concurrently_in_order() -> None:
     assert [(x.stdout, x.exit_code) for x in results] == [(f"{i}\n", i) for i in range(4)]
 
 
+async def test_run_batch_dates_each_result_by_when_it_ended() -> None:
+    # run side by side, a quick command ends long before a slow one: its output is older
+    quick, slow = await LocalRunner().run_batch([["true"], ["sleep", "0.4"]])
+    assert quick.ended_early_s is not None and 0.3 <= quick.ended_early_s <= 1.0
+    assert slow.ended_early_s is None
+
+
 async def test_stream_lines_as_produced_and_timeout() -> None:
     r = LocalRunner()
     stream = await r.stream(

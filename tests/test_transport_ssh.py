@@ -97,6 +97,10 @@ async def test_run_batch_is_one_channel(ssh_env: SshEnv) -> None:
         ]
         assert r.last_rtt_s == results[0].duration_s
         assert await r.run_batch([]) == []
+        # each output dated by the host's clock: how long before the batch's end it ended
+        first, last = await r.run_batch([["true"], ["sleep", "0.3"]])
+        assert first.ended_early_s is not None and 0.2 <= first.ended_early_s <= 1.0
+        assert last.ended_early_s is None
     finally:
         await r.close()
 

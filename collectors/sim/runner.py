@@ -27,6 +27,7 @@ from collectors.transport.base import (
     ConnectError,
     ConnectionLost,
     LineStream,
+    with_end_times,
 )
 from collectors.transport.pty import check_pty_request
 
@@ -185,10 +186,10 @@ class SimRunner:
     async def run_batch(
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
-        results = []
+        ended = []
         for argv in argvs:
-            results.append(await self.run(argv, timeout=timeout))
-        return results
+            ended.append((await self.run(argv, timeout=timeout), self._clock()))
+        return with_end_times(ended)
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         args = checked_args(argv)

@@ -7,10 +7,11 @@ argument is quoted with :func:`shlex.quote` (domain names are untrusted).
 
 from __future__ import annotations
 
+import math
 import secrets
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from collectors.model import HostId
@@ -25,6 +26,9 @@ class CommandResult:
     stdout: str
     stderr: str
     duration_s: float
+    # how long before the end of its round trip the command ended (a batch of several),
+    # by the host's clock; None: unknown, or it ended last
+    ended_early_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,8 +130,10 @@ def make_batch_script(argvs: Sequence[Sequence[str]], prefix: Sequence[str] = ()
     """Build one sh script for several commands; every argument is shell-quoted.
 
     Each command's stdout and stderr are framed by ``<token> <i>`` begin lines and
-    ``<token> <i> <rc>`` end lines, on the matching stream, so the outputs can be
-    split apart again by :func:`split_batch_output`.
+    ``<token> <i> <rc> <uptime>`` end lines, on the matching stream, so the outputs can be
+    split apart again by :func:`split_batch_output`. ``<uptime>`` is the host's
+    /proc/uptime when the command ended (read by the shell itself, no process; empty where
+    there is none): it dates each output, not only the batch.
     """
     token = "@@xltop-" + secrets.token_hex(6)
     lines = []
@@ -136,10 +142,18 @@ def make_batch_script(argvs: Sequence[Sequence[str]], prefix: Sequence[str] = ()
         cmd = shlex.join([*prefix, *argv])
         lines.append(
             f"printf '%s\\n' '{token} {i}'; printf '%s\\n' '{token} {i}' >&2; "
-            f"{cmd} </dev/null; rc=$?; "
-            f"printf '\\n%s %s\\n' '{token} {i}' \"$rc\"; printf '\\n%s\\n' '{token} {i}' >&2"
+            f"{cmd} </dev/null; rc=$?; up=; {{ read -r up _ </proc/uptime; }} 2>/dev/null; "
+            f"printf '\\n%s %s %s\\n' '{token} {i}' \"$rc\" \"$up\"; "
+            f"printf '\\n%s\\n' '{token} {i}' >&2"
         )
     return BatchScript(token, "\n".join(lines) + "\n", frozen)
+
+
+def with_end_times(ended: Sequence[tuple[CommandResult, float]]) -> list[CommandResult]:
+    """Results of one batch, each with how long before the last of them it ended
+    (``ended``: each result and its end time, all on one clock)."""
+    last = max((t for _, t in ended), default=0.0)
+    return [replace(r, ended_early_s=last - t) if t < last else r for r, t in ended]
 
 
 def split_batch_output(
@@ -151,21 +165,25 @@ def split_batch_output(
     """
     outs = _split_stream(batch.token, stdout, with_rc=True)
     errs = _split_stream(batch.token, stderr, with_rc=False)
+    stamps = [up for _, _, up in outs.values() if up is not None]
+    last = max(stamps, default=None)
     results: list[CommandResult | None] = []
     for i, argv in enumerate(batch.argvs):
-        text, rc = outs.get(i, ("", None))
+        text, rc, up = outs.get(i, ("", None, None))
         if rc is None:
             results.append(None)
             continue
-        err = errs.get(i, ("", None))[0]
-        results.append(CommandResult(argv, rc, text, err, duration_s))
+        err = errs.get(i, ("", None, None))[0]
+        early = last - up if last is not None and up is not None and last > up else None
+        results.append(CommandResult(argv, rc, text, err, duration_s, early))
     return results
 
 
 def _split_stream(
     token: str, text: str, *, with_rc: bool
-) -> dict[int, tuple[str, int | None]]:
-    found: dict[int, tuple[str, int | None]] = {}
+) -> dict[int, tuple[str, int | None, float | None]]:
+    """index → (output, exit code, host uptime at the end) of each framed command."""
+    found: dict[int, tuple[str, int | None, float | None]] = {}
     current: int | None = None
     buf: list[str] = []
     for line in text.split("\n"):
@@ -183,14 +201,25 @@ def _split_stream(
                 # end marker: drop the newline the script printed before it
                 body = "\n".join(buf)
                 rc: int | None = None
+                up: float | None = None
                 if with_rc:
                     try:
                         rc = int(fields[1])
                     except (ValueError, IndexError):
                         rc = None
-                found[idx] = (body, rc if with_rc else 0)
+                    up = _seconds(fields[2]) if len(fields) > 2 else None
+                found[idx] = (body, rc if with_rc else 0, up)
                 current = None
                 continue
         if current is not None:
             buf.append(line)
     return found
+
+
+def _seconds(text: str) -> float | None:
+    """/proc/uptime's first field ("12345.67"), or None for anything else."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None

@@ -17,6 +17,7 @@ from collectors.transport.base import (
     LineStream,
     OutputTooLarge,
     TransportError,
+    with_end_times,
 )
 from collectors.transport.lines import (
     MAX_OUTPUT_BYTES,
@@ -100,7 +101,10 @@ class LocalRunner:
     async def run_batch(
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
-        return list(await asyncio.gather(*(self.run(a, timeout=timeout) for a in argvs)))
+        async def ended(argv: Sequence[str]) -> tuple[CommandResult, float]:
+            return await self.run(argv, timeout=timeout), time.monotonic()
+
+        return with_end_times(await asyncio.gather(*(ended(a) for a in argvs)))
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         full = self._full_argv(argv)
