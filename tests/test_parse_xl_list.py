@@ -338,6 +338,13 @@ def test_xm_list_label_with_an_inactive_domain() -> None:
     )  # fmt: skip
 
 
+def _unexpand(line: str) -> str:
+    """``unexpand -a``: the blanks (two or more) that end at a TAB stop become a TAB."""
+    chunks = [line[i : i + 8] for i in range(0, len(line), 8)]
+    out = [c.rstrip(" ") + "\t" if len(c) == 8 and c.endswith("  ") else c for c in chunks]
+    return "".join(out)
+
+
 def _c(fmt: str, *args: object) -> str:
     """C printf, through Python's % (same conversions for these formats)."""
     return fmt % args  # noqa: UP031
@@ -377,6 +384,30 @@ def test_long_pool_name_glued_to_the_security_label() -> None:
     assert (b.cpu_time_s, b.security_label, b.cpupool) == (1234567.8, None, "a-very-long-pool-name")
     assert b.node_affinity == "all"
 
+
+
+def test_long_pool_name_glued_to_the_label_in_a_capture_with_tabs() -> None:
+    # the same rows with their runs of blanks turned into TABs (``unexpand -a``, 8-column
+    # stops): the label's field still ends 17 columns after the reason code, counted on the
+    # screen, where a TAB spans up to the next stop
+    header = ("Name                                        ID   Mem VCPUs\tState\tTime(s)   UUID"
+              "                            Reason-Code\tSecurity Label         Cpupool")
+    uuid = "7ccb1e81-43f8-4d6b-94fe-cae08d7ef7cd"
+    rows = [
+        _c("%-40s %5d %5lu %5d     %s  %8.1f %s %8s %16s%16s", name, 3, 1025, 2, "-b----",
+           98.8, uuid, "-", label, pool)
+        for name, label, pool in (("guest1", "-", "a-very-long-pool-name"),
+                                  ("guest 2", "-", "pool-numa-node-1"),
+                                  ("g3", "system_u:sys", "x-pool-of-sixteen"))
+    ]  # fmt: skip
+    text = "\n".join([header, *rows]) + "\n"
+    tabbed = "\n".join(_unexpand(line) for line in text.split("\n"))
+    assert "\t" in tabbed.split("\n")[1]
+    for t in (text, tabbed):
+        got = [(r.name, r.security_label, r.cpupool) for r in parse_xl_list(t)]
+        assert got == [("guest1", None, "a-very-long-pool-name"),
+                       ("guest 2", None, "pool-numa-node-1"),
+                       ("g3", "system_u:sys", "x-pool-of-sixteen")]
 
 def test_xen_4_0_verbose_appends_the_uuid_without_a_header_title() -> None:
     # Xen 4.0/4.1 list_domains(): the plain header, then per row

@@ -254,13 +254,16 @@ def _split_glued_pool(m: re.Match[str], gd: dict[str, Any], before: str) -> None
     """-Z/-v with -c: the pool's ``"%16s"`` has no leading space, so a pool name of 16+
     characters glues to the label (usually ``-``). The label field ends 17 columns after
     the column before it; cut the glued token there (a label longer than 16 that glues to
-    a long pool cannot be told apart and is cut the same way)."""
+    a long pool cannot be told apart and is cut the same way). Columns as shown: a capture
+    whose blanks became TABs (8-column stops) keeps them."""
     if m.end("security_label") != m.start("cpupool"):
         return  # blanks between them: two fields as matched
-    cut = m.end(before) + _LABEL_FIELD
-    if m.start("security_label") < cut < m.end("cpupool"):
-        line = m.string
-        gd["security_label"] = line[m.start("security_label") : cut]
+    line = m.string
+    start = m.start("security_label")
+    gap = len(line[:start].expandtabs()) - len(line[: m.end(before)].expandtabs())
+    cut = start + _LABEL_FIELD - gap
+    if start < cut < m.end("cpupool"):
+        gd["security_label"] = line[start:cut]
         gd["cpupool"] = line[cut : m.end("cpupool")]
 
 
