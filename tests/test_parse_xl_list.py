@@ -432,6 +432,31 @@ def test_xen_4_0_verbose_appends_the_uuid_without_a_header_title() -> None:
         ]  # fmt: skip
 
 
+def test_xen_4_0_list_has_three_state_letters() -> None:
+    # Xen 4.0's xl (libxl_dominfo knew only running/paused/dying) printed
+    # "%-40s %5d %5lu %5d        %c%c%c %8.1f" and, with -v, " %s" of the UUID
+    head = "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+    fmt = "%-40s %5d %5lu %5d        %s %8.1f"
+    uuid = "11223344-5566-4788-99aa-bbccddeeff00"
+    rows = [fmt % ("Domain-0", 0, 2048, 4, "r--", 1234.6),
+            fmt % ("guest one", 3, 512, 1, "-p-", 5.0), fmt % ("(null)", 7, 128, 1, "--d", 0.1)]
+    for text in ("\n".join([head, *rows]), "\n".join(rows)):  # with and without the header
+        got = [r.to_json() for r in parse_xl_list(text)]
+        assert got == [
+            {"name": "Domain-0", "domid": 0, "mem_mib": 2048, "vcpus": 4, "state": "r--",
+             "cpu_time_s": 1234.6},
+            {"name": "guest one", "domid": 3, "mem_mib": 512, "vcpus": 1, "state": "-p-",
+             "cpu_time_s": 5.0},
+            {"name": "(null)", "domid": 7, "mem_mib": 128, "vcpus": 1, "state": "--d",
+             "cpu_time_s": 0.1},
+        ]  # fmt: skip
+    (v,) = parse_xl_list(head + "\n" + fmt % ("web 1", 5, 256, 2, "---", 12.5) + " " + uuid)
+    assert (v.name, v.state, v.cpu_time_s, v.uuid) == ("web 1", "---", 12.5, uuid)
+    assert state_from_xl("r--").running and state_from_xl("-p-").paused
+    assert state_from_xl("--d").dying
+    assert state_from_xl("---").label == state_from_xl("------").label
+    assert not state_from_xl("-p-").blocked and state_from_xl("-p-").shutdown_reason is None
+
 def test_xl_claims_adds_a_claimed_column() -> None:
     # xl claims (4.3+): list_domains(claim=true): header + "  Claimed", row + " %5lu"
     head = "Name                                        ID   Mem VCPUs\tState\tTime(s)  Claimed"
