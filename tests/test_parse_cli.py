@@ -119,3 +119,26 @@ def test_xenstore_ls_subtree_and_bytes_that_are_not_utf8(tmp_path: Path) -> None
     cmd = [sys.executable, "-m", "collectors.parse.cli", "xenstore-ls"]
     p2 = subprocess.run(cmd, input=flat, capture_output=True, cwd=ROOT, timeout=60)
     assert json.loads(p2.stdout) == {"/local/domain/1/name": "g\ufffd1"}
+
+
+@needs_fixtures
+@pytest.mark.parametrize("kind, name", [("xl-list", "xl-list"), ("xl-vcpu-list", "xl-vcpu-list"),
+                                        ("xentop", "xentop-b-full"), ("xl-info", "xl-info"),
+                                        ("xenstore-ls", "xenstore-ls-f")])  # fmt: skip
+def test_captures_saved_on_windows_with_a_byte_order_mark(
+    kind: str, name: str, tmp_path: Path
+) -> None:
+    # Notepad saves UTF-8 with a BOM, Windows PowerShell's ">" writes UTF-16LE with one,
+    # both with CRLF: the BOM says how the text is encoded and is not text of the output
+    text = (FIX / "xen-4.17-lab-b" / f"{name}.out").read_text()
+    want = run(kind, stdin=text)
+    assert want.returncode == 0, want.stderr
+    crlf = text.replace("\n", "\r\n")
+    for i, data in enumerate([b"\xef\xbb\xbf" + crlf.encode(), crlf.encode("utf-16")]):
+        f = tmp_path / f"capture{i}.out"
+        f.write_bytes(data)
+        p = run(kind, str(f))
+        assert (p.returncode, p.stderr, p.stdout) == (0, "", want.stdout)
+        cmd = [sys.executable, "-m", "collectors.parse.cli", kind]
+        piped = subprocess.run(cmd, input=data, capture_output=True, cwd=ROOT, timeout=60)
+        assert (piped.returncode, piped.stdout.decode()) == (0, want.stdout)

@@ -338,6 +338,13 @@ def test_xm_list_label_with_an_inactive_domain() -> None:
     )  # fmt: skip
 
 
+def _unexpand(line: str) -> str:
+    """``unexpand -a``: the blanks (two or more) that end at a TAB stop become a TAB."""
+    chunks = [line[i : i + 8] for i in range(0, len(line), 8)]
+    out = [c.rstrip(" ") + "\t" if len(c) == 8 and c.endswith("  ") else c for c in chunks]
+    return "".join(out)
+
+
 def _c(fmt: str, *args: object) -> str:
     """C printf, through Python's % (same conversions for these formats)."""
     return fmt % args  # noqa: UP031
@@ -378,6 +385,30 @@ def test_long_pool_name_glued_to_the_security_label() -> None:
     assert b.node_affinity == "all"
 
 
+
+def test_long_pool_name_glued_to_the_label_in_a_capture_with_tabs() -> None:
+    # the same rows with their runs of blanks turned into TABs (``unexpand -a``, 8-column
+    # stops): the label's field still ends 17 columns after the reason code, counted on the
+    # screen, where a TAB spans up to the next stop
+    header = ("Name                                        ID   Mem VCPUs\tState\tTime(s)   UUID"
+              "                            Reason-Code\tSecurity Label         Cpupool")
+    uuid = "7ccb1e81-43f8-4d6b-94fe-cae08d7ef7cd"
+    rows = [
+        _c("%-40s %5d %5lu %5d     %s  %8.1f %s %8s %16s%16s", name, 3, 1025, 2, "-b----",
+           98.8, uuid, "-", label, pool)
+        for name, label, pool in (("guest1", "-", "a-very-long-pool-name"),
+                                  ("guest 2", "-", "pool-numa-node-1"),
+                                  ("g3", "system_u:sys", "x-pool-of-sixteen"))
+    ]  # fmt: skip
+    text = "\n".join([header, *rows]) + "\n"
+    tabbed = "\n".join(_unexpand(line) for line in text.split("\n"))
+    assert "\t" in tabbed.split("\n")[1]
+    for t in (text, tabbed):
+        got = [(r.name, r.security_label, r.cpupool) for r in parse_xl_list(t)]
+        assert got == [("guest1", None, "a-very-long-pool-name"),
+                       ("guest 2", None, "pool-numa-node-1"),
+                       ("g3", "system_u:sys", "x-pool-of-sixteen")]
+
 def test_xen_4_0_verbose_appends_the_uuid_without_a_header_title() -> None:
     # Xen 4.0/4.1 list_domains(): the plain header, then per row
     # "%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f" and, with -v, " %s" of the UUID only
@@ -400,6 +431,31 @@ def test_xen_4_0_verbose_appends_the_uuid_without_a_header_title() -> None:
              "cpu_time_s": 5.0, "uuid": uuid},
         ]  # fmt: skip
 
+
+def test_xen_4_0_list_has_three_state_letters() -> None:
+    # Xen 4.0's xl (libxl_dominfo knew only running/paused/dying) printed
+    # "%-40s %5d %5lu %5d        %c%c%c %8.1f" and, with -v, " %s" of the UUID
+    head = "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+    fmt = "%-40s %5d %5lu %5d        %s %8.1f"
+    uuid = "11223344-5566-4788-99aa-bbccddeeff00"
+    rows = [fmt % ("Domain-0", 0, 2048, 4, "r--", 1234.6),
+            fmt % ("guest one", 3, 512, 1, "-p-", 5.0), fmt % ("(null)", 7, 128, 1, "--d", 0.1)]
+    for text in ("\n".join([head, *rows]), "\n".join(rows)):  # with and without the header
+        got = [r.to_json() for r in parse_xl_list(text)]
+        assert got == [
+            {"name": "Domain-0", "domid": 0, "mem_mib": 2048, "vcpus": 4, "state": "r--",
+             "cpu_time_s": 1234.6},
+            {"name": "guest one", "domid": 3, "mem_mib": 512, "vcpus": 1, "state": "-p-",
+             "cpu_time_s": 5.0},
+            {"name": "(null)", "domid": 7, "mem_mib": 128, "vcpus": 1, "state": "--d",
+             "cpu_time_s": 0.1},
+        ]  # fmt: skip
+    (v,) = parse_xl_list(head + "\n" + fmt % ("web 1", 5, 256, 2, "---", 12.5) + " " + uuid)
+    assert (v.name, v.state, v.cpu_time_s, v.uuid) == ("web 1", "---", 12.5, uuid)
+    assert state_from_xl("r--").running and state_from_xl("-p-").paused
+    assert state_from_xl("--d").dying
+    assert state_from_xl("---").label == state_from_xl("------").label
+    assert not state_from_xl("-p-").blocked and state_from_xl("-p-").shutdown_reason is None
 
 def test_xl_claims_adds_a_claimed_column() -> None:
     # xl claims (4.3+): list_domains(claim=true): header + "  Claimed", row + " %5lu"

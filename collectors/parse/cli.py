@@ -4,13 +4,16 @@ Reads FILE (or stdin when FILE is absent or ``-``), prints the parsed records as
 (indent 2) and exits 0; a ParseError prints ``xltop parse: <message>`` on stderr and
 exits 1 (so does a result holding NaN or an infinity, which is not JSON: the parsers make
 none); an unknown kind prints the usage on stderr and exits 2. Input bytes that are not
-UTF-8 become U+FFFD. ``xenstore-ls`` output of a subtree without ``-f`` gives paths
-relative to the listed path, under ``/`` (the output does not say what was listed).
+UTF-8 become U+FFFD; a capture that starts with a byte-order mark (saved on Windows: UTF-8
+with a BOM, or UTF-16 as PowerShell's ``>`` writes it) is read in the encoding it names.
+``xenstore-ls`` output of a subtree without ``-f`` gives paths relative to the listed path,
+under ``/`` (the output does not say what was listed).
 Also runnable as ``python -m collectors.parse.cli KIND [FILE]``.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -101,13 +104,25 @@ def parse_to_json(kind: str, text: str) -> object:
     return KINDS[kind](text)
 
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (bytes that are not become U+FFFD), or what a leading byte-order mark names."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, "replace")
+    return data.decode("utf-8", "replace")
+
+
 def _read(path: str | None, stdin: TextIO) -> str:
     if path is None or path == "-":
         data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
     else:
         with open(path, "rb") as f:
             data = f.read()
-    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
 
 
 def main(argv: Sequence[str]) -> int:

@@ -6,11 +6,13 @@ option ``" " UUID " %8x|%8s" " %16s"`` (-v), ``" %16s"`` (-Z), ``" %5lu"`` (xl c
 (-n), and last ``" privileged hardware xenstore"`` or ``" %17s"`` of ``-`` (-v's
 Capabilities, proposed in 2025, titled after Security Label). The header says which options were
 given, except in Xen 4.0/4.1, whose ``-v`` appended ``" " UUID`` to the rows of the plain
-header. xm: ``"%-40s %3s %5d %5d %10s %8.1f"`` (``--label``: then ``" %10s"`` of the label,
-all blanks for a domain without one); inactive (managed, not running) domains print an
-empty ID and State, or, when xm talks Xen-API, ID ``-1`` (the VM record's domid of a
-halted VM). Names are never truncated and may hold spaces or TABs,
-or be empty (40 blanks), so rows are matched from the right with the header's columns.
+header; Xen 4.0's xl printed three state letters, ``r p d``
+(``"%-40s %5d %5lu %5d        %c%c%c %8.1f"``). xm: ``"%-40s %3s %5d %5d %10s %8.1f"``
+(``--label``: then ``" %10s"`` of the label, all blanks for a domain without one);
+inactive (managed, not running) domains print an empty ID and State, or, when xm talks
+Xen-API, ID ``-1`` (the VM record's domid of a halted VM). Names are never truncated and
+may hold spaces or TABs, or be empty (40 blanks), so rows are matched from the right with
+the header's columns.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ _ALIASES = {"Mem(MiB)": "Mem"}  # xm 3.0: "Name  ID Mem(MiB) VCPUs State  Time(s
 _SSID = r"(?:\s+(?P<ssid>s:[0-9a-f]{4}/p:[0-9a-f]{4}))?"
 
 _FLAGS = r"[r-][b-][p-][s-][-rscwS?][d-]"
+_FLAGS_4_0 = r"[r-][p-][d-]"  # Xen 4.0's xl: running, paused, dying
+_STATE = rf"(?:{_FLAGS}|{_FLAGS_4_0})"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _EXTRA_RE = {
     "uuid": rf"\s+(?P<uuid>{_UUID}|-)",
@@ -113,9 +117,12 @@ def state_from_xl(flags: str) -> DomainState:
     """``xl list``/``xm list`` flags (``r b p s <reason> d``) → DomainState.
 
     The 5th letter is xl's shutdown reason (``-`` poweroff, ``r``, ``s``, ``c``, ``w``,
-    ``S``, ``?``); xm prints ``c`` there for a crash without the ``s``.
+    ``S``, ``?``); xm prints ``c`` there for a crash without the ``s``. Xen 4.0's three
+    letters ``r p d`` are the same flags with the others unset.
     """
     f = flags.strip()
+    if re.fullmatch(_FLAGS_4_0, f):
+        f = f"{f[0]}-{f[1]}--{f[2]}"
     if not re.fullmatch(_FLAGS, f):
         raise ParseError(SOURCE, None, flags, "not a six-letter domain state")
     reason_letter = f[4]
@@ -190,7 +197,7 @@ def _row_regex(extras: tuple[str, ...]) -> re.Pattern[str]:
     base = (
         r"(?P<name>(?:.*\S)?)"  # empty: a name node holding "" prints as 40 blanks
         # (ID -1: xm over Xen-API, a halted VM)
-        rf"(?:\s+(?P<domid>{MINUS_ONE})\s+(?P<mem>{UINT})\s+(?P<vcpus>{UINT})\s+(?P<state>{_FLAGS})"
+        rf"(?:\s+(?P<domid>{MINUS_ONE})\s+(?P<mem>{UINT})\s+(?P<vcpus>{UINT})\s+(?P<state>{_STATE})"
         rf"|\s+(?P<mem_i>{UINT})\s+(?P<vcpus_i>{UINT}))"  # xm: inactive, no ID and no State
         rf"\s+(?P<time>{FIXED})"
     )
@@ -254,13 +261,16 @@ def _split_glued_pool(m: re.Match[str], gd: dict[str, Any], before: str) -> None
     """-Z/-v with -c: the pool's ``"%16s"`` has no leading space, so a pool name of 16+
     characters glues to the label (usually ``-``). The label field ends 17 columns after
     the column before it; cut the glued token there (a label longer than 16 that glues to
-    a long pool cannot be told apart and is cut the same way)."""
+    a long pool cannot be told apart and is cut the same way). Columns as shown: a capture
+    whose blanks became TABs (8-column stops) keeps them."""
     if m.end("security_label") != m.start("cpupool"):
         return  # blanks between them: two fields as matched
-    cut = m.end(before) + _LABEL_FIELD
-    if m.start("security_label") < cut < m.end("cpupool"):
-        line = m.string
-        gd["security_label"] = line[m.start("security_label") : cut]
+    line = m.string
+    start = m.start("security_label")
+    gap = len(line[:start].expandtabs()) - len(line[: m.end(before)].expandtabs())
+    cut = start + _LABEL_FIELD - gap
+    if start < cut < m.end("cpupool"):
+        gd["security_label"] = line[start:cut]
         gd["cpupool"] = line[cut : m.end("cpupool")]
 
 
