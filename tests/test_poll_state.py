@@ -41,8 +41,8 @@ def test_family_argvs_for_xl_and_xm_hosts() -> None:
     fams = ["xl", "vcpus", "info", "xenstore", "rings", "dom0"]
     assert cmd.family_argvs(fams) == [
         ("xl", cmd.XL_LIST), ("vcpus", cmd.XL_VCPU_LIST), ("info", cmd.XL_INFO),
-        ("uptime", cmd.XL_UPTIME), ("xenstore", cmd.XENSTORE_DOMAINS),
-        ("rings", cmd.RING_FILES), ("dom0", cmd.DOM0_PROC)]
+        ("xenstore", cmd.XENSTORE_DOMAINS), ("rings", cmd.RING_FILES),
+        ("dom0", cmd.DOM0_PROC), ("uptime", cmd.XL_UPTIME)]  # uptime last: see family_argvs
     xm = cmd.family_argvs(fams, xm=True, local_dom0=True)
     assert [f for f, _ in xm] == ["xl", "vcpus", "info", "xenstore", "rings"]  # no uptime
     assert xm[0][1] == cmd.XM_LIST and xm[2][1] == cmd.XM_INFO
