@@ -122,8 +122,12 @@ async def test_command_timeout_keeps_the_connection(ssh_env: SshEnv) -> None:
         with pytest.raises(CommandTimeout, match="did not finish within 0.5 s"):
             await r.run(["sleep", "30"])
         assert time.monotonic() - started < 3
-        with pytest.raises(CommandTimeout):
+        with pytest.raises(CommandTimeout, match="a batch of 2 commands did not finish "
+                           "within 0.6 s"):
             await r.run_batch([["true"], ["sleep", "30"]], timeout=0.3)
+        # the timeout is each command's: three of 0.2 s each in one batch are in time
+        done = await r.run_batch([["sleep", "0.2"]] * 3, timeout=0.3)
+        assert [x.exit_code for x in done] == [0, 0, 0]
         assert (await r.run(["echo", "still here"])).stdout == "still here\n"
         assert len(ssh_env.server.connections) == 1
     finally:

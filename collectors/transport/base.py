@@ -104,7 +104,8 @@ class Runner(Protocol):
     async def run_batch(
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
-        """Run several commands in one round trip where the transport allows it."""
+        """Run several commands in one round trip where the transport allows it;
+        ``timeout`` is each command's (the round trip may take that many times it)."""
         ...
 
     async def stream(self, argv: Sequence[str]) -> LineStream:

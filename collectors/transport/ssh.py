@@ -363,8 +363,12 @@ class SshRunner:
             return []
         batch = make_batch_script(frozen, SUDO_PREFIX if self.target.sudo else ())
         what = f"a batch of {len(frozen)} commands"
+        # the timeout is each command's, as when they run one by one (a loaded Dom0 can
+        # take 20 s for a batch the lab runs in 3): the batch may take that many times it
+        each = self.target.command_timeout if timeout is None else timeout
         _link, proc, out, err, duration = await self._execute(
-            shlex.join(["sh", "-c", batch.script]), what, input=None, timeout=timeout
+            shlex.join(["sh", "-c", batch.script]), what, input=None,
+            timeout=each * len(frozen),
         )
         results = split_batch_output(batch, decode(out), decode(err), duration)
         done = [r for r in results if r is not None]
