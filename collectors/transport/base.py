@@ -7,7 +7,7 @@ argument is quoted with :func:`shlex.quote` (domain names are untrusted).
 
 from __future__ import annotations
 
-import math
+import contextlib
 import secrets
 import shlex
 from collections.abc import Sequence
@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from collectors.model import HostId
+from collectors.parse.common import decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,19 +209,12 @@ def _split_stream(
                         rc = int(fields[1])
                     except (ValueError, IndexError):
                         rc = None
-                    up = _seconds(fields[2]) if len(fields) > 2 else None
+                    if len(fields) > 2:  # /proc/uptime's "12345.67"; else undated
+                        with contextlib.suppress(ValueError):
+                            up = decimal(fields[2])
                 found[idx] = (body, rc if with_rc else 0, up)
                 current = None
                 continue
         if current is not None:
             buf.append(line)
     return found
-
-
-def _seconds(text: str) -> float | None:
-    """/proc/uptime's first field ("12345.67"), or None for anything else."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
