@@ -212,8 +212,9 @@ class Merger:
                 host, domid, name, uuid, dtype, state, cpu,
                 x.cpu_pct if name in prev_names else None,
                 x.mem_k, target,
-                x.maxmem_k if static_max is None and not unlimited else static_max,
-                unlimited and static_max is None, x.mem_pct,
+                # xentop's MAXMEM is the hypervisor's cap (target + 1 MiB slack for a
+                # ballooning guest), not the static max that xl mem-set checks against
+                static_max, unlimited and static_max is None, x.mem_pct,
                 online, vcpus if vcpus is not None else vmax,
                 nets, net_tx, net_rx, r_tx, r_rx,
                 x.vbds, oo, rd, wr, rsect, wsect, r_oo,
