@@ -67,6 +67,7 @@ from collectors.parse.xl_vcpu import VcpuRow
 from collectors.poll_state import PollState, host_status, source_notes
 from collectors.topology import Topology, xenstore_change_matters
 from collectors.transport.base import (
+    BatchTimeout,
     CommandResult,
     ConnectError,
     ConnectionLost,
@@ -142,6 +143,7 @@ class HostPoller:
         self._rings_streamable = False  # the last round-trip ring read had no error
         self._due: dict[str, float] = {}
         self._forced: set[str] = set()
+        self._late: set[str] = set()  # families whose command last timed out: run them last
         self._xs_taken = -math.inf  # when XenStore was last read (monotonic)
         self._rings_demand = False
         self._rings_every = 1  # on demand, rings come with every this many Dom0 samples
@@ -669,11 +671,17 @@ class HostPoller:
                                 local_dom0=self.settings.local_dom0)
         if not plan:
             return True
+        if self._late:  # a command that hung before goes after the others (stable sort)
+            plan.sort(key=lambda step: step[0] in self._late)
         t0 = self._mono()
+        cut: BatchTimeout | None = None
+        results: Sequence[CommandResult | None]
         try:
             results = await self.runner.run_batch(
                 [argv for _, argv in plan], timeout=self.settings.command_timeout_s
             )
+        except BatchTimeout as e:  # the commands before the one that hung still count
+            cut, results = e, e.results
         except ConnectError as e:
             st.unreachable = e.message
             return False
@@ -686,11 +694,17 @@ class HostPoller:
         st.unreachable = None
         st.batch_error = None
         mono = self._mono()
-        st.latency_s = mono - t0
         now = self._clock()
-        st.last_batch_ok_t = now
+        if cut is None:
+            st.latency_s = mono - t0
+            st.last_batch_ok_t = now
+        else:
+            self._cut_short(cut, [family for family, _ in plan])
         retry_rings = False
         for (family, _), res in zip(plan, results, strict=True):
+            if res is None:
+                continue
+            self._late.discard(family)
             early = res.ended_early_s or 0.0  # each output dated when its command ended
             try:
                 parsed = await self._parse(family, res)
@@ -702,6 +716,15 @@ class HostPoller:
         if retry_rings:
             await self._run_families(["mount", "rings"])
         return True
+
+    def _cut_short(self, cut: BatchTimeout, families: list[str]) -> None:
+        """A round trip stopped at a command that did not finish in time: that family
+        reports it and runs last from now on; those that did not run are asked again."""
+        missing = [f for f, res in zip(families, cut.results, strict=True) if res is None]
+        if missing:
+            self._st.errors[missing[0]] = cut.message
+            self._late.add(missing[0])
+            self._forced |= set(missing[1:]) & set(self._periods())
 
     async def _parse(self, family: str, res: CommandResult) -> object:
         """The result's text parsed (big outputs on the parse thread); None if unused."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,7 +18,13 @@ from collectors.sim.fleet import make_fleet
 from collectors.sim.render_xentop import XentopOptions, XentopSampler
 from collectors.sim.render_xl import domain_uptime
 from collectors.sim.runner import ListStream, SimRunner
-from collectors.transport.base import CommandResult, ConnectError, ConnectionLost, LineStream
+from collectors.transport.base import (
+    CommandResult,
+    CommandTimeout,
+    ConnectError,
+    ConnectionLost,
+    LineStream,
+)
 from tests.sim_support import FakeClock
 
 FAST = PollSettings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2,
@@ -309,3 +316,56 @@ async def test_uptime_is_dated_when_xl_uptime_ran_not_when_the_round_trip_ended(
     assert set(truth) <= set(ups)
     for name, up in ups.items():  # xl uptime prints whole seconds: up to 1 s short
         assert up is not None and truth[name] - 1.0 < up <= truth[name], name
+
+
+class _HungVcpuList(SimRunner):
+    """A Dom0 whose ``xl vcpu-list`` hangs (while ``hung``); the order commands ran in."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.hung = True
+        self.ran: list[str] = []
+
+    async def run(self, argv: Sequence[str], *, timeout: float | None = None,
+                  input: str | None = None) -> CommandResult:
+        self.ran.append(" ".join(argv[:2]))
+        await self._sleep(0.5)
+        if self.hung and list(argv[:2]) == ["xl", "vcpu-list"]:
+            assert timeout is not None
+            await self._sleep(timeout)
+            raise CommandTimeout(self.host, f"command still running after {timeout:g} s")
+        return await super().run(argv, timeout=timeout, input=input)
+
+
+async def test_a_command_that_hangs_costs_only_its_own_family() -> None:
+    clock = FakeClock(1_800_000_000.0)
+    sim = make_fleet(hosts=1, domains=6, seed=0, start=clock.t)[0]
+    runner = _HungVcpuList(sim, clock=clock, sleep=clock.sleep)
+    settings = replace(FAST, command_timeout_s=10.0)
+    poller = HostPoller(runner.host, runner, settings, clock=clock, monotonic=clock)
+    start = clock.t
+    assert await poller._run_families(["xl", "vcpus", "info", "xenstore"])
+    assert runner.ran == ["xl list", "xl vcpu-list"]  # one by one: the rest never ran
+    assert clock.t == start + 11.0
+    snap = poller.snapshot()
+    # xl list's rows count, dated when it ended (not when the round trip gave up)
+    assert {d.name for d in snap.domains} == {d.name for d in sim.domains.values()}
+    assert poller._st.inputs.xl_t == start + 0.5
+    assert snap.vcpus == ()
+    assert snap.sources["error:vcpus"] == "xl vcpu-list: command still running after 10 s"
+    # those that did not run are asked again at once; vcpu-list goes last from now on
+    assert {"info", "xenstore"} <= poller._forced
+    runner.ran.clear()
+    assert await poller._run_families(["vcpus", "info", "xenstore"])
+    assert runner.ran == ["xl info", "xenstore-ls -f", "xl uptime", "xl vcpu-list"]
+    assert poller.snapshot().info is not None
+    # once it answers again it is back in its place, and its error is gone
+    runner.hung = False
+    runner.ran.clear()
+    assert await poller._run_families(["vcpus", "info"])
+    assert runner.ran[-1] == "xl vcpu-list"  # (still last: its last run timed out)
+    runner.ran.clear()
+    assert await poller._run_families(["vcpus", "info"])
+    assert runner.ran[0] == "xl vcpu-list"
+    snap = poller.snapshot()
+    assert snap.vcpus and "error:vcpus" not in snap.sources

@@ -13,6 +13,7 @@ from collectors.sim.fleet import make_fleet, sim_runners
 from collectors.sim.process_runner import ProcessSimRunner, SimProcess
 from collectors.sim.runner import SimRunner
 from collectors.transport.base import (
+    BatchTimeout,
     CommandResult,
     CommandTimeout,
     ConnectError,
@@ -219,6 +220,24 @@ async def test_command_timeouts_come_back_typed() -> None:
         await r.inject("latency", 5.0)
         with pytest.raises(CommandTimeout):
             await r.run(["xl", "list"], timeout=1.0)
+    finally:
+        await _close(remote)
+
+
+async def test_a_batch_cut_short_keeps_what_finished_across_the_process() -> None:
+    proc, remote, local = _pair(hosts=1, domains=3)
+    batch = [["xl", "list"], ["xl", "save", "-c", "2", "/var/lib/xen/save/x.chk"],
+             ["xl", "list"]]  # a save takes longer than 0.5 s
+    try:
+        cuts = []
+        for runner in (next(iter(remote.values())), next(iter(local.values()))):
+            with pytest.raises(BatchTimeout, match="xl save -c 2 .* still running") as cut:
+                await runner.run_batch(batch, timeout=0.5)
+            cuts.append(cut.value.results)
+        assert cuts[0] == cuts[1]
+        first, *rest = cuts[0]
+        assert rest == [None, None] and first is not None and "Domain-0" in first.stdout
+        assert first.ended_early_s == 0.5  # dated from the cut, across the process too
     finally:
         await _close(remote)
 

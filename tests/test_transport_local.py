@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from collectors.transport.base import CommandTimeout, LineStream, OutputTooLarge, Runner
+from collectors.transport.base import (
+    BatchTimeout,
+    CommandTimeout,
+    LineStream,
+    OutputTooLarge,
+    Runner,
+)
 from collectors.transport.lines import MAX_OUTPUT_BYTES
 from collectors.transport.local import LocalRunner
 
@@ -119,6 +125,19 @@ async def test_run_batch_dates_each_result_by_when_it_ended() -> None:
     quick, slow = await LocalRunner().run_batch([["true"], ["sleep", "0.4"]])
     assert quick.ended_early_s is not None and 0.3 <= quick.ended_early_s <= 1.0
     assert slow.ended_early_s is None
+
+
+async def test_a_command_that_times_out_keeps_the_others_results() -> None:
+    started = time.monotonic()
+    with pytest.raises(BatchTimeout, match="sleep 30: sleep did not finish within 0.3 s") as cut:
+        await LocalRunner().run_batch([["echo", "one"], ["sleep", "30"], ["echo", "two"]],
+                                      timeout=0.3)
+    assert time.monotonic() - started < 3
+    one, hung, two = cut.value.results
+    assert hung is None and one is not None and two is not None
+    assert (one.stdout, two.stdout) == ("one\n", "two\n")
+    # dated from the moment the batch gave up on sleep
+    assert one.ended_early_s is not None and 0.2 <= one.ended_early_s <= 2.0
 
 
 async def test_stream_lines_as_produced_and_timeout() -> None:

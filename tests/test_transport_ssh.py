@@ -9,6 +9,7 @@ import pytest
 
 from collectors.transport.backoff import Backoff
 from collectors.transport.base import (
+    BatchTimeout,
     CommandTimeout,
     ConnectError,
     ConnectionLost,
@@ -122,12 +123,22 @@ async def test_command_timeout_keeps_the_connection(ssh_env: SshEnv) -> None:
         with pytest.raises(CommandTimeout, match="did not finish within 0.5 s"):
             await r.run(["sleep", "30"])
         assert time.monotonic() - started < 3
-        with pytest.raises(CommandTimeout, match="a batch of 2 commands did not finish "
-                           "within 0.6 s"):
-            await r.run_batch([["true"], ["sleep", "30"]], timeout=0.3)
         # the timeout is each command's: three of 0.2 s each in one batch are in time
         done = await r.run_batch([["sleep", "0.2"]] * 3, timeout=0.3)
         assert [x.exit_code for x in done] == [0, 0, 0]
+        # a batch stops at the command that takes too long, and keeps what came before it
+        started = time.monotonic()
+        with pytest.raises(BatchTimeout, match="sleep 30 did not finish within 0.3 s") as cut:
+            await r.run_batch([["echo", "one"], ["sleep", "0.2"], ["sleep", "30"],
+                               ["echo", "never"]], timeout=0.3)
+        assert 0.5 <= time.monotonic() - started < 3
+        first, second, *rest = cut.value.results
+        assert first is not None and (first.exit_code, first.stdout) == (0, "one\n")
+        assert second is not None and second.argv == ("sleep", "0.2")
+        assert rest == [None, None]
+        # each dated by how long before the cut it ended (the cut came 0.3 s after sleep 0.2)
+        assert second.ended_early_s is not None and 0.25 <= second.ended_early_s <= 1.5
+        assert first.ended_early_s is not None and first.ended_early_s > second.ended_early_s
         assert (await r.run(["echo", "still here"])).stdout == "still here\n"
         assert len(ssh_env.server.connections) == 1
     finally:

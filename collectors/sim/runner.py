@@ -27,7 +27,7 @@ from collectors.transport.base import (
     ConnectError,
     ConnectionLost,
     LineStream,
-    with_end_times,
+    batch_results,
 )
 from collectors.transport.pty import check_pty_request
 
@@ -186,10 +186,16 @@ class SimRunner:
     async def run_batch(
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
-        ended = []
+        # one by one, as a batch script runs them: the first that times out stops the rest
+        outcomes: list[tuple[CommandResult | BaseException, float] | None] = []
         for argv in argvs:
-            ended.append((await self.run(argv, timeout=timeout), self._clock()))
-        return with_end_times(ended)
+            try:
+                outcomes.append((await self.run(argv, timeout=timeout), self._clock()))
+            except CommandTimeout as e:
+                outcomes.append((e, self._clock()))
+                break
+        outcomes += [None] * (len(argvs) - len(outcomes))
+        return batch_results(self.host, argvs, outcomes)
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         args = checked_args(argv)

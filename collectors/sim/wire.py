@@ -14,6 +14,7 @@ from typing import Any
 
 from collectors.model import HostId
 from collectors.transport.base import (
+    BatchTimeout,
     CommandResult,
     CommandTimeout,
     ConnectError,
@@ -41,8 +42,11 @@ def decode(line: bytes) -> dict[str, Any]:
     return msg
 
 
-def error_of(exc: BaseException) -> list[str]:
+def error_of(exc: BaseException) -> list[Any]:
     """``[kind, message]`` for an exception the other side should raise again."""
+    if isinstance(exc, BatchTimeout):  # with the results of the commands that finished
+        return ["batch_timeout", exc.message,
+                [None if r is None else result_to_wire(r) for r in exc.results]]
     if isinstance(exc, TransportError):
         return [_KINDS.get(type(exc), "transport"), exc.message]
     if isinstance(exc, ValueError):
@@ -52,8 +56,11 @@ def error_of(exc: BaseException) -> list[str]:
     return ["internal", f"simulator: {exc!r}"]
 
 
-def raise_error(host: HostId, err: list[str]) -> None:
+def raise_error(host: HostId, err: list[Any]) -> None:
     kind, message = (err + ["", ""])[:2]
+    if kind == "batch_timeout" and len(err) == 3 and isinstance(err[2], list):
+        raise BatchTimeout(host, message, [None if r is None else result_from_wire(r)
+                                           for r in err[2]])
     if kind in _ERRORS:
         raise _ERRORS[kind](host, message)
     if kind == "value":
@@ -64,12 +71,13 @@ def raise_error(host: HostId, err: list[str]) -> None:
 
 
 def result_to_wire(r: CommandResult) -> list[Any]:
-    return [list(r.argv), r.exit_code, r.stdout, r.stderr, r.duration_s]
+    return [list(r.argv), r.exit_code, r.stdout, r.stderr, r.duration_s, r.ended_early_s]
 
 
 def result_from_wire(v: list[Any]) -> CommandResult:
-    argv, code, out, err, dur = v
-    return CommandResult(tuple(argv), int(code), out, err, float(dur))
+    argv, code, out, err, dur, early = v
+    return CommandResult(tuple(argv), int(code), out, err, float(dur),
+                         None if early is None else float(early))
 
 
 def to_text(data: bytes) -> str:

@@ -12,7 +12,7 @@ import secrets
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from collectors.model import HostId
 from collectors.parse.common import decimal
@@ -55,6 +55,16 @@ class HostKeyError(ConnectError):
 
 class CommandTimeout(TransportError):
     """The command did not finish in time; it may still be running on the host."""
+
+
+class BatchTimeout(CommandTimeout):
+    """A batch stopped at a command that did not finish in time. ``results`` has an entry
+    per command: those that finished before it, then None for it and every later one."""
+
+    def __init__(self, host: HostId, message: str,
+                 results: Sequence[CommandResult | None]) -> None:
+        super().__init__(host, message)
+        self.results = tuple(results)
 
 
 class ConnectionLost(TransportError):
@@ -106,7 +116,9 @@ class Runner(Protocol):
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
         """Run several commands in one round trip where the transport allows it;
-        ``timeout`` is each command's (the round trip may take that many times it)."""
+        ``timeout`` is each command's (the round trip may take that many times it). One
+        that does not finish in time raises :class:`BatchTimeout`, which keeps the
+        results of those that did."""
         ...
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
@@ -151,11 +163,27 @@ def make_batch_script(argvs: Sequence[Sequence[str]], prefix: Sequence[str] = ()
     return BatchScript(token, "\n".join(lines) + "\n", frozen)
 
 
-def with_end_times(ended: Sequence[tuple[CommandResult, float]]) -> list[CommandResult]:
-    """Results of one batch, each with how long before the last of them it ended
-    (``ended``: each result and its end time, all on one clock)."""
-    last = max((t for _, t in ended), default=0.0)
-    return [replace(r, ended_early_s=last - t) if t < last else r for r, t in ended]
+def batch_results(
+    host: HostId, argvs: Sequence[Sequence[str]],
+    outcomes: Sequence[tuple[CommandResult | BaseException, float] | None],
+) -> list[CommandResult]:
+    """A batch's results from each command's outcome and when it came (one clock), or None
+    (not run). A command that did not finish in time raises a :class:`BatchTimeout` that
+    keeps the others' results, dated from then; any other exception is raised as is."""
+    timed_out = None
+    for i, outcome in enumerate(outcomes):
+        if outcome is not None and isinstance(outcome[0], BaseException):
+            if not isinstance(outcome[0], CommandTimeout):
+                raise outcome[0]
+            timed_out = i if timed_out is None else timed_out
+    last = max((o[1] for o in outcomes if o is not None), default=0.0)
+    results = [replace(o[0], ended_early_s=last - o[1] if o[1] < last else None)
+               if o is not None and isinstance(o[0], CommandResult) else None
+               for o in outcomes]
+    if timed_out is not None:
+        err = cast(tuple[CommandTimeout, float], outcomes[timed_out])[0]
+        raise BatchTimeout(host, f"{shlex.join(argvs[timed_out])}: {err.message}", results)
+    return cast(list[CommandResult], results)
 
 
 def split_batch_output(

@@ -123,10 +123,56 @@ async def read_to_end(*reads: Callable[[int], Awaitable[bytes]],
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _read_capped(read: Callable[[int], Awaitable[bytes]], cap: int) -> bytes | None:
-    buf = bytearray()
+async def read_while_marked(
+    out: Callable[[int], Awaitable[bytes]], err: Callable[[int], Awaitable[bytes]],
+    mark: bytes, idle_s: float, cap: int = MAX_OUTPUT_BYTES,
+) -> tuple[bytes, bytes, float | None] | None:
+    """Both pipes to their end as :func:`read_to_end`, unless ``idle_s`` seconds pass
+    without a new ``mark`` on ``out`` (a batch's command markers: one command ran that
+    long): then what came so far. (stdout, stderr, None when complete, else how long
+    before the cut the last mark came); None once a pipe brings more than ``cap`` bytes."""
+    loop = asyncio.get_running_loop()
+    bufs = (bytearray(), bytearray())
+    moved = asyncio.Event()
+    tasks = [asyncio.ensure_future(_read_capped(read, cap, buf, moved))
+             for read, buf in zip((out, err), bufs, strict=True)]
+    scanned, marked = 0, loop.time()
+    try:
+        while True:
+            if any(t.done() and t.result() is None for t in tasks):  # (result(): its error)
+                return None
+            pending = [t for t in tasks if not t.done()]
+            if not pending:
+                return bytes(bufs[0]), bytes(bufs[1]), None
+            moved.clear()
+            waiter = asyncio.ensure_future(moved.wait())
+            try:
+                await asyncio.wait([*pending, waiter],
+                                   timeout=max(0.0, marked + idle_s - loop.time()),
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            text = bufs[0]
+            if text.find(mark, max(0, scanned - len(mark) + 1)) >= 0:
+                marked = loop.time()
+            scanned = len(text)
+            if loop.time() >= marked + idle_s and any(not t.done() for t in tasks):
+                return bytes(bufs[0]), bytes(bufs[1]), loop.time() - marked
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _read_capped(read: Callable[[int], Awaitable[bytes]], cap: int,
+                       buf: bytearray | None = None,
+                       moved: asyncio.Event | None = None) -> bytes | None:
+    """One pipe to its end (into ``buf``, setting ``moved`` at each chunk, when given)."""
+    buf = bytearray() if buf is None else buf
     while data := await read(_READ_SIZE):
         buf += data
+        if moved is not None:
+            moved.set()
         if len(buf) > cap:
             return None
     return bytes(buf)

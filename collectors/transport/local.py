@@ -17,7 +17,7 @@ from collectors.transport.base import (
     LineStream,
     OutputTooLarge,
     TransportError,
-    with_end_times,
+    batch_results,
 )
 from collectors.transport.lines import (
     MAX_OUTPUT_BYTES,
@@ -101,10 +101,15 @@ class LocalRunner:
     async def run_batch(
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
-        async def ended(argv: Sequence[str]) -> tuple[CommandResult, float]:
-            return await self.run(argv, timeout=timeout), time.monotonic()
+        async def ended(argv: Sequence[str]) -> tuple[CommandResult | BaseException, float]:
+            try:
+                return await self.run(argv, timeout=timeout), time.monotonic()
+            except TransportError as e:
+                return e, time.monotonic()
 
-        return with_end_times(await asyncio.gather(*(ended(a) for a in argvs)))
+        # side by side: one that times out keeps none of the others from finishing
+        outcomes = await asyncio.gather(*(ended(a) for a in argvs))
+        return batch_results(self._host, argvs, outcomes)
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         full = self._full_argv(argv)

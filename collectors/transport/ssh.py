@@ -14,7 +14,7 @@ import signal
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncssh
@@ -23,6 +23,7 @@ from collectors.model import HostId
 from collectors.transport.argv import SUDO_PREFIX, checked_argv
 from collectors.transport.backoff import Backoff
 from collectors.transport.base import (
+    BatchTimeout,
     CommandResult,
     CommandTimeout,
     ConnectError,
@@ -41,6 +42,7 @@ from collectors.transport.lines import (
     TailBuffer,
     decode,
     read_to_end,
+    read_while_marked,
 )
 from collectors.transport.pty import PtySession, check_pty_request
 from collectors.transport.ssh_target import HostConfig, SshTarget, parse_jump, resolve_host
@@ -299,23 +301,35 @@ class SshRunner:
     # --- commands -------------------------------------------------------------------
 
     async def _execute(
-        self, command: str, what: str, *, input: str | None, timeout: float | None
-    ) -> tuple[_Link, asyncssh.SSHClientProcess[bytes], bytes, bytes, float]:
-        """Run one command string on one channel: (link, process, stdout, stderr, seconds)."""
+        self, command: str, what: str, *, input: str | None, timeout: float | None,
+        marks: bytes | None = None,
+    ) -> tuple[_Link, asyncssh.SSHClientProcess[bytes], bytes, bytes, float, float | None]:
+        """Run one command string on one channel: (link, process, stdout, stderr, seconds,
+        None if it ran to its end). With ``marks`` (a batch's marker token) the timeout is
+        the longest wait for the next marker: a batch cut short there keeps its output, and
+        the last item says how long before the cut its last marker came."""
         link = await self._link()
         limit = self.target.command_timeout if timeout is None else timeout
         data = input.encode() if input else None
         started = time.monotonic()
         proc: asyncssh.SSHClientProcess[bytes] | None = None
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout(limit) as whole:
                 proc = await _open_process(link, command, stdin_data=data)
-                got = await read_to_end(proc.stdout.read, proc.stderr.read)
+                got: tuple[bytes, bytes, float | None] | None
+                if marks is None:
+                    pipes = await read_to_end(proc.stdout.read, proc.stderr.read)
+                    got = None if pipes is None else (pipes[0], pipes[1], None)
+                else:
+                    whole.reschedule(None)
+                    got = await read_while_marked(proc.stdout.read, proc.stderr.read, marks,
+                                                  limit)
                 if got is None:
                     raise OutputTooLarge(self.host, f"{what} printed more than "
                                          f"{MAX_OUTPUT_BYTES >> 20} MiB (not read)")
-                await proc.wait_closed()
-                out, err = got
+                out, err, cut_after = got
+                if cut_after is None:
+                    await proc.wait_closed()
         except TimeoutError:
             raise CommandTimeout(
                 self.host, f"{what} did not finish within {limit:g} s (it may still be running)"
@@ -328,9 +342,9 @@ class SshRunner:
             if proc is not None and proc.exit_status is None and proc.exit_signal is None:
                 proc.close()
         assert proc is not None
-        if proc.exit_status is None and proc.exit_signal is None:
+        if cut_after is None and proc.exit_status is None and proc.exit_signal is None:
             raise self._lost_while(what)
-        return link, proc, out, err, time.monotonic() - started
+        return link, proc, out, err, time.monotonic() - started, cut_after
 
     def _lost_while(self, what: str) -> ConnectionLost:
         return ConnectionLost(
@@ -349,7 +363,7 @@ class SshRunner:
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         args, command = self._command(argv)
-        _link, proc, out, err, duration = await self._execute(
+        _link, proc, out, err, duration, _ = await self._execute(
             command, args[0], input=input, timeout=timeout
         )
         self.last_rtt_s = duration
@@ -364,23 +378,29 @@ class SshRunner:
         batch = make_batch_script(frozen, SUDO_PREFIX if self.target.sudo else ())
         what = f"a batch of {len(frozen)} commands"
         # the timeout is each command's, as when they run one by one (a loaded Dom0 can
-        # take 20 s for a batch the lab runs in 3): the batch may take that many times it
+        # take 20 s for a batch the lab runs in 3)
         each = self.target.command_timeout if timeout is None else timeout
-        _link, proc, out, err, duration = await self._execute(
-            shlex.join(["sh", "-c", batch.script]), what, input=None,
-            timeout=each * len(frozen),
+        _link, proc, out, err, duration, cut_after = await self._execute(
+            shlex.join(["sh", "-c", batch.script]), what, input=None, timeout=each,
+            marks=batch.token.encode(),
         )
         results = split_batch_output(batch, decode(out), decode(err), duration)
-        done = [r for r in results if r is not None]
-        if len(done) != len(results):
+        if None in results:
             missing = results.index(None)
+            if cut_after is not None:  # the channel is closed: that command and the rest
+                # are lost; the others are dated from the cut
+                kept = [None if r is None else
+                        replace(r, ended_early_s=(r.ended_early_s or 0.0) + cut_after)
+                        for r in results]
+                raise BatchTimeout(self.host, f"{shlex.join(frozen[missing])} did not finish "
+                                   f"within {each:g} s (it may still be running)", kept)
             raise ConnectionLost(
                 self.host,
                 f"{what} ended (exit status {_exit_code(proc)}) before {frozen[missing][0]} "
                 "finished; outcome unknown",
             )
         self.last_rtt_s = duration
-        return done
+        return [r for r in results if r is not None]
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         args, command = self._command(argv, prefix=STOP_WITH_CHANNEL)
