@@ -69,7 +69,8 @@ SHOTS: list[Shot] = [
     Shot("xenstore", "XenStore: a lazy read-only tree", "xenstore",
          ("right_square_bracket", "down", "down", "down", "down", "enter", "down", "enter"),
          live=True),
-    Shot("host", "Host: xl info, cpupools, xl dmesg", "host", live=True),
+    Shot("host", "Host: xl info, cpupools, where each number comes from, xl dmesg", "host",
+         live=True),
 ]
 
 

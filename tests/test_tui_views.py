@@ -719,6 +719,30 @@ async def test_host_view_without_connection_and_when_down(demo: DemoRecording) -
         assert text.count("⚠ No route to host") == 2  # pools and dmesg, each in place
 
 
+async def test_host_view_says_where_each_number_comes_from_and_what_failed(
+        demo: DemoRecording) -> None:
+    host = demo.configs[0].name
+    snap = last(demo, host)
+    why = "xenstore-ls did not finish within 30 s \x1b[2J[red]x"
+    failing = replace(snap, seq=snap.seq + 1, sources={**snap.sources, "error:xenstore": why})
+    rec = replace(demo, snapshots=[*demo.snapshots, failing])
+    app = frozen_app(rec, "host")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#host-sources", KeyedTable)
+        assert table.order[0] == "error:xenstore"  # what failed comes first
+        assert set(table.order) == set(failing.sources)
+        text = screen_text(app)
+        assert "Data sources  ⚠ 1 failing" in text
+        assert "⚠ xenstore" in text and "xentop -b stream (libxenstat)" in text
+        assert "did not finish within 30 s \\x1b[2J[red]x" in text  # shown literally
+        assert "\x1b" not in text
+        # the host's next snapshot without the failure: the row and the warning go
+        app.deliver(replace(snap, seq=snap.seq + 2))
+        await settle(pilot)
+        assert "error:xenstore" not in table.order and "failing" not in screen_text(app)
+
+
 # --- hostile text -------------------------------------------------------------------------
 
 

@@ -51,7 +51,7 @@ VIEWS: list[ViewSpec] = [
     ViewSpec("xenstore", "XenStore", "5", "tui.views.xenstore:XenstoreScreen",
              "browse a host's XenStore (read-only, loaded as you expand)"),
     ViewSpec("host", "Host", "6", "tui.views.host:HostScreen",
-             "a host's xl info, cpupools and the tail of xl dmesg"),
+             "a host's xl info, cpupools, its data sources and failures, the tail of xl dmesg"),
 ]
 
 # The screen pushed by Enter on a domain (the detail view), "module:Class" taking a

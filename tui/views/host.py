@@ -39,6 +39,12 @@ POOL_COLUMNS = (
     Column("list", "CPU list", 40),
 )
 
+SOURCE_COLUMNS = (Column("what", "Data", 14), Column("source", "Where it comes from", 80))
+# snapshot.sources keys in the order shown, with the words a user reads
+SOURCE_LABELS = {"domains": "domains", "vcpus": "vCPUs", "memory_target": "memory target",
+                 "rings": "rings", "vbd_oo": "VBD OO", "dom0": "Dom0 counters"}
+ERROR_PREFIX = "error:"
+
 T = TypeVar("T")
 
 
@@ -67,11 +73,13 @@ class HostScreen(PerHostView):
     HostScreen TextBar { text-wrap: nowrap; text-overflow: ellipsis; }
     HostScreen #host-info { width: 1fr; }
     HostScreen #host-right { width: 1fr; }
-    HostScreen #host-pools-title, HostScreen #host-dmesg-title {
+    HostScreen #host-pools-title, HostScreen #host-dmesg-title,
+    HostScreen #host-sources-title {
         height: 1;
         background: $panel;
     }
     HostScreen #host-pools { height: 6; }
+    HostScreen #host-sources { height: auto; max-height: 10; }
     HostScreen #host-dmesg { height: 1fr; background: $surface; }
     """
 
@@ -90,6 +98,9 @@ class HostScreen(PerHostView):
                 yield TextBar(id="host-pools-title")
                 yield KeyedTable[str](POOL_COLUMNS, fixed_columns=1, id="host-pools",
                                       empty_message="")
+                yield TextBar(id="host-sources-title")
+                yield KeyedTable[str](SOURCE_COLUMNS, fixed_columns=1, id="host-sources",
+                                      empty_message="nothing collected from this host yet")
                 yield TextBar(id="host-dmesg-title")
                 yield RichLog(id="host-dmesg", max_lines=DMESG_LINES, wrap=True, min_width=0,
                               markup=False, highlight=False, auto_scroll=True)
@@ -121,6 +132,7 @@ class HostScreen(PerHostView):
 
         self.query_one("#host-info", KeyedTable).set_rows(list(raw), info_row)
         self._render_pools(host)
+        self._render_sources(dict(snap.sources) if snap is not None else {})
         self._render_dmesg(host)
 
     def _render_header(self, host: HostId | None) -> None:
@@ -190,6 +202,29 @@ class HostScreen(PerHostView):
             ]
 
         self.query_one("#host-pools", KeyedTable).set_rows(list(pools), pool_row)
+
+    def _render_sources(self, sources: dict[str, str]) -> None:
+        """Where each family of numbers comes from, and why one is missing: a family that
+        failed (its command timed out, exited non-zero, printed garbage) first."""
+        palette = self.dash.palette
+        failed = [k for k in sources if k.startswith(ERROR_PREFIX)]
+        title = Text(" Data sources", style="bold", end="", no_wrap=True, overflow="ellipsis")
+        if failed:
+            title.append(f"  ⚠ {len(failed)} failing", style=palette.status["error"])
+        self.query_one("#host-sources-title", TextBar).show(title)
+        keys = failed + [k for k in SOURCE_LABELS if k in sources]
+        keys += [k for k in sources if k not in keys]
+
+        def source_row(key: str) -> list[Cell]:
+            value = safe_text(sources[key], escaped_style=palette.escaped)
+            if key.startswith(ERROR_PREFIX):
+                value.stylize(palette.status["error"])
+                family = key[len(ERROR_PREFIX):]
+                return [safe_text(f"⚠ {family}", style=palette.status["error"],
+                                  escaped_style=palette.escaped), value]
+            return [SOURCE_LABELS.get(key, key), value]
+
+        self.query_one("#host-sources", KeyedTable).set_rows(keys, source_row)
 
     def _render_dmesg(self, host: HostId | None) -> None:
         state = self.dmesg.get(host) if host is not None else None
