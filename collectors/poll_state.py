@@ -29,6 +29,10 @@ class PollState:
     vcpus_mono: float | None = None  # the same, monotonic (for the demand cadence)
 
 
+# snapshot.sources key of a family whose last read failed: SOURCE_ERROR + family → why
+SOURCE_ERROR = "error:"
+
+
 def host_status(st: PollState, now: float,
                 interval_s: float) -> tuple[HostStatus, str | None, float | None]:
     """(status, why it is not ok, age of the newest data) at wall-clock time ``now``."""
@@ -71,5 +75,5 @@ def source_notes(st: PollState, vcpus_period_s: float) -> dict[str, str]:
     if st.inputs.dom0_source:
         src["dom0"] = st.inputs.dom0_source
     for fam, err in st.errors.items():
-        src[f"error:{fam}"] = err
+        src[SOURCE_ERROR + fam] = err
     return src

@@ -302,6 +302,19 @@ async def test_unreachable_host_shows_why_while_others_keep_updating() -> None:
         assert row("xen-prod-1")[status] == "✔ ok"
         assert row("xen-lab-2")[status].startswith("◷ stale")
         assert row("xen-lab-2")[status].endswith("s")
+        assert row("xen-prod-1")[-1] == ""  # ok, nothing missing: nothing to say
+        # ok, but some of its numbers are missing: the Why column says which and why
+        clock.t = T0 + 8
+        snap = make_snapshot(0, 8)
+        poller(app, 0).push(replace(snap, sources={
+            **snap.sources, "error:xenstore": "xenstore-ls -f /local/domain did not finish "
+            "within 30 s", "error:rings": "head: [red]x"}))
+        await wait_until(pilot, lambda: app.store.host("xen-prod-1").seq == 9)  # type: ignore[union-attr]
+        app.sync_view()
+        await pilot.pause()
+        assert row("xen-prod-1")[status] == "✔ ok"
+        assert row("xen-prod-1")[-1] == ("⚠ xenstore: xenstore-ls -f /local/domain did not "
+                                         "finish within 30 s (+1 more)")
 
 
 async def test_newer_snapshot_of_a_host_replaces_a_queued_older_one() -> None:

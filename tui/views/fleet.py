@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 
 from collectors.config import HostConfig
 from collectors.model import HostId, HostSnapshot, HostStatus
+from collectors.poll_state import SOURCE_ERROR
 from tui.format import DASH, fmt_latency, fmt_mib, fmt_num
 from tui.store import FleetStore, HostTotals, data_time
 from tui.styles import STATE_SYMBOLS, STATUS_SYMBOLS, Palette
@@ -40,7 +41,7 @@ FLEET_COLUMNS = (  # what changes and matters first: 120 columns show up to MemT
     Column("xen", "Xen", 8),
     Column("sched", "Sched", 8),
     Column("group", "Group", 8),
-    Column("why", "Why", 60, help="why the host is not ok"),
+    Column("why", "Why", 60, help="why the host is not ok, or which of its numbers are missing"),
 )
 
 
@@ -56,6 +57,12 @@ def host_status(snap: HostSnapshot | None, now: float, interval_s: float) -> tup
     if snap.status in (HostStatus.OK, HostStatus.STALE):
         return "stale", f"{age:.0f}s" if snap.data_age_s is not None or late else ""
     return snap.status.value, ""
+
+
+def failing_sources(snap: HostSnapshot) -> list[str]:
+    """``family: why`` for each family of numbers whose last read failed."""
+    return [f"{k.removeprefix(SOURCE_ERROR)}: {v}" for k, v in snap.sources.items()
+            if k.startswith(SOURCE_ERROR)]
 
 
 def states_text(states: Mapping[str, int], palette: Palette) -> Text:
@@ -88,6 +95,9 @@ def fleet_row(
 
     load, doms = v("load"), v("domains")
     why = snap.message if snap and snap.message and status != "ok" else None
+    failing = failing_sources(snap) if snap is not None and status == "ok" else []
+    if failing:  # ok, but a family of numbers is missing: say which and why
+        why = f"⚠ {failing[0]}" + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else "")
     # a host that is not ok shows what was last known of it, muted
     old = palette.muted if status != "ok" else ""
     counts = [

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import RichLog
 
 from collectors.model import HostId, format_cpu_ranges
+from collectors.poll_state import SOURCE_ERROR
 from collectors.queries import Cpupool, QueryError, cpupools, dmesg_tail
 from collectors.transport.base import Runner
 from tui.format import DASH, fmt_duration, fmt_mib
@@ -43,7 +44,6 @@ SOURCE_COLUMNS = (Column("what", "Data", 14), Column("source", "Where it comes f
 # snapshot.sources keys in the order shown, with the words a user reads
 SOURCE_LABELS = {"domains": "domains", "vcpus": "vCPUs", "memory_target": "memory target",
                  "rings": "rings", "vbd_oo": "VBD OO", "dom0": "Dom0 counters"}
-ERROR_PREFIX = "error:"
 
 T = TypeVar("T")
 
@@ -207,7 +207,7 @@ class HostScreen(PerHostView):
         """Where each family of numbers comes from, and why one is missing: a family that
         failed (its command timed out, exited non-zero, printed garbage) first."""
         palette = self.dash.palette
-        failed = [k for k in sources if k.startswith(ERROR_PREFIX)]
+        failed = [k for k in sources if k.startswith(SOURCE_ERROR)]
         title = Text(" Data sources", style="bold", end="", no_wrap=True, overflow="ellipsis")
         if failed:
             title.append(f"  ⚠ {len(failed)} failing", style=palette.status["error"])
@@ -217,9 +217,9 @@ class HostScreen(PerHostView):
 
         def source_row(key: str) -> list[Cell]:
             value = safe_text(sources[key], escaped_style=palette.escaped)
-            if key.startswith(ERROR_PREFIX):
+            if key.startswith(SOURCE_ERROR):
                 value.stylize(palette.status["error"])
-                family = key[len(ERROR_PREFIX):]
+                family = key[len(SOURCE_ERROR):]
                 return [safe_text(f"⚠ {family}", style=palette.status["error"],
                                   escaped_style=palette.escaped), value]
             return [SOURCE_LABELS.get(key, key), value]
