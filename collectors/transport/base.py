@@ -58,8 +58,9 @@ class CommandTimeout(TransportError):
 
 
 class BatchTimeout(CommandTimeout):
-    """A batch stopped at a command that did not finish in time. ``results`` has an entry
-    per command: those that finished before it, then None for it and every later one."""
+    """A batch with a command that did not finish in time. ``results`` has an entry per
+    command: its result, or None where it did not finish (that command and, where they
+    run one after another, every later one)."""
 
     def __init__(self, host: HostId, message: str,
                  results: Sequence[CommandResult | None]) -> None:

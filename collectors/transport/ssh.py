@@ -324,6 +324,7 @@ class SshRunner:
                     whole.reschedule(None)
                     got = await read_while_marked(proc.stdout.read, proc.stderr.read, marks,
                                                   limit)
+                    whole.reschedule(asyncio.get_running_loop().time() + limit)  # the close
                 if got is None:
                     raise OutputTooLarge(self.host, f"{what} printed more than "
                                          f"{MAX_OUTPUT_BYTES >> 20} MiB (not read)")
