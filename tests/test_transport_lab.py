@@ -21,7 +21,7 @@ from collectors.commands import (
 from collectors.families import parse_result
 from collectors.model import NetIfCounters
 from collectors.parse.rings import RingDump
-from collectors.transport.base import CommandResult
+from collectors.transport.base import BatchTimeout, CommandResult
 from collectors.transport.ssh import SshRunner
 from collectors.transport.ssh_target import SshTarget
 
@@ -74,6 +74,26 @@ async def test_xl_list_and_a_batch_in_one_round_trip(lab_target: SshTarget) -> N
         assert failing.exit_code != 0  # the name arrived literally...
         assert (await r.run(["test", "-e", canary])).exit_code == 1  # ...and ran nothing
     finally:
+        await r.close()
+
+
+async def test_a_batch_cut_short_on_dom0_keeps_what_finished(lab_target: SshTarget) -> None:
+    """Real Dom0's sh (dash) and OpenSSH: a command that hangs ends the round trip after
+    the timeout, and xl info, which ended before it, still counts; the connection stays."""
+    r = SshRunner(lab_target)
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        with pytest.raises(BatchTimeout, match="sleep 600 did not finish within 8 s") as cut:
+            await r.run_batch([XL_INFO, ["sleep", "600"], XL_VCPU_LIST], timeout=8.0)
+        assert loop.time() - started < 40
+        info, hung, vcpus = cut.value.results
+        assert hung is None and vcpus is None
+        assert info is not None and info.ok and "xen_version" in info.stdout
+        assert info.ended_early_s is not None and info.ended_early_s >= 7.0
+        assert (await r.run(["xl", "list"])).ok
+    finally:
+        await r.run(["pkill", "-x", "-f", "sleep 600"])
         await r.close()
 
 
