@@ -1,8 +1,16 @@
 """The batch script really runs under /bin/sh and splits back into per-command results."""
 
+import os
+import signal
 import subprocess
+import time
 
-from collectors.transport.base import make_batch_script, split_batch_output
+from collectors.transport.base import (
+    STOP_BATCH,
+    batch_pid,
+    make_batch_script,
+    split_batch_output,
+)
 
 HOSTILE = ["$(touch canary)", "; rm -rf /", "`id`", "a'b\"c", "[red]x", "line\nbreak", ""]
 
@@ -68,3 +76,55 @@ def test_a_host_without_proc_uptime_gives_undated_results_and_no_noise() -> None
     res = split_batch_output(batch, p.stdout, p.stderr, 0.0)
     assert [r.ended_early_s for r in res] == [None, None]
     assert res[1].stdout == "x\n" and res[0].stderr == "" and res[1].stderr == ""
+
+
+def _gone(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True,
+                         text=True, check=True).stdout
+    return [int(a) for a, b in (line.split() for line in out.splitlines()) if int(b) == pid]
+
+
+def test_a_batch_cut_short_is_stopped_with_the_command_that_hangs() -> None:
+    batch = make_batch_script([["echo", "one"], ["sleep", "41.5"], ["echo", "never"]])
+    script = subprocess.Popen(["sh", "-c", batch.script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert script.stdout is not None
+        pid = batch_pid(batch, script.stdout.readline())
+        assert pid == script.pid
+        deadline = time.monotonic() + 5
+        while not (kids := _children(pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(kids) == 1  # the hanging sleep
+        # a process that is not the batch's (a reused PID) is left alone
+        other = subprocess.Popen(["sleep", "41.5"])
+        subprocess.run(["sh", "-c", STOP_BATCH, "sh", str(other.pid), batch.token], check=True)
+        assert not _gone(other.pid, within=0.3)
+        other.kill()
+        other.wait()
+        subprocess.run(["sh", "-c", STOP_BATCH, "sh", str(pid), batch.token], check=True)
+        assert script.wait(timeout=5) == -signal.SIGKILL
+        assert _gone(kids[0])
+        assert "never" not in script.stdout.read()
+    finally:
+        script.kill()
+        script.wait()
+
+
+def test_batch_pid_only_from_the_scripts_own_first_line() -> None:
+    batch = make_batch_script([["true"]])
+    assert batch_pid(batch, f"{batch.token} pid 123\n{batch.token} 0\n") == 123
+    assert batch_pid(batch, "@@xltop-000000000000 pid 123\n") is None  # another token
+    assert batch_pid(batch, f"{batch.token} pid 12x\n") is None
+    assert batch_pid(batch, f"{batch.token} pid \u0661\u0662\n") is None  # not ASCII digits
+    assert batch_pid(batch, "") is None

@@ -79,7 +79,8 @@ async def test_xl_list_and_a_batch_in_one_round_trip(lab_target: SshTarget) -> N
 
 async def test_a_batch_cut_short_on_dom0_keeps_what_finished(lab_target: SshTarget) -> None:
     """Real Dom0's sh (dash) and OpenSSH: a command that hangs ends the round trip after
-    the timeout, and xl info, which ended before it, still counts; the connection stays."""
+    the timeout and is stopped, xl info, which ended before it, still counts, and the
+    connection stays."""
     r = SshRunner(lab_target)
     loop = asyncio.get_running_loop()
     try:
@@ -92,6 +93,8 @@ async def test_a_batch_cut_short_on_dom0_keeps_what_finished(lab_target: SshTarg
         assert info is not None and info.ok and "xen_version" in info.stdout
         assert info.ended_early_s is not None and info.ended_early_s >= 7.0
         assert (await r.run(["xl", "list"])).ok
+        # nothing of it is left running in Dom0
+        assert (await r.run(["pgrep", "-f", "sleep 600"])).exit_code == 1
     finally:
         await r.run(["pkill", "-x", "-f", "sleep 600"])
         await r.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 
 import pytest
@@ -106,6 +107,13 @@ async def test_run_batch_is_one_channel(ssh_env: SshEnv) -> None:
         await r.close()
 
 
+def _commands() -> list[str]:
+    """Every process's arguments on this machine (where the loopback server runs them)."""
+    out = subprocess.run(["ps", "-A", "-o", "args="], capture_output=True, text=True,
+                         check=True).stdout
+    return [line.strip() for line in out.splitlines()]
+
+
 async def test_batch_cut_short_is_an_error(ssh_env: SshEnv) -> None:
     r = SshRunner(ssh_env.target())
     try:
@@ -128,10 +136,16 @@ async def test_command_timeout_keeps_the_connection(ssh_env: SshEnv) -> None:
         assert [x.exit_code for x in done] == [0, 0, 0]
         # a batch stops at the command that takes too long, and keeps what came before it
         started = time.monotonic()
-        with pytest.raises(BatchTimeout, match="sleep 30 did not finish within 0.3 s") as cut:
-            await r.run_batch([["echo", "one"], ["sleep", "0.2"], ["sleep", "30"],
+        with pytest.raises(BatchTimeout, match="sleep 30.25 did not finish within 0.3 s") as cut:
+            await r.run_batch([["echo", "one"], ["sleep", "0.2"], ["sleep", "30.25"],
                                ["echo", "never"]], timeout=0.3)
         assert 0.5 <= time.monotonic() - started < 3
+        # the hung command was stopped on the host, not left behind
+        for _ in range(100):  # (a signalled process may take a moment to be reaped)
+            if "sleep 30.25" not in _commands():
+                break
+            await asyncio.sleep(0.05)
+        assert "sleep 30.25" not in _commands()
         first, second, *rest = cut.value.results
         assert first is not None and (first.exit_code, first.stdout) == (0, "one\n")
         assert second is not None and second.argv == ("sleep", "0.2")

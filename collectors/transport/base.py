@@ -148,10 +148,11 @@ def make_batch_script(argvs: Sequence[Sequence[str]], prefix: Sequence[str] = ()
     ``<token> <i> <rc> <uptime>`` end lines, on the matching stream, so the outputs can be
     split apart again by :func:`split_batch_output`. ``<uptime>`` is the host's
     /proc/uptime when the command ended (read by the shell itself, no process; empty where
-    there is none): it dates each output, not only the batch.
+    there is none): it dates each output, not only the batch. A first ``<token> pid <pid>``
+    line names the script's shell (see :data:`STOP_BATCH`).
     """
     token = "@@xltop-" + secrets.token_hex(6)
-    lines = []
+    lines = [f"printf '%s %s\\n' '{token} pid' \"$$\""]
     frozen = tuple(tuple(a) for a in argvs)
     for i, argv in enumerate(frozen):
         cmd = shlex.join([*prefix, *argv])
@@ -187,6 +188,26 @@ def batch_results(
     return cast(list[CommandResult], results)
 
 
+def batch_pid(batch: BatchScript, stdout: str) -> int | None:
+    """The batch script's shell's process ID, from its first line (None if it is not there)."""
+    first = stdout.partition("\n")[0]
+    head, _, pid = first.rpartition(" ")
+    return int(pid) if head == f"{batch.token} pid" and pid.isascii() and pid.isdigit() else None
+
+
+# Stops a batch script cut short (sh -c STOP_BATCH sh PID TOKEN): a command that hangs
+# would otherwise stay in Dom0 after its channel closed, one more at every retry. Only a
+# process whose arguments hold the batch's random token is touched (not a reused PID): it
+# is stopped so it starts nothing new, its children (the hung command, or the sudo running
+# it) get SIGTERM, then it is killed. POSIX ps and awk; best effort.
+STOP_BATCH = (
+    'p=$1; ps -o args= -p "$p" 2>/dev/null | grep -qF -e "$2" || exit 0; '
+    'kill -STOP "$p" 2>/dev/null || exit 0; '
+    'kids=$(ps -A -o pid= -o ppid= 2>/dev/null | awk -v p="$p" \'$2 == p { print $1 }\'); '
+    '[ -z "$kids" ] || kill -TERM $kids 2>/dev/null; kill -KILL "$p" 2>/dev/null; exit 0'
+)
+
+
 def split_batch_output(
     batch: BatchScript, stdout: str, stderr: str, duration_s: float
 ) -> list[CommandResult | None]:
@@ -220,6 +241,8 @@ def _split_stream(
     for line in text.split("\n"):
         if line.startswith(token + " "):
             fields = line[len(token) + 1 :].split()
+            if fields[:1] == ["pid"] and current is None:
+                continue  # the script's own first line (batch_pid)
             try:
                 idx = int(fields[0])
             except (ValueError, IndexError):

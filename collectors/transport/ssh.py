@@ -23,6 +23,8 @@ from collectors.model import HostId
 from collectors.transport.argv import SUDO_PREFIX, checked_argv
 from collectors.transport.backoff import Backoff
 from collectors.transport.base import (
+    STOP_BATCH,
+    BatchScript,
     BatchTimeout,
     CommandResult,
     CommandTimeout,
@@ -32,6 +34,7 @@ from collectors.transport.base import (
     LineStream,
     OutputTooLarge,
     TransportError,
+    batch_pid,
     make_batch_script,
     split_batch_output,
 )
@@ -389,7 +392,8 @@ class SshRunner:
         if None in results:
             missing = results.index(None)
             if cut_after is not None:  # the channel is closed: that command and the rest
-                # are lost; the others are dated from the cut
+                # are lost (and stopped in Dom0); the others are dated from the cut
+                await self._stop_batch(batch, decode(out), each)
                 kept = [None if r is None else
                         replace(r, ended_early_s=(r.ended_early_s or 0.0) + cut_after)
                         for r in results]
@@ -402,6 +406,14 @@ class SshRunner:
             )
         self.last_rtt_s = duration
         return [r for r in results if r is not None]
+
+    async def _stop_batch(self, batch: BatchScript, stdout: str, timeout: float) -> None:
+        """Stop what is left of a batch script in Dom0 (best effort: see STOP_BATCH)."""
+        pid = batch_pid(batch, stdout)
+        if pid is not None:
+            with contextlib.suppress(TransportError):
+                await self.run(["sh", "-c", STOP_BATCH, "sh", str(pid), batch.token],
+                               timeout=timeout)
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         args, command = self._command(argv, prefix=STOP_WITH_CHANNEL)
