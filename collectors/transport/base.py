@@ -199,12 +199,12 @@ def batch_pid(batch: BatchScript, stdout: str) -> int | None:
 # would otherwise stay in Dom0 after its channel closed, one more at every retry. Only a
 # process whose arguments hold the batch's random token is touched (not a reused PID): it
 # is stopped so it starts nothing new, its children (the hung command, or the sudo running
-# it) get SIGTERM, then it is killed. POSIX ps and awk; best effort.
+# it) get SIGTERM, then it is killed. POSIX ps and awk; best effort: exit 0 once done.
 STOP_BATCH = (
-    'p=$1; ps -o args= -p "$p" 2>/dev/null | grep -qF -e "$2" || exit 0; '
-    'kill -STOP "$p" 2>/dev/null || exit 0; '
+    'p=$1; ps -o args= -p "$p" 2>/dev/null | grep -qF -e "$2" || exit 1; '
+    'kill -STOP "$p" 2>/dev/null || exit 1; '
     'kids=$(ps -A -o pid= -o ppid= 2>/dev/null | awk -v p="$p" \'$2 == p { print $1 }\'); '
-    '[ -z "$kids" ] || kill -TERM $kids 2>/dev/null; kill -KILL "$p" 2>/dev/null; exit 0'
+    '[ -z "$kids" ] || kill -TERM $kids 2>/dev/null; kill -KILL "$p" 2>/dev/null'
 )
 
 

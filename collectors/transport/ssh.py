@@ -393,12 +393,14 @@ class SshRunner:
             missing = results.index(None)
             if cut_after is not None:  # the channel is closed: that command and the rest
                 # are lost (and stopped in Dom0); the others are dated from the cut
-                await self._stop_batch(batch, decode(out), each)
+                stopped = await self._stop_batch(batch, decode(out), each)
                 kept = [None if r is None else
                         replace(r, ended_early_s=(r.ended_early_s or 0.0) + cut_after)
                         for r in results]
                 raise BatchTimeout(self.host, f"{shlex.join(frozen[missing])} did not finish "
-                                   f"within {each:g} s (it may still be running)", kept)
+                                   f"within {each:g} s ("
+                                   f"{'stopped' if stopped else 'it may still be running'})",
+                                   kept)
             raise ConnectionLost(
                 self.host,
                 f"{what} ended (exit status {_exit_code(proc)}) before {frozen[missing][0]} "
@@ -407,13 +409,18 @@ class SshRunner:
         self.last_rtt_s = duration
         return [r for r in results if r is not None]
 
-    async def _stop_batch(self, batch: BatchScript, stdout: str, timeout: float) -> None:
-        """Stop what is left of a batch script in Dom0 (best effort: see STOP_BATCH)."""
+    async def _stop_batch(self, batch: BatchScript, stdout: str, timeout: float) -> bool:
+        """Stop what is left of a batch script in Dom0 (best effort: see STOP_BATCH);
+        whether that was done."""
         pid = batch_pid(batch, stdout)
-        if pid is not None:
-            with contextlib.suppress(TransportError):
-                await self.run(["sh", "-c", STOP_BATCH, "sh", str(pid), batch.token],
-                               timeout=timeout)
+        if pid is None:
+            return False
+        try:
+            res = await self.run(["sh", "-c", STOP_BATCH, "sh", str(pid), batch.token],
+                                 timeout=timeout)
+        except TransportError:
+            return False
+        return res.ok
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         args, command = self._command(argv, prefix=STOP_WITH_CHANNEL)
