@@ -7,6 +7,7 @@ import time
 
 from collectors.transport.base import (
     STOP_BATCH,
+    STOP_BATCH_ENDED,
     batch_pid,
     make_batch_script,
     split_batch_output,
@@ -116,6 +117,9 @@ def test_a_batch_cut_short_is_stopped_with_the_command_that_hangs() -> None:
         assert script.wait(timeout=5) == -signal.SIGKILL
         assert _gone(kids[0])
         assert "never" not in script.stdout.read()
+        # once it is gone, stopping it says it had ended
+        again = subprocess.run(["sh", "-c", STOP_BATCH, "sh", str(pid), batch.token])
+        assert again.returncode == STOP_BATCH_ENDED
     finally:
         script.kill()
         script.wait()

@@ -25,6 +25,7 @@ from tui.app import XlTopApp, make_app
 from tui.help import HelpScreen, help_sections
 from tui.messages import SnapshotsArrived
 from tui.store import HostTotals
+from tui.views.base import TextBar
 from tui.views.domains import DomainsScreen
 from tui.views.fleet import FLEET_COLUMNS, FleetScreen
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
@@ -315,6 +316,14 @@ async def test_unreachable_host_shows_why_while_others_keep_updating() -> None:
         assert row("xen-prod-1")[status] == "✔ ok"
         assert row("xen-prod-1")[-1] == ("⚠ xenstore: xenstore-ls -f /local/domain did not "
                                          "finish within 30 s (+1 more)")
+        # and the attention lines above the table say it too (the Why column may be off
+        # screen), after the hosts that are not ok
+        shown = fleet.query_one("#fleet-attention", TextBar).shown
+        assert shown is not None
+        attention = shown.plain.splitlines()
+        assert attention[0].startswith(" ◷ stale")
+        assert attention[-1] == (" ⚠ missing xen-prod-1: xenstore: xenstore-ls -f /local/domain "
+                                 "did not finish within 30 s (+1 more)")
 
 
 async def test_newer_snapshot_of_a_host_replaces_a_queued_older_one() -> None:

@@ -199,10 +199,14 @@ def batch_pid(batch: BatchScript, stdout: str) -> int | None:
 # would otherwise stay in Dom0 after its channel closed, one more at every retry. Only a
 # process whose arguments hold the batch's random token is touched (not a reused PID): it
 # is stopped so it starts nothing new, its children (the hung command, or the sudo running
-# it) get SIGTERM, then it is killed. POSIX ps and awk; best effort: exit 0 once done.
+# it) get SIGTERM, then it is killed. POSIX ps and awk; best effort: exit 0 once done,
+# STOP_BATCH_ENDED when the script had ended by itself, else 1.
+STOP_BATCH_ENDED = 3
 STOP_BATCH = (
-    'p=$1; ps -o args= -p "$p" 2>/dev/null | grep -qF -e "$2" || exit 1; '
-    'kill -STOP "$p" 2>/dev/null || exit 1; '
+    # (it may end at any point of this: each failed step asks whether it still exists)
+    f'p=$1; ended() {{ kill -0 "$p" 2>/dev/null && exit 1; exit {STOP_BATCH_ENDED}; }}; '
+    'ps -o args= -p "$p" 2>/dev/null | grep -qF -e "$2" || ended; '
+    'kill -STOP "$p" 2>/dev/null || ended; '
     'kids=$(ps -A -o pid= -o ppid= 2>/dev/null | awk -v p="$p" \'$2 == p { print $1 }\'); '
     '[ -z "$kids" ] || kill -TERM $kids 2>/dev/null; kill -KILL "$p" 2>/dev/null'
 )

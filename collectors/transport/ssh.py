@@ -24,6 +24,7 @@ from collectors.transport.argv import SUDO_PREFIX, checked_argv
 from collectors.transport.backoff import Backoff
 from collectors.transport.base import (
     STOP_BATCH,
+    STOP_BATCH_ENDED,
     BatchScript,
     BatchTimeout,
     CommandResult,
@@ -51,6 +52,7 @@ from collectors.transport.pty import PtySession, check_pty_request
 from collectors.transport.ssh_target import HostConfig, SshTarget, parse_jump, resolve_host
 
 MAX_JUMPS = 4
+_STOP_BATCH_S = 5.0  # the least time stopping a cut-short batch gets
 _CLOSE_WAIT_S = 2.0
 
 
@@ -393,14 +395,12 @@ class SshRunner:
             missing = results.index(None)
             if cut_after is not None:  # the channel is closed: that command and the rest
                 # are lost (and stopped in Dom0); the others are dated from the cut
-                stopped = await self._stop_batch(batch, decode(out), each)
+                after = await self._stop_batch(batch, decode(out), each)
                 kept = [None if r is None else
                         replace(r, ended_early_s=(r.ended_early_s or 0.0) + cut_after)
                         for r in results]
                 raise BatchTimeout(self.host, f"{shlex.join(frozen[missing])} did not finish "
-                                   f"within {each:g} s ("
-                                   f"{'stopped' if stopped else 'it may still be running'})",
-                                   kept)
+                                   f"within {each:g} s ({after})", kept)
             raise ConnectionLost(
                 self.host,
                 f"{what} ended (exit status {_exit_code(proc)}) before {frozen[missing][0]} "
@@ -409,18 +409,21 @@ class SshRunner:
         self.last_rtt_s = duration
         return [r for r in results if r is not None]
 
-    async def _stop_batch(self, batch: BatchScript, stdout: str, timeout: float) -> bool:
+    async def _stop_batch(self, batch: BatchScript, stdout: str, timeout: float) -> str:
         """Stop what is left of a batch script in Dom0 (best effort: see STOP_BATCH);
-        whether that was done."""
+        what became of it, in words."""
+        unknown = "it may still be running"
         pid = batch_pid(batch, stdout)
         if pid is None:
-            return False
+            return unknown
         try:
+            # (ps and awk get a few seconds even where commands get less)
             res = await self.run(["sh", "-c", STOP_BATCH, "sh", str(pid), batch.token],
-                                 timeout=timeout)
+                                 timeout=max(timeout, _STOP_BATCH_S))
         except TransportError:
-            return False
-        return res.ok
+            return unknown
+        return ("stopped" if res.ok else "it has ended since"
+                if res.exit_code == STOP_BATCH_ENDED else unknown)
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
         args, command = self._command(argv, prefix=STOP_WITH_CHANNEL)

@@ -55,6 +55,11 @@ class TextBar(Static):
         self._shown: Text | None = None
         self._rows = 0
 
+    @property
+    def shown(self) -> Text | None:
+        """The text last shown (None before any)."""
+        return self._shown
+
     def show(self, text: Text) -> None:
         old = self._shown
         if old is not None and old.plain == text.plain and old.spans == text.spans:

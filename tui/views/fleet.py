@@ -140,23 +140,43 @@ def hosts_not_ok(store: FleetStore, now: float,
     return bad
 
 
+def hosts_missing_numbers(store: FleetStore, now: float,
+                          interval_s: float) -> list[tuple[HostId, list[str]]]:
+    """(host, its failing sources) of every host that is ok but missing some numbers."""
+    out = []
+    for host in store.hosts():
+        snap = store.host(host)
+        if snap is not None and host_status(snap, now, interval_s)[0] == "ok":
+            failing = failing_sources(snap)
+            if failing:
+                out.append((host, failing))
+    return out
+
+
 def attention_text(store: FleetStore, now: float, interval_s: float, palette: Palette,
                    limit: int = 4) -> Text:
-    """One line per host that is not ok, with why (the Why column may be off screen)."""
+    """One line per host that is not ok, with why, then per host that is ok but missing
+    some numbers, with which (the Why column may be off screen)."""
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     bad = hosts_not_ok(store, now, interval_s)
-    for host, status, detail, why in bad[:limit]:
+    partial = hosts_missing_numbers(store, now, interval_s)
+    lines = [(palette.status_text(status, detail), host, why)
+             for host, status, detail, why in bad]
+    lines += [(Text("⚠ missing", style=palette.status["error"], end=""), host,
+               failing[0] + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""))
+              for host, failing in partial]
+    for label, host, why in lines[:limit]:
         if text:
             text.append("\n")
         text.append(" ")
-        text.append_text(palette.status_text(status, detail))
+        text.append_text(label)
         text.append(" ")
         text.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
         if why:
             text.append(": ")
             text.append_text(safe_text(why, escaped_style=palette.escaped))
-    if len(bad) > limit:
-        text.append(f"\n … and {len(bad) - limit} more (S sorts the table worst first)")
+    if len(lines) > limit:
+        text.append(f"\n … and {len(lines) - limit} more (S sorts the table worst first)")
     return text
 
 
