@@ -390,12 +390,13 @@ class SshRunner:
             shlex.join(["sh", "-c", batch.script]), what, input=None, timeout=each,
             marks=batch.token.encode(),
         )
-        results = split_batch_output(batch, decode(out), decode(err), duration)
+        text = decode(out)
+        results = split_batch_output(batch, text, decode(err), duration)
         if None in results:
             missing = results.index(None)
             if cut_after is not None:  # the channel is closed: that command and the rest
                 # are lost (and stopped in Dom0); the others are dated from the cut
-                after = await self._stop_batch(batch, decode(out), each)
+                after = await self._stop_batch(batch, text, each)
                 kept = [None if r is None else
                         replace(r, ended_early_s=(r.ended_early_s or 0.0) + cut_after)
                         for r in results]

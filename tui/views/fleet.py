@@ -65,6 +65,11 @@ def failing_sources(snap: HostSnapshot) -> list[str]:
             if k.startswith(SOURCE_ERROR)]
 
 
+def failing_summary(failing: list[str]) -> str:
+    """The first failing source, and how many more (the Why column, the attention line)."""
+    return failing[0] + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else "")
+
+
 def states_text(states: Mapping[str, int], palette: Palette) -> Text:
     text = Text(end="", no_wrap=True)
     for s in STATE_ORDER:
@@ -97,7 +102,7 @@ def fleet_row(
     why = snap.message if snap and snap.message and status != "ok" else None
     failing = failing_sources(snap) if snap is not None and status == "ok" else []
     if failing:  # ok, but a family of numbers is missing: say which and why
-        why = f"⚠ {failing[0]}" + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else "")
+        why = f"⚠ {failing_summary(failing)}"
     # a host that is not ok shows what was last known of it, muted
     old = palette.muted if status != "ok" else ""
     counts = [
@@ -146,10 +151,9 @@ def hosts_missing_numbers(store: FleetStore, now: float,
     out = []
     for host in store.hosts():
         snap = store.host(host)
-        if snap is not None and host_status(snap, now, interval_s)[0] == "ok":
-            failing = failing_sources(snap)
-            if failing:
-                out.append((host, failing))
+        failing = failing_sources(snap) if snap is not None else []
+        if failing and host_status(snap, now, interval_s)[0] == "ok":
+            out.append((host, failing))
     return out
 
 
@@ -163,8 +167,7 @@ def attention_text(store: FleetStore, now: float, interval_s: float, palette: Pa
     lines = [(palette.status_text(status, detail), host, why)
              for host, status, detail, why in bad]
     lines += [(Text("⚠ missing", style=palette.status["error"], end=""), host,
-               failing[0] + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""))
-              for host, failing in partial]
+               failing_summary(failing)) for host, failing in partial]
     for label, host, why in lines[:limit]:
         if text:
             text.append("\n")
