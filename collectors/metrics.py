@@ -141,7 +141,8 @@ HOST_UP = _g("xen_host_up", "1 when the host's last poll succeeded, else 0")
 HOST_STATUS = _g("xen_host_status", "The host's status (ok, stale, unreachable, error): 1 for "
                  "the current one")
 HOST_AGE = _g("xen_host_data_age_seconds", "Age of the newest data read from the host")
-HOST_RTT = _g("xen_host_rtt_seconds", "Round trip of the last command batch to the host")
+HOST_RTT = _g("xen_host_rtt_seconds",
+              "How long the host last took to accept a command (the link's latency)")
 HOST_INFO = _g("xen_host_info", "The host's Xen version, scheduler and toolstack (xl info)")
 HOST_CPUS = _g("xen_host_cpus", "Physical CPUs (xl info nr_cpus)")
 HOST_MHZ = _g("xen_host_cpu_mhz", "CPU frequency in MHz (xl info cpu_mhz)")

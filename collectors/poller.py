@@ -673,7 +673,6 @@ class HostPoller:
             return True
         if self._late:  # a command that hung before goes after the others (stable sort)
             plan.sort(key=lambda step: step[0] in self._late)
-        t0 = self._mono()
         cut: BatchTimeout | None = None
         results: Sequence[CommandResult | None]
         try:
@@ -695,8 +694,9 @@ class HostPoller:
         st.batch_error = None
         mono = self._mono()
         now = self._clock()
+        # the link's latency as the runner measured it (not the commands' run time)
+        st.latency_s = getattr(self.runner, "last_rtt_s", None)
         if cut is None:
-            st.latency_s = mono - t0
             st.last_batch_ok_t = now
         else:
             self._cut_short(cut, [family for family, _ in plan])

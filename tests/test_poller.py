@@ -340,17 +340,19 @@ class _HungVcpuList(SimRunner):
 async def test_a_command_that_hangs_costs_only_its_own_family() -> None:
     clock = FakeClock(1_800_000_000.0)
     sim = make_fleet(hosts=1, domains=6, seed=0, start=clock.t)[0]
-    runner = _HungVcpuList(sim, clock=clock, sleep=clock.sleep)
+    runner = _HungVcpuList(sim, clock=clock, sleep=clock.sleep, latency_s=0.05)
     settings = replace(FAST, command_timeout_s=10.0)
     poller = HostPoller(runner.host, runner, settings, clock=clock, monotonic=clock)
     start = clock.t
     assert await poller._run_families(["xl", "vcpus", "info", "xenstore"])
     assert runner.ran == ["xl list", "xl vcpu-list"]  # one by one: the rest never ran
-    assert clock.t == start + 11.0
+    assert clock.t == pytest.approx(start + 11.1)
     snap = poller.snapshot()
+    # the host answered: its latency, not the 11 s the round trip took
+    assert snap.latency_s == pytest.approx(0.05)
     # xl list's rows count, dated when it ended (not when the round trip gave up)
     assert {d.name for d in snap.domains} == {d.name for d in sim.domains.values()}
-    assert poller._st.inputs.xl_t == start + 0.5
+    assert poller._st.inputs.xl_t == pytest.approx(start + 0.55)
     assert snap.vcpus == ()
     assert snap.sources["error:vcpus"] == "xl vcpu-list: command still running after 10 s"
     # those that did not run are asked again at once; vcpu-list goes last from now on

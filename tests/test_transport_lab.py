@@ -64,7 +64,9 @@ async def test_xl_list_and_a_batch_in_one_round_trip(lab_target: SshTarget) -> N
         assert "Domain-0" in names and {"web1", "db1", "idle1"} <= set(names)
         info, vcpus = await r.run_batch([XL_INFO, XL_VCPU_LIST])
         # one round trip: both results come from the same channel, timed together
-        assert info.duration_s == vcpus.duration_s == r.last_rtt_s
+        assert info.duration_s == vcpus.duration_s
+        # the link's latency (channel open and exec), a part of the round trip
+        assert r.last_rtt_s is not None and 0 < r.last_rtt_s < info.duration_s
         assert info.ok and vcpus.ok, (info.stderr, vcpus.stderr)
         assert any(line.startswith("xen_version") for line in info.stdout.splitlines())
         assert vcpus.stdout.split()[:3] == ["Name", "ID", "VCPU"]

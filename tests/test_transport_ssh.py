@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from typing import Any
 
 import pytest
 
+from collectors.transport import ssh as ssh_module
 from collectors.transport.backoff import Backoff
 from collectors.transport.base import (
     BatchTimeout,
@@ -34,7 +36,7 @@ async def test_run_exit_codes_streams_unicode(ssh_env: SshEnv) -> None:
         res = await r.run(["sh", "-c", "printf 'héllo ✓\\n'; echo oops >&2; exit 3"])
         assert (res.exit_code, res.stdout, res.stderr) == (3, "héllo ✓\n", "oops\n")
         assert res.argv == ("sh", "-c", "printf 'héllo ✓\\n'; echo oops >&2; exit 3")
-        assert r.last_rtt_s == res.duration_s and res.duration_s > 0
+        assert r.last_rtt_s is not None and 0 < r.last_rtt_s <= res.duration_s
         assert (await r.run(["cat"], input="in put ü\n")).stdout == "in put ü\n"
         assert (await r.run(["cat"])).stdout == ""  # stdin at EOF: no hang
         assert (await r.run(["printf", "a\\377b"])).stdout == "a\ufffdb"
@@ -97,10 +99,11 @@ async def test_run_batch_is_one_channel(ssh_env: SshEnv) -> None:
             ("sh", 7, "", "err4\n"),
             ("printf", 0, "x\ny\n\n", ""),
         ]
-        assert r.last_rtt_s == results[0].duration_s
         assert await r.run_batch([]) == []
         # each output dated by the host's clock: how long before the batch's end it ended
         first, last = await r.run_batch([["true"], ["sleep", "0.3"]])
+        # the latency is the host's answer, not the commands' run time
+        assert r.last_rtt_s is not None and 0 < r.last_rtt_s < 0.3 <= last.duration_s
         assert first.ended_early_s is not None and 0.2 <= first.ended_early_s <= 1.0
         assert last.ended_early_s is None
     finally:
@@ -120,6 +123,37 @@ async def test_batch_cut_short_is_an_error(ssh_env: SshEnv) -> None:
         # the second command kills the batch's shell: its outcome and the third's are unknown
         with pytest.raises(ConnectionLost, match="before sh finished"):
             await r.run_batch([["true"], ["sh", "-c", "kill -9 $PPID"], ["true"]])
+    finally:
+        await r.close()
+
+
+async def test_a_slow_channel_open_gets_the_link_s_time(
+    ssh_env: SshEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An sshd slow to open a session (a loaded Dom0's first one) is the link's delay:
+    the connect timeout bounds it, not a short command timeout, and it is the latency."""
+    real_open = ssh_module._open_process
+
+    async def slow_open(*args: Any, **kw: Any) -> Any:
+        await asyncio.sleep(0.4)
+        return await real_open(*args, **kw)
+
+    monkeypatch.setattr(ssh_module, "_open_process", slow_open)
+    r = SshRunner(ssh_env.target(command_timeout=0.2, connect_timeout=5.0))
+    try:
+        res = await r.run(["echo", "hi"])
+        assert res.stdout == "hi\n"
+        done = await r.run_batch([["true"], ["echo", "x"]])
+        assert [x.stdout for x in done] == ["", "x\n"]
+        assert r.last_rtt_s is not None and 0.4 <= r.last_rtt_s < 3
+        with pytest.raises(CommandTimeout, match="did not finish within 0.2 s"):
+            await r.run(["sleep", "30"])  # the command itself still has its own time
+    finally:
+        await r.close()
+    r = SshRunner(ssh_env.target(command_timeout=0.1, connect_timeout=0.2))
+    try:  # no channel within the link's time either: it says so
+        with pytest.raises(CommandTimeout, match=r"did not start echo within 0.2 s"):
+            await r.run(["echo", "hi"])
     finally:
         await r.close()
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -266,6 +267,7 @@ class ProcessSimRunner:
         self._sim = sim
         self._host = host
         self._closed = False
+        self.last_rtt_s: float | None = None  # the last request's round trip to the sim
 
     @property
     def host(self) -> HostId:
@@ -280,8 +282,10 @@ class ProcessSimRunner:
     ) -> CommandResult:
         args = checked_args(argv)
         self._open()
+        t0 = time.monotonic()
         ans = await self._sim.request(self._host, "run", argv=args, timeout=timeout,
                                       input=input, guard=_guard(timeout))
+        self.last_rtt_s = time.monotonic() - t0
         return wire.result_from_wire(ans)
 
     async def run_batch(
@@ -290,8 +294,10 @@ class ProcessSimRunner:
         batch = [checked_args(a) for a in argvs]
         self._open()
         guard = None if timeout is None else GUARD_S + timeout * max(1, len(batch))
+        t0 = time.monotonic()
         ans = await self._sim.request(self._host, "batch", argvs=batch, timeout=timeout,
                                       guard=guard)
+        self.last_rtt_s = time.monotonic() - t0
         return [wire.result_from_wire(r) for r in ans]
 
     async def stream(self, argv: Sequence[str]) -> LineStream:

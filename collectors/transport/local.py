@@ -80,6 +80,7 @@ class LocalRunner:
         proc = await self._spawn(full, stdin=_DEVNULL if input is None else _PIPE)
         if isinstance(proc, CommandResult):
             return proc
+        self.last_rtt_s = time.monotonic() - started  # (no link: the time to start one)
         data = None if input is None else input.encode()
         try:
             async with asyncio.timeout(limit):
@@ -95,7 +96,6 @@ class LocalRunner:
         rc = proc.returncode
         assert rc is not None
         duration = time.monotonic() - started
-        self.last_rtt_s = duration
         return CommandResult(full, rc if rc >= 0 else 128 - rc, decode(out), decode(err), duration)
 
     async def run_batch(

@@ -97,6 +97,8 @@ class SshRunner:
         self._last_error = "not connected"
         self._where = target.name
         self._open: set[SshLineStream | SshPtySession] = set()
+        # how long the host last took to accept a command (channel open and exec: the
+        # link's latency, without the command's own run time); None before the first
         self.last_rtt_s: float | None = None
 
     @property
@@ -318,18 +320,24 @@ class SshRunner:
         data = input.encode() if input else None
         started = time.monotonic()
         proc: asyncssh.SSHClientProcess[bytes] | None = None
+        loop = asyncio.get_running_loop()
+        # opening the channel is the link's part: a slow sshd (a first session, a loaded
+        # Dom0) gets the connect timeout even where commands get less
+        opening = self._open_limit(limit)
         try:
-            async with asyncio.timeout(limit) as whole:
+            async with asyncio.timeout(opening) as whole:
                 proc = await _open_process(link, command, stdin_data=data)
+                self.last_rtt_s = time.monotonic() - started  # the host's answer: latency
                 got: tuple[bytes, bytes, float | None] | None
                 if marks is None:
+                    whole.reschedule(loop.time() + limit)
                     pipes = await read_to_end(proc.stdout.read, proc.stderr.read)
                     got = None if pipes is None else (pipes[0], pipes[1], None)
                 else:
                     whole.reschedule(None)
                     got = await read_while_marked(proc.stdout.read, proc.stderr.read, marks,
                                                   limit)
-                    whole.reschedule(asyncio.get_running_loop().time() + limit)  # the close
+                    whole.reschedule(loop.time() + limit)  # the close
                 if got is None:
                     raise OutputTooLarge(self.host, f"{what} printed more than "
                                          f"{MAX_OUTPUT_BYTES >> 20} MiB (not read)")
@@ -337,6 +345,9 @@ class SshRunner:
                 if cut_after is None:
                     await proc.wait_closed()
         except TimeoutError:
+            if proc is None:
+                raise CommandTimeout(self.host, f"{self._where} did not start {what} within "
+                                     f"{opening:g} s (it may have started since)") from None
             raise CommandTimeout(
                 self.host, f"{what} did not finish within {limit:g} s (it may still be running)"
             ) from None
@@ -351,6 +362,10 @@ class SshRunner:
         if cut_after is None and proc.exit_status is None and proc.exit_signal is None:
             raise self._lost_while(what)
         return link, proc, out, err, time.monotonic() - started, cut_after
+
+    def _open_limit(self, command_limit: float) -> float:
+        """How long opening a channel may take (the command's time, at least the link's)."""
+        return max(command_limit, self.target.connect_timeout)
 
     def _lost_while(self, what: str) -> ConnectionLost:
         return ConnectionLost(
@@ -372,7 +387,6 @@ class SshRunner:
         _link, proc, out, err, duration, _ = await self._execute(
             command, args[0], input=input, timeout=timeout
         )
-        self.last_rtt_s = duration
         return CommandResult(args, _exit_code(proc), decode(out), decode(err), duration)
 
     async def run_batch(
@@ -407,7 +421,6 @@ class SshRunner:
                 f"{what} ended (exit status {_exit_code(proc)}) before {frozen[missing][0]} "
                 "finished; outcome unknown",
             )
-        self.last_rtt_s = duration
         return [r for r in results if r is not None]
 
     async def _stop_batch(self, batch: BatchScript, stdout: str, timeout: float) -> str:
@@ -430,7 +443,7 @@ class SshRunner:
         args, command = self._command(argv, prefix=STOP_WITH_CHANNEL)
         link = await self._link()
         try:
-            async with asyncio.timeout(self.target.command_timeout):
+            async with asyncio.timeout(self._open_limit(self.target.command_timeout)):
                 proc = await _open_process(link, command, stdin_data=None, hold_stdin=True)
         except TimeoutError:
             raise CommandTimeout(self.host, f"could not start {args[0]} in time") from None
@@ -447,7 +460,7 @@ class SshRunner:
         args, command = self._command(argv)
         link = await self._link()
         try:
-            async with asyncio.timeout(self.target.command_timeout):
+            async with asyncio.timeout(self._open_limit(self.target.command_timeout)):
                 proc: asyncssh.SSHClientProcess[bytes] = await link.conn.create_process(
                     command, term_type=term, term_size=(cols, rows), encoding=None
                 )
