@@ -84,6 +84,20 @@ def test_runnable_word() -> None:
     assert not state_matches(DomainState(blocked=True), "runnable")
 
 
+def test_a_state_word_is_the_label_shown_and_a_letter_the_flag() -> None:
+    dying_paused = DomainState(paused=True, dying=True)
+    paused_running = DomainState(running=True, paused=True)  # xl list: r-p---
+    crashed = DomainState(shutdown=True, crashed=True, shutdown_reason="crash")
+    # the word is what the State column shows
+    assert not state_matches(dying_paused, "paused") and state_matches(dying_paused, "dying")
+    assert state_matches(paused_running, "paused") and not state_matches(paused_running,
+                                                                          "running")
+    assert state_matches(crashed, "crashed") and not state_matches(crashed, "shutdown")
+    # a letter is xl's flag: any domain that has it
+    assert state_matches(dying_paused, "p") and state_matches(paused_running, "r")
+    assert state_matches(crashed, "s") and state_matches(crashed, "c")
+
+
 def test_no_match_message_points_a_host_word_to_host() -> None:
     hosts = ["xen-prod-01", "xen-lab-02"]
     assert no_match_message(parse_filter("PROD"), hosts) == (

@@ -5,12 +5,14 @@ Space-separated terms, all of which must match:
 * ``web``            name or UUID contains ``web`` (case-insensitive)
 * ``^db[0-9]+$``     a regular expression (any term with regex characters that compiles;
                      it matches as plain text too, so ``$(reboot)`` finds that name)
-* ``state:p``        state by ``xl list`` letter (``r b p s c d``) or word (``paused``,
+* ``state:p``        state by ``xl list`` flag letter (``r b p s c d``: any domain with
+  that flag), or by the word the State column shows (``paused``, ``dying``,
   ``runnable``…); ``state:rb`` or ``state:r,b`` means either
 * ``host:xen1``      host name contains ``xen1`` (``host:=xen1``: is exactly ``xen1``)
 * ``type:hvm``       ``pv``, ``hvm`` or ``pvh``
 * ``group:prod``     the host's group from the config; ``tag:rack1`` a host tag
 * ``id:5``           domid
+* ``name:web``       as a bare word (for a name that looks like a key: ``name:id:5``)
 * ``!term``          negates any term
 
 Values separated by commas are alternatives (``host:a,b``).
@@ -57,12 +59,10 @@ class DomainFilter:
 
 
 def state_matches(state: DomainState, wanted: str) -> bool:
-    """``wanted`` is a state word, or one or more ``xl list`` letters."""
+    """``wanted`` is a state word (the label shown), or one or more ``xl list`` flags."""
     w = wanted.lower()
     if w in _STATE_WORDS:
-        if w == "runnable":
-            return state.label == "runnable"
-        return bool(getattr(state, w))
+        return state.label == w
     if w and all(ch in _STATE_LETTERS for ch in w):
         return any(getattr(state, _STATE_LETTERS[ch]) for ch in w)
     return False
