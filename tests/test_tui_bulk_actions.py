@@ -96,6 +96,22 @@ async def test_marked_domains_on_two_hosts_pause_together_then_unpause() -> None
     assert sorted(journal(app)) == [("pause", "ok")] * 2 + [("unpause", "ok")] * 2
 
 
+async def test_a_dying_domain_among_marked_ones_is_skipped_as_dying() -> None:
+    app, host, rec = lab_app()
+    idle1 = next(d for d in host.domains.values() if d.name == "idle1")
+    idle1.pause_count, idle1.dying = 1, True  # a paused guest being destroyed: --p--d
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: (d := dom(app, H, "idle1")) is not None
+                         and d.state.dying, what="idle1 polled dying")
+        for name in ("web1", "idle1"):
+            await mark(pilot, app, H, name)
+        # the dying one has no say in the direction (web1 runs: pause) nor is it sent
+        screen = await bulk_confirmation(pilot, app, "p")
+        assert [p.display for p in screen.plans] == ["xl pause 3"]
+        assert [(s.domain.name, s.why) for s in screen.skipped] == [
+            ("idle1", "being destroyed (dying)")]
+
+
 async def test_bulk_destroy_asks_for_verb_and_count_and_skips_domain0() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -125,7 +125,7 @@ class BulkFlow:
     def _direction(self) -> bool:
         """For pause: True unpauses (every marked guest is paused), else pauses. Domain-0,
         which xl never pauses, has no say."""
-        guests = [d for d in self.domains if d.domid != 0]
+        guests = [d for d in self.domains if d.domid != 0 and not d.state.dying]
         return bool(guests) and all(d.state.paused for d in guests)
 
     async def _plans(self) -> tuple[list[Plan], list[Skipped]]:
@@ -139,6 +139,9 @@ class BulkFlow:
             t = Target(d.host, d, snap)
             if seam is None or snap is None:
                 skipped.append(Skipped(d, f"no connection to {d.host}"))
+                continue
+            if d.state.dying and spec.id != "destroy":  # (xl acts on none of it)
+                skipped.append(Skipped(d, "being destroyed (dying)"))
                 continue
             if spec.id == "pause" and d.state.paused != unpause:
                 skipped.append(Skipped(d, "already paused" if d.state.paused
