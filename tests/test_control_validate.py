@@ -144,6 +144,10 @@ async def test_unknown_domain() -> None:
     msg = await problem(Pause(H, "nosuch"))
     assert 'no domain "nosuch" on xen-a' in msg and "web1" in msg
     assert 'no domain "99"' in await problem(Pause(H, 99))
+    # a long list names the first ones and says how many more there are
+    many = snapshot(*(dom(100 + i, f"guest{i:02}") for i in range(20)))
+    msg = await problem(Pause(H, "nosuch"), snap=many)
+    assert msg.endswith("guest05 and 14 more)") and "guest06" not in msg
 
 
 async def test_name_that_is_another_domains_id_is_ambiguous() -> None:

@@ -142,7 +142,10 @@ def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bo
             "domain",
         )
     if not found:
-        known = ", ".join(d.name for d in snap.domains[:12]) or "none"
+        shown = 12
+        known = ", ".join(d.name for d in snap.domains[:shown]) or "none"
+        if len(snap.domains) > shown:
+            known += f" and {len(snap.domains) - shown} more"
         raise ValidationFailed.one(
             f'no domain "{ref}" on {snap.host} (destroyed or renamed? domains: {known})',
             "domain",
