@@ -29,6 +29,7 @@ from tui.views.base import TextBar
 from tui.views.domains import DomainsScreen
 from tui.views.fleet import FLEET_COLUMNS, FleetScreen
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
+from tui.views.pinning import PinningScreen
 from tui.widgets.keyed_table import KeyedTable
 
 SIZE = (160, 40)
@@ -276,7 +277,7 @@ async def test_unreachable_host_shows_why_while_others_keep_updating() -> None:
         poller(app, 0).push(make_snapshot(0, 1))
         poller(app, 1).push(make_snapshot(1, 1))
         down = replace(make_snapshot(2, 1), status=HostStatus.UNREACHABLE,
-                       message="connect to 10.0.0.3:22: [Errno 111] Connection refused")
+                       message="xen-lab-3: [Errno 111] Connection refused")
         poller(app, 2).push(down)
         await wait_until(pilot, lambda: app.store.host("xen-lab-3").status  # type: ignore[union-attr]
                          is HostStatus.UNREACHABLE)
@@ -322,6 +323,8 @@ async def test_unreachable_host_shows_why_while_others_keep_updating() -> None:
         assert shown is not None
         attention = shown.plain.splitlines()
         assert attention[0].startswith(" ◷ stale")
+        # (the host's name is said once, though the message starts with it too)
+        assert " ✖ down xen-lab-3: [Errno 111] Connection refused" in attention
         assert attention[-1] == (" ⚠ missing xen-prod-1: xenstore: xenstore-ls -f /local/domain "
                                  "did not finish within 30 s (+1 more)")
 
@@ -601,3 +604,25 @@ async def test_a_bad_keymap_is_reported_at_start() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not [n for n in app._notifications if "[keys]" in n.message]
+
+
+async def test_pinning_map_of_a_host_never_reached_counts_nothing() -> None:
+    clock = Clock()
+    app = build(2, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await fed_fleet(pilot, app)
+        never = replace(make_snapshot(1, 1), status=HostStatus.UNREACHABLE, info=None,
+                        vcpus=(), domains=(), message="xen-lab-2: connection refused")
+        poller(app, 1).push(never)
+        await wait_for(pilot, lambda: app.store.host("xen-lab-2").status  # type: ignore[union-attr]
+                       is HostStatus.UNREACHABLE)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: isinstance(app.screen, PinningScreen))
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        screen.show_host("xen-lab-2")
+        await pilot.pause(0.1)
+        shown = screen.query_one("#pinning-info", TextBar).shown
+        assert shown is not None and "✖ down" in shown.plain
+        # unknown is not zero: no "0 pCPUs  0 vCPUs online" for a host that never answered
+        assert "pCPUs" not in shown.plain and "vCPUs online" not in shown.plain

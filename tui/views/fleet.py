@@ -178,6 +178,7 @@ def attention_text(store: FleetStore, now: float, interval_s: float, palette: Pa
         text.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
         if why:
             text.append(": ")
+            why = why.removeprefix(f"{host}: ")  # (a host named by its address says it)
             text.append_text(safe_text(why, escaped_style=palette.escaped))
     if len(lines) > limit:
         text.append(f"\n … and {len(lines) - limit} more (S sorts the table worst first)")

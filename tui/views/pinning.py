@@ -146,7 +146,7 @@ class PinningScreen(PerHostView):
         text.append("  ")
         text.append_text(dash.palette.status_text(status, detail))
         m = self.grid.model
-        if m is not None and m.host == host:
+        if m is not None and m.host == host and m.pcpus:  # (0: not known yet)
             ratio = f"{m.online / m.pcpus:.1f}:1" if m.pcpus else DASH
             text.append(f"  {m.pcpus} pCPUs  {m.online} vCPUs online ({ratio})")
             busy = sum(1 for n in m.now if n >= 2)
