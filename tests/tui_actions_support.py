@@ -162,8 +162,8 @@ async def fill(pilot: Pilot[Any], form: ActionForm, **values: str | bool) -> Non
 
 
 async def submit(pilot: Pilot[Any], app: XlTopApp, form: ActionForm) -> ConfirmScreen:
-    """Enter in a text field, else the Continue button."""
-    if isinstance(form.focused, Input):
+    """Enter in a text field or a list (as a user goes on), else the Continue button."""
+    if isinstance(form.focused, Input | Select):
         await pilot.press("enter")
     else:
         form.query_one("#form-submit", Button).press()

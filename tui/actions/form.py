@@ -25,6 +25,7 @@ from tui.actions.specs import ActionSpec, Field, Option, Values
 from tui.actions.target import Target
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
+from tui.widgets.form_select import FormSelect
 from tui.widgets.once_modal import OnceModal
 from tui.widgets.ordered_input import OrderedInput
 from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
@@ -151,19 +152,19 @@ class ActionForm(OnceModal[Plan | None]):
             yield OrderedInput(default if isinstance(default, str) else "",
                                placeholder=f.placeholder, id=wid, compact=True)
             if f.kind == "path" and f.options:  # choices known up front (the fleet's hosts)
-                yield Select[str](_options(f.options),
+                yield FormSelect(_options(f.options),
                                   prompt=f"pick one of {len(f.options)} fleet host(s)",
                                   id=f"pick-{f.name}", compact=True)
             elif f.kind == "path" and f.facts is not None:
-                yield Select[str]([], prompt="loading files found on the host…",
+                yield FormSelect([], prompt="loading files found on the host…",
                                   id=f"pick-{f.name}", compact=True)
 
     def _select(self, f: Field, default: object) -> Select[str]:
         if f.facts is not None:  # filled once the host answered
-            return Select[str]([], prompt="loading…", id=f"field-{f.name}", compact=True)
+            return FormSelect([], prompt="loading…", id=f"field-{f.name}", compact=True)
         values = [v for _, v in f.options]
         value = default if isinstance(default, str) and default in values else values[0]
-        return Select[str](_options(f.options), allow_blank=False, value=value,
+        return FormSelect(_options(f.options), allow_blank=False, value=value,
                            id=f"field-{f.name}", compact=True)
 
     def on_mount(self) -> None:
