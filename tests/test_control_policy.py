@@ -104,6 +104,16 @@ async def test_confirmation_kinds(req: object, kind: Confirmation) -> None:
     assert text == ("web1" if kind == Confirmation.TYPED_NAME else None)
 
 
+async def test_a_save_without_c_says_once_what_becomes_of_the_domain() -> None:
+    seam = ControlSeam(RecordingRunner(), LAB, Settings())
+    stop = await seam.preview(Save(H, "web1", "/tmp/n.chk", keep_running=False), snapshot())
+    assert stop.reasons == ("without -c the domain is destroyed once saved",)
+    assert not any("saved" in w for w in stop.warnings)  # (not said twice)
+    paused = await seam.preview(Save(H, "web1", "/tmp/n.chk", keep_running=False,
+                                     leave_paused=True), snapshot())
+    assert paused.reasons == ("without -c the domain stays paused once saved",)
+
+
 async def test_production_host_needs_typed_name_for_everything() -> None:
     prod = HostConfig(H, "local", production=True)
     assert await confirmation_of(Pause(H, "web1"), prod) == (Confirmation.TYPED_NAME, "web1")

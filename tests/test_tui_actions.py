@@ -283,8 +283,13 @@ async def test_save_and_stop_then_restore_paused_from_the_picker() -> None:
         form = await open_form(pilot, app, "s")
         await fill(pilot, form, mode="stop")
         assert form.plan is not None and form.plan.display == f"xl save 2 {path}"
+        # what stopping it means is said once, in the form and on the confirmation
+        warned = str(form.query_one("#form-warnings").render())
+        assert warned.count("destroyed once saved") == 1 and "no -c" not in warned
         screen = await submit(pilot, app, form)
-        assert screen.typed_name  # save without -c stops the domain
+        assert screen.typed_name
+        assert "without -c the domain is destroyed once saved" in str(
+            screen.query_one("#confirm-reasons").render())
         await confirm(pilot, app, typed="idle1")
         await wait_until(pilot, lambda: dom(app, H, "idle1") is None, what="idle1 gone")
         form = await open_form(pilot, app, "o")  # restore: on the cursor's host

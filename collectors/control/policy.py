@@ -47,7 +47,8 @@ def confirmation(checked: Checked, host: HostConfig) -> ConfirmationRule:
     if isinstance(req, Destroy):
         reasons.append("destroy kills the domain at once")
     if isinstance(req, Save) and not req.keep_running:
-        reasons.append("save without -c stops the domain")
+        reasons.append("without -c the domain " + ("stays paused once saved" if req.leave_paused
+                                                     else "is destroyed once saved"))
     if isinstance(req, MemSet) and checked.size_kib is not None and checked.domain is not None:
         d = checked.domain
         current = d.mem_kib if d.mem_kib is not None else d.mem_target_kib

@@ -191,8 +191,6 @@ async def _save(ctx: _Ctx) -> None:
         ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
     elif req.overwrite:
         ctx.warnings.append(f"{req.path} will be overwritten if it exists")
-    if not req.keep_running and not req.leave_paused:
-        ctx.warnings.append(f"{ctx.name} will be destroyed once saved (no -c)")
 
 
 _LOOPBACK = ("localhost", "127.", "::1")
