@@ -176,6 +176,11 @@ LIST_SAVE_FILES = (
 )
 
 
+def sched_params(verb: str, domain: str) -> tuple[str, ...]:
+    """``xl sched-credit[2] -d DOMAIN``: the domain's weight and cap now."""
+    return ("xl", verb, "-d", domain)
+
+
 def path_exists(path: str) -> tuple[str, ...]:
     """``test -e PATH``: exit 0 when the path exists."""
     return ("test", "-e", path)

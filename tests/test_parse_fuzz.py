@@ -24,6 +24,7 @@ from collectors.parse import (
     xl_info,
     xl_list,
     xl_savefile,
+    xl_sched,
     xl_vcpu,
 )
 from collectors.parse.cli import KINDS, parse_to_json
@@ -41,6 +42,7 @@ PARSERS: list[Callable[[str], object]] = [
     xl_info.parse_cpupool_list,
     xl_devices.parse_network_list,
     xl_devices.parse_block_list,
+    xl_sched.parse_sched_params,
     xentop.parse_xentop,
     xenstore.parse_xenstore_ls,
     lambda t: xenstore.parse_xenstore_ls(t, root="/local/domain/1"),

@@ -393,11 +393,15 @@ async def test_shutdown_and_reboot() -> None:
 
 async def test_weight_and_cap_under_credit2() -> None:
     app, host, rec = lab_app()
+    host.domains[3].weight, host.domains[3].cap = 300, 25
     async with app.run_test(size=SIZE) as pilot:
         await select_domain(pilot, app, H, "web1")
         form = await open_form(pilot, app, "W")
+        await wait_until(pilot, lambda: form.live_info_loaded, what="weight and cap now")
         info = str(form.query_one("#form-info").render())
         assert info.startswith("credit2 scheduler") and "at most 200 for 2 vCPU(s)" in info
+        # what the domain has now, as the host says (xl sched-credit2 -d)
+        assert info.endswith("\nNow: weight 300, cap 25%.")
         await fill(pilot, form, weight="512", cap="201")
         assert "0 (no cap) to 200" in str(form.query_one("#error-cap").render())
         await fill(pilot, form, cap="lots")
@@ -409,7 +413,8 @@ async def test_weight_and_cap_under_credit2() -> None:
         assert app.last_result is not None and app.last_result.ok, app.last_result
     web1 = host.domains[3]
     assert (web1.name, web1.weight, web1.cap) == ("web1", 512, 50)
-    assert rec.xl("sched-credit2") == [("xl", "sched-credit2", "-d", "3", "-w", "512", "-c", "50")]
+    assert rec.xl("sched-credit2") == [("xl", "sched-credit2", "-d", "3"),  # the form's ask
+                                       ("xl", "sched-credit2", "-d", "3", "-w", "512", "-c", "50")]
 
 
 async def test_vcpu_set_within_the_boot_maximum() -> None:

@@ -8,6 +8,7 @@ from collectors import commands
 from collectors.control.errors import ValidationFailed
 from collectors.parse.common import ParseError
 from collectors.parse.od import parse_od_hex
+from collectors.parse.xl_sched import SchedParams, parse_sched_params
 from collectors.transport.base import Runner, TransportError
 
 HEAD_BYTES = 65536  # of a checkpoint: its header and config (a few KiB) with room to spare
@@ -49,6 +50,16 @@ class HostFacts:
         if out is None:
             raise ValidationFailed.one(f"cannot {what} on {self.host}")
         return tuple(line for line in out.splitlines() if line.startswith("/"))
+
+    async def sched_params(self, verb: str, domain: str) -> SchedParams | None:
+        """The domain's weight and cap (``xl sched-credit[2] -d``); None when xl cannot
+        say (another scheduler, a domain gone) or prints what is not its table."""
+        out = await self._run(commands.sched_params(verb, domain), f"ask {verb}")
+        try:
+            rows = parse_sched_params(out) if out is not None else []
+        except ParseError:
+            return None
+        return rows[0] if len(rows) == 1 else None
 
     async def exists(self, path: str) -> bool:
         """Whether ``path`` exists on the host (``test -e``)."""

@@ -107,6 +107,7 @@ class ActionForm(OnceModal[Plan | None]):
         self.validations = 0  # completed validations (tests wait on it)
         self.choices_loaded = not any(f.facts for f in self.fields)
         self.facts_error: str | None = None  # the host could not list the choices
+        self.live_info_loaded = False
         self._timer: Timer | None = None
         self._submitting = False
         # an empty field's problem ("… is required") waits until it was typed into or the
@@ -122,7 +123,7 @@ class ActionForm(OnceModal[Plan | None]):
         with box:
             yield Static(self.header, classes="form-header")
             info = self.spec.info(self.target) if self.spec.info is not None else ""
-            if info:
+            if info or self.spec.live_info is not None:
                 yield Static(Text(info), id="form-info")
             for f in self.fields:
                 if f.kind != "check":
@@ -174,7 +175,22 @@ class ActionForm(OnceModal[Plan | None]):
             first.focus()
         if not self.choices_loaded:
             self.run_worker(self._load_choices(), group="choices", exit_on_error=False)
+        if self.spec.live_info is not None:
+            self.run_worker(self._load_live_info(), group="live-info", exit_on_error=False)
         self._schedule(0.0)
+
+    async def _load_live_info(self) -> None:
+        """What the host says the domain has now, under the form's line of context."""
+        assert self.spec.live_info is not None
+        try:
+            now = await self.spec.live_info(self.target, self.seam.facts())
+        except ControlError:
+            now = None  # (the form works without it)
+        if now:
+            widget = self.query_one("#form-info", Static)
+            base = self.spec.info(self.target) if self.spec.info is not None else ""
+            widget.update(Text(f"{base}\n{now}" if base else now))
+        self.live_info_loaded = True
 
     # --- values ---------------------------------------------------------------------------
 

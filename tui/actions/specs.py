@@ -68,6 +68,8 @@ class ActionSpec:
     fields: Callable[[Target], tuple[Field, ...]] = _no_fields
     defaults: Callable[[Target], Values] = _no_values
     info: Callable[[Target], str] | None = None  # a line of context at the top of the form
+    # more context the host is asked for when the form opens (what the domain has now)
+    live_info: Callable[[Target, HostFacts], Awaitable[str | None]] | None = None
     check: ExtraCheck | None = None  # checks the control layer does not make
     verbs: tuple[str, ...] = ()  # xl verbs it may run
     unfit: Callable[[Target], str | None] | None = None  # why not this domain, before a form
@@ -515,6 +517,15 @@ def _sched_info(t: Target) -> str:
             "A blank field stays as it is.")
 
 
+async def _sched_now(t: Target, facts: HostFacts) -> str | None:
+    cls = rq.SCHED_REQUESTS.get(_scheduler(t) or "credit2", rq.SchedCredit2)
+    now = await facts.sched_params(cls.verb, str(t.ref))
+    if now is None:
+        return None
+    cap = "none" if now.cap is None else "0 (no cap)" if now.cap == 0 else f"{now.cap}%"
+    return f"Now: weight {now.weight}, cap {cap}."
+
+
 def _sched_fields(t: Target) -> tuple[Field, ...]:
     return (Field("weight", "Weight", placeholder="unchanged (default 256)"),
             Field("cap", "Cap, % of one pCPU", placeholder="unchanged (0 = no cap)"))
@@ -585,7 +596,8 @@ SPECS: tuple[ActionSpec, ...] = (
                fields=_cd_eject_fields, defaults=_cd_eject_defaults, verbs=("cd-eject",),
                unfit=_hvm_only),
     ActionSpec("sched", "W", "CPU weight and cap (xl sched-credit2, sched-credit)", "Weight/cap",
-               _sched, fields=_sched_fields, info=_sched_info, unfit=_credit_only,
+               _sched, fields=_sched_fields, info=_sched_info, live_info=_sched_now,
+               unfit=_credit_only,
                verbs=("sched-credit", "sched-credit2")),
     ActionSpec("console", "c", "Attach the console (xl console; Ctrl-] detaches)", "Console",
                _console, verbs=("console",)),
