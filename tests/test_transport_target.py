@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,9 @@ def test_backoff_doubles_to_a_cap_with_jitter() -> None:
     assert b.remaining() == 60
     now[0] += 59.5
     assert b.remaining() == pytest.approx(0.5)
-    assert b.remaining_text() == "1 s"
+    # said as a time of day: a message shown for a while stays true
+    midnight = time.mktime((2026, 11, 27, 0, 0, 0, 0, 0, -1))
+    assert b.retry_at_text(wall=lambda: midnight + 3600 + 60) == "01:01:00"
     b.succeeded()
     assert b.remaining() == 0 and b.failed() == 1
     jittery = Backoff(clock=lambda: 0.0, rng=lambda: 1.0, jitter=0.2)

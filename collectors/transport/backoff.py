@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable
@@ -45,5 +44,7 @@ class Backoff:
         """Seconds until the next attempt is allowed (0 when it is allowed now)."""
         return max(0.0, self.retry_at - self.clock())
 
-    def remaining_text(self) -> str:
-        return f"{math.ceil(self.remaining())} s"
+    def retry_at_text(self, wall: Callable[[], float] = time.time) -> str:
+        """When the next attempt is allowed, as a local time of day (a message that is
+        shown for a while stays true, where "in 2 s" would not)."""
+        return time.strftime("%H:%M:%S", time.localtime(wall() + self.remaining()))
