@@ -102,18 +102,20 @@ async def test_live_host_going_unreachable_while_others_keep_updating() -> None:
 
 
 async def test_domains_view_of_a_host_that_is_down_says_why_it_is_empty() -> None:
-    sims = sim_runners(make_fleet(1, 4, seed=0))
-    (name,) = sims
+    sims = sim_runners(make_fleet(2, 4, seed=0))
+    name, other = sims
     sims[name].set_unreachable("connect to 10.0.0.1 port 22: [red]Connection refused\x1b[2J")
+    sims[other].set_unreachable("no route")
     app = make_app(FAST, demo_configs(list(sims)), dict(sims), render_gap_s=0.05,
                    initial_view="domains")
     async with app.run_test(size=(160, 40)) as pilot:
-        await wait_until(pilot, lambda: app.store.host(name) is not None)
+        await wait_until(pilot, lambda: all(app.store.host(h) is not None for h in sims))
         app.sync_view()
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, DomainsScreen)
         msg = screen.table.empty_message
-        assert msg.startswith(f"no domains: {name} is unreachable: connect to 10.0.0.1")
+        assert msg.startswith(f"no domains (1 shows every host): {name} is unreachable: "
+                              "connect to 10.0.0.1")
         assert "[red]Connection refused\\x1b[2J" in msg  # shown as text, escapes visible
-        assert msg.endswith("1 shows every host")
+        assert msg.endswith("(and 1 more host)")

@@ -303,9 +303,11 @@ class DomainsScreen(SortsByHeader, StoreView):
         if not bad:
             return "no domains yet"
         host, status, _, why = bad[0]
-        more = f" (and {len(bad) - 1} more hosts)" if len(bad) > 1 else ""
-        return (f"no domains: {visible(host)} is {status}"
-                f"{': ' + visible(why) if why else ''}{more}; 1 shows every host")
+        others = len(bad) - 1
+        more = f" (and {others} more host{'s' if others > 1 else ''})" if others else ""
+        # (first: what to do; a long reason is cut at the screen's edge)
+        return (f"no domains (1 shows every host): {visible(host)} is {status}"
+                f"{': ' + visible(why) if why else ''}{more}")
 
     def _domain(self, key: DomainKey) -> Domain:
         """The record of a row on screen (rows are formatted as they scroll into view)."""
