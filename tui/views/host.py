@@ -151,12 +151,12 @@ class HostScreen(PerHostView):
         if info is not None:
             text.append(f"  Xen {info.xen_version or DASH}  {info.scheduler or DASH}")
             text.append(f"  {info.nr_cpus if info.nr_cpus is not None else DASH} pCPUs")
-            if info.cores_per_socket and info.threads_per_core:
-                text.append(f" ({info.cores_per_socket} cores/socket × "
+            text.append(f"  memory {fmt_mib(info.free_memory_mib)} free of "
+                        f"{fmt_mib(info.total_memory_mib)}")
+            if info.cores_per_socket and info.threads_per_core:  # (the least asked for last)
+                text.append(f"  {info.cores_per_socket} cores/socket × "
                             f"{info.threads_per_core} threads, NUMA nodes "
-                            f"{info.nr_nodes or DASH})")
-            text.append(f"  memory {fmt_mib(info.total_memory_mib)}, "
-                        f"free {fmt_mib(info.free_memory_mib)}")
+                            f"{info.nr_nodes or DASH}")
             up = info.raw.get("uptime") if info.raw else None
             if up:
                 text.append("  up ")

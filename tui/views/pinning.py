@@ -151,7 +151,8 @@ class PinningScreen(PerHostView):
             text.append(f"  {m.pcpus} pCPUs  {m.online} vCPUs online ({ratio})")
             busy = sum(1 for n in m.now if n >= 2)
             if busy:
-                text.append(f"  {busy} pCPUs with vCPUs queued", style=dash.palette.status["stale"])
+                text.append(f"  {busy} pCPU{'s' if busy > 1 else ''} with vCPUs queued",
+                            style=dash.palette.status["stale"])
         if snap is not None:
             text.append_text(self._vcpu_age_text(snap))
         text.append("\n ")

@@ -34,7 +34,7 @@ from tui.ring_cells import (
     stays_full_cell,
     traffic_cell,
 )
-from tui.ring_watch import FULL_AT, RingWatch, device_pressure
+from tui.ring_watch import BUSY_AT, FULL_AT, RingWatch, device_pressure
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text
@@ -266,9 +266,10 @@ class RingsScreen(StoreView):
         cadence = ("Rings are read every tick while this view is shown." if every == 1 else
                    f"On a fleet this size each host's rings are read every {every} ticks "
                    f"({period}) while this view is shown.")
-        text.append(f"\n Stuck? = ≥ {FULL_AT:.0%} in each of the last {self.ring_watch.samples} "
-                    "readings.  TX/requests: waiting for the backend.  RX: guest buffers used "
-                    f"up (an idle RX ring is empty here).  {cadence}", style=palette.muted)
+        text.append(f"\n Full: ▲ ≥ {BUSY_AT:.0%}, ✖ ≥ {FULL_AT:.0%}.  Stuck? = ≥ {FULL_AT:.0%} in "
+                    f"each of the last {self.ring_watch.samples} readings.  TX: requests "
+                    "waiting for the backend.  RX: guest buffers used up (idle: empty).  "
+                    f"{cadence}", style=palette.muted)
         self.query_one("#rings-info", TextBar).show(text)
 
     # --- events and actions -------------------------------------------------------------------
