@@ -626,3 +626,15 @@ async def test_pinning_map_of_a_host_never_reached_counts_nothing() -> None:
         assert shown is not None and "✖ down" in shown.plain
         # unknown is not zero: no "0 pCPUs  0 vCPUs online" for a host that never answered
         assert "pCPUs" not in shown.plain and "vCPUs online" not in shown.plain
+
+
+async def test_ctrl_r_asks_every_host_again_and_says_so() -> None:
+    app = build(3)
+    async with app.run_test(size=SIZE) as pilot:
+        await fed_fleet(pilot, app)
+        before = [poller(app, i).refreshes for i in range(3)]
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert [poller(app, i).refreshes for i in range(3)] == [n + 1 for n in before]
+        assert any(n.message == "asking 3 hosts again now (every source)"
+                   for n in app._notifications)

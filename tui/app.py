@@ -289,6 +289,9 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
     def action_refresh_now(self) -> None:
         for m in self.members:
             m.poller.refresh_now()
+        n = len(self.members)
+        self.notify(f"asking {n} host{'s' if n != 1 else ''} again now (every source)",
+                    title="Re-poll", timeout=2, markup=False)
 
 
 def _screen_factory(path: str) -> Screen[None]:
