@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from collectors.parse.xl_list import XlListRow, parse_xl_list
 from collectors.parse.xl_savefile import HEADER_LEN
+from collectors.parse.xl_vcpu import VcpuRow, parse_xl_vcpu_list
 from collectors.sim import host_shell, savefile
-from collectors.sim.fleet import make_lab_like_host
+from collectors.sim.fleet import make_fleet, make_lab_like_host
+from collectors.sim.runner import SimRunner
 from collectors.sim.state import SimDomain, SimHost, file_bytes
 
 FIXTURES = next(
@@ -89,3 +93,35 @@ def with_pages(content: str, store_mfn: int, console_mfn: int) -> str:
     spec, _ = savefile.load_stream(data[end:])
     config = data[HEADER_LEN + 4: end - 1].decode()
     return savefile.dump(spec, config, savefile.Pages(store_mfn, console_mfn))
+
+
+DEMO_START = 1_800_000_000.0
+
+
+class Demo:
+    """One host of a demo fleet (``xltop --demo``: 3 hosts, 8 domains each; the seed the
+    user saw the bugs with is 7), driven through its runner on a fake clock."""
+
+    def __init__(self, host_name: str = "xen-lab-02", seed: int = 7) -> None:
+        fleet = make_fleet(hosts=3, domains=8, seed=seed, start=DEMO_START)
+        self.host: SimHost = next(h for h in fleet if h.name == host_name)
+        self.clock = FakeClock(DEMO_START)
+        self.runner = SimRunner(self.host, clock=self.clock, sleep=self.clock.sleep)
+
+    def run(self, *argv: str) -> tuple[int, str, str]:
+        res = asyncio.run(self.runner.run(list(argv)))
+        return res.exit_code, res.stdout, res.stderr
+
+    def ok(self, *argv: str) -> str:
+        code, out, err = self.run(*argv)
+        assert code == 0, (argv, err)
+        return out
+
+    def wait(self, seconds: float) -> None:
+        self.clock.t += seconds
+
+    def xl_list(self) -> dict[str, XlListRow]:
+        return {r.name: r for r in parse_xl_list(self.ok("xl", "list"))}
+
+    def vcpus(self) -> list[VcpuRow]:
+        return parse_xl_vcpu_list(self.ok("xl", "vcpu-list"))

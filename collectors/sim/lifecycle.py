@@ -198,7 +198,7 @@ def spec_of(d: SimDomain) -> DomainSpec:
         type=d.type,
         memory_mib=d.target_kib // 1024,
         maxmem_mib=d.static_max_kib // 1024,
-        vcpus=d.online_vcpus,
+        vcpus=d.online_vcpus if d.avail_vcpus is None else d.avail_vcpus,
         maxvcpus=d.max_vcpus,
         kernel=d.kernel,
         ramdisk=d.ramdisk,
@@ -249,6 +249,7 @@ def restart(host: SimHost, d: SimDomain, rng: random.Random) -> SimDomain:
     spec = spec_of(d)
     destroy(host, d)
     new = build_domain(host, spec, rng)
+    fresh(new, running=True)
     new.activity = d.activity
     new.daemon_pid, new.log_name = d.daemon_pid, d.log_name
     add_domain(host, new, new_daemon=False)
@@ -301,8 +302,22 @@ def log_shutdown(host: SimHost, d: SimDomain, action: str, *, reason: int | None
         d.daemon = False
 
 
+def fresh(d: SimDomain, *, running: bool) -> None:
+    """A just-built domain: paused ones have not run at all (``--p---``, 0.0 s)."""
+    for v in d.vcpus:
+        v.time_ns = 50_000_000 if running and v.online else 0
+        v.running = False
+        v.blocked = running and v.online
+
+
+def _keep_avail(d: SimDomain) -> None:
+    if d.avail_vcpus is None:
+        d.avail_vcpus = d.online_vcpus
+
+
 def shut_down(d: SimDomain, reason: int) -> None:
     """The guest has stopped: its vCPUs are down, it stays until the toolstack acts."""
+    _keep_avail(d)
     d.shutdown_reason = reason
     d.pending = None
     for v in d.vcpus:
@@ -313,6 +328,7 @@ def shut_down(d: SimDomain, reason: int) -> None:
 
 def crash(d: SimDomain) -> None:
     """Like a real crash: vCPU 0 went down, the others are stopped mid-flight."""
+    _keep_avail(d)
     d.shutdown_reason = SHUTDOWN_CRASH
     for v in d.vcpus:
         v.running = False

@@ -175,6 +175,9 @@ class SimDomain:
     video_kib: int = 0
     pause_count: int = 0  # Xen counts controller pauses; each unpause undoes one
     shutdown_reason: int | None = None  # None: not shut down
+    # vCPUs the toolstack had made available (cpu/N/availability) when the guest went
+    # down: its vCPUs are offline now, a restart brings these back (None: not down)
+    avail_vcpus: int | None = None
     dying: bool = False
     nics: list[SimNic] = field(default_factory=list)
     disks: list[SimDisk] = field(default_factory=list)

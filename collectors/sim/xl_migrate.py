@@ -10,7 +10,6 @@ from collectors.model import DomainType
 from collectors.sim import lifecycle, savefile
 from collectors.sim.state import SimDomain, SimHost
 from collectors.sim.xl_args import Io, XlExit, die, domain_label, find_domain, getopt
-from collectors.sim.xl_saverestore import fresh
 
 _LOCAL = ("127.0.0.1", "localhost", "::1")
 _NO_BANNER = ("libxl: error: libxl_utils.c:505:libxl_read_exactly: file/stream truncated "
@@ -80,7 +79,7 @@ def _arrive(src: SimHost, d: SimDomain, dst: SimHost, new_id: int, *,
     lifecycle.log_suspend(src, d)
     lifecycle.destroy(src, d)
     moved = lifecycle.build_domain(dst, spec, dst.action_rng, domid=new_id, paused=paused)
-    fresh(moved, running=not paused)
+    lifecycle.fresh(moved, running=not paused)
     moved.activity = d.activity
     # xl migrate-receive creates it as NAME--incoming and renames it once the sender has
     # let go; its daemon keeps logging under the first name (seen on the lab)

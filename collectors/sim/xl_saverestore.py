@@ -17,7 +17,7 @@ from collectors.parse.xl_savefile import (
     parse_xl_savefile,
 )
 from collectors.sim import lifecycle, savefile, xl_usage
-from collectors.sim.state import SHUTDOWN_CRASH, SimDomain, SimHost, file_bytes
+from collectors.sim.state import SHUTDOWN_CRASH, SimHost, file_bytes
 from collectors.sim.xl_args import Io, XlExit, die, domain_label, find_domain, getopt
 from collectors.sim.xl_cfg import CfgError, domain_spec, parse_cfg, parse_kv_overrides
 
@@ -146,7 +146,7 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
         f"xc: info: XenStore: mfn {pages.store_mfn:#x}, dom 0, evt 1\n"
         f"xc: info: Console: mfn {pages.console_mfn:#x}, dom 0, evt 2\n"
     )
-    fresh(d, running=not p.has("p"))
+    lifecycle.fresh(d, running=not p.has("p"))
     lifecycle.add_domain(host, d)
     io.duration = 0.5 + d.mem_kib / (512 * 1024)
     return 0
@@ -221,14 +221,6 @@ def _foreign_stream(io: Io, stream: bytes) -> NoReturn:
             f"expected 0x{LIBXL_STREAM_IDENT.hex()}, got 0x{got:016x}\n", SEGV_EXIT)
 
 
-def fresh(d: SimDomain, *, running: bool) -> None:
-    """A just-built domain: paused ones have not run at all (``--p---``, 0.0 s)."""
-    for v in d.vcpus:
-        v.time_ns = 50_000_000 if running and v.online else 0
-        v.running = False
-        v.blocked = running and v.online
-
-
 def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
     args = list(argv)
     filename = None
@@ -290,7 +282,7 @@ def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
                   f"{label}unable to add disk devices\n" + _destroy_chain(label))
         raise XlExit(3)
     d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
-    fresh(d, running=not p.has("p"))
+    lifecycle.fresh(d, running=not p.has("p"))
     lifecycle.add_domain(host, d)
     io.duration = 1.0
     return 0
