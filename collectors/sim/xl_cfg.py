@@ -124,8 +124,13 @@ def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
 
     fmt, vdev, access, cdrom, target = "raw", None, "w", False, None
     backend = "phy"
+    # every other item is positional (target, format, vdev, access), an empty one too:
+    # ``,,hdc:cdrom,r`` is an empty CD drive (no media, format left to xl); only the
+    # empty item after a trailing comma does not count
     positional: list[str] = []
     parts = spec.split(",")
+    if len(parts) > 1 and not parts[-1].strip():
+        parts.pop()
     i = 0
     while i < len(parts):
         part = parts[i].strip()
@@ -154,7 +159,7 @@ def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
                 raise fail("unknown parameter", part)
         elif part in ("cdrom",):
             cdrom = True
-        elif part or positional:
+        else:
             positional.append(part)
         i += 1
     if positional:
@@ -166,8 +171,8 @@ def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
                 fmt = "qcow2"
             elif "vhd" in prefixed:
                 fmt = "vhd"
-        elif positional and positional[0] in FORMATS:
-            fmt = positional.pop(0)
+        elif positional and (positional[0] in FORMATS or not positional[0]):
+            fmt = positional.pop(0) or fmt
         elif len(positional) >= 3:
             raise fail("unknown value for format", positional[0])
         target = first if target is None else target
@@ -319,6 +324,8 @@ def render_cfg(spec: DomainSpec) -> str:
             lines.append(f'extra = "{spec.cmdline}"')
     lines += [f"memory = {spec.memory_mib}", f"maxmem = {spec.static_max_kib // 1024}",
               f"vcpus = {spec.vcpus}", f"maxvcpus = {spec.max_vcpus}"]
+    if spec.cpus is not None and not spec.cpus.all:
+        lines.append(f'cpus = "{_cpus_text(spec.cpus)}"')
     if spec.disks:
         items = ", ".join(f"'{_disk_text(k)}'" for k in spec.disks)
         lines.append(f"disk = [ {items} ]")
@@ -330,9 +337,21 @@ def render_cfg(spec: DomainSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cpus_text(cpus: CpuSet) -> str:
+    """``0-3,6``: the hard affinity a pinned guest's config gives (``cpus =``)."""
+    runs: list[list[int]] = []
+    for c in sorted(cpus.cpus):
+        if runs and runs[-1][1] == c - 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def _disk_text(k: DiskSpec) -> str:
-    if k.cdrom:
-        return f"{k.target},{k.format},{k.vdev}:cdrom,r"
+    if k.cdrom:  # an empty drive: empty target and format (xl-disk-configuration)
+        fmt = k.format if k.target else ""
+        return f"{k.target},{fmt},{k.vdev}:cdrom,r"
     return f"{k.target},{k.format},{k.vdev},{'rw' if k.mode == 'w' else 'r'}"
 
 
