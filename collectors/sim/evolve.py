@@ -7,10 +7,8 @@ at time t depends on (seed, t) and the actions taken, never on how often it was 
 
 from __future__ import annotations
 
-import functools
 import math
 
-from collectors.model import CpuSet
 from collectors.sim import lifecycle, rings
 from collectors.sim.state import (
     NET_RING_ENTRIES,
@@ -47,6 +45,7 @@ def step(host: SimHost) -> None:
     domains = host.sorted_domains()
     for d in domains:
         _run_vcpus(host, d, busy)
+    lifecycle.one_runner_per_pcpu(host)
     for d in domains:
         if d.domid == 0:
             continue
@@ -87,7 +86,7 @@ def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
     for v in d.vcpus:
         if not v.online:
             continue
-        allowed = _allowed(pool, v.hard)
+        allowed = lifecycle.allowed_in(pool, v.hard)
         if rng.random() < 0.15:
             v.cpu = allowed[rng.randrange(len(allowed))]
         want = v.load * d.activity * (0.4 + 1.2 * rng.random())
@@ -112,12 +111,6 @@ def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
             online[host.steps % len(online)].blocked = False
 
 
-@functools.lru_cache(maxsize=4096)
-def _allowed(pool: tuple[int, ...], hard: CpuSet) -> tuple[int, ...]:
-    """The pool's pCPUs a vCPU may run on (all of the pool when its affinity misses it)."""
-    return tuple(c for c in pool if hard.contains(c)) or pool
-
-
 def _balloon(host: SimHost, d: SimDomain) -> None:
     if not d.active or not d.pv_drivers:
         return
@@ -138,6 +131,10 @@ def _net(host: SimHost, d: SimDomain, nic: SimNic) -> None:
     if nic.backend_state != 4 or not nic.queues or d.is_shutdown or d.dying:
         return
     to_guest = int(nic.traffic * rng.expovariate(1.0))
+    if not d.active and not any(q.rx_buffers for q in nic.queues):
+        # every queue is out of posted buffers: netback has turned the carrier off and the
+        # bridge sends the vif nothing (the draw is still made: the stream stays the same)
+        to_guest = 0
     from_guest = int(nic.traffic * 0.8 * rng.expovariate(1.0)) if d.active else 0
     nq = len(nic.queues)
     active, steps = d.active, host.steps

@@ -218,6 +218,7 @@ def make_fleet(hosts: int = 3, domains: int = 8, seed: int = 0, *,
                 kind = (DomainType.PV, DomainType.HVM, DomainType.PVH)[j % 3]
                 _guest(host, build, hostile, kind, 256, 1 + j % 2, disks=1, vifs=j % 2)
         _extras(host, build)
+        lifecycle.one_runner_per_pcpu(host)
         host.dmesg = boot_log(host)
         fleet.append(host)
     for host in fleet:
@@ -256,7 +257,7 @@ def _populate(host: SimHost, rng: random.Random, count: int, *, oversubscribed: 
 
 def _set_state(host: SimHost, d: SimDomain, state: str) -> None:
     if state == "paused":
-        d.pause_count = 1
+        lifecycle.pause_long_ago(d)
     elif state == "crashed":
         lifecycle.crash(d)
         d.on_crash = "preserve"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 
@@ -308,6 +309,64 @@ def fresh(d: SimDomain, *, running: bool) -> None:
         v.time_ns = 50_000_000 if running and v.online else 0
         v.running = False
         v.blocked = running and v.online
+
+
+def pause(d: SimDomain) -> None:
+    """``xl pause``: the domain's vCPUs are taken off their pCPUs (none shows ``r--``)."""
+    d.pause_count += 1
+    for v in d.vcpus:
+        if v.running:
+            v.running, v.blocked = False, True
+
+
+def pause_long_ago(d: SimDomain) -> None:
+    """A guest paused well before now: as paused, and netback has long since used up the RX
+    buffers it had posted, so its vifs are carrier-off and its counters stay flat."""
+    pause(d)
+    for nic in d.nics:
+        for q in nic.queues:
+            q.rx_buffers = 0
+            q.rx.req_prod = q.rx.req_cons = q.rx.rsp_pvt = q.rx.rsp_prod
+
+
+def allowed_pcpus(host: SimHost, d: SimDomain, hard: CpuSet) -> tuple[int, ...]:
+    """The pCPUs of the domain's pool a vCPU may run on (all of the pool when its hard
+    affinity misses it)."""
+    pool = next((p.cpus for p in host.pools if p.name == d.pool), range(host.nr_cpus))
+    return allowed_in(tuple(pool), hard)
+
+
+@functools.lru_cache(maxsize=4096)
+def allowed_in(pool: tuple[int, ...], hard: CpuSet) -> tuple[int, ...]:
+    """The pool's pCPUs a vCPU may run on (all of the pool when its affinity misses it)."""
+    return tuple(c for c in pool if hard.contains(c)) or pool
+
+
+def one_runner_per_pcpu(host: SimHost) -> None:
+    """At any instant at most one vCPU runs on a pCPU. A vCPU found running where another
+    one (an earlier domain's: Dom0 first) already runs moves to an idle pCPU it may use, or
+    else waits for one (runnable, ``---``); a vCPU of a stopped domain does not run."""
+    taken: set[int] = set()
+    clashes: list[tuple[SimDomain, SimVcpu]] = []
+    for d in host.sorted_domains():
+        for v in d.vcpus:
+            if not v.running:
+                continue
+            if not (v.online and d.active):
+                v.running, v.blocked = False, v.online
+            elif v.cpu in taken:
+                clashes.append((d, v))
+            else:
+                taken.add(v.cpu)
+    n = max(1, host.nr_cpus)
+    for d, v in clashes:
+        at = v.cpu
+        free = [c for c in allowed_pcpus(host, d, v.hard) if c not in taken]
+        if free:  # the next idle one after the pCPU it was on
+            v.cpu = min(free, key=lambda c: (c - at) % n)
+            taken.add(v.cpu)
+        else:
+            v.running, v.blocked = False, False
 
 
 def _keep_avail(d: SimDomain) -> None:

@@ -40,10 +40,7 @@ def cmd_pause(host: SimHost, io: Io, argv: list[str]) -> int:
         io.eprint(f"libxl: error: libxl_domain.c:587:libxl_domain_pause: "
                   f"{domain_label(domid)}Pausing domain: {why}\n")
         return 0
-    d.pause_count += 1
-    for v in d.vcpus:
-        if v.running:
-            v.running, v.blocked = False, True
+    lifecycle.pause(d)
     io.duration = 0.2
     return 0
 
@@ -274,6 +271,7 @@ def cmd_vcpu_pin(host: SimHost, io: Io, argv: list[str], *, dryrun: bool = False
         die(io, f"Could not set affinity for vcpu `{vcpuid}'.\n")
     for t in targets:
         _pin(host, d, t, hard, soft)
+    lifecycle.one_runner_per_pcpu(host)  # a vCPU moved onto a busy pCPU
     io.duration = 0.2
     return 0
 
