@@ -55,6 +55,7 @@ from tui.demo import demo_configs
 from tui.help import all_binding_ids
 from tui.views.base import ViewBar
 from tui.views.pinning import PinningScreen
+from tui.widgets.keyed_table import KeyedTable
 
 FAST = Settings(interval_s=1.0, cadence=Cadence(vcpus_s=2, info_s=5, rings_s=2, xenstore_s=10,
                                                 dom0_s=2))
@@ -913,3 +914,25 @@ async def test_read_only_palette_lists_no_actions_but_the_log() -> None:
         actions = [x for x in labels if x.startswith("Action: ")]
         assert "Action log" in labels
         assert (actions == []) is read_only, labels
+
+
+async def test_the_domain_under_the_cursor_going_away_is_said_with_where_the_cursor_is() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        # another admin destroys it (not through xltop)
+        assert (await rec.inner.run(["xl", "destroy", "web1"])).exit_code == 0
+        await wait_until(pilot, lambda: dom(app, H, "web1") is None, timeout=30,
+                         what="web1 gone from the polls")
+        await wait_until(pilot, lambda: any("web1 is no longer on" in n.message
+                                            for n in app._notifications), what="said")
+        note = next(n for n in app._notifications if "web1 is no longer on" in n.message)
+        table = app.screen.query_one("#domains-table", KeyedTable)
+        now = table.cursor_key
+        assert now is not None and note.message.endswith(
+            f"the cursor is now on {now[1]} ({now[0]})")
+        # a filter hiding the row is not a domain going away
+        n = len(app._notifications)
+        await pilot.press("slash", *"db1", "enter")
+        await pilot.pause(0.3)
+        assert not any("no longer on" in x.message for x in list(app._notifications)[n:])

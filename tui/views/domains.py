@@ -292,9 +292,26 @@ class DomainsScreen(SortsByHeader, StoreView):
         if not rows:
             table.empty_message = (no_match_message(flt, store.hosts()) if flt.active
                                    else self._no_domains_message())
+        before = table.cursor_key
         table.set_rows(order, self._row, self._row_token)
+        if before is not None and table.cursor_key != before:
+            self._say_if_gone(before, table.cursor_key)
         self._update_info()
         self._update_banner()
+
+    def _say_if_gone(self, was: DomainKey, now: DomainKey | None) -> None:
+        """The domain under the cursor went away (not filtered out): say so, and which one
+        the cursor is on now, before the next key acts on it."""
+        store = self.dash.store
+        snap = store.host(was[0])
+        if store.domain(was) is not None or snap is None or host_status(
+                snap, self.dash.now(), self.dash.settings.interval_s)[0] != "ok":
+            return  # still there (a filter hides it), or its host is not answering
+        then = (f"the cursor is now on {visible(now[1])} ({visible(now[0])})"
+                if now is not None else "no domain is left to show")
+        self.app.notify(f"{visible(was[1])} is no longer on {visible(was[0])} (destroyed, "
+                        f"saved, migrated or renamed); {then}",
+                        title="Domain gone", severity="warning", timeout=6, markup=False)
 
     def _no_domains_message(self) -> str:
         """Why the table is empty: the first host that is not ok, and why."""
