@@ -24,6 +24,7 @@ The file is ``$XLTOP_CONFIG`` if set, else ``$XDG_CONFIG_HOME/xltop/config.toml`
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -127,19 +128,37 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] = os.environ)
             raise ConfigError(f"{p}: config file not found")
         return Settings()
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))  # (an editor's BOM too)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"{p}: {e}") from e
     return settings_from_dict(data, source=str(p), config_path=p)
 
 
+_TOP_KEYS = frozenset({"hosts", "groups", "cadence", "keys", "interval", "theme", "read_only",
+                       "dom0_first", "connect_timeout", "command_timeout"})
+_HOST_KEYS = frozenset({"name", "target", "group", "tags", "sudo", "user", "port", "key",
+                        "known_hosts", "host_key_policy", "read_only", "production", "accent",
+                        "banner", "mount_debugfs"})
+MAX_INTERVAL_S = 3600.0
+
+
+def _known_keys(table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
+    """A misspelt key is an error that names it (it would otherwise be silently ignored)."""
+    unknown = sorted(str(k) for k in table if k not in known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} "
+                          f"(known: {', '.join(sorted(known))})")
+
+
 def settings_from_dict(
     data: Mapping[str, Any], *, source: str = "config", config_path: Path | None = None
 ) -> Settings:
+    _known_keys(data, _TOP_KEYS, source)
     groups = _table(data, "groups", source)
     for gname, g in groups.items():
         if not isinstance(g, Mapping):
             raise ConfigError(f"{source}: [groups.{gname}] must be a table")
+        _known_keys(g, _HOST_KEYS - {"name", "group"}, f"{source}: [groups.{gname}]")
     hosts_raw = data.get("hosts", [])
     if not isinstance(hosts_raw, list):
         raise ConfigError(f"{source}: hosts must be an array of tables ([[hosts]])")
@@ -149,6 +168,7 @@ def settings_from_dict(
         where = f"{source}: hosts[{i}]"
         if not isinstance(h, Mapping):
             raise ConfigError(f"{where} must be a table")
+        _known_keys(h, _HOST_KEYS, where)
         group = h.get("group")
         merged: dict[str, Any] = {}
         if group is not None:
@@ -162,15 +182,15 @@ def settings_from_dict(
         seen.add(hc.name)
         hosts.append(hc)
     cad_raw = _table(data, "cadence", source)
-    cadence = Cadence(**{k: _num(v, f"{source}: cadence.{k}") for k, v in cad_raw.items()
-                         if k in Cadence.__dataclass_fields__})
+    _known_keys(cad_raw, Cadence.__dataclass_fields__, f"{source}: [cadence]")
+    cadence = Cadence(**{k: _positive(v, f"{source}: cadence.{k}") for k, v in cad_raw.items()})
     keys = _table(data, "keys", source)
     for k, v in keys.items():
         if not isinstance(v, str):
             raise ConfigError(f"{source}: keys.{k} must be a string of key names")
     interval = _num(data.get("interval", 2.0), f"{source}: interval")
-    if interval < 0.2:
-        raise ConfigError(f"{source}: interval must be at least 0.2 seconds")
+    if not 0.2 <= interval <= MAX_INTERVAL_S:
+        raise ConfigError(f"{source}: interval must be 0.2-{MAX_INTERVAL_S:g} seconds")
     return Settings(
         hosts=tuple(hosts),
         interval_s=interval,
@@ -180,8 +200,10 @@ def settings_from_dict(
         read_only=_bool(data.get("read_only", False), f"{source}: read_only"),
         dom0_first=_bool(data.get("dom0_first", True), f"{source}: dom0_first"),
         cadence=cadence,
-        connect_timeout_s=_num(data.get("connect_timeout", 10.0), f"{source}: connect_timeout"),
-        command_timeout_s=_num(data.get("command_timeout", 30.0), f"{source}: command_timeout"),
+        connect_timeout_s=_positive(data.get("connect_timeout", 10.0),
+                                    f"{source}: connect_timeout"),
+        command_timeout_s=_positive(data.get("command_timeout", 30.0),
+                                    f"{source}: command_timeout"),
         config_path=config_path,
     )
 
@@ -228,10 +250,12 @@ def _host_from(h: Mapping[str, Any], where: str) -> HostConfig:
     if policy is not None and policy not in HOST_KEY_POLICIES:
         raise ConfigError(f"{where}: host_key_policy must be one of {', '.join(HOST_KEY_POLICIES)}")
     port = h.get("port")
-    if port is not None and (not isinstance(port, int) or not 0 < port < 65536):
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                             or not 0 < port < 65536):
         raise ConfigError(f"{where}: port must be 1-65535")
     tags = h.get("tags", [])
-    if not isinstance(tags, Sequence) or isinstance(tags, str):
+    if (not isinstance(tags, Sequence) or isinstance(tags, str)
+            or not all(isinstance(t, str) for t in tags)):
         raise ConfigError(f"{where}: tags must be a list of strings")
     return HostConfig(
         name=name,
@@ -260,8 +284,15 @@ def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
 
 
 def _num(v: Any, where: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+    if (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+            or v < 0):
         raise ConfigError(f"{where} must be a non-negative number")
+    return float(v)
+
+
+def _positive(v: Any, where: str) -> float:
+    if _num(v, where) == 0:
+        raise ConfigError(f"{where} must be more than 0")
     return float(v)
 
 

@@ -9,12 +9,15 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from collectors.config import ConfigError, HostConfig, Settings
 from collectors.model import FleetSnapshot, HostSnapshot, HostStatus
 from collectors.poller import HostPoller, PollSettings
 from collectors.transport.base import Runner
+
+if TYPE_CHECKING:  # (asyncssh is imported only when an SSH host is asked for)
+    from collectors.transport.ssh_target import SshTarget
 
 # From this many simulated domains on, the demo fleet runs in its own process: the
 # simulator's CPU and memory are then not the dashboard's, as with real hosts.
@@ -83,6 +86,20 @@ def make_runner(hc: HostConfig, settings: Settings) -> Runner:
 
         return LocalRunner(hc.name, sudo=hc.sudo, command_timeout=settings.command_timeout_s)
     from collectors.transport.ssh import SshRunner
+
+    return SshRunner(ssh_target(hc, settings), name=hc.name)
+
+
+def check_targets(hosts: Sequence[HostConfig], settings: Settings) -> None:
+    """Every host's target read as the runners will read it: a bad one (a port of 99999,
+    ``user@``, an option for ssh) is a ConfigError naming the host, before anything starts."""
+    for hc in hosts:
+        if not hc.is_local:
+            ssh_target(hc, settings)
+
+
+def ssh_target(hc: HostConfig, settings: Settings) -> SshTarget:
+    """The SSH target of a configured host (ConfigError when it cannot be one)."""
     from collectors.transport.ssh_target import HostKeyPolicy, parse_target
 
     try:
@@ -101,7 +118,7 @@ def make_runner(hc: HostConfig, settings: Settings) -> Runner:
         )
     except ValueError as e:
         raise ConfigError(f"host {hc.name!r}: {e}") from e
-    return SshRunner(target, name=hc.name)
+    return target
 
 
 # CPython collects its youngest generation every 700 new container objects. A big fleet

@@ -76,12 +76,29 @@ def test_config_path_from_env_and_xdg(tmp_path: Path) -> None:
         ({"hosts": [{"name": "a", "port": 70000}]}, "port must be"),
         ({"hosts": [{"name": "a", "sudo": "yes"}]}, "sudo must be true or false"),
         ({"interval": "lots"}, "interval must be"),
-        ({"interval": 0.01}, "at least 0.2"),
+        ({"interval": 0.01}, "0.2-3600"),
+        ({"interval": float("inf")}, "interval must be a non-negative number"),
+        ({"command_timeout": float("nan")}, "command_timeout must be a non-negative number"),
+        ({"connect_timeout": 0}, "connect_timeout must be more than 0"),
+        ({"cadence": {"vcpus_s": 0}}, "cadence.vcpus_s must be more than 0"),
+        ({"hosts": [{"name": "a", "port": True}]}, "port must be"),
+        ({"hosts": [{"name": "a", "tags": [1, {"x": 2}]}]}, "tags must be a list of strings"),
+        # a misspelt key is named, not ignored
+        ({"intervall": 2}, "unknown key 'intervall'"),
+        ({"hosts": [{"name": "a", "targett": "h"}]}, r"hosts\[0\]: unknown key 'targett'"),
+        ({"groups": {"prod": {"bannner": "X"}}}, r"\[groups.prod\]: unknown key 'bannner'"),
+        ({"cadence": {"vcpu_s": 5}}, r"\[cadence\]: unknown key 'vcpu_s'"),
     ],
 )
 def test_bad_values_name_where_they_are(data: dict, msg: str) -> None:
     with pytest.raises(ConfigError, match=msg):
         settings_from_dict(data)
+
+
+def test_a_file_saved_with_a_bom_reads(tmp_path: Path) -> None:
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbfinterval = 3\n")
+    assert load_settings(p, env={}).interval_s == 3.0
 
 
 def test_unparseable_file_is_a_config_error(tmp_path: Path) -> None:

@@ -161,3 +161,15 @@ def test_demo_pcpus_gives_every_host_that_many(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     (host,) = json.loads(r.stdout)["hosts"]
     assert host["info"]["nr_cpus"] == 256
+
+
+@pytest.mark.parametrize("mode", [["--once"], ["--batch", "--iterations", "1"],
+                                  ["--serve-metrics", "0"], []])
+def test_a_bad_target_is_a_one_line_error_in_every_mode(tmp_path: Path, mode: list[str]) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[[hosts]]\nname = "xen1"\ntarget = "root@xen1:99999"\n')
+    for args in (["--config", str(cfg)], ["root@h:99999"], ["user@"]):
+        res = xltop(*mode, *args, home=tmp_path, timeout=30)
+        assert res.returncode == 2, res.stderr
+        assert "Traceback" not in res.stderr
+        assert res.stderr.startswith("xltop: host ") and res.stderr.count("\n") == 1

@@ -27,6 +27,7 @@ from collectors.config import ConfigError, HostConfig, Settings, host_from_spec,
 from collectors.fleet import (
     DemoOptions,
     build_fleet,
+    check_targets,
     close_fleet,
     collect_once,
     demo_host_configs,
@@ -104,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         hosts, runners = resolve_hosts(args, settings)
+        check_targets([h for h in hosts if h.name not in runners], settings)
     except ConfigError as e:
         print(f"xltop: {e}", file=sys.stderr)
         return 2
