@@ -210,7 +210,9 @@ def settings_from_dict(
 
 def production_names(hosts: Iterable[HostConfig]) -> frozenset[str]:
     """Every name a host marked production goes by here: its configured name and the host
-    part of its target (``root@xen1:22`` → ``xen1``, ``[fe80::1]:22`` → ``fe80::1``)."""
+    part of its target (``root@xen1:22`` → ``xen1``, ``[fe80::1]:22`` → ``fe80::1``), as DNS
+    compares them (lower case, no trailing dot: see control.syntax.destination_host)."""
+    from collectors.control.syntax import host_name_key
     from collectors.transport.ssh_target import split_spec  # (asyncssh: only when asked)
 
     out: set[str] = set()
@@ -220,7 +222,7 @@ def production_names(hosts: Iterable[HostConfig]) -> frozenset[str]:
                 out.update((h.name, split_spec(h.target)[1]))
             except ValueError:  # an alias split_spec cannot read: its name and target as they are
                 out.update((h.name, h.target))
-    return frozenset(out)
+    return frozenset(host_name_key(n) for n in out)
 
 
 def host_from_spec(spec: str, settings: Settings | None = None) -> HostConfig:

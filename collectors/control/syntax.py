@@ -157,8 +157,14 @@ def check_migrate_host(value: str) -> str:
 
 
 def destination_host(destination: str) -> str:
-    """The host a migration destination ``[user@]host`` names."""
-    return destination.strip().rsplit("@", 1)[-1]
+    """The host a migration destination ``[user@]host`` names, as DNS compares names
+    (case-insensitive, a trailing dot ignored): ``XEN-PROD-01.`` is ``xen-prod-01``."""
+    return host_name_key(destination.strip().rsplit("@", 1)[-1])
+
+
+def host_name_key(name: str) -> str:
+    """A host name as DNS compares them."""
+    return name.strip().lower().rstrip(".")
 
 
 def check_abs_path(value: str, what: str) -> str:

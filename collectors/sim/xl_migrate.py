@@ -32,7 +32,9 @@ def cmd_migrate(host: SimHost, io: Io, argv: list[str]) -> int:
                   + _transport_exit(pid, 127))
         raise XlExit(1)
     name = target.rsplit("@", 1)[-1]
-    dst = host if name in _LOCAL or name == host.hostname else host.peers.get(name)
+    key = name.lower().rstrip(".")  # (the resolver's view: case-insensitive, FQDN dot)
+    peers = {k.lower(): v for k, v in host.peers.items()}
+    dst = host if key in _LOCAL or key == host.hostname.lower() else peers.get(key)
     if dst is None:
         io.eprint(f"ssh: Could not resolve hostname {name}: Name or service not known\n"
                   + _NO_BANNER + _transport_exit(pid, 255))

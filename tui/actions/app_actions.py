@@ -23,6 +23,7 @@ from collectors.console import ConsoleOutcome
 from collectors.control.outcome import Progress
 from collectors.control.policy import refusal
 from collectors.control.seam import ActionResult, ControlSeam, Plan
+from collectors.control.syntax import host_name_key
 from collectors.fleet import FleetMember
 from collectors.journal import Journal
 from collectors.model import Device, Domain, HostId
@@ -161,7 +162,8 @@ class ActionsApp(App[int]):
             if other != host and own:
                 names.append(own)
             if other != host and cfg is not None and cfg.production:
-                production.update(production_names([cfg]) | ({own} if own else set()))
+                production.update(production_names([cfg])
+                                  | ({host_name_key(own)} if own else set()))
         return tuple(dict.fromkeys(names)), frozenset(production)
 
     def busy_with(self, t: Target) -> str | None:
