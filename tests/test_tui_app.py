@@ -600,6 +600,14 @@ async def test_a_bad_keymap_is_reported_at_start() -> None:
         assert "[keys]: no binding called nonexistent.id (? lists the ids)" in said
         assert any(m.startswith("[keys]: one key for two bindings: j (domain.pause, ")
                    and "table.down" in m for m in said), said
+        assert not any(n.markup for n in app._notifications)  # "[keys]" shown, not markup
+    # a key another binding had: Textual takes it from that one, which is said
+    app = build(1, keys={"domain.pause": "s"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert ("[keys]: these bindings lost their key to another one: domain.save (s)"
+                in said), said
     app = build(1, keys={"domain.pause": "f5"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

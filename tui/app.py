@@ -167,9 +167,11 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         self.theme = self._initial_theme()
         self.switch_mode(self.initial_view)
         for error in self.theme_errors:
-            self.notify(visible(error), title="theme skipped", severity="warning")
+            self.notify(visible(error), title="theme skipped", severity="warning",
+                        markup=False)
         for problem in keymap_problems(self, self.settings.keys):
-            self.notify(visible(problem), title="key bindings", severity="warning", timeout=15)
+            self.notify(visible(problem), title="key bindings", severity="warning", timeout=15,
+                        markup=False)  # ([keys] is text, not markup)
         self.set_interval(1.0, self._tick)
         if self.poll:
             for m in self.members:

@@ -149,7 +149,25 @@ def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:
     if clashes:
         said = "; ".join(f"{k} ({', '.join(sorted(ids))})" for k, ids in sorted(clashes.items()))
         problems.append(f"[keys]: one key for two bindings: {said}")
+    lost = sorted({f"{b.id} ({b.key})" for b in _clashed(app, keymap) if b.id not in keymap})
+    if lost:  # a key given to one binding that another already had: Textual drops the other
+        problems.append(f"[keys]: these bindings lost their key to another one: "
+                        f"{', '.join(lost)}")
     return problems
+
+
+def _clashed(app: App[Any], keymap: Mapping[str, str]) -> set[Binding]:
+    """Bindings (not in ``keymap``) whose key ``keymap`` gives to another binding of the
+    same map: applying it drops them (everywhere, and in each view)."""
+    maps = [_map(type(app)), _map(StoreView), _map(KeyedTable), _map(KeyTree)]
+    maps += [_map(load_class(spec.screen)) for spec in VIEWS]
+    out: set[Binding] = set()
+    for bindings in maps:
+        declared = [b for bs in bindings.key_to_bindings.values() for b in bs]
+        taken = {k.strip() for b in declared if b.id in keymap
+                 for k in keymap[b.id].split(",")}
+        out |= {b for b in declared if b.id and b.id not in keymap and b.key in taken}
+    return out
 
 
 def all_binding_ids(app: App[Any]) -> Iterable[str]:
