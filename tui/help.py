@@ -164,7 +164,7 @@ def _clashed(app: App[Any], keymap: Mapping[str, str]) -> set[Binding]:
     out: set[Binding] = set()
     for bindings in maps:
         declared = [b for bs in bindings.key_to_bindings.values() for b in bs]
-        taken = {k.strip() for b in declared if b.id in keymap
+        taken = {k.strip() for b in declared if b.id and b.id in keymap
                  for k in keymap[b.id].split(",")}
         out |= {b for b in declared if b.id and b.id not in keymap and b.key in taken}
     return out
