@@ -88,6 +88,7 @@ def test_disk_specs(spec: str, parsed: dict[str, str]) -> None:
         ("network-attach colour=red", "unknown key 'colour'"),
         ("network-attach bridge=a bridge=b", "given twice"),
         ("block-attach /a,raw,xvdb,w,extra", "too many items"),
+        ("block-attach /a,bogus,xvdb,w", "unknown format 'bogus'"),
         ("block-attach format=raw", "needs a target and a vdev"),
         ("mem-set", "required: size"),
     ],

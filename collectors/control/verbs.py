@@ -193,6 +193,9 @@ def parse_disk_spec(spec: str) -> dict[str, str]:
             if target.startswith(prefix):
                 target = target[len(prefix):]
         out["target"] = target
+        if len(positional) == 3 and positional[0] not in DISK_FORMATS and positional[0]:
+            raise UsageError(f"block-attach: unknown format {positional[0]!r} in {spec!r} "
+                             f"(xl knows {', '.join(DISK_FORMATS)})")
         if positional and (positional[0] in DISK_FORMATS or positional[0] == ""):
             out["format"] = positional.pop(0)
         for key in ("vdev", "access"):
