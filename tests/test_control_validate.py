@@ -457,6 +457,16 @@ async def test_shutdown_reboot_of_shut_domain() -> None:
     assert (await check(Destroy(H, "gone"), snap=snap)).target == "9"
 
 
+async def test_shutdown_reboot_of_a_paused_domain_warn_that_it_waits() -> None:
+    # "frozen" (domid 6) is paused in the test snapshot
+    said = (await check(Shutdown(H, "frozen", wait=True))).warnings
+    assert said == ("frozen is paused: the guest acts on the request only once unpaused "
+                    "(-w waits until then)",)
+    assert (await check(Reboot(H, "frozen"))).warnings == (
+        "frozen is paused: the guest acts on the request only once unpaused",)
+    assert (await check(Shutdown(H, "web1"))).warnings == ()
+
+
 async def test_host_that_cannot_answer_fails_validation() -> None:
     r = RecordingRunner(fail=ConnectionLost(H, "connection reset"))
     msg = await problem(Save(H, "web1", "/tmp/x.chk"), r)

@@ -180,6 +180,10 @@ async def _shutdown(ctx: _Ctx) -> None:
     st = ctx.dom.state
     if st.shutdown or st.crashed:
         ctx.bad("domain", f"{ctx.name} is already {st.label}; destroy it instead")
+    elif st.paused:  # the request waits in XenStore for a guest that does not run
+        wait = " (-w waits until then)" if isinstance(ctx.req, Shutdown) and ctx.req.wait else ""
+        ctx.warnings.append(f"{ctx.name} is paused: the guest acts on the request only once "
+                            f"unpaused{wait}")
 
 
 async def _save(ctx: _Ctx) -> None:
