@@ -80,7 +80,8 @@ def test_read_only_refuses(tmp_path: Path) -> None:
     j = tmp_path / "j.jsonl"
     r = run("--demo", "--read-only", "xen-lab-02", "mq-02", "destroy", "--yes", journal=j)
     assert r.returncode == 3
-    assert r.stderr == "xltop do: read-only mode (--read-only): actions are refused\n"
+    assert r.stderr == ("xltop do: read-only mode (--read-only, or read_only in the config): "
+                        "actions are refused\n")
     assert entries(j)[-1]["outcome"] == "refused"
     cfg = tmp_path / "config.toml"
     cfg.write_text("read_only = true\n")

@@ -45,7 +45,7 @@ def make(runner: RecordingRunner, tmp_path: Path, *, host: HostConfig = LAB,
 
 @pytest.mark.parametrize(
     ("host", "settings", "why"),
-    [(LAB, Settings(read_only=True), "read-only mode (--read-only)"),
+    [(LAB, Settings(read_only=True), "read-only mode (--read-only, or read_only in the config)"),
      (HostConfig(H, "local", read_only=True), Settings(), f"host {H} is read-only")],
 )
 async def test_read_only_refuses_before_any_runner_call(

@@ -269,7 +269,7 @@ async def test_dropped_connection_mid_stream_then_backoff_then_reconnect(ssh_env
                 await stream.readline(5)
         assert not r.connected
         # within the backoff: fail fast, no new connection attempt
-        with pytest.raises(ConnectError, match=r"; next attempt at \d\d:\d\d:\d\d$"):
+        with pytest.raises(ConnectError, match=r"; retrying, not before \d\d:\d\d:\d\d$"):
             await r.run(["true"])
         assert len(ssh_env.server.connections) == 0
         await asyncio.sleep(backoff.remaining() + 0.05)

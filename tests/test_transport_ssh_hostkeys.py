@@ -129,7 +129,8 @@ async def test_closed_port_fails_fast_then_backs_off() -> None:
     with pytest.raises(ConnectError, match=f"127.0.0.1:{port}: connection refused$"):
         await r.run(["true"])
     assert time.monotonic() - started < 1.0
-    with pytest.raises(ConnectError, match=r"connection refused; next attempt at \d\d:\d\d:\d\d$"):
+    with pytest.raises(ConnectError,
+                       match=r"connection refused; retrying, not before \d\d:\d\d:\d\d$"):
         await r.run(["true"])
     await r.close()
 
@@ -147,7 +148,7 @@ async def test_backoff_does_not_hammer_a_silent_host() -> None:
         assert all(isinstance(x, ConnectError) and "no SSH answer" in str(x) for x in results)
         assert len(listener.accepted) == 1
         started = time.monotonic()
-        with pytest.raises(ConnectError, match=r"; next attempt at \d\d:\d\d:\d\d$"):
+        with pytest.raises(ConnectError, match=r"; retrying, not before \d\d:\d\d:\d\d$"):
             await r.run(["true"])
         assert time.monotonic() - started < 0.1
         await asyncio.sleep(backoff.remaining())

@@ -33,7 +33,7 @@ class ConfirmationRule:
 def refusal(host: HostConfig, settings: Settings) -> str | None:
     """Why actions are refused on ``host``, or None when they are allowed."""
     if settings.read_only:
-        return "read-only mode (--read-only): actions are refused"
+        return "read-only mode (--read-only, or read_only in the config): actions are refused"
     if host.read_only:
         return f"host {host.name} is read-only (read_only in the config): actions are refused"
     return None

@@ -128,7 +128,7 @@ class SshRunner:
             if self._backoff.remaining() > 0:
                 raise ConnectError(
                     self.host,
-                    f"{self._last_error}; next attempt at {self._backoff.retry_at_text()}",
+                    f"{self._last_error}; retrying, not before {self._backoff.retry_at_text()}",
                 )
             self._connecting = asyncio.create_task(self._connect())
             self._connecting.add_done_callback(_retrieve)
