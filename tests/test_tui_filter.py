@@ -126,3 +126,12 @@ def test_an_unknown_key_is_named_and_matched_as_text() -> None:
     assert f.matches(Domain(host="h", domid=1, name="mem:big-1"), None)
     assert not f.matches(WEB, PROD)
     assert parse_filter("web").problems == ()
+
+
+def test_a_name_is_found_by_what_the_screen_shows_of_it() -> None:
+    esc = Domain(host="h", domid=1, name="evil\x1b[2Jname")
+    rtl = Domain(host="h", domid=2, name="\u202eevil-rtl")
+    # shown as evil\x1b[2Jname and \u202eevil-rtl: typing that finds them
+    assert parse_filter("evil\\x1b[2Jname").matches(esc, None)  # (a bad regex: as text)
+    assert parse_filter("x1b").matches(esc, None) and parse_filter("u202e").matches(rtl, None)
+    assert not parse_filter("x1b").matches(rtl, None)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from collectors.config import HostConfig
 from collectors.model import Domain, DomainState
+from collectors.visible import visible
 
 Predicate = Callable[[Domain, HostConfig | None], bool]
 
@@ -171,6 +172,12 @@ def _text_values(values: list[str]) -> tuple[Predicate | None, str | None]:
     return (preds[0] if len(preds) == 1 else lambda d, h: any(p(d, h) for p in preds)), problem
 
 
+def _shown(name: str) -> str:
+    """The name as the screen shows it, lower-cased: control and bidi characters as their
+    escapes (``evil\x1b[2Jname``), so what is seen can be typed."""
+    return (name if name.isascii() and name.isprintable() else visible(name)).lower()
+
+
 def _text(term: str) -> tuple[Predicate | None, str | None]:
     needle = term.lower()
     if _REGEX_CHARS.search(term):
@@ -178,10 +185,10 @@ def _text(term: str) -> tuple[Predicate | None, str | None]:
             rx = re.compile(term, re.IGNORECASE)
         except re.error as e:
             return (
-                lambda d, h: needle in d.name.lower(),
+                lambda d, h: needle in _shown(d.name),
                 f"bad regex {term!r} ({e.msg}): matching it as text",
             )
         # as text too: a name such as "$(reboot)" or "[red]x" is found by typing it
-        return lambda d, h: (needle in d.name.lower() or bool(
+        return lambda d, h: (needle in _shown(d.name) or bool(
             rx.search(d.name) or (d.uuid and rx.search(d.uuid)))), None
-    return lambda d, h: needle in d.name.lower() or (d.uuid or "").lower().startswith(needle), None
+    return lambda d, h: needle in _shown(d.name) or (d.uuid or "").lower().startswith(needle), None
