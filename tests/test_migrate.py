@@ -100,6 +100,19 @@ async def test_migrate_checks_argv_and_warns_of_a_local_migration() -> None:
     assert checked.warnings == ()
     local = await validate(rq.Migrate(host.name, "web1", "127.0.0.1"), snap, HostFacts(runner))
     assert any("local migration" in w for w in local.warnings)
+    # a destination the fleet knows to have less free memory than the domain uses: said
+    assert web1.mem_kib is not None
+    short = await validate(rq.Migrate(host.name, "web1", "root@xen2",
+                                      destination_free_kib=web1.mem_kib - 1024),
+                           snap, HostFacts(runner))
+    assert short.warnings == (
+        f"xen2 has {(web1.mem_kib - 1024) // 1024} MiB free and web1 uses "
+        f"{web1.mem_kib // 1024} MiB: xl migrate fails there unless its Dom0 can balloon "
+        "down that much",)
+    roomy = await validate(rq.Migrate(host.name, "web1", "xen2",
+                                      destination_free_kib=web1.mem_kib),
+                           snap, HostFacts(runner))
+    assert roomy.warnings == ()
     with pytest.raises(ValidationFailed, match="not possible on Domain-0"):
         await validate(rq.Migrate(host.name, "Domain-0", "h2"), snap, HostFacts(runner))
 
@@ -172,6 +185,9 @@ async def test_migrate_from_the_dashboard_to_a_host_picked_from_the_fleet() -> N
         await settled(pilot, form)
         assert form.values() == {"destination": dst, "leave_paused": False}
         assert form.plan is not None and form.plan.display == f"xl migrate {d.domid} {dst}"
+        # the destination's free memory, from the fleet's own snapshot of it, is compared
+        free = app.store.host(dst).info.free_memory_mib  # type: ignore[union-attr]
+        assert form.plan.request.destination_free_kib == free * 1024  # type: ignore[union-attr]
         screen = await submit(pilot, app, form)
         assert screen.typed_name  # into a production host: its name typed, as on one
         assert "xen-prod-03 is a production host" in screen_text(app)

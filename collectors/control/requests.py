@@ -55,6 +55,7 @@ class Migrate(_OnDomain):
     destination: str
     leave_paused: bool = False  # -p: not unpaused at the destination
     to_production: bool = False  # the destination is a host marked production
+    destination_free_kib: int | None = None  # its free memory, when the fleet knows it
     verb: ClassVar[str] = "migrate"
 
 

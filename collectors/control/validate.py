@@ -210,6 +210,11 @@ async def _migrate(ctx: _Ctx) -> None:
     if not isinstance(dest, str):
         return
     host = sx.destination_host(dest)
+    free, used = req.destination_free_kib, ctx.dom.mem_kib
+    if free is not None and used is not None and used > free:
+        ctx.warnings.append(f"{host} has {sx.format_kib(free)} free and {ctx.name} uses "
+                            f"{sx.format_kib(used)}: xl migrate fails there unless its Dom0 "
+                            "can balloon down that much")
     own = ctx.snap.info.hostname if ctx.snap.info else None
     if host.startswith(_LOOPBACK) or (own is not None and host == own):
         ctx.warnings.append(f"{host} is {ctx.snap.host} itself: a local migration (a new "

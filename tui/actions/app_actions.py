@@ -147,8 +147,24 @@ class ActionsApp(App[int]):
             dev = _call(screen, "selected_device")
             if isinstance(dev, Device) and dev.domid == domain.domid:
                 device = dev
-        peers, production = self._peers(host) if with_peers else ((), frozenset[str]())
-        return Target(host, domain, snap, vcpu, pcpu, device, peers, production)
+        if not with_peers:
+            return Target(host, domain, snap, vcpu, pcpu, device)
+        peers, production = self._peers(host)
+        return Target(host, domain, snap, vcpu, pcpu, device, peers, production,
+                      self._peer_free(host))
+
+    def _peer_free(self, host: str) -> dict[str, int]:
+        """The other hosts' free memory (KiB) by their configured name and the name their
+        Dom0 gives itself (the destinations the migrate form offers)."""
+        out: dict[str, int] = {}
+        for other in self.store.hosts():
+            snap = self.store.host(other)
+            info = snap.info if snap is not None else None
+            if other == host or info is None or info.free_memory_mib is None:
+                continue
+            for name in (other, info.hostname or other):
+                out[host_name_key(name)] = info.free_memory_mib * 1024
+        return out
 
     def _peers(self, host: str) -> tuple[tuple[str, ...], frozenset[str]]:
         """Where this host's domains could migrate: the other hosts' names as their Dom0

@@ -202,8 +202,10 @@ def _migrate_info(t: Target) -> str:
 
 def _migrate(t: Target, v: Values) -> rq.Request:
     dest = required(v, "destination", "the destination host")
+    to = destination_host(dest)
     return rq.Migrate(t.host, t.ref, dest, leave_paused=flag(v, "leave_paused"),
-                      to_production=destination_host(dest) in t.production_peers)
+                      to_production=to in t.production_peers,
+                      destination_free_kib=t.peer_free_kib.get(to))
 
 
 def _restore_fields(t: Target) -> tuple[Field, ...]:

@@ -3,7 +3,8 @@ or the detail view, the vCPU, pCPU or device under the cursor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from collectors.control.requests import DomainRef
 from collectors.model import Device, DeviceKind, Domain, HostId, HostSnapshot, VCpu
@@ -19,6 +20,8 @@ class Target:
     device: Device | None = None  # the device under the cursor (detail view)
     peers: tuple[str, ...] = ()  # the fleet's other hosts, by the names their Dom0s go by
     production_peers: frozenset[str] = frozenset()  # those of them marked production
+    # free memory (KiB) of the peers whose Dom0 said it, by their names as DNS compares them
+    peer_free_kib: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def ref(self) -> DomainRef:
