@@ -25,7 +25,7 @@ from tui.app import XlTopApp, make_app
 from tui.help import HelpScreen, help_sections
 from tui.messages import SnapshotsArrived
 from tui.store import HostTotals
-from tui.views.base import TextBar
+from tui.views.base import TextBar, ViewBar
 from tui.views.domains import DomainsScreen
 from tui.views.fleet import FLEET_COLUMNS, FleetScreen
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
@@ -646,3 +646,15 @@ async def test_ctrl_r_asks_every_host_again_and_says_so() -> None:
         assert [poller(app, i).refreshes for i in range(3)] == [n + 1 for n in before]
         assert any(n.message == "asking 3 hosts again now (every source)"
                    for n in app._notifications)
+
+
+async def test_a_rebound_view_key_is_the_one_the_view_bar_shows() -> None:
+    app = build(1, keys={"view.host": "f6"})
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        app.sync_view()
+        await pilot.pause()
+        bar = app.screen.query_one(ViewBar).shown
+        assert bar is not None and " f6 Host " in bar.plain and " 6 Host " not in bar.plain
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: app.current_mode == "host")

@@ -118,10 +118,12 @@ class ViewBar(TextBar):
         if read_only:
             text.append(" READ-ONLY ", style=self.get_component_rich_style("view-bar--read-only"))
             text.append(" ")
+        keymap: dict[str, str] = getattr(self.app, "_keymap", None) or {}
         for spec in VIEWS:
             style = current if spec.id == self.current else Style()
             link = Style(meta={"@click": f"app.show_view({spec.id!r})"})
-            text.append(f" {spec.key} {spec.title} ", style=style + link)
+            key = keymap.get(f"view.{spec.id}", spec.key).split(",")[0].strip()  # (rebound?)
+            text.append(f" {key} {spec.title} ", style=style + link)
         by_status = store.hosts_by_status()
         text.append("   ")
         for status in ("ok", "stale", "unreachable", "error", "waiting"):
