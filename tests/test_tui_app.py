@@ -16,6 +16,7 @@ from tests.tui_fakes import (
     FakePoller,
     fake_members,
     host_configs,
+    host_name,
     make_snapshot,
     palette_pick,
     settings,
@@ -463,6 +464,17 @@ async def test_palette_jumps_to_a_domain() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
         await pilot.pause()
         assert domains_table(app).cursor_key == ("xen-lab-3", "vm-2-04", None)
+
+
+async def test_palette_finds_a_hostile_name_by_what_the_screen_shows() -> None:
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        poller(app, 0).push(make_snapshot(0, 0, names={3: "evil\x1b[2Jname"}))
+        await wait_for(pilot, lambda: app.store.host(host_name(0)) is not None)
+        await palette_pick(pilot, "x1b[2j")  # shown as evil\x1b[2Jname
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        await pilot.pause()
+        assert domains_table(app).cursor_key == (host_name(0), "evil\x1b[2Jname", None)
 
 
 async def test_production_banner_follows_the_cursor() -> None:

@@ -91,7 +91,9 @@ class FleetCommands(Provider):
         for key, d in store.domains():
             name = d.name.lower()
             if q not in name:
-                continue
+                name = visible(d.name).lower()  # as shown: evil\x1b[2Jname
+                if q not in name:
+                    continue
             score = 1.0 if name == q else (0.8 if name.startswith(q) else 0.5)
             yield Hit(score, _label("Domain", d.name, f"on {visible(d.host)}"),
                       partial(app.jump_to_domain, key),
