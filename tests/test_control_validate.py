@@ -348,6 +348,15 @@ async def test_restore_and_create_need_existing_files() -> None:
     assert "no config file /etc/xen/nope.cfg" in await problem(Create(H, "/etc/xen/nope.cfg"), r)
 
 
+async def test_create_from_a_config_naming_a_domain_that_runs_is_refused() -> None:
+    r = RecordingRunner(files=["/etc/xen/web1.cfg", "/etc/xen/new.cfg"],
+                        contents={"/etc/xen/web1.cfg": b'# web\nname = "web1"\nmemory = 128\n',
+                                  "/etc/xen/new.cfg": b'name = "web2"\n'})
+    msg = await problem(Create(H, "/etc/xen/web1.cfg"), r)
+    assert msg.startswith("/etc/xen/web1.cfg creates web1, which exists on xen-a (domid 3)")
+    assert (await check(Create(H, "/etc/xen/new.cfg"), r)).target is None
+
+
 # --- restore: the checkpoint's own header says which domain it holds ----------------------
 
 

@@ -48,7 +48,7 @@ from collectors.model import (
     HostStatus,
 )
 from collectors.parse.common import ParseError, is_uint
-from collectors.parse.xl_savefile import parse_xl_savefile
+from collectors.parse.xl_savefile import config_file_name, parse_xl_savefile
 
 DEFAULT_BRIDGE = "xenbr0"  # libxl's bridge when a vif names none
 STALE_WARN_S = 30.0
@@ -280,6 +280,15 @@ async def _create(ctx: _Ctx) -> None:
     if ctx.check("config_path", lambda: sx.check_abs_path(req.config_path, "config file")) is None:
         return
     await _regular_file(ctx, "config_path", req.config_path, "config file")
+    if ctx.problems:
+        return
+    head = await ctx.facts.head(req.config_path)
+    name = config_file_name(head) if head is not None else None
+    same = ctx.snap.domain(name) if name else None
+    if same is not None:  # (a file that cannot be read or names nothing: xl says)
+        ctx.bad("config_path", f"{req.config_path} creates {name}, which exists on "
+                               f"{ctx.snap.host} (domid {same.domid}): xl refuses a second one "
+                               f'(Domain with name "{name}" already exists)')
 
 
 async def _regular_file(ctx: _Ctx, fld: str, path: str, what: str) -> None:

@@ -119,6 +119,11 @@ _CFG_NAME = re.compile(r"""^[ \t]*name[ \t]*=[ \t]*("(?:[^"\\\n]|\\.)*"|'(?:[^'\
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 
+def config_file_name(data: bytes) -> str | None:
+    """The domain an xl config file (``/etc/xen/NAME.cfg``) names, or None."""
+    return _cfg_name(data)
+
+
 def _cfg_name(config: bytes) -> str | None:
     """The name an xl config file sets (its last ``name =``, as libxlu keeps); libxlu's
     one-letter escapes are decoded, ``\\x`` and octal ones are left as they are."""
