@@ -88,6 +88,11 @@ def test_parse_error_exit_1_and_unknown_kind_exit_2() -> None:
     assert p.returncode == 2 and "usage" in p.stderr
     p = run("xl-list", "/nonexistent/file")
     assert p.returncode == 1 and p.stderr.startswith("xltop parse:")
+    # text that is no ring dump and no blkback counters at all is an error too
+    p = run("ring-dump", stdin="hello world\n")
+    assert p.returncode == 1 and p.stderr.startswith("xltop parse: ring dump: no '==> path")
+    p = run("blkback", stdin="hello world\nfoo bar\n")
+    assert p.returncode == 1 and "no 'name: value' counter line" in p.stderr
 
 
 def test_main_in_process_and_every_kind_on_empty_input(capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,7 +56,17 @@ def _blkback(text: str) -> object:
     dump = parse_ring_dump(text)
     if dump.blkback:
         return dump.to_json()
-    return parse_blkback_statistics(text)
+    counters = parse_blkback_statistics(text)
+    if not counters and text.strip():  # (lines without a colon are skipped as listings)
+        raise ParseError("blkback statistics", None, None, "no 'name: value' counter line")
+    return counters
+
+
+def _ring_dump(text: str) -> object:
+    dump = parse_ring_dump(text)
+    if not (dump.netback or dump.blkback) and dump.errors:  # nothing read: not a dump
+        raise ParseError("ring dump", None, None, dump.errors[0])
+    return dump.to_json()
 
 
 def _proc_net_dev(text: str) -> object:
@@ -92,7 +102,7 @@ KINDS: dict[str, Callable[[str], object]] = {
     "xl-block-list": _rows(parse_block_list),
     "netback": _netback,
     "blkback": _blkback,
-    "ring-dump": lambda text: parse_ring_dump(text).to_json(),
+    "ring-dump": _ring_dump,
     "proc-net-dev": _proc_net_dev,
 }
 
