@@ -136,9 +136,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] = os.environ)
 
 _TOP_KEYS = frozenset({"hosts", "groups", "cadence", "keys", "interval", "theme", "read_only",
                        "dom0_first", "connect_timeout", "command_timeout"})
-_HOST_KEYS = frozenset({"name", "target", "group", "tags", "sudo", "user", "port", "key",
-                        "known_hosts", "host_key_policy", "read_only", "production", "accent",
-                        "banner", "mount_debugfs"})
+_HOST_KEYS = frozenset(HostConfig.__dataclass_fields__)  # a host's keys are its fields
 MAX_INTERVAL_S = 3600.0
 
 

@@ -149,7 +149,7 @@ def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:
     if clashes:
         said = "; ".join(f"{k} ({', '.join(sorted(ids))})" for k, ids in sorted(clashes.items()))
         problems.append(f"[keys]: one key for two bindings: {said}")
-    lost = sorted({f"{b.id} ({b.key})" for b in _clashed(app, keymap) if b.id not in keymap})
+    lost = sorted({f"{b.id} ({b.key})" for b in _clashed(app, keymap)})
     if lost:  # a key given to one binding that another already had: Textual drops the other
         problems.append(f"[keys]: these bindings lost their key to another one: "
                         f"{', '.join(lost)}")

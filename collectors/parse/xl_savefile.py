@@ -85,7 +85,7 @@ def parse_xl_savefile(data: bytes, *, whole_file: bool = False) -> XlSaveHeader:
             raise ParseError(SOURCE, None, None, "the file ends inside its config")
         return XlSaveHeader(big, mandatory, optional, opt_len, config_len, is_json, False, None)
     config = data[start: start + config_len]
-    name = _json_name(config) if is_json else _cfg_name(config)
+    name = _json_name(config) if is_json else config_file_name(config)
     return XlSaveHeader(big, mandatory, optional, opt_len, config_len, is_json, True, name)
 
 
@@ -119,14 +119,10 @@ _CFG_NAME = re.compile(r"""^[ \t]*name[ \t]*=[ \t]*("(?:[^"\\\n]|\\.)*"|'(?:[^'\
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 
-def config_file_name(data: bytes) -> str | None:
-    """The domain an xl config file (``/etc/xen/NAME.cfg``) names, or None."""
-    return _cfg_name(data)
-
-
-def _cfg_name(config: bytes) -> str | None:
-    """The name an xl config file sets (its last ``name =``, as libxlu keeps); libxlu's
-    one-letter escapes are decoded, ``\\x`` and octal ones are left as they are."""
+def config_file_name(config: bytes) -> str | None:
+    """The name an xl config file (``/etc/xen/NAME.cfg``, or a checkpoint's) sets: its last
+    ``name =``, as libxlu keeps; libxlu's one-letter escapes are decoded, ``\\x`` and octal
+    ones are left as they are."""
     text = config.split(b"\0", 1)[0].decode("utf-8", errors="replace")
     found = _CFG_NAME.findall(text)
     if not found:

@@ -149,38 +149,31 @@ class ActionsApp(App[int]):
                 device = dev
         if not with_peers:
             return Target(host, domain, snap, vcpu, pcpu, device)
-        peers, production = self._peers(host)
-        return Target(host, domain, snap, vcpu, pcpu, device, peers, production,
-                      self._peer_free(host))
+        return Target(host, domain, snap, vcpu, pcpu, device, *self._peers(host))
 
-    def _peer_free(self, host: str) -> dict[str, int]:
-        """The other hosts' free memory (KiB) by their configured name and the name their
-        Dom0 gives itself (the destinations the migrate form offers)."""
-        out: dict[str, int] = {}
-        for other in self.store.hosts():
-            snap = self.store.host(other)
-            info = snap.info if snap is not None else None
-            if other == host or info is None or info.free_memory_mib is None:
-                continue
-            for name in (other, info.hostname or other):
-                out[host_name_key(name)] = info.free_memory_mib * 1024
-        return out
-
-    def _peers(self, host: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    def _peers(self, host: str) -> tuple[tuple[str, ...], frozenset[str], dict[str, int]]:
         """Where this host's domains could migrate: the other hosts' names as their Dom0
-        knows itself (``xl info`` host), which the host's own ssh may resolve; and the
-        names (that one, the configured name and target) of those marked production."""
+        knows itself (``xl info`` host), which the host's own ssh may resolve; the names
+        (that one, the configured name and target) of those marked production; and their
+        free memory (KiB) by that name and the configured one."""
         names: list[str] = []
         production: set[str] = set()
+        free: dict[str, int] = {}
         for other in self.store.hosts():
+            if other == host:
+                continue
             snap, cfg = self.store.host(other), self.store.config(other)
-            own = snap.info.hostname if snap is not None and snap.info else None
-            if other != host and own:
+            info = snap.info if snap is not None else None
+            own = info.hostname if info is not None else None
+            if own:
                 names.append(own)
-            if other != host and cfg is not None and cfg.production:
+            if cfg is not None and cfg.production:
                 production.update(production_names([cfg])
                                   | ({host_name_key(own)} if own else set()))
-        return tuple(dict.fromkeys(names)), frozenset(production)
+            if info is not None and info.free_memory_mib is not None:
+                for name in (other, own or other):
+                    free[host_name_key(name)] = info.free_memory_mib * 1024
+        return tuple(dict.fromkeys(names)), frozenset(production), free
 
     def busy_with(self, t: Target) -> str | None:
         """The verb of the action running on ``t``'s domain, if any."""

@@ -102,6 +102,7 @@ class ActionForm(OnceModal[Plan | None]):
         self.header = header
         self.fields = spec.fields(target)
         self.defaults = spec.defaults(target)
+        self._info = spec.info(target) if spec.info is not None else ""  # (context line)
         self.plan: Plan | None = None  # the plan of the current values, when valid
         self.problems: tuple[Problem, ...] = ()
         self.validations = 0  # completed validations (tests wait on it)
@@ -122,7 +123,7 @@ class ActionForm(OnceModal[Plan | None]):
         box.border_title = self.spec.title
         with box:
             yield Static(self.header, classes="form-header")
-            info = self.spec.info(self.target) if self.spec.info is not None else ""
+            info = self._info
             if info or self.spec.live_info is not None:
                 yield Static(Text(info), id="form-info")
             for f in self.fields:
@@ -187,9 +188,8 @@ class ActionForm(OnceModal[Plan | None]):
         except ControlError:
             now = None  # (the form works without it)
         if now:
-            widget = self.query_one("#form-info", Static)
-            base = self.spec.info(self.target) if self.spec.info is not None else ""
-            widget.update(Text(f"{base}\n{now}" if base else now))
+            base = self._info
+            self.query_one("#form-info", Static).update(Text(f"{base}\n{now}" if base else now))
         self.live_info_loaded = True
 
     # --- values ---------------------------------------------------------------------------
