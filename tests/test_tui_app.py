@@ -23,7 +23,7 @@ from tests.tui_fakes import (
 )
 from tests.tui_fakes import wait_until as wait_for
 from tui.app import XlTopApp, make_app
-from tui.help import HelpScreen, help_sections
+from tui.help import HelpScreen, help_sections, key_name_ok
 from tui.messages import SnapshotsArrived
 from tui.store import HostTotals
 from tui.views.base import TextBar, ViewBar
@@ -624,6 +624,21 @@ async def test_a_bad_keymap_is_reported_at_start() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not [n for n in app._notifications if "[keys]" in n.message]
+    # a name no key press ever matches: the binding would silently answer to nothing
+    app = build(1, keys={"domain.pause": "notakey!!", "domain.save": "F5, ctrl+shift+s"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert ("[keys]: not a key name: domain.pause = 'notakey!!', domain.save = 'F5' "
+                "(a character, or a name like f5, pageup, ctrl+x)") in said, said
+
+
+def test_key_names_a_key_press_can_match() -> None:
+    good = ["a", "P", "+", "?", "é", "f5", "pageup", "space", "escape", "ctrl+x",
+            "ctrl+shift+up", "plus", "question_mark", "full_stop", "ctrl+plus"]
+    bad = ["", " ", "notakey!!", "Escape", "F5", "ctrl+", "ctrl+ctrl+a", "cmd+a", "null"]
+    assert [k for k in good if not key_name_ok(k)] == []
+    assert [k for k in bad if key_name_ok(k)] == []
 
 
 async def test_pinning_map_of_a_host_never_reached_counts_nothing() -> None:

@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
+from textual.keys import REPLACED_KEYS, Keys, key_to_character
 from textual.widgets import Static
 
 from tui import domain_filter, views
@@ -135,6 +136,11 @@ def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:
     unknown = sorted(set(keymap) - set(all_binding_ids(app)))
     if unknown:
         problems.append(f"[keys]: no binding called {', '.join(unknown)} (? lists the ids)")
+    unmatched = [f"{bid} = {key!r}" for bid, keys in sorted(keymap.items())
+                 for key in map(str.strip, keys.split(",")) if not key_name_ok(key)]
+    if unmatched:  # Textual takes any string and the binding silently answers to nothing
+        problems.append(f"[keys]: not a key name: {', '.join(unmatched)} "
+                        "(a character, or a name like f5, pageup, ctrl+x)")
     sections = dict(help_sections(app))
     shared = [*sections.pop("Everywhere", []), *sections.pop("In tables", [])]
     clashes: dict[str, set[str]] = {}
@@ -154,6 +160,24 @@ def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:
         problems.append(f"[keys]: these bindings lost their key to another one: "
                         f"{', '.join(lost)}")
     return problems
+
+
+_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+_NAMED_KEYS = frozenset(k.value for k in Keys)
+
+
+def key_name_ok(key: str) -> bool:
+    """Whether a key press can ever match ``key``: a character or a named key (``f5``,
+    ``pageup``, ``plus``), after optional modifiers (``ctrl+shift+up``)."""
+    *mods, base = key.split("+") if key != "+" else ["+"]
+    if any(m not in _MODIFIERS for m in mods) or len(set(mods)) < len(mods):
+        return False
+    if len(base) == 1:
+        return base.isprintable() and not base.isspace()
+    if base in _NAMED_KEYS or base in REPLACED_KEYS:
+        return True
+    char = key_to_character(base) if base.islower() else None  # "full_stop", not "Escape"
+    return char is not None and char.isprintable()
 
 
 def _clashed(app: App[Any], keymap: Mapping[str, str]) -> set[Binding]:
