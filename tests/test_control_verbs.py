@@ -91,6 +91,12 @@ def test_disk_specs(spec: str, parsed: dict[str, str]) -> None:
         ("block-attach /a,bogus,xvdb,w", "unknown format 'bogus'"),
         ("block-attach format=raw", "needs a target and a vdev"),
         ("mem-set", "required: size"),
+        # only ASCII digits: int() would also take these, and xl gets what it would not
+        ("vcpu-set \u0663", "invalid vCPU count"),
+        ("vcpu-pin \u0661 0", "invalid vCPU"),
+        ("network-attach mtu=\u0661\u0665\u0660\u0660", "invalid mtu"),
+        ("sched-credit2 -w +256", "invalid weight '\\+256'"),
+        ("sched-credit2 -c 1_0", "invalid cap '1_0'"),
     ],
 )
 def test_usage_errors(words: str, why: str) -> None:

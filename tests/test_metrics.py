@@ -166,7 +166,7 @@ def test_listen_addresses(text: str, want: tuple[str, int]) -> None:
 
 
 @pytest.mark.parametrize("text", ["lots", "", ":9100", "::1:9100", "host:", "host:65536",
-                                  "host:-1", "host:9a"])
+                                  "host:-1", "host:9a", "host:\u0669\u0661"])
 def test_bad_listen_addresses_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="not an? (port|address)"):
         parse_listen(text)

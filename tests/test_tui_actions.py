@@ -428,6 +428,8 @@ async def test_vcpu_set_within_the_boot_maximum() -> None:
         assert "booted with at most 2 vCPU(s)" in str(form.query_one("#error-count").render())
         await fill(pilot, form, count="two")
         assert "use a whole number" in str(form.query_one("#error-count").render())
+        await fill(pilot, form, count="\u0661")  # a digit, but not one xl reads
+        assert "use a whole number" in str(form.query_one("#error-count").render())
         await fill(pilot, form, count="1")
         await submit(pilot, app, form)
         await confirm(pilot, app)

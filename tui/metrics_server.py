@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from collectors.config import HostConfig, Settings
 from collectors.fleet import FleetMember, build_fleet, close_fleet
 from collectors.metrics import CONTENT_TYPE, CounterFloor, render
+from collectors.parse.common import is_uint
 from collectors.transport.base import Runner
 
 MAX_REQUEST = 16 * 1024  # request line and headers
@@ -36,7 +37,7 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not sep:
         addr = "127.0.0.1"
     addr = addr.removeprefix("[").removesuffix("]") if addr.startswith("[") else addr
-    if not port.isdecimal() or not 0 <= int(port) <= 65535:
+    if not is_uint(port) or not 0 <= int(port) <= 65535:
         raise ValueError(f"not a port: {port!r} (expected PORT or ADDR:PORT)")
     if not addr or (":" in addr and not text.startswith("[")):
         raise ValueError(f"not an address: {text!r} (an IPv6 address goes in brackets)")

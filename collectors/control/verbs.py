@@ -23,6 +23,7 @@ from typing import NoReturn
 
 from collectors.control import requests as rq
 from collectors.control.syntax import DISK_FORMATS
+from collectors.parse.common import is_uint
 
 VIF_KEYS = ("bridge", "mac", "model", "rate", "ip", "vifname", "script", "type", "mtu")
 DISK_KEYS = ("target", "format", "vdev", "access", "devtype")
@@ -119,7 +120,7 @@ def _vcpu_set(host: str, domain: str, args: list[str]) -> rq.Request:
     p.add_argument("count")
     p.add_argument("-i", "--ignore-host", dest="ignore", action="store_true")
     a = p.parse_args(args)
-    if not a.count.isdecimal():
+    if not is_uint(a.count):
         raise UsageError(f"vcpu-set: invalid vCPU count {a.count!r}: use a whole number")
     return rq.VcpuSet(host, domain, int(a.count), ignore_host=a.ignore)
 
@@ -131,7 +132,7 @@ def _vcpu_pin(host: str, domain: str, args: list[str]) -> rq.Request:
         raise UsageError("xltop do HOST DOMAIN vcpu-pin [-f] VCPU|all HARD [SOFT]")
     vcpu: int | str = rest[0]
     if rest[0] != "all":
-        if not rest[0].isdecimal():
+        if not is_uint(rest[0]):
             raise UsageError(f"vcpu-pin: invalid vCPU {rest[0]!r}: use a number or all")
         vcpu = int(rest[0])
     soft = rest[2] if len(rest) == 3 else None
@@ -161,7 +162,7 @@ def _network_attach(host: str, domain: str, args: list[str]) -> rq.Request:
         else:
             fields[key] = value
     mtu = fields.pop("mtu", None)
-    if mtu is not None and not mtu.isdecimal():
+    if mtu is not None and not is_uint(mtu):
         raise UsageError(f"network-attach: invalid mtu {mtu!r}")
     return rq.NetworkAttach(host, domain, ip=tuple(ips),
                             mtu=None if mtu is None else int(mtu), **fields)
@@ -171,7 +172,7 @@ def _network_detach(host: str, domain: str, args: list[str]) -> rq.Request:
     p = _parser("network-detach")
     p.add_argument("device")
     dev: str = p.parse_args(args).device
-    return rq.NetworkDetach(host, domain, int(dev) if dev.isdecimal() else dev)
+    return rq.NetworkDetach(host, domain, int(dev) if is_uint(dev) else dev)
 
 
 def parse_disk_spec(spec: str) -> dict[str, str]:
@@ -270,11 +271,10 @@ def _sched(cls: type[rq.SchedCredit]) -> Builder:
 
 def _whole(what: str) -> Callable[[str], int]:
     def convert(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
+        if not is_uint(text):  # int() would also take " 3", "+3", "1_0" and "٣"
             msg = f"invalid {what} {text!r}: use a whole number"
-            raise argparse.ArgumentTypeError(msg) from None
+            raise argparse.ArgumentTypeError(msg)
+        return int(text)
 
     return convert
 

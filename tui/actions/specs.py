@@ -19,6 +19,7 @@ from collectors.control.errors import Problem, ValidationFailed
 from collectors.control.facts import HostFacts
 from collectors.control.syntax import DISK_FORMATS, destination_host, format_kib
 from collectors.model import DeviceKind, DomainType, VcpuState
+from collectors.parse.common import is_uint
 from tui.actions.target import Target
 
 Option = tuple[str, str]  # (label, value)
@@ -111,7 +112,7 @@ def whole(v: Values, name: str, what: str) -> int | None:
     value = text(v, name)
     if not value:
         return None
-    if not value.isdecimal():
+    if not is_uint(value):
         raise ValidationFailed.one(f"invalid {what} {value!r}: use a whole number", name)
     return int(value)
 
@@ -337,7 +338,7 @@ def _pin(t: Target, v: Values) -> rq.Request:
     which = text(v, "vcpu") or "all"
     vcpu: int | Literal["all"] = "all"
     if which != "all":
-        if not which.isdecimal():
+        if not is_uint(which):
             raise ValidationFailed.one(f"invalid vCPU {which!r}", "vcpu")
         vcpu = int(which)
     cpus = required(v, "cpus", "a CPU list")
@@ -394,7 +395,7 @@ def _net_detach_defaults(t: Target) -> Values:
 
 def _net_detach(t: Target, v: Values) -> rq.Request:
     dev = required(v, "device", "a vif")
-    return rq.NetworkDetach(t.host, t.ref, int(dev) if dev.isdecimal() else dev)
+    return rq.NetworkDetach(t.host, t.ref, int(dev) if is_uint(dev) else dev)
 
 
 # --- disks -------------------------------------------------------------------------------
