@@ -147,3 +147,48 @@ def test_captures_saved_on_windows_with_a_byte_order_mark(
         cmd = [sys.executable, "-m", "collectors.parse.cli", kind]
         piped = subprocess.run(cmd, input=data, capture_output=True, cwd=ROOT, timeout=60)
         assert (piped.returncode, piped.stdout.decode()) == (0, want.stdout)
+
+
+ONLY_MESSAGES = {
+    "xl's refusal": "nosuchdomain is an invalid domain identifier (rc=-6)\n",
+    "no hypervisor": "xencall: error: Could not obtain handle on privileged command interface:"
+                     " No such file or directory\nlibxl: error: libxl.c:102:libxl_ctx_alloc:"
+                     " cannot open libxc handle: No such file or directory\n",
+    "the console": "\n(XEN) Xen version 4.17.5\n(XEN) Command line: placeholder\n",
+}
+
+
+@pytest.mark.parametrize("kind", ["xl-list", "xl-vcpu-list", "xentop", "xl-info",
+                                  "xenstore-ls"])
+@pytest.mark.parametrize("what", list(ONLY_MESSAGES))
+def test_tool_messages_alone_are_not_an_empty_output(kind: str, what: str) -> None:
+    # unknown is not "no domains": every line skipped as a message means this is not the
+    # command's output, and the first such line is named
+    text = ONLY_MESSAGES[what]
+    with pytest.raises(ParseError) as e:
+        parse_to_json(kind, text)
+    first = next(i for i, line in enumerate(text.split("\n"), 1) if line)
+    assert (e.value.line_no, "only tools' messages here") == (first, e.value.reason[:25])
+    assert parse_to_json(kind, "") in ([], {}, {"frames": []})  # nothing at all: nothing
+
+
+@needs_fixtures
+@pytest.mark.parametrize(("kind", "name"), [("xl-list", "xl-list"), ("xl-info", "xl-info"),
+                                            ("xl-vcpu-list", "xl-vcpu-list"),
+                                            ("xentop", "xentop-b-full"),
+                                            ("xenstore-ls", "xenstore-ls-f")])
+def test_tool_messages_around_real_output_are_skipped(kind: str, name: str) -> None:
+    text = (FIX / "xen-4.17-lab-b" / f"{name}.out").read_text()
+    noisy = ONLY_MESSAGES["no hypervisor"] + text + ONLY_MESSAGES["the console"]
+    assert parse_to_json(kind, noisy) == parse_to_json(kind, text) not in ([], {})
+
+
+@needs_fixtures
+def test_an_error_capture_alone_exits_1() -> None:
+    p = run("xl-list", str(FIX / "xen-4.17-lab-a" / "xl-list-unknown.err"))
+    assert p.returncode == 1 and p.stdout == ""
+    assert "xl list line 1: only tools' messages here, no header or domain row" in p.stderr
+    # after the header, the same message is the stderr of a command that found nothing
+    p = run("xl-vcpu-list", stdin="Name  ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)\n"
+            "nosuch is an invalid domain identifier (rc=-6)\n")
+    assert (p.returncode, json.loads(p.stdout)) == (0, [])

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from collectors.parse.common import ParseError
+
 _LEVELS = "debug|verbose|detail|progress|info|notice|warning|warn|error|critical"
 
 _LOG_LINE = re.compile(
@@ -33,3 +35,25 @@ def is_tool_log_line(line: str) -> bool:
     """True for a libxl/libxc/xl diagnostic line (not data)."""
     s = line.lstrip()
     return bool(_LOG_LINE.match(s) or _OTHER.match(s))
+
+
+class SkippedNoise:
+    """The first tool message a parser skipped. An output holding nothing else is not the
+    command's output (xl's "is an invalid domain identifier" alone is no empty list):
+    unknown is not "no domains"."""
+
+    __slots__ = ("line", "no")
+
+    def __init__(self) -> None:
+        self.no = 0
+        self.line: str | None = None
+
+    def skip(self, no: int, line: str) -> None:
+        if self.line is None:
+            self.no, self.line = no, line
+
+    def refuse_if_alone(self, source: str, found_anything: bool, what: str) -> None:
+        """ParseError at the first skipped message when nothing else was found."""
+        if not found_anything and self.line is not None:
+            raise ParseError(source, self.no, self.line,
+                             f"only tools' messages here, no {what}")

@@ -25,7 +25,7 @@ import re
 
 from collectors.parse.common import ParseError, lines_of
 from collectors.parse.guard import parse_errors
-from collectors.parse.noise import is_tool_log_line
+from collectors.parse.noise import SkippedNoise, is_tool_log_line
 
 SOURCE = "xenstore-ls"
 
@@ -155,6 +155,8 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
     unsure: list[tuple[str, str, int]] = []  # (path, value, length) of the others
     prev_unreadable = False
     joined_up_to = -1  # index of the last line taken into a raw multi-line value
+    noise = SkippedNoise()
+    unreadable_seen = False  # a flat "path:" (no value): a node, if not a listed one
     for i, no, raw in data:
         if i <= joined_up_to:
             continue
@@ -165,11 +167,12 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
         prev_unreadable = False
         if line.startswith("/"):  # flat
             if line.endswith(":") and ' = "' not in line:
-                prev_unreadable = True
+                prev_unreadable = unreadable_seen = True
                 continue
             kv = _split_value(line, perms)
             if kv is None:
                 if is_tool_log_line(line):
+                    noise.skip(no, raw)
                     continue
                 raise ParseError(SOURCE, no, raw, 'expected /path = "value"')
             out[kv[0]] = _decode(kv[1])
@@ -192,6 +195,7 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
                 multi = True
         if kv is None or not _NODE.fullmatch(kv[0]) or depth > len(stack):
             if is_tool_log_line(line):  # (a node name holds no ':' or ' ')
+                noise.skip(no, raw)
                 continue
             why = 'expected name = "value"' if depth <= len(stack) else "indentation skips a level"
             raise ParseError(SOURCE, no, raw, why)
@@ -212,6 +216,7 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
     for path, value, shown in unsure:  # cut as long as a sure cut: a terminal's width
         if shown in cut_at:
             out[path] = _visible(value)
+    noise.refuse_if_alone(SOURCE, bool(out) or bool(stack) or unreadable_seen, "node")
     return out
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from collectors.model import DomainState
 from collectors.parse.common import UINT, ParseError, decimal, is_decimal, uint, unusable_number
 from collectors.parse.guard import parse_errors
-from collectors.parse.noise import is_tool_log_line
+from collectors.parse.noise import SkippedNoise, is_tool_log_line
 from collectors.parse.records import constructor, updater
 from collectors.parse.xl_list import state_from_xentop
 
@@ -770,6 +770,12 @@ def parse_xentop(text: str) -> list[list[XentopDomain]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     asm = XentopFrameAssembler()
     frames = _assemble(asm, lines)
+    if not frames and asm._layout is None:  # every line skipped: tool messages, or blank
+        noise = SkippedNoise()
+        for no, line in enumerate(lines, 1):
+            if line.strip():
+                noise.skip(no, line)
+        noise.refuse_if_alone(SOURCE, False, "header or domain row")
     if asm.dom0_first_guessed:
         # -r after a frame of Domain-0 alone reads as -z (4.19+) too: the reading that
         # keeps domains together in fewer frames wins, and xentop's default on a tie

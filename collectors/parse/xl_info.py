@@ -23,7 +23,7 @@ from collectors.parse.common import (
     unusable_number,
 )
 from collectors.parse.guard import parse_errors
-from collectors.parse.noise import is_tool_log_line
+from collectors.parse.noise import SkippedNoise, is_tool_log_line
 
 SOURCE = "xl info"
 _KEY_WIDTH = 23
@@ -73,6 +73,7 @@ def parse_xl_info(text: str) -> dict[str, str]:
     key: str | None = None
     block = False  # the current key had no value: following lines are its raw block
     wrapped = False  # the line before was a key line a mail client wrapped (see _rewrapped)
+    noise = SkippedNoise()
 
     def add(sep: str, piece: str) -> None:
         assert key is not None
@@ -105,8 +106,10 @@ def parse_xl_info(text: str) -> dict[str, str]:
             add("\n", line if block else line.strip())
             continue
         if is_tool_log_line(line):
+            noise.skip(no, raw)
             continue
         raise ParseError(SOURCE, no, raw, "not a 'key : value' line")
+    noise.refuse_if_alone(SOURCE, bool(parts), "'key : value' line")
     return {k: "".join(v) for k, v in parts.items()}
 
 

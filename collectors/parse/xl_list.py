@@ -38,7 +38,7 @@ from collectors.parse.common import (
     unusable_number,
 )
 from collectors.parse.guard import parse_errors
-from collectors.parse.noise import is_tool_log_line
+from collectors.parse.noise import SkippedNoise, is_tool_log_line
 
 SOURCE = "xl list"
 
@@ -279,6 +279,7 @@ def parse_xl_list(text: str) -> list[XlListRow]:
     """Rows of ``xl list [-v] [-Z] [-c] [-n]`` or ``xm list [--label]`` output."""
     rows: list[XlListRow] = []
     extras: tuple[str, ...] | None = None  # None until a header is seen
+    noise = SkippedNoise()
     for no, raw in lines_of(text):
         line = raw.rstrip()
         if not line.strip():
@@ -302,8 +303,11 @@ def parse_xl_list(text: str) -> list[XlListRow]:
                 break
         if row is not None:
             rows.append(row)
-        elif not is_tool_log_line(line):
+        elif is_tool_log_line(line):
+            noise.skip(no, raw)
+        else:
             raise ParseError(SOURCE, no, raw, "not a domain row")
+    noise.refuse_if_alone(SOURCE, extras is not None or bool(rows), "header or domain row")
     label = ("security_label",)
     kinds = {r.extra_columns for r in rows}
     if kinds == {(), label}:  # xm 3.0 printed the ssid on some rows only

@@ -31,7 +31,7 @@ from collectors.parse.common import (
     unusable_number,
 )
 from collectors.parse.guard import parse_errors
-from collectors.parse.noise import is_tool_log_line
+from collectors.parse.noise import SkippedNoise, is_tool_log_line
 
 SOURCE = "xl vcpu-list"
 
@@ -179,6 +179,7 @@ def parse_xl_vcpu_list(text: str) -> list[VcpuRow]:
     rows: list[VcpuRow] = []
     two_affinities: bool | None = None  # from the header when there is one
     words = 0  # Xen 4.0 affinity words seen after the last row's own line
+    noise = SkippedNoise()
     for no, raw in lines_of(text):
         line = raw.rstrip()
         if not line or line.isspace():
@@ -202,6 +203,7 @@ def parse_xl_vcpu_list(text: str) -> list[VcpuRow]:
                 raise ParseError(SOURCE, no, raw, unusable_number(e)) from None
             if row is None:
                 if is_tool_log_line(line):
+                    noise.skip(no, raw)
                     continue
                 raise ParseError(SOURCE, no, raw, "not a vcpu row")
         words = 0
@@ -209,6 +211,7 @@ def parse_xl_vcpu_list(text: str) -> list[VcpuRow]:
             want = "two affinity columns" if two_affinities else "one affinity column"
             raise ParseError(SOURCE, no, raw, f"the header announced {want}")
         rows.append(row)
+    noise.refuse_if_alone(SOURCE, two_affinities is not None or bool(rows), "header or vcpu row")
     return rows
 
 
