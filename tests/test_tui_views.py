@@ -592,6 +592,27 @@ async def test_enter_on_a_ring_opens_its_domain(demo: DemoRecording) -> None:
         assert tabs.active == "tab-config" and app.focused is detail.query_one("#detail-config")
 
 
+async def test_a_burst_of_tab_keys_lands_on_their_sum_and_stays(demo: DemoRecording) -> None:
+    app = frozen_app(demo, "rings")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        detail = app.screen
+        await settle(pilot)
+        tabs = detail.query_one("#detail-tabs", TabbedContent)
+        assert tabs.active == "tab-devices"
+        # typed faster than the tabs switch: a late switch's focus must not pull them back
+        for step in (1, 1, 1, -1, 1, 1, -1):  # (the ] and [ keys, all before any switch)
+            detail.action_step_tab(step)
+        seen = set()
+        for _ in range(20):
+            await pilot.pause(0.05)
+            seen.add(tabs.active)
+        assert seen == {"tab-logs"}, seen  # devices + 3 - 1 + 2 - 1 = the fifth, wrapped
+        assert app.focused is detail.query_one("#detail-logs")
+
+
 # --- XenStore -------------------------------------------------------------------------------
 
 

@@ -347,6 +347,10 @@ class DomainDetailScreen(StoreView):
     @on(TabbedContent.TabActivated, "#detail-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or ""
+        if pane != event.tabbed_content.active:
+            # a tab already left (keys faster than the switches): focusing its table would
+            # make TabbedContent switch back to it, and the tabs would chase each other
+            return
         self._focus_pane(pane)
         if self.loaded.get(pane) == "unloaded":
             self.fetch(pane)
