@@ -193,6 +193,30 @@ async def test_cursor_keeps_its_domain_across_refresh_resort_and_filter() -> Non
         assert table.cursor_key == key
 
 
+async def test_typing_a_filter_keeps_the_cursor_on_its_domain_when_the_result_shows_it() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        table = domains_table(app)
+        await pilot.press("down", "down", "down")
+        key = table.cursor_key
+        assert key is not None and key[0] == "xen-lab-2"
+        # each key filters at once: a typo on the way shows other domains, not this one
+        await pilot.press("slash", *"host:xen-pro")  # (xen-prod-1 and xen-lab-2)
+        assert key not in table.order and table.cursor_key is not None
+        await pilot.press(*["backspace"] * 3, *"lab")
+        assert key in table.order and len(table.order) < 12
+        assert table.cursor_key == key
+        await pilot.press("enter")
+        assert table.cursor_key == key and table.has_focus
+        # Escape after a filter that hid it: back on it, the filter cancelled
+        await pilot.press("slash", *"zzz")
+        assert table.cursor_key is None
+        await pilot.press("escape")
+        assert screen.filter.text == "" and table.cursor_key == key
+
+
 async def test_clearing_a_filter_keeps_the_domain_the_cursor_is_on() -> None:
     app = build(2)
     async with app.run_test(size=SIZE) as pilot:

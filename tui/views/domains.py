@@ -168,6 +168,9 @@ class DomainsScreen(SortsByHeader, StoreView):
         self._shown = 0
         self._total = 0
         self._pending_key: DomainKey | None = None
+        # the domain the cursor was on when '/' opened the filter: back under the cursor
+        # whenever the filter being typed shows it again ("h" hides web-01, "host:x" not)
+        self._filter_anchor: DomainKey | None = None
         self._order: list[DomainKey] = []  # the rows as shown
         # marked for a bulk action (pause, shut down, reboot, destroy) → the domid it had;
         # a domain that is gone or re-created (same name, another domid) loses its mark
@@ -253,7 +256,7 @@ class DomainsScreen(SortsByHeader, StoreView):
         """Apply ``self.filter``, the cursor staying on the domain it shows (a cursor the
         user never moved would keep its row number: clearing a filter that left git-02
         at the top put it on whatever came first, and the next key acted on that)."""
-        key = self.table.cursor_key
+        key = self._filter_anchor or self.table.cursor_key
         if key is not None:
             self.table.move_cursor_to(key)
         self.update_view()
@@ -432,6 +435,8 @@ class DomainsScreen(SortsByHeader, StoreView):
 
     def action_start_filter(self) -> None:
         field = self.query_one("#domains-filter", Input)
+        if not field.display:
+            self._filter_anchor = self.table.cursor_key
         field.add_class("-shown")
         field.display = True  # now, not at the next style pass: the focus moves at once,
         self.set_focus(field)  # so the keys typed right after '/' are the filter's
@@ -443,6 +448,7 @@ class DomainsScreen(SortsByHeader, StoreView):
             self._close_filter()
 
     def _close_filter(self) -> None:
+        self._filter_anchor = None
         field = self.query_one("#domains-filter", Input)
         field.remove_class("-shown")
         field.display = False
