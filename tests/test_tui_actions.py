@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Button, OptionList, Static
+from textual.widgets import Button, Checkbox, OptionList, Static
 
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.control.errors import Refused
@@ -260,6 +260,32 @@ async def test_save_shows_progress_then_overwrite_needs_a_tick() -> None:
         assert "will be overwritten" in str(form.query_one("#form-warnings").render())
         await pilot.press("escape")
     assert [a[:3] for a in rec.xl("save")] == [("xl", "save", "-c")]
+
+
+async def test_enter_on_a_checkbox_or_choice_goes_on_and_never_flips_it() -> None:
+    app, host, rec = lab_app()
+    path = "/var/lib/xen/save/idle1.chk"
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await pilot.press("tab", "tab")  # the path, the choice, the overwrite box
+        box = form.focused
+        assert isinstance(box, Checkbox)
+        await pilot.press("enter")  # "Continue ⏎", as from the path: overwrite untouched
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert box.value is False
+        assert app.screen.plan.display == f"xl save -c 2 {path}"  # type: ignore[attr-defined]
+        await pilot.press("escape")  # cancelled
+        form = await open_form(pilot, app, "s")
+        await pilot.press("tab", "down")  # on the choice, moved to "leave it paused"
+        await pilot.press("enter")  # takes the option moved to, and stays for a look
+        await settled(pilot, form)
+        assert app.screen is form and form.values()["mode"] == "paused"
+        await pilot.press("enter")  # now it goes on, with the choice shown
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert app.screen.plan.display == f"xl save -p 2 {path}"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+    assert rec.xl("save") == []
 
 
 async def test_save_to_a_missing_directory_is_caught_before_sending() -> None:

@@ -28,7 +28,7 @@ from tui.text import safe_text
 from tui.widgets.form_select import FormSelect
 from tui.widgets.once_modal import OnceModal
 from tui.widgets.ordered_input import OrderedInput
-from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
+from tui.widgets.toggles import FormRadioSet, MarkedCheckbox, MarkedRadioButton
 
 DEBOUNCE_S = 0.3
 
@@ -145,7 +145,7 @@ class ActionForm(OnceModal[Plan | None]):
             yield MarkedCheckbox(f.label, value=default is True, id=wid, compact=True)
         elif f.kind == "radio":
             chosen = default if isinstance(default, str) else f.options[0][1]
-            with RadioSet(id=wid, compact=True):
+            with FormRadioSet(id=wid, compact=True):
                 for label, value in f.options:
                     yield MarkedRadioButton(Text(label), value=value == chosen)
         elif f.kind == "select":
