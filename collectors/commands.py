@@ -168,10 +168,11 @@ LIST_XEN_CONFIGS = (
 
 # Checkpoint files a user may `xl restore` (one path per line).
 SAVE_DIR = "/var/lib/xen/save"
+SAVE_DIR_FALLBACKS = ("/var/lib/xen", "/root")  # (*.chk there)
 LIST_SAVE_FILES = (
     "sh",
     "-c",
-    f"for f in {SAVE_DIR}/* /var/lib/xen/*.chk /root/*.chk; do "
+    f"for f in {SAVE_DIR}/* {' '.join(d + '/*.chk' for d in SAVE_DIR_FALLBACKS)}; do "
     '[ -f "$f" ] && echo "$f"; done; exit 0',
 )
 

@@ -76,10 +76,12 @@ class RecordingRunner:
         bridges: Sequence[str] = ("xenbr0", "xenbr1"),
         fail: TransportError | None = None,
         contents: dict[str, bytes] | None = None,
+        dirs: Sequence[str] = ("/tmp", "/root", "/var/lib/xen", "/var/lib/xen/save"),
     ) -> None:
         self._host = host
         self.contents = dict(contents or {})  # files od can read (the others it cannot)
         self.files = set(files) | set(self.contents)
+        self.dirs = set(dirs)  # and the files' own directories
         self.bridges = list(bridges)
         self.calls: list[tuple[str, ...]] = []
         self.xl_answers: dict[str, tuple[int, str, str]] = {}
@@ -88,6 +90,9 @@ class RecordingRunner:
     @property
     def host(self) -> str:
         return self._host
+
+    def _is_dir(self, path: str) -> bool:
+        return path in self.dirs or any(f.startswith(path.rstrip("/") + "/") for f in self.files)
 
     async def run(
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
@@ -99,8 +104,9 @@ class RecordingRunner:
         if args == commands.LIST_BRIDGES:
             out = "".join(f"/sys/class/net/{b}\n" for b in self.bridges)
             return CommandResult(args, 0, out, "", 0.01)
-        if args[:2] in (("test", "-e"), ("test", "-f")):  # every fake path is a file
-            return CommandResult(args, 0 if args[2] in self.files else 1, "", "", 0.01)
+        if args[:2] in (("test", "-e"), ("test", "-f")):
+            there = args[2] in self.files or (args[1] == "-e" and self._is_dir(args[2]))
+            return CommandResult(args, 0 if there else 1, "", "", 0.01)
         if args[0] == "od" and args[-1] in self.contents:  # od -An -v -tx1 -N COUNT -- PATH
             return CommandResult(args, 0, od_text(self.contents[args[-1]][:int(args[-3])]), "",
                                  0.01)

@@ -146,7 +146,7 @@ async def test_hostile_values_reach_a_real_xl_literally(fake_xl: Path, name: str
     res = await seam.execute(plan)
     assert res.outcome == "ok", res.message
     # a long action: through `sh -c 'exec "$@" 2>&1'`, a real shell
-    path = f"/{tmp_path.name}/{name.replace(chr(10), '_')}.chk"
+    path = f"{tmp_path}/{name.replace(chr(10), '_').replace('/', '_')}.chk"  # (in a real dir)
     plan = await seam.preview(Save(H, name, path), snap)
     res = await seam.execute(plan)
     assert res.outcome == "ok", res.message

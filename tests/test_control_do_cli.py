@@ -55,6 +55,16 @@ def test_validation_error_exits_2_with_the_message(tmp_path: Path) -> None:
     assert r.returncode == 2 and 'no domain "nosuch" on xen-lab-02' in r.stderr
 
 
+def test_save_to_a_missing_directory_is_refused_before_sending(tmp_path: Path) -> None:
+    # the dashboard's check, made by the control layer both use: xl cannot create it
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "save", "/nowhere/mq.chk", "--yes", journal=j)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == ("xltop do: no directory /nowhere on xen-lab-02 (xl cannot create it): "
+                        "e.g. /var/lib/xen/save/mq.chk\n")
+    assert entries(j)[-1]["outcome"] == "invalid"
+
+
 def test_xl_failure_exits_1_with_xls_text(tmp_path: Path) -> None:
     # "$(reboot)" has no vif, so only xl can say that devid 9 does not exist
     r = run("--demo", "xen-lab-02", "$(reboot)", "network-detach", "9", "--yes",

@@ -4,11 +4,13 @@ and facts fetched from the host (bridges, files). Every problem gets a clear mes
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePosixPath
 
+from collectors import commands
 from collectors.control import syntax as sx
 from collectors.control.errors import Problem, ValidationFailed
 from collectors.control.facts import HEAD_BYTES, HostFacts
@@ -191,9 +193,17 @@ async def _save(ctx: _Ctx) -> None:
     assert isinstance(req, Save)
     if ctx.check("path", lambda: sx.check_abs_path(req.path, "save path")) is None:
         return
-    if await ctx.facts.exists(req.path) and not req.overwrite:
-        ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
-    elif req.overwrite:
+    if await ctx.facts.exists(req.path):
+        if not req.overwrite:
+            ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
+    elif (parent := posixpath.dirname(req.path)) != "/" and not await ctx.facts.exists(parent):
+        why = f"no directory {parent} on {ctx.snap.host} (xl cannot create it)"
+        for other in (commands.SAVE_DIR, *commands.SAVE_DIR_FALLBACKS):  # restore looks there
+            if other != parent and await ctx.facts.exists(other):
+                why += f": e.g. {other}/{posixpath.basename(req.path)}"
+                break
+        ctx.bad("path", why)
+    if req.overwrite:
         ctx.warnings.append(f"{req.path} will be overwritten if it exists")
 
 

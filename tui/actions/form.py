@@ -278,8 +278,6 @@ class ActionForm(OnceModal[Plan | None]):
             snap = self.snapshot()
             if snap is None:
                 raise ValidationFailed.one(f"no data from {self.target.host} yet: wait a poll")
-            if self.spec.check is not None:
-                problems += await self.spec.check(self.target, values, self.seam.facts())
             try:
                 plan = await self.seam.preview(req, snap, record=record)
             except ValidationFailed as e:

@@ -8,14 +8,14 @@ so the validator's messages land next to the right field.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from collectors.commands import SAVE_DIR
 from collectors.control import requests as rq
-from collectors.control.errors import Problem, ValidationFailed
+from collectors.control.errors import ValidationFailed
 from collectors.control.facts import HostFacts
 from collectors.control.syntax import DISK_FORMATS, destination_host, format_kib
 from collectors.model import DeviceKind, DomainType, VcpuState
@@ -28,8 +28,6 @@ Values = dict[str, Value]
 FieldKind = Literal["text", "check", "radio", "select", "path"]
 FactSource = Literal["bridges", "config_files", "save_files"]
 
-SAVE_DIR = "/var/lib/xen/save"
-SAVE_DIR_FALLBACKS = ("/var/lib/xen", "/root")  # (commands.LIST_SAVE_FILES reads them too)
 DEFAULT_CD_VDEV = "hdc"
 
 
@@ -55,7 +53,6 @@ def _no_values(t: Target) -> Values:
 
 
 Builder = Callable[[Target, Values], rq.Request]
-ExtraCheck = Callable[[Target, Values, HostFacts], Awaitable[list[Problem]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +68,6 @@ class ActionSpec:
     info: Callable[[Target], str] | None = None  # a line of context at the top of the form
     # more context the host is asked for when the form opens (what the domain has now)
     live_info: Callable[[Target, HostFacts], Awaitable[str | None]] | None = None
-    check: ExtraCheck | None = None  # checks the control layer does not make
     verbs: tuple[str, ...] = ()  # xl verbs it may run
     unfit: Callable[[Target], str | None] | None = None  # why not this domain, before a form
 
@@ -171,20 +167,6 @@ def _save(t: Target, v: Values) -> rq.Request:
     return rq.Save(t.host, t.ref, required(v, "path", "the checkpoint file"),
                    keep_running=mode == "keep", leave_paused=mode == "paused",
                    overwrite=flag(v, "overwrite"))
-
-
-async def _save_dir_exists(t: Target, v: Values, facts: HostFacts) -> list[Problem]:
-    """xl cannot create the directory: say so before sending."""
-    path = text(v, "path")
-    parent = posixpath.dirname(path)
-    if not path.startswith("/") or parent in ("", "/") or await facts.exists(parent):
-        return []
-    why = f"no directory {parent} on {t.host} (xl cannot create it)"
-    for other in SAVE_DIR_FALLBACKS:  # where restore also looks for checkpoints
-        if other != parent and await facts.exists(other):
-            why += f": e.g. {other}/{posixpath.basename(path)}"
-            break
-    return [Problem("path", why)]
 
 
 def _migrate_fields(t: Target) -> tuple[Field, ...]:
@@ -555,7 +537,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("pause", "p", "Pause / unpause (xl pause, xl unpause)", "Pause/unpause", _pause,
                verbs=("pause", "unpause")),
     ActionSpec("save", "s", "Save a checkpoint (xl save)", "Save", _save,
-               fields=_save_fields, defaults=_save_defaults, check=_save_dir_exists,
+               fields=_save_fields, defaults=_save_defaults,
                verbs=("save",)),
     ActionSpec("restore", "o", "Restore a checkpoint (xl restore)", "Restore", _restore,
                scope="host", fields=_restore_fields, verbs=("restore",)),
