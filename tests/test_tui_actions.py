@@ -168,6 +168,8 @@ async def test_mem_set_validates_as_the_user_types_then_the_target_changes() -> 
                          what="next poll shows the new target")
     assert rec.xl("mem-set") == [("xl", "mem-set", "1", "150m")]
     assert journal(app) == [("mem-set", "invalid"), ("mem-set", "ok")]
+    # the refused try names the domain as the one that ran does (xl was given its domid)
+    assert [(e["domain"], e["argv"][2]) for e in app.journal.read()] == [("db1", "1")] * 2
 
 
 async def test_mem_max_then_mem_set_above_the_old_maximum() -> None:

@@ -30,7 +30,7 @@ from collectors.control.errors import ControlError, Refused, ValidationFailed
 from collectors.control.facts import HostFacts
 from collectors.control.policy import Confirmation, confirmation, refusal
 from collectors.control.requests import LONG_VERBS, Console, Request, Shutdown
-from collectors.control.validate import validate
+from collectors.control.validate import resolve_domain, validate
 from collectors.journal import Journal, JournalEntry, stderr_tail
 from collectors.model import Domain, HostId, HostSnapshot
 from collectors.transport.base import CommandTimeout, Runner, TransportError
@@ -129,7 +129,7 @@ class ControlSeam:
             checked = await validate(req, snapshot, self.facts())
         except ControlError as e:
             if record:
-                await self._journal_refusal(req, e)
+                await self._journal_refusal(req, e, snapshot)
             raise
         argv = build_argv(req, checked.target)
         rule = confirmation(checked, self.host)
@@ -284,18 +284,25 @@ class ControlSeam:
             message=result.message if result.outcome != "ok" else None,
         ))
 
-    async def _journal_refusal(self, req: Request, err: ControlError) -> None:
+    async def _journal_refusal(self, req: Request, err: ControlError,
+                               snapshot: HostSnapshot | None = None) -> None:
         domain = getattr(req, "domain", None)
         try:
             argv = build_argv(req, None if domain is None else str(domain))
         except ValueError:
             argv = ("xl", req.verb)
+        name = None if domain is None else str(domain)
+        if domain is not None and snapshot is not None and snapshot.host == req.host:
+            # the journal names domains, as for what ran (the dashboard sends domids); no
+            # such domain: the name or number as given
+            with contextlib.suppress(ControlError):
+                name = resolve_domain(snapshot, domain, verb=req.verb, dom0_ok=True).name
         await self._write(JournalEntry(
             host=req.host,
             argv=argv,
             outcome="invalid" if isinstance(err, ValidationFailed) else "refused",
             verb=req.verb,
-            domain=None if domain is None else str(domain),
+            domain=name,
             message=err.message,
         ))
 
