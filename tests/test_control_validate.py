@@ -204,6 +204,9 @@ async def test_mem_set_within_static_max() -> None:
     assert c.size_kib == 200 * MiB
     msg = await problem(MemSet(H, "web1", "300m"))
     assert "300 MiB is more than web1's maximum memory 256 MiB" in msg
+    # one KiB over: said exactly, not rounded to a size that reads as the maximum itself
+    msg = await problem(MemSet(H, "web1", f"{256 * 1024 + 1}k"))
+    assert "262145 KiB (256.0 MiB) is more than web1's maximum memory 256 MiB" in msg
     assert 'invalid size "lots"' in await problem(MemSet(H, "web1", "lots"))
     assert "more than 0" in await problem(MemSet(H, "web1", "0"))
 

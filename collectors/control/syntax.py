@@ -39,12 +39,14 @@ def parse_size_kib(text: str) -> int:
 
 
 def format_kib(kib: int) -> str:
-    """A size for messages: ``131072`` → ``128 MiB``."""
+    """A size for messages: ``131072`` → ``128 MiB``, exact: ``196609`` → ``196609 KiB
+    (192.0 MiB)``, not a rounded "192.0 MiB" that reads as equal to a 192 MiB limit."""
     for unit, shift in (("TiB", 30), ("GiB", 20), ("MiB", 10)):
         if kib >= 1 << shift and kib % (1 << shift) == 0:
             return f"{kib >> shift} {unit}"
     if kib >= 1024:
-        return f"{kib / 1024:.1f} MiB"
+        mib = f"{kib / 1024:.1f} MiB"
+        return mib if kib * 10 % 1024 == 0 else f"{kib} KiB ({mib})"
     return f"{kib} KiB"
 
 
