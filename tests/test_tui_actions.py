@@ -935,6 +935,20 @@ async def test_the_palette_runs_an_action_on_the_selected_domain() -> None:
         assert form.spec.id == "mem_set" and form.target.name == "db1"
 
 
+async def test_a_palette_action_where_no_domain_is_selected_says_so() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        app.show_view("host")  # xl info and dmesg: no domain under any cursor
+        await pilot.pause()
+        await palette_pick(pilot, "destroy at once")
+        await wait_until(pilot, lambda: bool(app.notes), what="a word on why not")
+        assert app.notes[-1].message == ("no domain under the cursor in this view: pick one "
+                                         "in the Domains view first")
+        assert not isinstance(app.screen, ActionForm | ConfirmScreen)
+    assert rec.xl("destroy") == []
+
+
 async def test_read_only_palette_lists_no_actions_but_the_log() -> None:
     for read_only in (True, False):
         app, host, rec = lab_app(read_only=read_only)

@@ -244,7 +244,10 @@ class ActionsApp(App[int]):
                             group="actions")
             return
         t = self.target(spec)
-        if t is None:
+        if t is None:  # (from the palette: keys without a target are hidden and inert)
+            what = "domain" if spec.scope == "domain" else "host"
+            self.say("warning", spec.footer, f"no {what} under the cursor in this view: "
+                     "pick one in the Domains view first")
             return
         why = self.refusal(t.host)
         if why is not None:  # the seam refuses too; never rely on one guard
