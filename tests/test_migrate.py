@@ -115,6 +115,13 @@ async def test_migrate_checks_argv_and_warns_of_a_local_migration() -> None:
     assert roomy.warnings == ()
     with pytest.raises(ValidationFailed, match="not possible on Domain-0"):
         await validate(rq.Migrate(host.name, "Domain-0", "h2"), snap, HostFacts(runner))
+    # what ssh would take for another host than meant, refused before the Dom0 tries it
+    for dest, why in [("xen-lab-02:22", "ssh takes no :port"), ("root@h2:2222", "no :port"),
+                      ("a..b", "not a host name"), ("-oProxyCommand=x", "must be")]:
+        with pytest.raises(ValidationFailed, match=why):
+            await validate(rq.Migrate(host.name, "web1", dest), snap, HostFacts(runner))
+    for dest in ("fe80::1", "root@2001:db8::2", "xen2.example.com."):  # IPv6, an FQDN
+        await validate(rq.Migrate(host.name, "web1", dest), snap, HostFacts(runner))
 
 
 async def test_the_seam_migrates_across_the_fleet_and_the_next_polls_show_it(

@@ -155,6 +155,12 @@ def check_migrate_host(value: str) -> str:
     if not _MIGRATE_HOST_RE.fullmatch(text):
         raise BadValue("the destination must be [user@]host (letters, digits, '.', '-', ':'): "
                        f"{text!r}")
+    host = text.rpartition("@")[2]
+    if host.count(":") == 1:  # (an IPv6 address has two or more)
+        raise BadValue(f"{text!r}: ssh takes no :port in a host name; set the port for "
+                       "that host in the source Dom0's ~/.ssh/config")
+    if ":" not in host and ".." in host:
+        raise BadValue(f"{text!r} is not a host name (an empty label between dots)")
     return text
 
 
