@@ -290,6 +290,19 @@ async def test_enter_on_a_checkbox_or_choice_goes_on_and_never_flips_it() -> Non
     assert rec.xl("save") == []
 
 
+async def test_save_proposes_a_directory_the_host_has() -> None:
+    app, host, rec = lab_app()
+    host.dirs.discard("/var/lib/xen/save")  # a Debian Dom0 has no xendomains save dir
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await wait_until(pilot, lambda: form.plan is not None, what="a valid plan")
+        assert form.values()["path"] == "/var/lib/xen/idle1.chk"
+        assert str(form.query_one("#error-path").render()) == ""
+        assert form.plan is not None and form.plan.display == "xl save -c 2 /var/lib/xen/idle1.chk"
+        await pilot.press("escape")
+
+
 async def test_save_to_a_missing_directory_is_caught_before_sending() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:

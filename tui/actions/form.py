@@ -178,6 +178,25 @@ class ActionForm(OnceModal[Plan | None]):
             self.run_worker(self._load_choices(), group="choices", exit_on_error=False)
         if self.spec.live_info is not None:
             self.run_worker(self._load_live_info(), group="live-info", exit_on_error=False)
+        if self.spec.live_defaults is not None:  # validated once they are in
+            self.run_worker(self._load_live_defaults(), group="live-defaults",
+                            exit_on_error=False)
+        else:
+            self._schedule(0.0)
+
+    async def _load_live_defaults(self) -> None:
+        """Defaults the host knows better (its save directory) into fields not typed into."""
+        assert self.spec.live_defaults is not None
+        try:
+            better = await self.spec.live_defaults(self.target, self.seam.facts())
+        except ControlError:
+            better = {}  # (the static defaults stand)
+        for name, value in better.items():
+            widget = self.query_one(f"#field-{name}")
+            if (name not in self._typed and isinstance(widget, Input) and isinstance(value, str)
+                    and widget.value == self.defaults.get(name)):
+                with widget.prevent(Input.Changed):
+                    widget.value = value
         self._schedule(0.0)
 
     async def _load_live_info(self) -> None:

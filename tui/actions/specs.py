@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from collectors.commands import SAVE_DIR
+from collectors.commands import SAVE_DIR, SAVE_DIR_FALLBACKS
 from collectors.control import requests as rq
 from collectors.control.errors import ValidationFailed
 from collectors.control.facts import HostFacts
@@ -68,6 +68,8 @@ class ActionSpec:
     info: Callable[[Target], str] | None = None  # a line of context at the top of the form
     # more context the host is asked for when the form opens (what the domain has now)
     live_info: Callable[[Target, HostFacts], Awaitable[str | None]] | None = None
+    # better defaults the host is asked for when the form opens (fields not typed into)
+    live_defaults: Callable[[Target, HostFacts], Awaitable[Values]] | None = None
     verbs: tuple[str, ...] = ()  # xl verbs it may run
     unfit: Callable[[Target], str | None] | None = None  # why not this domain, before a form
 
@@ -155,11 +157,22 @@ def _save_fields(t: Target) -> tuple[Field, ...]:
     )
 
 
-def _save_defaults(t: Target) -> Values:
+def _save_file(t: Target) -> str:
     d = t.domain
-    fallback = f"domain-{d.domid}" if d is not None else "domain"
-    return {"path": f"{SAVE_DIR}/{safe_filename(t.name, fallback)}.chk", "mode": "keep",
-            "overwrite": False}
+    return f"{safe_filename(t.name, f'domain-{d.domid}' if d is not None else 'domain')}.chk"
+
+
+def _save_defaults(t: Target) -> Values:
+    return {"path": f"{SAVE_DIR}/{_save_file(t)}", "mode": "keep", "overwrite": False}
+
+
+async def _save_dir_on_the_host(t: Target, facts: HostFacts) -> Values:
+    """The first of the usual checkpoint directories the host has (xl cannot create one:
+    a Dom0 without /var/lib/xen/save would open the form on an error)."""
+    for d in (SAVE_DIR, *SAVE_DIR_FALLBACKS):
+        if await facts.exists(d):
+            return {"path": f"{d}/{_save_file(t)}"}
+    return {}
 
 
 def _save(t: Target, v: Values) -> rq.Request:
@@ -537,7 +550,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("pause", "p", "Pause / unpause (xl pause, xl unpause)", "Pause/unpause", _pause,
                verbs=("pause", "unpause")),
     ActionSpec("save", "s", "Save a checkpoint (xl save)", "Save", _save,
-               fields=_save_fields, defaults=_save_defaults,
+               fields=_save_fields, defaults=_save_defaults, live_defaults=_save_dir_on_the_host,
                verbs=("save",)),
     ActionSpec("restore", "o", "Restore a checkpoint (xl restore)", "Restore", _restore,
                scope="host", fields=_restore_fields, verbs=("restore",)),
