@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.control.errors import Refused
@@ -407,6 +407,37 @@ async def test_destroy_requires_the_name_and_create_brings_it_back() -> None:
         await wait_until(pilot, lambda: (d := dom(app, H, "idle1")) is not None
                          and d.domid not in (None, 2), what="idle1 created again")
     assert rec.xl("destroy") == [("xl", "destroy", "2")]
+
+
+async def test_enter_on_a_file_list_with_nothing_chosen_opens_it() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        form = await open_form(pilot, app, "plus")
+        await wait_until(pilot, lambda: form.choices_loaded, what="the host's files")
+        select = form.query_one("#pick-config_path", Select)
+        select.clear()
+        field = form.query_one("#field-config_path", Input)
+        field.value = ""
+        select.focus()
+        await pilot.press("enter")  # going on would only say "the config file is required"
+        await wait_until(pilot, lambda: select.expanded, what="the list open")
+        assert app.screen is form
+        await pilot.press("escape")
+        pick(form, "pick-config_path", "/etc/xen/idle1.cfg")
+        await settled(pilot, form, form.validations)
+        assert field.value == "/etc/xen/idle1.cfg"
+        field.value = "/etc/xen/other.cfg"  # typed past the pick: the list no longer shows it
+        await settled(pilot, form, form.validations)
+        assert select.is_blank()
+        field.value = "/etc/xen/idle1.cfg"
+        select.focus()
+        await pilot.press("enter")  # a path typed: Enter goes on with it (checked for it)
+        await wait_until(pilot, lambda: form._tried, what="the form submitted")
+        assert not select.expanded
+        assert "creates idle1, which exists on xenlab" in str(
+            form.query_one("#error-config_path").render())  # (the submit's check)
+        await pilot.press("escape")
 
 
 async def test_shutdown_and_reboot() -> None:

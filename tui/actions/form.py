@@ -151,15 +151,16 @@ class ActionForm(OnceModal[Plan | None]):
         elif f.kind == "select":
             yield self._select(f, default)
         else:
-            yield OrderedInput(default if isinstance(default, str) else "",
-                               placeholder=f.placeholder, id=wid, compact=True)
+            field = OrderedInput(default if isinstance(default, str) else "",
+                                 placeholder=f.placeholder, id=wid, compact=True)
+            yield field
             if f.kind == "path" and f.options:  # choices known up front (the fleet's hosts)
                 yield FormSelect(_options(f.options),
                                   prompt=f"pick one of {len(f.options)} fleet host(s)",
-                                  id=f"pick-{f.name}", compact=True)
+                                  id=f"pick-{f.name}", compact=True, companion=field)
             elif f.kind == "path" and f.facts is not None:
                 yield FormSelect([], prompt="loading files found on the host…",
-                                  id=f"pick-{f.name}", compact=True)
+                                  id=f"pick-{f.name}", compact=True, companion=field)
 
     def _select(self, f: Field, default: object) -> Select[str]:
         if f.facts is not None:  # filled once the host answered
@@ -270,6 +271,11 @@ class ActionForm(OnceModal[Plan | None]):
         widget_id = event.control.id or ""
         if isinstance(event, Input.Changed) and event.value and widget_id.startswith("field-"):
             self._typed.add(widget_id.removeprefix("field-"))
+        if isinstance(event, Input.Changed) and widget_id.startswith("field-"):
+            for pick in self.query(f"#pick-{widget_id[6:]}").results(Select):
+                if not pick.is_blank() and pick.value != event.value:  # typed past the pick
+                    with pick.prevent(Select.Changed):
+                        pick.clear()
         if widget_id.startswith("pick-") and isinstance(event, Select.Changed):
             if isinstance(event.value, str):
                 self.query_one(f"#field-{widget_id[5:]}", Input).value = event.value
