@@ -19,6 +19,7 @@ from collectors.control.requests import (
     MemSet,
     NetworkAttach,
     Pause,
+    Restore,
     Save,
     Unpause,
 )
@@ -26,6 +27,7 @@ from collectors.control.seam import ControlSeam
 from collectors.journal import Journal
 from collectors.transport.base import CommandResult, CommandTimeout, ConnectionLost
 from tests.control_helpers import HOST, RecordingRunner, dom, snapshot
+from tests.test_parse_xl_savefile import checkpoint, xl_config
 
 H = HOST
 LAB = HostConfig(H, "local")
@@ -119,6 +121,12 @@ async def test_production_host_needs_typed_name_for_everything() -> None:
     assert await confirmation_of(Pause(H, "web1"), prod) == (Confirmation.TYPED_NAME, "web1")
     assert await confirmation_of(Create(H, "/etc/xen/web1.cfg"), prod) == (
         Confirmation.TYPED_NAME, "web1.cfg")
+    # a restore: the name of the domain the checkpoint brings back, as its header says
+    path = "/var/lib/xen/save/idle1.chk"  # (a file named after another domain)
+    seam = ControlSeam(RecordingRunner(contents={path: checkpoint(xl_config("gone"))}), prod,
+                       Settings())
+    plan = await seam.preview(Restore(H, path), snapshot())
+    assert (plan.confirmation, plan.confirm_text) == (Confirmation.TYPED_NAME, "gone")
 
 
 async def test_typed_name_is_enforced_by_the_seam(tmp_path: Path) -> None:

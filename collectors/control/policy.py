@@ -64,18 +64,24 @@ def confirmation(checked: Checked, host: HostConfig) -> ConfirmationRule:
 
 
 def confirm_text(checked: Checked) -> str:
-    """What a typed confirmation asks for: the domain's name (the file for create/restore).
+    """What a typed confirmation asks for: the domain's name (for restore, the one its
+    checkpoint holds; for create, the file's name).
 
     A name nobody can type (control characters, bidi overrides, edge spaces) is replaced
-    by the domid.
+    by the domid (for restore, by the file's name).
     """
     d = checked.domain
     if d is not None:
-        typable = d.name.isprintable() and d.name.strip() == d.name and d.name != ""
-        return d.name if typable or d.domid is None else str(d.domid)
+        return d.name if _typable(d.name) or d.domid is None else str(d.domid)
     req = checked.request
     label = getattr(req, "domain", None)
     if isinstance(label, str) and label:
         return label
+    if checked.restores is not None and _typable(checked.restores):
+        return checked.restores
     path = str(getattr(req, "config_path", None) or getattr(req, "path", ""))
     return path.rsplit("/", 1)[-1] or req.host
+
+
+def _typable(name: str) -> bool:
+    return name.isprintable() and name.strip() == name and name != ""
