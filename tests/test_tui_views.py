@@ -514,6 +514,18 @@ async def test_rings_are_sorted_fullest_first_with_unknown_last(demo: DemoRecord
         assert "sort: host, domain, device▲" in screen_text(app)
         await pilot.press("u")  # hide unknown occupancy (vbds)
         assert len(screen.table.order) == len(known)
+        await pilot.press("u")
+        # by OO/s (vbds only: a vif has none), then reversed: the rows without stay last
+        for keys, arrow in (("O",), "▼"), (("I",), "▲"):
+            await pilot.press(*keys)
+            rates = [devices[k].oo_rate for k in screen.table.order]
+            with_rate = [r for r in rates if r is not None]
+            assert len(with_rate) > 1 and rates[:len(with_rate)] == with_rate, (arrow, rates)
+            assert with_rate == sorted(with_rate, reverse=arrow == "▼")
+        # and the fullest-first order reversed: emptiest first, unknown still last
+        await pilot.press("F", "I")
+        pressures = [device_pressure(devices[k]) for k in screen.table.order]
+        assert pressures == sorted(known) + [None] * (len(pressures) - len(known))
 
 
 async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:

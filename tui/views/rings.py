@@ -203,17 +203,18 @@ class RingsScreen(StoreView):
         key: Callable[[RingRow], tuple[object, ...]]
         if self.sort == "oo":
             def key(r: RingRow) -> tuple[object, ...]:
-                rate = r.dev.oo_rate
-                return (-(rate if rate is not None else -1.0), *r.name_key())
+                return (-(r.dev.oo_rate or 0.0), *r.name_key())
+            unknown = [r for r in rows if r.dev.oo_rate is None]
         else:
             def key(r: RingRow) -> tuple[object, ...]:
-                # stuck rings first, then fullest, unknown last
-                p = r.pressure
-                return (not r.stuck, p is None, -(p or 0.0), *r.name_key())
-        rows.sort(key=key)
-        if self.sort_reverse:
-            rows.reverse()
-        return [r.key for r in rows]
+                # stuck rings first, then fullest
+                return (not r.stuck, -(r.pressure or 0.0), *r.name_key())
+            unknown = [r for r in rows if r.pressure is None and not r.stuck]
+        # rows without the value stay last, by name, in both directions
+        gone = {r.key for r in unknown}
+        known = sorted((r for r in rows if r.key not in gone), key=key, reverse=self.sort_reverse)
+        unknown.sort(key=RingRow.name_key)
+        return [r.key for r in (*known, *unknown)]
 
     def _row(self, key: RingKey) -> list[Cell]:
         row = self._rows[key]
