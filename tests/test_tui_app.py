@@ -28,7 +28,7 @@ from tui.messages import SnapshotsArrived
 from tui.store import HostTotals
 from tui.views.base import TextBar, ViewBar
 from tui.views.domains import DomainsScreen
-from tui.views.fleet import FLEET_COLUMNS, FleetScreen
+from tui.views.fleet import FLEET_COLUMNS, FleetScreen, states_text
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
 from tui.views.pinning import PinningScreen
 from tui.widgets.keyed_table import KeyedTable
@@ -615,6 +615,15 @@ async def test_fleet_sorts_worst_first_by_any_column_and_back_to_configured() ->
         assert fleet.sort_column == "status" and fleet.table.order[0] == "xen-lab-2"
         await pilot.click("#fleet-table", offset=(25, 0))  # again: reversed
         assert fleet.table.order[-1] == "xen-lab-2"
+
+
+def test_a_hosts_crashed_and_dying_counts_fit_its_state_cell() -> None:
+    # a host of every state: the cell is cut at its width, and what needs a look leads
+    states = {"running": 10, "blocked": 23, "runnable": 24, "paused": 1, "shutdown": 1,
+              "crashed": 1, "dying": 2}
+    width = next(c.width for c in FLEET_COLUMNS if c.key == "states")
+    shown = states_text(states, make_app(settings(), []).palette).plain[:width]
+    assert shown.startswith("✖1 †2 ") and "‖1" in shown, shown
 
 
 def test_fleet_sort_values_unknown_last_both_ways() -> None:

@@ -22,7 +22,8 @@ from tui.views.base import SortsByHeader, StoreView, TextBar
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts, sort_value
 from tui.widgets.keyed_table import Column, KeyedTable
 
-STATE_ORDER = ("running", "blocked", "runnable", "paused", "shutdown", "crashed", "dying")
+# what needs a look first: a cell too narrow for every count cuts the ordinary ones
+STATE_ORDER = ("crashed", "dying", "shutdown", "paused", "running", "blocked", "runnable")
 
 FLEET_COLUMNS = (  # what changes and matters first: 120 columns show up to MemTot
     Column("host", "Host", 16),
