@@ -546,13 +546,19 @@ async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
             app.sync_view()
             await pilot.pause()
         stuck = ("xen-prod-1", 3, "vif", 0)
-        assert screen.ring_watch.stays_full(stuck)
-        assert not screen.ring_watch.stays_full(("xen-prod-1", 2, "vif", 0))
+        assert app.ring_watch.stays_full(stuck)
+        assert not app.ring_watch.stays_full(("xen-prod-1", 2, "vif", 0))
         assert screen.table.order[0] == stuck
         text = screen_text(app)
         stuck_line = next(line for line in text.split("\n") if "vif3.0" in line)
         assert "⚠ stays full" in stuck_line and "98% ✖" in stuck_line
         assert "⚠ 1 stuck" in text
+        # its domain's detail says so at once, not after readings of its own
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        await settle(pilot)
+        line = next(x for x in screen_text(app).split("\n") if "vif3.0" in x)
+        assert "⚠ stays full" in line, line
 
 
 @pytest.mark.parametrize(("n_hosts", "every"), [(2, 1), (25, 1), (26, 2), (60, 3)])

@@ -30,6 +30,7 @@ from tui.commands import FleetCommands
 from tui.help import HelpScreen, keymap_problems
 from tui.host_access import set_fleet_ring_demand, sync_vcpu_demand
 from tui.messages import SnapshotsArrived
+from tui.ring_watch import RingWatch
 from tui.store import DEFAULT_HISTORY, DomainKey, FleetStore
 from tui.styles import Palette
 from tui.text import visible
@@ -81,6 +82,7 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         if hosts and all(h.is_demo for h in hosts):
             self.journal = Journal(default_journal_path(demo=True))
         self.store = FleetStore(hosts, history=history)
+        self.ring_watch = RingWatch()
         for snap in preload:
             self.store.apply(snap)
         self.members = list(members)

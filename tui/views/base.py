@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from collectors.config import Settings
 from collectors.model import Domain
+from tui.ring_watch import RingWatch
 from tui.store import DomainKey, FleetStore
 from tui.styles import STATUS_SYMBOLS, Palette
 from tui.ui_memory import UiMemory
@@ -30,6 +31,7 @@ class Dashboard(Protocol):
     settings: Settings
     palette: Palette
     memory: UiMemory  # what the last run left (the Domains sort); views keep it current
+    ring_watch: RingWatch  # one for every view: a ring flagged stuck stays so in the detail
 
     def now(self) -> float: ...
 

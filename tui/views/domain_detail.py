@@ -35,7 +35,6 @@ from tui.ring_cells import (
     stays_full_cell,
     traffic_cell,
 )
-from tui.ring_watch import RingWatch
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text
@@ -133,7 +132,6 @@ class DomainDetailScreen(StoreView):
         self.first_tab = tab if tab in TABS else TABS[0]
         self.domain: Domain | None = None  # the last seen (kept when it goes away)
         self.gone = False
-        self.ring_watch = RingWatch()
         self._charted: tuple[int, float] | None = None
         self._styles: tuple[str, RingStyles] | None = None
         self._vcpus: dict[KeyVcpu, VCpu] = {}
@@ -232,7 +230,7 @@ class DomainDetailScreen(StoreView):
         snap = store.host(self.key[0])
         domid = self.domain.domid if self.domain else None
         if snap is not None:
-            self.ring_watch.observe(snap)
+            self.dash.ring_watch.observe(snap)
             self._vcpus = {v.vcpu: v for v in snap.vcpus if v.domid == domid}
             self._devices = {dev.key: dev for dev in snap.devices if dev.domid == domid}
             self._traffic = {k: snap.vif_counters(dev) for k, dev in self._devices.items()}
@@ -329,7 +327,7 @@ class DomainDetailScreen(StoreView):
             safe_text(device_name(dev), escaped_style=escaped),
             dev.kind.value,
             fullest_cell(dev, styles),
-            stays_full_cell(self.ring_watch.stays_full(dev.key), styles),
+            stays_full_cell(self.dash.ring_watch.stays_full(dev.key), styles),
             tx,
             rx,
             oo_cell(dev),

@@ -34,7 +34,7 @@ from tui.ring_cells import (
     stays_full_cell,
     traffic_cell,
 )
-from tui.ring_watch import BUSY_AT, FULL_AT, RingWatch, device_pressure
+from tui.ring_watch import BUSY_AT, FULL_AT, device_pressure
 from tui.store import DomainKey
 from tui.table_diff import Cell
 from tui.text import safe_text
@@ -109,7 +109,6 @@ class RingsScreen(StoreView):
 
     def __init__(self) -> None:
         super().__init__()
-        self.ring_watch = RingWatch()
         self.sort = "fullest"
         self.sort_reverse = False
         self.hide_unknown = False
@@ -188,7 +187,7 @@ class RingsScreen(StoreView):
         rows = [RingRow(dev.key, dev, device_pressure(dev), names.get(dev.domid),
                         names.get(dev.backend_domid) if dev.backend_domid is not None
                         else None, snap.vif_counters(dev)) for dev in snap.devices]
-        watch = self.ring_watch
+        watch = self.dash.ring_watch
         watch.observe(snap, [(r.key, r.pressure) for r in rows])
         for r in rows:
             r.stuck = watch.stays_full(r.key)
@@ -268,7 +267,7 @@ class RingsScreen(StoreView):
                    f"On a fleet this size each host's rings are read every {every} ticks "
                    f"({period}) while this view is shown.")
         text.append(f"\n Full: ▲ ≥ {BUSY_AT:.0%}, ✖ ≥ {FULL_AT:.0%}.  Stuck? = ≥ {FULL_AT:.0%} in "
-                    f"each of the last {self.ring_watch.samples} readings.  TX: requests "
+                    f"each of the last {self.dash.ring_watch.samples} readings.  TX: requests "
                     "waiting for the backend.  RX: guest buffers used up (idle: empty).  "
                     f"{cadence}", style=palette.muted)
         self.query_one("#rings-info", TextBar).show(text)
