@@ -54,6 +54,7 @@ from tui.commands import FleetCommands
 from tui.demo import demo_configs
 from tui.help import all_binding_ids
 from tui.views.base import ViewBar
+from tui.views.domain_detail import DomainDetailScreen
 from tui.views.pinning import PinningScreen
 from tui.widgets.keyed_table import KeyedTable
 
@@ -1002,6 +1003,21 @@ async def test_read_only_palette_lists_no_actions_but_the_log() -> None:
         actions = [x for x in labels if x.startswith("Action: ")]
         assert "Action log" in labels
         assert (actions == []) is read_only, labels
+
+
+async def test_the_detail_of_a_domain_that_goes_away_says_it_is_gone() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        detail = app.screen
+        table = detail.query_one("#detail-vcpus", KeyedTable)
+        assert table.order  # its vCPUs
+        assert (await rec.inner.run(["xl", "destroy", "web1"])).exit_code == 0
+        await wait_until(pilot, lambda: detail.gone and not table.order, timeout=30,
+                         what="web1 gone from the detail")
+        assert table.empty_message == "no vCPUs: the domain is gone from its host"
 
 
 async def test_the_domain_under_the_cursor_going_away_is_said_with_where_the_cursor_is() -> None:

@@ -236,8 +236,10 @@ class DomainDetailScreen(StoreView):
             self._traffic = {k: snap.vif_counters(dev) for k, dev in self._devices.items()}
         self._render_header()
         self._render_charts()
-        self.query_one("#detail-vcpus", KeyedTable).set_rows(sorted(self._vcpus),
-                                                             self._vcpu_row)
+        vcpus = self.query_one("#detail-vcpus", KeyedTable)
+        if self.gone:
+            vcpus.empty_message = "no vCPUs: the domain is gone from its host"
+        vcpus.set_rows(sorted(self._vcpus), self._vcpu_row)
         order = sorted(self._devices, key=lambda k: (k[2] != "vif", k[3]))
         self.query_one("#detail-devices", KeyedTable).set_rows(order, self._device_row)
 
