@@ -197,6 +197,15 @@ async def test_detail_charts_are_present_themed_and_follow_the_theme(
         assert cpu.size.width > before.width and cpu.size.height > before.height
         rows = cpu.render().plain.rstrip("\n").split("\n")  # type: ignore[union-attr]
         assert len(rows) == cpu.size.height and len(rows[0]) == cpu.size.width
+        # a chart of one row (80×24) labels it with its scale's top, every chart alike
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        for chart in charts.values():
+            plot = chart.plot
+            rows = plot.render().plain.rstrip("\n").split("\n")  # type: ignore[union-attr]
+            labels = [r.split("┤")[0].strip() for r in rows if "┤" in r]
+            if plot.size.height < 6:
+                assert len(labels) == 1 and labels[0] not in ("0", ""), (chart.id, rows)
 
 
 async def test_detail_charts_redraw_when_a_snapshot_arrives_not_on_a_timer() -> None:

@@ -66,6 +66,9 @@ def downsample(xs: Sequence[float], ys: Sequence[float], points: int
     return out_x, out_y
 
 
+_FRAME_ROWS = 3  # the top border, the x axis and its labels
+
+
 class ChartPlot(PlotextPlot):
     """The plot part; keeps its data so it can redraw at any size or theme."""
 
@@ -120,7 +123,10 @@ class ChartPlot(PlotextPlot):
             plt.plot(xs, vs, color=self.series_colors[i], marker=marker)
         top = nice_top(max(top, self.min_top), self.base)
         plt.ylim(0, top)
-        plt.yticks([0, top / 2, top], ["0", self.fmt(top / 2), self.fmt(top)])
+        if self.size.height - _FRAME_ROWS >= 3:
+            plt.yticks([0, top / 2, top], ["0", self.fmt(top / 2), self.fmt(top)])
+        else:  # a row or two: plotext would label one with whichever tick fell in it
+            plt.yticks([top], [self.fmt(top)])
         plt.xlim(-span, 0)
         plt.xticks([-span, -span / 2, 0], [f"-{fmt_duration(span)}",
                                            f"-{fmt_duration(span / 2)}", "now"])
