@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -173,3 +174,29 @@ def test_a_bad_target_is_a_one_line_error_in_every_mode(tmp_path: Path, mode: li
         assert res.returncode == 2, res.stderr
         assert "Traceback" not in res.stderr
         assert res.stderr.startswith("xltop: host ") and res.stderr.count("\n") == 1
+
+
+def test_ctrl_c_ends_batch_quietly(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    p = subprocess.Popen([sys.executable, "-m", "tui", "--demo", "--batch", "--interval", "1"],
+                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True,  # (SIGINT as a terminal sends it, whatever we inherited)
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert p.stdout is not None
+    first = p.stdout.readline()  # running: a line out
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert json.loads(first)["hosts"]
+    assert (p.returncode, err) == (130, "")  # no CancelledError/KeyboardInterrupt traceback
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("mode", [["--once"], ["--batch", "--iterations", "1"]])
+def test_an_unwritable_output_is_one_line_not_a_traceback(mode: list[str], tmp_path: Path
+                                                          ) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "tui", "--demo", *mode], cwd=ROOT, env=env,
+                           stdout=full, stderr=subprocess.PIPE, text=True, timeout=90)
+    assert (r.returncode, r.stderr) == (1, "xltop: cannot write the output: No space left on "
+                                           "device\n")

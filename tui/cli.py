@@ -19,9 +19,10 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from collectors.config import ConfigError, HostConfig, Settings, host_from_spec, load_settings
 from collectors.fleet import (
@@ -112,11 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve_metrics is not None:
         from tui.metrics_server import serve
 
-        return asyncio.run(serve(hosts, settings, runners, args.serve_metrics))
+        return _run(serve(hosts, settings, runners, args.serve_metrics))
     if args.once or (args.json and not args.batch):  # --json alone: one JSON snapshot
-        return asyncio.run(_once(hosts, settings, runners))
+        return _run(_once(hosts, settings, runners))
     if args.batch or args.iterations is not None:  # --iterations means JSON lines too
-        return asyncio.run(_batch(hosts, settings, runners, args.iterations))
+        return _run(_batch(hosts, settings, runners, args.iterations))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("xltop: the dashboard needs a terminal; for scripts use --once (one JSON "
               "snapshot) or --batch (a JSON line per interval)", file=sys.stderr)
@@ -193,9 +194,34 @@ async def _batch(
     return 0
 
 
+class _OutputFailed(Exception):
+    """stdout cannot be written (a full disk, closed): said in one line, not a traceback."""
+
+
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """A headless mode to its end; Ctrl-C ends it quietly (asyncio.run cancels the mode,
+    which closes its connections, then raises KeyboardInterrupt)."""
+    try:
+        return asyncio.run(main)
+    except KeyboardInterrupt:
+        return 130  # (128 + SIGINT, as a shell reports it)
+    except _OutputFailed as e:
+        print(f"xltop: cannot write the output: {e}", file=sys.stderr)
+        return 1
+
+
 def _print_json(fleet: FleetSnapshot, indent: int | None = 2) -> None:
-    sys.stdout.write(json.dumps(fleet_to_json(fleet), indent=indent, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    text = json.dumps(fleet_to_json(fleet), indent=indent, ensure_ascii=False) + "\n"
+    out = sys.stdout
+    if out is None:
+        raise _OutputFailed("stdout is closed")
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise  # (a reader such as head that has seen enough: not an error)
+    except OSError as e:
+        raise _OutputFailed(e.strerror or str(e)) from None
 
 
 def _positive_int(text: str) -> int:
