@@ -44,6 +44,20 @@ def test_json_result(tmp_path: Path) -> None:
     assert got["exit_code"] == 0 and got["host"] == "xen-lab-02"
 
 
+def test_json_says_every_outcome_not_only_what_ran(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    for args, code, outcome, said in [
+        (("nosuch", "pause", "--yes"), 2, "invalid", 'no domain "nosuch" on xen-lab-02'),
+        (("mq-02", "pause"), 3, "refused", "needs confirmation: pass --yes"),  # (no terminal)
+        (("mq-02", "mem-set", "lots", "--yes"), 2, "invalid", 'invalid size "lots"'),
+    ]:
+        r = run("--demo", "xen-lab-02", *args, "--json", journal=j)
+        got = json.loads(r.stdout)
+        assert (r.returncode, got["outcome"], got["exit_code"]) == (code, outcome, None)
+        assert said in got["message"] and said in r.stderr
+        assert (got["host"], got["verb"], got["target"]) == ("xen-lab-02", args[1], args[0])
+
+
 def test_validation_error_exits_2_with_the_message(tmp_path: Path) -> None:
     j = tmp_path / "j.jsonl"
     r = run("--demo", "xen-lab-02", "mq-02", "mem-set", "lots", "--yes", journal=j)

@@ -138,10 +138,30 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(USAGE)
         return EXIT_USAGE
     try:
-        return asyncio.run(_main(args))
+        code = asyncio.run(_main(args))
     except KeyboardInterrupt:
-        sys.stderr.write("xltop do: interrupted\n")
-        return EXIT_UNKNOWN
+        _fail("interrupted", EXIT_UNKNOWN)
+        code = EXIT_UNKNOWN
+    if args.json and not _said.reported:  # refused or invalid before it ran: JSON too
+        sys.stdout.write(json.dumps({
+            "host": args.host, "verb": args.verb, "target": args.domain, "argv": None,
+            "exit_code": None, "stdout": "", "stderr": "", "duration_s": None,
+            "outcome": _OUTCOME_OF_EXIT.get(code, "unknown"), "message": _said.message,
+        }) + "\n")
+    return code
+
+
+_OUTCOME_OF_EXIT = {EXIT_USAGE: "invalid", EXIT_REFUSED: "refused", EXIT_UNKNOWN: "unknown"}
+
+
+class _Said:
+    """What this run told (one process, one action): a result, or why none."""
+
+    reported = False
+    message = ""
+
+
+_said = _Said()
 
 
 async def _main(args: DoArgs) -> int:
@@ -278,6 +298,7 @@ def _progress_printer(shown: set[str]) -> Callable[[Progress], None]:
 def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) -> int:
     code = {"ok": EXIT_OK, "failed": EXIT_FAILED, "refused": EXIT_REFUSED,
             "invalid": EXIT_USAGE}.get(result.outcome, EXIT_UNKNOWN)
+    _said.reported = True
     if as_json:
         sys.stdout.write(json.dumps(asdict(result)) + "\n")  # ASCII: safe on a terminal
         return code
@@ -319,6 +340,7 @@ async def _console(seam: ControlSeam, plan: Plan) -> int:
 
 
 def _fail(message: str, code: int) -> int:
+    _said.message = message
     _err(f"xltop do: {message}")
     return code
 
