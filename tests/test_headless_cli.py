@@ -20,7 +20,7 @@ from collectors.config import HostConfig, Settings
 from collectors.sim.fleet import make_fleet
 from collectors.sim.runner import SimRunner
 from collectors.transport.base import Runner
-from tui.cli import _batch
+from tui.cli import _batch, _once
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -134,6 +134,28 @@ async def test_the_first_batch_record_waits_for_a_slow_hosts_first_full_read(
         assert doms and all(d["mem_target_kib"] is not None and d["domid"] is not None
                             for d in doms)
         assert by_name[slow.name]["devices"]
+
+
+class SlowCommands(SimRunner):
+    """Every round trip takes most of the command timeout (a loaded Dom0): slow, alive."""
+
+    async def run_batch(self, argvs: Any, *, timeout: float | None = None) -> Any:
+        await asyncio.sleep(0.3)
+        return await super().run_batch(argvs, timeout=timeout)
+
+    async def run(self, argv: Any, *, timeout: float | None = None, **kw: Any) -> Any:
+        await asyncio.sleep(0.3)
+        return await super().run(argv, timeout=timeout, **kw)
+
+
+async def test_once_reports_a_slow_host_with_its_data_not_as_unreachable(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    host = make_fleet(1, 6, seed=3, start=time.time())[0]
+    settings = Settings(command_timeout_s=0.5)  # each read answers within it, the poll not
+    assert await _once([HostConfig(host.name, "demo:0")], settings,
+                       {host.name: SlowCommands(host)}) == 0
+    (snap,) = json.loads(capsys.readouterr().out)["hosts"]
+    assert snap["status"] == "ok" and snap["domains"], snap.get("message")
 
 
 def lines_of(out: str) -> list[dict[str, Any]]:

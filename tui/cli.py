@@ -155,7 +155,9 @@ def _demo(args: argparse.Namespace) -> tuple[list[HostConfig], dict[str, Runner]
 async def _once(hosts: list[HostConfig], settings: Settings, runners: dict[str, Runner]) -> int:
     members = build_fleet(hosts, settings, runners)
     try:
-        fleet = await collect_once(members, timeout_s=settings.command_timeout_s * 2)
+        # a safety net over the poll's own timeouts: a connect, then a few round trips
+        fleet = await collect_once(
+            members, timeout_s=settings.connect_timeout_s + 4 * settings.command_timeout_s)
     finally:
         await close_fleet(members)
     _print_json(fleet)
