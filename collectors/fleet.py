@@ -104,6 +104,11 @@ def ssh_target(hc: HostConfig, settings: Settings) -> SshTarget:
 
     try:
         target = parse_target(hc.target)
+        for what, given, in_target in (("port", hc.port, target.port),
+                                       ("user", hc.user, target.user)):
+            if given is not None and in_target is not None and given != in_target:
+                raise ValueError(f"{what} = {given!r} and the target's {in_target!r} "
+                                 f"({hc.target}) disagree: give it once")
         policy = cast(HostKeyPolicy, hc.host_key_policy or target.host_key_policy)
         target = replace(
             target,

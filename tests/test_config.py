@@ -5,11 +5,13 @@ import pytest
 from collectors.config import (
     ConfigError,
     HostConfig,
+    Settings,
     host_from_spec,
     load_settings,
     production_names,
     settings_from_dict,
 )
+from collectors.fleet import ssh_target
 
 SAMPLE = """
 interval = 1.5
@@ -131,3 +133,15 @@ def test_production_names_are_the_names_and_target_hosts_of_production_hosts() -
              HostConfig("lab", "root@lab1", production=False)]
     assert production_names(hosts) == {"xen1", "xen1.example", "v6", "fe80::1", "alias",
                                        "prod-alias"}
+
+
+def test_a_port_or_user_given_twice_must_agree() -> None:
+    # the config's port = 2222 silently beat the target's :1
+    s = Settings()
+    for hc, why in [(HostConfig("x", "root@127.0.0.1:1", port=2222), "port = 2222"),
+                    (HostConfig("x", "root@h", user="admin"), "user = 'admin'")]:
+        with pytest.raises(ConfigError, match=f"host 'x': {why} and the target's"):
+            ssh_target(hc, s)
+    agreed = ssh_target(HostConfig("x", "root@h:2222", port=2222, user="root"), s)
+    assert (agreed.user, agreed.port) == ("root", 2222)
+    assert ssh_target(HostConfig("x", "h", port=2200, user="ops"), s).port == 2200
