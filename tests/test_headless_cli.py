@@ -87,7 +87,9 @@ def test_no_host_no_config_no_xl_says_it_shows_the_demo_fleet(tmp_path: Path) ->
     r = xltop("--once", "--json", home=tmp_path, path=str(empty))
     assert r.returncode == 0, r.stderr
     assert "showing the demo fleet" in r.stderr
-    assert len(json.loads(r.stdout)["hosts"]) == 3
+    hosts = json.loads(r.stdout)["hosts"]
+    assert len(hosts) == 3
+    assert all(h["simulated"] is True for h in hosts)  # made-up numbers, said in the data
 
 
 def closed_port() -> int:

@@ -71,6 +71,7 @@ def test_once_json_reports_the_domains_xl_list_reports(observed: Observed) -> No
     assert before.keys() == after.keys(), "the lab changed during the test"
     (host,) = snap["hosts"]
     assert host["status"] == "ok", host["message"]
+    assert "simulated" not in host  # (only the demo fleet's are)
     ours = {d["name"]: d for d in host["domains"]}
     assert set(ours) == set(before)
     for name, (domid, mem_mib, vcpus, flags) in before.items():

@@ -160,7 +160,7 @@ async def _once(hosts: list[HostConfig], settings: Settings, runners: dict[str, 
             members, timeout_s=settings.connect_timeout_s + 4 * settings.command_timeout_s)
     finally:
         await close_fleet(members)
-    _print_json(fleet)
+    _print_json(fleet, _simulated(hosts))
     return 0 if all(h.status.value == "ok" for h in fleet.hosts) else 1
 
 
@@ -172,6 +172,7 @@ async def _batch(
     first waits for every host's first full read (XenStore's memory targets, devices,
     rings), at most a connect and a command timeout, so it is not a half-empty record."""
     members = build_fleet(hosts, settings, runners)
+    simulated = _simulated(hosts)
     for m in members:
         m.poller.start()
     printed = 0
@@ -187,7 +188,8 @@ async def _batch(
             if next_t <= loop.time():  # late (a slow first read): the next one interval on
                 next_t = loop.time() + settings.interval_s
             snaps = tuple(m.poller.snapshot() for m in members)
-            _print_json(FleetSnapshot(time=max(s.time for s in snaps), hosts=snaps), indent=None)
+            _print_json(FleetSnapshot(time=max(s.time for s in snaps), hosts=snaps),
+                        simulated, indent=None)
             printed += 1
     except (KeyboardInterrupt, BrokenPipeError):
         pass
@@ -212,8 +214,17 @@ def _run(main: Coroutine[Any, Any, int]) -> int:
         return 1
 
 
-def _print_json(fleet: FleetSnapshot, indent: int | None = 2) -> None:
-    text = json.dumps(fleet_to_json(fleet), indent=indent, ensure_ascii=False) + "\n"
+def _simulated(hosts: Sequence[HostConfig]) -> frozenset[str]:
+    return frozenset(h.name for h in hosts if h.is_demo)
+
+
+def _print_json(fleet: FleetSnapshot, simulated: frozenset[str],
+                indent: int | None = 2) -> None:
+    data = fleet_to_json(fleet)
+    for host in data["hosts"]:  # the demo fleet's numbers are made up: scripts must see it
+        if host["host"] in simulated:
+            host["simulated"] = True
+    text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
     out = sys.stdout
     if out is None:
         raise _OutputFailed("stdout is closed")
