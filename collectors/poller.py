@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import math
 import random
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -742,7 +743,7 @@ class HostPoller:
         st = self._st
         inp = st.inputs
         if family == "xl":
-            if res.exit_code == 127 and st.toolstack == "xl":
+            if res.exit_code == 127 and st.toolstack == "xl" and not _sudo_missing(res.stderr):
                 st.toolstack = "xm"
                 self._forced |= {"xl", "vcpus", "info"}
                 self._wake_slow.set()
@@ -872,3 +873,12 @@ def _first_line(text: str) -> str:
         if line.strip():
             return line.strip()[:300]
     return ""
+
+
+_SUDO_NOT_FOUND = re.compile(r"(^|[\s:])sudo: (command )?not found", re.MULTILINE)
+
+
+def _sudo_missing(stderr: str) -> bool:
+    """Whether a 127 says that sudo is missing (``sudo = true`` on a host without it), not
+    xl (an xm-era host): that host is not xm's."""
+    return bool(_SUDO_NOT_FOUND.search(stderr))

@@ -371,3 +371,28 @@ async def test_a_command_that_hangs_costs_only_its_own_family() -> None:
     assert runner.ran[0] == "xl vcpu-list"
     snap = poller.snapshot()
     assert snap.vcpus and "error:vcpus" not in snap.sources
+
+
+class _NotFound(_NoStream):
+    """A host where every command is "not found" (a 127), saying ``missing`` is."""
+
+    def __init__(self, inner: SimRunner, missing: str) -> None:
+        super().__init__(inner)
+        self.said = f"sh: 1: {missing}: not found\n"
+
+    async def run(self, argv: Sequence[str], **kw: object) -> object:
+        return CommandResult(tuple(argv), 127, "", self.said, 0.01)
+
+    async def run_batch(self, argvs: Sequence[Sequence[str]], **kw: object) -> object:
+        return [CommandResult(tuple(a), 127, "", self.said, 0.01) for a in argvs]
+
+
+@pytest.mark.parametrize(("missing", "toolstack"), [("sudo", "xl"), ("xl", "xm")])
+async def test_a_missing_sudo_is_not_taken_for_an_xm_host(missing: str, toolstack: str) -> None:
+    # sudo = true on a host without sudo: every command is a 127, as on a host without xl
+    runner = _NotFound(_runner(), missing)
+    poller = HostPoller(runner.host, runner, PollSettings(interval_s=1.0, use_stream=False))  # type: ignore[arg-type]
+    await poller.poll_once()
+    snap = await poller.poll_once()
+    assert snap.status is HostStatus.ERROR and f"{missing}: not found" in (snap.message or "")
+    assert poller._st.toolstack == toolstack
