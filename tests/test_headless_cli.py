@@ -224,3 +224,15 @@ def test_an_unwritable_output_is_one_line_not_a_traceback(mode: list[str], tmp_p
                            stdout=full, stderr=subprocess.PIPE, text=True, timeout=90)
     assert (r.returncode, r.stderr) == (1, "xltop: cannot write the output: No space left on "
                                            "device\n")
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--once", "--batch"], "--once and --batch: choose one"),
+    (["--once", "--serve-metrics", "0"], "--once and --serve-metrics: choose one"),
+    (["--once", "--iterations", "5"], "--iterations is for --batch"),
+    (["--once", "root@127.0.0.1:1"], "it takes no HOST (root@127.0.0.1:1)"),
+])
+def test_options_that_contradict_are_refused_not_ignored(args: list[str], said: str,
+                                                         tmp_path: Path) -> None:
+    r = xltop("--demo", *args, home=tmp_path, timeout=30)
+    assert (r.returncode, r.stdout) == (2, "") and said in r.stderr

@@ -92,6 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main([args_list[i], *args_list[:i], *args_list[i + 1:]])
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    modes = [m for m, on in (("--once", args.once), ("--batch", args.batch),
+                             ("--serve-metrics", args.serve_metrics is not None)) if on]
+    if len(modes) > 1:
+        parser.error(f"{' and '.join(modes)}: choose one")
+    if args.once and args.iterations is not None:
+        parser.error("--iterations is for --batch (--once prints one snapshot)")
+    if args.demo and args.hosts:
+        parser.error(f"--demo watches the simulated fleet: it takes no HOST ({args.hosts[0]})")
     try:
         settings = load_settings(args.config)
     except ConfigError as e:
