@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -380,3 +382,24 @@ async def test_cancelled_action_is_journaled_as_unknown(tmp_path: Path) -> None:
     assert Journal(tmp_path / "j.jsonl").read()[-1]["outcome"] == "unknown"
     # the domain is free again
     assert (await seam.execute(await seam.preview(Pause(H, "web1"), snapshot()))).ok
+
+
+class _Slow(RecordingRunner):
+    async def run(self, argv: Any, **kw: Any) -> CommandResult:
+        if tuple(argv[:2]) == ("xl", "pause"):
+            await asyncio.sleep(5)
+        return await super().run(argv, **kw)
+
+
+async def test_journal_durations_are_never_made_up(tmp_path: Path) -> None:
+    seam = make(_Slow(), tmp_path)
+    destroy = await seam.preview(Destroy(H, "web1"), snapshot())
+    await seam.execute(destroy, typed="wrong")  # refused: nothing ran, no duration
+    task = asyncio.create_task(seam.execute(await seam.preview(Pause(H, "web1"), snapshot())))
+    await asyncio.sleep(0.3)
+    task.cancel()  # (Ctrl-C in xltop do): it ran ~0.3 s, to an end nobody saw
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    refused, cut = [json.loads(x) for x in (tmp_path / "j.jsonl").read_text().splitlines()]
+    assert (refused["outcome"], refused["duration_s"]) == ("refused", None)
+    assert cut["outcome"] == "unknown" and 0.25 <= cut["duration_s"] < 5

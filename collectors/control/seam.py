@@ -163,10 +163,11 @@ class ControlSeam:
         key = _busy_key(plan)
         if key is not None:
             self._busy[key] = plan.verb
+        started = time.monotonic()
         try:
             result = await self._run(plan, on_progress)
-        except asyncio.CancelledError:
-            result = self._result(plan, None, "", "", 0.0, "unknown",
+        except asyncio.CancelledError:  # (it ran this long, to an end nobody saw)
+            result = self._result(plan, None, "", "", time.monotonic() - started, "unknown",
                                   "cancelled while running: outcome unknown")
             await asyncio.shield(self._journal(plan, result))
             raise
@@ -277,7 +278,8 @@ class ControlSeam:
             argv=plan.argv,
             outcome=result.outcome,
             exit_code=result.exit_code,
-            duration_s=round(result.duration_s, 3),
+            # nothing ran for a refusal: no duration (not a made-up 0)
+            duration_s=None if result.outcome == "refused" else round(result.duration_s, 3),
             stderr_tail=stderr_tail("\n".join(oc.tail(result.stderr or result.stdout, 50))),
             verb=plan.verb,
             domain=plan.domain.name if plan.domain is not None else None,
