@@ -39,6 +39,7 @@ from collectors.control.verbs import VERBS, UsageError, parse_verb
 from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_runner
 from collectors.journal import Journal, default_journal_path
 from collectors.model import HostSnapshot, HostStatus
+from collectors.parse.common import is_uint
 from collectors.transport.base import Runner, TransportError
 from collectors.transport.pty import PtyRunner
 from tui.text import visible
@@ -55,7 +56,7 @@ options:
   --json             print the result as JSON
   --config PATH      config file
   --demo             HOST is a simulated host (a fresh demo fleet, in this process only)
-  --hosts N, --domains M, --seed S   the demo fleet's shape
+  --hosts N, --domains M, --seed S, --pcpus P   the demo fleet's shape
   --                 end of options
 
 verbs: {", ".join(VERBS)}
@@ -72,7 +73,8 @@ exit: 0 done, 1 xl failed, 2 invalid, 3 refused, 4 outcome unknown / host unreac
 
 _FLAGS = {"--yes": "yes", "-y": "yes", "--read-only": "read_only", "--json": "json",
           "--demo": "demo"}
-_VALUED = {"--config": "config", "--hosts": "hosts", "--domains": "domains", "--seed": "seed"}
+_VALUED = {"--config": "config", "--hosts": "hosts", "--domains": "domains", "--seed": "seed",
+           "--pcpus": "pcpus"}
 
 
 @dataclass(slots=True)
@@ -89,6 +91,7 @@ class DoArgs:
     hosts: int = 3
     domains: int = 8
     seed: int = 0
+    pcpus: int = 0  # (0: each demo host's own)
 
 
 def parse_args(argv: Sequence[str]) -> DoArgs:
@@ -111,16 +114,19 @@ def parse_args(argv: Sequence[str]) -> DoArgs:
             opts[_VALUED[name]] = value
         elif token in ("-h", "--help") and len(positional) < 3:
             raise UsageError("help")
+        elif token.startswith("-") and not positional:  # (a HOST never starts with '-')
+            raise UsageError(f"unknown option {token}")
         else:
             positional.append(token)
     if len(positional) < 3:
         raise UsageError("HOST, DOMAIN and VERB are required")
-    for key in ("hosts", "domains", "seed"):
+    for key in ("hosts", "domains", "seed", "pcpus"):
         if key in opts:
-            try:
-                opts[key] = int(str(opts[key]))
-            except ValueError:
-                raise UsageError(f"--{key} needs a whole number") from None
+            text = str(opts[key])
+            if not is_uint(text) or (key != "seed" and int(text) < 1):
+                at_least = "" if key == "seed" else " of at least 1"
+                raise UsageError(f"--{key} needs a whole number{at_least}: {text!r}")
+            opts[key] = int(text)
     host, domain, verb, *rest = positional
     return DoArgs(host, domain, verb, rest, **opts)  # type: ignore[arg-type]
 
@@ -219,7 +225,8 @@ def _host_and_runner(
     """The host, its runner, and the fleet it belongs to (the demo's or the config's)."""
     if args.demo:
         configs, runners = demo_host_configs(
-            DemoOptions(hosts=args.hosts, domains=args.domains, seed=args.seed))
+            DemoOptions(hosts=args.hosts, domains=args.domains, seed=args.seed,
+                        pcpus=args.pcpus))
         for hc in configs:
             if args.host in (hc.name, hc.target):
                 return hc, runners[hc.name], tuple(configs)
