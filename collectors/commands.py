@@ -169,6 +169,7 @@ LIST_XEN_CONFIGS = (
 # Checkpoint files a user may `xl restore` (one path per line).
 SAVE_DIR = "/var/lib/xen/save"
 SAVE_DIR_FALLBACKS = ("/var/lib/xen", "/root")  # (*.chk there)
+SAVE_DIRS = (SAVE_DIR, *SAVE_DIR_FALLBACKS)  # where xltop proposes and looks for checkpoints
 LIST_SAVE_FILES = (
     "sh",
     "-c",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 
 from collectors import commands
 from collectors.control.errors import ValidationFailed
@@ -64,6 +65,14 @@ class HostFacts:
     async def exists(self, path: str) -> bool:
         """Whether ``path`` exists on the host (``test -e``)."""
         return await self._test(commands.path_exists(path))
+
+    async def first_existing(self, paths: Iterable[str]) -> str | None:
+        """The first of ``paths`` that exists on the host, if any (``test -e`` each, in
+        order, until one does)."""
+        for path in paths:
+            if await self.exists(path):
+                return path
+        return None
 
     async def is_file(self, path: str) -> bool:
         """Whether ``path`` is a regular file on the host (``test -f``)."""

@@ -198,10 +198,9 @@ async def _save(ctx: _Ctx) -> None:
             ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
     elif (parent := posixpath.dirname(req.path)) != "/" and not await ctx.facts.exists(parent):
         why = f"no directory {parent} on {ctx.snap.host} (xl cannot create it)"
-        for other in (commands.SAVE_DIR, *commands.SAVE_DIR_FALLBACKS):  # restore looks there
-            if other != parent and await ctx.facts.exists(other):
-                why += f": e.g. {other}/{posixpath.basename(req.path)}"
-                break
+        other = await ctx.facts.first_existing(commands.SAVE_DIRS)  # (restore looks there)
+        if other is not None:  # (not parent: it was just found missing)
+            why += f": e.g. {other}/{posixpath.basename(req.path)}"
         ctx.bad("path", why)
     if req.overwrite:
         ctx.warnings.append(f"{req.path} will be overwritten if it exists")

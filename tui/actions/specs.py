@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from collectors.commands import SAVE_DIR, SAVE_DIR_FALLBACKS
+from collectors.commands import SAVE_DIR, SAVE_DIRS
 from collectors.control import requests as rq
 from collectors.control.errors import ValidationFailed
 from collectors.control.facts import HostFacts
@@ -169,10 +169,8 @@ def _save_defaults(t: Target) -> Values:
 async def _save_dir_on_the_host(t: Target, facts: HostFacts) -> Values:
     """The first of the usual checkpoint directories the host has (xl cannot create one:
     a Dom0 without /var/lib/xen/save would open the form on an error)."""
-    for d in (SAVE_DIR, *SAVE_DIR_FALLBACKS):
-        if await facts.exists(d):
-            return {"path": f"{d}/{_save_file(t)}"}
-    return {}
+    d = await facts.first_existing(SAVE_DIRS)
+    return {"path": f"{d}/{_save_file(t)}"} if d is not None else {}
 
 
 def _save(t: Target, v: Values) -> rq.Request:
