@@ -269,10 +269,11 @@ class ActionForm(OnceModal[Plan | None]):
     def _changed(self, event: Input.Changed | Checkbox.Changed | RadioSet.Changed
                  | Select.Changed) -> None:
         widget_id = event.control.id or ""
-        if isinstance(event, Input.Changed) and event.value and widget_id.startswith("field-"):
-            self._typed.add(widget_id.removeprefix("field-"))
         if isinstance(event, Input.Changed) and widget_id.startswith("field-"):
-            for pick in self.query(f"#pick-{widget_id[6:]}").results(Select):
+            name = widget_id.removeprefix("field-")
+            if event.value:
+                self._typed.add(name)
+            for pick in self.query(f"#pick-{name}").results(Select):
                 if not pick.is_blank() and pick.value != event.value:  # typed past the pick
                     with pick.prevent(Select.Changed):
                         pick.clear()
