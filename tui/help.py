@@ -15,6 +15,7 @@ from textual.keys import REPLACED_KEYS, Keys, key_to_character
 from textual.widgets import Static
 
 from tui import domain_filter, views
+from tui.keymap import keys_of
 from tui.styles import MARK, STATE_SYMBOLS, STATUS_SYMBOLS
 from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
@@ -137,7 +138,7 @@ def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:
     if unknown:
         problems.append(f"[keys]: no binding called {', '.join(unknown)} (? lists the ids)")
     unmatched = [f"{bid} = {key!r}" for bid, keys in sorted(keymap.items())
-                 for key in map(str.strip, keys.split(",")) if not key_name_ok(key)]
+                 for key in keys_of(keys) if not key_name_ok(key)]
     if unmatched:  # Textual takes any string and the binding silently answers to nothing
         problems.append(f"[keys]: not a key name: {', '.join(unmatched)} "
                         "(a character, or a name like f5, pageup, ctrl+x)")
@@ -188,8 +189,7 @@ def _clashed(app: App[Any], keymap: Mapping[str, str]) -> set[Binding]:
     out: set[Binding] = set()
     for bindings in maps:
         declared = [b for bs in bindings.key_to_bindings.values() for b in bs]
-        taken = {k.strip() for b in declared if b.id and b.id in keymap
-                 for k in keymap[b.id].split(",")}
+        taken = {k for b in declared if b.id and b.id in keymap for k in keys_of(keymap[b.id])}
         out |= {b for b in declared if b.id and b.id not in keymap and b.key in taken}
     return out
 

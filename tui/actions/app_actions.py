@@ -37,6 +37,7 @@ from tui.actions.running import Note, RunningAction, busy_key, result_severity, 
 from tui.actions.specs import SPECS, SPECS_BY_ID, ActionSpec
 from tui.actions.target import Target
 from tui.actions.text import target_header, toast_text, verbatim
+from tui.keymap import keys_of
 from tui.store import FleetStore
 from tui.text import visible
 
@@ -280,8 +281,7 @@ class ActionsApp(App[int]):
             self.say("warning", "Actions", why)
             return
         keymap: dict[str, str] = dict(getattr(self, "_keymap", {}) or {})
-        bound = {s.id: [k.strip() for k in keymap.get(f"domain.{s.id}", s.key).split(",")]
-                 for s in SPECS}
+        bound = {s.id: keys_of(keymap.get(f"domain.{s.id}", s.key)) for s in SPECS}
         keys = {sid: self.get_key_display(Binding(ks[0], "")) for sid, ks in bound.items()}
         hotkeys = {k: sid for sid, ks in bound.items() for k in ks if k}
         specs = [(s, self.action_state(s.id) is True) for s in SPECS]

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from collectors.config import Settings
 from collectors.model import Domain
+from tui.keymap import keys_of
 from tui.ring_watch import RingWatch
 from tui.store import DomainKey, FleetStore
 from tui.styles import STATUS_SYMBOLS, Palette
@@ -124,7 +125,7 @@ class ViewBar(TextBar):
         for spec in VIEWS:
             style = current if spec.id == self.current else Style()
             link = Style(meta={"@click": f"app.show_view({spec.id!r})"})
-            key = keymap.get(f"view.{spec.id}", spec.key).split(",")[0].strip()  # (rebound?)
+            key = keys_of(keymap.get(f"view.{spec.id}", spec.key))[0]  # (rebound?)
             text.append(f" {key} {spec.title} ", style=style + link)
         by_status = store.hosts_by_status()
         text.append("   ")
