@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,39 @@ def test_lab_disks_are_not_cd_drives() -> None:
     xs = parse_xenstore_ls((FIX / "xen-4.17-lab-a" / "xenstore-ls-f.out").read_text())
     vbds = [d for d in topology_from_xenstore("lab", xs).devices if d.kind.value == "vbd"]
     assert len(vbds) == 3 and all(d.cdrom is False for d in vbds)
+
+
+def _unexpand(line: str) -> str:
+    """``unexpand -a``: a run of 2+ blanks that ends on a tab stop becomes a TAB."""
+    out, col, blanks = [], 0, 0
+    for ch in line:
+        col += 1
+        if ch == " ":
+            blanks += 1
+            if col % 8 == 0:
+                out.append("\t" if blanks > 1 else " ")
+                blanks = 0
+            continue
+        out.append(" " * blanks + ch)
+        blanks = 0
+    return "".join(out) + " " * blanks
+
+
+def _deep_listing() -> str:
+    """-p lines at depths 0-9 with values ending either side of the padding's column 60."""
+    return "\n".join(_ls_line(d, f"s{d}_{k}", "v" * k, "n0,r1")
+                     for d in range(10) for k in (1, 40, 48, 52, 56)) + "\n"
+
+
+@pytest.mark.parametrize(("listing", "root"), [
+    (lambda: _deep_listing(), "/local/domain/1"),
+    (lambda: (DATA / "lab-xenstore-ls-fp-xltoptest.out").read_text(), "/tool/xltoptest"),
+])
+def test_tabs_before_the_permissions(listing: Callable[[], str], root: str) -> None:
+    # a listing that went through a pager or `unexpand` has TABs where the blanks were
+    text = listing()
+    tabbed = "\n".join(_unexpand(line) for line in text.splitlines()) + "\n"
+    assert "\t" in tabbed and tabbed != text
+    assert parse_xenstore_ls(tabbed, root=root) == parse_xenstore_ls(text, root=root)
+    flat = '/local/domain/3/name = "guest1"\t  (n0,r3)\n/local/domain/3/x = "1"\t(n0)\n'
+    assert parse_xenstore_ls(flat) == {"/local/domain/3/name": "guest1", "/local/domain/3/x": "1"}

@@ -30,8 +30,8 @@ from collectors.parse.noise import SkippedNoise, is_tool_log_line
 SOURCE = "xenstore-ls"
 
 _PERM_LIST = r"\((?:[nrwb]-?[0-9]+)(?:,[nrwb]-?[0-9]+)*\)"  # "%c%i": an id past INT_MAX reads < 0
-_PERMS = re.compile(rf'"[ .]*{_PERM_LIST}$')
-_NO_PERMS = re.compile(r'"[ .]*$')  # -p, but the permissions could not be read (stderr)
+_PERMS = re.compile(rf'"[ \t.]*{_PERM_LIST}$')
+_NO_PERMS = re.compile(r'"[ \t.]*$')  # -p, but the permissions could not be read (stderr)
 _NODE = re.compile(r"[^\s/]+")
 _PERMS_ONLY = re.compile(rf"\s*{_PERM_LIST}")
 _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
@@ -43,7 +43,7 @@ _PIPE_WIDTH = 80  # xenstore-ls's width when stdout is not a terminal
 _XSLS_PERMS_WIDTH = _PIPE_WIDTH - 16
 _XSLS_CUT = 151  # xsls (3.0): len(name) + len(value) of a cut value, "..." included
 # a whole node line of the indented form (with or without -p)
-_NODE_LINE = re.compile(rf' *[^\s/]+ = ".*"(?:[ .]*{_PERM_LIST})?')
+_NODE_LINE = re.compile(rf' *[^\s/]+ = ".*"(?:[ \t.]*{_PERM_LIST})?')
 
 
 def unescape_value(s: str) -> str:
@@ -177,6 +177,9 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
                 raise ParseError(SOURCE, no, raw, 'expected /path = "value"')
             out[kv[0]] = _decode(kv[1])
             continue
+        lead = len(line) - len(line.lstrip(" \t"))
+        if "\t" in line[:lead]:  # indentation a pager or unexpand made TABs: 8 columns each
+            line = line[:lead].expandtabs(8) + line[lead:]
         depth = len(line) - len(line.lstrip(" "))
         body = line[depth:]
         if ' = "' not in body and body.endswith(":") and " " not in body[:-1]:
