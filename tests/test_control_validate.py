@@ -224,8 +224,19 @@ async def test_vcpu_set_range() -> None:
     assert "at most 2 vCPU" in await problem(VcpuSet(H, "web1", 3))
     assert "at least 1" in await problem(VcpuSet(H, "web1", 0))
     snap = snapshot(dom(8, "big", vcpus_max=8))
-    assert "overcommit" in await problem(VcpuSet(H, "big", 6), snap=snap)
+    msg = await problem(VcpuSet(H, "big", 6), snap=snap)
+    assert "overcommit" in msg and "-i / --ignore-host" in msg
     assert (await check(VcpuSet(H, "big", 6, ignore_host=True), snap=snap)).target == "8"
+    # xl refuses only raising past the host's CPUs: lowering an overcommitted guest is fine
+    snap = snapshot(dom(8, "big", vcpus_online=8, vcpus_max=8))
+    assert (await check(VcpuSet(H, "big", 6), snap=snap)).target == "8"
+    assert "overcommit" in await problem(VcpuSet(H, "big", 6), snap=snapshot(
+        dom(8, "big", vcpus_online=5, vcpus_max=8)))
+    # the host's CPUs are max_cpu_id + 1, offline ones (smt=0) included
+    snap = snapshot(dom(8, "big", vcpus_max=8))
+    assert snap.info is not None
+    snap = replace(snap, info=replace(snap.info, nr_cpus=4, max_cpu_id=7))
+    assert (await check(VcpuSet(H, "big", 6), snap=snap)).target == "8"
 
 
 async def test_vcpu_pin() -> None:

@@ -375,12 +375,18 @@ async def _vcpu_set(ctx: _Ctx) -> None:
         )
     elif d.vcpus_max is None:
         ctx.warnings.append(f"{d.name}'s boot-time vCPU maximum is unknown; xl will check it")
+    # xl refuses only a raise past the host's CPUs (libxl_get_max_cpus: max_cpu_id + 1,
+    # offline CPUs included); lowering an overcommitted guest is always allowed
     info = ctx.snap.info
-    if info is not None and info.nr_cpus is not None and n > info.nr_cpus and not req.ignore_host:
+    host_cpus = None
+    if info is not None:
+        host_cpus = info.max_cpu_id + 1 if info.max_cpu_id is not None else info.nr_cpus
+    raising = d.vcpus_online is None or n > d.vcpus_online
+    if host_cpus is not None and n > host_cpus and raising and not req.ignore_host:
         ctx.bad(
             "count",
-            f"{n} vCPUs on a host with {info.nr_cpus} physical CPUs: xl refuses to overcommit "
-            "(use ignore-host to allow it)",
+            f"{n} vCPUs on a host with {host_cpus} physical CPUs: xl refuses to overcommit "
+            "(-i / --ignore-host allows it)",
         )
 
 
