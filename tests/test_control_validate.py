@@ -110,7 +110,11 @@ def test_bad_rates(rate: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "cpus"),
-    [("all", "all"), ("0-3,^2", "0-1,3"), ("1", "1"), ("0,2-3", "0,2-3"), ("all,^0", "1-3")],
+    [("all", "all"), ("0-3,^2", "0-1,3"), ("1", "1"), ("0,2-3", "0,2-3"), ("all,^0", "1-3"),
+     # xl's parse_cpurange: strtok skips empty items, strtoul leading blanks; node: items
+     # mix with CPUs (one node here: it holds every CPU)
+     ("0-1, 3", "0-1,3"), ("0-1,", "0-1"), ("^ 0,all", "all"), ("nodes:all", "all"),
+     ("node:0,^1", "0,2-3"), ("nodes:0-0,^node:0,2", "2")],
 )
 def test_cpu_lists(text: str, cpus: str) -> None:
     got = sx.check_cpu_list(text, max_cpu=3, nr_nodes=1, what="hard", allow_keep=False)
@@ -122,11 +126,25 @@ def test_cpu_lists(text: str, cpus: str) -> None:
     ("text", "why"),
     [("4", "CPU 4 does not exist"), ("0-9", "CPU 4 does not exist"), ("3-1", "invalid"),
      ("^all", "combine"), ("0-1,^0-1", "selects no CPU"), ("one", "use all"),
-     ("0;reboot", "use all"), ("node:1", "1 NUMA node"), ("0\n1", "control characters")],
+     ("0;reboot", "use all"), ("node:1", "1 NUMA node"), ("0\n1", "control characters"),
+     ("^1", "write all,\\^N"), ("^node:0", "selects no CPU"), ("^nodes:all", "combine"),
+     ("0 -1", "use all"), ("0, ^1", "use all"), ("0, node:0", "use all")],
 )
 def test_bad_cpu_lists(text: str, why: str) -> None:
     with pytest.raises(sx.BadValue, match=why):
         sx.check_cpu_list(text, max_cpu=3, nr_nodes=1, what="hard", allow_keep=False)
+
+
+def test_cpu_lists_with_nodes_of_a_numa_host() -> None:
+    # which CPUs node 1 has only the host knows: the list is checked, its CPUs left to xl
+    check = sx.check_cpu_list
+    assert check("1,node:1,^6", max_cpu=7, nr_nodes=2, what="hard", allow_keep=False) is None
+    assert check("nodes:0-1,^node:1", max_cpu=7, nr_nodes=2, what="hard",
+                 allow_keep=False) is None
+    with pytest.raises(sx.BadValue, match="2 NUMA node"):
+        check("node:0,node:2", max_cpu=7, nr_nodes=2, what="hard", allow_keep=False)
+    with pytest.raises(sx.BadValue, match="CPU 8 does not exist"):
+        check("node:1,8", max_cpu=7, nr_nodes=2, what="hard", allow_keep=False)
 
 
 # --- domain resolution ------------------------------------------------------------------

@@ -321,6 +321,9 @@ def test_vcpu_pin_syntax_errors() -> None:
     assert snapshot(host) == before
     got = xl(host, "xl", "-N", "vcpu-pin", "0", "all", "0-3,^1", "all")
     assert got.stdout == "cpumap: 0 all\n"
+    # strtok_r skips empty items, strtoul blanks before a number; "nodes:all" is "all"
+    got = xl(host, "xl", "-N", "vcpu-pin", "0", "all", "all,^ 0,", "nodes:all")
+    assert got.stdout == "cpumap: 1 all\n"
 
 
 def test_mem_set_mem_max_and_their_errors() -> None:

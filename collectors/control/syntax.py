@@ -10,7 +10,7 @@ import ipaddress
 import re
 
 from collectors.model import CpuSet
-from collectors.parse.common import parse_cpu_list
+from collectors.parse.common import CPU_ID_LIMIT
 
 
 class BadValue(ValueError):
@@ -217,13 +217,19 @@ def check_vdev(value: str) -> str:
     return v
 
 
+# strtoul skips blanks before a number, but not before "^" or "node:"
+_CPU_ITEM_RE = re.compile(r"(\^?)((?:nodes?:)?)(all| *([0-9]+)(?:- *([0-9]+))?)")
+
+
 def check_cpu_list(
     text: str, *, max_cpu: int | None, nr_nodes: int | None, what: str, allow_keep: bool
 ) -> CpuSet | None:
-    """An xl CPU list (``all``, ``0-3,^2``, ``node:0``) within the host's CPUs.
+    """An xl CPU list within the host's CPUs, read as xl's parse_cpurange reads it: items
+    split on commas (empty ones skipped), each ``[^][node:|nodes:](all|N|A-B)``, applied in
+    order (``^`` removes what the items before it added).
 
     Returns the CPUs it selects (None for ``-``, which leaves the affinity unchanged, or
-    for a ``node:`` list whose CPUs only the host knows).
+    for a list with ``node:`` items whose CPUs only the host knows).
     """
     t = text.strip()
     check_one_arg(t, what)
@@ -231,32 +237,53 @@ def check_cpu_list(
         if not allow_keep:
             raise BadValue(f'{what} "-" (unchanged) is not allowed here')
         return None
-    if re.fullmatch(r"nodes?:[0-9]+(-[0-9]+)?", t):
-        nodes = [int(n) for n in t.split(":", 1)[1].split("-")]
-        if len(nodes) == 2 and nodes[0] > nodes[1]:
-            raise BadValue(f'invalid {what} "{text}": node range is reversed')
-        if nr_nodes is not None and max(nodes) >= nr_nodes:
-            raise BadValue(
-                f'invalid {what} "{text}": the host has {nr_nodes} NUMA node(s) (0-{nr_nodes - 1})'
-            )
+    items = [i for i in t.split(",") if i]
+    cpus: set[int] = set()
+    whole = False  # "all" and nothing removed since
+    known = True
+    for item in items:
+        m = _CPU_ITEM_RE.fullmatch(item)
+        if m is None:
+            raise BadValue(f'invalid {what} "{text}": use all, CPU numbers and ranges like '
+                           "0-3,^2, node:N, or -")
+        neg, node, lo_s, hi_s = m[1] == "^", bool(m[2]), m[4], m[5]
+        if m[3] == "all":
+            if neg:
+                raise BadValue(f'invalid {what} "{text}": can\'t combine "^" and "all"')
+            whole = True
+            cpus = set(range(max_cpu + 1)) if max_cpu is not None else set()
+            continue
+        lo = int(lo_s)
+        hi = int(hi_s) if hi_s is not None else lo
+        if lo > hi:
+            raise BadValue(f'invalid {what} "{text}": range {lo}-{hi} is reversed')
+        if node:
+            if nr_nodes is not None and hi >= nr_nodes:
+                raise BadValue(f'invalid {what} "{text}": the host has {nr_nodes} NUMA '
+                               f"node(s) (0-{nr_nodes - 1})")
+            if nr_nodes != 1 or max_cpu is None:
+                known = False  # which CPUs a node has: only the host knows
+                continue
+            lo, hi = 0, max_cpu  # the one node holds every CPU
+        elif max_cpu is not None and hi > max_cpu:
+            first = lo if lo > max_cpu else max_cpu + 1
+            raise BadValue(f'invalid {what} "{text}": CPU {first} does not exist '
+                           f"(the host has CPUs 0-{max_cpu})")
+        elif hi >= CPU_ID_LIMIT:
+            raise BadValue(f'invalid {what} "{text}": CPU {hi} is beyond any host')
+        if neg:
+            if whole and max_cpu is None:
+                known = False  # all but some: the host knows which are left
+            whole = False
+            cpus.difference_update(range(lo, hi + 1))
+        else:
+            cpus.update(range(lo, hi + 1))
+    if not known:
         return None
-    if not re.fullmatch(r"\^?([0-9]+(-[0-9]+)?|all)(,\^?([0-9]+(-[0-9]+)?|all))*", t):
-        raise BadValue(
-            f'invalid {what} "{text}": use all, CPU numbers and ranges like 0-3,^2, or -'
-        )
-    if "^all" in t:
-        raise BadValue(f'invalid {what} "{text}": can\'t combine "^" and "all"')
-    try:
-        cpus = parse_cpu_list(t, max_cpu=max_cpu)
-    except ValueError as e:
-        raise BadValue(f'invalid {what} "{text}": {e}') from None
-    if max_cpu is not None and not cpus.all:
-        beyond = sorted(c for c in cpus.cpus if c > max_cpu)
-        if beyond:
-            raise BadValue(
-                f'invalid {what} "{text}": CPU {beyond[0]} does not exist '
-                f"(the host has CPUs 0-{max_cpu})"
-            )
-    if not cpus.all and not cpus.cpus:
-        raise BadValue(f'invalid {what} "{text}": selects no CPU')
-    return cpus
+    if whole:
+        return CpuSet(all=True)
+    if not cpus:
+        hint = (" (^ removes only CPUs listed before it: write all,^N)"
+                if items and items[0].lstrip().startswith("^") else "")
+        raise BadValue(f'invalid {what} "{text}": selects no CPU{hint}')
+    return CpuSet.of(cpus)

@@ -236,9 +236,11 @@ def parse_cpu_list(text: str, nr_cpus: int, nr_nodes: int = 1) -> CpuSet:
     if text == "all":
         return CpuSet(all=True)
     cpus: set[int] = set()
-    for item in text.split(","):
+    for item in filter(None, text.split(",")):  # strtok_r: empty items are skipped
         neg = item.startswith("^")
         body = item[1:] if neg else item
+        if body.startswith(("node:", "nodes:")) and body.endswith(":all"):
+            body = "all"  # update_cpumap_range drops the prefix before comparing with "all"
         if body == "all":
             if neg:
                 raise CpuListError('Can\'t combine "^" and "all".')
@@ -259,6 +261,7 @@ def parse_cpu_list(text: str, nr_cpus: int, nr_nodes: int = 1) -> CpuSet:
 
 def _range(spec: str, item: str, what: str) -> tuple[int, int]:
     a, dash, b = spec.partition("-")
+    a, b = a.lstrip(" \t\n"), b.lstrip(" \t\n")  # strtoul skips leading blanks
     if not is_uint(a) or (dash and not is_uint(b)):
         raise CpuListError(f"Invalid {what} range: {item}.")
     lo, hi = int(a), int(b) if dash else int(a)
