@@ -65,6 +65,8 @@ H = HOST
          ["xl", "network-attach", "3", "type=vif", "mac=00:16:3e:aa:bb:cc", "bridge=xenbr0",
           "model=e1000", "vifname=vweb", "script=vif-bridge", "rate=10Mb/s@20ms",
           "ip=10.0.0.2 10.0.0.3", "mtu=1400"]),
+        (NetworkAttach(H, "web1", script="vif-nat", gatewaydev="eth1", backend="netdd"),
+         "xl network-attach 3 script=vif-nat backend=netdd gatewaydev=eth1"),
         (NetworkDetach(H, "web1", 0), "xl network-detach 3 0"),
         (NetworkDetach(H, "web1", "00:16:3E:10:00:01"), "xl network-detach 3 00:16:3e:10:00:01"),
         (BlockAttach(H, "web1", target="/srv/d.img", vdev="xvdb"),

@@ -289,8 +289,42 @@ async def test_network_attach_checks_bridge_on_host() -> None:
     assert 'no bridge "xenbr0"' in msg and "default" in msg
 
 
+async def test_network_attach_bridges_as_xl_finds_them() -> None:
+    r = RecordingRunner(bridges=["br-lan", "ovsbr0"])
+    # vif-route and vif-nat use no bridge: none is needed, named or default
+    assert (await check(NetworkAttach(H, "web1", script="vif-route", ip=("10.0.0.5",)),
+                        r)).target == "3"
+    # Open vSwitch VLAN and trunk forms name the bridge before the tag
+    for bridge in ("ovsbr0.100", "ovsbr0:10:20"):
+        c = await check(NetworkAttach(H, "web1", bridge=bridge), r)
+        assert any("Open vSwitch" in w for w in c.warnings)
+    assert 'no bridge "ovsbr9"' in await problem(NetworkAttach(H, "web1", bridge="ovsbr9.1"), r)
+    assert "invalid bridge" in await problem(NetworkAttach(H, "web1", bridge="ovsbr0:x"), r)
+    # no bridge named: xl.conf's default_bridge (and default_vifscript) count
+    conf = b'# xl.conf\n#default_bridge="xenbr0"\ndefault_bridge = "br-lan" # LAN\n'
+    r = RecordingRunner(bridges=["br-lan"], contents={"/etc/xen/xl.conf": conf})
+    assert (await check(NetworkAttach(H, "web1"), r)).target == "3"
+    r = RecordingRunner(bridges=["br-lan"],
+                        contents={"/etc/xen/xl.conf": b"default_vifscript='vif-nat'\n"})
+    assert (await check(NetworkAttach(H, "web1"), r)).target == "3"
+
+
+async def test_network_attach_keys_xl_takes() -> None:
+    c = await check(NetworkAttach(H, "web1", model="e1000-82545em", rate="10Mb/s@20m",
+                                  backend="0", gatewaydev="eth0", script="vif-nat"))
+    assert [w for w in c.warnings if "model" not in w] == []
+    assert "QEMU" in " ".join(c.warnings)
+    assert (await check(NetworkAttach(H, "web1", rate="1Mb/s@50u"))).warnings == ()
+    w = (await check(NetworkAttach(H, "web1", rate="1Mb/s@20"))).warnings
+    assert any("as seconds" in x for x in w)
+    assert "invalid gatewaydev" in await problem(NetworkAttach(H, "web1", gatewaydev="e/0"))
+    assert "invalid backend" in await problem(NetworkAttach(H, "web1", backend="a b"))
+    w = (await check(NetworkAttach(H, "web1", backend="netdd"))).warnings
+    assert any("no domain netdd" in x for x in w)
+
+
 async def test_network_attach_key_by_key() -> None:
-    msg = await problem(NetworkAttach(H, "web1", mac="01:00:5e:00:00:01", model="nic9000",
+    msg = await problem(NetworkAttach(H, "web1", mac="01:00:5e:00:00:01", model="nic/9000",
                                       rate="fast", ip=("10.0.0.300",), vifname="a/b",
                                       script="../x", mtu=10))
     for part in ("multicast", "invalid model", "invalid rate", "invalid IP address",

@@ -39,6 +39,8 @@ H = "h"
          rq.NetworkAttach(H, "web1", bridge="xenbr0", mac="00:16:3e:aa:bb:cc",
                           ip=("10.0.0.1", "10.0.0.2"), mtu=1400)),
         ("network-attach", rq.NetworkAttach(H, "web1")),
+        ("network-attach script=vif-route gatewaydev=eth1 backend=0",
+         rq.NetworkAttach(H, "web1", script="vif-route", gatewaydev="eth1", backend="0")),
         ("network-detach 1", rq.NetworkDetach(H, "web1", 1)),
         ("network-detach 00:16:3e:aa:bb:cc", rq.NetworkDetach(H, "web1", "00:16:3e:aa:bb:cc")),
         ("block-attach /srv/d.img,raw,xvdb,w",

@@ -91,7 +91,8 @@ def _vcpu_pin(req: Request, t: str) -> list[str]:
 def vif_spec(req: NetworkAttach) -> list[str]:
     """The ``key=value`` arguments of network-attach, in xl's documented key order."""
     out = []
-    for key in ("type", "mac", "bridge", "model", "vifname", "script", "rate"):
+    for key in ("type", "mac", "bridge", "model", "vifname", "script", "backend", "rate",
+                "gatewaydev"):
         value = getattr(req, key)
         if value is not None:
             out.append(f"{key}={value.strip()}")

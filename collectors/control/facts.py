@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 
 from collectors import commands
@@ -13,6 +14,10 @@ from collectors.parse.xl_sched import SchedParams, parse_sched_params
 from collectors.transport.base import Runner, TransportError
 
 HEAD_BYTES = 65536  # of a checkpoint: its header and config (a few KiB) with room to spare
+XL_CONF = "/etc/xen/xl.conf"
+# xl.conf's string settings: key = "value" or 'value', a comment may follow
+_XL_CONF_STRING = re.compile(
+    r"""\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?""")
 
 
 class HostFacts:
@@ -23,6 +28,7 @@ class HostFacts:
         self._timeout = timeout_s
         self._bridges: tuple[str, ...] | None = None
         self._exists: dict[tuple[str, ...], bool] = {}  # test argv → its answer
+        self._xl_conf: dict[str, str] | None = None
 
     @property
     def host(self) -> str:
@@ -37,6 +43,17 @@ class HostFacts:
             names = {posixpath.basename(line.strip()) for line in res.splitlines()}
             self._bridges = tuple(sorted(n for n in names if n))
         return self._bridges
+
+    async def xl_conf(self) -> dict[str, str]:
+        """xl.conf's string settings (``default_bridge``, ``default_vifscript``...); empty
+        when the host has none or it cannot be read (xl then uses its built-in defaults)."""
+        if self._xl_conf is None:
+            data = await self.head(XL_CONF)
+            text = data.decode("utf-8", "replace") if data is not None else ""
+            self._xl_conf = {m[1]: m[2] if m[2] is not None else m[3]
+                             for line in text.splitlines()
+                             if (m := _XL_CONF_STRING.fullmatch(line))}
+        return self._xl_conf
 
     async def config_files(self) -> tuple[str, ...]:
         """Domain config files a user may create from (/etc/xen/*.cfg, /etc/xen/auto/*.cfg)."""

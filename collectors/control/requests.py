@@ -109,7 +109,7 @@ class VcpuPin(_OnDomain):
 class NetworkAttach(_OnDomain):
     """``xl network-attach DOMAIN key=value...`` (the keys of a ``vif=`` spec)."""
 
-    bridge: str | None = None  # None: xl's default bridge, xenbr0
+    bridge: str | None = None  # None: xl.conf's default_bridge (xenbr0 unless set)
     mac: str | None = None
     model: str | None = None
     rate: str | None = None
@@ -118,6 +118,8 @@ class NetworkAttach(_OnDomain):
     script: str | None = None
     type: str | None = None  # vif or ioemu
     mtu: int | None = None
+    backend: str | None = None  # the driver domain (name or domid); None: Domain-0
+    gatewaydev: str | None = None  # vif-nat/vif-route: Dom0's outgoing interface
     verb: ClassVar[str] = "network-attach"
 
 

@@ -67,7 +67,7 @@ def check_mac(text: str) -> str:
 
 # libxlu_vif.c: "^[0-9]+[GMK]?[Bb]/s$", then an optional "@" interval "^[0-9]+[mu]?s?$";
 # both numbers must be 1..2^32-1 (xl parses them with strtoull base 0, so no leading 0).
-_RATE_RE = re.compile(r"([1-9][0-9]*)([GMK]?)([Bb])/s(?:@([1-9][0-9]*)(s|ms|us)?)?")
+_RATE_RE = re.compile(r"([1-9][0-9]*)([GMK]?)([Bb])/s(?:@([1-9][0-9]*)(s|ms|us|m|u)?)?")
 _UINT32_MAX = (1 << 32) - 1
 
 
@@ -81,9 +81,8 @@ def check_rate(text: str) -> str:
     if int(m.group(1)) > _UINT32_MAX:
         raise BadValue(f'rate "{text}" is too large')
     if m.group(4) is not None:
-        usecs = int(m.group(4)) * {"s": 1_000_000, None: 1_000_000, "ms": 1000, "us": 1}[
-            m.group(5)
-        ]
+        unit = m.group(5) or "s"  # libxl: no unit is seconds, "m" ms, "u" us
+        usecs = int(m.group(4)) * {"s": 1_000_000, "m": 1000, "u": 1}[unit[0]]
         if usecs > _UINT32_MAX:
             raise BadValue(f'rate interval in "{text}" is too long (at most about 71 minutes)')
     return t
@@ -129,6 +128,31 @@ def check_ifname(value: str, what: str) -> str:
             f'invalid {what} "{value}": up to 15 letters, digits, "_", "." or "-"'
         )
     return value
+
+
+# a model QEMU names: e1000, virtio-net-pci, e1000-82545em, rtl8139
+_NET_MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# vif-openvswitch: BRIDGE[.VLAN][:TRUNK[:TRUNK...]]
+_OVS_BRIDGE_RE = re.compile(r"([^.:]+)(?:\.[0-9]+)?(?::[0-9]+)*")
+NAME_OR_DOMID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def check_net_model(value: str) -> str:
+    v = value.strip()
+    if not _NET_MODEL_RE.fullmatch(v):
+        raise BadValue(f'invalid model "{value}": use a device model name like e1000 or '
+                       "virtio-net-pci")
+    return v
+
+
+def bridge_base(value: str) -> str:
+    """The bridge a ``bridge=`` names: itself, or for Open vSwitch ``br0.100`` (VLAN 100)
+    and ``br0:10:20`` (trunk) the ``br0`` before the tag (a Linux bridge may be called
+    ``br0.100`` too: the caller looks for both)."""
+    v = value.strip()
+    m = _OVS_BRIDGE_RE.fullmatch(v)
+    base = v if m is None else m[1]
+    return check_ifname(base, "bridge")
 
 
 def check_script(value: str) -> str:

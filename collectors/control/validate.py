@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from collectors import commands
 from collectors.control import syntax as sx
 from collectors.control.errors import Problem, ValidationFailed
-from collectors.control.facts import HEAD_BYTES, HostFacts
+from collectors.control.facts import HEAD_BYTES, XL_CONF, HostFacts
 from collectors.control.requests import (
     BlockAttach,
     BlockDetach,
@@ -52,7 +52,10 @@ from collectors.model import (
 from collectors.parse.common import ParseError, is_uint
 from collectors.parse.xl_savefile import config_file_name, parse_xl_savefile
 
-DEFAULT_BRIDGE = "xenbr0"  # libxl's bridge when a vif names none
+DEFAULT_BRIDGE = "xenbr0"  # xl's bridge when a vif names none and xl.conf sets none
+DEFAULT_VIF_SCRIPT = "vif-bridge"
+# hotplug scripts that route or NAT the guest's traffic: no bridge
+_NO_BRIDGE_SCRIPTS = frozenset({"vif-route", "vif-nat"})
 STALE_WARN_S = 30.0
 
 
@@ -448,7 +451,8 @@ def _cpus(s: CpuSet) -> str:
 async def _network_attach(ctx: _Ctx) -> None:
     req = ctx.req
     assert isinstance(req, NetworkAttach)
-    for fld in ("bridge", "mac", "model", "rate", "vifname", "script", "type"):
+    for fld in ("bridge", "mac", "model", "rate", "vifname", "script", "type", "backend",
+                "gatewaydev"):
         value = getattr(req, fld)
         if value is not None:
             ctx.check(fld, partial(sx.check_spec_value, value, fld))
@@ -463,37 +467,71 @@ async def _network_attach(ctx: _Ctx) -> None:
             if used:
                 ctx.warnings.append(f"MAC {mac} is already used by another vif on this host")
     if req.model is not None:
-        ctx.check("model", lambda: sx.check_choice(req.model or "", sx.NET_MODELS, "model"))
+        model = ctx.check("model", lambda: sx.check_net_model(req.model or ""))
+        if model is not None and model not in sx.NET_MODELS:
+            ctx.warnings.append(f"model {model} is not one xltop knows; the device model "
+                                "(QEMU) decides whether it has it")
         if ctx.dom.type not in (DomainType.HVM, None):
             ctx.warnings.append(f"model= only matters for HVM guests; {ctx.name} is "
                                 f"{ctx.dom.type}")
     if req.type is not None:
         ctx.check("type", lambda: sx.check_choice(req.type or "", sx.VIF_TYPES, "vif type"))
     if req.rate is not None:
-        ctx.check("rate", lambda: sx.check_rate(req.rate or ""))
+        rate = ctx.check("rate", lambda: sx.check_rate(req.rate or ""))
+        if isinstance(rate, str) and "@" in rate and rate[-1].isdigit():
+            ctx.warnings.append(f"rate {rate}: xl reads an interval without a unit as seconds "
+                                "(write ms or us for less)")
     if req.ip:
         ctx.check("ip", lambda: sx.check_ips(req.ip))
     if req.vifname is not None:
         ctx.check("vifname", lambda: sx.check_ifname(req.vifname or "", "vifname"))
     if req.script is not None:
         ctx.check("script", lambda: sx.check_script(req.script or ""))
+    if req.gatewaydev is not None:
+        ctx.check("gatewaydev", lambda: sx.check_ifname(req.gatewaydev or "", "gatewaydev"))
+    if req.backend is not None:
+        _backend_domain(ctx, req.backend)
     if req.mtu is not None and (
         isinstance(req.mtu, bool) or not isinstance(req.mtu, int) or not 68 <= req.mtu <= 65535
     ):
         ctx.bad("mtu", f"invalid mtu {req.mtu!r}: use 68-65535")
-    bridge = req.bridge if req.bridge is not None else DEFAULT_BRIDGE
-    if ctx.check("bridge", lambda: sx.check_ifname(bridge, "bridge")) is None:
+    if req.bridge is not None:
+        base = ctx.check("bridge", lambda: sx.bridge_base(req.bridge or ""))
+        if base is None or ctx.problems:
+            return
+        bridges = await ctx.facts.bridges()
+        named = req.bridge.strip()
+        if named in bridges:
+            return
+        if base not in bridges:
+            ctx.bad("bridge", f'no bridge "{base}" on {ctx.snap.host} '
+                              f"(bridges: {', '.join(bridges) or 'none'})")
+        else:
+            ctx.warnings.append(f"bridge {named}: a VLAN tag or trunk on {base}, which only "
+                                "Open vSwitch bridges (script vif-openvswitch) take")
         return
-    if ctx.problems:
+    if ctx.problems or req.backend is not None:
+        return  # a driver domain's bridges are not Dom0's
+    # no bridge named: xl takes xl.conf's default_bridge, unless the script needs none
+    conf = await ctx.facts.xl_conf()
+    script = req.script or conf.get("default_vifscript") or DEFAULT_VIF_SCRIPT
+    if posixpath.basename(script) in _NO_BRIDGE_SCRIPTS:
         return
+    bridge = conf.get("default_bridge") or DEFAULT_BRIDGE
     bridges = await ctx.facts.bridges()
     if bridge not in bridges:
-        which = "" if req.bridge is not None else " (xl's default; name one with bridge=)"
-        ctx.bad(
-            "bridge",
-            f'no bridge "{bridge}"{which} on {ctx.snap.host} '
-            f"(bridges: {', '.join(bridges) or 'none'})",
-        )
+        ctx.bad("bridge", f'no bridge "{bridge}" (xl\'s default, from {XL_CONF} or built in; '
+                          f"name one with bridge=) on {ctx.snap.host} "
+                          f"(bridges: {', '.join(bridges) or 'none'})")
+
+
+def _backend_domain(ctx: _Ctx, backend: str) -> None:
+    """A driver domain for backend=: a domid or a name that is on the host now."""
+    if not sx.NAME_OR_DOMID_RE.fullmatch(backend):
+        ctx.bad("backend", f'invalid backend "{backend}": use the driver domain\'s name or id')
+    elif not any(backend in (d.name, str(d.domid)) for d in ctx.snap.domains):
+        ctx.warnings.append(f"no domain {backend} on {ctx.snap.host} now: the backend must be "
+                            "running for xl to attach the vif")
 
 
 async def _network_detach(ctx: _Ctx) -> None:

@@ -7,7 +7,8 @@
     restore PATH [-p]           create CFG [-p]          (DOMAIN is ignored, use -)
     mem-set SIZE                mem-max SIZE
     vcpu-set N [-i]             vcpu-pin [-f] VCPU|all HARD [SOFT]
-    network-attach [key=value ...]   (bridge mac model rate ip vifname script type mtu)
+    network-attach [key=value ...]   (bridge mac model rate ip vifname script type mtu
+                                      backend gatewaydev)
     network-detach DEVID|MAC
     block-attach SPEC           (target,format,vdev,access or format=..,vdev=..,target=..)
     block-detach [-f] VDEV
@@ -25,7 +26,8 @@ from collectors.control import requests as rq
 from collectors.control.syntax import DISK_FORMATS
 from collectors.parse.common import is_uint
 
-VIF_KEYS = ("bridge", "mac", "model", "rate", "ip", "vifname", "script", "type", "mtu")
+VIF_KEYS = ("bridge", "mac", "model", "rate", "ip", "vifname", "script", "type", "mtu",
+            "backend", "gatewaydev")
 DISK_KEYS = ("target", "format", "vdev", "access", "devtype")
 
 
