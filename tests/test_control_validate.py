@@ -156,6 +156,11 @@ async def test_domain_by_name_or_domid() -> None:
     assert (await check(Pause(H, "3"))).domain.name == "web1"  # type: ignore[union-attr]
     assert 'no domain "٣"' in await problem(Pause(H, "٣"))  # not domid 3
     assert 'no domain "' in await problem(Pause(H, "3" * 5000))
+    # a UUID, as libxl_domain_qualifier_to_domid takes it, in either case
+    uuid = "a3508009-2a85-4cdf-ac1a-f186f1bed941"
+    snap = snapshot(dom(9, "uu", uuid=uuid))
+    assert (await check(Pause(H, uuid.upper()), snap=snap)).target == "9"
+    assert 'no domain "' in await problem(Pause(H, uuid.replace("a", "b")), snap=snap)
 
 
 async def test_unknown_domain() -> None:
@@ -185,6 +190,9 @@ async def test_domain0_refused_where_xl_refuses(req: Request) -> None:
 
 async def test_domain0_allowed_for_memory_and_vcpus() -> None:
     assert (await check(MemSet(H, "Domain-0", "900m"))).target == "0"
+    assert (await check(MemSet(H, "Domain-0", "128m"))).target == "0"
+    # libxl refuses Dom0 below LIBXL_MIN_DOM0_MEM
+    assert "below the 128 MiB" in await problem(MemSet(H, "Domain-0", "127m"))
     assert (await check(VcpuPin(H, 0, 0, "0-1"))).target == "0"
 
 

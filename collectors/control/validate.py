@@ -5,6 +5,7 @@ and facts fetched from the host (bridges, files). Every problem gets a clear mes
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -54,6 +55,8 @@ from collectors.parse.xl_savefile import config_file_name, parse_xl_savefile
 
 DEFAULT_BRIDGE = "xenbr0"  # xl's bridge when a vif names none and xl.conf sets none
 DEFAULT_VIF_SCRIPT = "vif-bridge"
+DOM0_MIN_KIB = 128 * 1024  # libxl's LIBXL_MIN_DOM0_MEM: mem-set refuses Dom0 below it
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # hotplug scripts that route or NAT the guest's traffic: no bridge
 _NO_BRIDGE_SCRIPTS = frozenset({"vif-route", "vif-nat"})
 STALE_WARN_S = 30.0
@@ -130,13 +133,17 @@ async def validate(req: Request, snapshot: HostSnapshot, facts: HostFacts) -> Ch
 
 
 def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bool) -> Domain:
-    """The domain ``ref`` names in the snapshot: by name, or by domid (int or digits)."""
+    """The domain ``ref`` names in the snapshot: by name, by domid (int or digits) or,
+    as libxl_domain_qualifier_to_domid takes it, by UUID."""
     if isinstance(ref, str):
         by_name = [d for d in snap.domains if d.name == ref]
-        by_id = (
-            [d for d in snap.domains if d.domid == int(ref)]
-            if is_uint(ref) and len(ref) <= 5 else []  # (domids are below 32752)
-        )
+        if _UUID_RE.fullmatch(ref):
+            by_id = [d for d in snap.domains if (d.uuid or "").lower() == ref.lower()]
+        else:
+            by_id = (
+                [d for d in snap.domains if d.domid == int(ref)]
+                if is_uint(ref) and len(ref) <= 5 else []  # (domids are below 32752)
+            )
     else:
         by_name, by_id = [], [d for d in snap.domains if d.domid == ref]
     found = by_name or by_id
@@ -331,7 +338,10 @@ async def _mem_set(ctx: _Ctx) -> None:
     if kib is None:
         return
     d = ctx.dom
-    if d.mem_max_kib is not None and kib > d.mem_max_kib:
+    if d.is_dom0 and kib < DOM0_MIN_KIB:
+        ctx.bad("size", f"{sx.format_kib(kib)} is below the {sx.format_kib(DOM0_MIN_KIB)} "
+                        "libxl keeps for Domain-0")
+    elif d.mem_max_kib is not None and kib > d.mem_max_kib:
         ctx.bad(
             "size",
             f"{sx.format_kib(kib)} is more than {d.name}'s maximum memory "
