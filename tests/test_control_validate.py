@@ -235,6 +235,7 @@ async def test_mem_set_within_static_max() -> None:
     assert "262145 KiB (256.0 MiB) is more than web1's maximum memory 256 MiB" in msg
     assert 'invalid size "lots"' in await problem(MemSet(H, "web1", "lots"))
     assert "more than 0" in await problem(MemSet(H, "web1", "0"))
+    assert "less than 1 KiB" in await problem(MemSet(H, "web1", "512b"))
 
 
 async def test_mem_max_not_below_target() -> None:
@@ -413,6 +414,12 @@ async def test_save_paths() -> None:
     assert '".."' in await problem(Save(H, "web1", "/tmp/../etc/passwd"), r)
     c = await check(Save(H, "web1", "/tmp/x.chk", keep_running=False), r)
     assert not any("destroyed" in w for w in c.warnings)  # the confirmation's reason says it
+    # overwriting cannot help a directory, and must not hit a domain's disk
+    msg = await problem(Save(H, "web1", "/var/lib/xen/save", overwrite=True), r)
+    assert "not a regular file" in msg
+    r = RecordingRunner(files=["/srv/xen/web1.img"])
+    msg = await problem(Save(H, "idle1", "/srv/xen/web1.img", overwrite=True), r)
+    assert "is a disk of web1 (xvda)" in msg
 
 
 async def test_restore_and_create_need_existing_files() -> None:

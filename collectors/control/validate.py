@@ -203,8 +203,15 @@ async def _save(ctx: _Ctx) -> None:
     assert isinstance(req, Save)
     if ctx.check("path", lambda: sx.check_abs_path(req.path, "save path")) is None:
         return
-    if await ctx.facts.exists(req.path):
-        if not req.overwrite:
+    disks = _disk_users(ctx, req.path)
+    if disks:
+        ctx.bad("path", f"{req.path} is a disk of {', '.join(disks)}: a checkpoint written "
+                        "there would destroy it")
+    elif await ctx.facts.exists(req.path):
+        if not await ctx.facts.is_file(req.path):
+            ctx.bad("path", f"{req.path} on {ctx.snap.host} is not a regular file (a "
+                            "directory?): give the checkpoint file's own path")
+        elif not req.overwrite:
             ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
     elif (parent := posixpath.dirname(req.path)) != "/" and not await ctx.facts.exists(parent):
         why = f"no directory {parent} on {ctx.snap.host} (xl cannot create it)"
@@ -214,6 +221,14 @@ async def _save(ctx: _Ctx) -> None:
         ctx.bad("path", why)
     if req.overwrite:
         ctx.warnings.append(f"{req.path} will be overwritten if it exists")
+
+
+def _disk_users(ctx: _Ctx, path: str) -> list[str]:
+    """The vbds (as "domain (vdev)") whose image or device is ``path``."""
+    names = {d.domid: d.name for d in ctx.snap.domains}
+    return sorted(f"{names.get(dev.domid, f'domid {dev.domid}')} ({dev.name or dev.devid})"
+                  for dev in ctx.snap.devices
+                  if dev.kind == DeviceKind.VBD and dev.target == path)
 
 
 _LOOPBACK = ("localhost", "127.", "::1")
@@ -325,7 +340,8 @@ def _memory(ctx: _Ctx, size: str) -> int | None:
     if not isinstance(kib, int):
         return None
     if kib == 0:
-        ctx.bad("size", "size must be more than 0")
+        ctx.bad("size", f"size {size.strip()} is less than 1 KiB (xl counts whole KiB): it "
+                        "must be more than 0")
         return None
     ctx.size_kib = kib
     return kib
