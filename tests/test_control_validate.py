@@ -332,6 +332,15 @@ async def test_network_attach_keys_xl_takes() -> None:
     assert any("no domain netdd" in x for x in w)
 
 
+async def test_vifname_that_is_taken_or_too_long() -> None:
+    msg = await problem(NetworkAttach(H, "db1", vifname="vif3.0"))
+    assert "already the interface of vif 3.0" in msg
+    assert "is a bridge" in await problem(NetworkAttach(H, "db1", vifname="xenbr1"))
+    assert '"-emu"' in await problem(NetworkAttach(H, "win1", vifname="vif-win1-lan"))
+    assert (await check(NetworkAttach(H, "db1", vifname="vif-db1-lan"))).target == "1"
+    assert (await check(NetworkAttach(H, "win1", vifname="vif-win1-lan", type="vif"))).target == "5"
+
+
 async def test_network_attach_key_by_key() -> None:
     msg = await problem(NetworkAttach(H, "web1", mac="01:00:5e:00:00:01", model="nic/9000",
                                       rate="fast", ip=("10.0.0.300",), vifname="a/b",

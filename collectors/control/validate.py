@@ -510,7 +510,18 @@ async def _network_attach(ctx: _Ctx) -> None:
     if req.ip:
         ctx.check("ip", lambda: sx.check_ips(req.ip))
     if req.vifname is not None:
-        ctx.check("vifname", lambda: sx.check_ifname(req.vifname or "", "vifname"))
+        vifname = ctx.check("vifname", lambda: sx.check_ifname(req.vifname or "", "vifname"))
+        taken = [dv for dv in ctx.snap.devices
+                 if dv.kind == DeviceKind.VIF and dv.interface_name == vifname]
+        if taken:
+            ctx.bad("vifname", f"vifname {vifname} is already the interface of vif "
+                               f"{taken[0].domid}.{taken[0].devid} on {ctx.snap.host}")
+        elif isinstance(vifname, str) and vifname in await ctx.facts.bridges():
+            ctx.bad("vifname", f"vifname {vifname} is a bridge on {ctx.snap.host}")
+        elif (isinstance(vifname, str) and ctx.dom.type is DomainType.HVM and len(vifname) > 11
+              and req.type != "vif"):  # (type=vif: no emulated NIC)
+            ctx.bad("vifname", f"vifname {vifname}: an HVM guest's emulated NIC adds "
+                               '"-emu", so at most 11 characters')
     if req.script is not None:
         ctx.check("script", lambda: sx.check_script(req.script or ""))
     if req.gatewaydev is not None:
