@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -530,3 +531,66 @@ async def test_weight_and_cap_ranges_and_the_hosts_scheduler() -> None:
                    "apply there")
     dom0 = await check(SchedCredit2(H, "Domain-0", cap=50), snap=credit2)
     assert any("cap on Domain-0" in w for w in dom0.warnings)
+
+
+# --- virtual disk names as libxl__device_disk_dev_number reads them ------------------------
+
+
+@pytest.mark.parametrize(
+    ("vdev", "number"),
+    [("xvda", 51712), ("xvdb", 51728), ("xvdp15", 51967), ("xvdq", (1 << 28) | (16 << 8)),
+     ("xvdaaa", (1 << 28) | (702 << 8)), ("xvda100", (1 << 28) | 100),
+     ("xvda255", (1 << 28) | 255), ("xvdbgqcv", (1 << 28) | (((1 << 20) - 1) << 8)),
+     ("d0p1", 51713), ("d1048575p255", (1 << 28) | (((1 << 20) - 1) << 8) | 255),
+     ("51728", 51728), ("0xca10", 51728), ("0XCA10", 51728), ("0145020", 51728), ("0", 0),
+     ("2147483647", 2147483647), ("hda", 768), ("hdc", 5632), ("hdd63", 5759),
+     ("sda", 2048), ("sdp15", 2303), (" xvdb ", 51728)],
+)
+def test_vdev_numbers_as_libxl_computes_them(vdev: str, number: int) -> None:
+    assert sx.vdev_number(vdev) == number
+    assert sx.check_vdev(vdev) == vdev.strip()
+
+
+@pytest.mark.parametrize(
+    ("vdev", "why"),
+    [("hde", "hd names go from hda to hdd"), ("hdaa", "hd names go from hda to hdd"),
+     ("hda64", "partition 1-63"), ("sdq", "sd names go from sda to sdp"),
+     ("sda16", "partition 1-15"), ("xvda0", "partition 1-255 \\(no leading zero\\)"),
+     ("xvda01", "no leading zero"), ("xvda256", "partition 1-255"),
+     ("xvdbgqcw", "xvda to xvdbgqcv"), ("xvd", "use a name like xvdb"),
+     ("d1048576p0", "a disk below 1048576"), ("d0p256", "a partition below 256"),
+     ("2147483648", "at most 2147483647"), ("08", "use a name like"), ("0x", "use a name like"),
+     ("vda", "use a name like"), ("xvdA", "use a name like"), ("xvda+1", "use a name like"),
+     ("\u0665\u0661\u0667\u0662\u0668", "use a name like")],
+)
+def test_vdevs_libxl_refuses(vdev: str, why: str) -> None:
+    with pytest.raises(sx.BadValue, match=f'^invalid virtual device "{re.escape(vdev)}": .*{why}'):
+        sx.check_vdev(vdev)
+
+
+async def test_block_attach_takes_every_vdev_form_libxl_does() -> None:
+    for vdev in ("xvdaaa", "xvda100", "d0p1", "51760", "0xca30"):
+        assert (await check(BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev=vdev))
+                ).target == "3"
+    for vdev, why in (("hde", "hd names go from hda to hdd"), ("sdq", "sda to sdp"),
+                      ("xvda256", "partition 1-255")):
+        assert why in await problem(BlockAttach(H, "web1", target="/srv/xen/disk.img",
+                                                vdev=vdev))
+    # the same disk under another of its names
+    msg = await problem(BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev="d0p0"))
+    assert "web1 already has a disk d0p0 (xvda, devid 51712)" in msg
+
+
+async def test_block_detach_finds_the_disk_by_its_number() -> None:
+    assert (await check(BlockDetach(H, "db1", "0xca10"))).target == "1"
+    assert (await check(BlockDetach(H, "db1", "d1p0"))).warnings == ()
+    assert (await check(BlockDetach(H, "db1", "d0p0"))).warnings == (
+        "xvda is db1's first disk, usually its root filesystem",)
+    assert "db1 has no disk with devid 51744" in await problem(BlockDetach(H, "db1", "0xca20"))
+    assert "hd names go from hda to hdd" in await problem(BlockDetach(H, "db1", "hde"))
+
+
+async def test_cd_verbs_take_libxl_vdev_grammar() -> None:
+    assert "hd names go from hda to hdd" in await problem(CdEject(H, "win1", "hde"))
+    assert "sd names go from sda to sdp" in await problem(
+        CdInsert(H, "win1", "sdq", "/srv/iso/a.iso"))

@@ -523,10 +523,6 @@ def _vbds(ctx: _Ctx) -> list[Device]:
             if d.kind == DeviceKind.VBD and d.domid == ctx.dom.domid and d.name]
 
 
-def _vbd_names(ctx: _Ctx) -> list[str]:
-    return [d.name for d in _vbds(ctx) if d.name]
-
-
 async def _block_attach(ctx: _Ctx) -> None:
     req = ctx.req
     assert isinstance(req, BlockAttach)
@@ -541,9 +537,11 @@ async def _block_attach(ctx: _Ctx) -> None:
     if req.devtype is not None:
         ctx.check("devtype", lambda: sx.check_choice(req.devtype or "", sx.DISK_DEVTYPES,
                                                      "devtype"))
-    vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
-    if vdev is not None and vdev in _vbd_names(ctx):
-        ctx.bad("vdev", f"{ctx.name} already has a disk {vdev}")
+    number = ctx.check("vdev", lambda: sx.vdev_number(req.vdev))
+    same = [d for d in _vbds(ctx) if d.devid == number or d.name == req.vdev.strip()]
+    if number is not None and same:
+        also = "" if same[0].name == req.vdev.strip() else f" ({same[0].name}, devid {number})"
+        ctx.bad("vdev", f"{ctx.name} already has a disk {req.vdev.strip()}{also}")
     if ctx.check("target", lambda: sx.check_abs_path(req.target, "disk target")) is None:
         return
     if not ctx.problems and not await ctx.facts.exists(req.target):
@@ -563,21 +561,26 @@ def _warn_disk_in_use(ctx: _Ctx, req: BlockAttach) -> None:
 
 
 async def _block_detach(ctx: _Ctx) -> None:
+    """xl finds the disk by the device number its name gives (libxl_vdev_to_device_disk):
+    ``xvdb``, ``d0p0``, ``51728`` and ``0xca10`` all name a devid."""
     req = ctx.req
     assert isinstance(req, BlockDetach)
     disks = _vbds(ctx)
-    devid = _devid(req.vdev)
-    if devid is not None:  # xl takes a disk's devid too ("51728" for xvda)
-        if disks and all(d.devid != devid for d in disks):
+    devid = ctx.check("vdev", lambda: sx.vdev_number(req.vdev))
+    if not isinstance(devid, int):
+        return
+    vdev = req.vdev.strip()
+    hit = [d for d in disks if d.devid == devid or d.name == vdev]
+    if disks and not hit:
+        if sx.is_vdev_number(vdev):
             have = ", ".join(f"{d.devid} ({d.name})" for d in disks)
             ctx.bad("vdev", f"{ctx.name} has no disk with devid {devid} (disks: {have})")
-        return
-    vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
-    names = [d.name for d in disks if d.name]
-    if vdev is not None and names and vdev not in names:
-        ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {', '.join(names)})")
-    elif vdev is not None and disks and vdev == min(disks, key=lambda d: d.devid).name:
-        ctx.warnings.append(f"{vdev} is {ctx.name}'s first disk, usually its root filesystem")
+        else:
+            names = ", ".join(d.name for d in disks if d.name)
+            ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {names})")
+    elif hit and hit[0] is min(disks, key=lambda d: d.devid):
+        ctx.warnings.append(
+            f"{hit[0].name} is {ctx.name}'s first disk, usually its root filesystem")
 
 
 def _devid(text: str) -> int | None:
