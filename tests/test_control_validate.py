@@ -594,3 +594,70 @@ async def test_cd_verbs_take_libxl_vdev_grammar() -> None:
     assert "hd names go from hda to hdd" in await problem(CdEject(H, "win1", "hde"))
     assert "sd names go from sda to sdp" in await problem(
         CdInsert(H, "win1", "sdq", "/srv/iso/a.iso"))
+
+
+# --- block-attach: what xl-disk-configuration(5) allows beyond a path ---------------------
+
+
+async def test_block_attach_with_a_script_does_not_look_for_a_host_path() -> None:
+    r = RecordingRunner()
+    req = BlockAttach(H, "web1", target="iqn.2001-05.com.example:disk1", vdev="xvdc",
+                      script="block-iscsi")
+    c = await check(req, r)
+    assert c.warnings == ("the block script block-iscsi resolves iqn.2001-05.com.example:disk1 "
+                          "on xen-a: xltop cannot check that it exists",)
+    assert r.calls == []  # nothing asked of the host's filesystem
+    # the target= of a script is taken to the end of the spec: commas are its own syntax
+    assert (await check(replace(req, target="iqn=iqn.x:d,portal=10.0.0.2:3260"))).target == "3"
+    assert "invalid script" in await problem(replace(req, script="block iscsi"))
+    assert "disk target is empty" in await problem(replace(req, target=""))
+
+
+async def test_block_attach_in_a_driver_domain_does_not_look_on_dom0() -> None:
+    r = RecordingRunner()
+    c = await check(BlockAttach(H, "web1", target="/dev/vg/lv", vdev="xvdc", backend="db1"), r)
+    assert c.warnings == ("/dev/vg/lv is a path in the driver domain db1: xltop cannot check "
+                          "that it exists",)
+    assert r.calls == []
+    msg = await problem(BlockAttach(H, "web1", target="/dev/vg/lv", vdev="xvdc", backend="dd9"))
+    assert "no domain dd9 on xen-a to serve the disk" in msg
+    # Domain-0 by name or domid is the ordinary case: its path is checked
+    for dom0 in ("Domain-0", "0"):
+        msg = await problem(BlockAttach(H, "web1", target="/dev/vg/lv", vdev="xvdc",
+                                        backend=dom0))
+        assert "no file or device /dev/vg/lv on xen-a" in msg
+
+
+async def test_block_attach_backendtype_and_flags() -> None:
+    ok = BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev="xvdc", backendtype="qdisk",
+                     discard=False, direct_io_safe=True)
+    assert (await check(ok)).target == "3"
+    for bt in ("phy", "tap", "standalone"):
+        assert (await check(replace(ok, backendtype=bt))).target == "3"
+    assert 'invalid backendtype "qemu"' in await problem(replace(ok, backendtype="qemu"))
+
+
+async def test_empty_cd_drive() -> None:
+    r = RecordingRunner()
+    empty = BlockAttach(H, "win1", target="", vdev="hdd", format="empty", access="r",
+                        devtype="cdrom")
+    assert (await check(empty, r)).warnings == ()
+    assert r.calls == []
+    assert 'format "empty" is a CD drive with no media: add devtype=cdrom' in await problem(
+        replace(empty, devtype=None))
+    assert "leave the target out" in await problem(replace(empty, target="/srv/iso/a.iso"))
+    assert "disk target is empty" in await problem(replace(empty, format="raw"))
+
+
+async def test_a_cd_drive_is_read_only() -> None:
+    r = RecordingRunner(files=["/srv/xen/web1.img"])
+    cd = BlockAttach(H, "db1", target="/srv/xen/web1.img", vdev="xvdc", access="r",
+                     devtype="cdrom")
+    # no "two writers" when this attach cannot write
+    assert (await check(cd, r)).warnings == ("/srv/xen/web1.img is already attached to web1 "
+                                             "(xvda)",)
+    assert (await check(replace(cd, devtype=None, access="ro"), r)).warnings == (
+        "/srv/xen/web1.img is already attached to web1 (xvda)",)
+    assert (await check(replace(cd, access="rw"), r)).warnings == (
+        "a CD drive is read-only: xl attaches xvdc read-only whatever access=rw says",
+        "/srv/xen/web1.img is already attached to web1 (xvda)")

@@ -107,9 +107,12 @@ NET_MODELS = frozenset(
     }
 )
 VIF_TYPES = frozenset({"vif", "ioemu"})
-DISK_FORMATS = frozenset({"raw", "qcow", "qcow2", "vhd", "qed"})
+DISK_FORMATS = frozenset({"raw", "qcow", "qcow2", "vhd", "qed"})  # of an image
+DISK_FORMAT_EMPTY = "empty"  # a CD drive with no media
 DISK_ACCESS = frozenset({"r", "ro", "w", "rw"})
+DISK_READ_ONLY = frozenset({"r", "ro"})
 DISK_DEVTYPES = frozenset({"disk", "cdrom"})
+DISK_BACKENDTYPES = frozenset({"phy", "qdisk", "tap", "standalone"})
 
 _IFNAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}")  # Linux IFNAMSIZ: 15 chars
 _SCRIPT_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")

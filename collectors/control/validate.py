@@ -526,37 +526,74 @@ def _vbds(ctx: _Ctx) -> list[Device]:
 async def _block_attach(ctx: _Ctx) -> None:
     req = ctx.req
     assert isinstance(req, BlockAttach)
-    for fld in ("target", "vdev", "format", "access"):
-        ctx.check(fld, partial(sx.check_spec_value, getattr(req, fld), fld))
-    if req.devtype is not None:
-        ctx.check("devtype", lambda: sx.check_spec_value(req.devtype or "", "devtype"))
+    for fld in ("vdev", "format", "access", "devtype", "backendtype", "backend", "script"):
+        value = getattr(req, fld)
+        if value is not None:
+            ctx.check(fld, partial(sx.check_spec_value, value, fld))
+    empty = req.format == sx.DISK_FORMAT_EMPTY
+    if req.script is not None and req.target:  # not a path: its own syntax, taken to the end
+        ctx.check("target", lambda: sx.check_one_arg(req.target, "disk target"))
+    elif req.target or not empty:
+        ctx.check("target", lambda: sx.check_spec_value(req.target, "disk target"))
     if ctx.problems:
         return
-    ctx.check("format", lambda: sx.check_choice(req.format, sx.DISK_FORMATS, "disk format"))
+    ctx.check("format", lambda: sx.check_choice(
+        req.format, sx.DISK_FORMATS | {sx.DISK_FORMAT_EMPTY}, "disk format"))
     ctx.check("access", lambda: sx.check_choice(req.access, sx.DISK_ACCESS, "access"))
-    if req.devtype is not None:
-        ctx.check("devtype", lambda: sx.check_choice(req.devtype or "", sx.DISK_DEVTYPES,
-                                                     "devtype"))
+    for fld, choices in (("devtype", sx.DISK_DEVTYPES), ("backendtype", sx.DISK_BACKENDTYPES)):
+        value = getattr(req, fld)
+        if value is not None:
+            ctx.check(fld, partial(sx.check_choice, value, choices, fld))
+    if req.script is not None:
+        ctx.check("script", lambda: sx.check_script(req.script or ""))
+    cdrom = req.devtype == "cdrom"
+    if empty and not cdrom:
+        ctx.bad("format", 'format "empty" is a CD drive with no media: add devtype=cdrom')
+    elif empty and req.target:
+        ctx.bad("target", f'format "empty" is a CD drive with no media, but the target is '
+                          f'"{req.target}": leave the target out or give its format')
+    elif cdrom and req.access not in sx.DISK_READ_ONLY:
+        ctx.warnings.append(f"a CD drive is read-only: xl attaches {req.vdev.strip()} "
+                            f"read-only whatever access={req.access} says")
     number = ctx.check("vdev", lambda: sx.vdev_number(req.vdev))
     same = [d for d in _vbds(ctx) if d.devid == number or d.name == req.vdev.strip()]
     if number is not None and same:
         also = "" if same[0].name == req.vdev.strip() else f" ({same[0].name}, devid {number})"
         ctx.bad("vdev", f"{ctx.name} already has a disk {req.vdev.strip()}{also}")
-    if ctx.check("target", lambda: sx.check_abs_path(req.target, "disk target")) is None:
+    if req.backend is not None and _backend_domain(ctx, req.backend) is None:
+        ctx.bad("backend", f"no domain {req.backend} on {ctx.snap.host} to serve the disk "
+                           "(backend= names a driver domain)")
+    if empty:
         return
-    if not ctx.problems and not await ctx.facts.exists(req.target):
+    if req.script is not None:  # xl-disk-configuration: "not a normal host path"
+        ctx.warnings.append(f"the block script {req.script} resolves {req.target} on "
+                            f"{ctx.snap.host}: xltop cannot check that it exists")
+    elif ctx.check("target", lambda: sx.check_abs_path(req.target, "disk target")) is None:
+        return
+    elif req.backend is not None and _backend_domain(ctx, req.backend) != 0:
+        ctx.warnings.append(f"{req.target} is a path in the driver domain {req.backend}: "
+                            "xltop cannot check that it exists")
+    elif not ctx.problems and not await ctx.facts.exists(req.target):
         ctx.bad("target", f"no file or device {req.target} on {ctx.snap.host}")
     _warn_disk_in_use(ctx, req)
 
 
+def _backend_domain(ctx: _Ctx, ref: str) -> int | None:
+    """The domid of the driver domain ``backend=`` names (libxl takes a name or a domid)."""
+    dom = ctx.snap.domain(int(ref) if is_uint(ref) and len(ref) <= 5 else ref)
+    return None if dom is None else dom.domid
+
+
 def _warn_disk_in_use(ctx: _Ctx, req: BlockAttach) -> None:
-    """A disk image another vbd already uses: two writers corrupt its filesystem."""
+    """A disk image another vbd already uses: two writers corrupt its filesystem (not a
+    worry when this attach is read-only, as a CD drive always is)."""
     names = {d.domid: d.name for d in ctx.snap.domains}
     users = sorted(f"{names.get(dev.domid, f'domid {dev.domid}')} ({dev.name or dev.devid})"
                    for dev in ctx.snap.devices
                    if dev.kind == DeviceKind.VBD and dev.target == req.target)
     if users:
-        risk = " (two writers corrupt a filesystem)" if req.access != "r" else ""
+        writes = req.access not in sx.DISK_READ_ONLY and req.devtype != "cdrom"
+        risk = " (two writers corrupt a filesystem)" if writes else ""
         ctx.warnings.append(f"{req.target} is already attached to {', '.join(users)}{risk}")
 
 
