@@ -34,6 +34,7 @@ from collectors.control.requests import (
     VcpuSet,
 )
 from collectors.control.seam import ControlSeam
+from collectors.control.verbs import parse_verb
 from collectors.transport.local import LocalRunner
 from tests.control_helpers import HOST, dom, snapshot
 
@@ -123,6 +124,15 @@ def test_hostile_disk_values_are_one_argument(value: str) -> None:
         argv = build_argv(req, "3")
         assert argv[:3] == ("xl", "block-attach", "3") and len(argv) == 4
         assert argv[3].endswith(f"target={req.target}")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_disk_spec_typed_at_xltop_do_is_one_argument(value: str) -> None:
+    req = parse_verb(H, "web1", "block-attach",
+                     [f"script=block-x,vdev=xvdb,target={value}", "direct-io-safe"])
+    argv = build_argv(req, "3")
+    assert argv == ("xl", "block-attach", "3", "format=raw,vdev=xvdb,access=rw,"
+                    f"script=block-x,direct-io-safe,target={value}")
 
 
 # --- through a real process: a fake `xl` on PATH records the argv it got ------------------
