@@ -34,6 +34,7 @@ from collectors.control.requests import (
     VcpuSet,
 )
 from collectors.control.seam import ControlSeam
+from collectors.control.verbs import parse_verb
 from collectors.transport.local import LocalRunner
 from tests.control_helpers import HOST, dom, snapshot
 
@@ -73,6 +74,15 @@ H = HOST
          "xl block-attach 3 format=raw,vdev=xvdb,access=rw,target=/srv/d.img"),
         (BlockAttach(H, "web1", target="/srv/a.iso", vdev="hdc", access="ro", devtype="cdrom"),
          "xl block-attach 3 format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/srv/a.iso"),
+        (BlockAttach(H, "web1", target="", vdev="hdd", format="empty", access="r",
+                     devtype="cdrom"),
+         "xl block-attach 3 format=empty,vdev=hdd,access=r,devtype=cdrom"),
+        (BlockAttach(H, "web1", target="iqn.x:d", vdev="xvdc", script="block-iscsi",
+                     backend="dd1", backendtype="phy", discard=False, direct_io_safe=True),
+         "xl block-attach 3 format=raw,vdev=xvdc,access=rw,backendtype=phy,backend=dd1,"
+         "script=block-iscsi,no-discard,direct-io-safe,target=iqn.x:d"),
+        (BlockAttach(H, "web1", target="/srv/d.img", vdev="xvdb", discard=True),
+         "xl block-attach 3 format=raw,vdev=xvdb,access=rw,discard,target=/srv/d.img"),
         (BlockDetach(H, "web1", "xvdb"), "xl block-detach 3 xvdb"),
         (BlockDetach(H, "web1", "xvdb", force=True), "xl block-detach -f 3 xvdb"),
         (Shutdown(H, "web1"), "xl shutdown 3"),
@@ -106,6 +116,25 @@ def test_hostile_name_is_one_argument(name: str) -> None:
         argv = build_argv(req, name)
         assert argv.count(name) == 1
         assert argv[2] == name
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_disk_values_are_one_argument(value: str) -> None:
+    """Whatever a disk spec holds, xl gets it as the one spec argument after the domain."""
+    for req in (BlockAttach(H, "web1", target=f"/srv/{value}", vdev="xvdb"),
+                BlockAttach(H, "web1", target=value, vdev="xvdb", script=value, backend=value)):
+        argv = build_argv(req, "3")
+        assert argv[:3] == ("xl", "block-attach", "3") and len(argv) == 4
+        assert argv[3].endswith(f"target={req.target}")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_disk_spec_typed_at_xltop_do_is_one_argument(value: str) -> None:
+    req = parse_verb(H, "web1", "block-attach",
+                     [f"script=block-x,vdev=xvdb,target={value}", "direct-io-safe"])
+    argv = build_argv(req, "3")
+    assert argv == ("xl", "block-attach", "3", "format=raw,vdev=xvdb,access=rw,"
+                    f"script=block-x,direct-io-safe,target={value}")
 
 
 # --- through a real process: a fake `xl` on PATH records the argv it got ------------------

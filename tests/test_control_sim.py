@@ -156,6 +156,19 @@ async def test_block_attach_and_detach(sim: Sim) -> None:
     assert names == {"xvda"}
 
 
+async def test_block_attach_with_every_key_and_flag_on_the_demo(sim: Sim) -> None:
+    """What xltop now passes to xl (script=, backendtype=, flags) the demo host takes."""
+    res = await sim.act(BlockAttach(LAB, "web1", target="/srv/xen/db1-b.img", vdev="xvdc",
+                                    backendtype="qdisk", discard=False, direct_io_safe=True))
+    assert res.ok, res.message
+    res = await sim.act(BlockAttach(LAB, "web1", target="iqn.2001-05.com.example:d1",
+                                    vdev="xvdd", script="block-iscsi", discard=True))
+    assert res.ok, res.message
+    assert sim.snap is not None
+    names = {d.name for d in sim.snap.devices if d.kind == DeviceKind.VBD and d.domid == 3}
+    assert names == {"xvda", "xvdc", "xvdd"}
+
+
 async def test_shutdown_reboot_destroy_create(sim: Sim) -> None:
     res = await sim.act(Reboot(LAB, "web1"))
     assert res.ok and "Rebooting domain 3" in res.message

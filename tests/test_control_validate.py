@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -617,3 +618,136 @@ async def test_weight_and_cap_ranges_and_the_hosts_scheduler() -> None:
                    "apply there")
     dom0 = await check(SchedCredit2(H, "Domain-0", cap=50), snap=credit2)
     assert any("cap on Domain-0" in w for w in dom0.warnings)
+
+
+# --- virtual disk names as libxl__device_disk_dev_number reads them ------------------------
+
+
+@pytest.mark.parametrize(
+    ("vdev", "number"),
+    [("xvda", 51712), ("xvdb", 51728), ("xvdp15", 51967), ("xvdq", (1 << 28) | (16 << 8)),
+     ("xvdaaa", (1 << 28) | (702 << 8)), ("xvda100", (1 << 28) | 100),
+     ("xvda255", (1 << 28) | 255), ("xvdbgqcv", (1 << 28) | (((1 << 20) - 1) << 8)),
+     ("d0p1", 51713), ("d1048575p255", (1 << 28) | (((1 << 20) - 1) << 8) | 255),
+     ("51728", 51728), ("0xca10", 51728), ("0XCA10", 51728), ("0145020", 51728), ("0", 0),
+     ("2147483647", 2147483647), ("hda", 768), ("hdc", 5632), ("hdd63", 5759),
+     ("sda", 2048), ("sdp15", 2303), (" xvdb ", 51728)],
+)
+def test_vdev_numbers_as_libxl_computes_them(vdev: str, number: int) -> None:
+    assert sx.vdev_number(vdev) == number
+    assert sx.check_vdev(vdev) == vdev.strip()
+
+
+@pytest.mark.parametrize(
+    ("vdev", "why"),
+    [("hde", "hd names go from hda to hdd"), ("hdaa", "hd names go from hda to hdd"),
+     ("hda64", "partition 1-63"), ("sdq", "sd names go from sda to sdp"),
+     ("sda16", "partition 1-15"), ("xvda0", "partition 1-255 \\(no leading zero\\)"),
+     ("xvda01", "no leading zero"), ("xvda256", "partition 1-255"),
+     ("xvdbgqcw", "xvda to xvdbgqcv"), ("xvd", "use a name like xvdb"),
+     ("d1048576p0", "a disk below 1048576"), ("d0p256", "a partition below 256"),
+     ("2147483648", "at most 2147483647"), ("08", "use a name like"), ("0x", "use a name like"),
+     ("vda", "use a name like"), ("xvdA", "use a name like"), ("xvda+1", "use a name like"),
+     ("\u0665\u0661\u0667\u0662\u0668", "use a name like")],
+)
+def test_vdevs_libxl_refuses(vdev: str, why: str) -> None:
+    with pytest.raises(sx.BadValue, match=f'^invalid virtual device "{re.escape(vdev)}": .*{why}'):
+        sx.check_vdev(vdev)
+
+
+async def test_block_attach_takes_every_vdev_form_libxl_does() -> None:
+    for vdev in ("xvdaaa", "xvda100", "d0p1", "51760", "0xca30"):
+        assert (await check(BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev=vdev))
+                ).target == "3"
+    for vdev, why in (("hde", "hd names go from hda to hdd"), ("sdq", "sda to sdp"),
+                      ("xvda256", "partition 1-255")):
+        assert why in await problem(BlockAttach(H, "web1", target="/srv/xen/disk.img",
+                                                vdev=vdev))
+    # the same disk under another of its names
+    msg = await problem(BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev="d0p0"))
+    assert "web1 already has a disk d0p0 (xvda, devid 51712)" in msg
+
+
+async def test_block_detach_finds_the_disk_by_its_number() -> None:
+    assert (await check(BlockDetach(H, "db1", "0xca10"))).target == "1"
+    assert (await check(BlockDetach(H, "db1", "d1p0"))).warnings == ()
+    assert (await check(BlockDetach(H, "db1", "d0p0"))).warnings == (
+        "xvda is db1's first disk, usually its root filesystem",)
+    assert "db1 has no disk with devid 51744" in await problem(BlockDetach(H, "db1", "0xca20"))
+    assert "hd names go from hda to hdd" in await problem(BlockDetach(H, "db1", "hde"))
+
+
+async def test_cd_verbs_take_libxl_vdev_grammar() -> None:
+    assert "hd names go from hda to hdd" in await problem(CdEject(H, "win1", "hde"))
+    assert "sd names go from sda to sdp" in await problem(
+        CdInsert(H, "win1", "sdq", "/srv/iso/a.iso"))
+
+
+# --- block-attach: what xl-disk-configuration(5) allows beyond a path ---------------------
+
+
+async def test_block_attach_with_a_script_does_not_look_for_a_host_path() -> None:
+    r = RecordingRunner()
+    req = BlockAttach(H, "web1", target="iqn.2001-05.com.example:disk1", vdev="xvdc",
+                      script="block-iscsi")
+    c = await check(req, r)
+    assert c.warnings == ("the block script block-iscsi resolves iqn.2001-05.com.example:disk1 "
+                          "on xen-a: xltop cannot check that it exists",)
+    assert r.calls == []  # nothing asked of the host's filesystem
+    # the target= of a script is taken to the end of the spec: commas are its own syntax
+    assert (await check(replace(req, target="iqn=iqn.x:d,portal=10.0.0.2:3260"))).target == "3"
+    assert "invalid script" in await problem(replace(req, script="block iscsi"))
+    assert "disk target is empty" in await problem(replace(req, target=""))
+
+
+async def test_block_attach_in_a_driver_domain_does_not_look_on_dom0() -> None:
+    r = RecordingRunner()
+    c = await check(BlockAttach(H, "web1", target="/dev/vg/lv", vdev="xvdc", backend="db1"), r)
+    assert c.warnings == ("/dev/vg/lv is a path in the driver domain db1: xltop cannot check "
+                          "that it exists",)
+    assert r.calls == []
+    # a driver domain the snapshot does not know yet (new since the last poll): xl decides
+    c = await check(BlockAttach(H, "web1", target="/dev/vg/lv", vdev="xvdc", backend="dd9"), r)
+    assert c.warnings[0] == ("no domain dd9 on xen-a now: the driver domain must be running "
+                             "for xl to attach the disk")
+    assert r.calls == []
+    # Domain-0 by name or domid is the ordinary case: its path is checked
+    for dom0 in ("Domain-0", "0"):
+        msg = await problem(BlockAttach(H, "web1", target="/dev/vg/lv", vdev="xvdc",
+                                        backend=dom0))
+        assert "no file or device /dev/vg/lv on xen-a" in msg
+
+
+async def test_block_attach_backendtype_and_flags() -> None:
+    ok = BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev="xvdc", backendtype="qdisk",
+                     discard=False, direct_io_safe=True)
+    assert (await check(ok)).target == "3"
+    for bt in ("phy", "tap", "standalone"):
+        assert (await check(replace(ok, backendtype=bt))).target == "3"
+    assert 'invalid backendtype "qemu"' in await problem(replace(ok, backendtype="qemu"))
+
+
+async def test_empty_cd_drive() -> None:
+    r = RecordingRunner()
+    empty = BlockAttach(H, "win1", target="", vdev="hdd", format="empty", access="r",
+                        devtype="cdrom")
+    assert (await check(empty, r)).warnings == ()
+    assert r.calls == []
+    assert 'format "empty" is a CD drive with no media: add devtype=cdrom' in await problem(
+        replace(empty, devtype=None))
+    assert "leave the target out" in await problem(replace(empty, target="/srv/iso/a.iso"))
+    assert "disk target is empty" in await problem(replace(empty, format="raw"))
+
+
+async def test_a_cd_drive_is_read_only() -> None:
+    r = RecordingRunner(files=["/srv/xen/web1.img"])
+    cd = BlockAttach(H, "db1", target="/srv/xen/web1.img", vdev="xvdc", access="r",
+                     devtype="cdrom")
+    # no "two writers" when this attach cannot write
+    assert (await check(cd, r)).warnings == ("/srv/xen/web1.img is already attached to web1 "
+                                             "(xvda)",)
+    assert (await check(replace(cd, devtype=None, access="ro"), r)).warnings == (
+        "/srv/xen/web1.img is already attached to web1 (xvda)",)
+    assert (await check(replace(cd, access="rw"), r)).warnings == (
+        "a CD drive is read-only: xl attaches xvdc read-only whatever access=rw says",
+        "/srv/xen/web1.img is already attached to web1 (xvda)")

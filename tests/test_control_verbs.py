@@ -124,3 +124,154 @@ def test_global_options_anywhere() -> None:
                      (["--bogus"], "unknown option --bogus")):
         with pytest.raises(UsageError, match=why):
             parse_args(["--demo", *bad, "h", "d", "pause"])
+
+
+# --- xl-disk-configuration(5) as libxlu_disk_l.l reads it ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "parsed"),
+    [
+        # the man page's equivalent specs
+        ("/dev/vg/guest-volume,,hda", {"target": "/dev/vg/guest-volume", "vdev": "hda"}),
+        ("format=raw, vdev=hda, access=rw, target=/dev/vg/guest-volume",
+         {"format": "raw", "vdev": "hda", "access": "rw", "target": "/dev/vg/guest-volume"}),
+        ("raw:/dev/vg/guest-volume,hda,w",
+         {"target": "/dev/vg/guest-volume", "format": "raw", "vdev": "hda", "access": "w"}),
+        ("/root/image.iso,,hdc,cdrom",
+         {"target": "/root/image.iso", "vdev": "hdc", "devtype": "cdrom"}),
+        ("/root/image.iso,,hdc,,cdrom",
+         {"target": "/root/image.iso", "vdev": "hdc", "devtype": "cdrom"}),
+        ("/root/image.iso,raw,hdc,devtype=cdrom",
+         {"target": "/root/image.iso", "format": "raw", "vdev": "hdc", "devtype": "cdrom"}),
+        ("raw:/root/image.iso,hdc:cdrom,ro", {"target": "/root/image.iso", "format": "raw",
+                                              "vdev": "hdc", "devtype": "cdrom", "access": "ro"}),
+        # format prefixes, ignored prefixes (chained), script prefixes
+        ("qcow2:/srv/a.qcow2,xvdb,w",
+         {"target": "/srv/a.qcow2", "format": "qcow2", "vdev": "xvdb", "access": "w"}),
+        ("qcow:/srv/a,xvdb", {"target": "/srv/a", "format": "qcow", "vdev": "xvdb"}),
+        ("vhd:/srv/a.vhd,xvdb", {"target": "/srv/a.vhd", "format": "vhd", "vdev": "xvdb"}),
+        ("tap:aio:/srv/a.img,xvdb,w", {"target": "/srv/a.img", "vdev": "xvdb", "access": "w"}),
+        ("tap2:tapdisk:aio:/srv/a.img,xvdb", {"target": "/srv/a.img", "vdev": "xvdb"}),
+        ("ioemu:/srv/a.img,hda", {"target": "/srv/a.img", "vdev": "hda"}),
+        ("file:/srv/a.img,xvdb", {"target": "/srv/a.img", "vdev": "xvdb"}),
+        ("tap:qcow2:/srv/a.qcow2,xvdb", {"target": "/srv/a.qcow2", "format": "qcow2",
+                                         "vdev": "xvdb"}),
+        ("drbd:res0,xvdb,w", {"target": "res0", "script": "block-drbd", "vdev": "xvdb",
+                              "access": "w"}),
+        ("iscsi:iqn.2001-05.com.example:disk1,xvdb",
+         {"target": "iqn.2001-05.com.example:disk1", "script": "block-iscsi", "vdev": "xvdb"}),
+        ("nbd:host:10809,xvdb", {"target": "host:10809", "script": "block-nbd", "vdev": "xvdb"}),
+        ("enbd:x,xvdb", {"target": "x", "script": "block-enbd", "vdev": "xvdb"}),
+        # empty CD drives, devtype suffixes
+        (",hdc:cdrom,r", {"vdev": "hdc", "devtype": "cdrom", "access": "r"}),
+        (",,hdc:cdrom,r", {"vdev": "hdc", "devtype": "cdrom", "access": "r"}),
+        ("/srv/a.img,,xvdb:disk", {"target": "/srv/a.img", "vdev": "xvdb", "devtype": "disk"}),
+        ("format=empty,vdev=hdd,cdrom", {"format": "empty", "vdev": "hdd", "devtype": "cdrom"}),
+        # the other keys and flags
+        ("/srv/a.img,raw,xvdb,w,script=block-dummy,backend=dd1,backendtype=qdisk,discard,"
+         "direct-io-safe",
+         {"target": "/srv/a.img", "format": "raw", "vdev": "xvdb", "access": "w",
+          "script": "block-dummy", "backend": "dd1", "backendtype": "qdisk",
+          "discard": "discard", "direct-io-safe": "direct-io-safe"}),
+        ("no-discard,/srv/a.img,,xvdb", {"discard": "no-discard", "target": "/srv/a.img",
+                                         "vdev": "xvdb"}),
+        # target= takes the rest, commas and all (a script's own syntax)
+        ("script=block-iscsi,vdev=xvdc,target=iqn=x,portal=10.0.0.2",
+         {"script": "block-iscsi", "vdev": "xvdc", "target": "iqn=x,portal=10.0.0.2"}),
+        # an empty target before target= is no second target
+        (",raw,xvdb,target=/srv/a.img", {"format": "raw", "vdev": "xvdb",
+                                         "target": "/srv/a.img"}),
+    ],
+)
+def test_disk_specs_as_xl_reads_them(spec: str, parsed: dict[str, str]) -> None:
+    assert parse_disk_spec(spec) == parsed
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        ("/dev/vg/lv,raw,xvdb,w,target=/root/image.iso", "target"),
+        ("/srv/a.img,raw,xvdb,w,format=qcow2", "format"),
+        ("/srv/a.img,raw,xvdb,w,vdev=xvdc", "vdev"),
+        ("/srv/a.img,raw,xvdb,w,access=r", "access"),
+        ("access=r,/srv/a.img,raw,xvdb,w", "access"),
+        ("format=raw,format=raw,vdev=xvdb,target=/srv/a.img", "format"),
+        ("vdev=xvdb,vdev=xvdc,target=/srv/a.img", "vdev"),
+        ("raw:/srv/a.img,qcow2,xvdb,w", "format"),
+        ("qcow2:/srv/a.img,xvdb,format=raw", "format"),
+        ("iscsi:iqn.x,xvdb,script=block-nbd", "script"),
+        ("/srv/a.img,,xvdb,discard,no-discard", "discard"),
+        ("/srv/a.img,,hdc:cdrom,devtype=disk", "devtype"),
+        ("xvdb,target=/srv/a.img", "target"),
+    ],
+)
+def test_a_parameter_given_twice_is_refused(spec: str, key: str) -> None:
+    with pytest.raises(UsageError, match=f"^block-attach: {key} respecified in .*given only once"):
+        parse_disk_spec(spec)
+
+
+def test_respecified_names_both_values() -> None:
+    with pytest.raises(UsageError) as ei:
+        parse_verb(H, "web1", "block-attach", ["/dev/vg/lv,raw,xvdb,w,target=/root/image.iso"])
+    assert str(ei.value) == ("block-attach: target respecified in "
+                             "'/dev/vg/lv,raw,xvdb,w,target=/root/image.iso': '/dev/vg/lv', then "
+                             "'/root/image.iso' (each parameter may be given only once)")
+
+
+@pytest.mark.parametrize(
+    ("args", "req"),
+    [
+        # several arguments are one spec (parse_disk_config_multistring)
+        (["format=raw", "vdev=xvdc", "target=/srv/x.img"],
+         rq.BlockAttach(H, "web1", target="/srv/x.img", vdev="xvdc")),
+        (["target=/srv/a,b.img", "vdev=xvdc"],  # target= ends with its own argument
+         rq.BlockAttach(H, "web1", target="/srv/a,b.img", vdev="xvdc")),
+        (["/srv/x.img,qcow2", "xvdc,r"],
+         rq.BlockAttach(H, "web1", target="/srv/x.img", vdev="xvdc", format="qcow2",
+                        access="r")),
+        # a CD drive is read-only unless told otherwise; with no target it is empty
+        (["/root/image.iso,,hdc,cdrom"],
+         rq.BlockAttach(H, "web1", target="/root/image.iso", vdev="hdc", access="r",
+                        devtype="cdrom")),
+        (["/root/image.iso,,hdc,,cdrom"],
+         rq.BlockAttach(H, "web1", target="/root/image.iso", vdev="hdc", access="r",
+                        devtype="cdrom")),
+        ([",hdc:cdrom,r"],
+         rq.BlockAttach(H, "web1", target="", vdev="hdc", format="empty", access="r",
+                        devtype="cdrom")),
+        (["vdev=hdd", "devtype=cdrom"],
+         rq.BlockAttach(H, "web1", target="", vdev="hdd", format="empty", access="r",
+                        devtype="cdrom")),
+        (["raw:/dev/vg/guest-volume,hda,w"],
+         rq.BlockAttach(H, "web1", target="/dev/vg/guest-volume", vdev="hda", access="w")),
+        (["/srv/a.img,,xvdb", "script=block-x,backend=dd1,backendtype=phy,no-discard",
+          "direct-io-safe"],
+         rq.BlockAttach(H, "web1", target="/srv/a.img", vdev="xvdb", script="block-x",
+                        backend="dd1", backendtype="phy", discard=False, direct_io_safe=True)),
+        (["iscsi:iqn.2001-05.com.example:disk1,xvdb"],
+         rq.BlockAttach(H, "web1", target="iqn.2001-05.com.example:disk1", vdev="xvdb",
+                        script="block-iscsi")),
+    ],
+)
+def test_block_attach_specs(args: list[str], req: rq.Request) -> None:
+    assert parse_verb(H, "web1", "block-attach", args) == req
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["/srv/a.img,raw,xvdb,w", "target=/srv/b.img"], "target respecified"),
+        (["/srv/a.img,raw,xvdb", "vdev=xvdc"], "vdev respecified"),
+        (["qed:/srv/a.img,xvdb"], "unknown deprecated disk prefix 'qed:'.*format="),
+        (["nfs:/srv/a.img,xvdb"], "unknown deprecated disk prefix 'nfs:'"),
+        (["/srv/a.img,,hdc:floppy"], "unknown type 'floppy'.*:cdrom or :disk"),
+        (["/srv/a.img,raw,xvdb,w,r"], "too many items"),
+        (["colo-host=x,/srv/a.img,,xvdb"], "unknown key 'colo-host'"),
+        (["vdev=xvdb"], "needs a target and a vdev"),
+        ([], "block-attach target,format,vdev,access"),
+    ],
+)
+def test_block_attach_spec_errors(args: list[str], why: str) -> None:
+    with pytest.raises(UsageError, match=why):
+        parse_verb(H, "web1", "block-attach", args)

@@ -18,6 +18,21 @@ def test_empty_cdrom_specs_have_no_media(spec: str) -> None:
     assert (k.vdev, k.target, k.cdrom, k.mode, k.format) == ("hdc", "", True, "r", "empty")
 
 
+@pytest.mark.parametrize(
+    ("spec", "want"),
+    [("/srv/a.img,,xvdb,,discard", ("xvdb", "/srv/a.img", False, "w", "raw")),
+     ("/root/image.iso,,hdc,,cdrom", ("hdc", "/root/image.iso", True, "r", "raw")),
+     ("tap:qcow2:/srv/a.qcow2,xvdb,w", ("xvdb", "/srv/a.qcow2", False, "w", "qcow2")),
+     ("qcow:/srv/a.qcow,xvdb:disk,r", ("xvdb", "/srv/a.qcow", False, "r", "qcow")),
+     ("drbd:res0,xvdb", ("xvdb", "res0", False, "w", "raw")),
+     ("format=raw,vdev=xvdc,access=rw,backendtype=standalone,backend=dd1,script=block-x,"
+      "no-discard,direct-io-safe,target=iqn.x:d", ("xvdc", "iqn.x:d", False, "w", "raw"))],
+)
+def test_disk_specs_with_flags_and_prefixes(spec: str, want: tuple[object, ...]) -> None:
+    k = parse_disk_spec(spec)
+    assert (k.vdev, k.target, k.cdrom, k.mode, k.format) == want
+
+
 def test_every_demo_domain_can_be_destroyed_and_created_again() -> None:
     for host_name in ("xen-prod-01", "xen-lab-02", "xen-prod-03"):
         demo = Demo(host_name)

@@ -115,11 +115,19 @@ def _net_detach(req: Request, t: str) -> list[str]:
 
 
 def disk_spec(req: BlockAttach) -> str:
-    """xl-disk-configuration in keyed form; ``target=`` must come last."""
+    """xl-disk-configuration in keyed form, one argument; ``target=`` comes last (it takes
+    the rest of the spec) and is left out for a CD drive with no media."""
     parts = [f"format={req.format}", f"vdev={req.vdev.strip()}", f"access={req.access}"]
-    if req.devtype is not None:
-        parts.append(f"devtype={req.devtype}")
-    parts.append(f"target={req.target}")
+    for key in ("devtype", "backendtype", "backend", "script"):
+        value = getattr(req, key)
+        if value is not None:
+            parts.append(f"{key}={value}")
+    if req.discard is not None:
+        parts.append("discard" if req.discard else "no-discard")
+    if req.direct_io_safe:
+        parts.append("direct-io-safe")
+    if req.target:
+        parts.append(f"target={req.target}")
     return ",".join(parts)
 
 

@@ -131,13 +131,20 @@ class NetworkDetach(_OnDomain):
 
 @dataclass(frozen=True, slots=True)
 class BlockAttach(_OnDomain):
-    """``xl block-attach DOMAIN format=F,vdev=V,access=A[,devtype=D],target=T``."""
+    """``xl block-attach DOMAIN format=F,vdev=V,access=A[,devtype=D][,...],target=T``
+    (xl-disk-configuration(5)); an empty ``target`` with format ``empty`` is a CD drive
+    with no media."""
 
     target: str
     vdev: str
-    format: str = "raw"
-    access: str = "rw"
+    format: str = "raw"  # raw qcow qcow2 vhd qed, or empty (a CD drive with no media)
+    access: str = "rw"  # a CD drive is read-only whatever this says (xl forces it)
     devtype: str | None = None  # disk or cdrom
+    script: str | None = None  # the target is not a host path: this block script resolves it
+    backend: str | None = None  # the driver domain serving the disk (Domain-0 if None)
+    backendtype: str | None = None  # phy qdisk tap standalone (None: libxl picks)
+    discard: bool | None = None  # discard / no-discard (None: the backend's default)
+    direct_io_safe: bool = False
     verb: ClassVar[str] = "block-attach"
     dom0_ok: ClassVar[bool] = True
 

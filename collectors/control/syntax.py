@@ -106,9 +106,12 @@ NET_MODELS = frozenset(
     }
 )
 VIF_TYPES = frozenset({"vif", "ioemu"})
-DISK_FORMATS = frozenset({"raw", "qcow", "qcow2", "vhd", "qed"})
+DISK_FORMATS = frozenset({"raw", "qcow", "qcow2", "vhd", "qed"})  # of an image
+DISK_FORMAT_EMPTY = "empty"  # a CD drive with no media
 DISK_ACCESS = frozenset({"r", "ro", "w", "rw"})
+DISK_READ_ONLY = frozenset({"r", "ro"})
 DISK_DEVTYPES = frozenset({"disk", "cdrom"})
+DISK_BACKENDTYPES = frozenset({"phy", "qdisk", "tap", "standalone"})
 
 _IFNAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}")  # Linux IFNAMSIZ: 15 chars
 _SCRIPT_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
@@ -230,15 +233,75 @@ def check_one_arg(value: str, what: str) -> str:
     return value
 
 
-# Virtual disk names: xvda, xvdb1, xvdaa, hda, hdc, sda2 (Linux naming, up to 2 letters).
-_VDEV_RE = re.compile(r"(xvd|hd|sd)[a-z]{1,2}[0-9]{0,2}")
+# Virtual disk names as libxl__device_disk_dev_number (libxl_device.c) reads them: each form
+# with its own limits; anything else is "Invalid or unsupported virtual disk identifier".
+_VDEV_DP_RE = re.compile(r"d(0|[1-9][0-9]*)p(0|[1-9][0-9]*)")  # (%i: no octal here)
+_VDEV_NAME_RE = re.compile(r"(xvd|hd|sd)([a-z]+)([0-9]*)")
+_VDEV_NUMBER_RE = re.compile(r"[1-9][0-9]*|0[xX][0-9a-fA-F]+|0[0-7]*")
+_VDEV_LIMITS = {  # prefix: (highest disk index, highest partition, what the user may write)
+    "xvd": ((1 << 20) - 1, 255, "xvd names go from xvda to xvdbgqcv, with an optional "
+                                "partition 1-255 (no leading zero), as in xvdb or xvda1"),
+    "hd": (3, 63, "hd names go from hda to hdd, with an optional partition 1-63 (no leading "
+                  "zero); use xvd names for more disks"),
+    "sd": (15, 15, "sd names go from sda to sdp, with an optional partition 1-15 (no leading "
+                   "zero); use xvd names for more disks"),
+}
+_INT_MAX = (1 << 31) - 1
+_VDEV_HINT = "use a name like xvdb, xvda1, hdc or sda, d0p1, or a device number like 51728"
+
+
+def vdev_number(value: str) -> int:
+    """The device number libxl gives a virtual disk name (``xvda`` → 51712, ``hdc`` → 5632,
+    ``d0p1`` → 51713, ``0xca10`` → 51728), with libxl's limits; raises BadValue."""
+    v = value.strip()
+    bad = f'invalid virtual device "{value}"'
+    m = _VDEV_DP_RE.fullmatch(v)
+    if m is not None:
+        disk, part = int(m.group(1)), int(m.group(2))
+        if disk >= 1 << 20 or part >= 256:
+            raise BadValue(f"{bad}: dDISKpPART takes a disk below 1048576 and a partition "
+                           "below 256")
+        return _xvd_number(disk, part)
+    if _VDEV_NUMBER_RE.fullmatch(v):
+        number = int(v, 16 if v[:2] in ("0x", "0X") else 8 if v[0] == "0" else 10)  # strtoul(,0)
+        if number > _INT_MAX:
+            raise BadValue(f"{bad}: a device number is at most {_INT_MAX}")
+        return number
+    m = _VDEV_NAME_RE.fullmatch(v)
+    if m is None:
+        raise BadValue(f"{bad}: {_VDEV_HINT}")
+    kind, letters, part_text = m.groups()
+    max_disk, max_part, rule = _VDEV_LIMITS[kind]
+    disk = -1
+    for c in letters:  # bijective base 26: a=0 … z=25, aa=26 …
+        disk = (disk + 1) * 26 + ord(c) - ord("a")
+        if disk > max_disk:
+            raise BadValue(f"{bad}: {rule}")
+    part = int(part_text) if part_text else 0
+    if part_text.startswith("0") or part > max_part:
+        raise BadValue(f"{bad}: {rule}")
+    if kind == "xvd":
+        return _xvd_number(disk, part)
+    if kind == "hd":
+        return ((3 if disk < 2 else 22) << 8) | ((disk & 1) << 6) | part
+    return (8 << 8) | (disk << 4) | part
+
+
+def _xvd_number(disk: int, part: int) -> int:
+    if disk <= 15 and part <= 15:
+        return (202 << 8) | (disk << 4) | part
+    return (1 << 28) | (disk << 8) | part
 
 
 def check_vdev(value: str) -> str:
-    v = value.strip()
-    if not _VDEV_RE.fullmatch(v):
-        raise BadValue(f'invalid virtual device "{value}": use a name like xvdb, hdc or sda')
-    return v
+    """A virtual disk as libxl names it (see :func:`vdev_number`), stripped."""
+    vdev_number(value)
+    return value.strip()
+
+
+def is_vdev_number(value: str) -> bool:
+    """``value`` names a disk by its device number (``51728``, ``0xca10``), not by a name."""
+    return _VDEV_NUMBER_RE.fullmatch(value.strip()) is not None
 
 
 # strtoul skips blanks before a number, but not before "^" or "node:"

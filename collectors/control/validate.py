@@ -527,7 +527,7 @@ async def _network_attach(ctx: _Ctx) -> None:
     if req.gatewaydev is not None:
         ctx.check("gatewaydev", lambda: sx.check_ifname(req.gatewaydev or "", "gatewaydev"))
     if req.backend is not None:
-        _backend_domain(ctx, req.backend)
+        _backend_domain(ctx, req.backend, "vif")
     if req.mtu is not None and (
         isinstance(req.mtu, bool) or not isinstance(req.mtu, int) or not 68 <= req.mtu <= 65535
     ):
@@ -562,13 +562,17 @@ async def _network_attach(ctx: _Ctx) -> None:
                           f"(bridges: {', '.join(bridges) or 'none'})")
 
 
-def _backend_domain(ctx: _Ctx, backend: str) -> None:
-    """A driver domain for backend=: a domid or a name that is on the host now."""
-    if not sx.NAME_OR_DOMID_RE.fullmatch(backend):
-        ctx.bad("backend", f'invalid backend "{backend}": use the driver domain\'s name or id')
-    elif not any(backend in (d.name, str(d.domid)) for d in ctx.snap.domains):
-        ctx.warnings.append(f"no domain {backend} on {ctx.snap.host} now: the backend must be "
-                            "running for xl to attach the vif")
+def _backend_domain(ctx: _Ctx, ref: str, device: str) -> int | None:
+    """The domid of the driver domain ``backend=`` names (libxl takes a name or a domid);
+    None, with a warning, when the snapshot does not know it (it may be new)."""
+    if not sx.NAME_OR_DOMID_RE.fullmatch(ref):
+        ctx.bad("backend", f'invalid backend "{ref}": use the driver domain\'s name or id')
+        return None
+    dom = ctx.snap.domain(int(ref) if is_uint(ref) and len(ref) <= 5 else ref)
+    if dom is None:
+        ctx.warnings.append(f"no domain {ref} on {ctx.snap.host} now: the driver domain must "
+                            f"be running for xl to attach the {device}")
+    return None if dom is None else dom.domid
 
 
 async def _network_detach(ctx: _Ctx) -> None:
@@ -604,61 +608,90 @@ def _vbds(ctx: _Ctx) -> list[Device]:
             if d.kind == DeviceKind.VBD and d.domid == ctx.dom.domid and d.name]
 
 
-def _vbd_names(ctx: _Ctx) -> list[str]:
-    return [d.name for d in _vbds(ctx) if d.name]
-
-
 async def _block_attach(ctx: _Ctx) -> None:
     req = ctx.req
     assert isinstance(req, BlockAttach)
-    for fld in ("target", "vdev", "format", "access"):
-        ctx.check(fld, partial(sx.check_spec_value, getattr(req, fld), fld))
-    if req.devtype is not None:
-        ctx.check("devtype", lambda: sx.check_spec_value(req.devtype or "", "devtype"))
+    for fld in ("vdev", "format", "access", "devtype", "backendtype", "backend", "script"):
+        value = getattr(req, fld)
+        if value is not None:
+            ctx.check(fld, partial(sx.check_spec_value, value, fld))
+    empty = req.format == sx.DISK_FORMAT_EMPTY
+    if req.script is not None and req.target:  # not a path: its own syntax, taken to the end
+        ctx.check("target", lambda: sx.check_one_arg(req.target, "disk target"))
+    elif req.target or not empty:
+        ctx.check("target", lambda: sx.check_spec_value(req.target, "disk target"))
     if ctx.problems:
         return
-    ctx.check("format", lambda: sx.check_choice(req.format, sx.DISK_FORMATS, "disk format"))
+    ctx.check("format", lambda: sx.check_choice(
+        req.format, sx.DISK_FORMATS | {sx.DISK_FORMAT_EMPTY}, "disk format"))
     ctx.check("access", lambda: sx.check_choice(req.access, sx.DISK_ACCESS, "access"))
-    if req.devtype is not None:
-        ctx.check("devtype", lambda: sx.check_choice(req.devtype or "", sx.DISK_DEVTYPES,
-                                                     "devtype"))
-    vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
-    if vdev is not None and vdev in _vbd_names(ctx):
-        ctx.bad("vdev", f"{ctx.name} already has a disk {vdev}")
-    if ctx.check("target", lambda: sx.check_abs_path(req.target, "disk target")) is None:
+    for fld, choices in (("devtype", sx.DISK_DEVTYPES), ("backendtype", sx.DISK_BACKENDTYPES)):
+        value = getattr(req, fld)
+        if value is not None:
+            ctx.check(fld, partial(sx.check_choice, value, choices, fld))
+    if req.script is not None:
+        ctx.check("script", lambda: sx.check_script(req.script or ""))
+    cdrom = req.devtype == "cdrom"
+    if empty and not cdrom:
+        ctx.bad("format", 'format "empty" is a CD drive with no media: add devtype=cdrom')
+    elif empty and req.target:
+        ctx.bad("target", f'format "empty" is a CD drive with no media, but the target is '
+                          f'"{req.target}": leave the target out or give its format')
+    elif cdrom and req.access not in sx.DISK_READ_ONLY:
+        ctx.warnings.append(f"a CD drive is read-only: xl attaches {req.vdev.strip()} "
+                            f"read-only whatever access={req.access} says")
+    number = ctx.check("vdev", lambda: sx.vdev_number(req.vdev))
+    same = [d for d in _vbds(ctx) if d.devid == number or d.name == req.vdev.strip()]
+    if number is not None and same:
+        also = "" if same[0].name == req.vdev.strip() else f" ({same[0].name}, devid {number})"
+        ctx.bad("vdev", f"{ctx.name} already has a disk {req.vdev.strip()}{also}")
+    backend = 0 if req.backend is None else _backend_domain(ctx, req.backend, "disk")
+    if empty:
         return
-    if not ctx.problems and not await ctx.facts.exists(req.target):
+    if req.script is not None:  # xl-disk-configuration: "not a normal host path"
+        ctx.warnings.append(f"the block script {req.script} resolves {req.target} on "
+                            f"{ctx.snap.host}: xltop cannot check that it exists")
+    elif ctx.check("target", lambda: sx.check_abs_path(req.target, "disk target")) is None:
+        return
+    elif backend != 0:
+        ctx.warnings.append(f"{req.target} is a path in the driver domain {req.backend}: "
+                            "xltop cannot check that it exists")
+    elif not ctx.problems and not await ctx.facts.exists(req.target):
         ctx.bad("target", f"no file or device {req.target} on {ctx.snap.host}")
     _warn_disk_in_use(ctx, req)
 
 
 def _warn_disk_in_use(ctx: _Ctx, req: BlockAttach) -> None:
-    """A disk image another vbd already uses: two writers corrupt its filesystem."""
-    names = {d.domid: d.name for d in ctx.snap.domains}
-    users = sorted(f"{names.get(dev.domid, f'domid {dev.domid}')} ({dev.name or dev.devid})"
-                   for dev in ctx.snap.devices
-                   if dev.kind == DeviceKind.VBD and dev.target == req.target)
+    """A disk image another vbd already uses: two writers corrupt its filesystem (not a
+    worry when this attach is read-only, as a CD drive always is)."""
+    users = _disk_users(ctx, req.target)
     if users:
-        risk = " (two writers corrupt a filesystem)" if req.access != "r" else ""
+        writes = req.access not in sx.DISK_READ_ONLY and req.devtype != "cdrom"
+        risk = " (two writers corrupt a filesystem)" if writes else ""
         ctx.warnings.append(f"{req.target} is already attached to {', '.join(users)}{risk}")
 
 
 async def _block_detach(ctx: _Ctx) -> None:
+    """xl finds the disk by the device number its name gives (libxl_vdev_to_device_disk):
+    ``xvdb``, ``d0p0``, ``51728`` and ``0xca10`` all name a devid."""
     req = ctx.req
     assert isinstance(req, BlockDetach)
     disks = _vbds(ctx)
-    devid = _devid(req.vdev)
-    if devid is not None:  # xl takes a disk's devid too ("51728" for xvda)
-        if disks and all(d.devid != devid for d in disks):
+    devid = ctx.check("vdev", lambda: sx.vdev_number(req.vdev))
+    if not isinstance(devid, int):
+        return
+    vdev = req.vdev.strip()
+    hit = [d for d in disks if d.devid == devid or d.name == vdev]
+    if disks and not hit:
+        if sx.is_vdev_number(vdev):
             have = ", ".join(f"{d.devid} ({d.name})" for d in disks)
             ctx.bad("vdev", f"{ctx.name} has no disk with devid {devid} (disks: {have})")
-        return
-    vdev = ctx.check("vdev", lambda: sx.check_vdev(req.vdev))
-    names = [d.name for d in disks if d.name]
-    if vdev is not None and names and vdev not in names:
-        ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {', '.join(names)})")
-    elif vdev is not None and disks and vdev == min(disks, key=lambda d: d.devid).name:
-        ctx.warnings.append(f"{vdev} is {ctx.name}'s first disk, usually its root filesystem")
+        else:
+            names = ", ".join(d.name for d in disks if d.name)
+            ctx.bad("vdev", f"{ctx.name} has no disk {vdev} (disks: {names})")
+    elif hit and hit[0] is min(disks, key=lambda d: d.devid):
+        ctx.warnings.append(
+            f"{hit[0].name} is {ctx.name}'s first disk, usually its root filesystem")
 
 
 def _devid(text: str) -> int | None:

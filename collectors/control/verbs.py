@@ -10,7 +10,14 @@
     network-attach [key=value ...]   (bridge mac model rate ip vifname script type mtu
                                       backend gatewaydev)
     network-detach DEVID|MAC
-    block-attach SPEC           (target,format,vdev,access or format=..,vdev=..,target=..)
+    block-attach SPEC...        xl-disk-configuration(5), one or several arguments:
+                                positional target,format,vdev,access (empty items allowed),
+                                key=value (format vdev access devtype script backend
+                                backendtype; target= last, it takes the rest), flags (cdrom
+                                discard no-discard direct-io-safe), deprecated target
+                                prefixes (raw: qcow2: ... phy: tap:aio: iscsi: ...) and
+                                vdev:cdrom; each parameter once. See parse_disk_spec (xltop
+                                also takes target,vdev,access with the format left out).
     block-detach [-f] VDEV
     cd-insert VDEV TARGET       cd-eject VDEV
     sched-credit [-w WEIGHT] [-c CAP]      sched-credit2 [-w WEIGHT] [-c CAP]
@@ -19,16 +26,18 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from collectors.control import requests as rq
-from collectors.control.syntax import DISK_FORMATS
+from collectors.control.syntax import DISK_DEVTYPES, DISK_FORMAT_EMPTY, DISK_FORMATS
 from collectors.parse.common import is_uint
 
 VIF_KEYS = ("bridge", "mac", "model", "rate", "ip", "vifname", "script", "type", "mtu",
             "backend", "gatewaydev")
-DISK_KEYS = ("target", "format", "vdev", "access", "devtype")
+DISK_KEYS = ("target", "format", "vdev", "access", "devtype", "script", "backend",
+             "backendtype")
 
 
 class UsageError(ValueError):
@@ -177,48 +186,181 @@ def _network_detach(host: str, domain: str, args: list[str]) -> rq.Request:
     return rq.NetworkDetach(host, domain, int(dev) if is_uint(dev) else dev)
 
 
-def parse_disk_spec(spec: str) -> dict[str, str]:
-    """xl-disk-configuration: positional ``target,format,vdev,access`` (format may be left
-    out, as in ``/dev/vg/lv,xvdb,w``) and/or ``key=value`` items."""
-    keyed: dict[str, str] = {}
-    positional: list[str] = []
-    for item in spec.split(","):
-        item = item.strip()
-        if "=" in item:
-            for key, value in _pairs([item], DISK_KEYS, "block-attach"):
-                keyed[key] = value
+_FORMAT_PREFIXES = ("raw", "qcow", "qcow2", "vhd")  # libxlu_disk_l.l: (raw|qcow2?|vhd):
+_SCRIPT_PREFIXES = ("iscsi", "nbd", "enbd", "drbd")  # script=block-NAME
+_IGNORED_PREFIXES = ("tapdisk", "tap", "tap2", "aio", "ioemu", "file", "phy")
+_PREFIX_RE = re.compile(r"([a-z][a-z0-9]*):")
+_ALL_FORMATS = DISK_FORMATS | {DISK_FORMAT_EMPTY}
+
+
+def parse_disk_spec(spec: str | Sequence[str]) -> dict[str, str]:
+    """An xl disk spec (xl-disk-configuration(5)) as xl's lexer reads it → its parameters.
+
+    Comma-separated items, each one of: ``key=value`` (format, vdev, access, devtype,
+    script, backend, backendtype; ``target=`` takes the whole rest of its argument, commas
+    and all, so it comes last); a flag (``cdrom`` = devtype=cdrom, ``discard``,
+    ``no-discard``, ``direct-io-safe``); or a positional item, which fills the next
+    parameter not yet given of ``target, format, vdev, access``. Empty items count as
+    given-with-the-default (``/img,,xvdc``); whitespace before an item is ignored.
+
+    The target may carry deprecated prefixes, stripped and chained as in ``tap:aio:/img``:
+    ``raw: qcow: qcow2: vhd:`` set the format; ``iscsi: nbd: enbd: drbd:`` set
+    script=block-NAME (the rest is for that script, not a path); ``tapdisk: tap: tap2:
+    aio: ioemu: file: phy:`` are ignored. A positional vdev may end in ``:cdrom`` or
+    ``:disk`` (the devtype); ``,hdc:cdrom,r`` is an empty CD drive.
+
+    Each parameter may be given once: a second one (``/dev/vg/lv,raw,xvdb,w,target=/x``,
+    ``raw:/img,qcow2,...``, ``access=r`` and a positional access) is refused as xl refuses
+    it ("target respecified"), never silently replaced. Several arguments (``xl
+    block-attach DOM format=raw vdev=xvdc target=/x``) are one spec, as in xl's
+    parse_disk_config_multistring: each ``target=`` ends at the end of its own argument.
+
+    xltop's leniency: in xl the second positional item is always the format (after a
+    prefix there is no positional format: ``phy:/dev/vg/lv,xvdb,w``). xltop also takes
+    ``/dev/vg/lv,xvdb,w`` as target, vdev, access when that item is not a format and
+    fewer than three items are left, and a known format name where xl would expect the
+    vdev (``phy:/img,raw,xvdb``). Values are returned as given, empty ones left out; flags
+    as ``devtype: cdrom``, ``discard: discard|no-discard``, ``direct-io-safe``."""
+    specs = [spec] if isinstance(spec, str) else list(spec)
+    parse = _DiskParse(" ".join(specs))
+    tokens: list[tuple[str, str]] = []  # ("item" | "target=", text)
+    for text in specs:
+        items = text.split(",")
+        if len(items) > 1 and items[-1] == "":
+            items.pop()  # a trailing comma ends the last item, it adds none
+        elif items == [""]:
+            continue
+        for i, item in enumerate(items):
+            item = item.lstrip()
+            if item.startswith("target="):  # the rest of this argument, commas and all
+                tokens.append(("target=", ",".join([item, *items[i + 1:]])[len("target="):]))
+                break
+            tokens.append(("item", item.rstrip()))
+    positional_left = sum(1 for kind, item in tokens if kind == "item" and _positional(item))
+    for kind, item in tokens:
+        if kind == "target=":
+            parse.slots.add("target")
+            parse.set("target", item)
+        elif not _positional(item):
+            parse.keyed(item)
         else:
-            positional.append(item)
-    out: dict[str, str] = {}
-    if positional:
-        target = positional.pop(0)
-        for prefix in ("phy:", "file:"):  # legacy prefixes: the format is raw either way
-            if target.startswith(prefix):
-                target = target[len(prefix):]
-        out["target"] = target
-        if len(positional) == 3 and positional[0] not in DISK_FORMATS and positional[0]:
-            raise UsageError(f"block-attach: unknown format {positional[0]!r} in {spec!r} "
-                             f"(xl knows {', '.join(DISK_FORMATS)})")
-        if positional and (positional[0] in DISK_FORMATS or positional[0] == ""):
-            out["format"] = positional.pop(0)
-        for key in ("vdev", "access"):
-            if positional:
-                out[key] = positional.pop(0)
-        if positional:
-            raise UsageError(f"block-attach: too many items in {spec!r}")
-    out.update(keyed)
-    return {k: v for k, v in out.items() if v != ""}
+            parse.positional(item, positional_left)
+            positional_left -= 1
+    return parse.values
+
+
+def _positional(item: str) -> bool:
+    return "=" not in item and item not in _DISK_FLAGS
+
+
+_DISK_FLAGS = {"cdrom": "devtype", "discard": "discard", "no-discard": "discard",
+               "direct-io-safe": "direct-io-safe"}
+
+
+class _DiskParse:
+    """What the items seen so far have given (xl's DiskParseContext, shared by the
+    arguments of one block-attach)."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.values: dict[str, str] = {}
+        self.slots: set[str] = set()  # positional parameters already filled (maybe empty)
+        self.prefixed = False  # a deprecated prefix: no positional format follows
+
+    def set(self, key: str, value: str, *, repeat_ok: bool = False) -> None:
+        if value == "":
+            return  # an empty value is the default (and may be given again)
+        old = self.values.get(key)
+        if old is not None and not (repeat_ok and old == value):
+            raise UsageError(f"block-attach: {key} respecified in {self.spec!r}: {old!r}, then "
+                             f"{value!r} (each parameter may be given only once)")
+        self.values[key] = value
+
+    def keyed(self, item: str) -> None:
+        if item in _DISK_FLAGS:
+            key = _DISK_FLAGS[item]
+            self.set(key, "cdrom" if item == "cdrom" else item, repeat_ok=True)
+            return
+        for key, value in _pairs([item], DISK_KEYS, "block-attach"):
+            self.set(key, value, repeat_ok=key == "devtype")
+
+    def positional(self, item: str, left: int) -> None:
+        """``item`` fills the next positional parameter not yet given; ``left`` counts
+        the positional items from this one on."""
+        if "target" not in self.slots:
+            self.slots.add("target")
+            self.set("target", self.strip_prefixes(item))
+            return
+        if "format" not in self.slots and "format" not in self.values and not self.prefixed:
+            self.slots.add("format")
+            if item in _ALL_FORMATS or item == "":
+                self.set("format", item)
+                return
+            if not (self.values.get("target") is None and ":" in item) and left >= 3:
+                raise UsageError(f"block-attach: unknown format {item!r} in {self.spec!r} "
+                                 f"(xl knows {', '.join(sorted(_ALL_FORMATS))})")
+            # ",hdc:cdrom,r" (xl: an empty target then vdev:devtype), or xltop's leniency:
+            # the format left out, this item is the vdev
+        elif item in _ALL_FORMATS and "vdev" not in self.slots:
+            self.slots.add("format")  # a format where xl wants the vdev (leniency)
+            self.set("format", item)
+            return
+        if "vdev" not in self.slots and "vdev" not in self.values:
+            self.slots.add("vdev")
+            if ":" in item:  # deprecated vdev:devtype
+                item, _, devtype = item.rpartition(":")
+                if devtype not in DISK_DEVTYPES:
+                    raise UsageError(f"block-attach: unknown type {devtype!r} after the vdev in "
+                                     f"{self.spec!r} (use :cdrom or :disk)")
+                self.set("devtype", devtype, repeat_ok=True)
+            self.set("vdev", item)
+            return
+        if "access" not in self.slots:
+            self.slots.add("access")
+            self.set("access", item)
+            return
+        raise UsageError(f"block-attach: too many items in {self.spec!r} (the positional ones "
+                         "are target,format,vdev,access)")
+
+    def strip_prefixes(self, target: str) -> str:
+        """``target`` without its deprecated prefixes, each applied (``tap:qcow2:/img``)."""
+        while (m := _PREFIX_RE.match(target)) is not None:
+            name, rest = m.group(1), target[m.end():]
+            if name in _FORMAT_PREFIXES:
+                self.set("format", name)
+            elif name in _SCRIPT_PREFIXES:
+                self.set("script", f"block-{name}")
+            elif name not in _IGNORED_PREFIXES:
+                if rest[:1] and rest[0] in "abcdefghijklmnopqrstuvwxyz0123456789":
+                    break  # not a prefix (xl's lexer wants one followed by / or the end)
+                raise UsageError(
+                    f"block-attach: unknown deprecated disk prefix {name + ':'!r} in "
+                    f"{self.spec!r}; xl knows {': '.join(_FORMAT_PREFIXES)}: (a format), "
+                    f"{': '.join(_SCRIPT_PREFIXES)}: (a script), and ignores "
+                    f"{': '.join(_IGNORED_PREFIXES)}: (write format=, script= instead)")
+            self.prefixed = True
+            target = rest
+        return target
 
 
 def _block_attach(host: str, domain: str, args: list[str]) -> rq.Request:
-    if len(args) != 1:
-        raise UsageError("xltop do HOST DOMAIN block-attach target,format,vdev,access")
-    d = parse_disk_spec(args[0])
-    if "target" not in d or "vdev" not in d:
-        raise UsageError("block-attach: the spec needs a target and a vdev")
-    return rq.BlockAttach(host, domain, target=d["target"], vdev=d["vdev"],
-                          format=d.get("format", "raw"), access=d.get("access", "rw"),
-                          devtype=d.get("devtype"))
+    if not args:
+        raise UsageError("xltop do HOST DOMAIN block-attach target,format,vdev,access "
+                         "(or key=value items, as one or several arguments)")
+    d = parse_disk_spec(args)
+    cdrom = d.get("devtype") == "cdrom"
+    target = d.get("target", "")
+    if "vdev" not in d or not (target or cdrom):
+        raise UsageError("block-attach: the spec needs a target and a vdev (only a CD drive "
+                         "may have no target: it is then empty)")
+    return rq.BlockAttach(
+        host, domain, target=target, vdev=d["vdev"],
+        # as xl does: a CD drive is read-only, and one without a target has no media
+        format=DISK_FORMAT_EMPTY if cdrom and not target else d.get("format", "raw"),
+        access=d.get("access", "r" if cdrom else "rw"), devtype=d.get("devtype"),
+        script=d.get("script"), backend=d.get("backend"), backendtype=d.get("backendtype"),
+        discard={"discard": True, "no-discard": False}.get(d.get("discard", "")),
+        direct_io_safe="direct-io-safe" in d)
 
 
 def _block_detach(host: str, domain: str, args: list[str]) -> rq.Request:

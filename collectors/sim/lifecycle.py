@@ -36,6 +36,7 @@ class DiskSpec:
     cdrom: bool = False
     backend_type: str = "phy"
     sectors: int = 65536
+    script: str | None = None  # a block script resolves the target (not a host path)
 
 
 @dataclass

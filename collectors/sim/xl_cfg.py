@@ -109,8 +109,13 @@ def parse_kv_overrides(args: list[str]) -> dict[str, CfgValue]:
 # --- disks -----------------------------------------------------------------------------
 
 FORMATS = ("raw", "qcow", "qcow2", "vhd", "qed", "empty")
-_PREFIXES = ("phy:", "file:", "tap:aio:", "tap:qcow2:", "tap:vhd:", "aio:", "qcow2:", "vhd:",
-             "raw:", "tap:tapdisk:aio:")
+# libxlu_disk_l.l's deprecated target prefixes, which may be chained (tap:aio:/img)
+_FORMAT_PREFIXES = ("raw", "qcow", "qcow2", "vhd")
+_SCRIPT_PREFIXES = ("iscsi", "nbd", "enbd", "drbd")  # script=block-NAME
+_IGNORED_PREFIXES = ("tapdisk", "tap", "tap2", "aio", "ioemu", "file", "phy")
+_PREFIX_RE = re.compile(r"([a-z][a-z0-9]*):")
+_FLAGS = ("discard", "no-discard", "direct-io-safe", "colo", "no-colo", "trusted", "untrusted")
+_BACKEND_TYPES = ("phy", "tap", "qdisk", "standalone")
 
 
 def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
@@ -123,7 +128,7 @@ def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
         )
 
     fmt, vdev, access, cdrom, target = "raw", None, "w", False, None
-    backend = "phy"
+    backend, script = "phy", None
     # every other item is positional (target, format, vdev, access), an empty one too:
     # ``,,hdc:cdrom,r`` is an empty CD drive (no media, format left to xl); only the
     # empty item after a trailing comma does not count
@@ -152,28 +157,39 @@ def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
                     raise fail("unknown value for type", val)
                 cdrom = True
             elif key == "backendtype":
+                if val not in _BACKEND_TYPES:
+                    raise fail("unknown value for backendtype", val)
                 backend = val
-            elif key in ("script", "backend", "discard", "no-discard", "direct-io-safe"):
-                pass
+            elif key == "script":
+                script = val or None
+            elif key == "backend":
+                pass  # a driver domain: the simulator serves every disk from Domain-0
             else:
                 raise fail("unknown parameter", part)
         elif part in ("cdrom",):
             cdrom = True
+        elif part in _FLAGS:
+            pass
         else:
             positional.append(part)
         i += 1
     if positional:
         first = positional.pop(0)
-        prefixed = next((p for p in _PREFIXES if first.startswith(p)), None)
-        if prefixed:
-            first = first[len(prefixed):]
-            if "qcow2" in prefixed:
-                fmt = "qcow2"
-            elif "vhd" in prefixed:
-                fmt = "vhd"
-        elif positional and (positional[0] in FORMATS or not positional[0]):
+        prefixed = False
+        while (m := _PREFIX_RE.match(first)) is not None:
+            name, rest = m.group(1), first[m.end():]
+            if name in _FORMAT_PREFIXES:
+                fmt = name
+            elif name in _SCRIPT_PREFIXES:
+                script = f"block-{name}"
+            elif name not in _IGNORED_PREFIXES:
+                if rest[:1] and rest[0] in "abcdefghijklmnopqrstuvwxyz0123456789":
+                    break
+                raise fail("unknown deprecated disk prefix", first)
+            prefixed, first = True, rest
+        if not prefixed and positional and (positional[0] in FORMATS or not positional[0]):
             fmt = positional.pop(0) or fmt
-        elif len(positional) >= 3:
+        elif not prefixed and len(positional) >= 3:
             raise fail("unknown value for format", positional[0])
         target = first if target is None else target
         if positional:
@@ -184,13 +200,16 @@ def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
             raise fail("too many positional parameters", positional[0])
     if vdev and vdev.endswith(":cdrom"):
         vdev, cdrom = vdev[: -len(":cdrom")], True
+    elif vdev and vdev.endswith(":disk"):
+        vdev = vdev[: -len(":disk")]
+    access = access or "w"  # an empty access is the default
     if access not in ("r", "ro", "w", "rw"):
         raise fail("unknown value for access", access)
     if not vdev:
         raise fail("no vdev specified")
     return DiskSpec(vdev=vdev, target=target or "", format="empty" if not target else fmt,
                     mode="r" if access in ("r", "ro") or cdrom else "w", cdrom=cdrom,
-                    backend_type=backend)
+                    backend_type=backend, script=script)
 
 
 # --- vifs ------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def cmd_block_attach(host: SimHost, io: Io, argv: list[str], *, dryrun: bool = F
         io.eprint(f"libxl: error: libxl_device.c:1481:device_addrm_aocomplete: {label}"
                   f"Unable to add vbd with id {devid}\n")
         die(io, "libxl_device_disk_add failed.\n")
-    if spec.target and not file_exists(host, spec.target):
+    if spec.target and spec.script is None and not file_exists(host, spec.target):
         host.last_pid += 5
         io.eprint(
             "libxl: error: libxl_exec.c:117:libxl_report_child_exitstatus: "
