@@ -56,9 +56,11 @@ def local_user() -> str:
 
 def default_journal_path(env: Mapping[str, str] = os.environ, *, demo: bool = False) -> Path:
     """``$XLTOP_JOURNAL``, else the XDG state dir's journal; the simulated fleet's actions
-    go to a journal of their own there, never among real hosts' ones."""
+    go to a journal of their own beside it (``journal-demo.jsonl``, ``<name>-demo<ext>``),
+    never among real hosts' ones."""
     if env.get("XLTOP_JOURNAL"):
-        return Path(env["XLTOP_JOURNAL"]).expanduser()
+        path = Path(env["XLTOP_JOURNAL"]).expanduser()
+        return path.with_name(f"{path.stem}-demo{path.suffix}") if demo else path
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "xltop" / ("journal-demo.jsonl" if demo else "journal.jsonl")
 

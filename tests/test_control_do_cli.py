@@ -23,7 +23,10 @@ def run(*args: str, journal: Path, extra_env: dict[str, str] | None = None,
 
 
 def entries(journal: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in journal.read_text().splitlines()]
+    """The demo fleet's entries: beside $XLTOP_JOURNAL, never in it."""
+    assert not journal.exists()
+    demo = journal.with_name(f"{journal.stem}-demo{journal.suffix}")
+    return [json.loads(line) for line in demo.read_text().splitlines()]
 
 
 def test_success_on_a_demo_host(tmp_path: Path) -> None:
@@ -119,6 +122,42 @@ def test_no_terminal_needs_yes(tmp_path: Path) -> None:
     assert r.returncode == 3
     assert "needs confirmation: pass --yes (stdin is not a terminal)" in r.stderr
     assert entries(j)[-1]["outcome"] == "refused"
+
+
+def test_json_even_for_a_command_line_it_cannot_read(tmp_path: Path) -> None:
+    j = tmp_path / "j.jsonl"
+    for args, said in [(("--hosts", "abc", "xen-lab-02", "mq-02", "pause"), "--hosts needs"),
+                       (("xen-lab-02", "mq-02"), "HOST, DOMAIN and VERB are required")]:
+        r = run("--demo", "--json", *args, journal=j)
+        got = json.loads(r.stdout)
+        assert (r.returncode, got["outcome"], got["argv"]) == (2, "invalid", None)
+        assert said in got["message"]
+
+
+def test_a_reader_that_has_gone_changes_nothing(tmp_path: Path) -> None:
+    # `xltop do ... | head -0`: the action ran and says so by its exit code, no traceback
+    j = tmp_path / "j.jsonl"
+    env = {**os.environ, "XLTOP_JOURNAL": str(j)}
+    for extra in ((), ("--json",)):
+        p = subprocess.run(
+            f"{sys.executable} -m tui do --demo xen-lab-02 mq-02 pause --yes {' '.join(extra)}"
+            " | head -c 0; echo rc=${PIPESTATUS[0]}",
+            shell=True, executable="/bin/bash", cwd=ROOT, env=env, capture_output=True,
+            text=True, timeout=60)
+        assert p.stdout == "rc=0\n" and "Traceback" not in p.stderr, p.stderr
+    assert [e["outcome"] for e in entries(j)] == ["ok"] * 2  # (each run: a fresh demo fleet)
+
+
+def test_a_host_whose_read_failed_says_so(tmp_path: Path) -> None:
+    # no xl on the host (or sudo refusing): not "no domain web1"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[hosts]]\nname = "bare"\ntarget = "local"\n')
+    r = run("--config", str(cfg), "bare", "web1", "pause", "--yes", journal=tmp_path / "j",
+            extra_env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert r.returncode == 4, r.stderr
+    assert "bare could not be read" in r.stderr and "no domain" not in r.stderr
 
 
 def test_usage_errors(tmp_path: Path) -> None:

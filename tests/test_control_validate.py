@@ -202,6 +202,14 @@ async def test_unreachable_host_refuses() -> None:
     assert "unreachable" in await problem(Pause(H, "web1"), snap=snap)
 
 
+async def test_a_domain_missing_after_a_failed_read_names_the_failure() -> None:
+    snap = replace(snapshot(status=HostStatus.ERROR), domains=(),
+                   message="xl list -v: exit 127: xl: command not found")
+    msg = await problem(Pause(H, "web1"), snap=snap)
+    assert msg.startswith("xen-a's last read failed (xl list -v: exit 127")
+    assert 'no domain "web1"' in msg
+
+
 async def test_stale_snapshot_warns() -> None:
     checked = await check(Pause(H, "web1"), snap=snapshot(status=HostStatus.STALE))
     assert any("stale" in w or "old" in w for w in checked.warnings)

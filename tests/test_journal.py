@@ -27,7 +27,9 @@ def test_path_env_and_xdg(tmp_path: Path) -> None:
     # the simulated fleet's actions never mix with real hosts' ones
     assert default_journal_path({"XDG_STATE_HOME": "/st"}, demo=True) == Path(
         "/st/xltop/journal-demo.jsonl")
-    assert default_journal_path({"XLTOP_JOURNAL": "/x/j.jsonl"}, demo=True) == Path("/x/j.jsonl")
+    # beside $XLTOP_JOURNAL, never in it
+    assert default_journal_path({"XLTOP_JOURNAL": "/x/j.jsonl"}, demo=True) == Path(
+        "/x/j-demo.jsonl")
 
 
 def test_the_demo_dashboard_and_do_journal_apart(tmp_path: Path,

@@ -73,7 +73,7 @@ def test_console_attach_three_times_and_back_on_the_same_row(tmp_path: Path) -> 
         term.child.expect(pexpect.EOF, timeout=15)
     finally:
         term.close()
-    lines = [json.loads(x) for x in (tmp_path / "j.jsonl").read_text().splitlines()]
+    lines = [json.loads(x) for x in (tmp_path / "j-demo.jsonl").read_text().splitlines()]
     assert [(e["verb"], e["outcome"], e["message"]) for e in lines] == [
         ("console", "ok", None)] * 3
     assert {e["argv"][:2] == ["xl", "console"] for e in lines} == {True}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shlex
 import sys
 import time
@@ -138,10 +139,13 @@ def main(argv: list[str]) -> int:
             raise UsageError("help")
     except UsageError as e:
         if str(e) == "help":
-            sys.stdout.write(USAGE)
+            _out(USAGE)
             return EXIT_OK
         _err(f"xltop do: {e}\n")
         sys.stderr.write(USAGE)
+        options = argv[: argv.index("--")] if "--" in argv else argv
+        if "--json" in options:  # the one JSON object, even for a command line it cannot read
+            _json_without_result(None, None, None, EXIT_USAGE, str(e))
         return EXIT_USAGE
     try:
         code = asyncio.run(_main(args))
@@ -149,12 +153,29 @@ def main(argv: list[str]) -> int:
         _fail("interrupted", EXIT_UNKNOWN)
         code = EXIT_UNKNOWN
     if args.json and not _said.reported:  # refused or invalid before it ran: JSON too
-        sys.stdout.write(json.dumps({
-            "host": args.host, "verb": args.verb, "target": args.domain, "argv": None,
-            "exit_code": None, "stdout": "", "stderr": "", "duration_s": None,
-            "outcome": _OUTCOME_OF_EXIT.get(code, "unknown"), "message": _said.message,
-        }) + "\n")
+        _json_without_result(args.host, args.verb, args.domain, code, _said.message)
     return code
+
+
+def _json_without_result(host: str | None, verb: str | None, target: str | None, code: int,
+                         message: str) -> None:
+    _out(json.dumps({
+        "host": host, "verb": verb, "target": target, "argv": None, "exit_code": None,
+        "stdout": "", "stderr": "", "duration_s": None,
+        "outcome": _OUTCOME_OF_EXIT.get(code, "unknown"), "message": message,
+    }) + "\n")
+
+
+def _out(text: str) -> None:
+    """The result on stdout. A reader that has gone (``| head -0``) is no error: the
+    action's exit code stands, and nothing more is written there."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # (so the exit's flush does not fail again)
+        os.close(devnull)
 
 
 _OUTCOME_OF_EXIT = {EXIT_USAGE: "invalid", EXIT_REFUSED: "refused", EXIT_UNKNOWN: "unknown"}
@@ -200,6 +221,9 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
     snap = await _poll(host, seam.runner, seam.settings)
     if snap.status == HostStatus.UNREACHABLE:
         return _fail(f"{host.name} is unreachable: {snap.message or 'no answer'}", EXIT_UNKNOWN)
+    if snap.status != HostStatus.OK and not snap.domains:  # (xl missing, sudo refusing...)
+        return _fail(f"{host.name} could not be read: {snap.message or snap.status}",
+                     EXIT_UNKNOWN)
     try:
         plan = await seam.preview(req, snap)
     except Refused as e:
@@ -307,10 +331,10 @@ def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) 
             "invalid": EXIT_USAGE}.get(result.outcome, EXIT_UNKNOWN)
     _said.reported = True
     if as_json:
-        sys.stdout.write(json.dumps(asdict(result)) + "\n")  # ASCII: safe on a terminal
+        _out(json.dumps(asdict(result)) + "\n")  # ASCII: safe on a terminal
         return code
     if result.ok:
-        sys.stdout.write(visible(f"{shlex.join(result.argv)}: done on {result.host}") + "\n")
+        _out(visible(f"{shlex.join(result.argv)}: done on {result.host}") + "\n")
         return code
     exit_note = f"exit {result.exit_code}" if result.exit_code is not None else result.outcome
     _err(f"xltop do: {shlex.join(result.argv)} on {result.host}: {result.outcome} ({exit_note})")

@@ -122,7 +122,16 @@ async def validate(req: Request, snapshot: HostSnapshot, facts: HostFacts) -> Ch
         age = f"{snapshot.data_age_s:.0f} s old" if snapshot.data_age_s is not None else "stale"
         ctx.warnings.append(f"{snapshot.host}: the data shown is {age}")
     if not isinstance(req, Create | Restore):
-        ctx.domain = resolve_domain(snapshot, req.domain, verb=req.verb, dom0_ok=req.dom0_ok)
+        try:
+            ctx.domain = resolve_domain(snapshot, req.domain, verb=req.verb,
+                                        dom0_ok=req.dom0_ok)
+        except ValidationFailed as e:
+            if snapshot.status == HostStatus.OK or not snapshot.message:
+                raise
+            # the domain list itself may be what the failed read lost: say that first
+            raise ValidationFailed.one(
+                f"{snapshot.host}'s last read failed ({snapshot.message}); "
+                f"{e.message}", "domain") from None
     # syntax first, host facts only once the values themselves are well-formed
     await _CHECKS[type(req)](ctx)
     if ctx.problems:
