@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from collectors import commands
+from collectors.model import DomainType
 from collectors.parse.xl_savefile import parse_xl_savefile
 from collectors.sim import savefile, xenstore_tree
+from collectors.sim.fleet import make_fleet
 from collectors.sim.lifecycle import spec_of
 from collectors.sim.state import SimHost, file_bytes, file_content
 from tests.sim_support import (
@@ -604,3 +606,15 @@ def test_only_ascii_digits_are_numbers_as_for_cs_isdigit() -> None:
         "Error: Invalid argument ٠ as VCPU.\n")
     assert xl(host, "xl", "vcpu-pin", "db1", "0", "٠-١").exit_code != 0
     assert xl(host, "xl", "pause", "3").exit_code == 0  # the same with ASCII digits
+
+
+def test_a_pvh_guest_saves_and_restores_as_an_hvm_stream() -> None:
+    # libxc tells its streams by the hypervisor's hvm flag, which a PVH guest has
+    host = next(h for h in make_fleet(hosts=3, domains=8, seed=0)
+                if any(d.type is DomainType.PVH and not d.paused for d in h.domains.values()))
+    pvh = next(d for d in host.domains.values() if d.type is DomainType.PVH and not d.paused)
+    got = xl(host, "xl", "save", pvh.name, "/var/lib/xen/save/pvh.chk")
+    assert got.exit_code == 0, got.stderr
+    assert f"Saving domain {pvh.domid}, type x86 HVM" in got.stderr
+    got = xl(host, "xl", "restore", "/var/lib/xen/save/pvh.chk")
+    assert got.exit_code == 0 and "Found x86 HVM domain" in got.stderr

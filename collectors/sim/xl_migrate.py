@@ -6,10 +6,10 @@ an unknown domain, and Domain-0, which xl tries to suspend and fails.
 
 from __future__ import annotations
 
-from collectors.model import DomainType
 from collectors.sim import lifecycle, savefile
 from collectors.sim.state import SimDomain, SimHost
 from collectors.sim.xl_args import Io, XlExit, die, domain_label, find_domain, getopt
+from collectors.sim.xl_saverestore import stream_kind
 
 _LOCAL = ("127.0.0.1", "localhost", "::1")
 _NO_BANNER = ("libxl: error: libxl_utils.c:505:libxl_read_exactly: file/stream truncated "
@@ -43,7 +43,7 @@ def cmd_migrate(host: SimHost, io: Io, argv: list[str]) -> int:
     if d is None:
         die(io, f"{p.args[0]} is an invalid domain identifier (rc=-6)\n")
     length = savefile.config_length(savefile.stored_config(d, host.scheduler))
-    kind = "HVM" if d.type is DomainType.HVM else "PV"
+    kind = stream_kind(d.type)
     new_id = dst.alloc_domid()
     io.eprint("migration target: Ready to receive domain.\n"
               f"Saving to migration stream new xl format (info 0x3/0x0/{length})\n"

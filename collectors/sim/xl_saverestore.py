@@ -25,6 +25,11 @@ CWD = "/root"  # where xl runs over SSH
 GUEST_OVERHEAD_KIB = 2048  # page tables and the like a new domain needs on top of its memory
 
 
+def stream_kind(dtype: DomainType | None) -> str:
+    """The libxc stream a domain saves as: PVH guests travel in the HVM one."""
+    return "PV" if dtype is DomainType.PV else "HVM"
+
+
 def resolve(path: str) -> str:
     return posixpath.normpath(posixpath.join(CWD, path))
 
@@ -59,7 +64,7 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
         die(io, f"Failed to open temp file {given} for writing\n")
     config = savefile.stored_config(d, host.scheduler)
     length = savefile.config_length(config)
-    kind = "HVM" if d.type is DomainType.HVM else "PV"
+    kind = stream_kind(d.type)
     io.eprint(f"Saving to {given} new xl format (info 0x3/0x0/{length})\n"
               f"xc: info: Saving domain {domid}, type x86 {kind}\n")
     label = domain_label(domid)
@@ -125,7 +130,7 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
     if spec is None:
         _foreign_stream(io, stream)
     spec.name = name
-    kind = "HVM" if spec.type is DomainType.HVM else "PV"
+    kind = stream_kind(spec.type)
     io.eprint(f"xc: info: Found x86 {kind} domain from Xen 4.17\nxc: info: Restoring domain\n")
     if host.free_kib() < spec.memory_mib * 1024 + GUEST_OVERHEAD_KIB:
         io.eprint(
