@@ -664,3 +664,11 @@ def test_a_name_led_by_blanks_keeps_them() -> None:
             " lead                                        3    96     1     -b----       1.0\n"
             "  two words                                  4    96     1     -b----       1.0\n")
     assert [(r.name, r.domid) for r in parse_xl_list(text)] == [(" lead", 3), ("  two words", 4)]
+
+
+def test_a_domid_past_32_bits_is_garbage() -> None:
+    # libxl_domid is a uint32_t: no xl prints a bigger one
+    head = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
+    assert parse_xl_list(head + "web1  4294967295  96  2  -b----  7.0\n")[0].domid == 2**32 - 1
+    with pytest.raises(ParseError, match="line 2: .*domid 4294967296 does not fit 32 bits"):
+        parse_xl_list(head + "web1  4294967296  96  2  -b----  7.0\n")

@@ -271,3 +271,13 @@ def test_a_name_led_by_blanks_keeps_them() -> None:
             "  two words                          4     0    -   --p       0.0  0-1 / all\n")
     rows = parse_xl_vcpu_list(text)
     assert [(r.name, r.domid, r.cpu) for r in rows] == [(" lead", 3, 1), ("  two words", 4, None)]
+
+
+@pytest.mark.parametrize("gap", [" ", "   "])
+def test_a_domid_past_32_bits_is_garbage(gap: str) -> None:
+    head = ("Name                                ID  VCPU   CPU State   Time(s) "
+            "Affinity (Hard / Soft)\n")
+    row = f"web1   {{}}{gap}    0    1   -b-       4.1  all / all\n"
+    assert parse_xl_vcpu_list(head + row.format(2**32 - 1))[0].domid == 2**32 - 1
+    with pytest.raises(ParseError, match="line 2: .*does not fit 32 bits"):
+        parse_xl_vcpu_list(head + row.format(2**32))

@@ -137,6 +137,17 @@ def decimal(text: str) -> float:
     raise ValueError(f"not a decimal number: {text[:40]!r}")
 
 
+DOMID_MAX = (1 << 32) - 1  # libxl_domid is a uint32_t
+
+
+def domid_int(text: str) -> int:
+    """A printed domid (ValueError past 32 bits: no tool can print one)."""
+    n = int(text)
+    if n > DOMID_MAX:
+        raise ValueError(f"domid {text} does not fit 32 bits")
+    return n
+
+
 def unusable_number(e: Exception) -> str:
     """A ParseError's reason for a number int()/float() or uint()/decimal() refused."""
     if "Exceeds the limit" in str(e):  # int()'s message suggests raising the limit

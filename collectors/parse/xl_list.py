@@ -34,6 +34,7 @@ from collectors.parse.common import (
     UINT,
     ParseError,
     decimal,
+    domid_int,
     lines_of,
     unusable_number,
 )
@@ -226,7 +227,7 @@ def _dash_none(s: str | None) -> str | None:
 def _row_from_match(m: re.Match[str], extras: tuple[str, ...]) -> XlListRow:
     g = m.group
     if g("mem") is not None:
-        shown = int(g("domid"))
+        shown = domid_int(g("domid"))
         domid: int | None = shown if shown >= 0 else None  # xm/Xen-API: -1 = halted VM
         mem, vcpus, state = int(g("mem")), int(g("vcpus")), g("state")
     else:

@@ -26,6 +26,7 @@ from collectors.parse.common import (
     UINT,
     ParseError,
     decimal,
+    domid_int,
     lines_of,
     parse_cpu_list,
     unusable_number,
@@ -120,16 +121,16 @@ def _split_prefix(prefix: str) -> tuple[str, int, int, int | None] | None:
     m = _SEPARATE.fullmatch(prefix)
     if m is not None and (not exact or m.end("vcpu") == m.end("domid") + _VCPU_FIELD):
         cpu = None if m["cpu"] == "-" else int(m["cpu"])
-        return m["name"], int(m["domid"]), int(m["vcpu"]), cpu
+        return m["name"], domid_int(m["domid"]), int(m["vcpu"]), cpu
     g = _GLUED.fullmatch(prefix)
     if g is not None and exact:
         cut = g.end("domid") + _VCPU_FIELD
         if g.start("glued") < cut < g.end("glued"):
             vcpu, cpu_text = prefix[g.start("glued") : cut], prefix[cut : g.end("glued")]
-            return g["name"], int(g["domid"]), int(vcpu), int(cpu_text)
+            return g["name"], domid_int(g["domid"]), int(vcpu), int(cpu_text)
     if m is not None:  # irregular spacing: take the tokens as they are
         cpu = None if m["cpu"] == "-" else int(m["cpu"])
-        return m["name"], int(m["domid"]), int(m["vcpu"]), cpu
+        return m["name"], domid_int(m["domid"]), int(m["vcpu"]), cpu
     return None
 
 
@@ -161,7 +162,7 @@ def _fast_row(line: str) -> VcpuRow | None:
             return None
         return VcpuRow(
             name,
-            int(domid),
+            int(domid) if len(domid) < 10 else domid_int(domid),  # (the hot path)
             int(vcpu),
             None if cpu == "-" else int(cpu),
             state,
