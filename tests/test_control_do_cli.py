@@ -154,10 +154,18 @@ def test_a_host_whose_read_failed_says_so(tmp_path: Path) -> None:
     bin_dir.mkdir()
     cfg = tmp_path / "c.toml"
     cfg.write_text('[[hosts]]\nname = "bare"\ntarget = "local"\n')
-    r = run("--config", str(cfg), "bare", "web1", "pause", "--yes", journal=tmp_path / "j",
+    j = tmp_path / "j.jsonl"
+    r = run("--config", str(cfg), "bare", "web1", "pause", "--yes", journal=j,
             extra_env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
     assert r.returncode == 4, r.stderr
-    assert "bare could not be read" in r.stderr and "no domain" not in r.stderr
+    assert "xltop do: bare's last read failed (" in r.stderr and "xl" in r.stderr
+    # and, as every action, it is journaled: refused, nothing sent
+    cfg.write_text('connect_timeout = 2\n[[hosts]]\nname = "dead"\ntarget = "127.0.0.1:1"\n')
+    r = run("--config", str(cfg), "dead", "web1", "pause", "--yes", journal=j)
+    assert r.returncode == 4 and "dead is unreachable" in r.stderr, r.stderr
+    got = [(e["host"], e["outcome"]) for e in
+           (json.loads(line) for line in j.read_text().splitlines())]
+    assert got == [("bare", "refused"), ("dead", "refused")]
 
 
 def test_usage_errors(tmp_path: Path) -> None:

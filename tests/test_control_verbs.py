@@ -93,6 +93,7 @@ def test_disk_specs(spec: str, parsed: dict[str, str]) -> None:
         ("block-attach /a,bogus,xvdb,w", "unknown format 'bogus'"),
         ("block-attach format=raw", "needs a target and a vdev"),
         ("mem-set", "required: size"),
+        ("mem-set -512m", "a size is not negative"), ("mem-max -1", "a size is not negative"),
         # only ASCII digits: int() would also take these, and xl gets what it would not
         ("vcpu-set \u0663", "invalid vCPU count"),
         ("vcpu-pin \u0661 0", "invalid vCPU"),

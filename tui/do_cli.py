@@ -30,7 +30,7 @@ from collectors.config import (
     production_names,
 )
 from collectors.console import attach_console, domain_alive
-from collectors.control.errors import ControlError, Refused
+from collectors.control.errors import ControlError, HostUnavailable, Refused
 from collectors.control.outcome import Progress
 from collectors.control.policy import Confirmation
 from collectors.control.requests import Console, Migrate, Request
@@ -219,13 +219,10 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
         except ControlError as e:
             return _fail(e.message, EXIT_REFUSED)
     snap = await _poll(host, seam.runner, seam.settings)
-    if snap.status == HostStatus.UNREACHABLE:
-        return _fail(f"{host.name} is unreachable: {snap.message or 'no answer'}", EXIT_UNKNOWN)
-    if snap.status != HostStatus.OK and not snap.domains:  # (xl missing, sudo refusing...)
-        return _fail(f"{host.name} could not be read: {snap.message or snap.status}",
-                     EXIT_UNKNOWN)
     try:
         plan = await seam.preview(req, snap)
+    except HostUnavailable as e:  # unreachable, or xl missing, sudo refusing...
+        return _fail(e.message, EXIT_UNKNOWN)
     except Refused as e:
         return _fail(e.message, EXIT_REFUSED)
     except ControlError as e:

@@ -39,3 +39,10 @@ class ValidationFailed(ControlError):
     @classmethod
     def one(cls, message: str, field: str | None = None) -> ValidationFailed:
         return cls([Problem(field, message)])
+
+
+class HostUnavailable(ValidationFailed):
+    """The host could not be read (unreachable, or its answers unusable): nothing can be
+    checked, so nothing is sent."""
+
+    outcome = "refused"

@@ -26,7 +26,7 @@ from collectors.commands import MERGE_STDERR
 from collectors.config import HostConfig, Settings
 from collectors.control import outcome as oc
 from collectors.control.argv import build_argv
-from collectors.control.errors import ControlError, Refused, ValidationFailed
+from collectors.control.errors import ControlError, Refused
 from collectors.control.facts import HostFacts
 from collectors.control.policy import Confirmation, confirmation, refusal
 from collectors.control.requests import LONG_VERBS, Console, Request, Shutdown
@@ -302,7 +302,7 @@ class ControlSeam:
         await self._write(JournalEntry(
             host=req.host,
             argv=argv,
-            outcome="invalid" if isinstance(err, ValidationFailed) else "refused",
+            outcome=err.outcome,
             verb=req.verb,
             domain=name,
             message=err.message,

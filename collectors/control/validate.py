@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 from collectors import commands
 from collectors.control import syntax as sx
-from collectors.control.errors import Problem, ValidationFailed
+from collectors.control.errors import HostUnavailable, Problem, ValidationFailed
 from collectors.control.facts import HEAD_BYTES, XL_CONF, HostFacts
 from collectors.control.requests import (
     BlockAttach,
@@ -114,7 +114,7 @@ async def validate(req: Request, snapshot: HostSnapshot, facts: HostFacts) -> Ch
             f"the request is for host {req.host} but the snapshot is of {snapshot.host}"
         )
     if snapshot.status == HostStatus.UNREACHABLE:
-        raise ValidationFailed.one(
+        raise HostUnavailable.one(
             f"{snapshot.host} is unreachable ({snapshot.message or 'no answer'}): "
             "cannot check the domain"
         )
@@ -129,7 +129,7 @@ async def validate(req: Request, snapshot: HostSnapshot, facts: HostFacts) -> Ch
             if snapshot.status == HostStatus.OK or not snapshot.message:
                 raise
             # the domain list itself may be what the failed read lost: say that first
-            raise ValidationFailed.one(
+            raise HostUnavailable.one(
                 f"{snapshot.host}'s last read failed ({snapshot.message}); "
                 f"{e.message}", "domain") from None
     # syntax first, host facts only once the values themselves are well-formed
@@ -159,7 +159,7 @@ def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bo
     if by_name and by_id and by_name[0] is not by_id[0]:
         raise ValidationFailed.one(
             f'"{ref}" is both the name of domain {by_name[0].domid} and the domid of '
-            f"{by_id[0].name}: pick the domain by its row",
+            f"{by_id[0].name}: name it by its UUID (or pick its row)",
             "domain",
         )
     if not found:

@@ -119,6 +119,8 @@ def _create(host: str, domain: str, args: list[str]) -> rq.Request:
 
 def _size(cls: type[rq.MemSet] | type[rq.MemMax]) -> Builder:
     def build(host: str, domain: str, args: list[str]) -> rq.Request:
+        if len(args) == 1 and args[0][:1] == "-" and args[0][1:2].isdigit():
+            raise UsageError(f"{cls.verb}: invalid size {args[0]!r}: a size is not negative")
         p = _parser(cls.verb)
         p.add_argument("size")
         return cls(host, domain, p.parse_args(args).size)
