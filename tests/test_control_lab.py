@@ -64,7 +64,7 @@ class LabCtl:
     async def poll(self) -> HostSnapshot:
         """A fresh snapshot; right after a domain is built the host may answer half-made
         data once, so a non-ok poll is retried a few times."""
-        for _ in range(3):
+        for _ in range(5):  # (an emulated Dom0 under load can miss a deadline or two)
             snap = await self.poller.poll_once()
             if snap.status.value == "ok":
                 return snap
