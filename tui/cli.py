@@ -37,6 +37,7 @@ from collectors.fleet import (
 from collectors.model import FleetSnapshot
 from collectors.serialize import fleet_to_json
 from collectors.transport.base import Runner
+from tui.text import visible
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,7 +170,11 @@ async def _once(hosts: list[HostConfig], settings: Settings, runners: dict[str, 
     finally:
         await close_fleet(members)
     _print_json(fleet, _simulated(hosts))
-    return 0 if all(h.status.value == "ok" for h in fleet.hosts) else 1
+    bad = [h for h in fleet.hosts if h.status.value != "ok"]
+    for h in bad:  # (the JSON says it too; the exit code alone would not say which)
+        print(visible(f"xltop: {h.host}: {h.status.value}: {h.message or 'no data'}"),
+              file=sys.stderr)
+    return 1 if bad else 0
 
 
 async def _batch(
