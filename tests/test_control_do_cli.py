@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -298,3 +299,31 @@ def test_migrate_into_a_production_host_needs_yes_and_says_why(tmp_path: Path) -
     assert r.returncode == 0 and "is a production host" in r.stderr  # its source is prod
     assert [e["outcome"] for e in entries(j)][:1] + [e["outcome"] for e in entries(j)][3:] == [
         "refused", "ok", "refused", "ok"]
+
+
+def test_ctrl_c_while_xl_runs_says_what_was_sent(tmp_path: Path) -> None:
+    # the JSON and the journal agree: xl was sent this argv, and said this much, when
+    # Ctrl-C came; its outcome is unknown
+    j = tmp_path / "j.jsonl"
+    env = {**os.environ, "XLTOP_JOURNAL": str(j)}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "tui", "do", "--demo", "xen-lab-02", "api-02", "save",
+         "/var/lib/xen/save/x.chk", "--yes", "--json"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert p.stderr is not None
+    said = ""
+    while "Saving to" not in said:  # xl is running: its first lines came
+        line = p.stderr.readline()
+        assert line, said
+        said += line
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 4
+    got = json.loads(out)
+    assert got["argv"] == ["xl", "save", "-c", "2", "/var/lib/xen/save/x.chk"]
+    assert got["outcome"] == "unknown" and got["duration_s"] > 0
+    assert "interrupted while xl save" in got["message"]
+    (entry,) = entries(j)
+    assert entry["outcome"] == "unknown" and entry["argv"] == got["argv"]
+    assert any("Saving to /var/lib/xen/save/x.chk" in x for x in entry["stderr_tail"])

@@ -150,18 +150,30 @@ def main(argv: list[str]) -> int:
     try:
         code = asyncio.run(_main(args))
     except KeyboardInterrupt:
-        _fail("interrupted", EXIT_UNKNOWN)
+        running = _said.running
+        _fail("interrupted" if running is None else
+              f"interrupted while {running.display} ran on {running.host}: outcome unknown",
+              EXIT_UNKNOWN)
         code = EXIT_UNKNOWN
+        if args.json and running is not None:
+            _said.reported = True
+            _json_without_result(running.host, running.verb, running.target, code,
+                                 _said.message, argv=running.argv,
+                                 duration_s=time.monotonic() - _said.started)
     if args.json and not _said.reported:  # refused or invalid before it ran: JSON too
         _json_without_result(args.host, args.verb, args.domain, code, _said.message)
     return code
 
 
 def _json_without_result(host: str | None, verb: str | None, target: str | None, code: int,
-                         message: str) -> None:
+                         message: str, *, argv: Sequence[str] | None = None,
+                         duration_s: float | None = None) -> None:
+    """The one JSON object when no result came back: nothing ran (argv null), or xl was
+    sent ``argv`` and interrupted ``duration_s`` later."""
     _out(json.dumps({
-        "host": host, "verb": verb, "target": target, "argv": None, "exit_code": None,
-        "stdout": "", "stderr": "", "duration_s": None,
+        "host": host, "verb": verb, "target": target,
+        "argv": None if argv is None else list(argv), "exit_code": None,
+        "stdout": "", "stderr": "", "duration_s": duration_s,
         "outcome": _OUTCOME_OF_EXIT.get(code, "unknown"), "message": message,
     }) + "\n")
 
@@ -186,6 +198,8 @@ class _Said:
 
     reported = False
     message = ""
+    running: Plan | None = None  # what was sent, when it started (Ctrl-C's JSON says it)
+    started = 0.0
 
 
 _said = _Said()
@@ -236,6 +250,7 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
         await seam.record(plan, "refused", refusal)
         return _fail(refusal, EXIT_REFUSED)
     shown: set[str] = set()
+    _said.running, _said.started = plan, time.monotonic()
     result = await seam.execute(plan, typed=typed, on_progress=_progress_printer(shown))
     return _report(result, args.json, shown)
 

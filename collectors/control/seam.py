@@ -164,10 +164,12 @@ class ControlSeam:
         if key is not None:
             self._busy[key] = plan.verb
         started = time.monotonic()
+        output: collections.deque[str] = collections.deque()  # a stream's lines so far
         try:
-            result = await self._run(plan, on_progress)
+            result = await self._run(plan, on_progress, output)
         except asyncio.CancelledError:  # (it ran this long, to an end nobody saw)
-            result = self._result(plan, None, "", "", time.monotonic() - started, "unknown",
+            result = self._result(plan, None, "", "\n".join(output),
+                                  time.monotonic() - started, "unknown",
                                   "cancelled while running: outcome unknown")
             await asyncio.shield(self._journal(plan, result))
             raise
@@ -207,11 +209,12 @@ class ControlSeam:
             return f"{plan.target}: a {self._busy[key]} is still running"
         return None
 
-    async def _run(self, plan: Plan, on_progress: ProgressFn | None) -> ActionResult:
+    async def _run(self, plan: Plan, on_progress: ProgressFn | None,
+                   output: collections.deque[str]) -> ActionResult:
         started = time.monotonic()
         try:
             if plan.long_running:
-                code, out, err = await self._stream(plan.argv, on_progress)
+                code, out, err = await self._stream(plan.argv, on_progress, output)
             else:
                 r = await self.runner.run(plan.argv, timeout=self.settings.command_timeout_s)
                 code, out, err = r.exit_code, r.stdout, r.stderr
@@ -234,10 +237,12 @@ class ControlSeam:
         return self._result(plan, code, out, err, duration, verdict, message)
 
     async def _stream(
-        self, argv: tuple[str, ...], on_progress: ProgressFn | None
+        self, argv: tuple[str, ...], on_progress: ProgressFn | None,
+        lines: collections.deque[str],
     ) -> tuple[int | None, str, str]:
+        """(exit code, "", output): xl's stderr merged into stdout, the tail kept in
+        ``lines`` as it comes (what an interrupted run had said)."""
         stream = await self.runner.stream((*MERGE_STDERR, *argv))
-        lines: collections.deque[str] = collections.deque()
         kept = 0
         try:
             while (line := await stream.readline()) is not None:
