@@ -427,6 +427,9 @@ async def test_save_paths() -> None:
     assert "already exists on xen-a (confirm overwrite)" in msg
     c = await check(Save(H, "web1", "/var/lib/xen/save/web1.chk", overwrite=True), r)
     assert any("overwritten" in w for w in c.warnings)
+    # nothing there: nothing to overwrite, nothing to warn about
+    c = await check(Save(H, "web1", "/var/lib/xen/save/new.chk", overwrite=True), r)
+    assert c.warnings == ()
     assert "absolute path" in await problem(Save(H, "web1", "web1.chk"), r)
     assert "control characters" in await problem(Save(H, "web1", "/tmp/a\nb"), r)
     assert '".."' in await problem(Save(H, "web1", "/tmp/../etc/passwd"), r)

@@ -222,14 +222,14 @@ async def _save(ctx: _Ctx) -> None:
                             "directory?): give the checkpoint file's own path")
         elif not req.overwrite:
             ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
+        else:
+            ctx.warnings.append(f"{req.path} will be overwritten")
     elif (parent := posixpath.dirname(req.path)) != "/" and not await ctx.facts.exists(parent):
         why = f"no directory {parent} on {ctx.snap.host} (xl cannot create it)"
         other = await ctx.facts.first_existing(commands.SAVE_DIRS)  # (restore looks there)
         if other is not None:  # (not parent: it was just found missing)
             why += f": e.g. {other}/{posixpath.basename(req.path)}"
         ctx.bad("path", why)
-    if req.overwrite:
-        ctx.warnings.append(f"{req.path} will be overwritten if it exists")
 
 
 def _disk_users(ctx: _Ctx, path: str) -> list[str]:
