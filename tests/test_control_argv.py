@@ -59,6 +59,8 @@ H = HOST
         (VcpuPin(H, "web1", 0, "0-3,^2"), "xl vcpu-pin 3 0 0-3,^2"),
         (VcpuPin(H, "web1", "all", "-", "1"), "xl vcpu-pin 3 all - 1"),
         (VcpuPin(H, "web1", 1, "1", force=True), "xl vcpu-pin -f 3 1 1"),
+        (VcpuPin(H, "web1", 1, "1", ignore_masks=True),
+         "xl vcpu-pin --ignore-global-affinity-masks 3 1 1"),
         (NetworkAttach(H, "web1", bridge="xenbr0"), "xl network-attach 3 bridge=xenbr0"),
         (NetworkAttach(H, "web1", bridge="xenbr0", mac="00:16:3e:aa:bb:cc", model="e1000",
                        rate="10Mb/s@20ms", vifname="vweb", script="vif-bridge",

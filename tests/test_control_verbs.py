@@ -35,6 +35,8 @@ H = "h"
         ("vcpu-pin 0 0-3,^2", rq.VcpuPin(H, "web1", 0, "0-3,^2")),
         ("vcpu-pin all - 1", rq.VcpuPin(H, "web1", "all", "-", "1")),
         ("vcpu-pin -f 1 1 all", rq.VcpuPin(H, "web1", 1, "1", "all", force=True)),
+        ("vcpu-pin --ignore-global-affinity-masks 1 1",
+         rq.VcpuPin(H, "web1", 1, "1", ignore_masks=True)),
         ("network-attach bridge=xenbr0 mac=00:16:3e:aa:bb:cc ip=10.0.0.1 ip=10.0.0.2 mtu=1400",
          rq.NetworkAttach(H, "web1", bridge="xenbr0", mac="00:16:3e:aa:bb:cc",
                           ip=("10.0.0.1", "10.0.0.2"), mtu=1400)),

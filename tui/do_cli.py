@@ -62,7 +62,8 @@ options:
 
 verbs: {", ".join(VERBS)}
   save PATH [-c|--stop] [-p] [--overwrite]   restore PATH [-p]   create CFG [-p] (DOMAIN -)
-  mem-set SIZE   mem-max SIZE   vcpu-set N [-i]   vcpu-pin [-f] VCPU HARD [SOFT]
+  mem-set SIZE   mem-max SIZE   vcpu-set N [-i]
+  vcpu-pin [-f] [--ignore-global-affinity-masks] VCPU HARD [SOFT]
   network-attach key=value...   network-detach DEVID|MAC
   block-attach target,format,vdev,access   block-detach [-f] VDEV
   shutdown [-w] [-F]   reboot [-F]   cd-insert VDEV TARGET   cd-eject VDEV

@@ -85,7 +85,8 @@ def _vcpu_set(req: Request, t: str) -> list[str]:
 def _vcpu_pin(req: Request, t: str) -> list[str]:
     assert isinstance(req, VcpuPin)
     soft = [] if req.soft is None else [req.soft.strip()]
-    return [*_flags((req.force, "-f")), t, str(req.vcpu), req.hard.strip(), *soft]
+    return [*_flags((req.force, "-f"), (req.ignore_masks, "--ignore-global-affinity-masks")),
+            t, str(req.vcpu), req.hard.strip(), *soft]
 
 
 def vif_spec(req: NetworkAttach) -> list[str]:

@@ -95,12 +95,14 @@ class VcpuSet(_OnDomain):
 
 @dataclass(frozen=True, slots=True)
 class VcpuPin(_OnDomain):
-    """``xl vcpu-pin [-f] DOMAIN VCPU HARD [SOFT]``; ``-`` leaves an affinity unchanged."""
+    """``xl vcpu-pin [-f] [--ignore-global-affinity-masks] DOMAIN VCPU HARD [SOFT]``; ``-``
+    leaves an affinity unchanged."""
 
     vcpu: int | Literal["all"]
     hard: str
     soft: str | None = None
     force: bool = False
+    ignore_masks: bool = False  # pin outside the cpupool's / global masks
     verb: ClassVar[str] = "vcpu-pin"
     dom0_ok: ClassVar[bool] = True
 

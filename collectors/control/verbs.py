@@ -6,7 +6,8 @@
     migrate [-p] [user@]HOST    (xl on HOST's source Dom0 runs ssh HOST: it must reach it)
     restore PATH [-p]           create CFG [-p]          (DOMAIN is ignored, use -)
     mem-set SIZE                mem-max SIZE
-    vcpu-set N [-i]             vcpu-pin [-f] VCPU|all HARD [SOFT]
+    vcpu-set N [-i]             vcpu-pin [-f] [--ignore-global-affinity-masks] VCPU|all
+                                         HARD [SOFT]
     network-attach [key=value ...]   (bridge mac model rate ip vifname script type mtu
                                       backend gatewaydev)
     network-detach DEVID|MAC
@@ -139,17 +140,23 @@ def _vcpu_set(host: str, domain: str, args: list[str]) -> rq.Request:
 
 
 def _vcpu_pin(host: str, domain: str, args: list[str]) -> rq.Request:
+    flags = ("-f", "--force", _IGNORE_MASKS)
     force = any(x in ("-f", "--force") for x in args)
-    rest = [x for x in args if x not in ("-f", "--force")]  # "-" is an affinity, not a flag
+    rest = [x for x in args if x not in flags]  # "-" is an affinity, not a flag
     if not 2 <= len(rest) <= 3:
-        raise UsageError("xltop do HOST DOMAIN vcpu-pin [-f] VCPU|all HARD [SOFT]")
+        raise UsageError("xltop do HOST DOMAIN vcpu-pin [-f] [--ignore-global-affinity-masks] "
+                         "VCPU|all HARD [SOFT]")
     vcpu: int | str = rest[0]
     if rest[0] != "all":
         if not is_uint(rest[0]):
             raise UsageError(f"vcpu-pin: invalid vCPU {rest[0]!r}: use a number or all")
         vcpu = int(rest[0])
     soft = rest[2] if len(rest) == 3 else None
-    return rq.VcpuPin(host, domain, vcpu, rest[1], soft, force=force)  # type: ignore[arg-type]
+    return rq.VcpuPin(host, domain, vcpu, rest[1], soft, force=force,  # type: ignore[arg-type]
+                      ignore_masks=_IGNORE_MASKS in args)
+
+
+_IGNORE_MASKS = "--ignore-global-affinity-masks"
 
 
 def _pairs(items: Sequence[str], keys: Sequence[str], what: str) -> list[tuple[str, str]]:
