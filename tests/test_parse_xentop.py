@@ -609,3 +609,12 @@ def test_a_row_printed_again_is_the_same_record_and_a_changed_one_is_read_anew()
     (second,) = asm.feed_lines([_row("web1"), changed, _HEADER])
     assert second[0] is first[0]  # an idle domain's row: not parsed again
     assert second[1] is not first[1] and (first[1].cpu_pct, second[1].cpu_pct) == (0.0, 2.5)
+
+
+def test_iterations_of_headers_alone_are_empty_frames() -> None:
+    # no domain had a name node yet (before xen-init-dom0 names Domain-0): each iteration
+    # still printed its header, and is a frame, of nothing
+    header = ("      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) VCPUS "
+              "NETS NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID")
+    assert parse_xentop(header + "\n" + header + "\n") == [[], []]
+    assert parse_xentop(header + "\r\n") == [[]]

@@ -776,6 +776,9 @@ def parse_xentop(text: str) -> list[list[XentopDomain]]:
             if line.strip():
                 noise.skip(no, line)
         noise.refuse_if_alone(SOURCE, False, "header or domain row")
+    if not frames:  # headers alone: iterations in which no domain had a name node yet
+        return [[] for line in lines
+                if line.lstrip().startswith("NAME") and _header_layout(line.rstrip())]
     if asm.dom0_first_guessed:
         # -r after a frame of Domain-0 alone reads as -z (4.19+) too: the reading that
         # keeps domains together in fewer frames wins, and xentop's default on a tie
