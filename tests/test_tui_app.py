@@ -718,3 +718,29 @@ async def test_a_rebound_view_key_is_the_one_the_view_bar_shows() -> None:
         assert bar is not None and " f6 Host " in bar.plain and " 6 Host " not in bar.plain
         await pilot.press("f6")
         await wait_for(pilot, lambda: app.current_mode == "host")
+
+
+async def test_cells_keep_their_theme_colours() -> None:
+    """A cell made as Text(..., style=X) with no spans keeps X (Rich's Text.render drops
+    a span-less Text's base style): states, the host accent, the Fleet status."""
+    app = build(2, poll=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        ok = app.palette.status["ok"].color
+        fleet_segs = [s for y in range(2, 3) for s in fleet.table.render_line(y)]
+        assert any("ok" in s.text and s.style and s.style.color == ok for s in fleet_segs)
+        table = (await to_domains(pilot, app)).table
+        # every row but the cursor's (its style is the cursor's)
+        segs = [s for y in range(2, 1 + len(table.order)) for s in table.render_line(y)]
+        for state in ("running", "blocked", "paused"):
+            want = app.palette.state[state].color
+            assert want is not None
+            cells = [s for s in segs if state in s.text]
+            assert cells, state
+            assert all(s.style and s.style.color == want for s in cells), (state, cells)
+        red = app.palette.accent["red"]
+        prod = [s for s in segs if "xen-prod-1" in s.text]
+        assert prod and all(s.style and s.style.color == red.color and s.style.bold
+                            for s in prod)
