@@ -70,6 +70,30 @@ def test_bad_state_and_id_are_reported_not_crashing() -> None:
     assert parse_filter("host:").problems
 
 
+@pytest.mark.parametrize(
+    ("text", "expected", "problem"),
+    [
+        # the valid values of a term still apply; the others are named
+        ("state:paused,zz", ["db-01"],
+         "unknown state 'zz' (use r b p s c d or a word): ignored"),
+        ("id:7,x", ["db-01"], "id: 'x' is not a number: ignored"),
+        # a term with no valid value matches nothing, not everything
+        ("state:runing", [], "unknown state 'runing' (use r b p s c d or a word): "
+                             "nothing matches"),
+        ("state:zz,yy", [], "unknown states 'zz', 'yy' (use r b p s c d or a word): "
+                            "nothing matches"),
+        ("id:abc", [], "id: 'abc' is not a number: nothing matches"),
+        ("id:+7", [], "id: '+7' is not a number: nothing matches"),
+        ("!state:runing", ["web-01", "db-01", "old"],
+         "unknown state 'runing' (use r b p s c d or a word): nothing matches"),
+    ],
+)
+def test_unknown_values_of_a_term_are_named_and_the_rest_applies(
+        text: str, expected: list[str], problem: str) -> None:
+    assert names(text) == expected
+    assert parse_filter(text).problems == (problem,)
+
+
 def test_hostile_filter_text_is_just_text() -> None:
     f = parse_filter("$(reboot) [red]")
     assert f.active
