@@ -744,3 +744,40 @@ async def test_cells_keep_their_theme_colours() -> None:
         prod = [s for s in segs if "xen-prod-1" in s.text]
         assert prod and all(s.style and s.style.color == red.color and s.style.bold
                             for s in prod)
+
+
+async def test_the_palettes_theme_command_offers_only_xltops_themes() -> None:
+    """Textual's own themes (nord, dracula…) lack xltop's state, status and ring colours:
+    neither the palette's "Theme" command nor its "Theme:" entries offer them."""
+    from textual.command import CommandList, CommandPalette
+
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "nord" in app.available_themes  # still registered by Textual
+        app.action_change_theme()  # what the palette's "Theme" command runs
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                         and bool(app.screen.query(CommandList)))
+        results = app.screen.query_one(CommandList)
+        await wait_until(pilot, lambda: results.option_count > 0)
+        await pilot.pause(0.3)
+        shown = [str(results.get_option_at_index(i).prompt)
+                 for i in range(results.option_count)]
+        assert shown == app.xltop_themes and "nord" not in shown
+        await pilot.press(*"light", "enter")
+        await wait_until(pilot, lambda: app.theme == "xltop-light")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme")
+        await pilot.pause(0.5)
+        results = app.screen.query_one(CommandList)
+        prompts = [str(results.get_option_at_index(i).prompt)
+                   for i in range(results.option_count)]
+        assert not any("nord" in p or "dracula" in p for p in prompts), prompts
+
+
+async def test_a_textual_theme_in_the_config_is_refused() -> None:
+    app = build(1, theme="nord")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "xltop-dark"
+        assert [n.message for n in app._notifications][0].startswith("unknown theme 'nord'")
