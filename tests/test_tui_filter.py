@@ -132,6 +132,22 @@ def test_no_match_message_points_a_host_word_to_host() -> None:
             "no domain matches (words match domain names and UUIDs; host:")
 
 
+def test_an_empty_result_says_which_term_explains_it() -> None:
+    hosts = ["xen-prod-01", "xen-lab-02"]
+    assert no_match_message(parse_filter("host:nosuch"), hosts) == (
+        "no host matches 'nosuch' (host: matches part of a host's name, host:= all of it)")
+    assert no_match_message(parse_filter("web host:=xen-lab,nope"), hosts).startswith(
+        "no host matches '=xen-lab,nope'")
+    assert no_match_message(parse_filter("state:runing"), hosts) == (
+        "no domain matches: unknown state 'runing' (use r b p s c d or a word): "
+        "nothing matches")
+    # a host that matches (the domains do not): the usual message
+    assert no_match_message(parse_filter("host:lab zzz"), hosts).startswith(
+        "no domain matches (words match")
+    assert no_match_message(parse_filter("!host:nosuch zzz"), hosts).startswith(
+        "no domain matches (words match")
+
+
 def test_a_hostile_name_is_found_by_typing_it() -> None:
     # regex characters make a term a regex, which would not find these names themselves
     hostile = [Domain(host="h", domid=i, name=n)

@@ -87,12 +87,27 @@ def parse_filter(text: str) -> DomainFilter:
 
 
 def no_match_message(flt: DomainFilter, hosts: Iterable[str]) -> str:
-    """What an empty result says: a word that is part of a host's name rather than of a
-    domain's gets the keyed term to use instead."""
+    """What an empty result says: why, when a term alone explains it (a ``host:`` no host
+    matches, a term with no valid value); a word that is part of a host's name rather than
+    of a domain's gets the keyed term to use instead."""
     host_names = [h.lower() for h in hosts]
-    for raw in flt.text.split():
+    terms = [raw for raw in flt.text.split() if not raw.startswith("!")]
+    for raw in terms:
+        key, sep, value = raw.partition(":")
+        key = key.lower()
+        if not (sep and key in KEYS):
+            continue
+        values = [v.lower() for v in value.split(",") if v]
+        if key == "host" and values and not any(
+                _host_name_matches(v, h) for v in values for h in host_names):
+            return (f"no host matches {value!r} (host: matches part of a host's name, "
+                    "host:= all of it)")
+        pred, problem = _term(raw)
+        if pred is _NOTHING and problem:
+            return f"no domain matches: {problem}"
+    for raw in terms:
         key, sep, _ = raw.partition(":")
-        if raw.startswith("!") or (sep and key.lower() in KEYS):
+        if sep and key.lower() in KEYS:
             continue
         if any(raw.lower() in h for h in host_names):
             return f"no domain matches; {raw!r} is in a host's name: try host:{raw}"
@@ -176,10 +191,12 @@ def _ignored(valid: Iterable[object]) -> str:
 
 
 def _host_predicate(v: str) -> Predicate:
-    if v.startswith("="):
-        exact = v[1:]
-        return lambda d, h: d.host.lower() == exact
-    return lambda d, h: v in d.host.lower()
+    return lambda d, h: _host_name_matches(v, d.host.lower())
+
+
+def _host_name_matches(v: str, host: str) -> bool:
+    """``v`` (lower case) is in ``host`` (lower case), or is all of it as ``=host``."""
+    return host == v[1:] if v.startswith("=") else v in host
 
 
 def _text_values(values: list[str]) -> tuple[Predicate | None, str | None]:
