@@ -372,6 +372,26 @@ def grid_lines(screen: PinningScreen) -> list[str]:
     return [grid.render_line(y).text for y in range(grid.scrollable_content_region.height)]
 
 
+async def test_pinning_header_labels_keep_the_header_style(demo: DemoRecording) -> None:
+    """The label column of the header rows ('pCPU', 'allowed', 'now') is drawn in the
+    header's style, as the pCPU numbers beside it (Text.render dropped it: no spans)."""
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        grid = screen.grid
+        header = grid.get_component_rich_style("pinning-grid--header")
+        assert header.bgcolor is not None
+        for y in range(grid.header_h):
+            label = [s for s in grid.render_line(y) if s.text.strip() in ("pCPU", "allowed",
+                                                                          "now")]
+            for s in label:
+                assert s.style is not None and s.style.bgcolor == header.bgcolor, (y, s)
+        assert sum(1 for y in range(grid.header_h) for s in grid.render_line(y)
+                   if s.text.strip() == "now") == 1
+
+
 async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None:
     app = frozen_app(demo, "pinning")
     async with app.run_test(size=(160, 60)) as pilot:
