@@ -718,3 +718,66 @@ async def test_a_rebound_view_key_is_the_one_the_view_bar_shows() -> None:
         assert bar is not None and " f6 Host " in bar.plain and " 6 Host " not in bar.plain
         await pilot.press("f6")
         await wait_for(pilot, lambda: app.current_mode == "host")
+
+
+async def test_cells_keep_their_theme_colours() -> None:
+    """A cell made as Text(..., style=X) with no spans keeps X (Rich's Text.render drops
+    a span-less Text's base style): states, the host accent, the Fleet status."""
+    app = build(2, poll=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        ok = app.palette.status["ok"].color
+        fleet_segs = [s for y in range(2, 3) for s in fleet.table.render_line(y)]
+        assert any("ok" in s.text and s.style and s.style.color == ok for s in fleet_segs)
+        table = (await to_domains(pilot, app)).table
+        # every row but the cursor's (its style is the cursor's)
+        segs = [s for y in range(2, 1 + len(table.order)) for s in table.render_line(y)]
+        for state in ("running", "blocked", "paused"):
+            want = app.palette.state[state].color
+            assert want is not None
+            cells = [s for s in segs if state in s.text]
+            assert cells, state
+            assert all(s.style and s.style.color == want for s in cells), (state, cells)
+        red = app.palette.accent["red"]
+        prod = [s for s in segs if "xen-prod-1" in s.text]
+        assert prod and all(s.style and s.style.color == red.color and s.style.bold
+                            for s in prod)
+
+
+async def test_the_palettes_theme_command_offers_only_xltops_themes() -> None:
+    """Textual's own themes (nord, dracula…) lack xltop's state, status and ring colours:
+    neither the palette's "Theme" command nor its "Theme:" entries offer them."""
+    from textual.command import CommandList, CommandPalette
+
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "nord" in app.available_themes  # still registered by Textual
+        app.action_change_theme()  # what the palette's "Theme" command runs
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                         and bool(app.screen.query(CommandList)))
+        results = app.screen.query_one(CommandList)
+        await wait_until(pilot, lambda: results.option_count > 0)
+        await pilot.pause(0.3)
+        shown = [str(results.get_option_at_index(i).prompt)
+                 for i in range(results.option_count)]
+        assert shown == app.xltop_themes and "nord" not in shown
+        await pilot.press(*"light", "enter")
+        await wait_until(pilot, lambda: app.theme == "xltop-light")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme")
+        await pilot.pause(0.5)
+        results = app.screen.query_one(CommandList)
+        prompts = [str(results.get_option_at_index(i).prompt)
+                   for i in range(results.option_count)]
+        assert not any("nord" in p or "dracula" in p for p in prompts), prompts
+
+
+async def test_a_textual_theme_in_the_config_is_refused() -> None:
+    app = build(1, theme="nord")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "xltop-dark"
+        assert [n.message for n in app._notifications][0].startswith("unknown theme 'nord'")

@@ -70,6 +70,30 @@ def test_bad_state_and_id_are_reported_not_crashing() -> None:
     assert parse_filter("host:").problems
 
 
+@pytest.mark.parametrize(
+    ("text", "expected", "problem"),
+    [
+        # the valid values of a term still apply; the others are named
+        ("state:paused,zz", ["db-01"],
+         "unknown state 'zz' (use r b p s c d or a word): ignored"),
+        ("id:7,x", ["db-01"], "id: 'x' is not a number: ignored"),
+        # a term with no valid value matches nothing, not everything
+        ("state:runing", [], "unknown state 'runing' (use r b p s c d or a word): "
+                             "nothing matches"),
+        ("state:zz,yy", [], "unknown states 'zz', 'yy' (use r b p s c d or a word): "
+                            "nothing matches"),
+        ("id:abc", [], "id: 'abc' is not a number: nothing matches"),
+        ("id:+7", [], "id: '+7' is not a number: nothing matches"),
+        ("!state:runing", ["web-01", "db-01", "old"],
+         "unknown state 'runing' (use r b p s c d or a word): nothing matches"),
+    ],
+)
+def test_unknown_values_of_a_term_are_named_and_the_rest_applies(
+        text: str, expected: list[str], problem: str) -> None:
+    assert names(text) == expected
+    assert parse_filter(text).problems == (problem,)
+
+
 def test_hostile_filter_text_is_just_text() -> None:
     f = parse_filter("$(reboot) [red]")
     assert f.active
@@ -106,6 +130,22 @@ def test_no_match_message_points_a_host_word_to_host() -> None:
     for text in ("host:prod", "!prod", "webserver"):
         assert no_match_message(parse_filter(text), hosts).startswith(
             "no domain matches (words match domain names and UUIDs; host:")
+
+
+def test_an_empty_result_says_which_term_explains_it() -> None:
+    hosts = ["xen-prod-01", "xen-lab-02"]
+    assert no_match_message(parse_filter("host:nosuch"), hosts) == (
+        "no host matches 'nosuch' (host: matches part of a host's name, host:= all of it)")
+    assert no_match_message(parse_filter("web host:=xen-lab,nope"), hosts).startswith(
+        "no host matches '=xen-lab,nope'")
+    assert no_match_message(parse_filter("state:runing"), hosts) == (
+        "no domain matches: unknown state 'runing' (use r b p s c d or a word): "
+        "nothing matches")
+    # a host that matches (the domains do not): the usual message
+    assert no_match_message(parse_filter("host:lab zzz"), hosts).startswith(
+        "no domain matches (words match")
+    assert no_match_message(parse_filter("!host:nosuch zzz"), hosts).startswith(
+        "no domain matches (words match")
 
 
 def test_a_hostile_name_is_found_by_typing_it() -> None:

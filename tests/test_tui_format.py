@@ -37,6 +37,26 @@ def test_bytes(n: int, s: str) -> None:
     assert fmt_bytes(n) == s
 
 
+@pytest.mark.parametrize(("n", "s"), [
+    (999.4, "999B"), (999.7, "0.98K"),  # rounds to 1000B: the next unit
+    (9.994 * 1024, "9.99K"), (9.996 * 1024, "10.0K"),  # not 10.00K
+    (99.94 * 1024, "99.9K"), (99.96 * 1024, "100K"),  # not 100.0K
+    (999.4 * 1024, "999K"), (999.7 * 1024, "0.98M"),  # not 1000K
+    (1023.9 * 1024**2, "1.00G"), (-999.7 * 1024, "-0.98M"),
+])
+def test_precision_is_chosen_after_rounding(n: float, s: str) -> None:
+    assert fmt_bytes(n) == s
+
+
+def test_every_size_has_at_most_three_significant_digits_in_five_characters() -> None:
+    n = 0.5
+    while n < 1024**5:
+        shown = fmt_bytes(n)
+        digits = shown[:-1].replace(".", "").lstrip("0")
+        assert len(shown) <= 5 and len(digits) <= 3, (n, shown)
+        n *= 1.0007
+
+
 def test_kib_and_rate() -> None:
     assert fmt_kib(4 * 1024 * 1024) == "4.00G"
     assert fmt_rate(2048.0) == "2.00K/s"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.style import Style
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -140,3 +142,28 @@ async def test_the_sort_arrow_stays_when_the_label_fills_its_column() -> None:
         table.set_sort_indicator("value", False)
         await pilot.pause()
         assert "VBD O▲" in table.render_line(0).text  # not "VBD O…": the arrow says sorted
+
+
+async def test_a_cells_own_style_is_rendered_with_or_without_spans() -> None:
+    """Rich renders a Text without spans unstyled: the table keeps its style anyway, and a
+    Text with spans keeps both its base style and (over it) its spans."""
+    red, blue = Style(color="red"), Style(color="blue", bold=True)
+    spans = Text("ab", style=red, end="")
+    spans.stylize(blue, 1, 2)
+    rows: dict[str, list[Cell]] = {"a": [Text("run", style=red), "1"],
+                                   "b": [spans, Text("7", style="bold")]}
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.table
+        table.set_rows(["a", "b"], lambda k: rows[k])
+        await pilot.pause()
+        segs = list(table._row_strip("a"))
+        assert [s.style.color for s in segs if s.text.strip() == "run"] == [red.color]  # type: ignore[union-attr]
+        segs = list(table._row_strip("b"))
+        styled = {s.text.strip(): s.style for s in segs if s.text.strip()}
+        assert styled["a"] == red and styled["b"] == red + blue
+        assert styled["7"] is not None and styled["7"].bold
+        table.set_rows([], lambda k: [])
+        await pilot.pause()
+        empty = [s for s in table.render_line(1) if "nothing" in s.text]
+        assert empty and empty[0].style is not None and empty[0].style.italic

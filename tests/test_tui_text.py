@@ -101,3 +101,31 @@ def test_a_long_xl_error_toast_leads_with_its_first_error_line() -> None:
     assert shown[0] == lines[3] and shown[1] == "… 17 lines in all: L shows them"
     assert shown[2:] == lines[-4:] and len(shown) == 6
     assert toast_text("xl: one line\n") == "xl: one line\n"
+
+
+def test_the_action_log_shows_the_output_tail_of_every_outcome() -> None:
+    from collectors.journal import JournalEntry, stderr_tail
+    from tui.actions.log_screen import journal_text
+
+    out = "\n".join(f"Saving line {i}" for i in range(12))
+    ok = JournalEntry(host="h", argv=("xl", "save", "3", "/x"), outcome="ok",
+                      stderr_tail=stderr_tail(out))
+    said = "libxl: error: one\nlibxl: error: two"
+    failed = JournalEntry(host="h", argv=("xl", "pause", "3"), outcome="failed",
+                          stderr_tail=stderr_tail(said), message=said)
+    quiet = JournalEntry(host="h", argv=("xl", "unpause", "3"), outcome="ok")
+    shown = journal_text([quiet.to_json(), failed.to_json(), ok.to_json()], []).plain
+    for i in range(12):  # all of them, as the toast said ("12 lines in all: L shows them")
+        assert f"      Saving line {i}\n" in shown
+    assert shown.count("libxl: error: one") == 1 and shown.count("libxl: error: two") == 1
+    # xl printed nothing: nothing under the entry (the oldest, shown last)
+    assert shown.endswith("xl unpause 3\n")
+
+
+def test_a_toast_says_how_much_of_a_long_output_the_log_keeps() -> None:
+    from collectors.journal import STDERR_TAIL_LINES
+    from tui.actions.text import toast_text
+
+    n = STDERR_TAIL_LINES + 5
+    shown = toast_text("\n".join(f"line {i}" for i in range(n))).split("\n")
+    assert shown[0] == f"… {n} lines in all: L shows the last {STDERR_TAIL_LINES}"

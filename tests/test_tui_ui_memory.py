@@ -42,7 +42,8 @@ async def test_theme_and_sort_come_back_in_the_next_run(tmp_path: Path) -> None:
         await pilot.press("M", "I")  # by memory, then smallest first
         picked = app.theme
         assert picked != "xltop-dark"
-    assert json.loads(memory.read_text()) == {"theme": picked, "sort": "mem", "reverse": False}
+    assert json.loads(memory.read_text()) == {"theme": picked, "sort": "mem", "reverse": False,
+                                              "dom0_first": None, "dom0_first_config": None}
     again = app_with(memory)
     async with again.run_test(size=SIZE) as pilot:
         await select_domain(pilot, again, H, "web1")
@@ -67,6 +68,36 @@ async def test_a_theme_from_the_config_or_flag_wins_over_the_remembered_one(
     async with unchosen.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert unchosen.theme == "xltop-high-contrast"  # what the last run showed
+
+
+async def test_the_dom0_first_toggle_comes_back_unless_the_config_changed(
+        tmp_path: Path) -> None:
+    memory = tmp_path / "ui.json"
+    app = app_with(memory)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        assert domains(app).dom0_first
+        await pilot.press("0")
+        assert not domains(app).dom0_first
+    saved = json.loads(memory.read_text())
+    assert (saved["dom0_first"], saved["dom0_first_config"]) == (False, True)
+    again = app_with(memory)
+    async with again.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, again, H, "web1")
+        assert not domains(again).dom0_first
+        assert "Dom0 first" not in str(again.screen.query_one("#domains-info").render())
+    # remembered on, toggled from a config's off: on while the config says off...
+    ui_memory.save(memory, UiMemory(dom0_first=True, dom0_first_config=False))
+    toggled = app_with(memory, replace(FAST, dom0_first=False))
+    async with toggled.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, toggled, H, "web1")
+        assert domains(toggled).dom0_first
+    # ...and the config's own when it changed since (on, toggled from on: now off)
+    ui_memory.save(memory, UiMemory(dom0_first=True, dom0_first_config=True))
+    changed = app_with(memory, replace(FAST, dom0_first=False))
+    async with changed.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, changed, H, "web1")
+        assert not domains(changed).dom0_first
 
 
 @pytest.mark.parametrize("content", [b"", b"{not json", b"[1, 2]", b'{"theme": 7}',

@@ -4,6 +4,7 @@ the simulated demo fleet (fixed seed, frozen clock) and on synthetic snapshots."
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -40,7 +41,7 @@ from tui.views.per_host import HostChoices
 from tui.views.pinning import PinningScreen
 from tui.views.rings import RingsScreen
 from tui.views.xenstore import XenstoreScreen, child_order
-from tui.widgets.history_chart import HistoryChart
+from tui.widgets.history_chart import HistoryChart, known_runs
 from tui.widgets.keyed_table import KeyedTable
 
 SIZE = (160, 45)
@@ -145,7 +146,8 @@ async def test_detail_fits_80_columns(demo: DemoRecording, size: tuple[int, int]
     app = frozen_app(demo, "domains")
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        d = next(d for _, d in app.store.domains() if d.uptime_s is not None and d.mem_kib)
+        d = next(d for _, d in app.store.domains()
+                 if d.uptime_s is not None and d.mem_kib and d.nets and d.vbds)
         await open_detail(pilot, app, d.name)
         lines = screen_text(app).split("\n")
         assert lines[0].startswith(" xltop ")  # nothing scrolled off the top
@@ -206,6 +208,33 @@ async def test_detail_charts_are_present_themed_and_follow_the_theme(
             labels = [r.split("┤")[0].strip() for r in rows if "┤" in r]
             if plot.size.height < 6:
                 assert len(labels) == 1 and labels[0] not in ("0", ""), (chart.id, rows)
+
+
+async def test_detail_rates_of_a_domain_without_devices_are_unknown_not_zero(
+        demo: DemoRecording) -> None:
+    """Domain-0 has no vif or vbd: the Domains table shows '-' for its rates; so do the
+    detail's legends, and its charts draw no line at a made-up 0 ('no data')."""
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        dom0 = next(d for _, d in app.store.domains() if d.domid == 0)
+        assert dom0.nets == 0 and dom0.vbds == 0 and dom0.net_tx_rate == 0
+        detail = await open_detail(pilot, app, dom0.name)
+        text = screen_text(app)
+        assert "RX - " in text and "TX -" in text
+        assert "read - " in text and "write -" in text
+        for chart in ("#chart-net", "#chart-disk"):
+            plot = detail.query_one(chart, HistoryChart).plot
+            assert plot.plotted == 0
+            assert "no data" in plot.render().plain  # type: ignore[union-attr]
+        assert detail.query_one("#chart-cpu", HistoryChart).plot.plotted > 0
+
+
+def test_a_chart_leaves_a_gap_where_values_are_unknown() -> None:
+    nan = math.nan
+    runs = known_runs([-5, -4, -3, -2, -1, 0], [1.0, 2.0, nan, nan, 3.0, 4.0], 100)
+    assert runs == [([-5, -4], [1.0, 2.0]), ([-1, 0], [3.0, 4.0])]
+    assert known_runs([-1, 0], [nan, nan], 100) == []
 
 
 async def test_detail_charts_redraw_when_a_snapshot_arrives_not_on_a_timer() -> None:
@@ -341,6 +370,26 @@ async def test_detail_asks_its_host_for_rings_while_shown() -> None:
 def grid_lines(screen: PinningScreen) -> list[str]:
     grid = screen.grid
     return [grid.render_line(y).text for y in range(grid.scrollable_content_region.height)]
+
+
+async def test_pinning_header_labels_keep_the_header_style(demo: DemoRecording) -> None:
+    """The label column of the header rows ('pCPU', 'allowed', 'now') is drawn in the
+    header's style, as the pCPU numbers beside it (Text.render dropped it: no spans)."""
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        grid = screen.grid
+        header = grid.get_component_rich_style("pinning-grid--header")
+        assert header.bgcolor is not None
+        for y in range(grid.header_h):
+            label = [s for s in grid.render_line(y) if s.text.strip() in ("pCPU", "allowed",
+                                                                          "now")]
+            for s in label:
+                assert s.style is not None and s.style.bgcolor == header.bgcolor, (y, s)
+        assert sum(1 for y in range(grid.header_h) for s in grid.render_line(y)
+                   if s.text.strip() == "now") == 1
 
 
 async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None:

@@ -16,6 +16,7 @@ from typing import ClassVar, cast
 from textual import on
 from textual.app import App, ScreenStackError, UnknownModeError
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from collectors.config import HostConfig, Settings
@@ -26,7 +27,7 @@ from collectors.transport.base import Runner
 from themes import DEFAULT_THEME, MONO_THEME, THEME_PREFIX, load_themes, resolve_theme
 from tui import ui_memory, views
 from tui.actions.app_actions import ActionsApp
-from tui.commands import FleetCommands
+from tui.commands import FleetCommands, ThemeCommands
 from tui.help import HelpScreen, keymap_problems
 from tui.host_access import set_fleet_ring_demand, sync_vcpu_demand
 from tui.messages import SnapshotsArrived
@@ -151,6 +152,11 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
     def set_theme(self, name: str) -> None:
         self.theme = name
 
+    def search_themes(self) -> None:
+        """The palette's "Theme" command: xltop's themes, not Textual's."""
+        self.push_screen(CommandPalette(providers=[ThemeCommands],
+                                        placeholder="Search for themes…"))
+
     def selected_domain(self) -> Domain | None:
         """The domain under the cursor of the current view, if it has one (for actions)."""
         pick = getattr(self.screen, "selected_domain", None)
@@ -186,14 +192,13 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
             return MONO_THEME
         remembered = self.memory.theme
         if not self.settings.theme_chosen and remembered is not None:
-            found = resolve_theme(remembered, self.available_themes)
+            found = resolve_theme(remembered, self.xltop_themes)
             if found is not None:
                 return found
-        found = resolve_theme(wanted, self.available_themes)
+        found = resolve_theme(wanted, self.xltop_themes)  # (not Textual's: no xltop colours)
         if found is not None:
             return found
-        ours = ", ".join(sorted(n.removeprefix(THEME_PREFIX) for n in self.available_themes
-                                if n.startswith(THEME_PREFIX)))
+        ours = ", ".join(sorted(n.removeprefix(THEME_PREFIX) for n in self.xltop_themes))
         self.notify(f"unknown theme {visible(wanted)!r}; using {DEFAULT_THEME} (themes: {ours})",
                     severity="warning")
         return DEFAULT_THEME

@@ -15,7 +15,9 @@ Space-separated terms, all of which must match:
 * ``name:web``       as a bare word (for a name that looks like a key: ``name:id:5``)
 * ``!term``          negates any term
 
-Values separated by commas are alternatives (``host:a,b``).
+Values separated by commas are alternatives (``host:a,b``). An unknown value of
+``state:`` or ``id:`` is named in a warning and the term's other values apply; a term with
+none left matches no domain (never every domain).
 """
 
 from __future__ import annotations
@@ -85,12 +87,27 @@ def parse_filter(text: str) -> DomainFilter:
 
 
 def no_match_message(flt: DomainFilter, hosts: Iterable[str]) -> str:
-    """What an empty result says: a word that is part of a host's name rather than of a
-    domain's gets the keyed term to use instead."""
+    """What an empty result says: why, when a term alone explains it (a ``host:`` no host
+    matches, a term with no valid value); a word that is part of a host's name rather than
+    of a domain's gets the keyed term to use instead."""
     host_names = [h.lower() for h in hosts]
-    for raw in flt.text.split():
+    terms = [raw for raw in flt.text.split() if not raw.startswith("!")]
+    for raw in terms:
+        key, sep, value = raw.partition(":")
+        key = key.lower()
+        if not (sep and key in KEYS):
+            continue
+        values = [v.lower() for v in value.split(",") if v]
+        if key == "host" and values and not any(
+                _host_name_matches(v, h) for v in values for h in host_names):
+            return (f"no host matches {value!r} (host: matches part of a host's name, "
+                    "host:= all of it)")
+        pred, problem = _term(raw)
+        if pred is _NOTHING and problem:
+            return f"no domain matches: {problem}"
+    for raw in terms:
         key, sep, _ = raw.partition(":")
-        if raw.startswith("!") or (sep and key.lower() in KEYS):
+        if sep and key.lower() in KEYS:
             continue
         if any(raw.lower() in h for h in host_names):
             return f"no domain matches; {raw!r} is in a host's name: try host:{raw}"
@@ -127,10 +144,14 @@ def _term(term: str) -> tuple[Predicate | None, str | None]:
 def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
     low = [v.lower() for v in values]
     if key == "state":
-        bad = [v for v in low if not (v in _STATE_WORDS or all(c in _STATE_LETTERS for c in v))]
-        if bad:
-            return None, f"unknown state {bad[0]!r} (use r b p s c d or a word)"
-        return _any(low, lambda v: lambda d, h: state_matches(d.state, v)), None
+        good = [v for v in low if v in _STATE_WORDS or all(c in _STATE_LETTERS for c in v)]
+        bad = [v for v in low if v not in good]
+        problem = (f"unknown state{'s' if len(bad) > 1 else ''} {_listed(bad)} "
+                   "(use r b p s c d or a word)"
+                   f"{_ignored(good)}" if bad else None)
+        if not good:
+            return _NOTHING, problem
+        return _any(good, lambda v: lambda d, h: state_matches(d.state, v)), problem
     if key == "host":
         return _any(low, _host_predicate), None
     if key == "type":
@@ -144,19 +165,38 @@ def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
             low, lambda v: lambda d, h: h is not None and v in (t.lower() for t in h.tags)
         ), None
     if key == "id":
-        try:
-            ids = [int(v) for v in values]
-        except ValueError:
-            return None, f"id: {values[0]!r} is not a number"
-        return lambda d, h: d.domid in ids, None
+        ids = {int(v) for v in values if v.isdigit()}  # (isdigit: int() takes ' 1_0')
+        bad = [v for v in values if not v.isdigit()]
+        problem = (f"id: {_listed(bad)} {'is' if len(bad) == 1 else 'are'} not "
+                   f"{'a number' if len(bad) == 1 else 'numbers'}{_ignored(ids)}"
+                   if bad else None)
+        return (lambda d, h: d.domid in ids), problem
     return _text_values(values)  # name:
 
 
+def _nothing(d: Domain, h: HostConfig | None) -> bool:
+    return False
+
+
+_NOTHING: Predicate = _nothing  # a term with no valid value matches no domain (not all)
+
+
+def _listed(values: Iterable[str]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _ignored(valid: Iterable[object]) -> str:
+    """The end of a problem with some of a term's values: what the term still does."""
+    return ": ignored" if list(valid) else ": nothing matches"
+
+
 def _host_predicate(v: str) -> Predicate:
-    if v.startswith("="):
-        exact = v[1:]
-        return lambda d, h: d.host.lower() == exact
-    return lambda d, h: v in d.host.lower()
+    return lambda d, h: _host_name_matches(v, d.host.lower())
+
+
+def _host_name_matches(v: str, host: str) -> bool:
+    """``v`` (lower case) is in ``host`` (lower case), or is all of it as ``=host``."""
+    return host == v[1:] if v.startswith("=") else v in host
 
 
 def _text_values(values: list[str]) -> tuple[Predicate | None, str | None]:

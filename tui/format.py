@@ -14,19 +14,27 @@ def _unknown(v: float | None) -> bool:
 
 
 def fmt_bytes(n: float | None, *, suffix: str = "") -> str:
-    """``1536`` → ``1.5K``; binary units, three significant digits."""
+    """``1536`` → ``1.50K``; binary units, at most three significant digits, at most five
+    characters before ``suffix`` (``999B``, ``9.99K``, ``99.9K``, ``999K``, ``0.98M``).
+
+    Precision is chosen after rounding: ``9.996K`` is ``10.0K`` (not ``10.00K``) and
+    ``999.7K`` is ``0.98M`` (not ``1000K``)."""
     if n is None or _unknown(n):
         return DASH
     v = float(n)
     sign = "-" if v < 0 else ""
     v = abs(v)
     for unit in _UNITS:
-        if v < 1000 or unit == _UNITS[-1]:
-            if unit == "B" or v >= 100:
-                return f"{sign}{v:.0f}{unit}{suffix}"
-            if v >= 10:
-                return f"{sign}{v:.1f}{unit}{suffix}"
+        # the bounds are where rounding reaches the next width (9.995 → "10.00")
+        if unit == "B":
+            if v < 999.5:
+                return f"{sign}{v:.0f}B{suffix}"
+        elif v < 9.995:
             return f"{sign}{v:.2f}{unit}{suffix}"
+        elif v < 99.95:
+            return f"{sign}{v:.1f}{unit}{suffix}"
+        elif v < 999.5 or unit == _UNITS[-1]:
+            return f"{sign}{v:.0f}{unit}{suffix}"
         v /= 1024
     raise AssertionError("unreachable")
 

@@ -47,6 +47,10 @@ class DomainHistory:
     _ATTRS = tuple(SERIES.values())
     _INDEX = {name: i for i, name in enumerate(SERIES)}
     _GET = attrgetter(*_ATTRS)  # one C call reads every series' value of a Domain
+    # a domain with no vif (no vbd) has no network (disk) rate: unknown, not 0 B/s (as
+    # in the Domains table)
+    _NET = (_INDEX["net_tx_rate"], _INDEX["net_rx_rate"])
+    _DISK = (_INDEX["vbd_rd_rate"], _INDEX["vbd_wr_rate"])
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -75,11 +79,17 @@ class DomainHistory:
             self._start = (self._start + 1) % cap
         self._times[pos] = t
         self.appended += 1
-        i = pos * len(self._ATTRS)
+        i = base = pos * len(self._ATTRS)
         vals = self._values
         for v in self._GET(d):
             vals[i] = NAN if v is None else v
             i += 1
+        if d.nets == 0:
+            for j in self._NET:
+                vals[base + j] = NAN
+        if d.vbds == 0:
+            for j in self._DISK:
+                vals[base + j] = NAN
         return True
 
     def _positions(self, n: int | None) -> list[int]:

@@ -58,15 +58,23 @@ def journal_text(entries: Sequence[Mapping[str, Any]], running: Iterable[Running
         if isinstance(took, int | float) and took:
             text.append(f"  {took:.1f} s")
         text.append("\n")
-        said = e.get("message") or ""
-        tail = e.get("stderr_tail") or []
-        lines = [str(said)] if said else [str(x) for x in tail[-3:]] if outcome != "ok" else []
-        for line in lines:
-            for part in line.splitlines():
-                text.append("      ")
-                text.append_text(safe_text(part, style="dim"))
-                text.append("\n")
+        for line in entry_lines(e):
+            text.append("      ")
+            text.append_text(safe_text(line, style="dim"))
+            text.append("\n")
     return text
+
+
+def entry_lines(entry: Mapping[str, Any]) -> list[str]:
+    """What an entry says under its line, whatever its outcome: xltop's message (kept for
+    what did not go well), then xl's output tail, the one the toast sent here (not again
+    when the message ends with it)."""
+    said = [ln for ln in str(entry.get("message") or "").splitlines() if ln.strip()]
+    tail = entry.get("stderr_tail")
+    lines = [str(x) for x in tail] if isinstance(tail, list) else []
+    if said and said[-len(lines):] == lines:
+        return said
+    return [*said, *(part for ln in lines for part in ln.splitlines())]
 
 
 class ActionLogScreen(OnceModal[None]):

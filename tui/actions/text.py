@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from rich.text import Text
 
 from collectors.control.seam import Plan
+from collectors.journal import STDERR_TAIL_LINES
 from tui.actions.target import Target
 from tui.text import safe_text, visible
 
@@ -71,7 +72,10 @@ def toast_text(message: str) -> str:
     tail = lines[-(TOAST_LINES - 2):]
     first = next((ln for ln in lines if "error" in ln.lower()), None)
     head = [first] if first is not None and first not in tail else []
-    return "\n".join([*head, f"… {len(lines)} lines in all: L shows them", *tail])
+    # the journal (what L shows) keeps the last STDERR_TAIL_LINES non-blank lines
+    kept = sum(1 for ln in lines if ln.strip())
+    shows = "them" if kept <= STDERR_TAIL_LINES else f"the last {STDERR_TAIL_LINES}"
+    return "\n".join([*head, f"… {len(lines)} lines in all: L shows {shows}", *tail])
 
 
 def verbatim(message: str) -> str:

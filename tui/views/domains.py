@@ -191,8 +191,8 @@ class DomainsScreen(SortsByHeader, StoreView):
             id="domains-filter")
 
     def view_mounted(self) -> None:
-        self.dom0_first = self.dash.settings.dom0_first
         memory = self.dash.memory
+        self.dom0_first = memory.dom0_first_for(self.dash.settings.dom0_first)
         if memory.sort in COLUMNS_BY_KEY:
             self.sort_column = memory.sort
             self.sort_reverse = (memory.reverse if memory.reverse is not None
@@ -474,6 +474,8 @@ class DomainsScreen(SortsByHeader, StoreView):
 
     def action_toggle_dom0(self) -> None:
         self.dom0_first = not self.dom0_first
+        self.dash.memory = replace(self.dash.memory, dom0_first=self.dom0_first,
+                                   dom0_first_config=self.dash.settings.dom0_first)
         self.update_view()
 
     def action_toggle_mark(self) -> None:

@@ -66,7 +66,25 @@ def downsample(xs: Sequence[float], ys: Sequence[float], points: int
     return out_x, out_y
 
 
+def known_runs(xs: Sequence[float], ys: Sequence[float], points: int
+               ) -> list[tuple[list[float], list[float]]]:
+    """The runs of known values (split where a value is unknown, so the plot shows a gap
+    there rather than a line across it), each downsampled: about ``points`` in all."""
+    runs: list[tuple[list[float], list[float]]] = []
+    start = None
+    for i, y in enumerate([*ys, math.nan]):
+        if not math.isnan(y):
+            if start is None:
+                start = i
+        elif start is not None:
+            share = max(1, round(points * (i - start) / max(1, len(ys))))
+            runs.append(downsample(xs[start:i], ys[start:i], share))
+            start = None
+    return runs
+
+
 _FRAME_ROWS = 3  # the top border, the x axis and its labels
+NO_DATA = "no data"
 
 
 class ChartPlot(PlotextPlot):
@@ -83,6 +101,7 @@ class ChartPlot(PlotextPlot):
         self.ys: list[list[float]] = [[] for _ in series]
         self.series_colors: list[RGB] = []  # what the last replot used (tests read it)
         self.replots = 0
+        self.plotted = 0  # points the last replot drew
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
@@ -114,14 +133,16 @@ class ChartPlot(PlotextPlot):
         span = -min(self.xs) if self.xs else 60.0
         span = max(span, 10.0)
         top = 0.0
+        self.plotted = 0
         for i, ys in enumerate(self.ys):
-            xs, vs = downsample(self.xs, ys, width * 2)
-            if not vs:
-                continue
-            top = max(top, max(vs))
             marker = MARKERS[i % len(MARKERS)][0]
-            plt.plot(xs, vs, color=self.series_colors[i], marker=marker)
+            for xs, vs in known_runs(self.xs, ys, width * 2):
+                top = max(top, max(vs))
+                plt.plot(xs, vs, color=self.series_colors[i], marker=marker)
+                self.plotted += len(vs)
         top = nice_top(max(top, self.min_top), self.base)
+        if not self.plotted:  # nothing known: say so (no line at a made-up 0)
+            plt.text(NO_DATA, -span / 2, top / 2, alignment="center")
         plt.ylim(0, top)
         if self.size.height - _FRAME_ROWS >= 3:
             plt.yticks([0, top / 2, top], ["0", self.fmt(top / 2), self.fmt(top)])

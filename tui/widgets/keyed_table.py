@@ -476,6 +476,24 @@ class KeyedTable(ScrollView, Generic[K], can_focus=True):
         text.no_wrap = True
         text.truncate(col.width, overflow="ellipsis")
         pad = col.width - text.cell_len
+        if not text.spans:
+            # one style for it all (Text.render would drop it: Rich renders a Text without
+            # spans unstyled): its segments made here, the padding unstyled
+            style: Style | None = (
+                text.style if isinstance(text.style, Style)
+                else self.app.console.get_style(text.style, default="none") if text.style
+                else None)
+            content = Segment(text.plain, style)
+            if pad <= 0:
+                return [content, Segment(" ")]
+            if col.align == "right":
+                return [Segment(" " * pad), content, Segment(" ")]
+            return [content, Segment(" " * (pad + 1))]
+        if text.style:
+            # the base style as the first span (the Text's own spans still win), over the
+            # content, not the padding
+            text.stylize_before(text.style)
+            text.style = ""
         if pad > 0:
             if col.align == "right":
                 text.pad_left(pad)
@@ -523,8 +541,7 @@ class KeyedTable(ScrollView, Generic[K], can_focus=True):
         if not self._order:
             if y == 1:
                 style = self.get_component_rich_style("keyed-table--empty")
-                text = Text(f" {self.empty_message}", style=style, end="")
-                segs = list(text.render(self.app.console))
+                segs = [Segment(f" {self.empty_message}", style)]
                 return Strip(segs).apply_style(base).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if row >= len(self._order):

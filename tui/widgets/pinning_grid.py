@@ -351,9 +351,9 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         m = self.model
         if m is None or not m.rows:
             if y == 0:
-                text = Text(f" {self.empty_message}", style=self._style("empty"), end="")
-                return Strip(list(text.render(self.app.console))).extend_cell_length(width,
-                                                                                    base)
+                # (a Segment: Text.render would drop the style of a Text without spans)
+                segs = [Segment(f" {self.empty_message}", self._style("empty"))]
+                return Strip(segs).extend_cell_length(width, base)
             return Strip.blank(width, base)
         view_w = max(0, width - self.label_w)
         left = int(self.scroll_offset.x)
@@ -494,8 +494,7 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
             values = [str(n) if n < 10 else NOW_MANY for n in m.now]
             hot = frozenset(p for p, n in enumerate(m.now) if n >= 2)
         last_of_block = h in (d - 1, d + md - 1, d + md)
-        label = Text((title if last_of_block else "").rjust(self.label_w - 1) + " ",
-                     style=header, end="", no_wrap=True)
+        label = Segment((title if last_of_block else "").rjust(self.label_w - 1) + " ", header)
         pad = " " * (self.cw - 1)
         segs: list[Segment] = []
         for p, ch in enumerate(values):
@@ -503,7 +502,7 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
                 segs.append(Segment(SEPARATOR, header + self._style("separator")))
             style = cross if p == self._col else (busy if hot and p in hot else header)
             segs.append(Segment(ch + pad, style))
-        label_strip = Strip(list(label.render(self.app.console)))
+        label_strip = Strip([label])
         grid_strip = Strip(segs).simplify()
         self._header[h] = (sig, label_strip, grid_strip)
         return label_strip, grid_strip
