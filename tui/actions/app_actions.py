@@ -206,6 +206,8 @@ class ActionsApp(App[int]):
         return True
 
     def _update_bindings(self) -> None:
+        if not self.screen_stack:  # a cursor message that arrived while the app closed
+            return
         state = tuple(self.action_state(s.id) for s in SPECS)
         if state != self._binding_state:
             self._binding_state = state
