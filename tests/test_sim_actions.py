@@ -405,6 +405,12 @@ def test_network_attach_detach_and_xenstore() -> None:
         fixture(LAB_B, "act-block-attach").out)
     assert xl(host, "xl", "block-detach", "idle1", "xvdc").exit_code == 0
     assert xl(host, "xl", "block-list", "idle1").stdout.count("\n") == 1
+    # names as libxl reads them: d0p1-style and device numbers (hex too) are the same disk
+    got = xl(host, "xl", "block-attach", "idle1", "/srv/xen/idle1-data.img,raw,d2p0,rw")
+    assert got.exit_code == 0, got.stderr
+    assert "51744" in xl(host, "xl", "block-list", "idle1").stdout
+    assert xl(host, "xl", "block-detach", "idle1", "0xca20").exit_code == 0
+    assert xl(host, "xl", "block-list", "idle1").stdout.count("\n") == 1
 
 
 def test_network_attach_to_a_missing_bridge_like_lab_a() -> None:

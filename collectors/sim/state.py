@@ -10,8 +10,8 @@ import functools
 import random
 from dataclasses import dataclass, field
 
+from collectors.control.syntax import BadValue, vdev_number
 from collectors.model import CpuSet, DomainType
-from collectors.parse.common import is_uint
 
 MAXMEM_SLACK_KIB = 1024  # LIBXL_MAXMEM_CONSTANT: Xen's max_pages = target + this
 HZ = 250
@@ -439,34 +439,12 @@ class SimHost:
 
 
 def vdev_to_devid(vdev: str) -> int | None:
-    """libxl's virtual device number: ``xvda`` 51712, ``xvdz`` 268441856, ``hdc`` 5632."""
-    if is_uint(vdev):
-        n = int(vdev[:11])
-        return n if n < (1 << 31) else None
-    for prefix, major in (("xvd", 202), ("hd", 3), ("sd", 8)):
-        if not vdev.startswith(prefix):
-            continue
-        rest = vdev[len(prefix) :]
-        letters = ""
-        while rest and rest[0].isascii() and rest[0].islower():
-            letters, rest = letters + rest[0], rest[1:]
-        if not letters or len(letters) > 3 or (rest and not is_uint(rest)):
-            return None
-        disk = 0
-        for ch in letters:
-            disk = disk * 26 + (ord(ch) - ord("a") + 1)
-        disk -= 1
-        part = int(rest) if rest else 0
-        if prefix == "hd":
-            if disk > 3 or part > 63:
-                return None
-            return ((3 if disk < 2 else 22) << 8) | ((disk & 1) << 6) | part
-        if disk < 16 and part < 16:
-            return (major << 8) | (disk << 4) | part
-        if prefix == "xvd" and disk < (1 << 20) and part < 256:
-            return (1 << 28) | (disk << 8) | part
+    """libxl's virtual device number (``xvda`` 51712, ``d0p1`` 51713, ``0xca10``), None for
+    a name libxl refuses: the simulated xl reads names as the validator does."""
+    try:
+        return vdev_number(vdev)
+    except BadValue:
         return None
-    return None
 
 
 @functools.lru_cache(maxsize=65536)  # the same few device names, every frame
