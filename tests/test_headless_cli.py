@@ -238,3 +238,16 @@ def test_options_that_contradict_are_refused_not_ignored(args: list[str], said: 
                                                          tmp_path: Path) -> None:
     r = xltop("--demo", *args, home=tmp_path, timeout=30)
     assert (r.returncode, r.stdout) == (2, "") and said in r.stderr
+
+
+@pytest.mark.parametrize("mode", [("--once", "--json"),
+                                  ("--batch", "--interval", "0.2", "--iterations", "20")])
+def test_a_reader_that_has_seen_enough_is_no_error(tmp_path: Path, mode: tuple[str, ...]) -> None:
+    # `xltop --once --json | head -c 0`: no traceback, the exit code as without the pipe
+    p = subprocess.run(
+        f"{sys.executable} -m tui --demo {' '.join(mode)} | head -c 0; echo rc=${{PIPESTATUS[0]}}",
+        shell=True, executable="/bin/bash", cwd=ROOT, capture_output=True, text=True,
+        timeout=90, env={**os.environ, "HOME": str(tmp_path),
+                         "XDG_CONFIG_HOME": str(tmp_path / "c"),
+                         "XDG_STATE_HOME": str(tmp_path / "s")})
+    assert p.stdout == "rc=0\n" and p.stderr == "", p.stderr

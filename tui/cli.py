@@ -37,6 +37,7 @@ from collectors.fleet import (
 from collectors.model import FleetSnapshot
 from collectors.serialize import fleet_to_json
 from collectors.transport.base import Runner
+from tui.stdout import write_stdout
 from tui.text import visible
 
 
@@ -169,7 +170,8 @@ async def _once(hosts: list[HostConfig], settings: Settings, runners: dict[str, 
             members, timeout_s=settings.connect_timeout_s + 4 * settings.command_timeout_s)
     finally:
         await close_fleet(members)
-    _print_json(fleet, _simulated(hosts))
+    with contextlib.suppress(BrokenPipeError):  # (a reader that has seen enough)
+        _print_json(fleet, _simulated(hosts))
     bad = [h for h in fleet.hosts if h.status.value != "ok"]
     for h in bad:  # (the JSON says it too; the exit code alone would not say which)
         print(visible(f"xltop: {h.host}: {h.status.value}: {h.message or 'no data'}"),
@@ -238,12 +240,10 @@ def _print_json(fleet: FleetSnapshot, simulated: frozenset[str],
         if host["host"] in simulated:
             host["simulated"] = True
     text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
-    out = sys.stdout
-    if out is None:
+    if sys.stdout is None:
         raise _OutputFailed("stdout is closed")
     try:
-        out.write(text)
-        out.flush()
+        write_stdout(text)
     except BrokenPipeError:
         raise  # (a reader such as head that has seen enough: not an error)
     except OSError as e:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import shlex
 import sys
 import time
@@ -43,6 +42,7 @@ from collectors.model import HostSnapshot, HostStatus
 from collectors.parse.common import is_uint
 from collectors.transport.base import Runner, TransportError
 from collectors.transport.pty import PtyRunner
+from tui.stdout import write_stdout
 from tui.text import visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
@@ -181,14 +181,9 @@ def _json_without_result(host: str | None, verb: str | None, target: str | None,
 
 def _out(text: str) -> None:
     """The result on stdout. A reader that has gone (``| head -0``) is no error: the
-    action's exit code stands, and nothing more is written there."""
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # (so the exit's flush does not fail again)
-        os.close(devnull)
+    action's exit code stands."""
+    with contextlib.suppress(BrokenPipeError):
+        write_stdout(text)
 
 
 _OUTCOME_OF_EXIT = {EXIT_USAGE: "invalid", EXIT_REFUSED: "refused", EXIT_UNKNOWN: "unknown"}
