@@ -505,6 +505,7 @@ class XentopFrameAssembler:
         "errors",
         "dom0_first_guessed",
         "dom0_first_refuted",
+        "headers",
         "_line_no",
         "_layout",
         "_frame",
@@ -530,6 +531,7 @@ class XentopFrameAssembler:
         # frames were cut as -z's (see _starts_new_frame); a later frame refuted that
         self.dom0_first_guessed = False
         self.dom0_first_refuted = False
+        self.headers = 0  # header lines read
         self._line_no = 0
         self._layout: _Layout | None = None
         self._frame: list[XentopDomain] = []
@@ -727,6 +729,7 @@ class XentopFrameAssembler:
         self._row(values, values[0], values[_TRUNCATED], done)
 
     def _header(self, layout: _Layout, done: list[list[XentopDomain]]) -> None:
+        self.headers += 1
         self._close_domain()
         if self._frame and self._non_repeat:
             done.append(self._take_frame())
@@ -777,8 +780,7 @@ def parse_xentop(text: str) -> list[list[XentopDomain]]:
                 noise.skip(no, line)
         noise.refuse_if_alone(SOURCE, False, "header or domain row")
     if not frames:  # headers alone: iterations in which no domain had a name node yet
-        return [[] for line in lines
-                if line.lstrip().startswith("NAME") and _header_layout(line.rstrip())]
+        return [[] for _ in range(asm.headers)]
     if asm.dom0_first_guessed:
         # -r after a frame of Domain-0 alone reads as -z (4.19+) too: the reading that
         # keeps domains together in fewer frames wins, and xentop's default on a tie
