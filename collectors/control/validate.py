@@ -149,10 +149,8 @@ def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bo
         if _UUID_RE.fullmatch(ref):
             by_id = [d for d in snap.domains if (d.uuid or "").lower() == ref.lower()]
         else:
-            by_id = (
-                [d for d in snap.domains if d.domid == int(ref)]
-                if is_uint(ref) and len(ref) <= 5 else []  # (domids are below 32752)
-            )
+            domid = _as_domid(ref)
+            by_id = [d for d in snap.domains if d.domid == domid] if domid is not None else []
     else:
         by_name, by_id = [], [d for d in snap.domains if d.domid == ref]
     found = by_name or by_id
@@ -520,17 +518,8 @@ async def _network_attach(ctx: _Ctx) -> None:
         ctx.check("ip", lambda: sx.check_ips(req.ip))
     if req.vifname is not None:
         vifname = ctx.check("vifname", lambda: sx.check_ifname(req.vifname or "", "vifname"))
-        taken = [dv for dv in ctx.snap.devices
-                 if dv.kind == DeviceKind.VIF and dv.interface_name == vifname]
-        if taken:
-            ctx.bad("vifname", f"vifname {vifname} is already the interface of vif "
-                               f"{taken[0].domid}.{taken[0].devid} on {ctx.snap.host}")
-        elif isinstance(vifname, str) and vifname in await ctx.facts.bridges():
-            ctx.bad("vifname", f"vifname {vifname} is a bridge on {ctx.snap.host}")
-        elif (isinstance(vifname, str) and ctx.dom.type is DomainType.HVM and len(vifname) > 11
-              and req.type != "vif"):  # (type=vif: no emulated NIC)
-            ctx.bad("vifname", f"vifname {vifname}: an HVM guest's emulated NIC adds "
-                               '"-emu", so at most 11 characters')
+        if isinstance(vifname, str):
+            await _vifname_free(ctx, req, vifname)
     if req.script is not None:
         ctx.check("script", lambda: sx.check_script(req.script or ""))
     if req.gatewaydev is not None:
@@ -571,13 +560,29 @@ async def _network_attach(ctx: _Ctx) -> None:
                           f"(bridges: {', '.join(bridges) or 'none'})")
 
 
+async def _vifname_free(ctx: _Ctx, req: NetworkAttach, vifname: str) -> None:
+    """A vifname no interface on the host has, short enough for its -emu twin."""
+    taken = [dv for dv in ctx.snap.devices
+             if dv.kind == DeviceKind.VIF and dv.interface_name == vifname]
+    if taken:
+        ctx.bad("vifname", f"vifname {vifname} is already the interface of vif "
+                           f"{taken[0].domid}.{taken[0].devid} on {ctx.snap.host}")
+    elif vifname in await ctx.facts.bridges():
+        ctx.bad("vifname", f"vifname {vifname} is a bridge on {ctx.snap.host}")
+    elif ctx.dom.type is DomainType.HVM and len(vifname) > 11 and req.type != "vif":
+        # (type=vif: no emulated NIC, so no "-emu" twin)
+        ctx.bad("vifname", f"vifname {vifname}: an HVM guest's emulated NIC adds "
+                           '"-emu", so at most 11 characters')
+
+
 def _backend_domain(ctx: _Ctx, ref: str, device: str) -> int | None:
     """The domid of the driver domain ``backend=`` names (libxl takes a name or a domid);
     None, with a warning, when the snapshot does not know it (it may be new)."""
     if not sx.NAME_OR_DOMID_RE.fullmatch(ref):
         ctx.bad("backend", f'invalid backend "{ref}": use the driver domain\'s name or id')
         return None
-    dom = ctx.snap.domain(int(ref) if is_uint(ref) and len(ref) <= 5 else ref)
+    domid = _as_domid(ref)
+    dom = ctx.snap.domain(domid if domid is not None else ref)
     if dom is None:
         ctx.warnings.append(f"no domain {ref} on {ctx.snap.host} now: the driver domain must "
                             f"be running for xl to attach the {device}")
@@ -701,6 +706,11 @@ async def _block_detach(ctx: _Ctx) -> None:
     elif hit and hit[0] is min(disks, key=lambda d: d.devid):
         ctx.warnings.append(
             f"{hit[0].name} is {ctx.name}'s first disk, usually its root filesystem")
+
+
+def _as_domid(ref: str) -> int | None:
+    """``ref`` as a domid when it is written as one (ASCII digits; domids are below 32752)."""
+    return int(ref) if is_uint(ref) and len(ref) <= 5 else None
 
 
 def _devid(text: str) -> int | None:
