@@ -44,9 +44,9 @@ class FleetCommands(Provider):
         for spec in VIEWS:
             items.append((f"View: {spec.title}", Text(f"View: {spec.title}"),
                           partial(app.show_view, spec.id), spec.description))
-        for name in app.xltop_themes:  # (Textual's own lack xltop's colours)
-            items.append((f"Theme: {name}", Text(f"Theme: {name}"),
-                          partial(app.set_theme, name), "switch the colour theme"))
+        for name, pick in theme_choices(app):
+            items.append((f"Theme: {name}", Text(f"Theme: {name}"), pick,
+                          "switch the colour theme"))
         items.append(("Help: keys", Text("Help: keys"), app.action_help, "every key binding"))
         for action in () if app.settings.read_only else SPECS:  # --read-only: none run
             items.append((f"Action: {action.title}", Text(f"Action: {action.title}"),
@@ -103,21 +103,23 @@ class FleetCommands(Provider):
                 break
 
 
-class ThemeCommands(Provider):
-    """The palette's "Theme" command: xltop's themes only (Textual's own lack the state,
-    status and ring colours, and are not kept for the next run)."""
+def theme_choices(app: XlTopApp) -> list[tuple[str, Callable[[], object]]]:
+    """Each theme the palette offers and how to switch to it: xltop's themes only
+    (Textual's own lack the state, status and ring colours, and are not kept for the next
+    run)."""
+    return [(name, partial(app.set_theme, name)) for name in app.xltop_themes]
 
-    def _themes(self) -> list[tuple[str, Callable[[], object]]]:
-        app = cast("XlTopApp", self.app)
-        return [(name, partial(app.set_theme, name)) for name in app.xltop_themes]
+
+class ThemeCommands(Provider):
+    """The palette's "Theme" command (see :func:`theme_choices`)."""
 
     async def discover(self) -> Hits:
-        for name, cb in self._themes():
+        for name, cb in theme_choices(cast("XlTopApp", self.app)):
             yield DiscoveryHit(name, cb)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, cb in self._themes():
+        for name, cb in theme_choices(cast("XlTopApp", self.app)):
             score = matcher.match(name)
             if score > 0:  # (theme names are ours: no markup to fear in highlight)
                 yield Hit(score, matcher.highlight(name), cb, text=name)
