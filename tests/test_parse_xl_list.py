@@ -672,3 +672,14 @@ def test_a_domid_past_32_bits_is_garbage() -> None:
     assert parse_xl_list(head + "web1  4294967295  96  2  -b----  7.0\n")[0].domid == 2**32 - 1
     with pytest.raises(ParseError, match="line 2: .*domid 4294967296 does not fit 32 bits"):
         parse_xl_list(head + "web1  4294967296  96  2  -b----  7.0\n")
+
+
+def test_list_long_dry_run_wrapped_with_a_null_domid() -> None:
+    # printf_info(-1, ...) of xl -N create (and create -d) in the JSON versions that wrap
+    # the config: yajl_gen_null for the domid
+    text = ('Parsing config from /etc/xen/g1.cfg\n{\n    "domid": null,\n    "config": {\n'
+            '        "c_info": {\n            "type": "pv",\n            "name": "g1"\n'
+            '        },\n        "b_info": {\n            "max_memkb": 524288\n        }\n'
+            '    }\n}\n')
+    (cfg,) = parse_xl_list_long(text)
+    assert (cfg.domid, cfg.name, cfg.type, cfg.max_memkb) == (-1, "g1", DomainType.PV, 524288)

@@ -470,11 +470,14 @@ def _entries(value: object, line_no: int, line: str) -> list[XlDomainConfig]:
     for item in items:
         if not isinstance(item, dict):
             raise ParseError(_SOURCE_L, line_no, line, "expected a JSON object per domain")
-        if "config" in item and _int(item.get("domid")) is not None:
+        domid = item.get("domid")
+        # printf_info writes "domid": null for no domain (xl -N create / create -d of the
+        # JSON versions that wrap the config, 4.2 on)
+        if "config" in item and (_int(domid) is not None or (domid is None and "domid" in item)):
             cfg = item["config"]
             if not isinstance(cfg, dict):
                 raise ParseError(_SOURCE_L, line_no, line, '"config" is not an object')
-            out.append(_config(item["domid"], cfg))
+            out.append(_config(domid if domid is not None else -1, cfg))
         elif "c_info" in item or "b_info" in item:  # xl -N create: the config alone
             domid = _int(_dict(item.get("c_info")).get("domid"))
             ok = domid is not None and 0 <= domid < _INVALID_DOMID
