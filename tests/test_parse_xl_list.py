@@ -683,3 +683,39 @@ def test_list_long_dry_run_wrapped_with_a_null_domid() -> None:
             '    }\n}\n')
     (cfg,) = parse_xl_list_long(text)
     assert (cfg.domid, cfg.name, cfg.type, cfg.max_memkb) == (-1, "g1", DomainType.PV, 524288)
+
+
+def test_xm_list_long_gives_the_rows_of_its_table() -> None:
+    # xm list --long: PrettyPrint of xend's (domain ...) records (4-space indents, atoms
+    # raw, other strings as Python's repr); the table's columns come from name, domid,
+    # memory, online_vcpus (else vcpus), state and cpu_time (parse_doms_info)
+    rows = parse_xl_list(data("xm-3.4-list-long.out"))
+    assert [r.to_json() for r in rows] == [
+        {"name": "Domain-0", "domid": 0, "mem_mib": 3828, "vcpus": 2, "state": "r-----",
+         "cpu_time_s": 1236.93836279},
+        {"name": "my vm", "domid": 3, "mem_mib": 512, "vcpus": 1, "state": "-b----",
+         "cpu_time_s": 27.5},
+        # an inactive managed domain: no domid, no cpu_time
+        {"name": "it's off", "domid": None, "mem_mib": 256, "vcpus": 2, "state": "------",
+         "cpu_time_s": None},
+    ]
+    assert rows[1].domain_state is not None and rows[1].domain_state.blocked
+    one_line = "xm: Warning: something\n(domain (domid 7) (name 'a\\tb') (memory 64) (vcpus 1))\n"
+    (row,) = parse_xl_list(one_line)
+    assert (row.name, row.domid, row.mem_mib, row.vcpus, row.state) == ("a\tb", 7, 64, 1, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "line_no"),
+    [
+        ("(domain\n    (domid 0)\n    (name x)\n", 1),  # never closed
+        ("(domain\n    (domid 0)\n)\n)\n", 4),
+        ("(domain (domid 0))\n(vm (name x))\n", 2),
+        ("(domain\n    (name {x})\n)\n", 2),
+        ("(domain" + " (x" * 100 + ")" * 101 + "\n", 1),
+    ],
+)
+def test_xm_list_long_garbage_names_the_line(text: str, line_no: int) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_xl_list(text)
+    assert e.value.line_no == line_no
