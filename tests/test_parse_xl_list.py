@@ -703,6 +703,8 @@ def test_xm_list_long_gives_the_rows_of_its_table() -> None:
     one_line = "xm: Warning: something\n(domain (domid 7) (name 'a\\tb') (memory 64) (vcpus 1))\n"
     (row,) = parse_xl_list(one_line)
     assert (row.name, row.domid, row.mem_mib, row.vcpus, row.state) == ("a\tb", 7, 64, 1, None)
+    (row,) = parse_xl_list("(domain (domid 8) (name 'caf\\xc3\\xa9 1') (memory 64))\n")
+    assert row.name == "caf\u00e9 1"  # Python 2's repr of the name's UTF-8 bytes
 
 
 @pytest.mark.parametrize(

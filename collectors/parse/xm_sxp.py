@@ -61,15 +61,24 @@ def looks_like_xm_sxp(text: str) -> bool:
 
 
 def _unescape(body: str) -> str:
-    def one(m: re.Match[str]) -> str:
+    """A quoted string's text: Python 2's repr of a byte string escapes every byte past
+    0x7e (``'caf\\xc3\\xa9'``), so the bytes are put back and read as UTF-8."""
+    if "\\" not in body:
+        return body
+    out = bytearray()
+    pos = 0
+    for m in _ESCAPE.finditer(body):
+        out += body[pos : m.start()].encode("utf-8", "surrogateescape")
         e = m.group(1)
         if e[0] == "x" and len(e) == 3:
-            return chr(int(e[1:], 16))
-        if e[0] in "01234567":
-            return chr(int(e, 8) & 0xFF)
-        return _SIMPLE.get(e, e)
-
-    return _ESCAPE.sub(one, body) if "\\" in body else body
+            out.append(int(e[1:], 16))
+        elif e[0] in "01234567":
+            out.append(int(e, 8) & 0xFF)
+        else:
+            out += _SIMPLE.get(e, e).encode("utf-8", "surrogateescape")
+        pos = m.end()
+    out += body[pos:].encode("utf-8", "surrogateescape")
+    return out.decode("utf-8", "replace")
 
 
 def parse_sexprs(text: str) -> list[tuple[int, str, Sexpr]]:
