@@ -618,3 +618,20 @@ def test_iterations_of_headers_alone_are_empty_frames() -> None:
               "NETS NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID")
     assert parse_xentop(header + "\n" + header + "\n") == [[], []]
     assert parse_xentop(header + "\r\n") == [[]]
+
+
+def test_interactive_screen_copied_from_a_terminal() -> None:
+    # xentop without -b: the summary lines (do_summary) above the table and the key help
+    # (do_bottom_line, "Tmem" in it from 4.1 to 4.12) at the bottom of the screen
+    header = ("      NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) VCPUS "
+              "NETS NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID")
+    row = ("  Domain-0 -----r       1234    0.0    2097152   12.5   no limit       n/a     4    0"
+           "        0        0    0        0        0        0          0          0    0")
+    for bottom in ("Delay  Networks  vBds  VCPUs  Repeat header  Sort order  Quit",
+                   "Delay  Networks  vBds  Tmem  VCPUs  Repeat header  Sort order  Quit  "):
+        text = ("xentop - 12:00:00   Xen 4.17.7\n"
+                "1 domains: 1 running, 0 blocked, 0 paused, 0 crashed, 0 dying, 0 shutdown \n"
+                "Mem: 16777216k total, 9437184k used, 7340032k free    CPUs: 8 @ 2994MHz\n"
+                f"{header}\n{row}\n\n\n{bottom}\n")
+        (frame,) = parse_xentop(text)
+        assert [(d.name, d.cpu_s, d.maxmem_k) for d in frame] == [("Domain-0", 1234, None)]

@@ -672,3 +672,52 @@ def test_a_domid_past_32_bits_is_garbage() -> None:
     assert parse_xl_list(head + "web1  4294967295  96  2  -b----  7.0\n")[0].domid == 2**32 - 1
     with pytest.raises(ParseError, match="line 2: .*domid 4294967296 does not fit 32 bits"):
         parse_xl_list(head + "web1  4294967296  96  2  -b----  7.0\n")
+
+
+def test_list_long_dry_run_wrapped_with_a_null_domid() -> None:
+    # printf_info(-1, ...) of xl -N create (and create -d) in the JSON versions that wrap
+    # the config: yajl_gen_null for the domid
+    text = ('Parsing config from /etc/xen/g1.cfg\n{\n    "domid": null,\n    "config": {\n'
+            '        "c_info": {\n            "type": "pv",\n            "name": "g1"\n'
+            '        },\n        "b_info": {\n            "max_memkb": 524288\n        }\n'
+            '    }\n}\n')
+    (cfg,) = parse_xl_list_long(text)
+    assert (cfg.domid, cfg.name, cfg.type, cfg.max_memkb) == (-1, "g1", DomainType.PV, 524288)
+
+
+def test_xm_list_long_gives_the_rows_of_its_table() -> None:
+    # xm list --long: PrettyPrint of xend's (domain ...) records (4-space indents, atoms
+    # raw, other strings as Python's repr); the table's columns come from name, domid,
+    # memory, online_vcpus (else vcpus), state and cpu_time (parse_doms_info)
+    rows = parse_xl_list(data("xm-3.4-list-long.out"))
+    assert [r.to_json() for r in rows] == [
+        {"name": "Domain-0", "domid": 0, "mem_mib": 3828, "vcpus": 2, "state": "r-----",
+         "cpu_time_s": 1236.93836279},
+        {"name": "my vm", "domid": 3, "mem_mib": 512, "vcpus": 1, "state": "-b----",
+         "cpu_time_s": 27.5},
+        # an inactive managed domain: no domid, no cpu_time
+        {"name": "it's off", "domid": None, "mem_mib": 256, "vcpus": 2, "state": "------",
+         "cpu_time_s": None},
+    ]
+    assert rows[1].domain_state is not None and rows[1].domain_state.blocked
+    one_line = "xm: Warning: something\n(domain (domid 7) (name 'a\\tb') (memory 64) (vcpus 1))\n"
+    (row,) = parse_xl_list(one_line)
+    assert (row.name, row.domid, row.mem_mib, row.vcpus, row.state) == ("a\tb", 7, 64, 1, None)
+    (row,) = parse_xl_list("(domain (domid 8) (name 'caf\\xc3\\xa9 1') (memory 64))\n")
+    assert row.name == "caf\u00e9 1"  # Python 2's repr of the name's UTF-8 bytes
+
+
+@pytest.mark.parametrize(
+    ("text", "line_no"),
+    [
+        ("(domain\n    (domid 0)\n    (name x)\n", 1),  # never closed
+        ("(domain\n    (domid 0)\n)\n)\n", 4),
+        ("(domain (domid 0))\n(vm (name x))\n", 2),
+        ("(domain\n    (name {x})\n)\n", 2),
+        ("(domain" + " (x" * 100 + ")" * 101 + "\n", 1),
+    ],
+)
+def test_xm_list_long_garbage_names_the_line(text: str, line_no: int) -> None:
+    with pytest.raises(ParseError) as e:
+        parse_xl_list(text)
+    assert e.value.line_no == line_no

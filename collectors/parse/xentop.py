@@ -221,9 +221,11 @@ _VBD = re.compile(
     rf"OO:\s*{_D}\s+RD:\s*{_D}\s+WR:\s*{_D}(?:\s+RSECT:\s*{_D}\s+WSECT:\s*{_D})?\s*"
 )
 # lines that carry nothing we model: tmem, the -p Physical CPU box, interactive summary
+# and the interactive screen's key-help bottom line (a screen copied from a terminal)
 _IGNORED = re.compile(
     r"Tmem:|Physical CPU Usage:|No PCPU data available|[+|]|xentop - [0-9]"
     r"|[0-9]+ domains: [0-9]+ running|Mem: [0-9]+k total"
+    r"|Delay +Networks +vBds +(?:Tmem +)?VCPUs +Repeat header +Sort order +Quit\s*$"
 )
 # every valid STATE value (6 positions, each its letter or "-"): a set lookup is fastest
 _STATES = frozenset(

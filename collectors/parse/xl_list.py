@@ -23,11 +23,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from collectors.model import SHUTDOWN_REASONS, DomainState, DomainType
-from collectors.parse import xl_sxp
+from collectors.parse import xl_sxp, xm_sxp
 from collectors.parse.common import (
     FIXED,
     MINUS_ONE,
@@ -277,7 +277,10 @@ def _split_glued_pool(m: re.Match[str], gd: dict[str, Any], before: str) -> None
 
 @parse_errors(SOURCE)
 def parse_xl_list(text: str) -> list[XlListRow]:
-    """Rows of ``xl list [-v] [-Z] [-c] [-n]`` or ``xm list [--label]`` output."""
+    """Rows of ``xl list [-v] [-Z] [-c] [-n]`` or ``xm list [--label]`` output; also of
+    ``xm list --long`` (the records the table is made from: :func:`_xm_long_rows`)."""
+    if xm_sxp.looks_like_xm_sxp(text):
+        return _xm_long_rows(text)
     rows: list[XlListRow] = []
     extras: tuple[str, ...] | None = None  # None until a header is seen
     noise = SkippedNoise()
@@ -313,6 +316,40 @@ def parse_xl_list(text: str) -> list[XlListRow]:
     kinds = {r.extra_columns for r in rows}
     if kinds == {(), label}:  # xm 3.0 printed the ssid on some rows only
         rows = [r if r.extra_columns else replace(r, extra_columns=label) for r in rows]
+    return rows
+
+
+_SXP_UINT = re.compile(UINT)
+_SXP_TIME = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")  # Python's str() of a float
+
+
+def _xm_long_rows(text: str) -> list[XlListRow]:
+    """``xm list --long``: per ``(domain ...)`` record the values xm's table prints
+    (``parse_doms_info``): ``name``, ``domid`` (absent for an inactive managed domain),
+    ``memory`` (MiB), ``online_vcpus`` (else ``vcpus``), ``state`` and ``cpu_time``
+    (seconds, as xend's float). A value that is missing or not a number is None."""
+    rows: list[XlListRow] = []
+    for no, line, rec in xm_sxp.parse_sexprs(text):
+        if not isinstance(rec, list) or not rec or rec[0] != "domain":
+            raise ParseError(SOURCE, no, line, "expected a (domain ...) record")
+        value = partial(xm_sxp.child_value, rec)
+
+        def count(key: str, value: Any = value) -> int | None:
+            v = value(key)
+            return int(v) if v is not None and _SXP_UINT.fullmatch(v) and len(v) < 20 else None
+
+        state = value("state")
+        seconds = value("cpu_time")
+        cpu = float(seconds) if seconds and _SXP_TIME.fullmatch(seconds) else None
+        online = count("online_vcpus")
+        rows.append(XlListRow(
+            name=value("name") or "??",  # (xm's default for a record without one)
+            domid=count("domid"),
+            mem_mib=count("memory"),
+            vcpus=online if online is not None else count("vcpus"),
+            state=state if state is not None and re.fullmatch(_FLAGS, state) else None,
+            cpu_time_s=cpu if cpu is not None and cpu < _INF else None,
+        ))
     return rows
 
 
@@ -470,11 +507,14 @@ def _entries(value: object, line_no: int, line: str) -> list[XlDomainConfig]:
     for item in items:
         if not isinstance(item, dict):
             raise ParseError(_SOURCE_L, line_no, line, "expected a JSON object per domain")
-        if "config" in item and _int(item.get("domid")) is not None:
+        domid = item.get("domid")
+        # printf_info writes "domid": null for no domain (xl -N create / create -d of the
+        # JSON versions that wrap the config, 4.2 on)
+        if "config" in item and (_int(domid) is not None or (domid is None and "domid" in item)):
             cfg = item["config"]
             if not isinstance(cfg, dict):
                 raise ParseError(_SOURCE_L, line_no, line, '"config" is not an object')
-            out.append(_config(item["domid"], cfg))
+            out.append(_config(domid if domid is not None else -1, cfg))
         elif "c_info" in item or "b_info" in item:  # xl -N create: the config alone
             domid = _int(_dict(item.get("c_info")).get("domid"))
             ok = domid is not None and 0 <= domid < _INVALID_DOMID
