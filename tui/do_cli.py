@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shlex
 import sys
 import time
@@ -152,10 +153,11 @@ def main(argv: list[str]) -> int:
         code = asyncio.run(_main(args))
     except KeyboardInterrupt:
         running = _said.running
-        _fail("interrupted" if running is None else
-              f"interrupted while {running.display} ran on {running.host}: outcome unknown",
-              EXIT_UNKNOWN)
-        code = EXIT_UNKNOWN
+        if running is None:  # (at the prompt, or before: nothing was sent)
+            code = _fail("interrupted: the action was not sent", EXIT_REFUSED)
+        else:
+            code = _fail(f"interrupted while {running.display} ran on {running.host}: "
+                         "outcome unknown", EXIT_UNKNOWN)
         if args.json and running is not None:
             _said.reported = True
             _json_without_result(running.host, running.verb, running.target, code,
@@ -308,10 +310,39 @@ async def _confirm(plan: Plan, yes: bool) -> tuple[str | None, str | None]:
 
 
 async def _ask(prompt: str) -> str:
+    """One line typed on the terminal (without its newline; "" at end of input).
+
+    Read on the event loop, not in a worker thread: Ctrl-C at the prompt must end the run,
+    and asyncio.run's shutdown would wait for ever on a thread blocked in readline."""
     sys.stderr.write(prompt)
     sys.stderr.flush()
-    line: str = await asyncio.to_thread(sys.stdin.readline)
-    return line.rstrip("\n")
+    fd = sys.stdin.fileno()
+    loop = asyncio.get_running_loop()
+    got = bytearray()
+    while b"\n" not in got:
+        ready: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(fd, _set_once, ready)
+        try:
+            await ready
+        except asyncio.CancelledError:  # Ctrl-C: what follows starts a line of its own
+            sys.stderr.write("\n")
+            raise
+        finally:
+            loop.remove_reader(fd)
+        try:
+            chunk = os.read(fd, 4096)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            break
+        got += chunk
+    line = bytes(got).split(b"\n", 1)[0]
+    return line.decode(sys.stdin.encoding or "utf-8", errors="replace")
+
+
+def _set_once(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
 
 
 def _progress_printer(shown: set[str]) -> Callable[[Progress], None]:
