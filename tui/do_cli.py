@@ -41,9 +41,9 @@ from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_r
 from collectors.journal import Journal, default_journal_path
 from collectors.model import HostSnapshot, HostStatus
 from collectors.parse.common import is_uint
+from collectors.stdout import OutputFailed, write_stdout
 from collectors.transport.base import Runner, TransportError
 from collectors.transport.pty import PtyRunner
-from tui.stdout import write_stdout
 from tui.text import visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
@@ -182,10 +182,15 @@ def _json_without_result(host: str | None, verb: str | None, target: str | None,
 
 
 def _out(text: str) -> None:
-    """The result on stdout. A reader that has gone (``| head -0``) is no error: the
-    action's exit code stands."""
-    with contextlib.suppress(BrokenPipeError):
+    """The result on stdout. A reader that has gone (``| head -0``) is no error, and an
+    output that cannot be written (a full disk, no stdout) is said on stderr: either way
+    the action has run (or not) as the exit code says, so that code stands."""
+    try:
         write_stdout(text)
+    except BrokenPipeError:
+        pass
+    except OutputFailed as e:
+        _err(f"xltop do: cannot write the result: {e}")
 
 
 _OUTCOME_OF_EXIT = {EXIT_USAGE: "invalid", EXIT_REFUSED: "refused", EXIT_UNKNOWN: "unknown"}
