@@ -145,3 +145,12 @@ def test_a_port_or_user_given_twice_must_agree() -> None:
     agreed = ssh_target(HostConfig("x", "root@h:2222", port=2222, user="root"), s)
     assert (agreed.user, agreed.port) == ("root", 2222)
     assert ssh_target(HostConfig("x", "h", port=2200, user="ops"), s).port == 2200
+
+
+def test_a_host_key_policy_is_passed_on_only_when_given() -> None:
+    # given, it wins over ~/.ssh/config's StrictHostKeyChecking; not given, that decides
+    s = Settings()
+    assert ssh_target(HostConfig("x", "root@h"), s).host_key_policy is None
+    for policy in ("strict", "accept-new", "off"):
+        hc = HostConfig("x", "root@h", host_key_policy=policy)
+        assert ssh_target(hc, s).host_key_policy == policy
