@@ -149,7 +149,13 @@ def resolve_hosts(
     if args.demo:
         return _demo(args)
     if args.hosts:
-        return [host_from_spec(h, settings) for h in args.hosts], {}
+        # a host named twice (``xltop a a``, a configured name and its target) is watched
+        # once: one connection, one entry in the JSON, as the config file's names are
+        given: dict[str, HostConfig] = {}
+        for spec in args.hosts:
+            hc = host_from_spec(spec, settings)
+            given.setdefault(hc.name, hc)
+        return list(given.values()), {}
     if settings.hosts:
         return list(settings.hosts), {}
     if local_xen_available():
