@@ -112,8 +112,8 @@ def parse_args(argv: Sequence[str]) -> DoArgs:
             name, eq, value = token.partition("=")
             if not eq:
                 value = next(it, "")
-                if not value:
-                    raise UsageError(f"{name} needs a value")
+            if not value:  # (``--config=`` too: not the default config, unsaid)
+                raise UsageError(f"{name} needs a value")
             opts[_VALUED[name]] = value
         elif token in ("-h", "--help") and len(positional) < 3:
             raise UsageError("help")
