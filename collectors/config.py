@@ -229,7 +229,28 @@ def host_from_spec(spec: str, settings: Settings | None = None) -> HostConfig:
         return known
     if not spec or spec.strip() != spec or "\n" in spec or spec.startswith("-"):
         raise ConfigError(f"invalid host {spec!r}")
-    return HostConfig(name=spec, target=spec)
+    hc = HostConfig(name=spec, target=spec)
+    if settings is None:
+        return hc
+    # another spelling of a configured host (``root@xen1``, ``xen1:22`` for ``xen1``) is
+    # still that host for the safety flags: its read_only and production hold
+    key = _host_key(spec)
+    same = [h for h in settings.hosts if key & (_host_key(h.name) | _host_key(h.target))]
+    return replace(hc, read_only=any(h.read_only for h in same),
+                   production=any(h.production for h in same))
+
+
+def _host_key(spec: str) -> set[str]:
+    """The host a name or target names, as DNS compares names (empty for ``local``)."""
+    from collectors.control.syntax import host_name_key
+    from collectors.transport.ssh_target import split_spec  # (asyncssh: only when asked)
+
+    if spec == "local" or spec.startswith("demo:"):
+        return set()
+    try:
+        return {host_name_key(split_spec(spec)[1])}
+    except ValueError:
+        return {host_name_key(spec)}
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

@@ -109,7 +109,7 @@ def ssh_target(hc: HostConfig, settings: Settings) -> SshTarget:
             if given is not None and in_target is not None and given != in_target:
                 raise ValueError(f"{what} = {given!r} and the target's {in_target!r} "
                                  f"({hc.target}) disagree: give it once")
-        policy = cast(HostKeyPolicy, hc.host_key_policy or target.host_key_policy)
+        policy = cast(HostKeyPolicy | None, hc.host_key_policy or target.host_key_policy)
         target = replace(
             target,
             user=hc.user or target.user,

@@ -145,3 +145,32 @@ def test_a_port_or_user_given_twice_must_agree() -> None:
     agreed = ssh_target(HostConfig("x", "root@h:2222", port=2222, user="root"), s)
     assert (agreed.user, agreed.port) == ("root", 2222)
     assert ssh_target(HostConfig("x", "h", port=2200, user="ops"), s).port == 2200
+
+
+def test_a_host_key_policy_is_passed_on_only_when_given() -> None:
+    # given, it wins over ~/.ssh/config's StrictHostKeyChecking; not given, that decides
+    s = Settings()
+    assert ssh_target(HostConfig("x", "root@h"), s).host_key_policy is None
+    for policy in ("strict", "accept-new", "off"):
+        hc = HostConfig("x", "root@h", host_key_policy=policy)
+        assert ssh_target(hc, s).host_key_policy == policy
+
+
+def test_another_spelling_of_a_configured_host_keeps_its_safety_flags() -> None:
+    # `xltop do root@lab web1 destroy --yes` ran on the host the config marks read-only
+    # and production, by naming it otherwise than its name or target
+    s = settings_from_dict({"hosts": [
+        {"name": "lab", "read_only": True},
+        {"name": "xen1", "target": "admin@10.0.0.5:22", "production": True},
+        {"name": "free", "target": "root@10.0.0.9"},
+    ]})
+    for spec in ("root@lab", "lab:2222", "LAB", "lab.", "ops@Lab.:22"):
+        hc = host_from_spec(spec, s)
+        assert (hc.name, hc.read_only, hc.production) == (spec, True, False)
+    for spec in ("root@10.0.0.5", "10.0.0.5:2200", "xen1:22", "root@XEN1"):
+        hc = host_from_spec(spec, s)
+        assert (hc.read_only, hc.production) == (False, True), spec
+    for spec in ("labs", "root@10.0.0.9:22", "local", "10.0.0.50"):
+        hc = host_from_spec(spec, s)
+        assert (hc.read_only, hc.production) == (False, False), spec
+    assert host_from_spec("root@lab").read_only is False  # (no config: nothing to keep)

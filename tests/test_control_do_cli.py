@@ -327,3 +327,21 @@ def test_ctrl_c_while_xl_runs_says_what_was_sent(tmp_path: Path) -> None:
     (entry,) = entries(j)
     assert entry["outcome"] == "unknown" and entry["argv"] == got["argv"]
     assert any("Saving to /var/lib/xen/save/x.chk" in x for x in entry["stderr_tail"])
+
+
+def test_ctrl_c_at_the_prompt_ends_the_run_and_sends_nothing(tmp_path: Path) -> None:
+    # the answer was read in a worker thread, which asyncio.run waited for at its end:
+    # Ctrl-C at the prompt hung until Enter was pressed
+    j = tmp_path / "j.jsonl"
+    for extra in ((), ("--json",)):
+        child = _spawn("--demo", "xen-lab-02", "mq-02", "pause", *extra, journal=j)
+        child.expect_exact("Run it? [y/N] ")
+        child.sendintr()
+        child.expect_exact("xltop do: interrupted: the action was not sent", timeout=10)
+        child.expect(pexpect.EOF, timeout=10)
+        child.close()
+        assert child.exitstatus == 3
+        if extra:
+            got = json.loads(child.before.decode().strip().splitlines()[-1])
+            assert (got["outcome"], got["argv"]) == ("refused", None)
+    assert not j.with_name("j-demo.jsonl").exists()  # nothing sent, nothing journaled

@@ -124,7 +124,9 @@ def test_global_options_anywhere() -> None:
     # the demo's shape as the dashboard takes it, and no option taken for a HOST
     assert parse_args(["--demo", "--pcpus", "256", "h", "d", "pause"]).pcpus == 256
     for bad, why in ((["--hosts", "0"], "at least 1"), (["--domains", "-3"], "whole number"),
-                     (["--bogus"], "unknown option --bogus")):
+                     (["--bogus"], "unknown option --bogus"),
+                     (["--config="], "--config needs a value"),  # (not the default config)
+                     (["--config", ""], "--config needs a value")):
         with pytest.raises(UsageError, match=why):
             parse_args(["--demo", *bad, "h", "d", "pause"])
 

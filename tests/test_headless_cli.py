@@ -251,3 +251,14 @@ def test_a_reader_that_has_seen_enough_is_no_error(tmp_path: Path, mode: tuple[s
                          "XDG_CONFIG_HOME": str(tmp_path / "c"),
                          "XDG_STATE_HOME": str(tmp_path / "s")})
     assert p.stdout == "rc=0\n" and p.stderr == "", p.stderr
+
+
+def test_a_host_named_twice_is_watched_once() -> None:
+    # `xltop --once lab lab`, or a configured name and its target: one poller, one
+    # connection and one entry in the JSON (it was two of each, under one name)
+    from tui.cli import build_parser, resolve_hosts
+
+    settings = Settings(hosts=(HostConfig("xen1", "root@10.0.0.5"),))
+    args = build_parser().parse_args(["lab", "xen1", "lab", "root@10.0.0.5", "other"])
+    hosts, runners = resolve_hosts(args, settings)
+    assert [h.name for h in hosts] == ["lab", "xen1", "other"] and runners == {}

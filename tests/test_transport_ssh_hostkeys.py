@@ -108,6 +108,19 @@ async def test_ssh_config_strict_host_key_checking_overrides_default(ssh_env: Ss
     assert "ssh-ed25519" in ssh_env.known_hosts.read_text()
 
 
+async def test_a_policy_given_wins_over_ssh_config(ssh_env: SshEnv) -> None:
+    # host_key_policy = "strict" in xltop's config, and a lax ~/.ssh/config (Host *
+    # StrictHostKeyChecking no): a changed key is still refused, not silently trusted
+    other = asyncssh.generate_private_key("ssh-ed25519")
+    ssh_env.known_hosts.write_text(known_hosts_line("127.0.0.1", ssh_env.server.port, other))
+    ssh_env.ssh_config.write_text("Host *\n  StrictHostKeyChecking no\n")
+    err = await _connect_error(SshRunner(ssh_env.target(host_key_policy="strict")))
+    assert isinstance(err, HostKeyError) and "has CHANGED" in str(err)
+    r = SshRunner(ssh_env.target())  # none given: ~/.ssh/config decides
+    assert (await r.run(["true"])).ok
+    await r.close()
+
+
 async def test_host_that_never_answers_times_out() -> None:
     async with silent_listener() as listener:
         port = listener.port

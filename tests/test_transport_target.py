@@ -31,7 +31,7 @@ def test_parse_target_forms(
     t = parse_target(spec)
     assert (t.user, t.host, t.port, t.alias) == (user, host, port, alias)
     assert t.name == name
-    assert t.host_key_policy == "strict" and t.sudo is False
+    assert t.host_key_policy is None and t.sudo is False  # (~/.ssh/config's, else strict)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_resolve_host_applies_config(tmp_path: Path) -> None:
         "Host other\n  StrictHostKeyChecking no\n  ProxyJump none\n"
     )
     lab = resolve_host("lab", user=None, port=None, config_paths=[str(config)],
-                       policy="strict", known_hosts=None)
+                       policy=None, known_hosts=None)
     assert (lab.hostname, lab.port, lab.user) == ("127.0.0.1", 2222, "root")
     assert lab.host_key_policy == "accept-new"
     assert lab.known_hosts == Path("~/kh-lab").expanduser()
@@ -87,8 +87,17 @@ def test_resolve_host_applies_config(tmp_path: Path) -> None:
                             policy="strict", known_hosts=str(tmp_path / "kh"))
     assert (explicit.user, explicit.port, explicit.known_hosts) == ("ops", 22, tmp_path / "kh")
     other = resolve_host("other", user=None, port=None, config_paths=[str(config)],
-                         policy="strict", known_hosts=None)
+                         policy=None, known_hosts=None)
     assert other.host_key_policy == "off" and other.proxy_jump is None
+    # a policy given (xltop's host_key_policy) wins over StrictHostKeyChecking, as
+    # `ssh -o StrictHostKeyChecking=yes` does: "strict" there is not turned off here
+    for host, given in (("other", "strict"), ("lab", "strict"), ("other", "accept-new")):
+        got = resolve_host(host, user=None, port=None, config_paths=[str(config)],
+                           policy=given, known_hosts=None)
+        assert got.host_key_policy == given
+    unset = resolve_host("x", user=None, port=None, config_paths=[], policy=None,
+                         known_hosts=None)
+    assert unset.host_key_policy == "strict"
     assert other.hostname == "other" and other.port == 22
     plain = resolve_host("x", user=None, port=None, config_paths=[], policy="accept-new",
                          known_hosts=None)

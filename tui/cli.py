@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import replace
@@ -36,8 +37,8 @@ from collectors.fleet import (
 )
 from collectors.model import FleetSnapshot
 from collectors.serialize import fleet_to_json
+from collectors.stdout import OutputFailed, write_stdout
 from collectors.transport.base import Runner
-from tui.stdout import write_stdout
 from tui.text import visible
 
 
@@ -78,10 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if sys.stderr is None:  # (2>&-) messages go nowhere, rather than crash the run
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (stderr until the exit)
     if args_list[:1] == ["parse"]:
         from collectors.parse.cli import main as parse_main
 
         return parse_main(args_list[1:])
+    if sys.stdin is None:  # (<&-) no input, as from /dev/null: not a terminal
+        sys.stdin = open(os.devnull)  # noqa: SIM115 (stdin until the exit)
     if args_list[:1] == ["do"]:
         from tui.do_cli import main as do_main
 
@@ -144,7 +149,13 @@ def resolve_hosts(
     if args.demo:
         return _demo(args)
     if args.hosts:
-        return [host_from_spec(h, settings) for h in args.hosts], {}
+        # a host named twice (``xltop a a``, a configured name and its target) is watched
+        # once: one connection, one entry in the JSON, as the config file's names are
+        given: dict[str, HostConfig] = {}
+        for spec in args.hosts:
+            hc = host_from_spec(spec, settings)
+            given.setdefault(hc.name, hc)
+        return list(given.values()), {}
     if settings.hosts:
         return list(settings.hosts), {}
     if local_xen_available():
@@ -213,10 +224,6 @@ async def _batch(
     return 0
 
 
-class _OutputFailed(Exception):
-    """stdout cannot be written (a full disk, closed): said in one line, not a traceback."""
-
-
 def _run(main: Coroutine[Any, Any, int]) -> int:
     """A headless mode to its end; Ctrl-C ends it quietly (asyncio.run cancels the mode,
     which closes its connections, then raises KeyboardInterrupt)."""
@@ -224,7 +231,7 @@ def _run(main: Coroutine[Any, Any, int]) -> int:
         return asyncio.run(main)
     except KeyboardInterrupt:
         return 130  # (128 + SIGINT, as a shell reports it)
-    except _OutputFailed as e:
+    except OutputFailed as e:
         print(f"xltop: cannot write the output: {e}", file=sys.stderr)
         return 1
 
@@ -239,15 +246,9 @@ def _print_json(fleet: FleetSnapshot, simulated: frozenset[str],
     for host in data["hosts"]:  # the demo fleet's numbers are made up: scripts must see it
         if host["host"] in simulated:
             host["simulated"] = True
-    text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
-    if sys.stdout is None:
-        raise _OutputFailed("stdout is closed")
-    try:
-        write_stdout(text)
-    except BrokenPipeError:
-        raise  # (a reader such as head that has seen enough: not an error)
-    except OSError as e:
-        raise _OutputFailed(e.strerror or str(e)) from None
+    # (BrokenPipeError, a reader such as head that has seen enough, is no error: the
+    # callers end quietly; OutputFailed is said in one line by _run)
+    write_stdout(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
 
 
 def _positive_int(text: str) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shlex
 import sys
 import time
@@ -40,9 +41,9 @@ from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_r
 from collectors.journal import Journal, default_journal_path
 from collectors.model import HostSnapshot, HostStatus
 from collectors.parse.common import is_uint
+from collectors.stdout import OutputFailed, write_stdout
 from collectors.transport.base import Runner, TransportError
 from collectors.transport.pty import PtyRunner
-from tui.stdout import write_stdout
 from tui.text import visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
@@ -111,8 +112,8 @@ def parse_args(argv: Sequence[str]) -> DoArgs:
             name, eq, value = token.partition("=")
             if not eq:
                 value = next(it, "")
-                if not value:
-                    raise UsageError(f"{name} needs a value")
+            if not value:  # (``--config=`` too: not the default config, unsaid)
+                raise UsageError(f"{name} needs a value")
             opts[_VALUED[name]] = value
         elif token in ("-h", "--help") and len(positional) < 3:
             raise UsageError("help")
@@ -152,10 +153,11 @@ def main(argv: list[str]) -> int:
         code = asyncio.run(_main(args))
     except KeyboardInterrupt:
         running = _said.running
-        _fail("interrupted" if running is None else
-              f"interrupted while {running.display} ran on {running.host}: outcome unknown",
-              EXIT_UNKNOWN)
-        code = EXIT_UNKNOWN
+        if running is None:  # (at the prompt, or before: nothing was sent)
+            code = _fail("interrupted: the action was not sent", EXIT_REFUSED)
+        else:
+            code = _fail(f"interrupted while {running.display} ran on {running.host}: "
+                         "outcome unknown", EXIT_UNKNOWN)
         if args.json and running is not None:
             _said.reported = True
             _json_without_result(running.host, running.verb, running.target, code,
@@ -180,10 +182,15 @@ def _json_without_result(host: str | None, verb: str | None, target: str | None,
 
 
 def _out(text: str) -> None:
-    """The result on stdout. A reader that has gone (``| head -0``) is no error: the
-    action's exit code stands."""
-    with contextlib.suppress(BrokenPipeError):
+    """The result on stdout. A reader that has gone (``| head -0``) is no error, and an
+    output that cannot be written (a full disk, no stdout) is said on stderr: either way
+    the action has run (or not) as the exit code says, so that code stands."""
+    try:
         write_stdout(text)
+    except BrokenPipeError:
+        pass
+    except OutputFailed as e:
+        _err(f"xltop do: cannot write the result: {e}")
 
 
 _OUTCOME_OF_EXIT = {EXIT_USAGE: "invalid", EXIT_REFUSED: "refused", EXIT_UNKNOWN: "unknown"}
@@ -308,10 +315,39 @@ async def _confirm(plan: Plan, yes: bool) -> tuple[str | None, str | None]:
 
 
 async def _ask(prompt: str) -> str:
+    """One line typed on the terminal (without its newline; "" at end of input).
+
+    Read on the event loop, not in a worker thread: Ctrl-C at the prompt must end the run,
+    and asyncio.run's shutdown would wait for ever on a thread blocked in readline."""
     sys.stderr.write(prompt)
     sys.stderr.flush()
-    line: str = await asyncio.to_thread(sys.stdin.readline)
-    return line.rstrip("\n")
+    fd = sys.stdin.fileno()
+    loop = asyncio.get_running_loop()
+    got = bytearray()
+    while b"\n" not in got:
+        ready: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(fd, _set_once, ready)
+        try:
+            await ready
+        except asyncio.CancelledError:  # Ctrl-C: what follows starts a line of its own
+            sys.stderr.write("\n")
+            raise
+        finally:
+            loop.remove_reader(fd)
+        try:
+            chunk = os.read(fd, 4096)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            break
+        got += chunk
+    line = bytes(got).split(b"\n", 1)[0]
+    return line.decode(sys.stdin.encoding or "utf-8", errors="replace")
+
+
+def _set_once(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
 
 
 def _progress_printer(shown: set[str]) -> Callable[[Progress], None]:

@@ -28,6 +28,7 @@ from collectors.parse.xl_devices import parse_block_list, parse_network_list
 from collectors.parse.xl_info import parse_cpupool_list, parse_xl_info, parse_xl_uptime
 from collectors.parse.xl_list import parse_xl_list, parse_xl_list_long
 from collectors.parse.xl_vcpu import parse_xl_vcpu_list
+from collectors.stdout import OutputFailed, write_stdout
 
 
 class _Record(Protocol):
@@ -126,8 +127,10 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _read(path: str | None, stdin: TextIO) -> str:
+def _read(path: str | None, stdin: TextIO | None) -> str:
     if path is None or path == "-":
+        if stdin is None:  # (<&-)
+            raise OSError("stdin is closed")
         data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
     else:
         with open(path, "rb") as f:
@@ -167,9 +170,15 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(f"xltop parse: {args[0]}: {e}\n")
         return 1
     try:
-        sys.stdout.write(out + "\n")
-    except UnicodeEncodeError:  # a terminal that cannot show the names as they are
-        sys.stdout.write(json.dumps(value, indent=2) + "\n")
+        try:
+            write_stdout(out + "\n")
+        except UnicodeEncodeError:  # a terminal that cannot show the names as they are
+            write_stdout(json.dumps(value, indent=2) + "\n")
+    except BrokenPipeError:  # a reader such as head that has seen enough: no error
+        pass
+    except OutputFailed as e:
+        sys.stderr.write(f"xltop parse: cannot write the output: {e}\n")
+        return 1
     return 0
 
 

@@ -47,7 +47,9 @@ class SshTarget:
     port: int | None = None
     key: str | None = None  # IdentityFile
     known_hosts: str | None = None  # default: UserKnownHostsFile, else ~/.ssh/known_hosts
-    host_key_policy: HostKeyPolicy = "strict"  # ~/.ssh/config StrictHostKeyChecking wins
+    # None: ~/.ssh/config's StrictHostKeyChecking decides, else strict; a policy given
+    # here wins over it (as ``ssh -o StrictHostKeyChecking=...`` does)
+    host_key_policy: HostKeyPolicy | None = None
     ssh_config: str | None = None  # default: ~/.ssh/config if it exists
     sudo: bool = False
     connect_timeout: float = 10.0
@@ -65,7 +67,7 @@ class SshTarget:
             or not 1 <= self.port <= 65535
         ):
             raise ValueError(f"invalid port: {self.port!r}")
-        if self.host_key_policy not in HOST_KEY_POLICIES:
+        if self.host_key_policy is not None and self.host_key_policy not in HOST_KEY_POLICIES:
             raise ValueError(
                 f"invalid host key policy {self.host_key_policy!r}; "
                 f"use one of {', '.join(HOST_KEY_POLICIES)}"
@@ -212,10 +214,11 @@ def resolve_host(
     user: str | None,
     port: int | None,
     config_paths: list[str],
-    policy: HostKeyPolicy,
+    policy: HostKeyPolicy | None,
     known_hosts: str | None,
 ) -> HostConfig:
     """Apply the OpenSSH client config files to one host (blocking: it reads files).
+    Explicit values (``user``, ``port``, ``policy``, ``known_hosts``) win over the files.
 
     Raises ValueError when a config file cannot be parsed, OSError when it cannot be read.
     """
@@ -230,9 +233,10 @@ def resolve_host(
         name,
         port if port is not None else (),
     )
-    strict = config.get("StrictHostKeyChecking")
-    if isinstance(strict, str) and strict.lower() in _STRICT_VALUES:
-        policy = _STRICT_VALUES[strict.lower()]
+    if policy is None:
+        strict = config.get("StrictHostKeyChecking")
+        policy = (_STRICT_VALUES.get(strict.lower(), "strict") if isinstance(strict, str)
+                  else "strict")
     if known_hosts is not None:
         known = Path(known_hosts).expanduser()
     else:

@@ -1,0 +1,41 @@
+"""Writing results to stdout when the reader may have gone (``xltop --once | head -0``),
+the disk is full (``> /dev/full``) or there is no stdout at all (``>&-``): for
+``xltop --once``/``--batch``, ``xltop do`` and ``xltop parse``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+class OutputFailed(Exception):
+    """stdout cannot be written (a full disk, closed): said in one line, not a traceback."""
+
+
+def write_stdout(text: str) -> None:
+    """Write and flush ``text``. A reader that has gone raises BrokenPipeError, once;
+    another write error (or no stdout) raises OutputFailed, whose message says why. After
+    either, stdout points at /dev/null, so nothing later (the exit's own flush of what is
+    still buffered) fails again or prints a traceback."""
+    if sys.stdout is None:
+        raise OutputFailed("stdout is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _to_devnull()
+        raise
+    except OSError as e:
+        _to_devnull()
+        raise OutputFailed(e.strerror or str(e)) from None
+
+
+def _to_devnull() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout until the exit)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
