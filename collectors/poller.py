@@ -68,7 +68,7 @@ from collectors.parse.xl_vcpu import VcpuRow
 from collectors.poll_state import PollState, host_status, source_notes
 from collectors.topology import Topology, xenstore_change_matters
 from collectors.transport.base import (
-    BatchTimeout,
+    BatchCut,
     CommandResult,
     ConnectError,
     ConnectionLost,
@@ -674,13 +674,14 @@ class HostPoller:
             return True
         if self._late:  # a command that hung before goes after the others (stable sort)
             plan.sort(key=lambda step: step[0] in self._late)
-        cut: BatchTimeout | None = None
+        cut: BatchCut | None = None
         results: Sequence[CommandResult | None]
         try:
             results = await self.runner.run_batch(
                 [argv for _, argv in plan], timeout=self.settings.command_timeout_s
             )
-        except BatchTimeout as e:  # the commands before the one that hung still count
+        except BatchCut as e:  # the commands before the one that hung (or printed too
+            # much) still count
             cut, results = e, e.results
         except ConnectError as e:
             st.unreachable = e.message
@@ -718,9 +719,10 @@ class HostPoller:
             await self._run_families(["mount", "rings"])
         return True
 
-    def _cut_short(self, cut: BatchTimeout, families: list[str]) -> None:
-        """A round trip stopped at a command that did not finish in time: that family
-        reports it and runs last from now on; those that did not run are asked again."""
+    def _cut_short(self, cut: BatchCut, families: list[str]) -> None:
+        """A round trip stopped at a command that did not finish in time (or printed more
+        than is read): that family reports it and runs last from now on; those that did not
+        run are asked again."""
         missing = [f for f, res in zip(families, cut.results, strict=True) if res is None]
         if missing:
             self._st.errors[missing[0]] = cut.message

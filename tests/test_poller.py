@@ -24,6 +24,7 @@ from collectors.transport.base import (
     ConnectError,
     ConnectionLost,
     LineStream,
+    OutputTooLarge,
 )
 from tests.sim_support import FakeClock
 
@@ -371,6 +372,34 @@ async def test_a_command_that_hangs_costs_only_its_own_family() -> None:
     assert runner.ran[0] == "xl vcpu-list"
     snap = poller.snapshot()
     assert snap.vcpus and "error:vcpus" not in snap.sources
+
+
+class _FloodingXlInfo(SimRunner):
+    """A Dom0 whose ``xl info`` prints without end (a runaway or hostile host)."""
+
+    async def run(self, argv: Sequence[str], *, timeout: float | None = None,
+                  input: str | None = None) -> CommandResult:
+        if list(argv[:2]) == ["xl", "info"]:
+            raise OutputTooLarge(self.host, "xl printed more than 64 MiB (not read)")
+        return await super().run(argv, timeout=timeout, input=input)
+
+
+async def test_a_command_that_prints_too_much_costs_only_its_own_family() -> None:
+    """Garbage from a host loses nothing else: a flood from ``xl info`` used to fail its
+    whole round trip at every try (no domids, vCPUs or XenStore for good), in words that
+    named no command."""
+    runner = _FloodingXlInfo(make_fleet(hosts=1, domains=6, seed=0)[0])
+    poller = HostPoller(runner.host, runner, FAST)
+    assert await poller._run_families(["xl", "info", "vcpus", "xenstore"])
+    snap = poller.snapshot()
+    assert snap.domains and all(d.domid is not None for d in snap.domains)
+    assert snap.sources["error:info"] == "xl info: xl printed more than 64 MiB (not read)"
+    assert snap.status is HostStatus.ERROR and snap.message == snap.sources["error:info"]
+    # those after it are asked again at once; xl info goes last from now on
+    assert {"vcpus", "xenstore"} <= poller._forced
+    assert await poller._run_families(["vcpus", "xenstore", "info"])
+    snap = poller.snapshot()
+    assert snap.vcpus and snap.devices
 
 
 class _NotFound(_NoStream):
