@@ -68,7 +68,7 @@ from collectors.parse.xl_vcpu import VcpuRow
 from collectors.poll_state import PollState, host_status, source_notes
 from collectors.topology import Topology, xenstore_change_matters
 from collectors.transport.base import (
-    BatchTimeout,
+    BatchCut,
     CommandResult,
     ConnectError,
     ConnectionLost,
@@ -79,6 +79,8 @@ from collectors.transport.base import (
 from collectors.transport.lines import MAX_OUTPUT_BYTES
 
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
+# an xentop stream open this long without a frame is restarted (its host would be stale)
+STALL_INTERVALS, STALL_SLACK_S = 3, 2.0
 MAX_BACKOFF_S = 60.0
 # XenStore re-reads a watch asks for: after this much quiet, at most one per gap
 XS_SETTLE_S = 0.5
@@ -328,7 +330,8 @@ class HostPoller:
             try:
                 stream = await self.runner.stream(cmd.xentop_stream(interval,
                                                                     full_names=full_names))
-                got_frame = await self._read_frames(stream)
+                got_frame = await self._read_frames(
+                    stream, stall_s=STALL_INTERVALS * interval + STALL_SLACK_S)
                 code = stream.exit_code
                 err = (await stream.stderr_text()).strip()
                 if not got_frame:
@@ -343,6 +346,13 @@ class HostPoller:
             except TransportError as e:
                 self._st.stream_error = f"xentop stream: {e.message}"
                 self._changed.set()
+            except _StreamStalled as e:
+                # (a hung libxenstat, or garbage without end): restart it, and until its
+                # frames come back domains come from xl list every interval, not in a minute
+                self._st.stream_error = str(e)
+                self._due["xl"] = min(self._due.get("xl", 0.0), self._mono())
+                self._wake_slow.set()
+                self._changed.set()
             finally:
                 if stream is not None:
                     with contextlib.suppress(Exception):
@@ -350,14 +360,31 @@ class HostPoller:
             woken = await self._backoff(backoff)
             backoff = 1.0 if woken else min(MAX_BACKOFF_S, backoff * 2)
 
-    async def _read_frames(self, stream: LineStream) -> bool:
+    async def _read_frames(self, stream: LineStream, stall_s: float | None = None) -> bool:
+        """Frames until the stream ends (whether any came); with ``stall_s``, raises
+        _StreamStalled once that long passes without a frame (the stream is left open)."""
         asm = XentopFrameAssembler()
         got = False
         self._stream_frames = 0  # a new xentop: its first frame's CPU(%) is 0.0, unknown
+        loop = asyncio.get_running_loop()
+        stall_at = None if stall_s is None else loop.time() + stall_s
+        seen = self._st.frames_seen
+        old_error = None  # the last garbage line before the last frame
         while True:
+            if stall_at is not None and self._st.frames_seen != seen:
+                seen = self._st.frames_seen
+                stall_at = loop.time() + cast(float, stall_s)
+                old_error = asm.errors[-1] if asm.errors else None
+            wait = None if stall_at is None else stall_at - loop.time()
+            if wait is not None and wait <= 0:
+                garbage = asm.errors[-1] if asm.errors else None
+                why = f" ({garbage})" if garbage is not None and garbage is not old_error else ""
+                raise _StreamStalled(f"xentop printed no frame for {stall_s:g} s{why}; "
+                                     "restarting it")
             try:
                 # quiet ends a frame only while one is pending; otherwise wait for the next
-                lines = await stream.readlines(timeout=QUIET_S if asm.pending else None)
+                lines = await stream.readlines(
+                    timeout=min(QUIET_S, wait or QUIET_S) if asm.pending else wait)
             except TimeoutError:
                 lines = []
             if not lines:  # quiet, or the end of the stream (None)
@@ -674,13 +701,14 @@ class HostPoller:
             return True
         if self._late:  # a command that hung before goes after the others (stable sort)
             plan.sort(key=lambda step: step[0] in self._late)
-        cut: BatchTimeout | None = None
+        cut: BatchCut | None = None
         results: Sequence[CommandResult | None]
         try:
             results = await self.runner.run_batch(
                 [argv for _, argv in plan], timeout=self.settings.command_timeout_s
             )
-        except BatchTimeout as e:  # the commands before the one that hung still count
+        except BatchCut as e:  # the commands before the one that hung (or printed too
+            # much) still count
             cut, results = e, e.results
         except ConnectError as e:
             st.unreachable = e.message
@@ -718,9 +746,10 @@ class HostPoller:
             await self._run_families(["mount", "rings"])
         return True
 
-    def _cut_short(self, cut: BatchTimeout, families: list[str]) -> None:
-        """A round trip stopped at a command that did not finish in time: that family
-        reports it and runs last from now on; those that did not run are asked again."""
+    def _cut_short(self, cut: BatchCut, families: list[str]) -> None:
+        """A round trip stopped at a command that did not finish in time (or printed more
+        than is read): that family reports it and runs last from now on; those that did not
+        run are asked again."""
         missing = [f for f, res in zip(families, cut.results, strict=True) if res is None]
         if missing:
             self._st.errors[missing[0]] = cut.message
@@ -850,6 +879,10 @@ class HostPoller:
 
     def _sources(self) -> dict[str, str]:
         return source_notes(self._st, self._vcpus_period())
+
+
+class _StreamStalled(Exception):
+    """A stream that stays open without bringing what it should (the message says so)."""
 
 
 def host_phase(host: HostId) -> float:

@@ -24,6 +24,7 @@ from collectors.transport.base import (
     ConnectError,
     ConnectionLost,
     LineStream,
+    OutputTooLarge,
 )
 from tests.sim_support import FakeClock
 
@@ -266,6 +267,60 @@ async def test_a_new_xentop_streams_first_frame_has_no_cpu_percent() -> None:
     assert all(p is not None for p in busy(poller.snapshot()))  # its second frame: known
 
 
+class _StallingXentop(SimRunner):
+    """A Dom0 whose ``xentop -b`` prints one frame (or only garbage), then stays open
+    printing nothing (a hung libxenstat, or a xenstored that stopped answering)."""
+
+    def __init__(self, *args: Any, garbage: bool = False, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.garbage = garbage
+        self.streams = 0
+
+    async def stream(self, argv: Sequence[str]) -> LineStream:
+        if argv[0] != "xentop":
+            return await super().stream(argv)
+        self.streams += 1
+        frame = (["Domain-0 0 1024 2 r----- 1.0 tr\x1b[2Jash"] if self.garbage else
+                 (await super().run(["xentop", "-b", "-i", "1", "-f"])).stdout.splitlines())
+        return _Stalled(frame, 0, "")
+
+
+class _Stalled(ListStream):
+    async def readlines(self, timeout: float | None = None) -> list[str] | None:
+        if lines := await super().readlines(timeout):
+            return lines
+        await asyncio.sleep(600 if timeout is None else timeout)
+        raise TimeoutError
+
+
+@pytest.mark.parametrize("garbage", [False, True])
+async def test_a_stalled_xentop_stream_is_restarted_and_said(
+    garbage: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An xentop that stays open printing nothing (or no frame) used to leave the host
+    "stale: no new data" with its domains said to come from the xentop stream, never
+    restarted, and xl list not read before its next minute."""
+    monkeypatch.setattr(poller_mod, "STALL_INTERVALS", 0, raising=False)
+    monkeypatch.setattr(poller_mod, "STALL_SLACK_S", 0.5, raising=False)
+    runner = _StallingXentop(make_fleet(hosts=1, domains=6, seed=0)[0], garbage=garbage)
+    poller = HostPoller(runner.host, runner, FAST, phase=0.0)
+    said: list[str] = []
+    xl_reads: set[float | None] = set()
+
+    def seen(snap: HostSnapshot) -> bool:
+        xl_reads.add(poller._st.inputs.xl_t)
+        if "restarting" in snap.sources["domains"]:
+            said.append(snap.sources["domains"])
+        # restarted, and xl list read again at once (not in a minute) while it was down
+        return bool(said) and runner.streams >= 2 and len(xl_reads - {None}) >= 2
+
+    await _until(poller, seen, timeout=10)
+    why = "xentop printed no frame for 0.5 s"
+    if garbage:
+        why += " (xentop line 1: not a xentop line: 'Domain-0 0 1024 2 r----- 1.0 tr\\x1b[2Jash')"
+    assert said[0].endswith(f"{why}; restarting it)"), said[0]
+
+
 class _SlowDom0(SimRunner):
     """A busy Dom0: every command takes a second, its output made at its end."""
 
@@ -371,6 +426,34 @@ async def test_a_command_that_hangs_costs_only_its_own_family() -> None:
     assert runner.ran[0] == "xl vcpu-list"
     snap = poller.snapshot()
     assert snap.vcpus and "error:vcpus" not in snap.sources
+
+
+class _FloodingXlInfo(SimRunner):
+    """A Dom0 whose ``xl info`` prints without end (a runaway or hostile host)."""
+
+    async def run(self, argv: Sequence[str], *, timeout: float | None = None,
+                  input: str | None = None) -> CommandResult:
+        if list(argv[:2]) == ["xl", "info"]:
+            raise OutputTooLarge(self.host, "xl printed more than 64 MiB (not read)")
+        return await super().run(argv, timeout=timeout, input=input)
+
+
+async def test_a_command_that_prints_too_much_costs_only_its_own_family() -> None:
+    """Garbage from a host loses nothing else: a flood from ``xl info`` used to fail its
+    whole round trip at every try (no domids, vCPUs or XenStore for good), in words that
+    named no command."""
+    runner = _FloodingXlInfo(make_fleet(hosts=1, domains=6, seed=0)[0])
+    poller = HostPoller(runner.host, runner, FAST)
+    assert await poller._run_families(["xl", "info", "vcpus", "xenstore"])
+    snap = poller.snapshot()
+    assert snap.domains and all(d.domid is not None for d in snap.domains)
+    assert snap.sources["error:info"] == "xl info: xl printed more than 64 MiB (not read)"
+    assert snap.status is HostStatus.ERROR and snap.message == snap.sources["error:info"]
+    # those after it are asked again at once; xl info goes last from now on
+    assert {"vcpus", "xenstore"} <= poller._forced
+    assert await poller._run_families(["vcpus", "xenstore", "info"])
+    snap = poller.snapshot()
+    assert snap.vcpus and snap.devices
 
 
 class _NotFound(_NoStream):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from collectors.transport.base import (
+    BatchOutputTooLarge,
     BatchTimeout,
     CommandTimeout,
     LineStream,
@@ -140,6 +141,18 @@ async def test_a_command_that_times_out_keeps_the_others_results() -> None:
     assert (one.stdout, two.stdout) == ("one\n", "two\n")
     # dated from the moment the batch gave up on sleep
     assert one.ended_early_s is not None and 0.2 <= one.ended_early_s <= 2.0
+
+
+async def test_a_command_that_prints_too_much_keeps_the_others_results() -> None:
+    """One runaway command (a hostile or broken Dom0's xl info) costs its own output, not
+    the round trip's: the others' results come back, the error names the command."""
+    with pytest.raises(BatchOutputTooLarge, match="^local: sh -c 'yes xxxxxxxx >&2': "
+                       f"sh printed more than {MAX_OUTPUT_BYTES >> 20} MiB") as cut:
+        await LocalRunner().run_batch([["echo", "one"], ["sh", "-c", "yes xxxxxxxx >&2"],
+                                       ["echo", "two"]])
+    one, flood, two = cut.value.results
+    assert flood is None and one is not None and two is not None
+    assert (one.stdout, two.stdout) == ("one\n", "two\n")
 
 
 async def test_stream_lines_as_produced_and_timeout() -> None:

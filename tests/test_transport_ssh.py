@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import shlex
 import subprocess
 import time
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from collectors.transport import ssh as ssh_module
 from collectors.transport.backoff import Backoff
 from collectors.transport.base import (
+    BatchOutputTooLarge,
     BatchTimeout,
     CommandTimeout,
     ConnectError,
@@ -188,6 +191,35 @@ async def test_command_timeout_keeps_the_connection(ssh_env: SshEnv) -> None:
         # each dated by how long before the cut it ended (the cut came 0.3 s after sleep 0.2)
         assert second.ended_early_s is not None and 0.25 <= second.ended_early_s <= 1.5
         assert first.ended_early_s is not None and first.ended_early_s > second.ended_early_s
+        assert (await r.run(["echo", "still here"])).stdout == "still here\n"
+        assert len(ssh_env.server.connections) == 1
+    finally:
+        await r.close()
+
+
+async def test_a_command_that_prints_too_much_costs_only_its_own_output(
+    ssh_env: SshEnv
+) -> None:
+    """A batch stops at a command that prints more than the cap, on stdout or stderr (a
+    hostile or broken Dom0): the commands before it keep their results, the error names
+    that command, it is stopped in Dom0, and the connection stays."""
+    r = SshRunner(ssh_env.target())
+    try:
+        floods = (["yes", "xltop-test-flood-1"], ["sh", "-c", "exec yes xltop-test-flood-2 >&2"])
+        for flood in floods:
+            with pytest.raises(BatchOutputTooLarge, match=(
+                    f"^127.0.0.1:[0-9]+: {re.escape(shlex.join(flood))} printed more than "
+                    rf"{MAX_OUTPUT_BYTES >> 20} MiB \(not read; stopped\)$")) as cut:
+                await r.run_batch([["echo", "one"], flood, ["echo", "never"]])
+            first, *rest = cut.value.results
+            assert first is not None and (first.exit_code, first.stdout) == (0, "one\n")
+            assert first.ended_early_s is not None
+            assert rest == [None, None]
+            for _ in range(100):  # stopped on the host, not left printing
+                if "xltop-test-flood" not in " ".join(_commands()):
+                    break
+                await asyncio.sleep(0.05)
+            assert "xltop-test-flood" not in " ".join(_commands())
         assert (await r.run(["echo", "still here"])).stdout == "still here\n"
         assert len(ssh_env.server.connections) == 1
     finally:

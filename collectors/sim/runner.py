@@ -27,6 +27,7 @@ from collectors.transport.base import (
     ConnectError,
     ConnectionLost,
     LineStream,
+    OutputTooLarge,
     batch_results,
 )
 from collectors.transport.pty import check_pty_request
@@ -186,12 +187,13 @@ class SimRunner:
     async def run_batch(
         self, argvs: Sequence[Sequence[str]], *, timeout: float | None = None
     ) -> list[CommandResult]:
-        # one by one, as a batch script runs them: the first that times out stops the rest
+        # one by one, as a batch script runs them: the first that times out (or prints
+        # more than is read) stops the rest
         outcomes: list[tuple[CommandResult | BaseException, float] | None] = []
         for argv in argvs:
             try:
                 outcomes.append((await self.run(argv, timeout=timeout), self._clock()))
-            except CommandTimeout as e:
+            except (CommandTimeout, OutputTooLarge) as e:
                 outcomes.append((e, self._clock()))
                 break
         outcomes += [None] * (len(argvs) - len(outcomes))

@@ -57,15 +57,19 @@ class CommandTimeout(TransportError):
     """The command did not finish in time; it may still be running on the host."""
 
 
-class BatchTimeout(CommandTimeout):
-    """A batch with a command that did not finish in time. ``results`` has an entry per
-    command: its result, or None where it did not finish (that command and, where they
-    run one after another, every later one)."""
+class BatchCut(TransportError):
+    """A batch stopped at one command (it hung, or printed too much). ``results`` has an
+    entry per command: its result, or None where it did not finish (that command and,
+    where they run one after another, every later one)."""
 
     def __init__(self, host: HostId, message: str,
                  results: Sequence[CommandResult | None]) -> None:
         super().__init__(host, message)
         self.results = tuple(results)
+
+
+class BatchTimeout(CommandTimeout, BatchCut):
+    """A batch with a command that did not finish in time."""
 
 
 class ConnectionLost(TransportError):
@@ -74,6 +78,11 @@ class ConnectionLost(TransportError):
 
 class OutputTooLarge(TransportError):
     """The command printed more than a runner reads (a runaway or hostile host)."""
+
+
+class BatchOutputTooLarge(OutputTooLarge, BatchCut):
+    """A batch with a command that printed more than a runner reads: the commands before
+    it keep their results."""
 
 
 @runtime_checkable
@@ -170,21 +179,23 @@ def batch_results(
     outcomes: Sequence[tuple[CommandResult | BaseException, float] | None],
 ) -> list[CommandResult]:
     """A batch's results from each command's outcome and when it came (one clock), or None
-    (not run). A command that did not finish in time raises a :class:`BatchTimeout` that
-    keeps the others' results, dated from then; any other exception is raised as is."""
-    timed_out = None
+    (not run). A command that did not finish in time, or printed more than a runner reads,
+    raises a :class:`BatchTimeout` (:class:`BatchOutputTooLarge`) that keeps the others'
+    results, dated from then; any other exception is raised as is."""
+    cut = None
     for i, outcome in enumerate(outcomes):
         if outcome is not None and isinstance(outcome[0], BaseException):
-            if not isinstance(outcome[0], CommandTimeout):
+            if not isinstance(outcome[0], CommandTimeout | OutputTooLarge):
                 raise outcome[0]
-            timed_out = i if timed_out is None else timed_out
+            cut = i if cut is None else cut
     last = max((o[1] for o in outcomes if o is not None), default=0.0)
     results = [replace(o[0], ended_early_s=last - o[1] if o[1] < last else None)
                if o is not None and isinstance(o[0], CommandResult) else None
                for o in outcomes]
-    if timed_out is not None:
-        err = cast(tuple[CommandTimeout, float], outcomes[timed_out])[0]
-        raise BatchTimeout(host, f"{shlex.join(argvs[timed_out])}: {err.message}", results)
+    if cut is not None:
+        err = cast(tuple[TransportError, float], outcomes[cut])[0]
+        kind = BatchTimeout if isinstance(err, CommandTimeout) else BatchOutputTooLarge
+        raise kind(host, f"{shlex.join(argvs[cut])}: {err.message}", results)
     return cast(list[CommandResult], results)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import NamedTuple, cast
 
 MAX_LINE_BYTES = 1 << 20
 """A line longer than this is cut into pieces of this size (a runaway host can't eat memory)."""
@@ -123,14 +123,25 @@ async def read_to_end(*reads: Callable[[int], Awaitable[bytes]],
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+class Marked(NamedTuple):
+    """What :func:`read_while_marked` read."""
+
+    out: bytes
+    err: bytes
+    cut_s: float | None  # None: both pipes read to their end; else how long before the
+    # cut the last mark came
+    overflow: bool = False  # cut because a pipe brought more than the cap
+
+
 async def read_while_marked(
     out: Callable[[int], Awaitable[bytes]], err: Callable[[int], Awaitable[bytes]],
     mark: bytes, idle_s: float, cap: int = MAX_OUTPUT_BYTES,
-) -> tuple[bytes, bytes, float | None] | None:
+) -> Marked:
     """Both pipes to their end as :func:`read_to_end`, unless ``idle_s`` seconds pass
     without a new ``mark`` on ``out`` (a batch's command markers: one command ran that
-    long): then what came so far. (stdout, stderr, None when complete, else how long
-    before the cut the last mark came); None once a pipe brings more than ``cap`` bytes."""
+    long), or a pipe brings more than ``cap`` bytes (one command printed that much): then
+    what came up to each pipe's last mark line (the commands that ended keep their
+    output; the one that ran is not kept, however much it printed)."""
     loop = asyncio.get_running_loop()
     bufs = (bytearray(), bytearray())
     moved = asyncio.Event()
@@ -139,11 +150,15 @@ async def read_while_marked(
     scanned, marked = 0, loop.time()
     try:
         while True:
-            if any(t.done() and t.result() is None for t in tasks):  # (result(): its error)
-                return None
+            overflow = any(t.done() and t.result() is None for t in tasks)  # (its error)
+            if overflow and _has_mark(bufs[0], mark, scanned):
+                marked = loop.time()
+            if overflow:
+                return Marked(_through_last_mark(bufs[0], mark), _through_last_mark(bufs[1], mark),
+                              loop.time() - marked, overflow=True)
             pending = [t for t in tasks if not t.done()]
             if not pending:
-                return bytes(bufs[0]), bytes(bufs[1]), None
+                return Marked(bytes(bufs[0]), bytes(bufs[1]), None)
             moved.clear()
             waiter = asyncio.ensure_future(moved.wait())
             try:
@@ -152,16 +167,29 @@ async def read_while_marked(
                                    return_when=asyncio.FIRST_COMPLETED)
             finally:
                 waiter.cancel()
-            text = bufs[0]
-            if text.find(mark, max(0, scanned - len(mark) + 1)) >= 0:
+            if _has_mark(bufs[0], mark, scanned):
                 marked = loop.time()
-            scanned = len(text)
+            scanned = len(bufs[0])
             if loop.time() >= marked + idle_s and any(not t.done() for t in tasks):
-                return bytes(bufs[0]), bytes(bufs[1]), loop.time() - marked
+                return Marked(bytes(bufs[0]), bytes(bufs[1]), loop.time() - marked)
     finally:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _has_mark(buf: bytearray, mark: bytes, scanned: int) -> bool:
+    """Whether ``mark`` is in ``buf`` beyond its first ``scanned`` bytes (or across)."""
+    return buf.find(mark, max(0, scanned - len(mark) + 1)) >= 0
+
+
+def _through_last_mark(buf: bytearray, mark: bytes) -> bytes:
+    """``buf`` up to the end of its last line holding ``mark`` (b"" without one)."""
+    at = buf.rfind(mark)
+    if at < 0:
+        return b""
+    end = buf.find(b"\n", at)
+    return bytes(buf[: end + 1 if end >= 0 else at])
 
 
 async def _read_capped(read: Callable[[int], Awaitable[bytes]], cap: int,

@@ -25,6 +25,7 @@ from collectors.transport.backoff import Backoff
 from collectors.transport.base import (
     STOP_BATCH,
     STOP_BATCH_ENDED,
+    BatchOutputTooLarge,
     BatchScript,
     BatchTimeout,
     CommandResult,
@@ -43,6 +44,7 @@ from collectors.transport.known_hosts import HostKeyCheck
 from collectors.transport.lines import (
     MAX_OUTPUT_BYTES,
     ChunkedLineReader,
+    Marked,
     TailBuffer,
     decode,
     read_to_end,
@@ -310,11 +312,12 @@ class SshRunner:
     async def _execute(
         self, command: str, what: str, *, input: str | None, timeout: float | None,
         marks: bytes | None = None,
-    ) -> tuple[_Link, asyncssh.SSHClientProcess[bytes], bytes, bytes, float, float | None]:
+    ) -> tuple[_Link, asyncssh.SSHClientProcess[bytes], bytes, bytes, float, Marked | None]:
         """Run one command string on one channel: (link, process, stdout, stderr, seconds,
         None if it ran to its end). With ``marks`` (a batch's marker token) the timeout is
-        the longest wait for the next marker: a batch cut short there keeps its output, and
-        the last item says how long before the cut its last marker came."""
+        the longest wait for the next marker: a batch cut short there, or at a command that
+        printed too much, keeps the output before it, and the last item says how the cut
+        came (and how long before it the last marker came)."""
         link = await self._link()
         limit = self.target.command_timeout if timeout is None else timeout
         data = input.encode() if input else None
@@ -328,21 +331,22 @@ class SshRunner:
             async with asyncio.timeout(opening) as whole:
                 proc = await _open_process(link, command, stdin_data=data)
                 self.last_rtt_s = time.monotonic() - started  # the host's answer: latency
-                got: tuple[bytes, bytes, float | None] | None
+                cut: Marked | None = None
                 if marks is None:
                     whole.reschedule(loop.time() + limit)
                     pipes = await read_to_end(proc.stdout.read, proc.stderr.read)
-                    got = None if pipes is None else (pipes[0], pipes[1], None)
+                    if pipes is None:
+                        raise OutputTooLarge(self.host, f"{what} printed more than "
+                                             f"{MAX_OUTPUT_BYTES >> 20} MiB (not read)")
+                    out, err = pipes
                 else:
                     whole.reschedule(None)
                     got = await read_while_marked(proc.stdout.read, proc.stderr.read, marks,
                                                   limit)
                     whole.reschedule(loop.time() + limit)  # the close
-                if got is None:
-                    raise OutputTooLarge(self.host, f"{what} printed more than "
-                                         f"{MAX_OUTPUT_BYTES >> 20} MiB (not read)")
-                out, err, cut_after = got
-                if cut_after is None:
+                    out, err = got.out, got.err
+                    cut = None if got.cut_s is None else got
+                if cut is None:
                     await proc.wait_closed()
         except TimeoutError:
             if proc is None:
@@ -359,9 +363,9 @@ class SshRunner:
             if proc is not None and proc.exit_status is None and proc.exit_signal is None:
                 proc.close()
         assert proc is not None
-        if cut_after is None and proc.exit_status is None and proc.exit_signal is None:
+        if cut is None and proc.exit_status is None and proc.exit_signal is None:
             raise self._lost_while(what)
-        return link, proc, out, err, time.monotonic() - started, cut_after
+        return link, proc, out, err, time.monotonic() - started, cut
 
     def _open_limit(self, command_limit: float) -> float:
         """How long opening a channel may take (the command's time, at least the link's)."""
@@ -400,7 +404,7 @@ class SshRunner:
         # the timeout is each command's, as when they run one by one (a loaded Dom0 can
         # take 20 s for a batch the lab runs in 3)
         each = self.target.command_timeout if timeout is None else timeout
-        _link, proc, out, err, duration, cut_after = await self._execute(
+        _link, proc, out, err, duration, cut = await self._execute(
             shlex.join(["sh", "-c", batch.script]), what, input=None, timeout=each,
             marks=batch.token.encode(),
         )
@@ -408,12 +412,17 @@ class SshRunner:
         results = split_batch_output(batch, text, decode(err), duration)
         if None in results:
             missing = results.index(None)
-            if cut_after is not None:  # the channel is closed: that command and the rest
-                # are lost (and stopped in Dom0); the others are dated from the cut
+            if cut is not None and cut.cut_s is not None:  # the channel is closed: that
+                # command and the rest are lost (and stopped in Dom0); the others are
+                # dated from the cut
                 after = await self._stop_batch(batch, text, each)
                 kept = [None if r is None else
-                        replace(r, ended_early_s=(r.ended_early_s or 0.0) + cut_after)
+                        replace(r, ended_early_s=(r.ended_early_s or 0.0) + cut.cut_s)
                         for r in results]
+                if cut.overflow:
+                    raise BatchOutputTooLarge(
+                        self.host, f"{shlex.join(frozen[missing])} printed more than "
+                        f"{MAX_OUTPUT_BYTES >> 20} MiB (not read; {after})", kept)
                 raise BatchTimeout(self.host, f"{shlex.join(frozen[missing])} did not finish "
                                    f"within {each:g} s ({after})", kept)
             raise ConnectionLost(
