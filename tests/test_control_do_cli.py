@@ -181,8 +181,11 @@ def test_usage_errors(tmp_path: Path) -> None:
 
 def _spawn(*args: str, journal: Path) -> pexpect.spawn:
     env = {**os.environ, "XLTOP_JOURNAL": str(journal), "TERM": "xterm"}
+    # SIGINT as a terminal sends it, whatever disposition we inherited (a background job's
+    # is "ignore", and Python then installs no KeyboardInterrupt handler)
     return pexpect.spawn(sys.executable, ["-m", "tui", "do", *args], cwd=str(ROOT), env=env,
-                         timeout=30, dimensions=(24, 100))
+                         timeout=30, dimensions=(24, 100),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_terminal_yes_no_confirmation(tmp_path: Path) -> None:
