@@ -27,6 +27,7 @@ class PollState:
     toolstack: str = "xl"
     vcpus_t: float | None = None  # wall clock of the last good vcpu-list
     vcpus_mono: float | None = None  # the same, monotonic (for the demand cadence)
+    crashed: dict[str, str] = field(default_factory=dict)  # loop → the bug that stopped it
 
 
 # snapshot.sources key of a family whose last read failed: SOURCE_ERROR + family → why
@@ -41,6 +42,8 @@ def host_status(st: PollState, now: float,
     age = now - newest if newest is not None else None
     if st.unreachable:
         return HostStatus.UNREACHABLE, st.unreachable, age
+    if st.crashed:  # a bug of ours, not the host's: said first, as it explains the rest
+        return HostStatus.ERROR, next(iter(st.crashed.values())), age
     fatal = st.errors.get("xl") or (st.errors.get("xentop_once") if newest is None else None)
     if fatal and st.inputs.frame is None:
         return HostStatus.ERROR, fatal, age

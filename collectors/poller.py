@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import random
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import cast
@@ -78,6 +79,9 @@ from collectors.transport.base import (
 )
 from collectors.transport.lines import MAX_OUTPUT_BYTES
 
+_log = logging.getLogger(__name__)
+# a collection loop restarted after a bug is cleared of it after this many quiet intervals
+CRASH_CLEAR_INTERVALS = 3
 QUIET_S = 0.15  # xentop writes a whole frame at once; this much silence ends a frame
 # an xentop stream open this long without a frame is restarted (its host would be stale)
 STALL_INTERVALS, STALL_SLACK_S = 3, 2.0
@@ -213,13 +217,14 @@ class HostPoller:
         """Start collecting (idempotent); :meth:`snapshot` merges what has come in."""
         if self._tasks:
             return
-        self._tasks.append(asyncio.create_task(self._slow_loop(), name=f"slow:{self.host}"))
+        loops: list[tuple[str, Callable[[], Awaitable[None]]]] = [("slow", self._slow_loop)]
         if self.settings.use_stream:
-            self._tasks.append(asyncio.create_task(self._stream_loop(), name=f"xentop:{self.host}"))
-            self._tasks.append(asyncio.create_task(self._watch_loop(), name=f"watch:{self.host}"))
+            loops += [("xentop", self._stream_loop), ("watch", self._watch_loop)]
             if not self.settings.local_dom0:
-                self._tasks.append(asyncio.create_task(self._dom0_loop(),
-                                                       name=f"dom0:{self.host}"))
+                loops.append(("dom0", self._dom0_loop))
+        for name, loop in loops:
+            self._tasks.append(asyncio.create_task(self._supervised(name, loop),
+                                                   name=f"{name}:{self.host}"))
 
     async def snapshots(self) -> AsyncIterator[HostSnapshot]:
         """Snapshots forever: after new data arrives, at most every interval/2."""
@@ -291,6 +296,36 @@ class HostPoller:
         self._tasks.clear()
 
     # --- tasks -------------------------------------------------------------------------
+
+    async def _supervised(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run one collection loop; a bug in it (an exception it does not expect) becomes
+        the host's error status, logged, and the loop starts again after a backoff. The
+        error is cleared once the new loop has run for a while without failing."""
+        backoff = 1.0
+        while not self._closed:
+            task = asyncio.ensure_future(loop())
+            try:
+                if self._st.crashed.get(name) is not None:
+                    done, _ = await asyncio.wait({task}, timeout=CRASH_CLEAR_INTERVALS
+                                                 * self.settings.interval_s)
+                    if not done:
+                        self._st.crashed.pop(name, None)
+                        self._changed.set()
+                await task
+                return
+            except asyncio.CancelledError:
+                task.cancel()  # (asyncio.wait does not pass a cancellation on)
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                raise
+            except Exception as e:  # noqa: BLE001 - a bug must not stop the host's collection
+                _log.exception("%s: the %s loop failed", self.host, name)
+                self._st.crashed[name] = (
+                    f"xltop internal error in the {name} loop ({type(e).__name__}: "
+                    f"{_first_line(str(e))}); restarting it")
+                self._changed.set()
+                await asyncio.sleep(backoff * (0.8 + 0.4 * random.random()))
+                backoff = min(MAX_BACKOFF_S, backoff * 2)
 
     async def _slow_loop(self) -> None:
         backoff = 1.0

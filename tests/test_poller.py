@@ -321,6 +321,44 @@ async def test_a_stalled_xentop_stream_is_restarted_and_said(
     assert said[0].endswith(f"{why}; restarting it)"), said[0]
 
 
+class _BuggyXentop(SimRunner):
+    """A runner whose xentop stream fails ``fails`` times with an exception no collector
+    expects (a bug of ours, not a transport error), then works."""
+
+    def __init__(self, *args: Any, fails: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fails = fails
+        self.streams = 0
+
+    async def stream(self, argv: Sequence[str]) -> LineStream:
+        if argv[0] == "xentop":
+            self.streams += 1
+            if self.streams <= self.fails:
+                raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
+        return await super().stream(argv)
+
+
+async def test_a_bug_in_a_collection_loop_is_the_hosts_error_and_the_loop_restarts(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected exception in the xentop stream's loop ended its task for good,
+    silently: no frames ever again, the host only "stale", its domains still said to come
+    from the xentop stream."""
+    monkeypatch.setattr(poller_mod, "CRASH_CLEAR_INTERVALS", 1.5, raising=False)
+    runner = _BuggyXentop(make_fleet(hosts=1, domains=6, seed=0)[0], fails=1)
+    poller = HostPoller(runner.host, runner, FAST, phase=0.0)
+    statuses: list[tuple[HostStatus, str | None]] = []
+
+    def seen(snap: HostSnapshot) -> bool:
+        statuses.append((snap.status, snap.message))
+        return runner.streams >= 2 and snap.status is HostStatus.OK and poller._st.frames_seen > 0
+
+    snap = await _until(poller, seen, timeout=15)
+    assert (HostStatus.ERROR, "xltop internal error in the xentop loop (TypeError: unsupported "
+            "operand type(s) for +: 'int' and 'NoneType'); restarting it") in statuses
+    assert snap.sources["domains"] == "xentop -b stream (libxenstat)"
+
+
 class _SlowDom0(SimRunner):
     """A busy Dom0: every command takes a second, its output made at its end."""
 
