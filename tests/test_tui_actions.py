@@ -17,6 +17,7 @@ import pytest
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
+from textual.widgets._footer import FooterKey
 
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.control.errors import Refused
@@ -1040,3 +1041,26 @@ async def test_the_domain_under_the_cursor_going_away_is_said_with_where_the_cur
         await pilot.press("slash", *"db1", "enter")
         await pilot.pause(0.3)
         assert not any("no longer on" in x.message for x in list(app._notifications)[n:])
+
+
+async def test_the_footer_drops_the_actions_key_when_the_detail_domain_goes_away() -> None:
+    # the footer's keys were refreshed on cursor moves only: a domain gone under its
+    # detail screen kept "a Actions…" in the footer, a key that then did nothing
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        detail = app.screen
+
+        def footer_actions() -> list[str]:
+            return [k.action for k in detail.query(FooterKey)]
+
+        await wait_until(pilot, lambda: "actions_menu" in footer_actions(),
+                         what="the actions key in the footer")
+        await pilot.press("D")  # destroyed from its own detail screen
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm(pilot, app, typed="web1")
+        await wait_until(pilot, lambda: detail.gone, timeout=30, what="web1 gone")
+        await wait_until(pilot, lambda: "actions_menu" not in footer_actions(),
+                         what="the actions key gone from the footer with the domain")

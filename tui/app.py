@@ -258,6 +258,9 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         if shown is not None:
             shown.sync()
             self._sync_cost = time.monotonic() - start
+        # what the keys act on may change without a cursor move (the domain of a detail
+        # screen gone, or back; a PV guest turned HVM by a re-create): the footer follows
+        self._update_bindings()
 
     def _tick(self) -> None:
         """Once a second: what depends on the clock only (ages, the clock itself)."""

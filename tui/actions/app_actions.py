@@ -208,6 +208,11 @@ class ActionsApp(App[int]):
     def _update_bindings(self) -> None:
         if not self.screen_stack:  # a cursor message that arrived while the app closed
             return
+        if isinstance(self.screen, ModalScreen):
+            # a form or confirmation on top has no target: a state taken now would be
+            # "nothing to act on", and the view's footer would keep its stale keys when
+            # it comes back (a domain destroyed from its detail screen kept "a Actions…")
+            return
         state = tuple(self.action_state(s.id) for s in SPECS)
         if state != self._binding_state:
             self._binding_state = state
