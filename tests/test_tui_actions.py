@@ -1064,3 +1064,33 @@ async def test_the_footer_drops_the_actions_key_when_the_detail_domain_goes_away
         await wait_until(pilot, lambda: detail.gone, timeout=30, what="web1 gone")
         await wait_until(pilot, lambda: "actions_menu" not in footer_actions(),
                          what="the actions key gone from the footer with the domain")
+
+
+async def test_an_action_key_with_nothing_under_the_cursor_says_so() -> None:
+    # p in the Fleet view, or o under a filter that shows nothing, did nothing at all
+    # (the keys were disabled bindings where nothing was a target; the help lists them
+    # as working everywhere)
+    app, hosts, recs = fleet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all(app.store.host(h) is not None for h in hosts),
+                         what="every host polled")
+        app.show_view("fleet")  # hosts, no domain
+        await pilot.pause()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: bool(app.notes), what="a word on why not")
+        assert app.notes[-1].message == ("no domain under the cursor in this view: pick one "
+                                         "in the Domains view first")
+        app.show_view("domains")
+        await pilot.press("slash", *"nosuchdomain", "enter")
+        await pilot.pause(0.3)
+        await pilot.press("o")  # restore acts on a host: none under an empty filter
+        await wait_until(pilot, lambda: len(app.notes) > 1, what="a word on why not")
+        assert app.notes[-1].message == ("no host under the cursor in this view: pick one "
+                                         "in the Fleet view first")
+        n = len(app.notes)
+        await pilot.press("question_mark")  # a key on a screen over the view acts on nothing
+        await pilot.pause(0.2)
+        await pilot.press("p")
+        await pilot.pause(0.3)
+        assert len(app.notes) == n and not isinstance(app.screen, ActionForm | ConfirmScreen)
+    assert all(r.xl("pause") == [] and r.xl("restore") == [] for r in recs.values())

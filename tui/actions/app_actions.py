@@ -188,9 +188,11 @@ class ActionsApp(App[int]):
     # --- enabled state ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a read-only host's actions stay live keys: pressing one says why it is refused
+        # an action key is live wherever a view is on top: on a read-only host it says why
+        # it is refused, and where nothing is under the cursor (p in the Fleet view, an
+        # emptied filter) that there is nothing to act on, instead of doing nothing
         if action == "act" and parameters:
-            return self.action_state(str(parameters[0])) is not False
+            return not self._modal_on_top()
         if action == "actions_menu":
             return self.action_state("pause") is not False
         return super().check_action(action, parameters)
@@ -205,10 +207,16 @@ class ActionsApp(App[int]):
             return None
         return True
 
+    def _modal_on_top(self) -> bool:
+        try:
+            return isinstance(self.screen, ModalScreen)
+        except ScreenStackError:
+            return True  # starting up or shutting down: no key acts
+
     def _update_bindings(self) -> None:
         if not self.screen_stack:  # a cursor message that arrived while the app closed
             return
-        if isinstance(self.screen, ModalScreen):
+        if self._modal_on_top():
             # a form or confirmation on top has no target: a state taken now would be
             # "nothing to act on", and the view's footer would keep its stale keys when
             # it comes back (a domain destroyed from its detail screen kept "a Actions…")
@@ -252,10 +260,11 @@ class ActionsApp(App[int]):
                             group="actions")
             return
         t = self.target(spec)
-        if t is None:  # (from the palette: keys without a target are hidden and inert)
-            what = "domain" if spec.scope == "domain" else "host"
-            self.say("warning", spec.footer, f"no {what} under the cursor in this view: "
-                     "pick one in the Domains view first")
+        if t is None:  # a key or the palette where nothing is under the cursor
+            where = ("pick one in the Domains view first" if spec.scope == "domain"
+                     else "pick one in the Fleet view first")
+            self.say("warning", spec.footer,
+                     f"no {spec.scope} under the cursor in this view: {where}")
             return
         why = self.refusal(t.host)
         if why is not None:  # the seam refuses too; never rely on one guard
