@@ -49,6 +49,7 @@ from tui.actions.form import ActionForm
 from tui.actions.log_screen import ActionLogScreen
 from tui.actions.menu import ActionMenu
 from tui.actions.progress import ProgressScreen
+from tui.actions.quit_screen import QuitScreen
 from tui.actions.specs import SPECS_BY_ID
 from tui.app import XlTopApp, make_app
 from tui.commands import FleetCommands
@@ -1094,3 +1095,58 @@ async def test_an_action_key_with_nothing_under_the_cursor_says_so() -> None:
         await pilot.pause(0.3)
         assert len(app.notes) == n and not isinstance(app.screen, ActionForm | ConfirmScreen)
     assert all(r.xl("pause") == [] and r.xl("restore") == [] for r in recs.values())
+
+
+async def test_quit_while_an_action_runs_asks_first() -> None:
+    # q quit at once while a save ran in the background: xltop stopped waiting and its
+    # xl was cut off (killed locally), the journal saying only "outcome unknown"
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen),
+                         what="progress shown")
+        await pilot.press("escape")  # on in the background
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
+        shown = str(app.screen.query_one("#quit-running", Static).render())
+        assert "xl save -c 2 /var/lib/xen/save/idle1.chk" in shown and "idle1" in shown
+        await pilot.press("enter")  # a stray Enter stays
+        await wait_until(pilot, lambda: not isinstance(app.screen, QuitScreen))
+        assert app.is_running
+        await wait_until(pilot, lambda: app.last_result is not None, timeout=30, what="saved")
+        assert app.last_result is not None and app.last_result.ok
+        # nothing running: q quits at once
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running, what="quit")
+    assert [e["outcome"] for e in app.journal.read()] == ["ok"]
+
+
+async def test_quit_over_a_running_progress_screen_then_ctrl_q_twice_quits() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen),
+                         what="progress shown")
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
+        # the save ends while the question is up; staying finds no stale progress screen
+        await wait_until(pilot, lambda: app.last_result is not None, timeout=30, what="saved")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen),
+                         what="progress closed")
+        form = await open_form(pilot, app, "s")
+        await fill(pilot, form, path="/var/lib/xen/save/idle1-b.chk")
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen))
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, what="quit anyway")

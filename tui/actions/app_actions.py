@@ -33,6 +33,7 @@ from tui.actions.flow import ActionFlow
 from tui.actions.log_screen import ActionLogScreen
 from tui.actions.menu import ActionMenu
 from tui.actions.progress import ProgressScreen
+from tui.actions.quit_screen import QuitScreen
 from tui.actions.running import Note, RunningAction, busy_key, result_severity, result_title
 from tui.actions.specs import SPECS, SPECS_BY_ID, ActionSpec
 from tui.actions.target import Target
@@ -308,6 +309,18 @@ class ActionsApp(App[int]):
 
         self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys), chosen)
 
+    async def action_quit(self) -> None:
+        """Quit, unless actions still run: then ask first (their xl would be cut off). A
+        second quit over that question (ctrl+q) quits."""
+        if self.running and not isinstance(self.screen, QuitScreen):
+            def answer(quit_anyway: bool | None) -> None:
+                if quit_anyway:
+                    self.exit()
+
+            self.push_screen(QuitScreen(list(self.running.values())), answer)
+            return
+        await super().action_quit()
+
     def action_action_log(self) -> None:
         if not isinstance(self.screen, ActionLogScreen):
             self.push_screen(ActionLogScreen(self.journal, self.running.values()))
@@ -337,6 +350,7 @@ class ActionsApp(App[int]):
             result = await seam.execute(plan, typed=typed, on_progress=progress)
         finally:
             del self.running[key]
+            running.done = True
             if screen is not None and self.screen is screen:
                 screen.dismiss(None)
         if report:
