@@ -1150,3 +1150,18 @@ async def test_quit_over_a_running_progress_screen_then_ctrl_q_twice_quits() -> 
         await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: not app.is_running, what="quit anyway")
+
+
+async def test_a_greyed_out_action_in_the_menu_says_why() -> None:
+    # its key said only "not available for this domain"; the key itself outside the menu
+    # says why (a CD needs an HVM guest), and so does the menu now
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        menu = await open_action_menu(pilot, app, "db1")  # a PV guest
+        await pilot.press("t")
+        await pilot.pause(0.1)
+        assert app.screen is menu
+        hint = str(menu.query_one("#menu-hint", Static).render())
+        assert hint == "Insert a CD (xl cd-insert, HVM): a CD drive needs an HVM guest; " \
+                       "db1 is a pv guest", hint
+    assert rec.xl("cd-insert") == []

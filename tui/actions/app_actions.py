@@ -302,12 +302,14 @@ class ActionsApp(App[int]):
         keys = {sid: self.get_key_display(Binding(ks[0], "")) for sid, ks in bound.items()}
         hotkeys = {k: sid for sid, ks in bound.items() for k in ks if k}
         specs = [(s, self.action_state(s.id) is True) for s in SPECS]
+        unfit = {s.id: reason for s, ok in specs if not ok and (reason := s.why_unfit(t))}
 
         def chosen(spec_id: str | None) -> None:
             if spec_id is not None:
                 self.call_later(self.action_act, spec_id)
 
-        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys), chosen)
+        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys,
+                                    unfit), chosen)
 
     async def action_quit(self) -> None:
         """Quit, unless actions still run: then ask first (their xl would be cut off). A
