@@ -17,6 +17,7 @@ import pytest
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
+from textual.widgets._footer import FooterKey
 
 from collectors.config import Cadence, HostConfig, Settings
 from collectors.control.errors import Refused
@@ -48,6 +49,7 @@ from tui.actions.form import ActionForm
 from tui.actions.log_screen import ActionLogScreen
 from tui.actions.menu import ActionMenu
 from tui.actions.progress import ProgressScreen
+from tui.actions.quit_screen import QuitScreen
 from tui.actions.specs import SPECS_BY_ID
 from tui.app import XlTopApp, make_app
 from tui.commands import FleetCommands
@@ -1040,3 +1042,126 @@ async def test_the_domain_under_the_cursor_going_away_is_said_with_where_the_cur
         await pilot.press("slash", *"db1", "enter")
         await pilot.pause(0.3)
         assert not any("no longer on" in x.message for x in list(app._notifications)[n:])
+
+
+async def test_the_footer_drops_the_actions_key_when_the_detail_domain_goes_away() -> None:
+    # the footer's keys were refreshed on cursor moves only: a domain gone under its
+    # detail screen kept "a Actions…" in the footer, a key that then did nothing
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        detail = app.screen
+
+        def footer_actions() -> list[str]:
+            return [k.action for k in detail.query(FooterKey)]
+
+        await wait_until(pilot, lambda: "actions_menu" in footer_actions(),
+                         what="the actions key in the footer")
+        await pilot.press("D")  # destroyed from its own detail screen
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm(pilot, app, typed="web1")
+        await wait_until(pilot, lambda: detail.gone, timeout=30, what="web1 gone")
+        await wait_until(pilot, lambda: "actions_menu" not in footer_actions(),
+                         what="the actions key gone from the footer with the domain")
+
+
+async def test_an_action_key_with_nothing_under_the_cursor_says_so() -> None:
+    # p in the Fleet view, or o under a filter that shows nothing, did nothing at all
+    # (the keys were disabled bindings where nothing was a target; the help lists them
+    # as working everywhere)
+    app, hosts, recs = fleet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all(app.store.host(h) is not None for h in hosts),
+                         what="every host polled")
+        app.show_view("fleet")  # hosts, no domain
+        await pilot.pause()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: bool(app.notes), what="a word on why not")
+        assert app.notes[-1].message == ("no domain under the cursor in this view: pick one "
+                                         "in the Domains view first")
+        app.show_view("domains")
+        await pilot.press("slash", *"nosuchdomain", "enter")
+        await pilot.pause(0.3)
+        await pilot.press("o")  # restore acts on a host: none under an empty filter
+        await wait_until(pilot, lambda: len(app.notes) > 1, what="a word on why not")
+        assert app.notes[-1].message == ("no host under the cursor in this view: pick one "
+                                         "in the Fleet view first")
+        n = len(app.notes)
+        await pilot.press("question_mark")  # a key on a screen over the view acts on nothing
+        await pilot.pause(0.2)
+        await pilot.press("p")
+        await pilot.pause(0.3)
+        assert len(app.notes) == n and not isinstance(app.screen, ActionForm | ConfirmScreen)
+    assert all(r.xl("pause") == [] and r.xl("restore") == [] for r in recs.values())
+
+
+async def test_quit_while_an_action_runs_asks_first() -> None:
+    # q quit at once while a save ran in the background: xltop stopped waiting and its
+    # xl was cut off (killed locally), the journal saying only "outcome unknown"
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen),
+                         what="progress shown")
+        await pilot.press("escape")  # on in the background
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
+        shown = str(app.screen.query_one("#quit-running", Static).render())
+        assert "xl save -c 2 /var/lib/xen/save/idle1.chk" in shown and "idle1" in shown
+        await pilot.press("enter")  # a stray Enter stays
+        await wait_until(pilot, lambda: not isinstance(app.screen, QuitScreen))
+        assert app.is_running
+        await wait_until(pilot, lambda: app.last_result is not None, timeout=30, what="saved")
+        assert app.last_result is not None and app.last_result.ok
+        # nothing running: q quits at once
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running, what="quit")
+    assert [e["outcome"] for e in app.journal.read()] == ["ok"]
+
+
+async def test_quit_over_a_running_progress_screen_then_ctrl_q_twice_quits() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        form = await open_form(pilot, app, "s")
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen),
+                         what="progress shown")
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
+        # the save ends while the question is up; staying finds no stale progress screen
+        await wait_until(pilot, lambda: app.last_result is not None, timeout=30, what="saved")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen),
+                         what="progress closed")
+        form = await open_form(pilot, app, "s")
+        await fill(pilot, form, path="/var/lib/xen/save/idle1-b.chk")
+        await submit(pilot, app, form)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen))
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, what="quit anyway")
+
+
+async def test_a_greyed_out_action_in_the_menu_says_why() -> None:
+    # its key said only "not available for this domain"; the key itself outside the menu
+    # says why (a CD needs an HVM guest), and so does the menu now
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        menu = await open_action_menu(pilot, app, "db1")  # a PV guest
+        await pilot.press("t")
+        await pilot.pause(0.1)
+        assert app.screen is menu
+        hint = str(menu.query_one("#menu-hint", Static).render())
+        assert hint == "Insert a CD (xl cd-insert, HVM): a CD drive needs an HVM guest; " \
+                       "db1 is a pv guest", hint
+    assert rec.xl("cd-insert") == []

@@ -446,6 +446,38 @@ async def test_no_color_selects_monochrome(monkeypatch: pytest.MonkeyPatch) -> N
         assert app.no_color
 
 
+async def test_help_and_the_action_log_scroll_with_j_and_k() -> None:
+    # j and k moved tables and trees but did nothing in the help (or the log), a long
+    # page an operator reads with the same keys
+    from textual.containers import VerticalScroll
+    from textual.widgets import Static
+
+    from tui.actions.log_screen import ActionLogScreen
+
+    app = build(1)
+    async with app.run_test(size=(100, 20)) as pilot:
+        for open_key, cls in (("question_mark", HelpScreen), ("L", ActionLogScreen)):
+            await pilot.press(open_key)
+            await pilot.pause()
+            assert isinstance(app.screen, cls)
+            box = app.screen.query_one(VerticalScroll)
+            await pilot.pause()
+            if isinstance(app.screen, ActionLogScreen):  # (long enough to scroll)
+                log = app.screen
+                await wait_for(pilot, lambda s=log: s.loaded > 0)
+                log.query_one("#log-text", Static).update("line\n" * 100)
+                await pilot.pause(0.2)
+            assert box.max_scroll_y > 0 and box.scroll_y == 0
+            await pilot.press("j", "j", "j")
+            await pilot.pause(0.3)
+            assert box.scroll_y > 0
+            await pilot.press("k", "k", "k")
+            await pilot.pause(0.3)
+            assert box.scroll_y == 0
+            await pilot.press("escape")
+            await pilot.pause()
+
+
 async def test_help_lists_every_binding_with_the_user_keymap() -> None:
     app = build(1, keys={"domains.filter": "f", "view.fleet": "F"})
     async with app.run_test(size=SIZE) as pilot:

@@ -62,7 +62,11 @@ async def test_the_pinning_map_moves_demand_with_its_host_and_clears_it_on_leavi
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not any(wanted(app).values())
-        await pilot.press("3")
+        domains = app.screen
+        assert isinstance(domains, DomainsScreen)
+        key = next(k for k, _ in app.store.domains() if k[0] == "xen-prod-1")
+        domains.focus_domain(key)
+        await pilot.press("3")  # the map of the selected domain's host
         await wait_until(pilot, lambda: isinstance(app.screen, PinningScreen))
         screen = app.screen
         assert isinstance(screen, PinningScreen)
@@ -78,8 +82,9 @@ async def test_the_pinning_map_moves_demand_with_its_host_and_clears_it_on_leavi
         await pilot.press("2")
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
         await wait_until(pilot, only(app, None))
-        await pilot.press("3")  # back: the host it was showing
-        await wait_until(pilot, only(app, "xen-lab-3"))
+        domains.focus_domain(next(k for k, _ in app.store.domains() if k[0] == "xen-lab-2"))
+        await pilot.press("3")  # back: the host of the domain now selected
+        await wait_until(pilot, only(app, "xen-lab-2"))
 
 
 async def test_a_dashboard_started_on_the_pinning_map_asks_at_once() -> None:

@@ -477,6 +477,50 @@ async def test_pinning_cursor_selection_host_choice_and_detail(demo: DemoRecordi
         assert detail.key[0] == "xen-lab-02" and detail.key[1] == "Domain-0"
 
 
+async def test_per_host_views_open_on_the_host_of_the_selection(demo: DemoRecording) -> None:
+    # 3 on a domain of xen-lab-02 showed the map of xen-prod-01 (the view's first or last
+    # host), and the operator had to step to the right host and find the domain again
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        key = next(k for k, d in app.store.domains()
+                   if d.host == "xen-lab-02" and d.name == "$(reboot)")
+        d = app.store.domain(key)
+        assert d is not None and d.domid is not None
+        domains = app.screen
+        assert isinstance(domains, DomainsScreen)
+        domains.focus_domain(key)
+        await pilot.press("3")
+        await settle(pilot)
+        pinning = app.screen
+        assert isinstance(pinning, PinningScreen)
+        assert pinning.current_host() == "xen-lab-02"
+        assert pinning.selected_vcpu() == ("xen-lab-02", d.domid, 0)  # its first vCPU
+        await pilot.press("5")  # XenStore: the host the map was on
+        await settle(pilot)
+        assert isinstance(app.screen, XenstoreScreen)
+        assert app.screen.current_host() == "xen-lab-02"
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("end")  # the Fleet view's last host
+        await settle(pilot)
+        fleet_host = app.screen.selected_host()  # type: ignore[attr-defined]
+        assert fleet_host == app.store.hosts()[-1]
+        await pilot.press("6")
+        await settle(pilot)
+        assert isinstance(app.screen, HostScreen)
+        assert app.screen.current_host() == fleet_host
+        await pilot.press("3")  # back to the map: it follows the Host view's host
+        await settle(pilot)
+        assert isinstance(app.screen, PinningScreen)
+        assert app.screen.current_host() == fleet_host
+        await pilot.press("down")
+        before = app.screen.selected_vcpu()
+        await pilot.press("3")  # the view already on top keeps its cursor
+        await settle(pilot)
+        assert app.screen.selected_vcpu() == before
+
+
 async def test_the_palette_picks_the_host_of_a_per_host_view(demo: DemoRecording) -> None:
     app = frozen_app(demo, "pinning")
     async with app.run_test(size=SIZE) as pilot:

@@ -17,7 +17,8 @@ from textual import on
 from textual.app import App, ScreenStackError, UnknownModeError
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.screen import Screen
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen, Screen
 
 from collectors.config import HostConfig, Settings
 from collectors.fleet import FleetMember, build_fleet, close_fleet
@@ -38,6 +39,7 @@ from tui.text import visible
 from tui.ui_memory import UiMemory
 from tui.views import VIEWS, load_class, view
 from tui.views.base import StoreView
+from tui.views.per_host import PerHostView
 
 Clock = Callable[[], float]
 
@@ -121,12 +123,33 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         spec = view(view_id)
         if spec is None:
             return
+        origin = self._selection() if view_id != self.current_mode else None
         self.switch_mode(view_id)
+        base = self.screen_stack[0]
+        if origin is not None and isinstance(base, PerHostView):
+            base.follow(*origin)  # the host (and domain) the user was on, not the last one
         set_fleet_ring_demand(self, spec.wants_rings)
         sync_vcpu_demand(self)  # the pinning map: its host's vCPUs; other views: none
-        base = self.screen_stack[0]
         if filter_text is not None and hasattr(base, "set_filter"):
             base.set_filter(filter_text)
+
+    def _selection(self) -> tuple[HostId, int | None] | None:
+        """The host, and domain id, under the cursor of the view on top (under any dialog
+        or palette): a domain's, else a host's (the Fleet view, a per-host view)."""
+        screen = next((s for s in reversed(self.screen_stack)
+                       if not isinstance(s, ModalScreen)), None)
+        if screen is None:
+            return None
+        try:
+            pick = getattr(screen, "selected_domain", None)
+            d = pick() if callable(pick) else None
+            if isinstance(d, Domain):
+                return d.host, d.domid
+            pick = getattr(screen, "selected_host", None)
+            host = pick() if callable(pick) else None
+        except NoMatches:  # (its widgets not mounted yet)
+            return None
+        return (host, None) if isinstance(host, str) else None
 
     def open_domain(self, key: DomainKey, tab: str | None = None) -> None:
         """The domain's detail, on ``tab`` (a pane id such as "tab-devices") if given."""
@@ -258,6 +281,9 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         if shown is not None:
             shown.sync()
             self._sync_cost = time.monotonic() - start
+        # what the keys act on may change without a cursor move (the domain of a detail
+        # screen gone, or back; a PV guest turned HVM by a re-create): the footer follows
+        self._update_bindings()
 
     def _tick(self) -> None:
         """Once a second: what depends on the clock only (ages, the clock itself)."""

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
-from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.keys import REPLACED_KEYS, Keys, key_to_character
 from textual.widgets import Static
@@ -19,6 +18,7 @@ from tui.keymap import keys_of
 from tui.styles import MARK, STATE_SYMBOLS, STATUS_SYMBOLS
 from tui.views import VIEWS, load_class
 from tui.views.base import StoreView
+from tui.widgets.key_scroll import KeyScroll
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.once_modal import OnceModal
 from tui.widgets.stable_footer import StableFooter
@@ -120,14 +120,14 @@ class HelpScreen(OnceModal[None]):
     """
 
     def compose(self) -> ComposeResult:
-        box = VerticalScroll()
+        box = KeyScroll()
         box.border_title = "xltop keys"
         with box:
             yield Static(help_text(self.app), id="help-text")
         yield StableFooter()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.query_one(KeyScroll).focus()
 
 
 def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:

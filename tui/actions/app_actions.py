@@ -33,6 +33,7 @@ from tui.actions.flow import ActionFlow
 from tui.actions.log_screen import ActionLogScreen
 from tui.actions.menu import ActionMenu
 from tui.actions.progress import ProgressScreen
+from tui.actions.quit_screen import QuitScreen
 from tui.actions.running import Note, RunningAction, busy_key, result_severity, result_title
 from tui.actions.specs import SPECS, SPECS_BY_ID, ActionSpec
 from tui.actions.target import Target
@@ -188,9 +189,11 @@ class ActionsApp(App[int]):
     # --- enabled state ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a read-only host's actions stay live keys: pressing one says why it is refused
+        # an action key is live wherever a view is on top: on a read-only host it says why
+        # it is refused, and where nothing is under the cursor (p in the Fleet view, an
+        # emptied filter) that there is nothing to act on, instead of doing nothing
         if action == "act" and parameters:
-            return self.action_state(str(parameters[0])) is not False
+            return not self._modal_on_top()
         if action == "actions_menu":
             return self.action_state("pause") is not False
         return super().check_action(action, parameters)
@@ -205,8 +208,19 @@ class ActionsApp(App[int]):
             return None
         return True
 
+    def _modal_on_top(self) -> bool:
+        try:
+            return isinstance(self.screen, ModalScreen)
+        except ScreenStackError:
+            return True  # starting up or shutting down: no key acts
+
     def _update_bindings(self) -> None:
         if not self.screen_stack:  # a cursor message that arrived while the app closed
+            return
+        if self._modal_on_top():
+            # a form or confirmation on top has no target: a state taken now would be
+            # "nothing to act on", and the view's footer would keep its stale keys when
+            # it comes back (a domain destroyed from its detail screen kept "a Actions…")
             return
         state = tuple(self.action_state(s.id) for s in SPECS)
         if state != self._binding_state:
@@ -247,10 +261,11 @@ class ActionsApp(App[int]):
                             group="actions")
             return
         t = self.target(spec)
-        if t is None:  # (from the palette: keys without a target are hidden and inert)
-            what = "domain" if spec.scope == "domain" else "host"
-            self.say("warning", spec.footer, f"no {what} under the cursor in this view: "
-                     "pick one in the Domains view first")
+        if t is None:  # a key or the palette where nothing is under the cursor
+            where = ("pick one in the Domains view first" if spec.scope == "domain"
+                     else "pick one in the Fleet view first")
+            self.say("warning", spec.footer,
+                     f"no {spec.scope} under the cursor in this view: {where}")
             return
         why = self.refusal(t.host)
         if why is not None:  # the seam refuses too; never rely on one guard
@@ -287,12 +302,26 @@ class ActionsApp(App[int]):
         keys = {sid: self.get_key_display(Binding(ks[0], "")) for sid, ks in bound.items()}
         hotkeys = {k: sid for sid, ks in bound.items() for k in ks if k}
         specs = [(s, self.action_state(s.id) is True) for s in SPECS]
+        unfit = {s.id: reason for s, ok in specs if not ok and (reason := s.why_unfit(t))}
 
         def chosen(spec_id: str | None) -> None:
             if spec_id is not None:
                 self.call_later(self.action_act, spec_id)
 
-        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys), chosen)
+        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys,
+                                    unfit), chosen)
+
+    async def action_quit(self) -> None:
+        """Quit, unless actions still run: then ask first (their xl would be cut off). A
+        second quit over that question (ctrl+q) quits."""
+        if self.running and not isinstance(self.screen, QuitScreen):
+            def answer(quit_anyway: bool | None) -> None:
+                if quit_anyway:
+                    self.exit()
+
+            self.push_screen(QuitScreen(list(self.running.values())), answer)
+            return
+        await super().action_quit()
 
     def action_action_log(self) -> None:
         if not isinstance(self.screen, ActionLogScreen):
@@ -323,6 +352,7 @@ class ActionsApp(App[int]):
             result = await seam.execute(plan, typed=typed, on_progress=progress)
         finally:
             del self.running[key]
+            running.done = True
             if screen is not None and self.screen is screen:
                 screen.dismiss(None)
         if report:

@@ -11,12 +11,12 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from collectors.journal import Journal
 from tui.actions.running import RunningAction
 from tui.text import safe_text
+from tui.widgets.key_scroll import KeyScroll
 from tui.widgets.once_modal import OnceModal
 from tui.widgets.stable_footer import StableFooter
 
@@ -104,14 +104,14 @@ class ActionLogScreen(OnceModal[None]):
         self.loaded = 0  # journal reads done (tests)
 
     def compose(self) -> ComposeResult:
-        box = VerticalScroll()
+        box = KeyScroll()
         box.border_title = f"Action log  {self.journal.path}"
         with box:
             yield Static(Text("reading the journal…", style="dim"), id="log-text")
         yield StableFooter()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.query_one(KeyScroll).focus()
         self.action_reload()
 
     def action_reload(self) -> None:

@@ -50,12 +50,14 @@ class ActionMenu(OnceModal[str | None]):
     """
 
     def __init__(self, header: Text, specs: Sequence[tuple[ActionSpec, bool]],
-                 keys: Mapping[str, str], hotkeys: Mapping[str, str] | None = None) -> None:
+                 keys: Mapping[str, str], hotkeys: Mapping[str, str] | None = None,
+                 why: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.header = header
         self.specs = specs  # (spec, enabled)
         self.keys = keys  # spec id → the key shown
         self.hotkeys = dict(hotkeys or {})  # key name (as Textual names it) → spec id
+        self.why = dict(why or {})  # spec id → why it is greyed out (a CD on a PV guest)
 
     def compose(self) -> ComposeResult:
         box = Vertical()
@@ -87,7 +89,8 @@ class ActionMenu(OnceModal[str | None]):
             self.dismiss(spec.id)
         else:
             hint = self.query_one("#menu-hint", Static)
-            hint.update(f"{spec.title}: not available for this domain")
+            hint.update(f"{spec.title}: "
+                        f"{self.why.get(spec.id) or 'not available for this domain'}")
             hint.display = True
 
     @on(OptionList.OptionSelected)

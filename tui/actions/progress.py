@@ -69,6 +69,10 @@ class ProgressScreen(OnceModal[None]):
         self.set_interval(0.5, self._tick)
 
     def _tick(self) -> None:
+        if self.running.done:  # it ended while another screen was over this one
+            if self.is_active:
+                self.dismiss(None)
+            return
         self.show_progress()
 
     def show_progress(self) -> None:

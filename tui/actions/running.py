@@ -16,6 +16,7 @@ class RunningAction:
     started: float = field(default_factory=time.monotonic)
     last: Progress | None = None  # the newest progress line
     percent: int | None = None  # the newest percentage seen
+    done: bool = False  # finished (its progress screen may still be under another one)
 
     def update(self, p: Progress) -> None:
         self.last = p

@@ -92,6 +92,17 @@ class PerHostView(StoreView):
             self.host_changed()
         self.sync(force=True)
 
+    def follow(self, host: HostId, domid: int | None = None) -> None:
+        """Show the host of what the view the user came from had under its cursor (a
+        domain's, a host): pressing 3 on a domain of xen2 shows xen2's map, not the one
+        this view showed last. ``domid``: that domain (subclasses may put a cursor on it)."""
+        if host not in self.dash.store.hosts():
+            return
+        if self.ready:
+            self.show_host(host)
+        else:
+            self.host = host  # (mounting renders it)
+
     def action_step_host(self, step: int) -> None:
         hosts = self.dash.store.hosts()
         if not hosts:

@@ -71,6 +71,9 @@ class PinningScreen(PerHostView):
 
     def view_mounted(self) -> None:
         self.grid.focus()
+        if self._follow_key is not None:
+            self.grid.move_to_key(self._follow_key)
+            self._follow_key = None
         sync_vcpu_demand(self.app)
 
     # --- vCPU demand: the host shown reads vCPUs often while the map is the view on top ------
@@ -121,6 +124,19 @@ class PinningScreen(PerHostView):
             grid.refresh()
         self._update_info(host)
         self._update_status()
+
+    _follow_key: VcpuKey | None = None  # a vCPU to put the cursor on once mounted
+
+    def follow(self, host: HostId, domid: int | None = None) -> None:
+        super().follow(host, domid)
+        if domid is None or host != self.host:
+            return
+        # on that domain's first vCPU (kept until the host's vCPUs arrive, if they have
+        # not yet)
+        if self.ready:
+            self.grid.move_to_key((host, domid, 0))
+        else:
+            self._follow_key = (host, domid, 0)
 
     def host_changed(self) -> None:
         if self.ready:
