@@ -18,8 +18,8 @@ from collectors.control.policy import Confirmation
 from collectors.control.seam import Plan
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
-from tui.widgets.once_modal import OnceModal
 from tui.widgets.ordered_input import OrderedInput
+from tui.widgets.warning_modal import WarningModal
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class Confirmed:
     typed: str | None  # what was typed for a typed-name confirmation
 
 
-class ConfirmScreen(OnceModal[Confirmed | None]):
+class ConfirmScreen(WarningModal[Confirmed | None]):
     """Dismissed with Confirmed, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -35,18 +35,6 @@ class ConfirmScreen(OnceModal[Confirmed | None]):
     ]
 
     DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-    }
-    ConfirmScreen > Vertical {
-        width: 90;
-        max-width: 95%;
-        height: auto;
-        background: $surface;
-        border: thick $warning;
-        border-title-color: $warning;
-        padding: 0 1;
-    }
     ConfirmScreen #confirm-command {
         background: $boost;
         margin: 1 0;
@@ -59,13 +47,6 @@ class ConfirmScreen(OnceModal[Confirmed | None]):
     ConfirmScreen #confirm-error {
         color: $error;
         height: auto;
-    }
-    ConfirmScreen Horizontal {
-        height: auto;
-        margin-top: 1;
-    }
-    ConfirmScreen Button {
-        margin-right: 2;
     }
     """
 

@@ -17,10 +17,10 @@ from textual.widgets import Button, Static
 from tui.actions.running import RunningAction
 from tui.format import fmt_duration
 from tui.text import safe_text
-from tui.widgets.once_modal import OnceModal
+from tui.widgets.warning_modal import WarningModal
 
 
-class QuitScreen(OnceModal[bool]):
+class QuitScreen(WarningModal[bool]):
     """Dismissed with True to quit anyway, False to stay."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -28,18 +28,6 @@ class QuitScreen(OnceModal[bool]):
     ]
 
     DEFAULT_CSS = """
-    QuitScreen {
-        align: center middle;
-    }
-    QuitScreen > Vertical {
-        width: 90;
-        max-width: 95%;
-        height: auto;
-        background: $surface;
-        border: thick $warning;
-        border-title-color: $warning;
-        padding: 0 1;
-    }
     QuitScreen #quit-running {
         background: $boost;
         margin: 1 0;
@@ -48,13 +36,6 @@ class QuitScreen(OnceModal[bool]):
     QuitScreen #quit-why {
         color: $warning;
         height: auto;
-    }
-    QuitScreen Horizontal {
-        height: auto;
-        margin-top: 1;
-    }
-    QuitScreen Button {
-        margin-right: 2;
     }
     """
 
