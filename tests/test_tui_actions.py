@@ -1097,17 +1097,19 @@ async def test_an_action_key_with_nothing_under_the_cursor_says_so() -> None:
     assert all(r.xl("pause") == [] and r.xl("restore") == [] for r in recs.values())
 
 
+async def _save_idle1_with_progress(pilot: Pilot[Any], app: XlTopApp) -> None:
+    await select_domain(pilot, app, H, "idle1")
+    await submit(pilot, app, await open_form(pilot, app, "s"))
+    await pilot.press("y")
+    await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen), what="progress shown")
+
+
 async def test_quit_while_an_action_runs_asks_first() -> None:
     # q quit at once while a save ran in the background: xltop stopped waiting and its
     # xl was cut off (killed locally), the journal saying only "outcome unknown"
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_domain(pilot, app, H, "idle1")
-        form = await open_form(pilot, app, "s")
-        await submit(pilot, app, form)
-        await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen),
-                         what="progress shown")
+        await _save_idle1_with_progress(pilot, app)
         await pilot.press("escape")  # on in the background
         await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
         await pilot.press("q")
@@ -1128,12 +1130,7 @@ async def test_quit_while_an_action_runs_asks_first() -> None:
 async def test_quit_over_a_running_progress_screen_then_ctrl_q_twice_quits() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:
-        await select_domain(pilot, app, H, "idle1")
-        form = await open_form(pilot, app, "s")
-        await submit(pilot, app, form)
-        await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen),
-                         what="progress shown")
+        await _save_idle1_with_progress(pilot, app)
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
         # the save ends while the question is up; staying finds no stale progress screen
