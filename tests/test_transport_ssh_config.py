@@ -93,3 +93,23 @@ async def test_proxy_jump_checks_the_bastion_host_key(
             await r.run(["true"])
         await r.close()
         assert jump.forwards == [] and ssh_env.server.sessions == []
+
+
+async def test_the_targets_host_key_policy_is_not_the_bastions(
+    ssh_env: SshEnv, client_key: ClientKey, tmp_path: Path
+) -> None:
+    """host_key_policy = "off" for a throwaway Dom0 turned checking off for its bastion
+    too, over the bastion's own StrictHostKeyChecking yes: a changed bastion key went by."""
+    async with running_server(tmp_path / "jump", client_key, allow_forwarding=True) as jump:
+        alias = _jump_env(client_key, ssh_env, jump)
+        _write_config(ssh_env, ssh_env.ssh_config.read_text().replace(
+            "Host bastion\n", "Host bastion\n  StrictHostKeyChecking yes\n"))
+        ssh_env.known_hosts.write_text(  # the bastion's key is not the one trusted
+            known_hosts_line("127.0.0.1", jump.port, ssh_env.server.host_key))
+        target = dataclasses.replace(parse_target(alias), ssh_config=str(ssh_env.ssh_config),
+                                     host_key_policy="off")
+        r = SshRunner(target)
+        with pytest.raises(HostKeyError, match=f"host key for 127.0.0.1:{jump.port} "):
+            await r.run(["true"])
+        await r.close()
+        assert jump.forwards == [] and ssh_env.server.sessions == []

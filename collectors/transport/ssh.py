@@ -174,7 +174,10 @@ class SshRunner:
             self._last_error = f"connection to {self._where} lost: {client.lost}"
             self._backoff.failed()
 
-    async def _resolve(self, name: str, user: str | None, port: int | None) -> HostConfig:
+    async def _resolve(self, name: str, user: str | None, port: int | None,
+                       *, jump: bool = False) -> HostConfig:
+        """``name``'s settings; the target's own host key policy and known_hosts are for
+        the target only: a ProxyJump host's come from its SSH config (as ssh -J's do)."""
         try:
             return await asyncio.to_thread(
                 resolve_host,
@@ -182,8 +185,8 @@ class SshRunner:
                 user=user,
                 port=port,
                 config_paths=self._config_paths,
-                policy=self.target.host_key_policy,
-                known_hosts=self.target.known_hosts,
+                policy=None if jump else self.target.host_key_policy,
+                known_hosts=None if jump else self.target.known_hosts,
             )
         except (OSError, ValueError) as exc:
             raise ConnectError(self.host, f"cannot use SSH config for {name}: {exc}") from exc
@@ -192,7 +195,7 @@ class SshRunner:
         self, name: str, user: str | None, port: int | None, key: str | None, depth: int
     ) -> _Link:
         """Connect to ``name``, through its ProxyJump hosts first if it has any."""
-        hop = await self._resolve(name, user, port)
+        hop = await self._resolve(name, user, port, jump=depth > 0)
         if depth == 0:
             self._where = hop.display
         tunnel: asyncssh.SSHClientConnection | None = None
@@ -208,7 +211,7 @@ class SshRunner:
                     if tunnel is None:  # the first jump host may have its own ProxyJump
                         link = await self._open_route(j_host, j_user, j_port, None, depth + 1)
                     else:
-                        j_hop = await self._resolve(j_host, j_user, j_port)
+                        j_hop = await self._resolve(j_host, j_user, j_port, jump=True)
                         link = await self._open_hop(j_hop, None, tunnel)
                     tunnel = link.conn
             return await self._open_hop(hop, key, tunnel)
