@@ -308,10 +308,13 @@ class HostPoller:
                 if self._st.crashed.get(name) is not None:
                     done, _ = await asyncio.wait({task}, timeout=CRASH_CLEAR_INTERVALS
                                                  * self.settings.interval_s)
-                    if not done:
+                    if not done:  # it runs well again: said no more, a later bug backs off anew
                         self._st.crashed.pop(name, None)
                         self._changed.set()
+                        backoff = 1.0
                 await task
+                if self._st.crashed.pop(name, None) is not None:  # (ended on its own)
+                    self._changed.set()
                 return
             except asyncio.CancelledError:
                 task.cancel()  # (asyncio.wait does not pass a cancellation on)
@@ -362,6 +365,7 @@ class HostPoller:
             await asyncio.sleep(self.phase * self.settings.interval_s)
         while not self._closed:
             stream: LineStream | None = None
+            frames_before = self._st.frames_seen
             try:
                 stream = await self.runner.stream(cmd.xentop_stream(interval,
                                                                     full_names=full_names))
@@ -385,6 +389,8 @@ class HostPoller:
                 # (a hung libxenstat, or garbage without end): restart it, and until its
                 # frames come back domains come from xl list every interval, not in a minute
                 self._st.stream_error = str(e)
+                if self._st.frames_seen != frames_before:  # it worked for a while
+                    backoff = 1.0
                 self._due["xl"] = min(self._due.get("xl", 0.0), self._mono())
                 self._wake_slow.set()
                 self._changed.set()

@@ -517,3 +517,38 @@ async def test_a_missing_sudo_is_not_taken_for_an_xm_host(missing: str, toolstac
     snap = await poller.poll_once()
     assert snap.status is HostStatus.ERROR and f"{missing}: not found" in (snap.message or "")
     assert poller._st.toolstack == toolstack
+
+
+async def test_a_restarted_loop_that_ends_on_its_own_clears_its_error() -> None:
+    poller = HostPoller("h", _runner(), FAST, phase=0.0)
+    runs: list[int] = []
+
+    async def loop() -> None:  # a bug the first time, then it ends (as a Dom0 stream may)
+        runs.append(1)
+        if len(runs) == 1:
+            raise KeyError("vif9.0")
+
+    await asyncio.wait_for(poller._supervised("dom0", loop), 5)
+    assert len(runs) == 2 and poller._st.crashed == {}
+
+
+async def test_a_loop_that_ran_well_after_a_bug_backs_off_anew_at_the_next(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poller_mod, "CRASH_CLEAR_INTERVALS", 0.05)
+    monkeypatch.setattr(poller_mod.random, "random", lambda: 0.5)  # no jitter: 1 s, 2 s, ...
+    poller = HostPoller("h", _runner(), FAST, phase=0.0)
+    runs: list[int] = []
+
+    async def loop() -> None:  # fails, then runs well for a while and fails, then ends
+        runs.append(1)
+        if len(runs) == 2:
+            await asyncio.sleep(0.2)
+        if len(runs) <= 2:
+            raise KeyError("vif9.0")
+
+    loop_time = asyncio.get_running_loop().time
+    t0 = loop_time()
+    await asyncio.wait_for(poller._supervised("dom0", loop), 10)
+    # 1 s after the first bug, and 1 s (not 2) after the second
+    assert len(runs) == 3 and loop_time() - t0 < 2.6
