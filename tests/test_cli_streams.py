@@ -50,6 +50,14 @@ def test_parse_to_a_full_disk_or_no_stdout_is_one_line(tmp_path: Path) -> None:
                                            "stdout is closed\n")
 
 
+def test_parse_help_to_a_reader_that_has_gone_or_no_stdout(tmp_path: Path) -> None:
+    r = sh('$X parse --help | head -c 0; echo "rc=${PIPESTATUS[0]}"', tmp_path)
+    assert (r.stdout, r.stderr) == ("rc=0\n", "")
+    r = sh("$X parse --help >&-", tmp_path)
+    assert (r.returncode, r.stderr) == (1, "xltop parse: cannot write the output: "
+                                           "stdout is closed\n")
+
+
 def test_parse_without_stdin_says_so(tmp_path: Path) -> None:
     r = sh("$X parse xl-list <&-", tmp_path)
     assert (r.returncode, r.stdout, r.stderr) == (1, "", "xltop parse: stdin is closed\n")

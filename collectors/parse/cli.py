@@ -143,8 +143,7 @@ def main(argv: Sequence[str]) -> int:
     if args[:1] == ["parse"]:
         args = args[1:]
     if args[:1] in (["-h"], ["--help"]):
-        sys.stdout.write(USAGE)
-        return 0
+        return _print(USAGE)
     if not 1 <= len(args) <= 2 or args[0] not in KINDS:
         if args and args[0] not in KINDS:
             sys.stderr.write(f"xltop parse: unknown kind {args[0]!r}\n")
@@ -170,16 +169,28 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(f"xltop parse: {args[0]}: {e}\n")
         return 1
     try:
-        try:
-            write_stdout(out + "\n")
-        except UnicodeEncodeError:  # a terminal that cannot show the names as they are
-            write_stdout(json.dumps(value, indent=2) + "\n")
-    except BrokenPipeError:  # a reader such as head that has seen enough: no error
-        pass
-    except OutputFailed as e:
-        sys.stderr.write(f"xltop parse: cannot write the output: {e}\n")
-        return 1
+        write_stdout(out + "\n")
+    except UnicodeEncodeError:  # a terminal that cannot show the names as they are
+        return _print(json.dumps(value, indent=2) + "\n")
+    except (BrokenPipeError, OutputFailed) as e:
+        return _said_unwritten(e)
     return 0
+
+
+def _print(text: str) -> int:
+    """Write ``text`` to stdout: the exit code."""
+    try:
+        write_stdout(text)
+    except (BrokenPipeError, OutputFailed) as e:
+        return _said_unwritten(e)
+    return 0
+
+
+def _said_unwritten(e: BrokenPipeError | OutputFailed) -> int:
+    if isinstance(e, BrokenPipeError):  # a reader such as head that has seen enough
+        return 0
+    sys.stderr.write(f"xltop parse: cannot write the output: {e}\n")
+    return 1
 
 
 if __name__ == "__main__":
