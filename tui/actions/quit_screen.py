@@ -60,7 +60,7 @@ class QuitScreen(WarningModal[bool]):
             yield Static(Text("xltop would stop waiting: xl may be cut off mid-way (a save "
                               "left half-written, its domain paused), and the journal would "
                               "only say the outcome is unknown."), id="quit-why")
-            yield Static("y quits anyway; n, Esc or Enter stays (L shows them running).",
+            yield Static("y quits anyway; n, Esc or Enter stays (then L shows them running).",
                          id="quit-prompt")
             with Horizontal():
                 yield Button("Quit anyway", id="quit-yes", variant="error", compact=True)
