@@ -60,6 +60,17 @@ def test_a_script_cut_short_gives_none_for_unfinished_commands() -> None:
     assert res[1] is None
 
 
+def test_a_command_whose_stderr_was_cut_has_no_result_not_an_empty_stderr() -> None:
+    # a runner stopped reading stderr at its cap while every end marker had come on
+    # stdout (the last command flooded stderr, then ended): its stderr is lost, not ""
+    batch = make_batch_script([["echo", "one"], ["sh", "-c", "echo lots >&2"]])
+    p = subprocess.run(["sh", "-c", batch.script], capture_output=True, text=True, check=False)
+    cut = p.stderr[: p.stderr.index("lots")]
+    assert split_batch_output(batch, p.stdout, cut, 0.0)[1] is not None  # read to its end?
+    first, last = split_batch_output(batch, p.stdout, cut, 0.0, stderr_cut=True)
+    assert first is not None and first.stdout == "one\n" and last is None
+
+
 def test_each_result_says_how_long_before_the_batch_end_it_ended() -> None:
     # the host's /proc/uptime at each end marker dates every output, not only the batch
     res = _run([["sleep", "0.4"], ["true"], ["sleep", "0.3"], ["true"]])

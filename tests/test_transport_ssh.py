@@ -208,8 +208,9 @@ async def test_a_command_that_prints_too_much_costs_only_its_own_output(
         floods = (["yes", "xltop-test-flood-1"], ["sh", "-c", "exec yes xltop-test-flood-2 >&2"])
         for flood in floods:
             with pytest.raises(BatchOutputTooLarge, match=(
-                    f"^127.0.0.1:[0-9]+: {re.escape(shlex.join(flood))} printed more than "
-                    rf"{MAX_OUTPUT_BYTES >> 20} MiB \(not read; stopped\)$")) as cut:
+                    f"^127.0.0.1:[0-9]+: {re.escape(shlex.join(flood))} took the round "
+                    rf"trip's output past {MAX_OUTPUT_BYTES >> 20} MiB \(not read; stopped\)$"
+            )) as cut:
                 await r.run_batch([["echo", "one"], flood, ["echo", "never"]])
             first, *rest = cut.value.results
             assert first is not None and (first.exit_code, first.stdout) == (0, "one\n")

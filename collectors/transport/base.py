@@ -224,11 +224,13 @@ STOP_BATCH = (
 
 
 def split_batch_output(
-    batch: BatchScript, stdout: str, stderr: str, duration_s: float
+    batch: BatchScript, stdout: str, stderr: str, duration_s: float, *,
+    stderr_cut: bool = False,
 ) -> list[CommandResult | None]:
     """Split a batch script's output into one result per command.
 
-    A command whose end marker is missing (the script was cut short) gives ``None``.
+    A command whose end marker is missing (the script was cut short) gives ``None``; with
+    ``stderr_cut`` (stderr was not read to its end) so does one whose stderr has none.
     """
     outs = _split_stream(batch.token, stdout, with_rc=True)
     errs = _split_stream(batch.token, stderr, with_rc=False)
@@ -238,6 +240,9 @@ def split_batch_output(
     for i, argv in enumerate(batch.argvs):
         text, rc, up = outs.get(i, ("", None, None))
         if rc is None:
+            results.append(None)
+            continue
+        if stderr_cut and i not in errs:  # its stderr is not all there: not ""
             results.append(None)
             continue
         err = errs.get(i, ("", None, None))[0]

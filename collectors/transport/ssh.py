@@ -412,7 +412,8 @@ class SshRunner:
             marks=batch.token.encode(),
         )
         text = decode(out)
-        results = split_batch_output(batch, text, decode(err), duration)
+        results = split_batch_output(batch, text, decode(err), duration,
+                                     stderr_cut=cut is not None and cut.overflow)
         if None in results:
             missing = results.index(None)
             if cut is not None and cut.cut_s is not None:  # the channel is closed: that
@@ -424,8 +425,8 @@ class SshRunner:
                         for r in results]
                 if cut.overflow:
                     raise BatchOutputTooLarge(
-                        self.host, f"{shlex.join(frozen[missing])} printed more than "
-                        f"{MAX_OUTPUT_BYTES >> 20} MiB (not read; {after})", kept)
+                        self.host, f"{shlex.join(frozen[missing])} took the round trip's "
+                        f"output past {MAX_OUTPUT_BYTES >> 20} MiB (not read; {after})", kept)
                 raise BatchTimeout(self.host, f"{shlex.join(frozen[missing])} did not finish "
                                    f"within {each:g} s ({after})", kept)
             raise ConnectionLost(
