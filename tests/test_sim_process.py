@@ -9,10 +9,13 @@ import pytest
 
 from collectors import commands
 from collectors.fleet import DemoOptions, demo_host_configs
+from collectors.sim import wire
 from collectors.sim.fleet import make_fleet, sim_runners
 from collectors.sim.process_runner import ProcessSimRunner, SimProcess
 from collectors.sim.runner import SimRunner
 from collectors.transport.base import (
+    BatchCut,
+    BatchOutputTooLarge,
     BatchTimeout,
     CommandResult,
     CommandTimeout,
@@ -257,3 +260,17 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    (BatchTimeout, "xl save did not finish within 5 s (stopped)"),
+    (BatchOutputTooLarge, "xl info took the round trip's output past 64 MiB"),
+])
+def test_a_batch_cut_crosses_the_wire_with_its_kept_results(kind: type[BatchCut],
+                                                             message: str) -> None:
+    # (BatchOutputTooLarge went over as a plain transport error: its kept results lost)
+    kept = CommandResult(("xl", "list"), 0, "Name ...\n", "", 0.25, 0.1)
+    cut = kind("h", message, [kept, None])
+    with pytest.raises(kind) as got:
+        wire.raise_error("h", wire.decode(wire.encode({"err": wire.error_of(cut)}))["err"])
+    assert (got.value.message, got.value.results) == (message, (kept, None))

@@ -14,11 +14,14 @@ from typing import Any
 
 from collectors.model import HostId
 from collectors.transport.base import (
+    BatchCut,
+    BatchOutputTooLarge,
     BatchTimeout,
     CommandResult,
     CommandTimeout,
     ConnectError,
     ConnectionLost,
+    OutputTooLarge,
     TransportError,
 )
 
@@ -26,9 +29,16 @@ _ERRORS: dict[str, type[TransportError]] = {
     "connect": ConnectError,
     "timeout": CommandTimeout,
     "lost": ConnectionLost,
+    "too_large": OutputTooLarge,
     "transport": TransportError,
 }
 _KINDS = {cls: kind for kind, cls in _ERRORS.items()}
+# a batch cut short, with the results of the commands that finished
+_BATCH_CUTS: dict[str, type[BatchCut]] = {
+    "batch_timeout": BatchTimeout,
+    "batch_too_large": BatchOutputTooLarge,
+}
+_CUT_KINDS = {cls: kind for kind, cls in _BATCH_CUTS.items()}
 
 
 def encode(msg: dict[str, Any]) -> bytes:
@@ -44,8 +54,8 @@ def decode(line: bytes) -> dict[str, Any]:
 
 def error_of(exc: BaseException) -> list[Any]:
     """``[kind, message]`` for an exception the other side should raise again."""
-    if isinstance(exc, BatchTimeout):  # with the results of the commands that finished
-        return ["batch_timeout", exc.message,
+    if isinstance(exc, BatchCut) and type(exc) in _CUT_KINDS:
+        return [_CUT_KINDS[type(exc)], exc.message,
                 [None if r is None else result_to_wire(r) for r in exc.results]]
     if isinstance(exc, TransportError):
         return [_KINDS.get(type(exc), "transport"), exc.message]
@@ -58,9 +68,9 @@ def error_of(exc: BaseException) -> list[Any]:
 
 def raise_error(host: HostId, err: list[Any]) -> None:
     kind, message = (err + ["", ""])[:2]
-    if kind == "batch_timeout" and len(err) == 3 and isinstance(err[2], list):
-        raise BatchTimeout(host, message, [None if r is None else result_from_wire(r)
-                                           for r in err[2]])
+    if kind in _BATCH_CUTS and len(err) == 3 and isinstance(err[2], list):
+        raise _BATCH_CUTS[kind](host, message, [None if r is None else result_from_wire(r)
+                                                for r in err[2]])
     if kind in _ERRORS:
         raise _ERRORS[kind](host, message)
     if kind == "value":

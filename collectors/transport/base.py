@@ -127,8 +127,8 @@ class Runner(Protocol):
     ) -> list[CommandResult]:
         """Run several commands in one round trip where the transport allows it;
         ``timeout`` is each command's (the round trip may take that many times it). One
-        that does not finish in time raises :class:`BatchTimeout`, which keeps the
-        results of those that did."""
+        that does not finish in time raises :class:`BatchTimeout`, one that prints too
+        much :class:`BatchOutputTooLarge`; both keep the results of those that ended."""
         ...
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
