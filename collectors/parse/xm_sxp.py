@@ -49,6 +49,8 @@ _SIMPLE = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r"
 def looks_like_xm_sxp(text: str) -> bool:
     """Whether the first line that is not tool chatter opens a ``(domain`` record with
     xm's layout (not xl's TAB-indented one)."""
+    if "(domain" not in text:  # (every xl list table, every poll: no copy, no split)
+        return False
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for i, line in enumerate(lines):
         s = line.strip()

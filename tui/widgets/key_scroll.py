@@ -11,6 +11,6 @@ from textual.containers import VerticalScroll
 
 class KeyScroll(VerticalScroll):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "scroll_down", "Scroll down", show=False),
-        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("j", "scroll_down", "Scroll down", show=False, id="scroll.down"),
+        Binding("k", "scroll_up", "Scroll up", show=False, id="scroll.up"),
     ]
