@@ -211,6 +211,19 @@ async def test_dropped_connection_is_outcome_unknown(tmp_path: Path, exc: Except
     assert Journal(tmp_path / "j.jsonl").read()[-1]["outcome"] == "unknown"
 
 
+@pytest.mark.parametrize("refresh", [True, False])
+async def test_outcome_unknown_is_said_once_and_a_re_poll_only_where_there_is_one(
+    tmp_path: Path, refresh: bool
+) -> None:
+    # (xltop do said "...; outcome unknown: outcome unknown (re-polling lab)" and polled
+    # nothing again)
+    lost = ConnectionLost(H, "connection to lab lost while running xl pause 3; outcome unknown")
+    seam = make(FailingRunner(lost), tmp_path, refresh=[] if refresh else None)
+    res = await seam.execute(await seam.preview(Pause(H, "web1"), snapshot()))
+    assert res.message == ("connection to lab lost while running xl pause 3: outcome unknown"
+                           + (f" (re-polling {H})" if refresh else ""))
+
+
 class GatedRunner(RecordingRunner):
     def __init__(self) -> None:
         super().__init__()

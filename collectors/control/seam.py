@@ -33,7 +33,7 @@ from collectors.control.requests import LONG_VERBS, Console, Request, Shutdown
 from collectors.control.validate import resolve_domain, validate
 from collectors.journal import Journal, JournalEntry, stderr_tail
 from collectors.model import Domain, HostId, HostSnapshot
-from collectors.transport.base import CommandTimeout, Runner, TransportError
+from collectors.transport.base import Runner, TransportError
 
 _KEPT_OUTPUT_CHARS = 1 << 20
 """Of a long action's streamed output, the tail kept for its message and the journal
@@ -218,12 +218,11 @@ class ControlSeam:
             else:
                 r = await self.runner.run(plan.argv, timeout=self.settings.command_timeout_s)
                 code, out, err = r.exit_code, r.stdout, r.stderr
-        except CommandTimeout as e:
+        except TransportError as e:  # (a timeout too): sent, perhaps done, perhaps not
+            said = e.message.removesuffix("; outcome unknown")
+            then = f" (re-polling {plan.host})" if self._refresh is not None else ""
             return self._result(plan, None, "", "", time.monotonic() - started, "unknown",
-                                f"{e.message}: outcome unknown (re-polling {plan.host})")
-        except TransportError as e:
-            return self._result(plan, None, "", "", time.monotonic() - started, "unknown",
-                                f"{e.message}: outcome unknown (re-polling {plan.host})")
+                                f"{said}: outcome unknown{then}")
         duration = time.monotonic() - started
         if code is None:
             return self._result(plan, None, out, err, duration, "unknown",
