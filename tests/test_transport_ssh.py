@@ -157,6 +157,8 @@ async def test_a_slow_channel_open_gets_the_link_s_time(
     try:  # no channel within the link's time either: it says so
         with pytest.raises(CommandTimeout, match=r"did not start echo within 0.2 s"):
             await r.run(["echo", "hi"])
+        with pytest.raises(CommandTimeout, match=r"did not start a batch of 1 command within"):
+            await r.run_batch([["echo", "hi"]])
     finally:
         await r.close()
 

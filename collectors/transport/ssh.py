@@ -403,7 +403,7 @@ class SshRunner:
         if not frozen:
             return []
         batch = make_batch_script(frozen, SUDO_PREFIX if self.target.sudo else ())
-        what = f"a batch of {len(frozen)} commands"
+        what = f"a batch of {len(frozen)} command{'s' if len(frozen) != 1 else ''}"
         # the timeout is each command's, as when they run one by one (a loaded Dom0 can
         # take 20 s for a batch the lab runs in 3)
         each = self.target.command_timeout if timeout is None else timeout
