@@ -30,7 +30,7 @@ from tests.tui_views_support import (
 )
 from tui.app import XlTopApp, make_app
 from tui.demo import DEMO_START, DemoRecording, record_demo
-from tui.format import DASH
+from tui.format import DASH, fmt_cpu_time
 from tui.pinning_model import MARK_SYMBOLS, Mark
 from tui.ring_watch import device_pressure
 from tui.text import visible
@@ -271,6 +271,7 @@ async def test_detail_shows_the_domains_vcpus_and_devices(demo: DemoRecording) -
         for v in vcpus:
             assert v.state is not None
             assert f"{v.state.value}" in text
+            assert fmt_cpu_time(v.time_s) in text  # h:mm:ss, as the domain's own time
         await pilot.press("right_square_bracket")
         await settle(pilot)
         devices = [x for x in snap.devices if x.domid == d.domid]

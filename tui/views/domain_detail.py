@@ -311,7 +311,7 @@ class DomainDetailScreen(StoreView):
             DASH if v.cpu is None else str(v.cpu),
             f"{STATE_SYMBOLS.get(v.state, '?')} {state}",
             fmt_pct(v.cpu_pct),
-            DASH if v.time_s is None else f"{v.time_s:.1f}s",
+            fmt_cpu_time(v.time_s),  # as the domain's CPU time (raw seconds ran to 7 digits)
             str(v.hard),
             DASH if v.soft is None else str(v.soft),
         ]
