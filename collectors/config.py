@@ -32,6 +32,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from collectors.xdg import config_home
+
 ACCENTS = ("red", "amber", "green", "blue", "purple", "cyan")
 HOST_KEY_POLICIES = ("strict", "accept-new", "off")
 
@@ -115,8 +117,7 @@ class Settings:
 def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
     if env.get("XLTOP_CONFIG"):
         return Path(env["XLTOP_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "xltop" / "config.toml"
+    return config_home(env) / "xltop" / "config.toml"
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] = os.environ) -> Settings:

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collectors.xdg import state_home
+
 STDERR_TAIL_LINES = 20
 _MAX_LINE_CHARS = 400
 
@@ -61,8 +63,7 @@ def default_journal_path(env: Mapping[str, str] = os.environ, *, demo: bool = Fa
     if env.get("XLTOP_JOURNAL"):
         path = Path(env["XLTOP_JOURNAL"]).expanduser()
         return path.with_name(f"{path.stem}-demo{path.suffix}") if demo else path
-    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "xltop" / ("journal-demo.jsonl" if demo else "journal.jsonl")
+    return state_home(env) / "xltop" / ("journal-demo.jsonl" if demo else "journal.jsonl")
 
 
 def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from collectors.config import (
     ConfigError,
     HostConfig,
     Settings,
+    default_config_path,
     host_from_spec,
     load_settings,
     production_names,
@@ -174,3 +175,8 @@ def test_another_spelling_of_a_configured_host_keeps_its_safety_flags() -> None:
         hc = host_from_spec(spec, s)
         assert (hc.read_only, hc.production) == (False, False), spec
     assert host_from_spec("root@lab").read_only is False  # (no config: nothing to keep)
+
+
+def test_a_relative_xdg_config_home_is_ignored_as_the_xdg_spec_says() -> None:
+    assert default_config_path({"XDG_CONFIG_HOME": "conf"}) == default_config_path({})
+    assert default_config_path({"XDG_CONFIG_HOME": "/c"}) == Path("/c/xltop/config.toml")

@@ -22,6 +22,8 @@ def test_path_env_and_xdg(tmp_path: Path) -> None:
     assert default_journal_path({"XDG_STATE_HOME": "/st"}) == Path("/st/xltop/journal.jsonl")
     got = default_journal_path({})
     assert got.parts[-4:] == (".local", "state", "xltop", "journal.jsonl")
+    # a relative XDG_STATE_HOME is invalid (the XDG spec): ignored, not taken from the cwd
+    assert default_journal_path({"XDG_STATE_HOME": "st"}) == got
     # XLTOP_JOURNAL wins over XDG_STATE_HOME
     assert default_journal_path({"XLTOP_JOURNAL": "/a", "XDG_STATE_HOME": "/b"}) == Path("/a")
     # the simulated fleet's actions never mix with real hosts' ones

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from collectors.xdg import state_home
+
 
 @dataclass(frozen=True, slots=True)
 class UiMemory:
@@ -48,8 +50,7 @@ class UiMemory:
 
 
 def default_path(env: Mapping[str, str] = os.environ) -> Path:
-    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "xltop" / "ui.json"
+    return state_home(env) / "xltop" / "ui.json"
 
 
 def load(path: Path) -> UiMemory:
