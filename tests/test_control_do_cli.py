@@ -347,4 +347,6 @@ def test_ctrl_c_at_the_prompt_ends_the_run_and_sends_nothing(tmp_path: Path) -> 
         if extra:
             got = json.loads(child.before.decode().strip().splitlines()[-1])
             assert (got["outcome"], got["argv"]) == ("refused", None)
-    assert not j.with_name("j-demo.jsonl").exists()  # nothing sent, nothing journaled
+    # nothing sent; journaled as a "n" at the prompt is
+    assert [(e["outcome"], e["message"], e["argv"]) for e in entries(j)
+            ] == [("refused", "interrupted at the confirmation", ["xl", "pause", "1"])] * 2

@@ -248,7 +248,11 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
         _err(f"xltop do: warning: {w}")
     if isinstance(req, Console):
         return await _console(seam, plan)
-    typed, refusal = await _confirm(plan, args.yes)
+    try:
+        typed, refusal = await _confirm(plan, args.yes)
+    except asyncio.CancelledError:  # Ctrl-C at the prompt: journaled as "n" would be
+        await seam.record(plan, "refused", "interrupted at the confirmation")
+        raise
     if refusal is not None:
         await seam.record(plan, "refused", refusal)
         return _fail(refusal, EXIT_REFUSED)
