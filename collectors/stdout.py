@@ -30,6 +30,20 @@ def write_stdout(text: str) -> None:
         raise OutputFailed(e.strerror or str(e)) from None
 
 
+def write_or_say(text: str, failed: str) -> bool:
+    """:func:`write_stdout`, for a command whose exit code stands whatever happens to its
+    output: a reader that has gone (``| head``) is no error; any other failure is said on
+    stderr as ``failed: why``. False when it was said."""
+    try:
+        write_stdout(text)
+    except BrokenPipeError:
+        pass
+    except OutputFailed as e:
+        sys.stderr.write(f"{failed}: {e}\n")
+        return False
+    return True
+
+
 def _to_devnull() -> None:
     try:
         fd = sys.stdout.fileno()

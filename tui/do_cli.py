@@ -41,7 +41,7 @@ from collectors.fleet import DemoOptions, build_fleet, demo_host_configs, make_r
 from collectors.journal import Journal, default_journal_path
 from collectors.model import HostSnapshot, HostStatus
 from collectors.parse.common import is_uint
-from collectors.stdout import OutputFailed, write_stdout
+from collectors.stdout import write_or_say
 from collectors.transport.base import Runner, TransportError
 from collectors.transport.pty import PtyRunner
 from tui.text import visible
@@ -185,12 +185,7 @@ def _out(text: str) -> None:
     """The result on stdout. A reader that has gone (``| head -0``) is no error, and an
     output that cannot be written (a full disk, no stdout) is said on stderr: either way
     the action has run (or not) as the exit code says, so that code stands."""
-    try:
-        write_stdout(text)
-    except BrokenPipeError:
-        pass
-    except OutputFailed as e:
-        _err(f"xltop do: cannot write the result: {e}")
+    write_or_say(text, "xltop do: cannot write the result")
 
 
 _OUTCOME_OF_EXIT = {EXIT_USAGE: "invalid", EXIT_REFUSED: "refused", EXIT_UNKNOWN: "unknown"}

@@ -28,7 +28,7 @@ from collectors.parse.xl_devices import parse_block_list, parse_network_list
 from collectors.parse.xl_info import parse_cpupool_list, parse_xl_info, parse_xl_uptime
 from collectors.parse.xl_list import parse_xl_list, parse_xl_list_long
 from collectors.parse.xl_vcpu import parse_xl_vcpu_list
-from collectors.stdout import OutputFailed, write_stdout
+from collectors.stdout import write_or_say
 
 
 class _Record(Protocol):
@@ -169,28 +169,14 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(f"xltop parse: {args[0]}: {e}\n")
         return 1
     try:
-        write_stdout(out + "\n")
+        return _print(out + "\n")
     except UnicodeEncodeError:  # a terminal that cannot show the names as they are
         return _print(json.dumps(value, indent=2) + "\n")
-    except (BrokenPipeError, OutputFailed) as e:
-        return _said_unwritten(e)
-    return 0
 
 
 def _print(text: str) -> int:
     """Write ``text`` to stdout: the exit code."""
-    try:
-        write_stdout(text)
-    except (BrokenPipeError, OutputFailed) as e:
-        return _said_unwritten(e)
-    return 0
-
-
-def _said_unwritten(e: BrokenPipeError | OutputFailed) -> int:
-    if isinstance(e, BrokenPipeError):  # a reader such as head that has seen enough
-        return 0
-    sys.stderr.write(f"xltop parse: cannot write the output: {e}\n")
-    return 1
+    return 0 if write_or_say(text, "xltop parse: cannot write the output") else 1
 
 
 if __name__ == "__main__":
