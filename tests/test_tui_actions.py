@@ -7,7 +7,9 @@ so "nothing was sent" is checked, not assumed.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -1108,6 +1110,7 @@ async def test_quit_while_an_action_runs_asks_first() -> None:
     # q quit at once while a save ran in the background: xltop stopped waiting and its
     # xl was cut off (killed locally), the journal saying only "outcome unknown"
     app, host, rec = lab_app()
+    saving = rec.hold("save")
     async with app.run_test(size=SIZE) as pilot:
         await _save_idle1_with_progress(pilot, app)
         await pilot.press("escape")  # on in the background
@@ -1119,6 +1122,7 @@ async def test_quit_while_an_action_runs_asks_first() -> None:
         await pilot.press("enter")  # a stray Enter stays
         await wait_until(pilot, lambda: not isinstance(app.screen, QuitScreen))
         assert app.is_running
+        saving.set()
         await wait_until(pilot, lambda: app.last_result is not None, timeout=30, what="saved")
         assert app.last_result is not None and app.last_result.ok
         # nothing running: q quits at once
@@ -1129,17 +1133,20 @@ async def test_quit_while_an_action_runs_asks_first() -> None:
 
 async def test_quit_over_a_running_progress_screen_then_ctrl_q_twice_quits() -> None:
     app, host, rec = lab_app()
+    saving = rec.hold("save")
     async with app.run_test(size=SIZE) as pilot:
         await _save_idle1_with_progress(pilot, app)
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen), what="asked")
         # the save ends while the question is up; staying finds no stale progress screen
+        saving.set()
         await wait_until(pilot, lambda: app.last_result is not None, timeout=30, what="saved")
         await pilot.press("n")
         await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen),
                          what="progress closed")
         form = await open_form(pilot, app, "s")
         await fill(pilot, form, path="/var/lib/xen/save/idle1-b.chk")
+        rec.hold("save")  # the second save runs until xltop quits
         await submit(pilot, app, form)
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, ProgressScreen))
@@ -1162,3 +1169,25 @@ async def test_a_greyed_out_action_in_the_menu_says_why() -> None:
         assert hint == "Insert a CD (xl cd-insert, HVM): a CD drive needs an HVM guest; " \
                        "db1 is a pv guest", hint
     assert rec.xl("cd-insert") == []
+
+
+async def test_progress_that_comes_as_its_screen_closes_is_dropped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # an xl line arriving while the hidden progress screen was being taken down raised
+    # NoMatches in the progress callback (logged as "progress callback failed"), and
+    # quitting while the save ran logged "save flow failed" (no screen left to compare)
+    app, host, rec = lab_app()
+    rec.hold("save")
+    async with app.run_test(size=SIZE) as pilot:
+        await _save_idle1_with_progress(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, ProgressScreen)
+        await pilot.press("escape")
+        for _ in range(20):
+            screen.show_progress()
+            await asyncio.sleep(0)
+        updates = screen.updates
+        await pilot.pause(0.2)
+        screen.show_progress()
+        assert screen.updates == updates
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

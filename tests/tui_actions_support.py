@@ -25,6 +25,20 @@ class Recorder:
     def __init__(self, inner: Runner) -> None:
         self.inner = inner
         self.sent: list[tuple[str, ...]] = []
+        self._held: dict[str, asyncio.Event] = {}
+
+    def hold(self, verb: str) -> asyncio.Event:
+        """Hold every ``xl VERB`` before it reaches the host until the event is set: an
+        action still running when the test looks, however slow the machine is."""
+        self._held[verb] = gate = asyncio.Event()
+        return gate
+
+    async def _pass(self, argv: Sequence[str]) -> None:
+        self.sent.append(tuple(argv))
+        i = argv.index("xl") if "xl" in argv else -1
+        gate = self._held.get(argv[i + 1]) if 0 <= i < len(argv) - 1 else None
+        if gate is not None:
+            await gate.wait()
 
     @property
     def host(self) -> str:
@@ -32,7 +46,7 @@ class Recorder:
 
     async def run(self, argv: Sequence[str], *, timeout: float | None = None,
                   input: str | None = None) -> CommandResult:
-        self.sent.append(tuple(argv))
+        await self._pass(argv)
         return await self.inner.run(argv, timeout=timeout, input=input)
 
     async def run_batch(self, argvs: Sequence[Sequence[str]], *,
@@ -41,7 +55,7 @@ class Recorder:
         return await self.inner.run_batch(argvs, timeout=timeout)
 
     async def stream(self, argv: Sequence[str]) -> LineStream:
-        self.sent.append(tuple(argv))
+        await self._pass(argv)
         return await self.inner.stream(argv)
 
     async def open_pty(self, argv: Sequence[str], *, term: str, cols: int, rows: int) -> Any:

@@ -353,7 +353,7 @@ class ActionsApp(App[int]):
         finally:
             del self.running[key]
             running.done = True
-            if screen is not None and self.screen is screen:
+            if screen is not None and self.screen_stack[-1:] == [screen]:  # (none at exit)
                 screen.dismiss(None)
         if report:
             self.report(result)

@@ -77,8 +77,8 @@ class ProgressScreen(OnceModal[None]):
 
     def show_progress(self) -> None:
         """Show the running action's newest progress (called for every xl line)."""
-        if not self.is_mounted:
-            return
+        if not self.is_mounted or self not in self.app.screen_stack:
+            return  # closed: its widgets may be going already
         r = self.running
         if r.percent is not None:
             self.query_one(ProgressBar).update(progress=r.percent)
