@@ -112,20 +112,42 @@ def lab() -> Iterator[Lab]:
     yield found
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The real-Xen tier first and as one xdist group: its tests share one slow host, so one
+    worker runs them in turn while the others run the rest beside them."""
+    lab = [item for item in items if item.get_closest_marker("lab")]
+    for item in lab:
+        item.add_marker(pytest.mark.xdist_group("xen-lab"))
+    items[:] = lab + [item for item in items if not item.get_closest_marker("lab")]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from tests.lab_schedule import make_scheduler
+
+    return make_scheduler(config, log)
+
+
 _lab_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+_lab_skip_reasons: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # runs where the reports end up: in the xdist controller too, which runs no test itself
     if "lab" not in report.keywords:
         return
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         _lab_outcomes[report.outcome] = _lab_outcomes.get(report.outcome, 0) + 1
+        if report.skipped and isinstance(report.longrepr, tuple):
+            _lab_skip_reasons.append(str(report.longrepr[2]).removeprefix("Skipped: "))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     o = _lab_outcomes
     ran = "ran" if o["passed"] + o["failed"] > 0 else "skipped"
-    why = f" ({_LAB_WHY})" if ran == "skipped" and _LAB_WHY else ""
+    reason = _LAB_WHY or next(iter(_lab_skip_reasons), "")
+    why = f" ({reason})" if ran == "skipped" and reason else ""
     terminalreporter.write_line(
         f"XLTOP-LAB-TIER: {ran} {o['passed']} {o['failed']} {o['skipped']}"
         f"  (passed failed skipped){why}"
