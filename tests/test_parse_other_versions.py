@@ -31,9 +31,14 @@ def test_vcpu_list_with_the_hypervisors_console_lines_between_rows() -> None:
         ("Domain-0", 2, 2, "-b-", 42.4), ("Domain-0", 3, 0, "r--", 32.4)]
 
 
-@pytest.mark.parametrize("console", ["(XEN) d1v0 unhandled exception", "(d1) mapping kernel",
-                                     "(d12v3) hello", "(XEN)[2026-11-27 04:00:00] Freed"])
-def test_console_lines_skipped_by_every_parser(console: str) -> None:
+@pytest.mark.parametrize("console", [
+    "(XEN) d1v0 unhandled exception", "(d1) mapping kernel", "(d12v3) hello",
+    "(XEN)[2026-11-27 04:00:00] Freed",
+    # the tools' stderr in a 2>&1 capture: Debian's wrapper, xl, xm's Python
+    "WARNING! Can't find hypervisor information in sysfs!", "libxl_get_cpu_topology failed.",
+    "/usr/lib/xen-4.0/lib/python/xen/xm/main.py:29: DeprecationWarning: the md5 module is "
+    "deprecated; use hashlib instead"])
+def test_console_and_tool_lines_skipped_by_every_parser(console: str) -> None:
     xl = ("Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
           f"{console}\n"
           "Domain-0                                     0  1024     2     r-----     109.5\n")
@@ -165,3 +170,12 @@ def test_xenstore_ids_of_thousands_of_digits_are_not_ids(xs: str) -> None:
     topo = topology_from_xenstore("h", parse_xenstore_ls(text))
     assert all(d.domid < 10**9 and d.devid < 10**9 for d in topo.devices)
     assert all(domid < 10**9 for domid in topo.domains)
+
+
+def test_xl_info_n_keeps_its_topology_block_without_xls_failure_line() -> None:
+    info = ("host                   : a\ncpu_topology           :\n"
+            "cpu:    core    socket     node\nlibxl_get_cpu_topology failed.\n"
+            "  0:       0        0        0\n"
+            "xen_version            : 4.4.1\n")
+    assert parse_xl_info(info)["cpu_topology"] == (
+        "cpu:    core    socket     node\n  0:       0        0        0")

@@ -275,6 +275,41 @@ def test_values_cut_at_a_terminal_width() -> None:
     assert parse_xenstore_ls(cut + "\n") == {"/cutpair": "c" * (w - 16) + "\\..."}
 
 
+def _flat_tty_line(path: str, value: str, width: int, raw: int = 0, perms: str = "") -> str:
+    """One line of ``xenstore-ls -f`` on a terminal (xenstore_client.c): main() sets the
+    width to columns - 2 after reading the options, so -f's "no limit" is lost, and do_ls
+    does not count the path (linewid stays 0): a value of more than width - 8 bytes is cut
+    to width - 8 escaped characters and ``\\...``; ``-p`` gives ``   (perms)`` after an
+    uncut value (one blank, no padding: desired_width is 0), ``  (perms)`` after a cut."""
+    tail = f"  ({perms})" if perms else ""
+    if width < (raw or len(value)) + 8:
+        return f'{path} = "{value[: width - 8]}\\..."{tail}'
+    return f'{path} = "{value}"' + (" " + tail if perms else "")
+
+
+@pytest.mark.parametrize("perms", ["", "n0"])
+def test_flat_values_cut_at_a_terminal_width(perms: str) -> None:
+    # -f on a tty cuts too, at the same length for every path; a cut inside a "\\\\" pair
+    # ends in "\\\\..." like a real backslash and dots: a sure cut of the same length
+    # (its marker's backslash unpaired) tells it apart, as in the indented form
+    w = 98
+    p = "/local/domain/3/data"
+    lines = [
+        _flat_tty_line(f"{p}/long", "a" * 200, w, perms=perms),
+        _flat_tty_line(f"{p}/cutpair", "c" * (w - 9) + "\\\\" + "c" * 5, w, raw=w - 3,
+                       perms=perms),
+        _flat_tty_line(f"{p}/real", "dots\\\\...", w, raw=8, perms=perms),
+        _flat_tty_line(f"{p}/short", "x" * 10, w, perms=perms),
+    ]
+    assert lines[1].endswith('c\\\\..."' + (f"  ({perms})" if perms else ""))
+    assert parse_xenstore_ls("\n".join(lines) + "\n") == {
+        f"{p}/long": "a" * (w - 8),
+        f"{p}/cutpair": "c" * (w - 9),
+        f"{p}/real": "dots\\...",
+        f"{p}/short": "x" * 10,
+    }
+
+
 def test_subtree_listings() -> None:
     # "xenstore-ls /local/domain/1": the indented form names nodes relative to the listed
     # path, which the output does not repeat: without root= they hang under "/" (as if the

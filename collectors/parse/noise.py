@@ -22,7 +22,9 @@ _LOG_LINE = re.compile(
     rf"(?:{_LEVELS}|{_LEVELS.upper()}|Warning|Error): ",
 )
 _OTHER = re.compile(
-    r"(?:WARNING|Warning|ERROR|Error)[: ]"  # xl's own warnings
+    r"(?:WARNING|Warning|ERROR|Error)[:! ]"  # xl's own warnings, Debian's wrapper's
+    r"|libxl_\w+ failed\.?$"  # xl: "libxl_get_cpu_topology failed."
+    r"|\S+\.py:\d+: \w*Warning: "  # xm's Python warnings (DeprecationWarning, ...)
     r"|Parsing config from "  # xl create/restore chatter
     r"|Loading new save file "
     r"|xm \S+ .* is deprecated"

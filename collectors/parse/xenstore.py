@@ -6,7 +6,9 @@ Values are escaped by xenstore's ``sanitise_value``: printable ASCII except ``\\
 ``\\xHH``. A node whose value cannot be read prints ``name:``. The indented form cuts
 values that would pass the width (80 when piped, the terminal's columns - 2 on a tty) and
 ends them with ``\\..."``; the visible part is kept (there is no flag: compare with
-``-f`` output, which is never cut). Permissions follow the value: ``   (n0,r3)`` in the
+``-f`` output, which is not cut when piped). On a terminal ``-f`` output is cut too:
+xenstore-ls sets the width to the columns - 2 after reading its options, and do_ls counts
+only the value against it, never the path. Permissions follow the value: ``   (n0,r3)`` in the
 flat form, `` . . . .  (n0)`` in the indented form (none when they could not be read).
 
 The indented form names nodes relative to the path that was listed, which the output does
@@ -103,7 +105,8 @@ def _decode(value: str, shown: int = 0, name_len: int = -1000,
 
     The ``\\`` of the marker is unpaired (every real backslash is printed doubled); a cut
     that split a ``\\\\`` pair is recognised by the line being exactly one past the
-    width up to the closing quote (-p permissions follow it; the flat form is never cut).
+    width up to the closing quote (-p permissions follow it; the flat form is not cut
+    when piped: on a terminal parse_xenstore_ls compares its cut values' lengths).
     ``shown`` is the indented line's length up to the closing quote (0: flat form): before
     values were escaped (Xen 3.x/4.0) a cut ended in a bare ``..."`` exactly at the width,
     where an uncut value without escapes never reaches (``name = "value"`` + 3 ≤ width).
@@ -153,6 +156,10 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     cut_at: set[int] = set()  # line lengths of the surely cut values (the width + 1)
     unsure: list[tuple[str, str, int]] = []  # (path, value, length) of the others
+    # -f on a terminal: every cut value shows the same number of characters (do_ls does
+    # not count the path), so the lengths of the values, not of the lines, are compared
+    flat_cut_at: set[int] = set()
+    flat_unsure: list[tuple[str, str]] = []
     prev_unreadable = False
     joined_up_to = -1  # index of the last line taken into a raw multi-line value
     noise = SkippedNoise()
@@ -175,7 +182,13 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
                     noise.skip(no, raw)
                     continue
                 raise ParseError(SOURCE, no, raw, 'expected /path = "value"')
-            out[kv[0]] = _decode(kv[1])
+            value = kv[1]
+            if value.endswith("\\..."):  # -f on a terminal: cut like the indented form
+                if _cut_marker(value):
+                    flat_cut_at.add(len(value))
+                else:
+                    flat_unsure.append((kv[0], value))
+            out[kv[0]] = _decode(value)
             continue
         lead = len(line) - len(line.lstrip(" \t"))
         if "\t" in line[:lead]:  # indentation a pager or unexpand made TABs: 8 columns each
@@ -218,6 +231,9 @@ def parse_xenstore_ls(text: str, root: str = "") -> dict[str, str]:
         out[path] = _decode(value, shown, len(name), widths)
     for path, value, shown in unsure:  # cut as long as a sure cut: a terminal's width
         if shown in cut_at:
+            out[path] = _visible(value)
+    for path, value in flat_unsure:
+        if len(value) in flat_cut_at:
             out[path] = _visible(value)
     noise.refuse_if_alone(SOURCE, bool(out) or bool(stack) or unreadable_seen, "node")
     return out
