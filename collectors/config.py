@@ -129,10 +129,27 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] = os.environ)
             raise ConfigError(f"{p}: config file not found")
         return Settings()
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))  # (an editor's BOM too)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{p}: {e.strerror or e}") from e
+    try:
+        text = raw.decode("utf-8-sig")  # (an editor's BOM too)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: {_not_utf8(raw, e.start)}") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: {e}") from e
     return settings_from_dict(data, source=str(p), config_path=p)
+
+
+def _not_utf8(raw: bytes, start: int) -> str:
+    """Where a file that is not UTF-8 goes wrong, as an editor counts: line and column."""
+    before = raw[:start]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+    return (f"not UTF-8 text: byte 0x{raw[start]:02x} at line {line}, column {column} "
+            "(save the file as UTF-8)")
 
 
 _TOP_KEYS = frozenset({"hosts", "groups", "cadence", "keys", "interval", "theme", "read_only",

@@ -180,3 +180,12 @@ def test_another_spelling_of_a_configured_host_keeps_its_safety_flags() -> None:
 def test_a_relative_xdg_config_home_is_ignored_as_the_xdg_spec_says() -> None:
     assert default_config_path({"XDG_CONFIG_HOME": "conf"}) == default_config_path({})
     assert default_config_path({"XDG_CONFIG_HOME": "/c"}) == Path("/c/xltop/config.toml")
+
+
+def test_a_file_that_is_not_utf8_names_the_line_and_column(tmp_path: Path) -> None:
+    p = tmp_path / "latin1.toml"
+    p.write_bytes(b'interval = 2\n\n  banner = "\xe9t\xe9"\n')  # (Latin-1 "été")
+    with pytest.raises(ConfigError) as e:
+        load_settings(p, env={})
+    assert str(e.value) == (f"{p}: not UTF-8 text: byte 0xe9 at line 3, column 13 "
+                            "(save the file as UTF-8)")
