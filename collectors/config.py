@@ -202,15 +202,22 @@ def settings_from_dict(
     cadence = Cadence(**{k: _positive(v, f"{source}: cadence.{k}") for k, v in cad_raw.items()})
     keys = _table(data, "keys", source)
     for k, v in keys.items():
+        if isinstance(v, Mapping):  # ``domain.pause = "z"`` unquoted: TOML's dotted key
+            bid = f"{k}.{next(iter(v), 'id')}"
+            raise ConfigError(f"{source}: [keys]: a binding id needs quotes: \"{bid}\" = …, "
+                              f"not {bid} = … (TOML reads that as a table {k})")
         if not isinstance(v, str):
             raise ConfigError(f"{source}: keys.{k} must be a string of key names")
     interval = _num(data.get("interval", 2.0), f"{source}: interval")
     if not 0.2 <= interval <= MAX_INTERVAL_S:
         raise ConfigError(f"{source}: interval must be 0.2-{MAX_INTERVAL_S:g} seconds")
+    theme = data.get("theme", "xltop-dark")
+    if not isinstance(theme, str) or not theme.strip():
+        raise ConfigError(f"{source}: theme must be a theme's name (e.g. \"xltop-light\")")
     return Settings(
         hosts=tuple(hosts),
         interval_s=interval,
-        theme=str(data.get("theme", "xltop-dark")),
+        theme=theme,
         theme_chosen="theme" in data,
         keys=dict(keys),
         read_only=_bool(data.get("read_only", False), f"{source}: read_only"),

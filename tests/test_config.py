@@ -91,6 +91,11 @@ def test_config_path_from_env_and_xdg(tmp_path: Path) -> None:
         ({"hosts": [{"name": "a", "targett": "h"}]}, r"hosts\[0\]: unknown key 'targett'"),
         ({"groups": {"prod": {"bannner": "X"}}}, r"\[groups.prod\]: unknown key 'bannner'"),
         ({"cadence": {"vcpu_s": 5}}, r"\[cadence\]: unknown key 'vcpu_s'"),
+        # a theme that is not a name, a binding id TOML read as a table (no quotes)
+        ({"theme": 3}, "theme must be a theme's name"),
+        ({"theme": ""}, "theme must be a theme's name"),
+        ({"keys": {"domain": {"pause": "z"}}},
+         r'\[keys\]: a binding id needs quotes: "domain\.pause" = …, not domain\.pause = …'),
     ],
 )
 def test_bad_values_name_where_they_are(data: dict, msg: str) -> None:
