@@ -156,6 +156,7 @@ _TOP_KEYS = frozenset({"hosts", "groups", "cadence", "keys", "interval", "theme"
                        "dom0_first", "connect_timeout", "command_timeout"})
 _HOST_KEYS = frozenset(HostConfig.__dataclass_fields__)  # a host's keys are its fields
 MAX_INTERVAL_S = 3600.0
+_SSH_ONLY_KEYS = frozenset({"user", "port", "key", "known_hosts", "host_key_policy"})
 
 
 def _known_keys(table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
@@ -193,6 +194,10 @@ def settings_from_dict(
             merged.update(groups[group])
         merged.update(h)
         hc = _host_from(merged, where)
+        ssh_only = sorted(k for k in _SSH_ONLY_KEYS if k in h)
+        if hc.is_local and ssh_only:  # (a group's SSH options are for its SSH hosts)
+            raise ConfigError(f"{where}: {', '.join(ssh_only)}: for SSH, but target is "
+                              f"\"local\" (this machine's Xen tools, run without SSH)")
         if hc.name in seen:
             raise ConfigError(f"{where}: duplicate host name {hc.name!r}")
         seen.add(hc.name)
@@ -298,7 +303,7 @@ def _host_from(h: Mapping[str, Any], where: str) -> HostConfig:
     port = h.get("port")
     if port is not None and (isinstance(port, bool) or not isinstance(port, int)
                              or not 0 < port < 65536):
-        raise ConfigError(f"{where}: port must be 1-65535")
+        raise ConfigError(f"{where}: port must be a whole number 1-65535, not {port!r}")
     tags = h.get("tags", [])
     if (not isinstance(tags, Sequence) or isinstance(tags, str)
             or not all(isinstance(t, str) for t in tags)):

@@ -91,6 +91,10 @@ def test_config_path_from_env_and_xdg(tmp_path: Path) -> None:
         ({"hosts": [{"name": "a", "targett": "h"}]}, r"hosts\[0\]: unknown key 'targett'"),
         ({"groups": {"prod": {"bannner": "X"}}}, r"\[groups.prod\]: unknown key 'bannner'"),
         ({"cadence": {"vcpu_s": 5}}, r"\[cadence\]: unknown key 'vcpu_s'"),
+        ({"hosts": [{"name": "a", "port": "22"}]}, "port must be a whole number 1-65535, not '22'"),
+        # SSH options on a local host would be ignored: said instead
+        ({"hosts": [{"name": "a", "target": "local", "port": 22, "key": "~/.ssh/k"}]},
+         r'hosts\[0\]: key, port: for SSH, but target is "local"'),
         # a theme that is not a name, a binding id TOML read as a table (no quotes)
         ({"theme": 3}, "theme must be a theme's name"),
         ({"theme": ""}, "theme must be a theme's name"),
@@ -194,3 +198,11 @@ def test_a_file_that_is_not_utf8_names_the_line_and_column(tmp_path: Path) -> No
         load_settings(p, env={})
     assert str(e.value) == (f"{p}: not UTF-8 text: byte 0xe9 at line 3, column 13 "
                             "(save the file as UTF-8)")
+
+
+def test_a_groups_ssh_options_do_not_stop_a_local_host_of_the_group() -> None:
+    s = settings_from_dict({"groups": {"g": {"key": "~/.ssh/k", "sudo": True}},
+                            "hosts": [{"name": "a", "target": "local", "group": "g"},
+                                      {"name": "b", "group": "g"}]})
+    assert [(h.target, h.key, h.sudo) for h in s.hosts] == [
+        ("local", "~/.ssh/k", True), ("b", "~/.ssh/k", True)]
