@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -678,6 +679,12 @@ async def test_a_bad_keymap_is_reported_at_start() -> None:
         assert any(m.startswith("[keys]: one key for two bindings: j (domain.pause, ")
                    and "table.down" in m for m in said), said
         assert not any(n.markup for n in app._notifications)  # "[keys]" shown, not markup
+    # which file they are in is said (the title), as the config's other errors say it
+    app = build(1, keys={"nonexistent.id": "z"}, config_path=Path("/etc/x[b]/config.toml"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert [n.title for n in app._notifications if "[keys]" in n.message] == [
+            "key bindings in /etc/x[b]/config.toml"]
     # a key another binding had: Textual takes it from that one, which is said
     app = build(1, keys={"domain.pause": "s"})
     async with app.run_test(size=SIZE) as pilot:

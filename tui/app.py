@@ -200,8 +200,10 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         for error in self.theme_errors:
             self.notify(visible(error), title="theme skipped", severity="warning",
                         markup=False)
+        where = self.settings.config_path
         for problem in keymap_problems(self, self.settings.keys):
-            self.notify(visible(problem), title="key bindings", severity="warning", timeout=15,
+            self.notify(visible(problem), severity="warning", timeout=15,
+                        title=f"key bindings in {visible(str(where))}" if where else "key bindings",
                         markup=False)  # ([keys] is text, not markup)
         self.set_interval(1.0, self._tick)
         if self.poll:
