@@ -262,3 +262,19 @@ def test_a_host_named_twice_is_watched_once() -> None:
     args = build_parser().parse_args(["lab", "xen1", "lab", "root@10.0.0.5", "other"])
     hosts, runners = resolve_hosts(args, settings)
     assert [h.name for h in hosts] == ["lab", "xen1", "other"] and runners == {}
+
+
+@pytest.mark.parametrize("mode", [["--once", "--json"], ["--batch", "--iterations", "1"]])
+def test_an_output_that_cannot_take_the_names_gets_them_as_json_escapes(
+        mode: list[str], tmp_path: Path) -> None:
+    # a legacy locale (LANG=en_US.ISO-8859-1) or PYTHONIOENCODING=ascii: the demo fleet's
+    # '\u202eevil-rtl' could not be encoded, a UnicodeEncodeError traceback and no JSON
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "c"),
+           "XDG_STATE_HOME": str(tmp_path / "s"), "PYTHONIOENCODING": "ascii"}
+    r = subprocess.run([sys.executable, "-m", "tui", "--demo", *mode], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=90)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert "\\u202e" in r.stdout  # the same string, as JSON writes it in ASCII
+    (fleet,) = lines_of(r.stdout) if mode[0] == "--batch" else [json.loads(r.stdout)]
+    names = {d["name"] for h in fleet["hosts"] for d in h["domains"]}
+    assert "\u202eevil-rtl" in names and "$(reboot)" in names

@@ -248,7 +248,12 @@ def _print_json(fleet: FleetSnapshot, simulated: frozenset[str],
             host["simulated"] = True
     # (BrokenPipeError, a reader such as head that has seen enough, is no error: the
     # callers end quietly; OutputFailed is said in one line by _run)
-    write_stdout(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+    try:
+        write_stdout(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+    except UnicodeEncodeError:  # an output that cannot take a name as it is (LANG=…ISO-8859-1,
+        # PYTHONIOENCODING=ascii): the same JSON in ASCII (TextIOWrapper encodes the whole
+        # text before writing any of it, so nothing of the first try went out)
+        write_stdout(json.dumps(data, indent=indent) + "\n")
 
 
 def _positive_int(text: str) -> int:
