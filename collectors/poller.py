@@ -159,6 +159,9 @@ class HostPoller:
         # set once the first round trip of every slow family (xl, XenStore...) is over,
         # answered or not: from then on a snapshot is as complete as the host allows
         self.first_round = asyncio.Event()
+        # set by the xentop stream's first frame, or its first failure (then domains come
+        # from xl list): the per-tick counters are in a snapshot, or will not be soon
+        self.first_frame = asyncio.Event()
         self._seq = 0
         self._closed = False
         # Where in each cadence this host's work falls, in [0, 1): the xentop stream starts
@@ -378,17 +381,20 @@ class HostPoller:
                         full_names = False  # an xentop without -f: names cut to 10 chars
                         continue
                     self._st.stream_error = _first_line(err) or f"xentop exited ({code})"
+                    self.first_frame.set()
                     self._changed.set()
                 else:
                     backoff = 1.0
                     self._st.stream_error = f"xentop stream ended ({code}); restarting"
             except TransportError as e:
                 self._st.stream_error = f"xentop stream: {e.message}"
+                self.first_frame.set()
                 self._changed.set()
             except _StreamStalled as e:
                 # (a hung libxenstat, or garbage without end): restart it, and until its
                 # frames come back domains come from xl list every interval, not in a minute
                 self._st.stream_error = str(e)
+                self.first_frame.set()
                 if self._st.frames_seen != frames_before:  # it worked for a while
                     backoff = 1.0
                 self._due["xl"] = min(self._due.get("xl", 0.0), self._mono())
@@ -458,6 +464,7 @@ class HostPoller:
         self._frame_names = (frame, names)
         st.last_frame_mono = self._mono()
         st.stream_error = None
+        self.first_frame.set()
         rows = inp.xl_rows
         if rows is not self._known[0]:
             self._known = (rows, frozenset([r.name for r in rows or ()]))

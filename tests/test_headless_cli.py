@@ -278,3 +278,31 @@ def test_an_output_that_cannot_take_the_names_gets_them_as_json_escapes(
     (fleet,) = lines_of(r.stdout) if mode[0] == "--batch" else [json.loads(r.stdout)]
     names = {d["name"] for h in fleet["hosts"] for d in h["domains"]}
     assert "\u202eevil-rtl" in names and "$(reboot)" in names
+
+
+
+class LateXentop(SimRunner):
+    """A host whose xentop stream gives its first frame after the interval (its phase in
+    the fleet starts it up to an interval late; a loaded Dom0, a slow channel)."""
+
+    async def stream(self, argv: Any) -> Any:
+        if "xentop" in argv[0]:
+            await asyncio.sleep(1.0)
+        return await super().stream(argv)
+
+
+async def test_the_first_batch_record_waits_for_each_hosts_first_xentop_frame(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # the first record was printed once the round trips were in, before the late host's
+    # first frame: its domains without nets, vbds and the net/disk counters (all null),
+    # the host 'ok' and its domains from 'xl list (no xentop)'
+    start = time.time()
+    fast, late = make_fleet(2, 6, seed=3, start=start)
+    configs = [HostConfig(h.name, f"demo:{i}") for i, h in enumerate((fast, late))]
+    runners: dict[str, Runner] = {fast.name: SimRunner(fast), late.name: LateXentop(late)}
+    assert await _batch(configs, Settings(interval_s=0.5), runners, 1) == 0
+    (record,) = lines_of(capsys.readouterr().out)
+    for h in record["hosts"]:
+        assert h["sources"]["domains"].startswith("xentop"), (h["host"], h["sources"])
+        assert h["domains"] and all(d["nets"] is not None and d["net_tx_bytes"] is not None
+                                    for d in h["domains"]), h["host"]

@@ -196,7 +196,9 @@ async def _batch(
 ) -> int:
     """A fleet snapshot per interval, every host in each (one still waiting says so). The
     first waits for every host's first full read (XenStore's memory targets, devices,
-    rings), at most a connect and a command timeout, so it is not a half-empty record."""
+    rings) and its xentop stream's first frame (the per-tick counters: a host whose stream
+    starts late in its phase had none), at most a connect and a command timeout, so it is
+    not a half-empty record."""
     members = build_fleet(hosts, settings, runners)
     simulated = _simulated(hosts)
     for m in members:
@@ -207,7 +209,10 @@ async def _batch(
     try:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(settings.connect_timeout_s + settings.command_timeout_s):
-                await asyncio.gather(*(m.poller.first_round.wait() for m in members))
+                await asyncio.gather(
+                    *(m.poller.first_round.wait() for m in members),
+                    *(m.poller.first_frame.wait() for m in members
+                      if m.poller.settings.use_stream))
         while iterations is None or printed < iterations:
             await asyncio.sleep(max(0.0, next_t - loop.time()))
             next_t += settings.interval_s
