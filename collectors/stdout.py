@@ -4,8 +4,13 @@ the disk is full (``> /dev/full``) or there is no stdout at all (``>&-``): for
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class OutputFailed(Exception):
@@ -42,6 +47,20 @@ def write_or_say(text: str, failed: str) -> bool:
         sys.stderr.write(f"{failed}: {e}\n")
         return False
     return True
+
+
+def write_json(write: Callable[[str], T], value: object, *, indent: int | None = None,
+               allow_nan: bool = True) -> T:
+    """``write`` (write_stdout, or a caller's write_or_say) of ``value`` as JSON and a
+    newline, names as they are; on an output whose encoding cannot take them (LANG=…
+    ISO-8859-1, PYTHONIOENCODING=ascii) the same JSON in \\u escapes (TextIOWrapper encodes
+    the whole text before writing any of it, so nothing of the first try went out).
+    json.dumps's ValueError (NaN with ``allow_nan=False``) comes before any write."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=allow_nan)
+    try:
+        return write(text + "\n")
+    except UnicodeEncodeError:
+        return write(json.dumps(value, indent=indent, allow_nan=allow_nan) + "\n")
 
 
 def _to_devnull() -> None:

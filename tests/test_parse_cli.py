@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,15 @@ def test_an_error_capture_alone_exits_1() -> None:
     p = run("xl-vcpu-list", stdin="Name  ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)\n"
             "nosuch is an invalid domain identifier (rc=-6)\n")
     assert (p.returncode, json.loads(p.stdout)) == (0, [])
+
+
+def test_an_output_that_cannot_take_a_name_gets_it_as_a_json_escape() -> None:
+    text = ("Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
+            "caf\u00e9                                         3   512     1     -b----"
+            "       1.5\n")
+    r = subprocess.run([sys.executable, "-m", "collectors.parse.cli", "xl-list"],
+                       input=text.encode(), capture_output=True, cwd=ROOT, timeout=60,
+                       env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert (r.returncode, r.stderr) == (0, b"")
+    assert b'"caf\\u00e9"' in r.stdout
+    assert [row["name"] for row in json.loads(r.stdout)] == ["caf\u00e9"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Coroutine, Sequence
@@ -37,7 +36,7 @@ from collectors.fleet import (
 )
 from collectors.model import FleetSnapshot
 from collectors.serialize import fleet_to_json
-from collectors.stdout import OutputFailed, write_stdout
+from collectors.stdout import OutputFailed, write_json, write_stdout
 from collectors.transport.base import Runner
 from tui.text import visible
 
@@ -253,12 +252,7 @@ def _print_json(fleet: FleetSnapshot, simulated: frozenset[str],
             host["simulated"] = True
     # (BrokenPipeError, a reader such as head that has seen enough, is no error: the
     # callers end quietly; OutputFailed is said in one line by _run)
-    try:
-        write_stdout(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
-    except UnicodeEncodeError:  # an output that cannot take a name as it is (LANG=…ISO-8859-1,
-        # PYTHONIOENCODING=ascii): the same JSON in ASCII (TextIOWrapper encodes the whole
-        # text before writing any of it, so nothing of the first try went out)
-        write_stdout(json.dumps(data, indent=indent) + "\n")
+    write_json(write_stdout, data, indent=indent)
 
 
 def _positive_int(text: str) -> int:

@@ -14,7 +14,6 @@ Also runnable as ``python -m collectors.parse.cli KIND [FILE]``.
 from __future__ import annotations
 
 import codecs
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
@@ -28,7 +27,7 @@ from collectors.parse.xl_devices import parse_block_list, parse_network_list
 from collectors.parse.xl_info import parse_cpupool_list, parse_xl_info, parse_xl_uptime
 from collectors.parse.xl_list import parse_xl_list, parse_xl_list_long
 from collectors.parse.xl_vcpu import parse_xl_vcpu_list
-from collectors.stdout import write_or_say
+from collectors.stdout import write_json, write_or_say
 
 
 class _Record(Protocol):
@@ -164,14 +163,10 @@ def main(argv: Sequence[str]) -> int:
     try:
         # allow_nan=False: NaN/Infinity are not JSON (the parsers never make them; if one
         # ever did, this refuses to print it rather than print what no JSON reader takes)
-        out = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+        return write_json(_print, value, indent=2, allow_nan=False)
     except ValueError as e:
         sys.stderr.write(f"xltop parse: {args[0]}: {e}\n")
         return 1
-    try:
-        return _print(out + "\n")
-    except UnicodeEncodeError:  # a terminal that cannot show the names as they are
-        return _print(json.dumps(value, indent=2) + "\n")
 
 
 def _print(text: str) -> int:
