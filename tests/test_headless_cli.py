@@ -120,24 +120,29 @@ class SlowRoundTrips(SimRunner):
         return await super().run_batch(argvs, timeout=timeout)
 
 
+async def batch_of_two(other: type[SimRunner], iterations: int,
+                       capsys: pytest.CaptureFixture[str]) -> tuple[str, str, list[Any]]:
+    """--batch (interval 0.5 s) on two demo hosts, the second one's runner ``other``: the
+    hosts' names and the records printed."""
+    fast, slow = make_fleet(2, 6, seed=3, start=time.time())
+    configs = [HostConfig(h.name, f"demo:{i}") for i, h in enumerate((fast, slow))]
+    runners: dict[str, Runner] = {fast.name: SimRunner(fast), slow.name: other(slow)}
+    assert await _batch(configs, Settings(interval_s=0.5), runners, iterations) == 0
+    return fast.name, slow.name, lines_of(capsys.readouterr().out)
+
+
 async def test_the_first_batch_record_waits_for_a_slow_hosts_first_full_read(
         capsys: pytest.CaptureFixture[str]) -> None:
-    start = time.time()
-    fast, slow = make_fleet(2, 6, seed=3, start=start)
-    configs = [HostConfig(h.name, f"demo:{i}") for i, h in enumerate((fast, slow))]
-    runners: dict[str, Runner] = {fast.name: SimRunner(fast), slow.name: SlowRoundTrips(slow)}
-    settings = Settings(interval_s=0.5)
-    assert await _batch(configs, settings, runners, 2) == 0
-    records = lines_of(capsys.readouterr().out)
+    fast_name, slow_name, records = await batch_of_two(SlowRoundTrips, 2, capsys)
     assert len(records) == 2
     assert records[1]["time"] - records[0]["time"] >= 0.4  # a late first: no burst after it
     for rec in records:
         by_name = {h["host"]: h for h in rec["hosts"]}
-        assert set(by_name) == {fast.name, slow.name}  # nobody left out while slow
-        doms = by_name[slow.name]["domains"]
+        assert set(by_name) == {fast_name, slow_name}  # nobody left out while slow
+        doms = by_name[slow_name]["domains"]
         assert doms and all(d["mem_target_kib"] is not None and d["domid"] is not None
                             for d in doms)
-        assert by_name[slow.name]["devices"]
+        assert by_name[slow_name]["devices"]
 
 
 class SlowCommands(SimRunner):
@@ -280,7 +285,6 @@ def test_an_output_that_cannot_take_the_names_gets_them_as_json_escapes(
     assert "\u202eevil-rtl" in names and "$(reboot)" in names
 
 
-
 class LateXentop(SimRunner):
     """A host whose xentop stream gives its first frame after the interval (its phase in
     the fleet starts it up to an interval late; a loaded Dom0, a slow channel)."""
@@ -296,12 +300,7 @@ async def test_the_first_batch_record_waits_for_each_hosts_first_xentop_frame(
     # the first record was printed once the round trips were in, before the late host's
     # first frame: its domains without nets, vbds and the net/disk counters (all null),
     # the host 'ok' and its domains from 'xl list (no xentop)'
-    start = time.time()
-    fast, late = make_fleet(2, 6, seed=3, start=start)
-    configs = [HostConfig(h.name, f"demo:{i}") for i, h in enumerate((fast, late))]
-    runners: dict[str, Runner] = {fast.name: SimRunner(fast), late.name: LateXentop(late)}
-    assert await _batch(configs, Settings(interval_s=0.5), runners, 1) == 0
-    (record,) = lines_of(capsys.readouterr().out)
+    *_, (record,) = await batch_of_two(LateXentop, 1, capsys)
     for h in record["hosts"]:
         assert h["sources"]["domains"].startswith("xentop"), (h["host"], h["sources"])
         assert h["domains"] and all(d["nets"] is not None and d["net_tx_bytes"] is not None

@@ -35,8 +35,8 @@ class Recorder:
 
     async def _pass(self, argv: Sequence[str]) -> None:
         self.sent.append(tuple(argv))
-        i = argv.index("xl") if "xl" in argv else -1
-        gate = self._held.get(argv[i + 1]) if 0 <= i < len(argv) - 1 else None
+        xl = _xl_part(tuple(argv))
+        gate = self._held.get(xl[1]) if len(xl) > 1 else None
         if gate is not None:
             await gate.wait()
 
@@ -67,13 +67,13 @@ class Recorder:
         await self.inner.close()
 
     def xl(self, verb: str) -> list[tuple[str, ...]]:
-        """Actions sent: xl VERB ... (also inside the stderr-merging wrapper of long ones)."""
-        out = []
-        for argv in self.sent:
-            i = argv.index("xl") if "xl" in argv else -1
-            if i >= 0 and argv[i + 1:i + 2] == (verb,):
-                out.append(argv[i:])
-        return out
+        """Actions sent: xl VERB ..."""
+        return [xl for xl in map(_xl_part, self.sent) if xl[1:2] == (verb,)]
+
+
+def _xl_part(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """``xl VERB ...`` of an argv (also inside the stderr-merging wrapper of long ones)."""
+    return argv[argv.index("xl"):] if "xl" in argv else ()
 
 
 async def wait_until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 20.0,
