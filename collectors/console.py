@@ -6,6 +6,12 @@ exits when it reads it alone) and, if the remote does not end within a grace per
 the session is closed locally. The terminal is always restored. The TUI calls
 :func:`attach_console` inside ``App.suspend()``; ``xltop do HOST DOM console`` calls it
 directly.
+
+xenconsole prints nothing when it attaches, and fails at once when it cannot (another
+session holds the console's lock, Domain-0, no console): what the remote prints in its
+first ``settle_s`` is held back, and only if it is still running then is the console taken
+as attached (``on_attached`` is called, the held output shown). A console that ended before
+never reaches the terminal raw: its outcome's message quotes what it said.
 """
 
 from __future__ import annotations
@@ -64,8 +70,13 @@ async def attach_console(
     term: str | None = None,
     alive: Callable[[], Awaitable[bool | None]] | None = None,
     detach_grace_s: float = 1.5,
+    on_attached: Callable[[], None] | None = None,
+    settle_s: float = 0.5,
 ) -> ConsoleOutcome:
-    """Attach until Ctrl-] or the console ends; never raises for the remote's behaviour."""
+    """Attach until Ctrl-] or the console ends; never raises for the remote's behaviour.
+
+    ``on_attached`` is called (on the terminal, in raw mode) once the console is attached:
+    the remote still runs ``settle_s`` after it started; never when it ended before."""
     loop = asyncio.get_running_loop()
     cols, rows = terminal_size(stdout_fd)
     try:
@@ -77,7 +88,7 @@ async def attach_console(
     except (OSError, ValueError) as e:
         return ConsoleOutcome("failed", f"cannot open the console: {e}")
 
-    bridge = _Bridge(session, stdin_fd, stdout_fd)
+    bridge = _Bridge(session, stdin_fd, stdout_fd, on_attached)
     try:
         loop.add_reader(stdin_fd, bridge.on_stdin)
     except (OSError, ValueError) as e:  # a regular file or a closed fd cannot be watched
@@ -88,6 +99,7 @@ async def attach_console(
     restore_winch = _on_winch(loop, lambda: bridge.resize())
     out_task = asyncio.create_task(bridge.pump_output())
     in_task = asyncio.create_task(bridge.pump_input())
+    settled = loop.call_later(settle_s, bridge.go_live)
     try:
         detach_wait = asyncio.create_task(bridge.detach.wait())
         await asyncio.wait({out_task, detach_wait}, return_when=asyncio.FIRST_COMPLETED)
@@ -96,6 +108,7 @@ async def attach_console(
             with contextlib.suppress(TimeoutError):  # give xenconsole time to exit on its own
                 await asyncio.wait_for(asyncio.shield(out_task), detach_grace_s)
     finally:
+        settled.cancel()
         loop.remove_reader(stdin_fd)
         restore_winch()
         _restore(stdin_fd, saved)
@@ -103,18 +116,39 @@ async def attach_console(
         if not out_task.done():
             out_task.cancel()
         await asyncio.gather(in_task, out_task, return_exceptions=True)
-    return await _outcome(bridge, session, out_task, alive)
+    outcome = await _outcome(bridge, session, out_task, alive)
+    if not bridge.live and outcome.ok and bridge.held:  # (detached at once: not lost)
+        with contextlib.suppress(OSError):
+            _write_all(stdout_fd, bytes(bridge.held))
+    return outcome
 
 
 class _Bridge:
-    def __init__(self, session: PtySession, stdin_fd: int, stdout_fd: int) -> None:
+    def __init__(self, session: PtySession, stdin_fd: int, stdout_fd: int,
+                 on_attached: Callable[[], None] | None = None) -> None:
         self.session = session
         self.stdin_fd = stdin_fd
         self.stdout_fd = stdout_fd
+        self.on_attached = on_attached
         self.detach = asyncio.Event()
         self.keys: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.tail = bytearray()
+        self.held = bytearray()  # the output before the console is taken as attached
+        self.live = False
+        self.ended = False
         self.lost: TransportError | None = None
+
+    def go_live(self) -> None:
+        """The remote still runs after the settle time: it attached."""
+        if self.live or self.ended:
+            return
+        self.live = True
+        if self.on_attached is not None:
+            self.on_attached()
+        held, self.held = bytes(self.held), bytearray()
+        if held:
+            with contextlib.suppress(OSError):
+                _write_all(self.stdout_fd, held)
 
     def on_stdin(self) -> None:
         try:
@@ -156,9 +190,13 @@ class _Bridge:
                 self.lost = e
                 return
             if not data:
+                self.ended = True
                 return
             self.tail += data
             del self.tail[:-_TAIL_BYTES]
+            if not self.live:
+                self.held += data
+                continue
             await asyncio.to_thread(_write_all, self.stdout_fd, data)
 
     def resize(self) -> None:
@@ -181,7 +219,8 @@ async def _outcome(
     with contextlib.suppress(TransportError, OSError):
         await session.close()
     text = bytes(bridge.tail).decode("utf-8", "replace")
-    said = _last_line(text)
+    # (ended before it attached: its words were never shown, so the message has them all)
+    said = _last_line(text) if bridge.live else _all_lines(text)
     if bridge.lost is not None:
         return ConsoleOutcome("connection-lost",
                               f"connection dropped while attached: {bridge.lost.message}", code)
@@ -202,9 +241,18 @@ async def _outcome(
     return ConsoleOutcome("ended", "the console closed", code)
 
 
+def _lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.replace("\r", "\n").split("\n") if ln.strip()]
+
+
 def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n") if ln.strip()]
+    lines = _lines(text)
     return lines[-1][:300] if lines else ""
+
+
+def _all_lines(text: str) -> str:
+    joined = "; ".join(_lines(text))
+    return joined if len(joined) <= 600 else joined[:599] + "…"
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -245,6 +246,46 @@ def test_console_through_xltop_do(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2
+
+
+def test_a_console_in_use_is_said_once_and_never_claimed_attached(tmp_path: Path) -> None:
+    # another session holds mq-02's console (xenconsole's lock): xltop must not first say
+    # "attached", nor echo xenconsole's raw line before its own message
+    j = tmp_path / "j.jsonl"
+    held = str(ROOT / "tests" / "console_scripts" / "do_held_console.py")
+    child = pexpect.spawn(sys.executable, [held, "xen-lab-02", "mq-02", "--", "--demo",
+                                           "xen-lab-02", "mq-02", "console"],
+                          cwd=str(ROOT), env={**os.environ, "XLTOP_JOURNAL": str(j),
+                                              "TERM": "xterm"},
+                          timeout=30, dimensions=(24, 100))
+    child.expect(pexpect.EOF)
+    child.close()
+    said = child.before.decode()
+    assert child.exitstatus == 1, said
+    assert "attached" not in said
+    assert said.count("Could not lock /var/lock/xenconsole.1") == 1, said
+    assert said.strip() == ("xltop do: the console is in use by another session (xenconsole: "
+                            "Could not lock /var/lock/xenconsole.1: Resource temporarily "
+                            "unavailable)"), said
+    [e] = entries(j)
+    assert (e["verb"], e["outcome"], e["exit_code"]) == ("console", "failed", 11)
+
+
+def test_the_simulated_console_is_one_session_at_a_time() -> None:
+    from collectors.sim.console import FinishedSession, GuestConsole, open_console
+    from collectors.sim.fleet import make_lab_like_host
+
+    host = make_lab_like_host()
+    domid, d = next((k, d) for k, d in host.domains.items() if k)
+    first = open_console(host, ["xl", "console", d.name], lambda: None, 80, 24)
+    assert isinstance(first, GuestConsole)
+    second = open_console(host, ["xl", "console", str(domid)], lambda: None, 80, 24)
+    assert isinstance(second, FinishedSession)
+    assert asyncio.run(second.wait()) == 11
+    assert b"Could not lock" in asyncio.run(second.read())
+    asyncio.run(first.close())  # its lock goes with it
+    assert isinstance(open_console(host, ["xl", "console", d.name], lambda: None, 80, 24),
+                      GuestConsole)
 
 
 def test_hostile_names_never_reach_the_terminal_raw(tmp_path: Path) -> None:

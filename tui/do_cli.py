@@ -396,20 +396,29 @@ async def _console(seam: ControlSeam, plan: Plan) -> int:
     if not sys.stdin.isatty():
         return _fail("console needs a terminal on stdin", EXIT_USAGE)
     target = plan.argv[-1]
-    sys.stderr.write(visible(f"attached to {plan.target} on {plan.host}") +
-                     "; Ctrl-] detaches\r\n")
+    attached = False
+
+    def say_attached() -> None:  # (only once xl console runs on: not when it failed at once)
+        nonlocal attached
+        attached = True
+        sys.stderr.write(visible(f"attached to {plan.target} on {plan.host}") +
+                         "; Ctrl-] detaches\r\n")
+        sys.stderr.flush()
+
     started = time.monotonic()
     try:
-        outcome = await attach_console(runner, plan.argv,
+        outcome = await attach_console(runner, plan.argv, on_attached=say_attached,
                                        alive=lambda: domain_alive(runner, target))
     except TransportError as e:
         return _fail(e.message, EXIT_UNKNOWN)
     await seam.record(plan, "ok" if outcome.ok else "failed", outcome.message,
                       exit_code=outcome.exit_code, duration_s=time.monotonic() - started)
-    sys.stderr.write("\r\n")
-    _err(outcome.message)
+    if attached:
+        sys.stderr.write("\r\n")
     if outcome.ok:
+        _err(outcome.message)
         return EXIT_OK
+    _err(f"xltop do: {outcome.message}")
     return EXIT_UNKNOWN if outcome.kind == "connection-lost" else EXIT_FAILED
 
 

@@ -1,7 +1,8 @@
 """``xl console DOM`` on a simulated host: a busybox-like guest shell behind a PtySession.
 
 Like xenconsole, it prints nothing on attach and detaches (exit 0) when a read from the
-terminal is exactly the single byte Ctrl-] (0x1d). The guest echoes what is typed and
+terminal is exactly the single byte Ctrl-] (0x1d); one console per domain at once (a second
+fails, as xenconsole's lock file makes it). The guest echoes what is typed and
 answers a few commands (``echo``, ``uname``, ``hostname``, ...).
 """
 
@@ -57,6 +58,7 @@ class GuestConsole:
         self._ended = asyncio.Event()
         self._data = asyncio.Event()
         self.size = (cols, rows)
+        host.console_locks.add(domid)
 
     def _domain(self) -> SimDomain | None:
         self._advance()
@@ -136,6 +138,7 @@ class GuestConsole:
 
     def _finish(self, status: int | None) -> None:
         if not self._ended.is_set():
+            self._host.console_locks.discard(self._domid)
             self._status = status
             self._ended.set()
             self._wake()
@@ -189,6 +192,10 @@ def open_console(
             io.eprint("xenconsole: Could not read tty from store: No such file or directory\n"
                       "Unable to attach console\n")
             raise XlExit(1)
+        if domid in host.console_locks:  # xenconsole: err(errno, "Could not lock %s", ...)
+            io.eprint(f"xenconsole: Could not lock /var/lock/xenconsole.{domid}: "
+                      "Resource temporarily unavailable\n")
+            raise XlExit(11)
     except XlExit as exc:
         return FinishedSession("".join(io.out) + "".join(io.err), exc.code)
     return GuestConsole(host, domid, advance, cols, rows)

@@ -398,6 +398,8 @@ class SimHost:
     debugfs_mounted: bool = True
     xs_version: int = 0  # bumped whenever something XenStore shows changes
     debugfs_mountable: bool = True  # MOUNT_DEBUGFS succeeds (root, not locked down)
+    # domids whose console a xenconsole holds (its lock file, xenconsole.DOMID: one at once)
+    console_locks: set[int] = field(default_factory=set, compare=False)
 
     @property
     def now(self) -> float:
