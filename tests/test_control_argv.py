@@ -76,6 +76,9 @@ H = HOST
          "xl block-attach 3 format=raw,vdev=xvdb,access=rw,target=/srv/d.img"),
         (BlockAttach(H, "web1", target="/srv/a.iso", vdev="hdc", access="ro", devtype="cdrom"),
          "xl block-attach 3 format=raw,vdev=hdc,access=ro,devtype=cdrom,target=/srv/a.iso"),
+        # xl's devtype= takes only cdrom: a disk ("xvdb:disk") is the default, left unsaid
+        (BlockAttach(H, "web1", target="/srv/d.img", vdev="xvdb", devtype="disk"),
+         "xl block-attach 3 format=raw,vdev=xvdb,access=rw,target=/srv/d.img"),
         (BlockAttach(H, "web1", target="", vdev="hdd", format="empty", access="r",
                      devtype="cdrom"),
          "xl block-attach 3 format=empty,vdev=hdd,access=r,devtype=cdrom"),

@@ -271,6 +271,8 @@ def test_block_attach_specs(args: list[str], req: rq.Request) -> None:
         (["qed:/srv/a.img,xvdb"], "unknown deprecated disk prefix 'qed:'.*format="),
         (["nfs:/srv/a.img,xvdb"], "unknown deprecated disk prefix 'nfs:'"),
         (["/srv/a.img,,hdc:floppy"], "unknown type 'floppy'.*:cdrom or :disk"),
+        (["/srv/a.img,raw,xvdb,w,devtype=disk"], "xl takes only devtype=cdrom"),
+        (["vdev=xvdb", "devtype=floppy", "target=/srv/a.img"], "unknown value for devtype"),
         (["/srv/a.img,raw,xvdb,w,r"], "too many items"),
         (["colo-host=x,/srv/a.img,,xvdb"], "unknown key 'colo-host'"),
         (["vdev=xvdb"], "needs a target and a vdev"),
