@@ -100,6 +100,7 @@ H = HOST
         (CdInsert(H, "web1", "hdc", "/srv/a.iso"), "xl cd-insert 3 hdc /srv/a.iso"),
         (CdEject(H, "web1", "hdc"), "xl cd-eject 3 hdc"),
         (Console(H, "web1"), "xl console 3"),
+        (Console(H, "web1", type="serial", num=1), "xl console -t serial -n 1 3"),
     ],
 )
 def test_argv_per_verb(req: Request, argv: str | list[str]) -> None:

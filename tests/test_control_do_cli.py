@@ -241,6 +241,15 @@ def test_console_through_xltop_do(tmp_path: Path) -> None:
         child.close()
         assert child.exitstatus == 0
     assert [e["verb"] for e in entries(j)] == ["console"] * 3
+    child = _spawn("--demo", "xen-lab-02", "mq-02", "console", "-t", "pv", "-n", "0",
+                   journal=j)  # xl console's own options
+    child.expect_exact("Ctrl-] detaches")
+    child.send("\x1d")
+    child.expect_exact("detached from the console")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert entries(j)[-1]["argv"] == ["xl", "console", "-t", "pv", "-n", "0", "1"]
     child = _spawn("--demo", "xen-lab-02", "Domain-0", "console", journal=j)
     child.expect_exact("console is not possible on Domain-0")
     child.expect(pexpect.EOF)

@@ -18,6 +18,9 @@ H = "h"
         ("unpause", rq.Unpause(H, "web1")),
         ("destroy", rq.Destroy(H, "web1")),
         ("console", rq.Console(H, "web1")),
+        ("console -t serial", rq.Console(H, "web1", type="serial")),  # (xl console's options)
+        ("console -t pv -n 1", rq.Console(H, "web1", type="pv", num=1)),
+        ("console --type=vuart", rq.Console(H, "web1", type="vuart")),
         ("shutdown -w -F", rq.Shutdown(H, "web1", wait=True, force_acpi=True)),
         ("reboot", rq.Reboot(H, "web1")),
         ("save /s/a.chk", rq.Save(H, "web1", "/s/a.chk")),
@@ -83,6 +86,8 @@ def test_disk_specs(spec: str, parsed: dict[str, str]) -> None:
     [
         ("fly", "unknown verb 'fly'"),
         ("pause now", "unrecognized arguments: now"),
+        ("console -t hvc", "argument -t/--type: invalid choice: 'hvc'"),
+        ("console -n x", "invalid console number 'x'"),
         ("save", "the following arguments are required: path"),
         ("save /a -c --stop", "contradict"),
         ("vcpu-set two", "invalid vCPU count"),

@@ -70,6 +70,7 @@ verbs: {", ".join(VERBS)}
   shutdown [-w] [-F]   reboot [-F]   cd-insert VDEV TARGET   cd-eject VDEV
   migrate [-p] [user@]DESTINATION   (the source Dom0 must reach it by ssh as root)
   sched-credit2 [-w WEIGHT] [-c CAP]   (sched-credit on a credit host)
+  console [-t pv|serial|vuart] [-n NUM]   (a terminal on stdin; Ctrl-] detaches)
 
 exit: 0 done, 1 xl failed, 2 invalid, 3 refused, 4 outcome unknown / host unreachable
 """

@@ -166,6 +166,13 @@ def _cd_eject(req: Request, t: str) -> list[str]:
     return [t, req.vdev.strip()]
 
 
+def _console(req: Request, t: str) -> list[str]:
+    assert isinstance(req, Console)
+    kind = [] if req.type is None else ["-t", req.type]
+    num = [] if req.num is None else ["-n", str(req.num)]
+    return [*kind, *num, t]
+
+
 def _sched(req: Request, t: str) -> list[str]:
     assert isinstance(req, SchedCredit)
     weight = [] if req.weight is None else ["-w", str(req.weight)]
@@ -177,7 +184,7 @@ _BUILDERS: dict[type, Callable[[Request, str], list[str]]] = {
     Pause: _plain,
     Unpause: _plain,
     Destroy: _plain,
-    Console: _plain,
+    Console: _console,
     Save: _save,
     Migrate: _migrate,
     MemSet: _size,

@@ -228,9 +228,13 @@ SCHED_REQUESTS: dict[str, type[SchedCredit]] = {"credit": SchedCredit, "credit2"
 
 @dataclass(frozen=True, slots=True)
 class Console(_OnDomain):
-    """``xl console DOMAIN``: not run by the seam but by :mod:`collectors.console`."""
+    """``xl console [-t pv|serial|vuart] [-n NUM] DOMAIN``: not run by the seam but by
+    :mod:`collectors.console`. The type defaults to the guest's own (pv for a PV guest,
+    the emulated serial port for HVM), the number to 0."""
 
     verb: ClassVar[str] = "console"
+    type: Literal["pv", "serial", "vuart"] | None = None
+    num: int | None = None
 
 
 Request = (

@@ -1,6 +1,6 @@
 """``VERB ARGS...`` as xl spells them → a typed request (for ``xltop do``).
 
-    pause | unpause | destroy | console
+    pause | unpause | destroy     console [-t pv|serial|vuart] [-n NUM]
     shutdown [-w] [-F]          reboot [-F]
     save PATH [-c | --stop] [-p] [--overwrite]
     migrate [-p] [user@]HOST    (xl on HOST's source Dom0 runs ssh HOST: it must reach it)
@@ -70,13 +70,24 @@ def parse_verb(host: str, domain: str, verb: str, args: Sequence[str]) -> rq.Req
 
 
 def _no_args(
-    cls: type[rq.Pause] | type[rq.Unpause] | type[rq.Destroy] | type[rq.Console],
+    cls: type[rq.Pause] | type[rq.Unpause] | type[rq.Destroy],
 ) -> Builder:
     def build(host: str, domain: str, args: list[str]) -> rq.Request:
         _parser(cls.verb).parse_args(args)  # refuses stray arguments
         return cls(host, _domain(domain))
 
     return build
+
+
+CONSOLE_TYPES = ("pv", "serial", "vuart")
+
+
+def _console(host: str, domain: str, args: list[str]) -> rq.Request:
+    p = _parser("console")
+    p.add_argument("-t", "--type", choices=CONSOLE_TYPES)
+    p.add_argument("-n", "--num", type=_whole("console number"))
+    a = p.parse_args(args)
+    return rq.Console(host, domain, type=a.type, num=a.num)
 
 
 def _migrate(host: str, domain: str, args: list[str]) -> rq.Request:
@@ -440,7 +451,7 @@ _VERBS: dict[str, Builder] = {
     "pause": _no_args(rq.Pause),
     "unpause": _no_args(rq.Unpause),
     "destroy": _no_args(rq.Destroy),
-    "console": _no_args(rq.Console),
+    "console": _console,
     "shutdown": _shutdown,
     "reboot": _reboot,
     "save": _save,
