@@ -92,6 +92,7 @@ H = HOST
         (BlockDetach(H, "web1", "xvdb", force=True), "xl block-detach -f 3 xvdb"),
         (Shutdown(H, "web1"), "xl shutdown 3"),
         (Shutdown(H, "web1", wait=True, force_acpi=True), "xl shutdown -w -F 3"),
+        (Shutdown(H, "web1", wait=True, wait_death=True), "xl shutdown -w -w 3"),
         (Reboot(H, "web1"), "xl reboot 3"),
         (Reboot(H, "web1", force_acpi=True), "xl reboot -F 3"),
         (Destroy(H, "web1"), "xl destroy 3"),

@@ -22,6 +22,9 @@ H = "h"
         ("console -t pv -n 1", rq.Console(H, "web1", type="pv", num=1)),
         ("console --type=vuart", rq.Console(H, "web1", type="vuart")),
         ("shutdown -w -F", rq.Shutdown(H, "web1", wait=True, force_acpi=True)),
+        # xl: -w once waits for shutdown or death, twice for death only
+        ("shutdown -ww", rq.Shutdown(H, "web1", wait=True, wait_death=True)),
+        ("shutdown -w --wait", rq.Shutdown(H, "web1", wait=True, wait_death=True)),
         ("reboot", rq.Reboot(H, "web1")),
         ("save /s/a.chk", rq.Save(H, "web1", "/s/a.chk")),
         ("save /s/a.chk -c", rq.Save(H, "web1", "/s/a.chk")),

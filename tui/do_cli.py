@@ -67,7 +67,7 @@ verbs: {", ".join(VERBS)}
   vcpu-pin [-f] [--ignore-global-affinity-masks] VCPU HARD [SOFT]
   network-attach key=value...   network-detach DEVID|MAC
   block-attach target,format,vdev,access   block-detach [-f] VDEV
-  shutdown [-w] [-F]   reboot [-F]   cd-insert VDEV TARGET   cd-eject VDEV
+  shutdown [-w|-ww] [-F]   reboot [-F]   cd-insert VDEV TARGET   cd-eject VDEV
   migrate [-p] [user@]DESTINATION   (the source Dom0 must reach it by ssh as root)
   sched-credit2 [-w WEIGHT] [-c CAP]   (sched-credit on a credit host)
   console [-t pv|serial|vuart] [-n NUM]   (a terminal on stdin; Ctrl-] detaches)

@@ -148,7 +148,8 @@ def _block_detach(req: Request, t: str) -> list[str]:
 
 def _shutdown(req: Request, t: str) -> list[str]:
     assert isinstance(req, Shutdown)
-    return [*_flags((req.wait, "-w"), (req.force_acpi, "-F")), t]
+    return [*_flags((req.wait or req.wait_death, "-w"), (req.wait_death, "-w"),
+                    (req.force_acpi, "-F")), t]
 
 
 def _reboot(req: Request, t: str) -> list[str]:

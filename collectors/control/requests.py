@@ -161,8 +161,9 @@ class BlockDetach(_OnDomain):
 
 @dataclass(frozen=True, slots=True)
 class Shutdown(_OnDomain):
-    wait: bool = False  # -w
+    wait: bool = False  # -w: until it has shut down (or died)
     force_acpi: bool = False  # -F: fall back to an ACPI power event (HVM without PV drivers)
+    wait_death: bool = False  # -ww: until it is gone (on_poweroff=preserve keeps it shut down)
     verb: ClassVar[str] = "shutdown"
 
 

@@ -1,7 +1,7 @@
 """``VERB ARGS...`` as xl spells them → a typed request (for ``xltop do``).
 
     pause | unpause | destroy     console [-t pv|serial|vuart] [-n NUM]
-    shutdown [-w] [-F]          reboot [-F]
+    shutdown [-w|-ww] [-F]      reboot [-F]
     save PATH [-c | --stop] [-p] [--overwrite]
     migrate [-p] [user@]HOST    (xl on HOST's source Dom0 runs ssh HOST: it must reach it)
     restore PATH [-p]           create CFG [-p]          (DOMAIN is ignored, use -)
@@ -397,10 +397,11 @@ def _block_detach(host: str, domain: str, args: list[str]) -> rq.Request:
 
 def _shutdown(host: str, domain: str, args: list[str]) -> rq.Request:
     p = _parser("shutdown")
-    p.add_argument("-w", "--wait", action="store_true")
+    p.add_argument("-w", "--wait", action="count", default=0)  # (xl: -ww waits for death)
     p.add_argument("-F", dest="acpi", action="store_true")
     a = p.parse_args(args)
-    return rq.Shutdown(host, domain, wait=a.wait, force_acpi=a.acpi)
+    return rq.Shutdown(host, domain, wait=a.wait > 0, force_acpi=a.acpi,
+                       wait_death=a.wait > 1)
 
 
 def _reboot(host: str, domain: str, args: list[str]) -> rq.Request:
