@@ -413,6 +413,74 @@ def test_network_attach_detach_and_xenstore() -> None:
     assert xl(host, "xl", "block-list", "idle1").stdout.count("\n") == 1
 
 
+def test_disk_spec_devtype_errors_as_the_lab_printed_them() -> None:
+    """xl 4.17 on the lab, 2026-11-28: devtype=disk is taken (the spec goes on to the stat
+    of its target); another devtype is the lexer's whole token, with its comma if any."""
+    host = lab_b()
+    got = xl(host, "xl", "block-attach", "idle1",
+             "format=raw,vdev=xvdc,access=rw,devtype=disk,target=/nonexistent")
+    assert (got.exit_code, got.stderr) == (1, (
+        "libxl: error: libxl_device.c:455:libxl__device_disk_set_backend: Disk vdev=xvdc "
+        "failed to stat: /nonexistent: No such file or directory\n"
+        "libxl: error: libxl_device.c:1486:device_addrm_aocomplete: unable to add device\n"
+        "libxl_device_disk_add failed.\n"))
+    spec = "format=raw,vdev=xvdc,access=rw,devtype=foo,target=/nonexistent"
+    got = xl(host, "xl", "block-attach", "idle1", spec)
+    assert got.stderr == ("command line: config parsing error in disk specification: unknown "
+                          f"value for type: near `devtype=foo,' in `{spec}'\n")
+    got = xl(host, "xl", "block-attach", "idle1", "vdev=xvdc,devtype=foo")
+    assert got.stderr.endswith("near `devtype=foo' in `vdev=xvdc,devtype=foo'\n")
+
+
+def test_create_with_a_missing_disk_or_bridge_as_the_lab_printed_it() -> None:
+    """xl 4.17 on the lab, 2026-11-28 (idle1's config with one disk or vif changed): a
+    missing target fails as the disk defaults are set, a missing bridge in the vif's
+    hotplug script after the build; exit 3 and no domain either way, the domid used up."""
+    host = lab_b()
+    before = sorted(d.name for d in host.domains.values())
+    cfg = host.files["/etc/xen/idle1.cfg"]
+    host.files["/etc/xen/t-disk.cfg"] = (cfg.replace('"idle1"', '"t-disk"')
+                                         + "disk = ['/nope,raw,xvda,w']\n")
+    host.files["/etc/xen/t-vif.cfg"] = (cfg.replace('"idle1"', '"t-vif"')
+                                        + "vif = ['bridge=nobr0']\n")
+    got = xl(host, "xl", "create", "/etc/xen/t-disk.cfg")
+    n = host.next_domid - 1  # (the domid it took)
+    assert (got.exit_code, got.stderr) == (3, (
+        "Parsing config from /etc/xen/t-disk.cfg\n"
+        "libxl: error: libxl_device.c:455:libxl__device_disk_set_backend: Disk vdev=xvda "
+        "failed to stat: /nope: No such file or directory\n"
+        f"libxl: error: libxl_create.c:1318:initiate_domain_create: Domain {n}:Unable to set "
+        "disk defaults for disk 0\n"
+        f"libxl: error: libxl_domain.c:1183:libxl__destroy_domid: Domain {n}:Non-existant "
+        "domain\n"
+        f"libxl: error: libxl_domain.c:1137:domain_destroy_callback: Domain {n}:Unable to "
+        "destroy guest\n"
+        f"libxl: error: libxl_domain.c:1064:domain_destroy_cb: Domain {n}:Destruction of "
+        "domain failed\n"))
+    got = xl(host, "xl", "create", "/etc/xen/t-vif.cfg")
+    n += 1
+    lines = got.stderr.splitlines()
+    assert got.exit_code == 3
+    assert lines[1].endswith("/etc/xen/scripts/vif-bridge online [%d] exited with error "
+                             "status 1" % int(lines[1].split("[")[1].split("]")[0]))
+    assert lines[2:4] == [
+        "libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: script: Could not "
+        "find bridge device nobr0",
+        f"libxl: error: libxl_create.c:1921:domcreate_attach_devices: Domain {n}:unable to "
+        "add vif devices"]
+    assert "vif-bridge offline" in lines[4]
+    assert lines[6:] == [
+        f"libxl: error: libxl_domain.c:1219:destroy_domid_pci_done: Domain {n}:xc_domain_pause "
+        "failed",
+        f"libxl: error: libxl_dom.c:37:libxl__domain_type: unable to get domain type for "
+        f"domid={n}",
+        f"libxl: error: libxl_domain.c:1137:domain_destroy_callback: Domain {n}:Unable to "
+        "destroy guest",
+        f"libxl: error: libxl_domain.c:1064:domain_destroy_cb: Domain {n}:Destruction of "
+        "domain failed"]
+    assert sorted(d.name for d in host.domains.values()) == before
+
+
 def test_network_attach_to_a_missing_bridge_like_lab_a() -> None:
     host = lab_a()
     got = xl(host, "xl", "network-attach", "web1", "mac=00:16:3e:5b:45:f2")

@@ -117,9 +117,8 @@ def _net_detach(req: Request, t: str) -> list[str]:
 
 def disk_spec(req: BlockAttach) -> str:
     """xl-disk-configuration in keyed form, one argument; ``target=`` comes last (it takes
-    the rest of the spec) and is left out for a CD drive with no media. ``devtype=`` takes
-    only ``cdrom`` in xl ("unknown value for type" otherwise): a disk, the default (the
-    deprecated ``xvdb:disk``), is said by leaving it out."""
+    the rest of the spec) and is left out for a CD drive with no media. A disk is xl's
+    default devtype: left unsaid (4.17 takes ``devtype=disk``, not every xl does)."""
     parts = [f"format={req.format}", f"vdev={req.vdev.strip()}", f"access={req.access}"]
     if req.devtype is not None and req.devtype != "disk":
         parts.append(f"devtype={req.devtype}")

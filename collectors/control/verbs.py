@@ -303,10 +303,9 @@ class _DiskParse:
             return
         for key, value in _pairs([item], DISK_KEYS, "block-attach"):
             self.set(key, value, repeat_ok=key == "devtype")
-            if key == "devtype" and value != "cdrom":  # libxlu_disk_l.l: devtype=cdrom only
+            if key == "devtype" and value not in DISK_DEVTYPES:  # xl: "unknown value for type"
                 raise UsageError(f"block-attach: unknown value for devtype {value!r} in "
-                                 f"{self.spec!r}: xl takes only devtype=cdrom (a disk is the "
-                                 "default: leave devtype out)")
+                                 f"{self.spec!r}: xl takes devtype=cdrom or devtype=disk")
 
     def positional(self, item: str, left: int) -> None:
         """``item`` fills the next positional parameter not yet given; ``left`` counts

@@ -152,10 +152,11 @@ def parse_disk_spec(spec: str, source: str = "command line") -> DiskSpec:
                 vdev = val
             elif key == "access":
                 access = val
-            elif key == "devtype":
-                if val != "cdrom":
-                    raise fail("unknown value for type", val)
-                cdrom = True
+            elif key == "devtype":  # (4.17 takes disk too; the lexer's token is quoted whole)
+                if val not in ("cdrom", "disk"):
+                    raise fail("unknown value for type",
+                               parts[i] + ("," if i + 1 < len(parts) else ""))
+                cdrom = val == "cdrom"
             elif key == "backendtype":
                 if val not in _BACKEND_TYPES:
                     raise fail("unknown value for backendtype", val)

@@ -21,6 +21,12 @@ def file_exists(host: SimHost, path: str) -> bool:
     return path in host.files
 
 
+def missing_target(vdev: str, target: str) -> str:
+    """libxl__device_disk_set_backend's line for a target that is not there (the lab's)."""
+    return ("libxl: error: libxl_device.c:455:libxl__device_disk_set_backend: "
+            f"Disk vdev={vdev} failed to stat: {target}: No such file or directory\n")
+
+
 def cmd_network_attach(host: SimHost, io: Io, argv: list[str], *, dryrun: bool = False) -> int:
     p = getopt(io, "network-attach", argv, "", required=1)
     domid = find_domain(io, host, p.args[0])
@@ -106,6 +112,12 @@ def cmd_block_attach(host: SimHost, io: Io, argv: list[str], *, dryrun: bool = F
         io.eprint("libxl: error: libxl_dom.c:37:libxl__domain_type: "
                   f"unable to get domain type for domid={domid}\n")
         die(io, "libxl_device_disk_add failed.\n")
+    if spec.target and spec.script is None and not file_exists(host, spec.target):
+        # libxl stats the target while setting the disk's defaults, before anything else
+        io.eprint(missing_target(spec.vdev, spec.target)
+                  + "libxl: error: libxl_device.c:1486:device_addrm_aocomplete: "
+                  "unable to add device\n")
+        die(io, "libxl_device_disk_add failed.\n")
     devid = vdev_to_devid(spec.vdev)
     if devid is None:
         io.eprint(f"libxl: error: libxl_disk.c:378:device_disk_add: {label}"
@@ -114,17 +126,6 @@ def cmd_block_attach(host: SimHost, io: Io, argv: list[str], *, dryrun: bool = F
     if d.disk(devid) is not None:
         io.eprint(f"libxl: error: libxl_device.c:1481:device_addrm_aocomplete: {label}"
                   f"Unable to add vbd with id {devid}\n")
-        die(io, "libxl_device_disk_add failed.\n")
-    if spec.target and spec.script is None and not file_exists(host, spec.target):
-        host.last_pid += 5
-        io.eprint(
-            "libxl: error: libxl_exec.c:117:libxl_report_child_exitstatus: "
-            f"/etc/xen/scripts/block add [{host.last_pid}] exited with error status 1\n"
-            "libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: "
-            f"script: {spec.target} does not exist.\n"
-            f"libxl: error: libxl_device.c:1481:device_addrm_aocomplete: {label}"
-            f"Unable to add vbd with id {devid}\n"
-        )
         die(io, "libxl_device_disk_add failed.\n")
     disk = lifecycle.attach_disk(host, d, spec, host.action_rng)
     if not (d.active or d.paused):

@@ -20,6 +20,7 @@ from collectors.sim import lifecycle, savefile, xl_usage
 from collectors.sim.state import SHUTDOWN_CRASH, SimHost, file_bytes
 from collectors.sim.xl_args import Io, XlExit, die, domain_label, find_domain, getopt
 from collectors.sim.xl_cfg import CfgError, domain_spec, parse_cfg, parse_kv_overrides
+from collectors.sim.xl_devices import file_exists, missing_target
 
 CWD = "/root"  # where xl runs over SSH
 GUEST_OVERHEAD_KIB = 2048  # page tables and the like a new domain needs on top of its memory
@@ -130,6 +131,7 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
     if spec is None:
         _foreign_stream(io, stream)
     spec.name = name
+    _check_disks(io, host, spec, label, 1)
     kind = stream_kind(spec.type)
     io.eprint(f"xc: info: Found x86 {kind} domain from Xen 4.17\nxc: info: Restoring domain\n")
     if host.free_kib() < spec.memory_mib * 1024 + GUEST_OVERHEAD_KIB:
@@ -271,6 +273,7 @@ def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
             "cannot make domain: -6\n" + _destroy_chain(label)
         )
         raise XlExit(6)
+    _check_disks(io, host, spec, label, 3)
     if host.free_kib() < spec.memory_mib * 1024 + GUEST_OVERHEAD_KIB:
         io.eprint(
             "xc: error: panic: xc_dom_boot.c:141: xc_dom_boot_mem_init: can't allocate low "
@@ -281,11 +284,9 @@ def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
             "cannot (re-)build domain: -3\n" + _destroy_chain(label)
         )
         raise XlExit(3)
-    problem = _device_problem(host, spec)
-    if problem:
-        io.eprint(problem + f"libxl: error: libxl_create.c:1878:domcreate_attach_devices: "
-                  f"{label}unable to add disk devices\n" + _destroy_chain(label))
-        raise XlExit(3)
+    missing = next((v for v in spec.vifs if v.bridge not in host.bridges), None)
+    if missing is not None:
+        _missing_bridge(io, host, missing, label, domid)
     d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
     lifecycle.fresh(d, running=not p.has("p"))
     lifecycle.add_domain(host, d)
@@ -293,24 +294,42 @@ def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
     return 0
 
 
-def _device_problem(host: SimHost, spec: lifecycle.DomainSpec) -> str:
-    for k in spec.disks:
-        if k.target and k.target not in host.files:
-            host.last_pid += 5
-            return (
-                "libxl: error: libxl_exec.c:117:libxl_report_child_exitstatus: "
-                f"/etc/xen/scripts/block add [{host.last_pid}] exited with error status 1\n"
-                "libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: "
-                f"script: {k.target} does not exist.\n"
-            )
-    for v in spec.vifs:
-        if v.bridge not in host.bridges:
-            host.last_pid += 5
-            return (
-                "libxl: error: libxl_exec.c:117:libxl_report_child_exitstatus: "
-                f"{v.script} online [{host.last_pid}] exited with error status 1\n"
-                "libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: "
-                f"script: Could not find bridge device {v.bridge}\n"
-            )
-    return ""
+def _check_disks(io: Io, host: SimHost, spec: lifecycle.DomainSpec, label: str,
+                 code: int) -> None:
+    """libxl stats each disk's target as it sets the disks' defaults, before the build
+    (the lab's texts, ``disk = ['/nope,raw,xvda,w']``, 2026-11-28)."""
+    for i, k in enumerate(spec.disks):
+        if k.target and k.script is None and not file_exists(host, k.target):
+            io.eprint(missing_target(k.vdev, k.target)
+                      + f"libxl: error: libxl_create.c:1318:initiate_domain_create: {label}"
+                      f"Unable to set disk defaults for disk {i}\n" + _destroy_chain(label))
+            raise XlExit(code)
+
+
+def _missing_bridge(io: Io, host: SimHost, vif: lifecycle.VifSpec, label: str,
+                    domid: int) -> NoReturn:
+    """The vif's hotplug script fails after the build and the half-made domain is torn
+    down (the lab's texts, ``vif = ['bridge=nobr0']``, 2026-11-28)."""
+    script = []
+    for phase in ("online", "offline"):
+        host.last_pid += 36
+        script.append(
+            "libxl: error: libxl_exec.c:117:libxl_report_child_exitstatus: "
+            f"{vif.script} {phase} [{host.last_pid}] exited with error status 1\n"
+            "libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: "
+            f"script: Could not find bridge device {vif.bridge}\n")
+    io.eprint(
+        script[0]
+        + f"libxl: error: libxl_create.c:1921:domcreate_attach_devices: {label}"
+        "unable to add vif devices\n"
+        + script[1]
+        + f"libxl: error: libxl_domain.c:1219:destroy_domid_pci_done: {label}"
+        "xc_domain_pause failed\n"
+        "libxl: error: libxl_dom.c:37:libxl__domain_type: unable to get domain type for "
+        f"domid={domid}\n"
+        f"libxl: error: libxl_domain.c:1137:domain_destroy_callback: {label}Unable to destroy "
+        "guest\n"
+        f"libxl: error: libxl_domain.c:1064:domain_destroy_cb: {label}Destruction of domain "
+        "failed\n")
+    raise XlExit(3)
 
