@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 from textual.widgets._footer import FooterKey
 
@@ -790,6 +791,37 @@ async def test_action_menu_key_picks_the_action() -> None:
         hint = grey.query_one("#menu-hint", Static)
         assert "Pause / unpause (xl pause, xl unpause): not available" in str(hint.render())
     assert rec.xl("mem-set") == [] and rec.xl("pause") == []
+
+
+async def test_action_menu_fits_a_small_terminal_last_action_and_hint_in_sight() -> None:
+    """At 80x24 the menu's box cut its last actions (the highlight went out of sight on
+    End) and the hint of a greyed-out one's key off: the list now scrolls in the rows the
+    box has left."""
+    app, host, rec = lab_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        menu = await open_action_menu(pilot, app, "web1")  # a PV guest: no CD drive
+        box = menu.query_one("#menu-options", OptionList).parent
+        assert isinstance(box, Widget)
+        options = menu.query_one("#menu-options", OptionList)
+
+        def in_sight() -> bool:
+            inside = box.content_region
+            hint = menu.query_one("#menu-hint", Static)
+            shown = [options] + ([hint] if hint.display else [])
+            last = options.highlighted
+            return (all(inside.contains_region(w.region) for w in shown)
+                    and last is not None
+                    and options.scroll_y <= last < options.scroll_y
+                    + options.scrollable_content_region.height)
+
+        await pilot.press("end")  # console, the last action
+        await wait_until(pilot, in_sight, what="the last action in sight", timeout=3)
+        assert options.get_option_at_index(options.highlighted or 0).id == "console"
+        await pilot.press("t")  # CD insert: greyed out on a PV guest
+        await wait_until(pilot, lambda: menu.query_one("#menu-hint", Static).display
+                         and in_sight(), what="the hint and the highlight in sight", timeout=3)
+        assert "needs an HVM guest" in str(menu.query_one("#menu-hint", Static).render())
+        assert app.screen is menu
 
 
 async def test_busy_domain_and_the_action_log() -> None:

@@ -11,11 +11,17 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.scalar import Scalar
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.actions.specs import ActionSpec
 from tui.widgets.once_modal import OnceModal
+
+
+class _Options(OptionList):
+    def on_resize(self) -> None:
+        self.scroll_to_highlight()  # made shorter (a hint shown under it): keep it in sight
 
 
 class ActionMenu(OnceModal[str | None]):
@@ -69,11 +75,30 @@ class ActionMenu(OnceModal[str | None]):
                 label = Text(f"{self.keys.get(spec.id, spec.key):>6}  ", style="bold", end="")
                 label.append(spec.title)
                 options.append(Option(label, id=spec.id, disabled=not enabled))
-            yield OptionList(*options, id="menu-options")
+            yield _Options(*options, id="menu-options")
             yield Static("", id="menu-hint", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """The list gets the rows the box has left (it scrolls in them): on a short terminal
+        (80x24) the box would otherwise cut its last actions and the hint under it off,
+        with the highlight moving out of sight."""
+        box = self.query_one(Vertical)
+        options = self.query_one(OptionList)
+        width = box.content_region.width
+        room = int(self.size.height * 0.9) - box.styles.gutter.height
+        for child in box.children:
+            if child is not options and child.display:  # the header, the hint once shown
+                room -= child.get_content_height(self.size, self.size, width)
+        rows = max(3, min(30, room))
+        if options.styles.max_height != Scalar.from_number(rows):
+            options.styles.max_height = rows
 
     def on_key(self, event: events.Key) -> None:
         spec_id = self.hotkeys.get(event.key)
@@ -92,6 +117,7 @@ class ActionMenu(OnceModal[str | None]):
             hint.update(f"{spec.title}: "
                         f"{self.why.get(spec.id) or 'not available for this domain'}")
             hint.display = True
+            self.call_after_refresh(self._fit)  # its lines come out of the list's
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
