@@ -83,15 +83,18 @@ def test_bad_state_and_id_are_reported_not_crashing() -> None:
         ("state:zz,yy", [], "unknown states 'zz', 'yy' (use r b p s c d or a word): "
                             "nothing matches"),
         ("id:abc", [], "id: 'abc' is not a number: nothing matches"),
+        ("type:hvm,hv", ["web-01"], "unknown type 'hv' (use pv, hvm or pvh): ignored"),
+        ("type:xyz", [], "unknown type 'xyz' (use pv, hvm or pvh): nothing matches"),
+        ("type:HVM", ["web-01"], None),
         ("id:+7", [], "id: '+7' is not a number: nothing matches"),
         ("!state:runing", ["web-01", "db-01", "old"],
          "unknown state 'runing' (use r b p s c d or a word): nothing matches"),
     ],
 )
 def test_unknown_values_of_a_term_are_named_and_the_rest_applies(
-        text: str, expected: list[str], problem: str) -> None:
+        text: str, expected: list[str], problem: str | None) -> None:
     assert names(text) == expected
-    assert parse_filter(text).problems == (problem,)
+    assert parse_filter(text).problems == ((problem,) if problem else ())
 
 
 def test_hostile_filter_text_is_just_text() -> None:
@@ -138,6 +141,8 @@ def test_an_empty_result_says_which_term_explains_it() -> None:
         "no host matches 'nosuch' (host: matches part of a host's name, host:= all of it)")
     assert no_match_message(parse_filter("web host:=xen-lab,nope"), hosts).startswith(
         "no host matches '=xen-lab,nope'")
+    assert no_match_message(parse_filter("type:hv"), hosts) == (
+        "no domain matches: unknown type 'hv' (use pv, hvm or pvh): nothing matches")
     assert no_match_message(parse_filter("state:runing"), hosts) == (
         "no domain matches: unknown state 'runing' (use r b p s c d or a word): "
         "nothing matches")

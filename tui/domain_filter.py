@@ -16,8 +16,8 @@ Space-separated terms, all of which must match:
 * ``!term``          negates any term
 
 Values separated by commas are alternatives (``host:a,b``). An unknown value of
-``state:`` or ``id:`` is named in a warning and the term's other values apply; a term with
-none left matches no domain (never every domain).
+``state:``, ``type:`` or ``id:`` is named in a warning and the term's other values apply;
+a term with none left matches no domain (never every domain).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collectors.config import HostConfig
-from collectors.model import Domain, DomainState
+from collectors.model import Domain, DomainState, DomainType
 from collectors.visible import visible
 
 Predicate = Callable[[Domain, HostConfig | None], bool]
@@ -44,6 +44,7 @@ _STATE_LETTERS = {
 _STATE_WORDS = frozenset(
     {"running", "blocked", "paused", "shutdown", "crashed", "dying", "runnable"}
 )
+_TYPES = frozenset(t.value for t in DomainType)
 KEYS = ("state", "host", "type", "group", "tag", "id", "name")
 
 
@@ -155,7 +156,15 @@ def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
     if key == "host":
         return _any(low, _host_predicate), None
     if key == "type":
-        return _any(low, lambda v: lambda d, h: d.type is not None and d.type.value == v), None
+        good = [v for v in low if v in _TYPES]
+        bad = [v for v in low if v not in good]
+        problem = (f"unknown type{'s' if len(bad) > 1 else ''} {_listed(bad)} "
+                   "(use pv, hvm or pvh)"
+                   f"{_ignored(good)}" if bad else None)
+        if not good:
+            return _NOTHING, problem
+        return _any(good, lambda v: lambda d, h: d.type is not None and d.type.value == v), \
+            problem
     if key == "group":
         return _any(
             low, lambda v: lambda d, h: h is not None and (h.group or "").lower() == v
