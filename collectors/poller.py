@@ -90,6 +90,10 @@ MAX_BACKOFF_S = 60.0
 XS_SETTLE_S = 0.5
 XS_MIN_GAP_S = 3.0
 DOMAIN_EVENTS = frozenset({"@introduceDomain", "@releaseDomain"})
+# what a domain coming or going makes the poller read at once: its domid (xl list), vCPUs,
+# devices, and its uptime (xl uptime rides with xl info): a domain created (or rebooted:
+# a new domid) had no uptime until the next info cadence, 120 s
+DOMAIN_CAME = ("xenstore", "xl", "vcpus", "info")
 WATCH_BACKOFF_S = 5.0  # a xenstore-watch that failed to open is tried again after this
 ASK_AGAIN_S = 30.0  # a name xentop shows and xl list did not, looked up again after this
 DOM0_STREAM_TRIES = 3  # Dom0 streams in a row that gave no sample before giving up on it
@@ -486,7 +490,7 @@ class HostPoller:
             if new:
                 self._asked = {n: t for n, t in asked.items() if n in names}
                 self._asked.update(dict.fromkeys(new, now))
-                self._xenstore_soon(("xl", "vcpus", "xenstore"), settle=0.0)
+                self._xenstore_soon(DOMAIN_CAME, settle=0.0)
         self._changed.set()
 
     async def _dom0_loop(self) -> None:
@@ -619,7 +623,7 @@ class HostPoller:
                         initial -= 1
                         continue
                     if line in DOMAIN_EVENTS:  # a domain came or went: xl too, unsettled
-                        self._xenstore_soon(("xenstore", "xl", "vcpus"), settle=0.0)
+                        self._xenstore_soon(DOMAIN_CAME, settle=0.0)
                     elif xenstore_change_matters(line):
                         self._xenstore_soon(("xenstore",), settle=XS_SETTLE_S)
             except TransportError:

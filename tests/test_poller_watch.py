@@ -14,7 +14,7 @@ import pytest
 from collectors import commands as cmd
 from collectors import poller as poller_mod
 from collectors.config import Cadence
-from collectors.model import HostStatus
+from collectors.model import Domain, HostStatus
 from collectors.poller import HostPoller, PollSettings
 from collectors.sim.fleet import make_fleet
 from collectors.sim.runner import SimRunner
@@ -153,6 +153,42 @@ async def test_watch_events_reread_xenstore_settled_spaced_and_only_when_they_ma
         runner.watch.lines.put_nowait("@introduceDomain")
         await _wait(lambda: len(runner.xs_reads) == 5)
         assert runner.xs_reads[4] - runner.xs_reads[3] >= 1.5
+    finally:
+        await snaps.aclose()
+        await poller.close()
+
+
+async def test_a_domain_created_comes_with_its_uptime_not_at_the_next_info_cadence() -> None:
+    """A domain created (or rebooted: xl's daemon creates it again, a new domid) showed
+    its domid at once and its uptime as unknown until the next xl info/uptime, 120 s by
+    default (30 s here): xl uptime now comes with the xl list a domain's arrival asks."""
+    runner = WatchedRunner()
+    poller = HostPoller(runner.host, runner, SETTINGS)
+    snaps = poller.snapshots()
+    try:
+        snap = await asyncio.wait_for(anext(snaps), 15)
+        while not (snap.info and snap.domains and all(d.uptime_s is not None
+                                                      for d in snap.domains)):
+            snap = await asyncio.wait_for(anext(snaps), 15)
+        for key in cmd.XENSTORE_WATCH[1:]:  # every watch fires once at start
+            runner.watch.lines.put_nowait(key)
+        guest = next(d for d in snap.domains if not d.is_dom0 and d.state.running)
+        runner.sim.next_domid = 100  # as Xen does: a new domid, not the one just freed
+        for argv in (["xl", "destroy", guest.name],
+                     ["xl", "create", f"/etc/xen/{guest.name}.cfg"]):
+            res = await runner.run(argv)
+            assert res.exit_code == 0, res.stderr
+        runner.watch.lines.put_nowait("@introduceDomain")
+
+        async def created() -> Domain:
+            async for s in snaps:
+                d = s.domain(guest.name)
+                if d is not None and d.domid == 100 and d.uptime_s is not None:
+                    return d
+            raise AssertionError("snapshots ended")
+
+        again = await asyncio.wait_for(created(), 10)  # (the info cadence: 30 s)
+        assert again.uptime_s is not None and again.uptime_s < 15
     finally:
         await snaps.aclose()
         await poller.close()
