@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from collectors.model import Domain, HostStatus
-from tests.tui_fakes import T0, host_configs, make_snapshot
+from collectors.model import Domain, HostSnapshot, HostStatus
+from tests.tui_fakes import T0, host_configs, host_name, make_snapshot
 from themes import DEFAULT_THEME, load_themes
 from tui.store import DomainHistory, FleetStore, domain_keys
 from tui.styles import Palette
-from tui.views.fleet import totals_text
+from tui.views.fleet import FLEET_COLUMNS, fleet_row, totals_text
 
 PALETTE = Palette.from_variables(dict(load_themes([])[0][DEFAULT_THEME].variables))
 
@@ -96,6 +96,39 @@ def test_totals_pool_the_fleet() -> None:
     assert sum(t.states.values()) == 12
     assert t.cpu_free == pytest.approx(48 - t.cpu_used)
     assert t.info_hosts == 3
+
+
+def first_frame(h: int) -> HostSnapshot:
+    """A host's snapshot before any CPU%: xentop's first frame has none."""
+    snap = make_snapshot(h, 0)
+    return replace(snap, domains=tuple(replace(d, cpu_pct=None) for d in snap.domains))
+
+
+def test_cpu_used_is_unknown_before_any_cpu_percent_not_zero() -> None:
+    # the Fleet view showed "Used 0.0" for each host and "used 0.0, free 48.0" for the
+    # fleet until the second xentop frame: numbers it had not read
+    store = FleetStore(host_configs(3))
+    for h in range(3):
+        store.apply(first_frame(h))
+    ht = store.host_totals(host_name(0))
+    assert ht is not None and ht.cpu_used is None
+    t = store.totals()
+    assert t.pcpus == 48 and t.cpu_used is None and t.cpu_free is None
+    assert "pCPUs 48 (used -, free -)" in totals_text(store, PALETTE).plain
+    snap = store.host(host_name(0))
+    row = fleet_row(host_name(0), store.config(host_name(0)), snap, ht, T0, 1.0, PALETTE)
+    used = [str(c) for c in row][[c.key for c in FLEET_COLUMNS].index("cpu_used")]
+    assert used == "-"
+    # one host with CPU%: the fleet's free pCPUs are still unknown (48 counted, 16 known)
+    store.apply(make_snapshot(0, 1))
+    assert store.totals().cpu_used is None
+    for h in (1, 2):
+        store.apply(make_snapshot(h, 1))
+    t = store.totals()
+    assert t.cpu_used is not None and t.cpu_used > 0
+    assert t.cpu_free == pytest.approx(48 - t.cpu_used)
+    assert f"(used {t.cpu_used:.1f}, free {t.cpu_free:.1f})" in totals_text(store,
+                                                                             PALETTE).plain
 
 
 def test_totals_say_how_many_hosts_they_are_of() -> None:

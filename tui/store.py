@@ -116,7 +116,9 @@ class DomainHistory:
 class HostTotals:
     pcpus: int | None
     vcpus: int
-    cpu_used: float  # pCPU-equivalents used by the host's domains (Σ CPU% / 100)
+    # pCPU-equivalents used by the host's domains (Σ CPU% / 100); None until one has a CPU%
+    # (xentop's first frame has none): not 0.0
+    cpu_used: float | None
     mem_total_mib: int | None
     mem_free_mib: int | None
     states: Mapping[str, int]
@@ -128,7 +130,7 @@ class FleetTotals:
     hosts_by_status: Mapping[str, int]
     pcpus: int
     vcpus: int
-    cpu_used: float
+    cpu_used: float | None  # None while a host whose pCPUs are counted has no CPU% yet
     mem_total_mib: int
     mem_free_mib: int
     domains: int
@@ -136,8 +138,8 @@ class FleetTotals:
     info_hosts: int = 0  # hosts whose pCPUs and memory are known (in the sums above)
 
     @property
-    def cpu_free(self) -> float:
-        return max(0.0, self.pcpus - self.cpu_used)
+    def cpu_free(self) -> float | None:
+        return None if self.cpu_used is None else max(0.0, self.pcpus - self.cpu_used)
 
 
 def data_time(snap: HostSnapshot) -> float:
@@ -162,12 +164,13 @@ def domain_keys(domains: Sequence[Domain]) -> list[DomainKey]:
 def host_totals(snap: HostSnapshot) -> HostTotals:
     states: dict[str, int] = {}
     vcpus = 0
-    used = 0.0
+    used: float | None = None
     for d in snap.domains:
         label = d.state.label
         states[label] = states.get(label, 0) + 1
         vcpus += d.vcpus_online or 0
-        used += (d.cpu_pct or 0.0) / 100.0
+        if d.cpu_pct is not None:
+            used = (used or 0.0) + d.cpu_pct / 100.0
     info = snap.info
     return HostTotals(
         pcpus=info.nr_cpus if info else None,
@@ -278,7 +281,7 @@ class FleetStore:
     def totals(self) -> FleetTotals:
         states: dict[str, int] = {}
         pcpus = vcpus = mem_total = mem_free = domains = info_hosts = 0
-        used = 0.0
+        used: float | None = 0.0
         for host in self.configs:
             snap = self.snapshots.get(host)
             ht = self.host_totals(host)
@@ -287,7 +290,8 @@ class FleetStore:
             pcpus += ht.pcpus or 0
             info_hosts += ht.pcpus is not None and ht.mem_total_mib is not None
             vcpus += ht.vcpus
-            used += ht.cpu_used
+            if ht.pcpus is not None and used is not None:  # free = pCPUs counted - used
+                used = None if ht.cpu_used is None else used + ht.cpu_used
             mem_total += ht.mem_total_mib or 0
             mem_free += ht.mem_free_mib or 0
             domains += len(snap.domains)

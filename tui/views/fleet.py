@@ -193,7 +193,9 @@ def totals_text(store: FleetStore, palette: Palette) -> Text:
     if t.info_hosts < t.hosts:  # the sums are of the hosts that answered: say so
         text.append(f"({t.info_hosts} of {t.hosts} hosts) ")
     if t.info_hosts:
-        text.append(f"pCPUs {t.pcpus} (used {t.cpu_used:.1f}, free {t.cpu_free:.1f})")
+        used, free = t.cpu_used, t.cpu_free
+        text.append(f"pCPUs {t.pcpus} (used {DASH if used is None else f'{used:.1f}'}, "
+                    f"free {DASH if free is None else f'{free:.1f}'})")
         ratio = f"{t.vcpus / t.pcpus:.1f}:1" if t.pcpus else DASH
         text.append(f"  vCPUs {t.vcpus} ({ratio})")
         text.append(f"  Mem free {fmt_mib(t.mem_free_mib)} of {fmt_mib(t.mem_total_mib)}")
