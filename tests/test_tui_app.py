@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets._toast import Toast
 
 from collectors.model import HostStatus
 from tests.tui_fakes import (
@@ -436,6 +437,17 @@ async def test_theme_from_settings_and_unknown_theme_falls_back() -> None:
         assert [n.message for n in app._notifications] == [
             "unknown theme 'nope'; using xltop-dark (themes: colorblind, dark, "
             "high-contrast, light, mono)"]
+
+
+async def test_an_unknown_theme_that_looks_like_markup_is_named_not_a_crash() -> None:
+    # --theme '[/x]' (or theme = "[/x]" in the config) was a MarkupError traceback: the
+    # warning naming it went to the toast as Textual markup
+    app = build(1, theme="[/x]")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.2)
+        assert app.theme == "xltop-dark"
+        toasts = [str(t.render()) for t in app.screen.query(Toast)]
+        assert any("unknown theme '[/x]'" in t for t in toasts), toasts
 
 
 async def test_no_color_selects_monochrome(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -225,7 +225,7 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
             return found
         ours = ", ".join(sorted(n.removeprefix(THEME_PREFIX) for n in self.xltop_themes))
         self.notify(f"unknown theme {visible(wanted)!r}; using {DEFAULT_THEME} (themes: {ours})",
-                    severity="warning")
+                    severity="warning", markup=False)  # ('[/x]' is a name, not markup)
         return DEFAULT_THEME
 
     async def on_unmount(self) -> None:
