@@ -158,6 +158,28 @@ async def test_detail_fits_80_columns(demo: DemoRecording, size: tuple[int, int]
         assert net.startswith(net_title) and "…" not in net.split("Disk")[0]
 
 
+async def test_detail_header_cuts_a_long_name_not_the_host_after_it(
+        demo: DemoRecording) -> None:
+    # at 80 columns a 45-character name pushed the host, type and uptime off the first
+    # line ("domid 14 on x…"): which host the domain is on is what must stay
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        d = next(d for _, d in app.store.domains() if len(d.name) > 40)
+        await open_detail(pilot, app, d.name)
+        await pilot.pause(1.2)  # the next render knows the bar's width
+        line = screen_text(app).split("\n")[1]
+        assert f"domid {d.domid} on {d.host}" in line and " up " in line, line
+        assert d.name[:16] in line and "…" in line, line
+    app = frozen_app(demo, "domains")
+    async with app.run_test(size=(160, 50)) as pilot:  # room for all of it: not cut
+        await settle(pilot)
+        await open_detail(pilot, app, d.name)
+        await pilot.pause(1.2)
+        line = screen_text(app).split("\n")[1]
+        assert f"{d.name}  domid {d.domid} on {d.host}" in line, line
+
+
 async def test_detail_charts_are_present_themed_and_follow_the_theme(
         demo: DemoRecording) -> None:
     app = frozen_app(demo, "domains")

@@ -44,6 +44,7 @@ from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.stable_footer import StableFooter
 from tui.widgets.store_tree import KeyTree, add_json, add_paths
 
+MIN_NAME_CELLS = 16  # the header's first line cuts a long name to no less than this
 TABS = ("tab-vcpus", "tab-devices", "tab-config", "tab-xenstore", "tab-logs")
 # the tabs read on demand, each with its tree
 FETCHED = {"tab-config": "#detail-config", "tab-xenstore": "#detail-xenstore",
@@ -173,9 +174,19 @@ class DomainDetailScreen(StoreView):
         yield StableFooter()
 
     def view_mounted(self) -> None:
+        self.call_after_refresh(self._header_at_width)
         self._focus_pane(self.first_tab)
         set_ring_demand(self.app, self.key[0], True)
         sync_vcpu_demand(self.app)
+
+    def on_resize(self) -> None:
+        # the header's first line is cut to the bar's width (a long name): made again at a
+        # new width, and once the first layout has given it one
+        self.call_after_refresh(self._header_at_width)
+
+    def _header_at_width(self) -> None:
+        if self.ready and self.is_mounted:
+            self._render_header()
 
     def on_screen_resume(self) -> None:
         if self.ready:
@@ -261,13 +272,20 @@ class DomainDetailScreen(StoreView):
         else:
             text.append_text(palette.state_text(d.state))
             text.append(f" {d.state.flags}  ", style=palette.muted)  # all six, as xl prints
-        text.append_text(safe_text(d.name, style="bold", escaped_style=palette.escaped))
-        text.append(f"  domid {DASH if d.domid is None else d.domid} on ")
-        text.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
+        name = safe_text(d.name, style="bold", escaped_style=palette.escaped)
+        rest = Text(f"  domid {DASH if d.domid is None else d.domid} on ", end="")
+        rest.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
         if self.gone:
-            text.append("  gone from the host (last known values; no actions)",
+            rest.append("  gone from the host (last known values; no actions)",
                         style=palette.status["unreachable"])
-        text.append(f"  {d.type.value.upper() if d.type else DASH}  up {fmt_duration(d.uptime_s)}")
+        rest.append(f"  {d.type.value.upper() if d.type else DASH}  up {fmt_duration(d.uptime_s)}")
+        # a long name (Xen allows 64 characters) is cut, not the host, type and uptime after it
+        width = self.query_one("#detail-header", TextBar).content_size.width
+        room = width - text.cell_len - rest.cell_len
+        if width and room < name.cell_len:
+            name.truncate(max(room, MIN_NAME_CELLS), overflow="ellipsis")
+        text.append_text(name)
+        text.append_text(rest)
         text.append("\n ")  # the numbers on a line of their own: all of them fit at 80 columns
         text.append(f"vCPUs {DASH if d.vcpus_online is None else d.vcpus_online}"
                     f"/{DASH if d.vcpus_max is None else d.vcpus_max}")
