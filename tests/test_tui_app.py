@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets._toast import Toast
 
+from collectors.journal import Journal
 from collectors.model import HostStatus
 from tests.tui_fakes import (
     T0,
@@ -33,6 +35,7 @@ from tui.views.domains import DomainsScreen
 from tui.views.fleet import FLEET_COLUMNS, FleetScreen, states_text
 from tui.views.fleet_sort import FLEET_SORTS, HostRow, sort_hosts
 from tui.views.pinning import PinningScreen
+from tui.widgets.key_scroll import KeyScroll
 from tui.widgets.keyed_table import KeyedTable
 
 SIZE = (160, 40)
@@ -448,6 +451,22 @@ async def test_an_unknown_theme_that_looks_like_markup_is_named_not_a_crash() ->
         assert app.theme == "xltop-dark"
         toasts = [str(t.render()) for t in app.screen.query(Toast)]
         assert any("unknown theme '[/x]'" in t for t in toasts), toasts
+
+
+async def test_the_action_log_of_a_journal_whose_path_looks_like_markup(
+        tmp_path: Path) -> None:
+    # L with $XLTOP_JOURNAL (or $XDG_STATE_HOME) under a directory such as '[/x]' was a
+    # MarkupError traceback: the path went into the box's title as Textual markup
+    from tui.actions.log_screen import ActionLogScreen
+    app = build(1)
+    app.journal = Journal(tmp_path / "[b]x" / "[/x].jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("L")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionLogScreen))
+        await pilot.pause(0.2)
+        title = app.screen.query_one(KeyScroll).border_title
+        assert title is not None and "[b]x" in Text.from_markup(title).plain
+        assert "/[/x].jsonl" in Text.from_markup(title).plain
 
 
 async def test_no_color_selects_monochrome(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from collectors.journal import Journal
 from tui.actions.running import RunningAction
-from tui.text import safe_text
+from tui.text import safe_text, visible
 from tui.widgets.key_scroll import KeyScroll
 from tui.widgets.once_modal import OnceModal
 from tui.widgets.stable_footer import StableFooter
@@ -105,7 +105,8 @@ class ActionLogScreen(OnceModal[None]):
 
     def compose(self) -> ComposeResult:
         box = KeyScroll()
-        box.border_title = f"Action log  {self.journal.path}"
+        # Text: a title string is Textual markup, and a path is not ('[/x]' in it crashed L)
+        box.border_title = Text(f"Action log  {visible(str(self.journal.path))}")
         with box:
             yield Static(Text("reading the journal…", style="dim"), id="log-text")
         yield StableFooter()
