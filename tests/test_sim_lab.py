@@ -33,6 +33,13 @@ SAME_ERRORS = [
     "xl restore /nonexist.chk", "xl create /nonexist.cfg", "xl pause", "xl list -q",
     "xl foo", "xl domid nosuch", "xl domname 42", "xenstore-read /nonexistent",
     "xenstore-list /nonexistent", "xenstore-ls -f /nonexistent", "xentop -h",
+    # options end at the first argument that is not one ("+" in xl's getopt string)
+    "xl vcpu-set db1 -1", "xl block-detach db1 -f", "xl vcpu-list nosuch -h",
+    "xl list db1 web1", "xl console nosuch", "xl console 99", "xl console -t foo nosuch",
+    "xl network-attach db1 mac=zz", "xl network-attach db1 mac=00:16:3e:00:00:100",
+    "xl block-attach db1 /nope,raw,xvdc,rw", "xl block-attach idle1 vdev=xvdc,devtype=foo",
+    "xl block-attach idle1 format=raw,vdev=xvdc,access=rw,devtype=foo,target=/nope",
+    "xl save db1", "xl shutdown -w",
 ]
 
 

@@ -68,7 +68,9 @@ def getopt(
     longs: dict[str, tuple[str, bool]] | None = None,
     required: int = 0,
 ) -> Parsed:
-    """GNU getopt_long as xl's SWITCH_FOREACH_OPT drives it (permuting, ``h`` implied).
+    """GNU getopt_long as xl's SWITCH_FOREACH_OPT drives it: ``"+" opts``, so the options
+    end at the first argument that is not one (the lab: ``xl mem-set db1 -5`` sets -5,
+    ``xl pause db1 --help`` pauses db1); ``h`` implied.
 
     ``shorts`` uses getopt syntax (``"f:"`` takes an argument); ``longs`` maps a long
     name to (short letter, takes argument).
@@ -121,7 +123,8 @@ def getopt(
                 opts.append((c, None))
                 j += 1
             continue
-        args.append(a)
+        args += argv[i - 1 :]
+        break
     for o, _ in opts:
         if o == "h":
             io.print(xl_usage.usage(cmd))

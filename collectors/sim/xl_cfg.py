@@ -228,7 +228,10 @@ def parse_vif_spec(spec: str) -> VifSpec:
         if not eq or key not in _VIF_KEYS:
             raise CfgError(f"unrecognized argument `{token}'")
         if key == "mac":
-            v.mac = parse_mac(val)
+            try:
+                v.mac = parse_mac(val)
+            except CfgError:  # (parse_nic_config names the key; checked on the lab)
+                raise CfgError("Invalid parameter `mac'.") from None
         elif key == "bridge":
             v.bridge = val
         elif key == "model":

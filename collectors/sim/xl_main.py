@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from collectors.sim import xl_actions, xl_devices, xl_migrate, xl_read, xl_saverestore, xl_usage
+from collectors.sim import (
+    console,
+    xl_actions,
+    xl_devices,
+    xl_migrate,
+    xl_read,
+    xl_saverestore,
+    xl_usage,
+)
 from collectors.sim.state import SimHost
 from collectors.sim.xl_args import Io, XlExit
 from collectors.sim.xl_help_text import HELP_TEXT
@@ -12,6 +20,7 @@ from collectors.sim.xl_help_text import HELP_TEXT
 Handler = Callable[[SimHost, Io, list[str]], int]
 
 HANDLERS: dict[str, Handler] = {
+    "console": console.cmd_console,
     "list": xl_read.cmd_list,
     "vcpu-list": xl_read.cmd_vcpu_list,
     "info": xl_read.cmd_info,
