@@ -168,6 +168,10 @@ async def test_unknown_domain() -> None:
     msg = await problem(Pause(H, "nosuch"))
     assert 'no domain "nosuch" on xen-a' in msg and "web1" in msg
     assert 'no domain "99"' in await problem(Pause(H, 99))
+    # names are the host's (and the typed one the user's): a newline makes no line of its own
+    odd = snapshot(dom(7, "a\nxltop do: done"))
+    msg = await problem(Pause(H, "b\nfake"), snap=odd)
+    assert "\n" not in msg and 'no domain "b\\nfake"' in msg and "a\\nxltop do: done" in msg
     # a long list names the first ones and says how many more there are
     many = snapshot(*(dom(100 + i, f"guest{i:02}") for i in range(20)))
     msg = await problem(Pause(H, "nosuch"), snap=many)

@@ -52,6 +52,7 @@ from collectors.model import (
 )
 from collectors.parse.common import ParseError, is_uint
 from collectors.parse.xl_savefile import config_file_name, parse_xl_savefile
+from collectors.visible import visible
 
 DEFAULT_BRIDGE = "xenbr0"  # xl's bridge when a vif names none and xl.conf sets none
 DEFAULT_VIF_SCRIPT = "vif-bridge"
@@ -156,17 +157,19 @@ def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bo
     found = by_name or by_id
     if by_name and by_id and by_name[0] is not by_id[0]:
         raise ValidationFailed.one(
-            f'"{ref}" is both the name of domain {by_name[0].domid} and the domid of '
-            f"{by_id[0].name}: name it by its UUID (or pick its row)",
+            f'"{visible(ref)}" is both the name of domain {by_name[0].domid} and the domid of '
+            f"{visible(by_id[0].name)}: name it by its UUID (or pick its row)",
             "domain",
         )
     if not found:
         shown = 12
-        known = ", ".join(d.name for d in snap.domains[:shown]) or "none"
+        # (names are the host's: a newline in one must not make a line of its own)
+        known = ", ".join(visible(d.name) for d in snap.domains[:shown]) or "none"
         if len(snap.domains) > shown:
             known += f" and {len(snap.domains) - shown} more"
         raise ValidationFailed.one(
-            f'no domain "{ref}" on {snap.host} (destroyed or renamed? domains: {known})',
+            f'no domain "{visible(ref)}" on {snap.host} (destroyed or renamed? domains: '
+            f"{known})",
             "domain",
         )
     d = found[0]
