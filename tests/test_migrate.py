@@ -220,3 +220,22 @@ async def test_a_migration_into_a_production_host_needs_the_name_typed() -> None
     rule = confirmation(prod, cfg)
     assert rule.kind is Confirmation.TYPED_NAME and rule.confirm_text == "web1"
     assert rule.reasons == ("root@xen2 is a production host",)
+
+
+def test_a_paused_domain_is_migrated_paused_unless_unticked() -> None:
+    """xl migrate resumes the domain at the destination without -p: a paused one's form
+    starts with -p ticked and says what each choice does; a running one's without."""
+    from collectors.model import Domain, DomainState
+    from tui.actions.specs import SPECS_BY_ID
+    from tui.actions.target import Target
+
+    spec = SPECS_BY_ID["migrate"]
+    for paused in (True, False):
+        d = Domain(host="xen-a", domid=5, name="mq", state=DomainState(paused=paused))
+        t = Target("xen-a", domain=d, peers=("xen-b",))
+        assert spec.defaults(t) == {"leave_paused": paused}
+        req = spec.build(t, {"destination": "xen-b", **spec.defaults(t)})
+        assert build_argv(req, "5")[:3] == (("xl", "migrate", "-p") if paused
+                                             else ("xl", "migrate", "5"))
+        assert spec.info is not None
+        assert ("with -p it stays paused there" in spec.info(t)) is paused

@@ -188,10 +188,22 @@ def _migrate_fields(t: Target) -> tuple[Field, ...]:
     )
 
 
+def _migrate_defaults(t: Target) -> Values:
+    """A paused domain stays paused there unless the user unticks -p (without it xl
+    resumes the domain at the destination)."""
+    return {"leave_paused": _paused(t)}
+
+
+def _paused(t: Target) -> bool:
+    return t.domain is not None and t.domain.state.paused
+
+
 def _migrate_info(t: Target) -> str:
+    then = ("It is paused here: with -p it stays paused there, without it it runs there"
+            if _paused(t) else "The domain keeps running until the copy is done, then runs "
+            "there")
     return (f"xl on {t.host} runs ssh DESTINATION xl migrate-receive as root: that Dom0 must "
-            "reach the destination's by key. The domain keeps running until the copy is "
-            "done, then runs there (a new domid) and is gone from here.")
+            f"reach the destination's by key. {then} (a new domid) and is gone from here.")
 
 
 def _migrate(t: Target, v: Values) -> rq.Request:
@@ -582,7 +594,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("destroy", "D", "Destroy at once (xl destroy)", "Destroy",
                _simple(rq.Destroy), verbs=("destroy",)),
     ActionSpec("migrate", "G", "Migrate to another host (xl migrate)", "Migrate", _migrate,
-               fields=_migrate_fields, info=_migrate_info, verbs=("migrate",)),
+               fields=_migrate_fields, defaults=_migrate_defaults, info=_migrate_info,
+               verbs=("migrate",)),
     ActionSpec("create", "plus", "Create a domain from a config file (xl create)", "Create",
                _create, scope="host", fields=_create_fields, verbs=("create",)),
     ActionSpec("cd_insert", "t", "Insert a CD (xl cd-insert, HVM)", "CD insert", _cd_insert,
