@@ -189,6 +189,13 @@ def _spawn(*args: str, journal: Path) -> pexpect.spawn:
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
+def _exit_code(child: pexpect.spawn) -> int | None:
+    """The child's exit status once its output has ended."""
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
 def test_terminal_yes_no_confirmation(tmp_path: Path) -> None:
     j = tmp_path / "j.jsonl"
     child = _spawn("--demo", "xen-lab-02", "mq-02", "pause", journal=j)
@@ -196,16 +203,12 @@ def test_terminal_yes_no_confirmation(tmp_path: Path) -> None:
     child.expect_exact("target: mq-02 (domid 1) on xen-lab-02")
     child.expect_exact("Run it? [y/N] ")
     child.sendline("n")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 3
+    assert _exit_code(child) == 3
     child = _spawn("--demo", "xen-lab-02", "mq-02", "pause", journal=j)
     child.expect_exact("Run it? [y/N] ")
     child.sendline("y")
     child.expect_exact("xl pause 1: done on xen-lab-02")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert _exit_code(child) == 0
 
 
 def test_terminal_typed_name_on_production(tmp_path: Path) -> None:
@@ -214,17 +217,13 @@ def test_terminal_typed_name_on_production(tmp_path: Path) -> None:
     child.expect_exact("xen-prod-01 is a production host")
     child.expect_exact("Type 'web-01' to confirm: ")
     child.sendline("web")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 3
+    assert _exit_code(child) == 3
     child = _spawn("--demo", "xen-prod-01", "web-01", "destroy", journal=j)
     child.expect_exact("destroy kills the domain at once")
     child.expect_exact("Type 'web-01' to confirm: ")
     child.sendline("web-01")
     child.expect_exact("xl destroy 1: done on xen-prod-01")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert _exit_code(child) == 0
     assert [e["outcome"] for e in entries(j)] == ["refused", "ok"]
 
 
@@ -237,24 +236,18 @@ def test_console_through_xltop_do(tmp_path: Path) -> None:
         child.expect_exact("\r\nhello\r\n")
         child.send("\x1d")
         child.expect_exact("detached from the console")
-        child.expect(pexpect.EOF)
-        child.close()
-        assert child.exitstatus == 0
+        assert _exit_code(child) == 0
     assert [e["verb"] for e in entries(j)] == ["console"] * 3
     child = _spawn("--demo", "xen-lab-02", "mq-02", "console", "-t", "pv", "-n", "0",
                    journal=j)  # xl console's own options
     child.expect_exact("Ctrl-] detaches")
     child.send("\x1d")
     child.expect_exact("detached from the console")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert _exit_code(child) == 0
     assert entries(j)[-1]["argv"] == ["xl", "console", "-t", "pv", "-n", "0", "1"]
     child = _spawn("--demo", "xen-lab-02", "Domain-0", "console", journal=j)
     child.expect_exact("console is not possible on Domain-0")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 2
+    assert _exit_code(child) == 2
 
 
 def test_a_console_in_use_is_said_once_and_never_claimed_attached(tmp_path: Path) -> None:

@@ -145,22 +145,16 @@ def _term(term: str) -> tuple[Predicate | None, str | None]:
 def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
     low = [v.lower() for v in values]
     if key == "state":
-        good = [v for v in low if v in _STATE_WORDS or all(c in _STATE_LETTERS for c in v)]
-        bad = [v for v in low if v not in good]
-        problem = (f"unknown state{'s' if len(bad) > 1 else ''} {_listed(bad)} "
-                   "(use r b p s c d or a word)"
-                   f"{_ignored(good)}" if bad else None)
+        good, problem = _known(low, lambda v: v in _STATE_WORDS
+                               or all(c in _STATE_LETTERS for c in v),
+                               "state", "r b p s c d or a word")
         if not good:
             return _NOTHING, problem
         return _any(good, lambda v: lambda d, h: state_matches(d.state, v)), problem
     if key == "host":
         return _any(low, _host_predicate), None
     if key == "type":
-        good = [v for v in low if v in _TYPES]
-        bad = [v for v in low if v not in good]
-        problem = (f"unknown type{'s' if len(bad) > 1 else ''} {_listed(bad)} "
-                   "(use pv, hvm or pvh)"
-                   f"{_ignored(good)}" if bad else None)
+        good, problem = _known(low, lambda v: v in _TYPES, "type", "pv, hvm or pvh")
         if not good:
             return _NOTHING, problem
         return _any(good, lambda v: lambda d, h: d.type is not None and d.type.value == v), \
@@ -185,6 +179,17 @@ def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
 
 def _nothing(d: Domain, h: HostConfig | None) -> bool:
     return False
+
+
+def _known(values: list[str], ok: Callable[[str], bool], what: str,
+           use: str) -> tuple[list[str], str | None]:
+    """The values ``ok`` takes, and the problem naming the others (None if none)."""
+    good = [v for v in values if ok(v)]
+    bad = [v for v in values if v not in good]
+    if not bad:
+        return good, None
+    return good, (f"unknown {what}{'s' if len(bad) > 1 else ''} {_listed(bad)} (use {use})"
+                  f"{_ignored(good)}")
 
 
 _NOTHING: Predicate = _nothing  # a term with no valid value matches no domain (not all)
