@@ -393,3 +393,13 @@ def test_ctrl_c_at_the_prompt_ends_the_run_and_sends_nothing(tmp_path: Path) -> 
     # nothing sent; journaled as a "n" at the prompt is
     assert [(e["outcome"], e["message"], e["argv"]) for e in entries(j)
             ] == [("refused", "interrupted at the confirmation", ["xl", "pause", "1"])] * 2
+
+
+def test_an_unwritable_journal_is_a_warning_and_the_action_stands(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    r = run("--demo", "xen-lab-02", "mq-02", "pause", "--yes",
+            journal=tmp_path / "file" / "j.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert "xl pause 1: done on xen-lab-02" in r.stdout + r.stderr
+    warned = [ln for ln in r.stderr.splitlines() if "not written" in ln]
+    assert len(warned) == 1 and warned[0].startswith("xltop do: warning: journal "), r.stderr

@@ -122,6 +122,27 @@ async def test_pause_toggle_confirms_the_exact_command_and_the_next_poll_shows_i
     assert line["argv"] == ["xl", "pause", "3"] and line["host"] == H and line["exit_code"] == 0
 
 
+async def test_an_action_the_journal_could_not_take_is_said_not_only_logged(
+        tmp_path: Path) -> None:
+    """The action is done (a full disk must not undo it), but the operator is told that
+    it is not in the journal: a log line alone is invisible in the dashboard."""
+    from collectors.journal import Journal
+
+    (tmp_path / "file").write_text("")
+    app, host, _ = lab_app()
+    app.journal = Journal(tmp_path / "file" / "journal.jsonl")  # under a file: cannot be
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "web1")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm(pilot, app)
+        await wait_until(pilot, lambda: any(n.title == "action not journaled"
+                                            for n in app.notes), what="the warning")
+    assert host.domains[3].paused
+    note = next(n for n in app.notes if n.title == "action not journaled")
+    assert note.severity == "warning" and "journal.jsonl not written" in note.message
+
+
 async def test_cancel_at_the_confirmation_sends_nothing_and_is_journaled() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -216,7 +216,8 @@ async def _main(args: DoArgs) -> int:
     except (ConfigError, UsageError) as e:
         return _fail(f"{e}", EXIT_USAGE)
     seam = ControlSeam(runner, host, settings,
-                       Journal(default_journal_path(demo=host.is_demo)))
+                       Journal(default_journal_path(demo=host.is_demo)),
+                       on_journal_error=lambda said: _err(f"xltop do: warning: {said}"))
     try:
         return await _act(args, seam, req)
     finally:

@@ -98,12 +98,15 @@ class ControlSeam:
         journal: Journal | None = None,
         *,
         refresh: Callable[[], None] | None = None,
+        on_journal_error: Callable[[str], None] | None = None,
     ) -> None:
         self.runner = runner
         self.host = host
         self.settings = settings
         self.journal = journal
         self._refresh = refresh
+        # told when an entry could not be written (else it is only logged)
+        self._on_journal_error = on_journal_error
         self._busy: dict[str, str] = {}  # domain target → verb of the action in flight
 
     # --- public ---------------------------------------------------------------------
@@ -318,7 +321,11 @@ class ControlSeam:
         try:
             await self.journal.record(entry)
         except OSError as e:  # a full disk must not turn a done action into an error
-            _log.warning("journal %s not written: %s", self.journal.path, e)
+            said = f"journal {self.journal.path} not written: {e}"
+            if self._on_journal_error is None:
+                _log.warning("%s", said)
+            else:
+                self._on_journal_error(said)
 
 
 def _busy_key(plan: Plan) -> str | None:

@@ -92,7 +92,9 @@ class ActionsApp(App[int]):
             if m is None:
                 return None
             seam = ControlSeam(m.runner, m.config, self.settings, self.journal,
-                               refresh=m.poller.refresh_now)
+                               refresh=m.poller.refresh_now,
+                               on_journal_error=lambda said: self.say(
+                                   "warning", "action not journaled", said))
             self._seams[host] = seam
         return seam
 
