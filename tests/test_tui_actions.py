@@ -845,6 +845,27 @@ async def test_action_menu_fits_a_small_terminal_last_action_and_hint_in_sight()
         assert app.screen is menu
 
 
+async def test_detach_on_a_domain_with_nothing_to_detach_says_so_and_opens_no_form() -> None:
+    """idle1 has no vif and no disk (xentop's NETS and VBDS are 0, XenStore lists none):
+    w and g say so; db1's open their forms with its devices to pick."""
+    app, _, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "idle1")
+        await wait_until(pilot, lambda: value(app, H, "idle1", "nets") == 0,
+                         what="xentop's count of idle1's vifs")
+        for key, said in (("w", "idle1 has no network interface to detach"),
+                          ("g", "idle1 has no disk to detach")):
+            await pilot.press(key)
+            await wait_until(pilot, lambda said=said: any(said in n.message
+                                                          for n in app.notes),
+                             what=said)
+            assert not isinstance(app.screen, ActionForm)
+        await select_domain(pilot, app, H, "db1")
+        form = await open_form(pilot, app, "w")
+        assert choices(form, "field-device") == ["0", "1"]  # its two vifs
+    assert rec.xl("network-detach") == [] and rec.xl("block-detach") == []
+
+
 async def test_busy_domain_and_the_action_log() -> None:
     app, host, rec = lab_app()
     host.domains[2].mem_kib = 6 * 512 * 1024  # a big idle1: its save takes seconds

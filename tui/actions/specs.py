@@ -456,6 +456,23 @@ def _block_detach(t: Target, v: Values) -> rq.Request:
     return rq.BlockDetach(t.host, t.ref, required(v, "vdev", "a disk"), force=flag(v, "force"))
 
 
+def _no_vifs(t: Target) -> str | None:
+    """Nothing to detach: xentop counts no vif and XenStore lists none (either unknown:
+    the form opens, with a field to type one)."""
+    d = t.domain
+    if d is None or d.nets != 0 or t.devices(DeviceKind.VIF):
+        return None
+    return f"{t.name} has no network interface to detach"
+
+
+def _no_vbds(t: Target) -> str | None:
+    """The same for disks (xentop's VBDS column)."""
+    d = t.domain
+    if d is None or d.vbds != 0 or t.devices(DeviceKind.VBD):
+        return None
+    return f"{t.name} has no disk to detach"
+
+
 def _hvm_only(t: Target) -> str | None:
     """CD verbs need an HVM guest: say so before the form (unknown type: the form opens and
     the validator asks to wait for the next poll)."""
@@ -580,13 +597,13 @@ SPECS: tuple[ActionSpec, ...] = (
                defaults=_net_attach_defaults, verbs=("network-attach",)),
     ActionSpec("network_detach", "w", "Detach a network interface (xl network-detach)",
                "Remove vif", _net_detach, fields=_net_detach_fields,
-               defaults=_net_detach_defaults, verbs=("network-detach",)),
+               defaults=_net_detach_defaults, verbs=("network-detach",), unfit=_no_vifs),
     ActionSpec("block_attach", "b", "Attach a disk (xl block-attach)", "Add disk",
                _block_attach, fields=_block_attach_fields, defaults=_block_attach_defaults,
                verbs=("block-attach",)),
     ActionSpec("block_detach", "g", "Detach a disk (xl block-detach)", "Remove disk",
                _block_detach, fields=_block_detach_fields, defaults=_block_detach_defaults,
-               verbs=("block-detach",)),
+               verbs=("block-detach",), unfit=_no_vbds),
     ActionSpec("shutdown", "d", "Shut down (xl shutdown)", "Shut down",
                _simple(rq.Shutdown), verbs=("shutdown",)),
     ActionSpec("reboot", "R", "Reboot (xl reboot)", "Reboot", _simple(rq.Reboot),
