@@ -403,3 +403,17 @@ def test_an_unwritable_journal_is_a_warning_and_the_action_stands(tmp_path: Path
     assert "xl pause 1: done on xen-lab-02" in r.stdout + r.stderr
     warned = [ln for ln in r.stderr.splitlines() if "not written" in ln]
     assert len(warned) == 1 and warned[0].startswith("xltop do: warning: journal "), r.stderr
+
+
+def test_every_message_of_xltop_do_is_one_line_whatever_names_it_quotes(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The validator quotes the host's names in many messages ("web\nxltop do: done is
+    already paused"): each of xltop's own messages stays one line on stderr; only xl's
+    verbatim output keeps its lines."""
+    from tui import do_cli
+
+    assert do_cli._fail("w\nxltop do: done is already paused", 2) == 2
+    do_cli._err("xl: first line\nxl: second line")
+    assert capsys.readouterr().err.splitlines() == [
+        "xltop do: w\\nxltop do: done is already paused",
+        "xl: first line", "xl: second line"]

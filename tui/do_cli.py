@@ -144,8 +144,8 @@ def main(argv: list[str]) -> int:
         if str(e) == "help":
             _out(USAGE)
             return EXIT_OK
-        _err(f"xltop do: {e}\n")
-        sys.stderr.write(USAGE)
+        _say(f"xltop do: {e}")
+        sys.stderr.write("\n" + USAGE)
         options = argv[: argv.index("--")] if "--" in argv else argv
         if "--json" in options:  # the one JSON object, even for a command line it cannot read
             _json_without_result(None, None, None, EXIT_USAGE, str(e))
@@ -217,7 +217,7 @@ async def _main(args: DoArgs) -> int:
         return _fail(f"{e}", EXIT_USAGE)
     seam = ControlSeam(runner, host, settings,
                        Journal(default_journal_path(demo=host.is_demo)),
-                       on_journal_error=lambda said: _err(f"xltop do: warning: {said}"))
+                       on_journal_error=lambda said: _say(f"xltop do: warning: {said}"))
     try:
         return await _act(args, seam, req)
     finally:
@@ -242,7 +242,7 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
     except ControlError as e:
         return _fail(e.message, EXIT_USAGE)
     for w in plan.warnings:
-        _err(f"xltop do: warning: {w}")
+        _say(f"xltop do: warning: {w}")
     if isinstance(req, Console):
         return await _console(seam, plan)
     try:
@@ -298,14 +298,15 @@ async def _confirm(plan: Plan, yes: bool) -> tuple[str | None, str | None]:
     typed = plan.confirm_text if plan.confirmation == Confirmation.TYPED_NAME else None
     if yes:  # a script's confirmation; what a person would have been asked stays on record
         for why in plan.reasons:
-            _err(f"xltop do: confirmed by --yes: {why}")
+            _say(f"xltop do: confirmed by --yes: {why}")
         return typed, None
     if not sys.stdin.isatty():
         return None, (f"{plan.display} on {plan.host} needs confirmation: pass --yes "
                       "(stdin is not a terminal)")
-    _err(f"{plan.display}\n  target: {plan.target} on {plan.host}")
+    _say(plan.display)
+    _say(f"  target: {plan.target} on {plan.host}")
     for why in plan.reasons:
-        _err(f"  {why}")
+        _say(f"  {why}")
     if plan.confirmation == Confirmation.TYPED_NAME:
         answer = await _ask(f"Type {plan.confirm_text!r} to confirm: ")
         if answer != plan.confirm_text:
@@ -382,7 +383,7 @@ def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) 
         _out(visible(f"{shlex.join(result.argv)}: done on {result.host}") + "\n")
         return code
     exit_note = f"exit {result.exit_code}" if result.exit_code is not None else result.outcome
-    _err(f"xltop do: {shlex.join(result.argv)} on {result.host}: {result.outcome} ({exit_note})")
+    _say(f"xltop do: {shlex.join(result.argv)} on {result.host}: {result.outcome} ({exit_note})")
     # xl's own words, verbatim, less what the progress lines already showed
     rest = [line for line in result.message.rstrip("\n").split("\n")
             if line.strip() not in (shown or ())]
@@ -418,16 +419,22 @@ async def _console(seam: ControlSeam, plan: Plan) -> int:
     if attached:
         sys.stderr.write("\r\n")
     if outcome.ok:
-        _err(outcome.message)
+        _say(outcome.message)
         return EXIT_OK
-    _err(f"xltop do: {outcome.message}")
+    _say(f"xltop do: {outcome.message}")
     return EXIT_UNKNOWN if outcome.kind == "connection-lost" else EXIT_FAILED
 
 
 def _fail(message: str, code: int) -> int:
     _said.message = message
-    _err(f"xltop do: {message}")
+    _say(f"xltop do: {message}")
     return code
+
+
+def _say(message: str) -> None:
+    """One message of xltop's on stderr, one line: the names and paths in it are untrusted,
+    and a newline in one must not make a line of its own (a fake 'xltop do: done')."""
+    sys.stderr.write(visible(message) + "\n")
 
 
 def _err(text: str) -> None:
