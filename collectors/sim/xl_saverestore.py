@@ -286,7 +286,7 @@ def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
         raise XlExit(3)
     missing = next((v for v in spec.vifs if v.bridge not in host.bridges), None)
     if missing is not None:
-        _missing_bridge(io, host, missing, label, domid)
+        _missing_bridge(io, host, missing, domid)
     d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
     lifecycle.fresh(d, running=not p.has("p"))
     lifecycle.add_domain(host, d)
@@ -306,10 +306,10 @@ def _check_disks(io: Io, host: SimHost, spec: lifecycle.DomainSpec, label: str,
             raise XlExit(code)
 
 
-def _missing_bridge(io: Io, host: SimHost, vif: lifecycle.VifSpec, label: str,
-                    domid: int) -> NoReturn:
+def _missing_bridge(io: Io, host: SimHost, vif: lifecycle.VifSpec, domid: int) -> NoReturn:
     """The vif's hotplug script fails after the build and the half-made domain is torn
     down (the lab's texts, ``vif = ['bridge=nobr0']``, 2026-11-28)."""
+    label = domain_label(domid)
     script = []
     for phase in ("online", "offline"):
         host.last_pid += 36
