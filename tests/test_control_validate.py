@@ -61,13 +61,15 @@ async def problem(req: Request, runner: RecordingRunner | None = None, snap=None
     ("text", "kib"),
     [("512", 512 * MiB), ("512m", 512 * MiB), ("512M", 512 * MiB), ("2g", 2048 * MiB),
      ("2G", 2048 * MiB), ("1t", 1 << 30), ("65536k", 65536), ("65536K", 65536),
-     ("1048576b", 1024), ("1048577B", 1024), (" 256 ", 256 * MiB)],
+     ("1048576b", 1024), ("1048577B", 1024), (" 256 ", 256 * MiB),
+     ("+512", 512 * MiB), ("+2g", 2048 * MiB)],  # xl parses with strtoll: "+" is taken
 )
 def test_sizes_in_xl_syntax(text: str, kib: int) -> None:
     assert sx.parse_size_kib(text) == kib
 
 
-@pytest.mark.parametrize("text", ["lots", "12x", "1.5g", "-5", "5mb", "", "0x10", "1 g", "m"])
+@pytest.mark.parametrize("text", ["lots", "12x", "1.5g", "-5", "5mb", "", "0x10", "1 g", "m",
+                                  "++5", "+", "+-5"])
 def test_bad_sizes_get_xl_like_message(text: str) -> None:
     with pytest.raises(sx.BadValue) as ei:
         sx.parse_size_kib(text)

@@ -17,13 +17,13 @@ class BadValue(ValueError):
     """A value the user typed is not in the syntax xl expects."""
 
 
-_SIZE_RE = re.compile(r"([0-9]+)([bkmgt]?)", re.IGNORECASE)
+_SIZE_RE = re.compile(r"\+?([0-9]+)([bkmgt]?)", re.IGNORECASE)  # strtoll takes a "+"
 _SIZE_SHIFT_KIB = {"t": 30, "g": 20, "m": 10, "": 10, "k": 0}
 MAX_SIZE_KIB = 1 << 40  # 1 PiB: far beyond any host; keeps xl's int64 maths from overflowing
 
 
 def parse_size_kib(text: str) -> int:
-    """xl's memory size (``512``, ``512m``, ``2G``, ``1048576k``, ``536870912b``) in KiB.
+    """xl's memory size (``512``, ``+512``, ``512m``, ``2G``, ``1048576k``, ``536870912b``) in KiB.
 
     No suffix means MiB, as in ``xl mem-set``. Bytes are truncated to whole KiB like xl.
     """
