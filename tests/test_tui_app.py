@@ -554,6 +554,16 @@ async def test_palette_jumps_to_a_domain() -> None:
         assert domains_table(app).cursor_key == ("xen-lab-3", "vm-2-04", None)
 
 
+async def test_palette_finds_a_domain_by_letters_in_order() -> None:
+    app = build(3)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        await palette_pick(pilot, "vm204")  # no substring of any name: vm-2-04's in order
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        await pilot.pause()
+        assert domains_table(app).cursor_key == ("xen-lab-3", "vm-2-04", None)
+
+
 async def test_palette_finds_a_hostile_name_by_what_the_screen_shows() -> None:
     app = build(1)
     async with app.run_test(size=SIZE) as pilot:

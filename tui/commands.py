@@ -18,7 +18,9 @@ from tui.text import safe_text, visible
 from tui.views import VIEWS
 
 if TYPE_CHECKING:
+    from collectors.model import Domain
     from tui.app import XlTopApp
+    from tui.store import DomainKey
 
 MAX_DOMAIN_HITS = 50
 
@@ -87,20 +89,34 @@ class FleetCommands(Provider):
                           partial(app.show_view, "domains", f"group:{g}"),
                           text=f"Domains of group: {visible(g)}")
         hits = 0
+        loose: list[tuple[DomainKey, Domain]] = []  # letters in order only
         for key, d in store.domains():
             name = d.name.lower()
             if q not in name:
                 name = visible(d.name).lower()  # as shown: evil\x1b[2Jname
                 if q not in name:
+                    if len(loose) + hits < MAX_DOMAIN_HITS and _in_order(q, name):
+                        loose.append((key, d))
                     continue
             score = 1.0 if name == q else (0.8 if name.startswith(q) else 0.5)
-            yield Hit(score, _label("Domain", d.name, f"on {visible(d.host)}"),
-                      partial(app.jump_to_domain, key),
-                      text=f"Domain: {visible(d.name)} on {visible(d.host)}",
-                      help="select it in the Domains view")
+            yield self._domain_hit(score, key, d)
             hits += 1
             if hits >= MAX_DOMAIN_HITS:
-                break
+                return
+        for key, d in loose[:MAX_DOMAIN_HITS - hits]:  # "wb1" finds web1, below every substring
+            yield self._domain_hit(0.3, key, d)
+
+    def _domain_hit(self, score: float, key: DomainKey, d: Domain) -> Hit:
+        return Hit(score, _label("Domain", d.name, f"on {visible(d.host)}"),
+                   partial(self.xl.jump_to_domain, key),
+                   text=f"Domain: {visible(d.name)} on {visible(d.host)}",
+                   help="select it in the Domains view")
+
+
+def _in_order(query: str, name: str) -> bool:
+    """Every character of ``query`` (blanks aside) appears in ``name`` in that order."""
+    rest = iter(name)
+    return all(c in rest for c in query if not c.isspace())
 
 
 def theme_choices(app: XlTopApp) -> list[tuple[str, Callable[[], object]]]:
