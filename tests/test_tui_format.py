@@ -14,6 +14,7 @@ from tui.format import (
     fmt_latency,
     fmt_pct,
     fmt_rate,
+    plural,
     sparkline,
 )
 
@@ -81,3 +82,8 @@ def test_sparkline_scales_and_marks_unknown() -> None:
     assert s == "▁▅█ "
     assert sparkline([1.0], 5, top=100.0) == "    ▁"
     assert len(sparkline([10.0] * 30, 12)) == 12
+
+
+@pytest.mark.parametrize(("n", "want"), [(0, "0 threads"), (1, "1 thread"), (2, "2 threads")])
+def test_plural(n: int, want: str) -> None:
+    assert plural(n, "thread") == want

@@ -29,6 +29,7 @@ from themes import DEFAULT_THEME, MONO_THEME, THEME_PREFIX, load_themes, resolve
 from tui import ui_memory, views
 from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands, ThemeCommands
+from tui.format import plural
 from tui.help import HelpScreen, keymap_problems
 from tui.host_access import set_fleet_ring_demand, sync_vcpu_demand
 from tui.messages import SnapshotsArrived
@@ -327,7 +328,7 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         for m in self.members:
             m.poller.refresh_now()
         n = len(self.members)
-        self.notify(f"asking {n} host{'s' if n != 1 else ''} again now (every source)",
+        self.notify(f"asking {plural(n, 'host')} again now (every source)",
                     title="Re-poll", timeout=2, markup=False)
 
 

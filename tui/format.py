@@ -114,3 +114,8 @@ def sparkline(values: list[float], width: int, top: float | None = None) -> str:
             i = min(len(_SPARK) - 1, int(v / scale * (len(_SPARK) - 1) + 0.5))
             out.append(_SPARK[i])
     return "".join(out).rjust(width)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 thread``, ``2 threads``, ``0 threads``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -30,6 +30,7 @@ from tui.actions.running import Note, result_severity, result_title
 from tui.actions.specs import ActionSpec
 from tui.actions.target import Target
 from tui.actions.text import warning_text
+from tui.format import plural
 from tui.text import safe_text
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class BulkConfirmScreen(ConfirmScreen):
     def box_title(self) -> str:
         verbs = sorted({p.verb for p in self.plans})
         n = len(self.plans)
-        return f"Run {'/'.join(verbs)} on {n} domain{'s' if n != 1 else ''}?"
+        return f"Run {'/'.join(verbs)} on {plural(n, 'domain')}?"
 
     def details(self) -> ComposeResult:
         lines = Text(end="")

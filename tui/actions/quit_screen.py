@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from tui.actions.running import RunningAction
-from tui.format import fmt_duration
+from tui.format import fmt_duration, plural
 from tui.text import safe_text
 from tui.widgets.warning_modal import WarningModal
 
@@ -46,7 +46,7 @@ class QuitScreen(WarningModal[bool]):
     def compose(self) -> ComposeResult:
         n = len(self.running)
         box = Vertical(id="quit-box")
-        box.border_title = f"Quit with {n} action{'s' if n != 1 else ''} still running?"
+        box.border_title = f"Quit with {plural(n, 'action')} still running?"
         with box:
             lines = Text(end="")
             for i, r in enumerate(self.running):

@@ -19,7 +19,7 @@ from collectors.model import HostId, format_cpu_ranges
 from collectors.poll_state import SOURCE_ERROR
 from collectors.queries import Cpupool, QueryError, cpupools, dmesg_tail
 from collectors.transport.base import Runner
-from tui.format import DASH, fmt_duration, fmt_mib
+from tui.format import DASH, fmt_duration, fmt_mib, plural
 from tui.host_access import runner_for
 from tui.table_diff import Cell
 from tui.text import safe_text
@@ -155,7 +155,7 @@ class HostScreen(PerHostView):
                         f"{fmt_mib(info.total_memory_mib)}")
             if info.cores_per_socket and info.threads_per_core:  # (the least asked for last)
                 text.append(f"  {info.cores_per_socket} cores/socket × "
-                            f"{info.threads_per_core} threads, NUMA nodes "
+                            f"{plural(info.threads_per_core, 'thread')}, NUMA nodes "
                             f"{info.nr_nodes or DASH}")
             up = info.raw.get("uptime") if info.raw else None
             if up:
