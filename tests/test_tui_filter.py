@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from collectors.config import HostConfig
@@ -180,3 +182,24 @@ def test_a_name_is_found_by_what_the_screen_shows_of_it() -> None:
     assert parse_filter("evil\\x1b[2Jname").matches(esc, None)  # (a bad regex: as text)
     assert parse_filter("x1b").matches(esc, None) and parse_filter("u202e").matches(rtl, None)
     assert not parse_filter("x1b").matches(rtl, None)
+
+
+def test_a_regex_that_backtracks_for_ages_gives_up_and_says_so() -> None:
+    # (a|aa)+$ on 'a'*30+'b' takes Python's re about a second per name: the UI loop froze
+    doms = [Domain(host="h", domid=i, name="a" * 30 + f"b{i}") for i in range(8)]
+    f = parse_filter("(a|aa)+$")
+    f.start_pass()
+    t0 = time.perf_counter()
+    assert not any(f.matches(d, None) for d in doms)
+    assert time.perf_counter() - t0 < 2.0
+    assert f.problems == ("regex '(a|aa)+$' backtracks too long: matching it as text",)
+    assert parse_filter("aaa|x").matches(doms[0], None)  # a fresh filter starts again
+
+
+def test_a_fast_regex_keeps_matching_pass_after_pass() -> None:
+    doms = [Domain(host="h", domid=i, name=f"db-{i:04d}") for i in range(1000)]
+    f = parse_filter("^db-0[0-9]*1$")
+    for _ in range(100):  # ~0.3 s in all: more than one pass's budget, spent over 100
+        f.start_pass()
+        assert sum(f.matches(d, None) for d in doms) == 100
+    assert f.problems == ()

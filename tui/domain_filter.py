@@ -4,7 +4,8 @@ Space-separated terms, all of which must match:
 
 * ``web``            name or UUID contains ``web`` (case-insensitive)
 * ``^db[0-9]+$``     a regular expression (any term with regex characters that compiles;
-                     it matches as plain text too, so ``$(reboot)`` finds that name)
+                     it matches as plain text too, so ``$(reboot)`` finds that name); one
+                     that backtracks for too long (``(a|aa)+$``) is matched as text only
 * ``state:p``        state by ``xl list`` flag letter (``r b p s c d``: any domain with
   that flag), or by the word the State column shows (``paused``, ``dying``,
   ``runnable``…); ``state:rb`` or ``state:r,b`` means either
@@ -23,8 +24,11 @@ a term with none left matches no domain (never every domain).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+import regex
 
 from collectors.config import HostConfig
 from collectors.model import Domain, DomainState, DomainType
@@ -33,6 +37,7 @@ from collectors.visible import visible
 Predicate = Callable[[Domain, HostConfig | None], bool]
 
 _REGEX_CHARS = re.compile(r"[.^$*+?{}\[\]\\|()]")
+REGEX_PASS_BUDGET_S = 0.25  # a regex term's time over all domains in one pass
 _STATE_LETTERS = {
     "r": "running",
     "b": "blocked",
@@ -48,15 +53,61 @@ _TYPES = frozenset(t.value for t in DomainType)
 KEYS = ("state", "host", "type", "group", "tag", "id", "name")
 
 
+class _Pattern:
+    """A regex term (also matched as text). Python's regexes can backtrack for ages
+    (``(a|aa)+$`` on a long name), and the filter runs on the UI loop: a term that spends
+    more than REGEX_PASS_BUDGET_S in one pass over the domains is matched as text alone
+    from then on, and says so."""
+
+    __slots__ = ("_rx", "_needle", "term", "slow", "_left")
+
+    def __init__(self, term: str, rx: regex.Pattern[str]) -> None:
+        self.term, self._rx, self._needle = term, rx, term.lower()
+        self.slow = False
+        self._left = REGEX_PASS_BUDGET_S
+
+    def start_pass(self) -> None:
+        self._left = REGEX_PASS_BUDGET_S
+
+    def __call__(self, d: Domain, h: HostConfig | None) -> bool:
+        if self._needle in _shown(d.name):
+            return True
+        if self.slow:
+            return False
+        t0 = time.perf_counter()
+        try:
+            hit = self._rx.search(d.name, timeout=self._left) or (
+                d.uuid is not None and self._rx.search(d.uuid, timeout=self._left))
+        except TimeoutError:
+            hit = None
+        self._left -= time.perf_counter() - t0
+        if self._left <= 0:
+            self.slow = True
+        return bool(hit)
+
+
 @dataclass(frozen=True, slots=True)
 class DomainFilter:
     text: str
     predicates: tuple[Predicate, ...] = ()
-    problems: tuple[str, ...] = ()  # shown to the user; the filter still works
+    notes: tuple[str, ...] = ()  # problems found in the text; the filter still works
+    patterns: tuple[_Pattern, ...] = ()
 
     @property
     def active(self) -> bool:
         return bool(self.predicates)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What to show the user: the notes, and each regex given up as too slow."""
+        return self.notes + tuple(
+            f"regex {p.term!r} backtracks too long: matching it as text" for p in self.patterns
+            if p.slow)
+
+    def start_pass(self) -> None:
+        """Before matching every domain: each regex term's time budget starts again."""
+        for p in self.patterns:
+            p.start_pass()
 
     def matches(self, d: Domain, host: HostConfig | None) -> bool:
         return all(p(d, host) for p in self.predicates)
@@ -75,16 +126,17 @@ def state_matches(state: DomainState, wanted: str) -> bool:
 def parse_filter(text: str) -> DomainFilter:
     preds: list[Predicate] = []
     problems: list[str] = []
+    patterns: list[_Pattern] = []
     for raw in text.split():
         negate = raw.startswith("!") and len(raw) > 1
         term = raw[1:] if negate else raw
-        pred, problem = _term(term)
+        pred, problem = _term(term, patterns)
         if problem:
             problems.append(problem)
         if pred is None:
             continue
         preds.append(_negated(pred) if negate else pred)
-    return DomainFilter(text, tuple(preds), tuple(problems))
+    return DomainFilter(text, tuple(preds), tuple(problems), tuple(patterns))
 
 
 def no_match_message(flt: DomainFilter, hosts: Iterable[str]) -> str:
@@ -127,22 +179,25 @@ def _any(values: list[str], one: Callable[[str], Predicate]) -> Predicate:
     return lambda d, h: any(p(d, h) for p in preds)
 
 
-def _term(term: str) -> tuple[Predicate | None, str | None]:
+def _term(term: str, patterns: list[_Pattern] | None = None
+          ) -> tuple[Predicate | None, str | None]:
+    """A term's predicate and problem; its regexes are added to ``patterns``."""
     key, sep, value = term.partition(":")
     key = key.lower()
     if sep and key in KEYS:
         values = [v for v in value.split(",") if v]
         if not values:
             return None, f"{key}: needs a value"
-        return _keyed(key, values)
-    pred, problem = _text(term)
+        return _keyed(key, values, patterns)
+    pred, problem = _text(term, patterns)
     if sep and key.isalpha() and problem is None:  # 'mem:>1G': say so, still match as text
         problem = (f"{key}: is not a filter key (keys: {' '.join(k + ':' for k in KEYS)}); "
                    f"matching {term!r} as text")
     return pred, problem
 
 
-def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
+def _keyed(key: str, values: list[str], patterns: list[_Pattern] | None
+           ) -> tuple[Predicate | None, str | None]:
     low = [v.lower() for v in values]
     if key == "state":
         good, problem = _known(low, lambda v: v in _STATE_WORDS
@@ -174,7 +229,7 @@ def _keyed(key: str, values: list[str]) -> tuple[Predicate | None, str | None]:
                    f"{'a number' if len(bad) == 1 else 'numbers'}{_ignored(ids)}"
                    if bad else None)
         return (lambda d, h: d.domid in ids), problem
-    return _text_values(values)  # name:
+    return _text_values(values, patterns)  # name:
 
 
 def _nothing(d: Domain, h: HostConfig | None) -> bool:
@@ -213,11 +268,12 @@ def _host_name_matches(v: str, host: str) -> bool:
     return host == v[1:] if v.startswith("=") else v in host
 
 
-def _text_values(values: list[str]) -> tuple[Predicate | None, str | None]:
+def _text_values(values: list[str], patterns: list[_Pattern] | None
+                 ) -> tuple[Predicate | None, str | None]:
     preds = []
     problem = None
     for v in values:
-        p, why = _text(v)
+        p, why = _text(v, patterns)
         problem = problem or why
         if p is not None:
             preds.append(p)
@@ -232,17 +288,20 @@ def _shown(name: str) -> str:
     return (name if name.isascii() and name.isprintable() else visible(name)).lower()
 
 
-def _text(term: str) -> tuple[Predicate | None, str | None]:
+def _text(term: str, patterns: list[_Pattern] | None
+          ) -> tuple[Predicate | None, str | None]:
     needle = term.lower()
     if _REGEX_CHARS.search(term):
         try:
-            rx = re.compile(term, re.IGNORECASE)
-        except re.error as e:
+            rx = regex.compile(term, regex.IGNORECASE)
+        except regex.error as e:
             return (
                 lambda d, h: needle in _shown(d.name),
-                f"bad regex {term!r} ({e.msg}): matching it as text",
+                f"bad regex {term!r} ({e}): matching it as text",
             )
         # as text too: a name such as "$(reboot)" or "[red]x" is found by typing it
-        return lambda d, h: (needle in _shown(d.name) or bool(
-            rx.search(d.name) or (d.uuid and rx.search(d.uuid)))), None
+        pattern = _Pattern(term, rx)
+        if patterns is not None:
+            patterns.append(pattern)
+        return pattern, None
     return lambda d, h: needle in _shown(d.name) or (d.uuid or "").lower().startswith(needle), None

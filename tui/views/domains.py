@@ -277,6 +277,7 @@ class DomainsScreen(SortsByHeader, StoreView):
         store = self.dash.store
         flt = self.filter
         if flt.active:
+            flt.start_pass()
             rows = [(k, d) for k, d in store.domains() if flt.matches(d, store.config(d.host))]
             self._domains = dict(rows)
         else:
