@@ -222,6 +222,21 @@ async def test_typing_a_filter_keeps_the_cursor_on_its_domain_when_the_result_sh
         assert screen.filter.text == "" and table.cursor_key == key
 
 
+async def test_a_filter_that_hides_the_cursors_domain_puts_the_cursor_on_top() -> None:
+    app = build(2)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, 0)
+        screen = await to_domains(pilot, app)
+        table = domains_table(app)
+        await pilot.press("down", "down", "down", "down")
+        key = table.cursor_key
+        assert key is not None and table.cursor_row == 4
+        screen.set_filter(f"!host:={key[0]}")  # not the row that happens to be 5th now
+        await pilot.pause()
+        assert len(table.order) > 4 and table.cursor_row == 0
+        assert table.cursor_key == table.order[0]
+
+
 async def test_clearing_a_filter_keeps_the_domain_the_cursor_is_on() -> None:
     app = build(2)
     async with app.run_test(size=SIZE) as pilot:

@@ -255,11 +255,15 @@ class DomainsScreen(SortsByHeader, StoreView):
     def _filter_rows(self) -> None:
         """Apply ``self.filter``, the cursor staying on the domain it shows (a cursor the
         user never moved would keep its row number: clearing a filter that left git-02
-        at the top put it on whatever came first, and the next key acted on that)."""
+        at the top put it on whatever came first, and the next key acted on that), or
+        going to the top when the filter hides that domain."""
         key = self._filter_anchor or self.table.cursor_key
         if key is not None:
             self.table.move_cursor_to(key)
         self.update_view()
+        if key is not None and self.table.cursor_key != key and self._order:
+            # its domain filtered out: the top row, not whichever now has its row number
+            self.table.move_cursor_to(self._order[0])
 
     def focus_domain(self, key: DomainKey) -> None:
         """Put the cursor on a domain, clearing a filter that hides it."""
