@@ -447,6 +447,9 @@ async def test_save_paths() -> None:
     r = RecordingRunner(files=["/srv/xen/web1.img"])
     msg = await problem(Save(H, "idle1", "/srv/xen/web1.img", overwrite=True), r)
     assert "is a disk of web1 (xvda)" in msg
+    for spelt in ("/srv//xen/web1.img", "/srv/./xen/web1.img", "//srv/xen/web1.img"):
+        msg = await problem(Save(H, "idle1", spelt, overwrite=True), r)
+        assert "is a disk of web1 (xvda)" in msg, spelt
 
 
 async def test_restore_and_create_need_existing_files() -> None:

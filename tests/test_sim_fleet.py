@@ -175,3 +175,18 @@ def test_parsers_read_xentop_devices_xenstore_rings_proc() -> None:
         assert dom0.load == pytest.approx(tuple(host.load), abs=0.006)
         vif_names = {n.ifname(d.domid) for d in host.domains.values() for n in d.nics}
         assert vif_names <= {i.name for i in dom0.interfaces}
+
+
+def test_paths_resolve_as_on_linux() -> None:
+    """``test``/``cat`` and xl see ``//`` and ``.`` as Linux does, and a directory that
+    holds files is one (the demo's LVM volumes under /dev/vg0)."""
+    host = make_lab_like_host()
+    host.files["/dev/vg0/db1-disk"] = ""
+    host.files["/etc/xen/x.cfg"] = 'name = "x"\n'
+    assert xl(host, "test", "-e", "/tmp/.").exit_code == 0
+    assert xl(host, "test", "-d", "/dev/vg0").exit_code == 0
+    assert xl(host, "test", "-f", "/dev/vg0").exit_code == 1
+    assert xl(host, "test", "-f", "/dev/vg0//db1-disk").exit_code == 0
+    assert xl(host, "test", "-e", "//etc/./xen/x.cfg").exit_code == 0
+    assert xl(host, "cat", "/etc//xen/x.cfg").stdout == 'name = "x"\n'
+    assert xl(host, "test", "-e", "/dev/vg1").exit_code == 1

@@ -7,6 +7,7 @@ Each checker returns the value in the form xl will get (or a parsed number) and 
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
 
 from collectors.model import CpuSet
@@ -213,6 +214,15 @@ def check_abs_path(value: str, what: str) -> str:
     if value.endswith("/"):
         raise BadValue(f'{what} names a directory, not a file: "{value}"')
     return value
+
+
+def normal_path(path: str) -> str:
+    """``path`` as Linux resolves it without symlinks: no ``//``, ``.`` or ``dir/..``
+    (POSIX keeps a leading ``//``, Linux does not)."""
+    if not path:
+        return path
+    p = posixpath.normpath(path)
+    return "/" + p.lstrip("/") if p.startswith("//") else p
 
 
 def check_spec_value(value: str, what: str) -> str:

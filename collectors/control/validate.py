@@ -234,11 +234,14 @@ async def _save(ctx: _Ctx) -> None:
 
 
 def _disk_users(ctx: _Ctx, path: str) -> list[str]:
-    """The vbds (as "domain (vdev)") whose image or device is ``path``."""
+    """The vbds (as "domain (vdev)") whose image or device is ``path``, however spelt
+    (``/var/lib//x.img`` and ``/var/lib/./x.img`` are ``/var/lib/x.img``)."""
     names = {d.domid: d.name for d in ctx.snap.domains}
+    want = sx.normal_path(path)
     return sorted(f"{names.get(dev.domid, f'domid {dev.domid}')} ({dev.name or dev.devid})"
                   for dev in ctx.snap.devices
-                  if dev.kind == DeviceKind.VBD and dev.target == path)
+                  if dev.kind == DeviceKind.VBD and dev.target is not None
+                  and sx.normal_path(dev.target) == want)
 
 
 _LOOPBACK = ("localhost", "127.", "::1")

@@ -172,7 +172,7 @@ def read_file(host: SimHost, path: str) -> str | None:
         return render_proc.netback_files(host).get(path)
     if path.startswith(BLKBACK_SYSFS + "/"):
         return render_proc.blkback_files(host).get(path)
-    return host.files.get(path)
+    return host.file(path)
 
 
 def _cat(host: SimHost, args: list[str]) -> Answer:
@@ -180,7 +180,7 @@ def _cat(host: SimHost, args: list[str]) -> Answer:
     err: list[str] = []
     files = [a for a in args if a != "--"]
     for path in files:
-        if path in host.dirs:
+        if host.is_dir(path):
             err.append(f"cat: {path}: Is a directory\n")
             continue
         text = read_file(host, path)
@@ -203,9 +203,9 @@ def _tail(host: SimHost, args: list[str]) -> Answer:
     out: list[str] = []
     err: list[str] = []
     for path in files:
-        text = None if path in host.dirs else read_file(host, path)
+        text = None if host.is_dir(path) else read_file(host, path)
         if text is None:
-            why = "Is a directory" if path in host.dirs else "No such file or directory"
+            why = "Is a directory" if host.is_dir(path) else "No such file or directory"
             err.append(f"tail: cannot open '{path}' for reading: {why}\n")
             continue
         if len(files) > 1:
@@ -228,11 +228,11 @@ def _od(host: SimHost, args: list[str]) -> Answer:
         return Answer(1, "", "od: the simulated host knows only "
                              "'od -An -v -tx1 -N COUNT [--] FILE'\n")
     path, count = args[5], int(args[4])
-    text = None if path in host.dirs else read_file(host, path)
+    text = None if host.is_dir(path) else read_file(host, path)
     if text is None:
-        if path in host.dirs and count == 0:  # opened, never read
+        if host.is_dir(path) and count == 0:  # opened, never read
             return Answer(0, "", "")
-        why = "Is a directory" if path in host.dirs else "No such file or directory"
+        why = "Is a directory" if host.is_dir(path) else "No such file or directory"
         return Answer(1, "", f"od: {path}: {why}\n")
     return Answer(0, od_text(file_bytes(text)[:count]), "")
 
@@ -245,16 +245,16 @@ def od_text(data: bytes) -> str:
 
 
 def path_exists(host: SimHost, path: str) -> bool:
-    return path in host.dirs or read_file(host, path) is not None
+    return host.is_dir(path) or read_file(host, path) is not None
 
 
 def _test(host: SimHost, args: list[str]) -> Answer:
     if len(args) == 2 and args[0] in ("-e", "-f", "-d", "-r", "-s"):
         op, path = args
         if op == "-d":
-            ok = path in host.dirs
+            ok = host.is_dir(path)
         elif op == "-f":
-            ok = path not in host.dirs and path_exists(host, path)
+            ok = not host.is_dir(path) and path_exists(host, path)
         else:
             ok = path_exists(host, path)
         return Answer(0 if ok else 1, "", "")

@@ -10,7 +10,7 @@ import functools
 import random
 from dataclasses import dataclass, field
 
-from collectors.control.syntax import BadValue, vdev_number
+from collectors.control.syntax import BadValue, normal_path, vdev_number
 from collectors.model import CpuSet, DomainType
 
 MAXMEM_SLACK_KIB = 1024  # LIBXL_MAXMEM_CONSTANT: Xen's max_pages = target + this
@@ -420,6 +420,16 @@ class SimHost:
 
     def sorted_domains(self) -> list[SimDomain]:
         return [self.domains[k] for k in sorted(self.domains)]
+
+    def file(self, path: str) -> str | None:
+        """The content of a file, however its path is spelt (``/etc//xen/./a.cfg``)."""
+        return self.files.get(normal_path(path))
+
+    def is_dir(self, path: str) -> bool:
+        """A directory: one of ``dirs``, or one that holds a file (``/dev/vg0``)."""
+        p = normal_path(path)
+        under = p.rstrip("/") + "/"
+        return p in self.dirs or any(f.startswith(under) for f in self.files)
 
     def by_name(self, name: str) -> SimDomain | None:
         return next((d for d in self.sorted_domains() if d.name == name), None)

@@ -18,7 +18,7 @@ from collectors.sim.xl_cfg import CfgError, parse_disk_spec, parse_mac, parse_vi
 
 
 def file_exists(host: SimHost, path: str) -> bool:
-    return path in host.files
+    return host.file(path) is not None
 
 
 def missing_target(vdev: str, target: str) -> str:

@@ -6,6 +6,7 @@ import posixpath
 import struct
 from typing import NoReturn
 
+from collectors.control.syntax import normal_path
 from collectors.model import DomainType
 from collectors.parse.common import ParseError
 from collectors.parse.xl_savefile import (
@@ -32,7 +33,7 @@ def stream_kind(dtype: DomainType | None) -> str:
 
 
 def resolve(path: str) -> str:
-    return posixpath.normpath(posixpath.join(CWD, path))
+    return normal_path(posixpath.join(CWD, path))
 
 
 def _destroy_chain(label: str) -> str:
@@ -61,7 +62,7 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
         io.eprint("libxl: error: libxl_domain.c:2045:libxl_retrieve_domain_configuration: "
                   f"{label}fail to get domain configuration\n")
         die(io, f"Failed to get domain configuration for domain {domid}\n")
-    if posixpath.dirname(path) not in host.dirs:
+    if not host.is_dir(posixpath.dirname(path)):
         die(io, f"Failed to open temp file {given} for writing\n")
     config = savefile.stored_config(d, host.scheduler)
     length = savefile.config_length(config)
@@ -108,7 +109,7 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
     p = getopt(io, "restore", argv, "pedVA",
                {"vncviewer": ("V", False), "vncviewer-autopass": ("A", False)}, required=1)
     given = p.args[-1]  # xl's messages name the file as given
-    text = host.files.get(resolve(given))
+    text = host.file(resolve(given))
     if text is None:
         die(io, "Can't open restore file: No such file or directory\n")
     data = file_bytes(text)
