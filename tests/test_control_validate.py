@@ -430,7 +430,8 @@ async def test_save_paths() -> None:
     r = RecordingRunner(files=["/var/lib/xen/save/web1.chk"])
     assert (await check(Save(H, "web1", "/var/lib/xen/save/new.chk"), r)).target == "3"
     msg = await problem(Save(H, "web1", "/var/lib/xen/save/web1.chk"), r)
-    assert "already exists on xen-a (confirm overwrite)" in msg
+    assert msg.endswith("already exists on xen-a (to replace it: 'overwrite the file' in the "
+                        "form, --overwrite in xltop do)")
     c = await check(Save(H, "web1", "/var/lib/xen/save/web1.chk", overwrite=True), r)
     assert any("overwritten" in w for w in c.warnings)
     # nothing there: nothing to overwrite, nothing to warn about
@@ -486,6 +487,18 @@ async def test_restore_of_a_domain_that_is_gone_names_it() -> None:
     r = RecordingRunner(contents={path: checkpoint(xl_config("gone"))})
     c = await check(Restore(H, path), r)
     assert (c.warnings, c.restores, c.domain, c.target) == ((), "gone", None, None)
+
+
+async def test_a_domain_given_to_restore_or_create_must_be_the_one_the_file_makes() -> None:
+    # xltop do HOST NAME restore|create FILE: the file names the domain; another is refused
+    path = "/var/lib/xen/save/idle1.chk"
+    r = RecordingRunner(contents={path: checkpoint(xl_config("gone")),
+                                  "/etc/xen/new.cfg": b'name = "web2"\n'})
+    assert await problem(Restore(H, path, domain="idle1"), r) == (
+        f"{path} makes gone, not idle1 (the file names the domain: give gone or -)")
+    assert (await check(Restore(H, path, domain="gone"), r)).restores == "gone"
+    assert "makes web2, not web1" in await problem(Create(H, "/etc/xen/new.cfg", domain="web1"), r)
+    assert (await check(Create(H, "/etc/xen/new.cfg", domain="web2"), r)).target is None
 
 
 async def test_restore_of_a_file_that_is_not_a_checkpoint_is_a_problem() -> None:

@@ -282,7 +282,7 @@ async def test_save_shows_progress_then_overwrite_needs_a_tick() -> None:
         assert path in host.files
         assert value(app, H, "idle1", "state.paused") is False  # -c
         form = await open_form(pilot, app, "s")
-        assert "already exists on xenlab (confirm overwrite)" in str(
+        assert "already exists on xenlab (to replace it: 'overwrite the file' in the form" in str(
             form.query_one("#error-path").render())
         await fill(pilot, form, overwrite=True)
         assert form.plan is not None

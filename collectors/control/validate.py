@@ -222,7 +222,8 @@ async def _save(ctx: _Ctx) -> None:
             ctx.bad("path", f"{req.path} on {ctx.snap.host} is not a regular file (a "
                             "directory?): give the checkpoint file's own path")
         elif not req.overwrite:
-            ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (confirm overwrite)")
+            ctx.bad("path", f"{req.path} already exists on {ctx.snap.host} (to replace it: "
+                            "'overwrite the file' in the form, --overwrite in xltop do)")
         else:
             ctx.warnings.append(f"{req.path} will be overwritten")
     elif (parent := posixpath.dirname(req.path)) != "/" and not await ctx.facts.exists(parent):
@@ -301,6 +302,7 @@ async def _restore(ctx: _Ctx) -> None:
         _restore_guess(ctx, path, f"the domain config in {path} {why}")
     else:
         ctx.restores = saved.name
+        _names_the_file(ctx, req.domain, path, saved.name)
         same = ctx.snap.domain(saved.name)
         if same is not None:
             ctx.bad("path", f"the checkpoint is of {saved.name}, which exists on {host} "
@@ -331,11 +333,21 @@ async def _create(ctx: _Ctx) -> None:
         return
     head = await ctx.facts.head(req.config_path)
     name = config_file_name(head) if head is not None else None
+    if name:
+        _names_the_file(ctx, req.domain, req.config_path, name)
     same = ctx.snap.domain(name) if name else None
     if same is not None:  # (a file that cannot be read or names nothing: xl says)
         ctx.bad("config_path", f"{req.config_path} creates {name}, which exists on "
                                f"{ctx.snap.host} (domid {same.domid}): xl refuses a second one "
                                f'(Domain with name "{name}" already exists)')
+
+
+def _names_the_file(ctx: _Ctx, given: DomainRef | None, path: str, name: str) -> None:
+    """A domain given with create/restore (``xltop do HOST NAME create CFG``) must be the
+    one the file makes: the file names it, xl takes no other."""
+    if given is not None and str(given) != name:
+        ctx.bad("domain", f"{path} makes {name}, not {given} (the file names the domain: "
+                          f"give {name} or -)")
 
 
 async def _regular_file(ctx: _Ctx, fld: str, path: str, what: str) -> None:
