@@ -529,6 +529,20 @@ def test_network_attach_to_a_missing_bridge_like_lab_a() -> None:
     assert xl(host, "xl", "network-list", "web1").stdout == after_rc_line(want.out)
 
 
+def test_open_vswitch_vlan_and_trunk_bridges_attach_on_their_bridge() -> None:
+    host = lab_a()
+    host.bridges, host.ovs = ["ovsbr0"], True
+    ovs = "script=vif-openvswitch"
+    for bridge in ("ovsbr0.10", "ovsbr0:10:20", "ovsbr0.10:20"):
+        got = xl(host, "xl", "network-attach", "web1", f"bridge={bridge}", ovs)
+        assert got.exit_code == 0, (bridge, got.stderr)
+    # the bridge itself must be there; and vif-bridge takes no VLAN syntax
+    got = xl(host, "xl", "network-attach", "web1", "bridge=ovsbr9.10", ovs)
+    assert got.exit_code == 1 and "Could not find bridge device ovsbr9.10" in got.stderr
+    got = xl(host, "xl", "network-attach", "web1", "bridge=ovsbr0.10")
+    assert got.exit_code == 1 and "Could not find bridge device ovsbr0.10" in got.stderr
+
+
 def test_network_detach_by_mac_and_unknown_mac() -> None:
     host = lab_b()
     got = xl(host, "xl", "network-detach", "db1", "00:11:22:33:44:55")

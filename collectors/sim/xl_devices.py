@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
+
+from collectors.control.syntax import BadValue, bridge_base
 from collectors.model import DomainType
 from collectors.sim import lifecycle
 from collectors.sim.state import SimDisk, SimDomain, SimHost, vdev_to_devid
@@ -19,6 +22,19 @@ from collectors.sim.xl_cfg import CfgError, parse_disk_spec, parse_mac, parse_vi
 
 def file_exists(host: SimHost, path: str) -> bool:
     return host.file(path) is not None
+
+
+def bridge_missing(host: SimHost, bridge: str, script: str | None) -> bool:
+    """The vif's hotplug script finds no bridge: vif-openvswitch reads ``br0.10`` (VLAN)
+    and ``br0:10:20`` (trunks) as br0, vif-bridge only the name itself."""
+    if bridge in host.bridges:
+        return False
+    if posixpath.basename(script or "") != "vif-openvswitch":
+        return True
+    try:
+        return bridge_base(bridge) not in host.bridges
+    except BadValue:
+        return True
 
 
 def missing_target(vdev: str, target: str) -> str:
@@ -49,7 +65,7 @@ def cmd_network_attach(host: SimHost, io: Io, argv: list[str], *, dryrun: bool =
     nic = lifecycle.attach_nic(host, d, spec, host.action_rng)
     host.xs_version += 1
     io.duration = 1.0
-    if spec.bridge not in host.bridges:
+    if bridge_missing(host, spec.bridge, nic.script):
         host.last_pid += 7
         nic.frontend_state, nic.backend_state, nic.hotplug_status = 1, 2, "error"
         nic.queues.clear()

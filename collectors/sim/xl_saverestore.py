@@ -21,7 +21,7 @@ from collectors.sim import lifecycle, savefile, xl_usage
 from collectors.sim.state import SHUTDOWN_CRASH, SimHost, file_bytes
 from collectors.sim.xl_args import Io, XlExit, die, domain_label, find_domain, getopt
 from collectors.sim.xl_cfg import CfgError, domain_spec, parse_cfg, parse_kv_overrides
-from collectors.sim.xl_devices import file_exists, missing_target
+from collectors.sim.xl_devices import bridge_missing, file_exists, missing_target
 
 CWD = "/root"  # where xl runs over SSH
 GUEST_OVERHEAD_KIB = 2048  # page tables and the like a new domain needs on top of its memory
@@ -285,7 +285,7 @@ def cmd_create(host: SimHost, io: Io, argv: list[str]) -> int:
             "cannot (re-)build domain: -3\n" + _destroy_chain(label)
         )
         raise XlExit(3)
-    missing = next((v for v in spec.vifs if v.bridge not in host.bridges), None)
+    missing = next((v for v in spec.vifs if bridge_missing(host, v.bridge, v.script)), None)
     if missing is not None:
         _missing_bridge(io, host, missing, domid)
     d = lifecycle.build_domain(host, spec, host.action_rng, domid=domid, paused=p.has("p"))
