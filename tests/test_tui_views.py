@@ -432,11 +432,14 @@ async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None
         for i, v in enumerate(grid.model.rows[: len(lines) - grid.header_h]):
             line = lines[grid.header_h + i]
             cells = line[grid.label_w:]
+            stopped = grid.model.is_stopped(v)
             for p in range(grid.model.pcpus):
                 ch = cells[grid.col_x(p)]
                 if v.state is VcpuState.OFFLINE:
                     continue
-                if v.cpu == p and v.state is VcpuState.RUNNING:
+                if v.cpu == p and stopped and v.state is not VcpuState.RUNNING:
+                    expected = Mark.PAUSED
+                elif v.cpu == p and v.state is VcpuState.RUNNING:
                     expected = Mark.RUNNING
                 elif v.cpu == p and v.state is VcpuState.BLOCKED:
                     expected = Mark.BLOCKED
@@ -458,8 +461,49 @@ async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None
         assert now_row[grid.label_w - 4: grid.label_w - 1] == "now"
         assert [now_row[grid.label_w + grid.col_x(p)] for p in range(m.pcpus)] == [
             str(n) for n in m.now]
-        assert sum(m.now) == sum(1 for v in snap.vcpus if v.state in
-                                 (VcpuState.RUNNING, VcpuState.RUNNABLE))
+        assert sum(m.now) == sum(1 for v in snap.vcpus if v.state is VcpuState.RUNNING or (
+            v.state is VcpuState.RUNNABLE and not m.is_stopped(v)))
+
+
+async def test_vcpus_of_a_crashed_or_paused_domain_are_not_queued(demo: DemoRecording) -> None:
+    """xen-prod-01: proxy-01 crashed and vcpu-list prints its vCPU 1 as ``---`` on pCPU
+    14 (Xen pauses a crashed domain's vCPUs without marking them blocked). The header said
+    "1 pCPU with vCPUs queued" and the now row counted it; it is shown as paused (‖), not
+    counted, and the detail's vCPUs tab does not call it runnable either."""
+    snap = last(demo, "xen-prod-01")
+    proxy = next(d for d in snap.domains if d.name == "proxy-01")
+    assert proxy.state.crashed
+    v1 = next(v for v in snap.vcpus if v.domid == proxy.domid and v.vcpu == 1)
+    assert v1.state is VcpuState.RUNNABLE and v1.cpu is not None
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        grid = screen.grid
+        m = grid.model
+        assert m is not None and m.host == "xen-prod-01"
+        assert m.now[v1.cpu] == sum(1 for v in snap.vcpus if v.cpu == v1.cpu
+                                    and v.state is VcpuState.RUNNING)
+        text = screen_text(app)
+        assert "with vCPUs queued" not in text
+        assert "‖ domain paused/stopped" in text  # the legend
+        row = m.rows.index(v1)
+        line = grid_lines(screen)[grid.header_h + row]
+        assert line.startswith(" proxy-01") and " ‖ " in line[:grid.label_w], line
+        assert line[grid.label_w + grid.col_x(v1.cpu)] == MARK_SYMBOLS[Mark.PAUSED]
+        screen.grid.move_to(row=row, pcpu=v1.cpu)
+        await settle(pilot)
+        status = screen_text(app)
+        assert "vCPU 1: ‖ paused (domain crashed) on pCPU" in status
+        assert "‖ proxy-01/1" in status
+        assert "◌" not in grid_lines(screen)[grid.header_h + row]
+        # the detail's vCPUs tab
+        detail = await open_detail(pilot, app, "proxy-01")
+        table = detail.query_one("#detail-vcpus", KeyedTable)
+        lines = [x for x in screen_text(app).split("\n") if "paused" in x or "runnable" in x]
+        assert table.row_count == 4
+        assert any("‖ paused" in x for x in lines) and not any("runnable" in x for x in lines)
 
 
 async def test_pinning_cursor_selection_host_choice_and_detail(demo: DemoRecording) -> None:

@@ -24,7 +24,7 @@ from collectors.model import Device, DeviceKind, Domain, HostId, NetIfCounters, 
 from collectors.queries import LogFile, QueryError, domain_config, domain_logs, xenstore_subtree
 from tui.format import DASH, fmt_bytes, fmt_cpu_time, fmt_duration, fmt_kib, fmt_pct, fmt_rate
 from tui.host_access import runner_for, set_ring_demand, sync_vcpu_demand
-from tui.pinning_model import STATE_SYMBOLS
+from tui.pinning_model import state_shown
 from tui.ring_cells import (
     RingStyles,
     device_name,
@@ -323,11 +323,14 @@ class DomainDetailScreen(StoreView):
 
     def _vcpu_row(self, key: KeyVcpu) -> list[Cell]:
         v = self._vcpus[key]
-        state = v.state.value if v.state else DASH
+        # a vCPU of a paused, shut down, crashed or dying domain is not "runnable": Xen
+        # has paused it (vcpu-list prints "---" for it as for a runnable one)
+        stopped = self.domain is not None and self.domain.state.stopped
+        sym, state = state_shown(v, stopped)
         return [
             str(v.vcpu),
             DASH if v.cpu is None else str(v.cpu),
-            f"{STATE_SYMBOLS.get(v.state, '?')} {state}",
+            f"{sym} {state if v.state else DASH}",
             fmt_pct(v.cpu_pct),
             fmt_cpu_time(v.time_s),  # as the domain's CPU time (raw seconds ran to 7 digits)
             str(v.hard),
