@@ -407,8 +407,8 @@ async def test_pinning_header_labels_keep_the_header_style(demo: DemoRecording) 
         header = grid.get_component_rich_style("pinning-grid--header")
         assert header.bgcolor is not None
         for y in range(grid.header_h):
-            label = [s for s in grid.render_line(y) if s.text.strip() in ("pCPU", "allowed",
-                                                                          "now")]
+            label = [s for s in grid.render_line(y)
+                     if s.text.strip().startswith(("pCPU", "allowed", "now"))]
             for s in label:
                 assert s.style is not None and s.style.bgcolor == header.bgcolor, (y, s)
         assert sum(1 for y in range(grid.header_h) for s in grid.render_line(y)
@@ -465,6 +465,33 @@ async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None
             v.state is VcpuState.RUNNABLE and not m.is_stopped(v)))
 
 
+async def test_every_row_of_the_allowed_counts_is_labelled_with_its_place(
+        demo: DemoRecording) -> None:
+    """xen-prod-03 allows 16 vCPUs on pCPU 0: the allowed counts take two header rows, and
+    the tens row ("1 2 2 1") had no label while "allowed" stood beside the ones row
+    ("allowed 6 7 7 6"), next to "now 3 2 * 5" where * means 10+: people read 6, not 16.
+    Each row now says its place (tens, ones) and the legend says the digits read down."""
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        grid = screen.grid
+        m = grid.model
+        assert m is not None and m.host == "xen-prod-03"
+        assert max(m.may) >= 10 and grid.may_digits == 2
+        lines = grid_lines(screen)
+        d = grid.digits
+        labels = [lines[y][:grid.label_w].strip() for y in range(grid.header_h)]
+        assert labels[d:] == ["allowed tens", "allowed ones", "now"], labels
+        for p in range(m.pcpus):
+            tens, ones = (lines[d + i][grid.label_w + grid.col_x(p)] for i in (0, 1))
+            assert (tens + ones).strip() == str(m.may[p])
+        assert "allowed: vCPUs allowed (digits top-down)" in screen_text(app)
+
+
 async def test_vcpus_of_a_crashed_or_paused_domain_are_not_queued(demo: DemoRecording) -> None:
     """xen-prod-01: proxy-01 crashed and vcpu-list prints its vCPU 1 as ``---`` on pCPU
     14 (Xen pauses a crashed domain's vCPUs without marking them blocked). The header said
@@ -487,7 +514,7 @@ async def test_vcpus_of_a_crashed_or_paused_domain_are_not_queued(demo: DemoReco
                                     and v.state is VcpuState.RUNNING)
         text = screen_text(app)
         assert "with vCPUs queued" not in text
-        assert "‖ domain paused/stopped" in text  # the legend
+        assert "‖ paused  " in text  # the legend
         row = m.rows.index(v1)
         line = grid_lines(screen)[grid.header_h + row]
         assert line.startswith(" proxy-01") and " ‖ " in line[:grid.label_w], line
@@ -624,6 +651,9 @@ async def test_pinning_map_of_256_pcpus_renders_only_what_shows_and_scrolls(
         digits = ["".join(line[grid.label_w + grid.col_x(p)] for line in lines[:3])
                   for p in range(100, 103)]
         assert digits == ["100", "101", "102"]
+        assert grid.may_digits == 3  # hundreds of vCPUs allowed everywhere: a label a row
+        assert [line[:grid.label_w].strip() for line in lines[3:6]] == [
+            "allowed hundreds", "allowed tens", "allowed ones"]
         # scroll right to the last pCPU: the labels stay, the header follows
         for _ in range(255):
             screen.action_move(0, 1)

@@ -175,8 +175,8 @@ class PinningScreen(PerHostView):
         for sym, meaning in LEGEND:
             text.append(sym, style="bold")
             text.append(f" {meaning}  ")
-        text.append(f"│ rows allowed/now: vCPUs allowed / there now ({NOW_MANY} 10+)",
-                    style=dash.palette.muted)
+        text.append(f"│ allowed: vCPUs allowed (digits top-down); now: running+queued "
+                    f"({NOW_MANY} 10+)", style=dash.palette.muted)
         self.query_one("#pinning-info", TextBar).show(text)
 
     def _vcpu_age_text(self, snap: HostSnapshot) -> Text:

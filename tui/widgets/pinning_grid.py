@@ -54,6 +54,17 @@ _MARK_CLASS = {
 }
 
 
+_PLACES = ("ones", "tens", "hundreds", "thousands")
+
+
+def allowed_label(place: int, digits: int) -> str:
+    """The label of the ``allowed`` row holding the digit of 10**place: just ``allowed``
+    when the counts have one digit, else ``allowed tens``, ``allowed ones``..."""
+    if digits <= 1:
+        return "allowed"
+    return f"allowed {_PLACES[place] if place < len(_PLACES) else f'×10^{place}'}"
+
+
 class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
     """Keys are bound by the screen (so the help screen lists them); the grid only takes
     mouse clicks and wheel scrolls itself."""
@@ -495,15 +506,18 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
             title, values, hot = "pCPU", [str(p).rjust(d)[h] for p in range(m.pcpus)], None
         elif h < d + md:
             i = h - d
-            title = "allowed"
+            # one digit per row, each row labelled with its place ("allowed tens" over
+            # "allowed ones"): an unlabelled tens row read as a count of its own, and
+            # "allowed 6" was taken for 6 where 16 were allowed
+            title = allowed_label(md - 1 - i, md)
             values = [str(n).rjust(md)[i] for n in m.may]
             hot = self._busy_may
         else:
             title = "now"
             values = [str(n) if n < 10 else NOW_MANY for n in m.now]
             hot = frozenset(p for p, n in enumerate(m.now) if n >= 2)
-        last_of_block = h in (d - 1, d + md - 1, d + md)
-        label = Segment((title if last_of_block else "").rjust(self.label_w - 1) + " ", header)
+        labelled = h == d - 1 or h >= d  # the pCPU number's last row; every count row
+        label = Segment((title if labelled else "").rjust(self.label_w - 1) + " ", header)
         pad = " " * (self.cw - 1)
         segs: list[Segment] = []
         for p, ch in enumerate(values):
