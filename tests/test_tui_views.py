@@ -737,27 +737,70 @@ async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
         assert isinstance(screen, RingsScreen)
         poller = app.members[0].poller
         assert poller.demand[-1] is True  # type: ignore[attr-defined]  # rings every tick
-        # domain 3's TX ring stays ≥ 90 %; domain 2's is fuller once, then drains
-        plan = [{3: 240, 2: 256}, {3: 235, 2: 250}, {3: 250, 2: 20}]
+        # domain 1's TX ring stays ≥ 90 %; domain 2's is fuller once, then drains (both
+        # guests run: the fakes' domain 3 is paused)
+        plan = [{1: 240, 2: 256}, {1: 235, 2: 250}, {1: 250, 2: 20}]
         for tick, fills in enumerate(plan):
             app.deliver(with_devices(tick, fills))
             await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
             app.sync_view()
             await pilot.pause()
-        stuck = ("xen-prod-1", 3, "vif", 0)
+        stuck = ("xen-prod-1", 1, "vif", 0)
         assert app.ring_watch.stays_full(stuck)
         assert not app.ring_watch.stays_full(("xen-prod-1", 2, "vif", 0))
         assert screen.table.order[0] == stuck
         text = screen_text(app)
-        stuck_line = next(line for line in text.split("\n") if "vif3.0" in line)
+        stuck_line = next(line for line in text.split("\n") if "vif1.0" in line)
         assert "⚠ stays full" in stuck_line and "98% ✖" in stuck_line
         assert "⚠ 1 stuck" in text
         # its domain's detail says so at once, not after readings of its own
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
         await settle(pilot)
-        line = next(x for x in screen_text(app).split("\n") if "vif3.0" in x)
+        line = next(x for x in screen_text(app).split("\n") if "vif1.0" in x)
         assert "⚠ stays full" in line, line
+
+
+async def test_a_full_ring_of_a_paused_guest_is_not_counted_stuck() -> None:
+    """Three deliberately paused guests raised "⚠ 3 stuck" (``monitor-02 vif8.0 100% ✖
+    ⚠ stays full``) and nothing on the row said the guest was paused: a paused guest
+    drains no ring, a full one is expected. Its row says so, the header counts it apart
+    from the stuck rings of running guests, and it is not sorted above them."""
+    hosts = host_configs(1)
+    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                   initial_view="rings", render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RingsScreen)
+        # the fakes' domain 3 is paused, 4 crashed, 1 runs (blocked)
+        for tick in range(3):
+            app.deliver(with_devices(tick, {3: 256, 1: 250, 4: 10}))
+            await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
+            app.sync_view()
+            await pilot.pause()
+        snap = app.store.host("xen-prod-1")
+        assert snap is not None and snap.domain(3).state.paused  # type: ignore[union-attr]
+        paused = ("xen-prod-1", 3, "vif", 0)
+        assert app.ring_watch.stays_full(paused)  # as before: full in every reading
+        assert screen.table.order[0] == ("xen-prod-1", 1, "vif", 0)  # the real alarm first
+        text = screen_text(app)
+        assert "⚠ 1 stuck, 1 of paused guests" in text
+        lines = text.split("\n")
+        line = next(x for x in lines if "vif3.0" in x)
+        assert "‖ stays full (guest paused)" in line and "⚠" not in line, line
+        assert "100% ✖" in line
+        line = next(x for x in lines if "vif4.0" in x)
+        assert "✖ guest crashed" in line, line
+        line = next(x for x in lines if "vif1.0" in x)
+        assert "⚠ stays full" in line and "guest" not in line, line
+        # the paused guest's detail does not raise the alarm either
+        assert screen.table.move_cursor_to(paused)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        await settle(pilot)
+        line = next(x for x in screen_text(app).split("\n") if "vif3.0" in x)
+        assert "‖ stays full (guest paused)" in line and "⚠" not in line, line
 
 
 @pytest.mark.parametrize(("n_hosts", "every"), [(2, 1), (25, 1), (26, 2), (60, 3)])

@@ -26,6 +26,7 @@ from tui.format import DASH, fmt_bytes, fmt_cpu_time, fmt_duration, fmt_kib, fmt
 from tui.host_access import runner_for, set_ring_demand, sync_vcpu_demand
 from tui.pinning_model import state_shown
 from tui.ring_cells import (
+    STAYS_FULL_WIDTH,
     RingStyles,
     device_name,
     fullest_cell,
@@ -63,7 +64,8 @@ DEVICE_COLUMNS = (
     Column("device", "Device", 8),
     Column("kind", "Kind", 4),
     Column("fullest", "Full", 6, "right", "the fullest ring of the device"),
-    Column("flag", "Stuck?", 12, help="≥ 90 % in each of the last readings"),
+    Column("flag", "Stuck?", STAYS_FULL_WIDTH,
+           help="≥ 90 % in each of the last readings (of a guest not running: expected)"),
     Column("tx", "TX/req per queue", 27),
     Column("rx", "RX per queue", 27),
     Column("oo", "OO/s (total)", 14, "right"),
@@ -337,6 +339,11 @@ class DomainDetailScreen(StoreView):
             DASH if v.soft is None else str(v.soft),
         ]
 
+    def _stopped_as(self) -> str | None:
+        """The domain's state word when it runs no vCPU (paused, crashed...), else None."""
+        d = self.domain
+        return d.state.label if d is not None and d.state.stopped else None
+
     def _device_row(self, key: KeyDev) -> list[Cell]:
         dev = self._devices[key]
         styles = self.ring_styles()
@@ -350,7 +357,8 @@ class DomainDetailScreen(StoreView):
             safe_text(device_name(dev), escaped_style=escaped),
             dev.kind.value,
             fullest_cell(dev, styles),
-            stays_full_cell(self.dash.ring_watch.stays_full(dev.key), styles),
+            stays_full_cell(self.dash.ring_watch.stays_full(dev.key), styles,
+                            self._stopped_as()),
             tx,
             rx,
             oo_cell(dev),
