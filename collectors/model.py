@@ -116,6 +116,13 @@ class DomainState:
         )
 
     @property
+    def stopped(self) -> bool:
+        """Xen runs none of its vCPUs: paused, shut down (crashed too) or dying. Xen pauses
+        every vCPU of such a domain without marking it blocked, so ``xl vcpu-list`` prints
+        those vCPUs as ``---`` like runnable ones: they are not waiting for a pCPU."""
+        return self.paused or self.shutdown or self.crashed or self.dying
+
+    @property
     def label(self) -> str:
         """One word for the state, most significant first."""
         if self.dying:

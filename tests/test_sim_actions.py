@@ -382,6 +382,21 @@ def test_pause_unpause_states() -> None:
         "Invalid argument\n")
 
 
+def test_pause_leaves_a_running_vcpu_runnable_not_blocked() -> None:
+    """Xen pauses a vCPU without marking it blocked: vcpu-list prints a vCPU that ran when
+    the domain was paused as ``---`` (a blocked one stays ``-b-``, as lab-a's ``xl pause
+    web1`` shows: ``-bp---``). The simulator printed it as blocked."""
+    host = lab_a()
+    web1 = host.domains[3]
+    web1.vcpus[0].running, web1.vcpus[0].blocked = True, False
+    web1.vcpus[1].running, web1.vcpus[1].blocked = False, True
+    assert xl(host, "xl", "pause", "web1").exit_code == 0
+    states = [line.split()[4] for line in
+              xl(host, "xl", "vcpu-list", "web1").stdout.splitlines()[1:]]
+    assert states == ["---", "-b-"]
+    assert rows(xl(host, "xl", "list", "web1").stdout)["web1"].split()[4] == "--p---"
+
+
 def test_network_attach_detach_and_xenstore() -> None:
     host = lab_b()
     assert xl(host, "xl", "save", "idle1", "/var/lib/xen/save/idle1-b.chk").exit_code == 0

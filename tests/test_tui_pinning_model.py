@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from collectors.model import CpuSet, HostInfo, HostSnapshot, HostStatus, VCpu, VcpuState
+from dataclasses import replace
+
+from collectors.model import (
+    CpuSet,
+    Domain,
+    DomainState,
+    HostInfo,
+    HostSnapshot,
+    HostStatus,
+    VCpu,
+    VcpuState,
+)
+from collectors.parse.xl_list import parse_xl_list, state_from_xl
 from collectors.parse.xl_vcpu import parse_xl_vcpu_list
 from tests.conftest import FIXTURES
-from tui.pinning_model import Mark, build_model, mark_at, pcpu_count, row_marks
+from tui.pinning_model import (
+    Mark,
+    build_model,
+    mark_at,
+    pcpu_count,
+    row_marks,
+    state_shown,
+)
 
 ALL = CpuSet(all=True)
 
@@ -82,3 +101,36 @@ def test_model_of_the_real_host_vcpu_list() -> None:
         row = next(v for v in m.rows if (v.domain, v.vcpu) == (name, n))
         assert row_marks(row, 2)[cpu] is Mark.RUNNING
     assert sum(m.now) == len(running)
+
+
+def test_vcpus_of_a_stopped_domain_are_paused_not_queued() -> None:
+    """lab-a's real host: db1 crashed (``---sc-``) and vcpu-list prints its vCPU 1 as
+    ``---``, like a runnable vCPU; Xen has paused it, it waits for no pCPU. The map counted
+    it on the ``now`` row as queued (the header said "1 pCPU with vCPUs queued")."""
+    lab_a = FIXTURES / "xen-4.17-lab-a"
+    rows = parse_xl_vcpu_list((lab_a / "xl-vcpu-list.out").read_text())
+    vs = [VCpu("lab", r.domid, r.name, r.vcpu, r.cpu, r.vcpu_state, r.cpu_time_s,
+               r.hard_affinity, r.soft_affinity)
+          for r in rows]
+    doms = tuple(Domain("lab", r.domid, r.name, state=state_from_xl(r.state or ""))
+                 for r in parse_xl_list((lab_a / "xl-list.out").read_text()))
+    db1 = next(v for v in vs if (v.domain, v.vcpu) == ("db1", 1))
+    assert db1.state is VcpuState.RUNNABLE and db1.cpu == 1  # as xl prints it: "---"
+    snap = replace(snapshot(vs, nr_cpus=2), domains=doms)
+    m = build_model(snap)
+    assert m.stopped == {1}
+    assert m.now == (1, 0)  # Domain-0's running vCPU only, not db1's paused one
+    assert row_marks(db1, 2, m.is_stopped(db1)) == [Mark.HARD, Mark.PAUSED]
+    assert mark_at(db1, 1, True) is Mark.PAUSED
+    assert state_shown(db1, True) == ("‖", "paused")
+    assert state_shown(db1, False) == ("◌", "runnable")
+    # a paused domain's vCPUs likewise (blocked or not); a running one is as vcpu-list saw
+    paused = [vcpu(5, 0, 0, VcpuState.RUNNABLE), vcpu(5, 1, 1, VcpuState.BLOCKED),
+              vcpu(6, 0, 1, VcpuState.RUNNABLE)]
+    doms = (Domain("h", 5, "d5", state=DomainState(paused=True, blocked=True)),
+            Domain("h", 6, "d6", state=DomainState()))
+    m = build_model(replace(snapshot(paused, nr_cpus=2), domains=doms))
+    assert m.now == (0, 1)  # d6's runnable vCPU is queued; d5's are not
+    assert [row_marks(v, 2, m.is_stopped(v)) for v in m.rows] == [
+        [Mark.PAUSED, Mark.HARD], [Mark.HARD, Mark.PAUSED], [Mark.HARD, Mark.RUNNABLE]]
+    assert state_shown(vcpu(5, 0, 0, VcpuState.RUNNING), True) == ("●", "running")

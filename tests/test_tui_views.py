@@ -407,8 +407,8 @@ async def test_pinning_header_labels_keep_the_header_style(demo: DemoRecording) 
         header = grid.get_component_rich_style("pinning-grid--header")
         assert header.bgcolor is not None
         for y in range(grid.header_h):
-            label = [s for s in grid.render_line(y) if s.text.strip() in ("pCPU", "allowed",
-                                                                          "now")]
+            label = [s for s in grid.render_line(y)
+                     if s.text.strip().startswith(("pCPU", "allowed", "now"))]
             for s in label:
                 assert s.style is not None and s.style.bgcolor == header.bgcolor, (y, s)
         assert sum(1 for y in range(grid.header_h) for s in grid.render_line(y)
@@ -432,11 +432,14 @@ async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None
         for i, v in enumerate(grid.model.rows[: len(lines) - grid.header_h]):
             line = lines[grid.header_h + i]
             cells = line[grid.label_w:]
+            stopped = grid.model.is_stopped(v)
             for p in range(grid.model.pcpus):
                 ch = cells[grid.col_x(p)]
                 if v.state is VcpuState.OFFLINE:
                     continue
-                if v.cpu == p and v.state is VcpuState.RUNNING:
+                if v.cpu == p and stopped and v.state is not VcpuState.RUNNING:
+                    expected = Mark.PAUSED
+                elif v.cpu == p and v.state is VcpuState.RUNNING:
                     expected = Mark.RUNNING
                 elif v.cpu == p and v.state is VcpuState.BLOCKED:
                     expected = Mark.BLOCKED
@@ -458,8 +461,76 @@ async def test_pinning_map_marks_match_the_snapshot(demo: DemoRecording) -> None
         assert now_row[grid.label_w - 4: grid.label_w - 1] == "now"
         assert [now_row[grid.label_w + grid.col_x(p)] for p in range(m.pcpus)] == [
             str(n) for n in m.now]
-        assert sum(m.now) == sum(1 for v in snap.vcpus if v.state in
-                                 (VcpuState.RUNNING, VcpuState.RUNNABLE))
+        assert sum(m.now) == sum(1 for v in snap.vcpus if v.state is VcpuState.RUNNING or (
+            v.state is VcpuState.RUNNABLE and not m.is_stopped(v)))
+
+
+async def test_every_row_of_the_allowed_counts_is_labelled_with_its_place(
+        demo: DemoRecording) -> None:
+    """xen-prod-03 allows 16 vCPUs on pCPU 0: the allowed counts take two header rows, and
+    the tens row ("1 2 2 1") had no label while "allowed" stood beside the ones row
+    ("allowed 6 7 7 6"), next to "now 3 2 * 5" where * means 10+: people read 6, not 16.
+    Each row now says its place (tens, ones) and the legend says the digits read down."""
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        grid = screen.grid
+        m = grid.model
+        assert m is not None and m.host == "xen-prod-03"
+        assert max(m.may) >= 10 and grid.may_digits == 2
+        lines = grid_lines(screen)
+        d = grid.digits
+        labels = [lines[y][:grid.label_w].strip() for y in range(grid.header_h)]
+        assert labels[d:] == ["allowed tens", "allowed ones", "now"], labels
+        for p in range(m.pcpus):
+            tens, ones = (lines[d + i][grid.label_w + grid.col_x(p)] for i in (0, 1))
+            assert (tens + ones).strip() == str(m.may[p])
+        assert "allowed: vCPUs allowed (digits top-down)" in screen_text(app)
+
+
+async def test_vcpus_of_a_crashed_or_paused_domain_are_not_queued(demo: DemoRecording) -> None:
+    """xen-prod-01: proxy-01 crashed and vcpu-list prints its vCPU 1 as ``---`` on pCPU
+    14 (Xen pauses a crashed domain's vCPUs without marking them blocked). The header said
+    "1 pCPU with vCPUs queued" and the now row counted it; it is shown as paused (‖), not
+    counted, and the detail's vCPUs tab does not call it runnable either."""
+    snap = last(demo, "xen-prod-01")
+    proxy = next(d for d in snap.domains if d.name == "proxy-01")
+    assert proxy.state.crashed
+    v1 = next(v for v in snap.vcpus if v.domid == proxy.domid and v.vcpu == 1)
+    assert v1.state is VcpuState.RUNNABLE and v1.cpu is not None
+    app = frozen_app(demo, "pinning")
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinningScreen)
+        grid = screen.grid
+        m = grid.model
+        assert m is not None and m.host == "xen-prod-01"
+        assert m.now[v1.cpu] == sum(1 for v in snap.vcpus if v.cpu == v1.cpu
+                                    and v.state is VcpuState.RUNNING)
+        text = screen_text(app)
+        assert "with vCPUs queued" not in text
+        assert "‖ paused  " in text  # the legend
+        row = m.rows.index(v1)
+        line = grid_lines(screen)[grid.header_h + row]
+        assert line.startswith(" proxy-01") and " ‖ " in line[:grid.label_w], line
+        assert line[grid.label_w + grid.col_x(v1.cpu)] == MARK_SYMBOLS[Mark.PAUSED]
+        screen.grid.move_to(row=row, pcpu=v1.cpu)
+        await settle(pilot)
+        status = screen_text(app)
+        assert "vCPU 1: ‖ paused (domain crashed) on pCPU" in status
+        assert "‖ proxy-01/1" in status
+        assert "◌" not in grid_lines(screen)[grid.header_h + row]
+        # the detail's vCPUs tab
+        detail = await open_detail(pilot, app, "proxy-01")
+        table = detail.query_one("#detail-vcpus", KeyedTable)
+        lines = [x for x in screen_text(app).split("\n") if "paused" in x or "runnable" in x]
+        assert table.row_count == 4
+        assert any("‖ paused" in x for x in lines) and not any("runnable" in x for x in lines)
 
 
 async def test_pinning_cursor_selection_host_choice_and_detail(demo: DemoRecording) -> None:
@@ -580,6 +651,9 @@ async def test_pinning_map_of_256_pcpus_renders_only_what_shows_and_scrolls(
         digits = ["".join(line[grid.label_w + grid.col_x(p)] for line in lines[:3])
                   for p in range(100, 103)]
         assert digits == ["100", "101", "102"]
+        assert grid.may_digits == 3  # hundreds of vCPUs allowed everywhere: a label a row
+        assert [line[:grid.label_w].strip() for line in lines[3:6]] == [
+            "allowed hundreds", "allowed tens", "allowed ones"]
         # scroll right to the last pCPU: the labels stay, the header follows
         for _ in range(255):
             screen.action_move(0, 1)
@@ -663,27 +737,70 @@ async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
         assert isinstance(screen, RingsScreen)
         poller = app.members[0].poller
         assert poller.demand[-1] is True  # type: ignore[attr-defined]  # rings every tick
-        # domain 3's TX ring stays ≥ 90 %; domain 2's is fuller once, then drains
-        plan = [{3: 240, 2: 256}, {3: 235, 2: 250}, {3: 250, 2: 20}]
+        # domain 1's TX ring stays ≥ 90 %; domain 2's is fuller once, then drains (both
+        # guests run: the fakes' domain 3 is paused)
+        plan = [{1: 240, 2: 256}, {1: 235, 2: 250}, {1: 250, 2: 20}]
         for tick, fills in enumerate(plan):
             app.deliver(with_devices(tick, fills))
             await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
             app.sync_view()
             await pilot.pause()
-        stuck = ("xen-prod-1", 3, "vif", 0)
+        stuck = ("xen-prod-1", 1, "vif", 0)
         assert app.ring_watch.stays_full(stuck)
         assert not app.ring_watch.stays_full(("xen-prod-1", 2, "vif", 0))
         assert screen.table.order[0] == stuck
         text = screen_text(app)
-        stuck_line = next(line for line in text.split("\n") if "vif3.0" in line)
+        stuck_line = next(line for line in text.split("\n") if "vif1.0" in line)
         assert "⚠ stays full" in stuck_line and "98% ✖" in stuck_line
         assert "⚠ 1 stuck" in text
         # its domain's detail says so at once, not after readings of its own
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
         await settle(pilot)
-        line = next(x for x in screen_text(app).split("\n") if "vif3.0" in x)
+        line = next(x for x in screen_text(app).split("\n") if "vif1.0" in x)
         assert "⚠ stays full" in line, line
+
+
+async def test_a_full_ring_of_a_paused_guest_is_not_counted_stuck() -> None:
+    """Three deliberately paused guests raised "⚠ 3 stuck" (``monitor-02 vif8.0 100% ✖
+    ⚠ stays full``) and nothing on the row said the guest was paused: a paused guest
+    drains no ring, a full one is expected. Its row says so, the header counts it apart
+    from the stuck rings of running guests, and it is not sorted above them."""
+    hosts = host_configs(1)
+    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                   initial_view="rings", render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RingsScreen)
+        # the fakes' domain 3 is paused, 4 crashed, 1 runs (blocked)
+        for tick in range(3):
+            app.deliver(with_devices(tick, {3: 256, 1: 250, 4: 10}))
+            await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
+            app.sync_view()
+            await pilot.pause()
+        snap = app.store.host("xen-prod-1")
+        assert snap is not None and snap.domain(3).state.paused  # type: ignore[union-attr]
+        paused = ("xen-prod-1", 3, "vif", 0)
+        assert app.ring_watch.stays_full(paused)  # as before: full in every reading
+        assert screen.table.order[0] == ("xen-prod-1", 1, "vif", 0)  # the real alarm first
+        text = screen_text(app)
+        assert "⚠ 1 stuck, 1 of paused guests" in text
+        lines = text.split("\n")
+        line = next(x for x in lines if "vif3.0" in x)
+        assert "‖ stays full (guest paused)" in line and "⚠" not in line, line
+        assert "100% ✖" in line
+        line = next(x for x in lines if "vif4.0" in x)
+        assert "✖ guest crashed" in line, line
+        line = next(x for x in lines if "vif1.0" in x)
+        assert "⚠ stays full" in line and "guest" not in line, line
+        # the paused guest's detail does not raise the alarm either
+        assert screen.table.move_cursor_to(paused)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen))
+        await settle(pilot)
+        line = next(x for x in screen_text(app).split("\n") if "vif3.0" in x)
+        assert "‖ stays full (guest paused)" in line and "⚠" not in line, line
 
 
 @pytest.mark.parametrize(("n_hosts", "every"), [(2, 1), (25, 1), (26, 2), (60, 3)])

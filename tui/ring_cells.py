@@ -13,6 +13,7 @@ from textual.color import Color, ColorParseError
 from collectors.model import Device, DeviceKind, NetIfCounters, XenbusState
 from tui.format import DASH, fmt_rate
 from tui.ring_watch import device_pressure, level, queue_pressures
+from tui.styles import STATE_SYMBOLS
 from tui.text import safe_text
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -136,7 +137,17 @@ def traffic_cell(dev: Device, counters: NetIfCounters | None) -> str:
     return f"RX {fmt_rate(sent)} TX {fmt_rate(received)}"
 
 
-def stays_full_cell(flag: bool, styles: RingStyles) -> Text:
+STAYS_FULL_WIDTH = 28  # "■ stays full (guest shutdown)"
+
+
+def stays_full_cell(flag: bool, styles: RingStyles, guest: str | None = None) -> Text:
+    """``⚠ stays full`` for a ring ``flag``ged as staying full. ``guest``: the state word
+    of a guest that is not running ("paused", "crashed"...): its rings are not drained, so
+    a full one is expected, not an alarm; the cell says why (``‖ stays full (guest
+    paused)``, or ``‖ guest paused`` before it has stayed full), in no alarm colour."""
+    if guest is not None:
+        words = f"stays full (guest {guest})" if flag else f"guest {guest}"
+        return Text(f"{STATE_SYMBOLS.get(guest, '?')} {words}", style=styles.muted, end="")
     if not flag:
         return Text("", end="")
     return Text("⚠ stays full", style=styles.level["full"] + Style(bold=True), end="")

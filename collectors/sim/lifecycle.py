@@ -313,11 +313,13 @@ def fresh(d: SimDomain, *, running: bool) -> None:
 
 
 def pause(d: SimDomain) -> None:
-    """``xl pause``: the domain's vCPUs are taken off their pCPUs (none shows ``r--``)."""
+    """``xl pause``: the domain's vCPUs are taken off their pCPUs (none shows ``r--``).
+    Xen pauses a vCPU without marking it blocked: one that ran shows ``---`` (as a
+    runnable one does), a blocked one stays ``-b-``."""
     d.pause_count += 1
     for v in d.vcpus:
         if v.running:
-            v.running, v.blocked = False, True
+            v.running, v.blocked = False, False
 
 
 def pause_long_ago(d: SimDomain) -> None:
@@ -346,7 +348,8 @@ def allowed_in(pool: tuple[int, ...], hard: CpuSet) -> tuple[int, ...]:
 def one_runner_per_pcpu(host: SimHost) -> None:
     """At any instant at most one vCPU runs on a pCPU. A vCPU found running where another
     one (an earlier domain's: Dom0 first) already runs moves to an idle pCPU it may use, or
-    else waits for one (runnable, ``---``); a vCPU of a stopped domain does not run."""
+    else waits for one (runnable, ``---``); a vCPU of a stopped domain does not run (Xen
+    has paused it, which does not mark it blocked: ``---`` too)."""
     taken: set[int] = set()
     clashes: list[tuple[SimDomain, SimVcpu]] = []
     for d in host.sorted_domains():
@@ -354,7 +357,7 @@ def one_runner_per_pcpu(host: SimHost) -> None:
             if not v.running:
                 continue
             if not (v.online and d.active):
-                v.running, v.blocked = False, v.online
+                v.running, v.blocked = False, False
             elif v.cpu in taken:
                 clashes.append((d, v))
             else:

@@ -24,8 +24,9 @@ from collectors.model import Device, DeviceKind, Domain, HostId, NetIfCounters, 
 from collectors.queries import LogFile, QueryError, domain_config, domain_logs, xenstore_subtree
 from tui.format import DASH, fmt_bytes, fmt_cpu_time, fmt_duration, fmt_kib, fmt_pct, fmt_rate
 from tui.host_access import runner_for, set_ring_demand, sync_vcpu_demand
-from tui.pinning_model import STATE_SYMBOLS
+from tui.pinning_model import state_shown
 from tui.ring_cells import (
+    STAYS_FULL_WIDTH,
     RingStyles,
     device_name,
     fullest_cell,
@@ -63,7 +64,8 @@ DEVICE_COLUMNS = (
     Column("device", "Device", 8),
     Column("kind", "Kind", 4),
     Column("fullest", "Full", 6, "right", "the fullest ring of the device"),
-    Column("flag", "Stuck?", 12, help="≥ 90 % in each of the last readings"),
+    Column("flag", "Stuck?", STAYS_FULL_WIDTH,
+           help="≥ 90 % in each of the last readings (of a guest not running: expected)"),
     Column("tx", "TX/req per queue", 27),
     Column("rx", "RX per queue", 27),
     Column("oo", "OO/s (total)", 14, "right"),
@@ -323,16 +325,24 @@ class DomainDetailScreen(StoreView):
 
     def _vcpu_row(self, key: KeyVcpu) -> list[Cell]:
         v = self._vcpus[key]
-        state = v.state.value if v.state else DASH
+        # a vCPU of a paused, shut down, crashed or dying domain is not "runnable": Xen
+        # has paused it (vcpu-list prints "---" for it as for a runnable one)
+        stopped = self.domain is not None and self.domain.state.stopped
+        sym, state = state_shown(v, stopped)
         return [
             str(v.vcpu),
             DASH if v.cpu is None else str(v.cpu),
-            f"{STATE_SYMBOLS.get(v.state, '?')} {state}",
+            f"{sym} {state if v.state else DASH}",
             fmt_pct(v.cpu_pct),
             fmt_cpu_time(v.time_s),  # as the domain's CPU time (raw seconds ran to 7 digits)
             str(v.hard),
             DASH if v.soft is None else str(v.soft),
         ]
+
+    def _stopped_as(self) -> str | None:
+        """The domain's state word when it runs no vCPU (paused, crashed...), else None."""
+        d = self.domain
+        return d.state.label if d is not None and d.state.stopped else None
 
     def _device_row(self, key: KeyDev) -> list[Cell]:
         dev = self._devices[key]
@@ -347,7 +357,8 @@ class DomainDetailScreen(StoreView):
             safe_text(device_name(dev), escaped_style=escaped),
             dev.kind.value,
             fullest_cell(dev, styles),
-            stays_full_cell(self.dash.ring_watch.stays_full(dev.key), styles),
+            stays_full_cell(self.dash.ring_watch.stays_full(dev.key), styles,
+                            self._stopped_as()),
             tx,
             rx,
             oo_cell(dev),

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from collectors.model import Domain, HostId, HostSnapshot, VCpu
 from tui.format import DASH, fmt_duration, fmt_pct
 from tui.host_access import domain_by_id, domain_key_for, sync_vcpu_demand
-from tui.pinning_model import LEGEND, NOW_MANY, STATE_SYMBOLS, VcpuKey, build_model
+from tui.pinning_model import LEGEND, NOW_MANY, VcpuKey, build_model, held, state_shown
 from tui.store import DomainKey
 from tui.text import safe_text
 from tui.views.base import TextBar
@@ -175,8 +175,8 @@ class PinningScreen(PerHostView):
         for sym, meaning in LEGEND:
             text.append(sym, style="bold")
             text.append(f" {meaning}  ")
-        text.append(f"│ rows allowed/now: vCPUs allowed / there now ({NOW_MANY} 10+)",
-                    style=dash.palette.muted)
+        text.append(f"│ allowed: vCPUs allowed (digits top-down); now: running+queued "
+                    f"({NOW_MANY} 10+)", style=dash.palette.muted)
         self.query_one("#pinning-info", TextBar).show(text)
 
     def _vcpu_age_text(self, snap: HostSnapshot) -> Text:
@@ -211,7 +211,7 @@ class PinningScreen(PerHostView):
         text.append(" ")
         text.append_text(safe_text(v.domain, style="bold", escaped_style=escaped))
         text.append(f" (domid {v.domid}) vCPU {v.vcpu}: ")
-        text.append(_vcpu_summary(v))
+        text.append(_vcpu_summary(v, self._domain_state_word(v) if m.is_stopped(v) else None))
         text.append(f"\n pCPU {p}: {m.may[p]} vCPUs allowed, {m.now[p]} running or queued now")
         here = m.on_pcpu(p)
         if here:  # blocked ones included (○: it last ran here), which "now" does not count
@@ -219,12 +219,17 @@ class PinningScreen(PerHostView):
             for i, w in enumerate(here[:6]):
                 if i:
                     text.append(", ")
-                text.append(f"{STATE_SYMBOLS.get(w.state, '?')} ")
+                text.append(f"{state_shown(w, m.is_stopped(w))[0]} ")
                 text.append_text(safe_text(w.domain, escaped_style=escaped))
                 text.append(f"/{w.vcpu}")
             if len(here) > 6:
                 text.append(f" … {len(here) - 6} more")
         self.query_one("#pinning-status", TextBar).show(text)
+
+    def _domain_state_word(self, v: VCpu) -> str:
+        """The state of the vCPU's (stopped) domain: "paused", "crashed"..."""
+        d = domain_by_id(self.dash.store, v.host, v.domid)
+        return "stopped" if d is None else d.state.label
 
     # --- events and actions -------------------------------------------------------------------
 
@@ -259,13 +264,17 @@ class PinningScreen(PerHostView):
             self.dash.open_domain(key)
 
 
-def _vcpu_summary(v: VCpu) -> str:
-    state = v.state.value if v.state else "unknown"
+def _vcpu_summary(v: VCpu, stopped_as: str | None = None) -> str:
+    """``stopped_as``: the state word of the vCPU's domain when it is stopped ("crashed")."""
+    stopped = stopped_as is not None
+    sym, state = state_shown(v, stopped)
+    if held(v, stopped):  # (Xen pauses every vCPU of a paused or stopped domain)
+        state += f" (domain {stopped_as})"
     where = f"on pCPU {v.cpu}" if v.cpu is not None else "on no pCPU"
     soft = DASH if v.soft is None else str(v.soft)
     time = DASH if v.time_s is None else f"{v.time_s:.1f}s"
     if v.time_s is not None and v.time_s >= 60:  # ("7.1s (7s)" would say it twice)
         time += f" ({fmt_duration(v.time_s)})"
     pct = DASH if v.cpu_pct is None else f"{fmt_pct(v.cpu_pct)}%"  # between two vcpu-lists
-    return (f"{STATE_SYMBOLS.get(v.state, '?')} {state} {where}  hard {v.hard}  soft {soft}"
+    return (f"{sym} {state} {where}  hard {v.hard}  soft {soft}"
             f"  CPU {pct}  CPU time {time}")

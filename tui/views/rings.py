@@ -25,6 +25,7 @@ from tui.host_access import (
     set_fleet_ring_demand,
 )
 from tui.ring_cells import (
+    STAYS_FULL_WIDTH,
     RingStyles,
     device_name,
     occupancy_cells,
@@ -48,7 +49,8 @@ RING_COLUMNS = (
     Column("domain", "Domain", 16),
     Column("device", "Device", 8),
     Column("fullest", "Full", 6, "right", "the fullest ring of the device"),
-    Column("flag", "Stuck?", 12, help="≥ 90 % in each of the last readings"),
+    Column("flag", "Stuck?", STAYS_FULL_WIDTH,
+           help="≥ 90 % in each of the last readings (of a guest not running: expected)"),
     Column("tx", "TX/req per queue", 21,
            help="TX (vif) or requests (vbd) the backend has not answered, per queue"),
     Column("rx", "RX per queue", 19, help="guest RX buffers used up, per queue"),
@@ -78,7 +80,11 @@ class RingRow:
     domain: str | None
     backend: str | None  # the backend domain's name
     traffic: NetIfCounters | None = None  # a vif's Dom0 interface
-    stuck: bool = False
+    stuck: bool = False  # stays full while its guest runs: an alarm
+    # the guest's state word when it is not running (paused, crashed, shut down, dying):
+    # a ring it does not drain stays full as expected
+    guest_stopped: str | None = None
+    stays_full: bool = False  # stuck, or full all along because the guest is stopped
 
     def name_key(self) -> tuple[object, ...]:
         k = self.key
@@ -184,13 +190,17 @@ class RingsScreen(StoreView):
         if cached is not None and cached[0] == snap.seq:
             return cached[1]
         names = {d.domid: d.name for d in snap.domains if d.domid is not None}
+        stopped = {d.domid: d.state.label for d in snap.domains
+                   if d.domid is not None and d.state.stopped}
         rows = [RingRow(dev.key, dev, device_pressure(dev), names.get(dev.domid),
                         names.get(dev.backend_domid) if dev.backend_domid is not None
-                        else None, snap.vif_counters(dev)) for dev in snap.devices]
+                        else None, snap.vif_counters(dev), guest_stopped=stopped.get(dev.domid))
+                for dev in snap.devices]
         watch = self.dash.ring_watch
         watch.observe(snap, [(r.key, r.pressure) for r in rows])
         for r in rows:
-            r.stuck = watch.stays_full(r.key)
+            r.stays_full = watch.stays_full(r.key)
+            r.stuck = r.stays_full and r.guest_stopped is None
         self._host_rows[snap.host] = (snap.seq, rows)
         return rows
 
@@ -231,7 +241,7 @@ class RingsScreen(StoreView):
                       escaped_style=escaped),
             safe_text(device_name(dev), escaped_style=escaped),
             pct_cell(row.pressure, styles),
-            stays_full_cell(row.stuck, styles),
+            stays_full_cell(row.stays_full, styles, row.guest_stopped),
             tx,
             rx,
             oo_cell(dev),
@@ -248,11 +258,15 @@ class RingsScreen(StoreView):
         rows = self._rows.values()
         vifs = sum(1 for r in rows if r.dev.kind is DeviceKind.VIF)
         stuck = sum(1 for r in rows if r.stuck)
+        stopped = [r.guest_stopped for r in rows if r.stays_full and not r.stuck]
         full = sum(1 for r in rows if (r.pressure or 0.0) >= FULL_AT)
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append(f" Rings  {vifs} vifs  {len(self._rows) - vifs} vbds  ")
         text.append(f"{full} ≥ {FULL_AT:.0%} now  ", style=palette.status["stale"] if full else "")
         text.append(f"⚠ {stuck} stuck", style=palette.status["unreachable"] if stuck else "")
+        if stopped:  # full as expected: their guests do not run (not an alarm)
+            whose = "paused guests" if set(stopped) == {"paused"} else "guests not running"
+            text.append(f", {len(stopped)} of {whose}", style=palette.muted)
         # ▼ descending as in the tables' headers: the name order ascends, the others descend
         arrow = "▲" if (self.sort == "name") != self.sort_reverse else "▼"
         text.append(f"   sort: {SORTS[self.sort]}{arrow}")

@@ -29,11 +29,12 @@ from collectors.model import VCpu, VcpuState
 from tui.pinning_model import (
     MARK_SYMBOLS,
     NOW_MANY,
-    STATE_SYMBOLS,
     Mark,
     PinningModel,
     VcpuKey,
+    held,
     row_marks,
+    state_shown,
 )
 from tui.text import safe_text
 
@@ -49,7 +50,19 @@ _MARK_CLASS = {
     Mark.BLOCKED: "pinning-grid--blocked",
     Mark.RUNNABLE: "pinning-grid--runnable",
     Mark.RUNNING: "pinning-grid--running",
+    Mark.PAUSED: "pinning-grid--paused",
 }
+
+
+_PLACES = ("ones", "tens", "hundreds", "thousands")
+
+
+def allowed_label(place: int, digits: int) -> str:
+    """The label of the ``allowed`` row holding the digit of 10**place: just ``allowed``
+    when the counts have one digit, else ``allowed tens``, ``allowed ones``..."""
+    if digits <= 1:
+        return "allowed"
+    return f"allowed {_PLACES[place] if place < len(_PLACES) else f'×10^{place}'}"
 
 
 class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
@@ -68,6 +81,7 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         "pinning-grid--blocked",
         "pinning-grid--runnable",
         "pinning-grid--running",
+        "pinning-grid--paused",
         "pinning-grid--offline",
         "pinning-grid--busy",
         "pinning-grid--separator",
@@ -92,6 +106,7 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
     PinningGrid > .pinning-grid--blocked { color: $vcpu-blocked; text-style: bold; }
     PinningGrid > .pinning-grid--runnable { color: $vcpu-runnable; text-style: bold; }
     PinningGrid > .pinning-grid--running { color: $vcpu-running; text-style: bold; }
+    PinningGrid > .pinning-grid--paused { color: $state-paused; text-style: bold; }
     PinningGrid > .pinning-grid--offline { color: $vcpu-offline; }
     PinningGrid > .pinning-grid--busy { color: $ring-warn; text-style: bold; }
     PinningGrid > .pinning-grid--separator { color: $text-disabled; }
@@ -377,7 +392,8 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         if cursor:
             cx = self.col_x(self._col) - left
             if 0 <= cx < view_w:
-                cell = self._cell_strip(m.rows[row], self._col, m.pcpus)
+                v = m.rows[row]
+                cell = self._cell_strip(v, self._col, m.pcpus, m.is_stopped(v))
                 visible = Strip.join([visible.crop(0, cx), cell,
                                       visible.crop(cx + self.cw, view_w)])
         strip = Strip.join([self._label_strip(row, cursor), visible])
@@ -391,7 +407,8 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         m = self.model
         assert m is not None
         v = m.rows[row]
-        sig = (v.domain, v.vcpu, v.state, v.cpu, cursor)
+        stopped = m.is_stopped(v)
+        sig = (v.domain, v.vcpu, v.state, v.cpu, stopped, cursor)
         cached = self._labels.get(row)
         if cached is not None and cached[0] == sig:
             return cached[1]
@@ -401,9 +418,9 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         name.truncate(self.name_w, overflow="ellipsis", pad=True)
         text = Text(" ", end="", no_wrap=True)
         text.append_text(name)
-        state_style = self._state_style(v)
+        state_style = self._state_style(v, stopped)
         text.append(f" {v.vcpu:>3} ", style=style)
-        text.append(STATE_SYMBOLS.get(v.state, "?"), style=state_style)
+        text.append(state_shown(v, stopped)[0], style=state_style)
         cpu = "-" if v.cpu is None or v.state is VcpuState.OFFLINE else str(v.cpu)
         text.append(f" {cpu:>4} ", style=style)
         text.truncate(self.label_w, pad=True)
@@ -413,7 +430,9 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         self._labels[row] = (sig, strip)
         return strip
 
-    def _state_style(self, v: VCpu) -> Style:
+    def _state_style(self, v: VCpu, stopped: bool) -> Style:
+        if held(v, stopped):
+            return self._style("paused")
         return {
             VcpuState.RUNNING: self._style("running"),
             VcpuState.RUNNABLE: self._style("runnable"),
@@ -430,7 +449,8 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         m = self.model
         assert m is not None
         v = m.rows[row]
-        sig = (v.state, v.cpu, v.hard, v.soft)
+        stopped = m.is_stopped(v)
+        sig = (v.state, v.cpu, v.hard, v.soft, stopped)
         cached = self._rows.get(row)
         if cached is not None and cached[0] == sig:
             return cached[1]
@@ -442,7 +462,7 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         segs: list[Segment] = []
         run: list[str] = []
         run_style: Style | None = None
-        for p, mark in enumerate(row_marks(v, m.pcpus)):
+        for p, mark in enumerate(row_marks(v, m.pcpus, stopped)):
             if p and p % GROUP == 0:
                 if run and run_style is not None:
                     segs.append(Segment("".join(run), run_style))
@@ -460,8 +480,8 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         self._rows[row] = (sig, strip)
         return strip
 
-    def _cell_strip(self, v: VCpu, p: int, pcpus: int) -> Strip:
-        mark = row_marks(v, pcpus)[p]
+    def _cell_strip(self, v: VCpu, p: int, pcpus: int, stopped: bool) -> Strip:
+        mark = row_marks(v, pcpus, stopped)[p]
         style = self._mark_style(v, mark)
         cursor = self._style("cursor")
         if cursor.bgcolor is not None:
@@ -486,15 +506,18 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
             title, values, hot = "pCPU", [str(p).rjust(d)[h] for p in range(m.pcpus)], None
         elif h < d + md:
             i = h - d
-            title = "allowed"
+            # one digit per row, each row labelled with its place ("allowed tens" over
+            # "allowed ones"): an unlabelled tens row read as a count of its own, and
+            # "allowed 6" was taken for 6 where 16 were allowed
+            title = allowed_label(md - 1 - i, md)
             values = [str(n).rjust(md)[i] for n in m.may]
             hot = self._busy_may
         else:
             title = "now"
             values = [str(n) if n < 10 else NOW_MANY for n in m.now]
             hot = frozenset(p for p, n in enumerate(m.now) if n >= 2)
-        last_of_block = h in (d - 1, d + md - 1, d + md)
-        label = Segment((title if last_of_block else "").rjust(self.label_w - 1) + " ", header)
+        labelled = h == d - 1 or h >= d  # the pCPU number's last row; every count row
+        label = Segment((title if labelled else "").rjust(self.label_w - 1) + " ", header)
         pad = " " * (self.cw - 1)
         segs: list[Segment] = []
         for p, ch in enumerate(values):
@@ -515,4 +538,5 @@ class PinningGrid(ScrollView, can_focus=True, inherit_bindings=False):
         i = self._index.get(key)
         if m is None or i is None:
             return ()
-        return row_marks(m.rows[i], m.pcpus)
+        v = m.rows[i]
+        return row_marks(v, m.pcpus, m.is_stopped(v))
