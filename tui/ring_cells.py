@@ -137,16 +137,16 @@ def traffic_cell(dev: Device, counters: NetIfCounters | None) -> str:
     return f"RX {fmt_rate(sent)} TX {fmt_rate(received)}"
 
 
-STAYS_FULL_WIDTH = 28  # "■ stays full (guest shutdown)"
+STAYS_FULL_WIDTH = 16  # "■ full, shutdown"
 
 
 def stays_full_cell(flag: bool, styles: RingStyles, guest: str | None = None) -> Text:
     """``⚠ stays full`` for a ring ``flag``ged as staying full. ``guest``: the state word
     of a guest that is not running ("paused", "crashed"...): its rings are not drained, so
-    a full one is expected, not an alarm; the cell says why (``‖ stays full (guest
-    paused)``, or ``‖ guest paused`` before it has stayed full), in no alarm colour."""
+    a full one is expected, not an alarm; the cell says why (``‖ full, paused``, or
+    ``‖ paused`` before it has stayed full), in no alarm colour."""
     if guest is not None:
-        words = f"stays full (guest {guest})" if flag else f"guest {guest}"
+        words = f"full, {guest}" if flag else guest
         return Text(f"{STATE_SYMBOLS.get(guest, '?')} {words}", style=styles.muted, end="")
     if not flag:
         return Text("", end="")
