@@ -78,3 +78,21 @@ def test_initially_paused_domains_receive_and_send_nothing(seed: int) -> None:
             assert before[2]  # xentop -n showed its vifs
             demo.wait(120)
             assert _net_and_rings(demo, name) == before, (seed, host_name, name)
+
+
+def test_a_cap_limits_the_domains_cpu() -> None:
+    """sched-credit2 -c 50: at most half a pCPU, whatever the guest wants (the demo's
+    busiest domain kept 60-80 % under a cap of 50)."""
+    demo = Demo()
+    before = demo.xl_list()
+    demo.wait(60)
+    after = demo.xl_list()
+    used = {n: (after[n].cpu_time_s or 0.0) - (before[n].cpu_time_s or 0.0)
+            for n in after if n in before and n != "Domain-0"}
+    busiest = max(used, key=lambda n: used[n])
+    assert used[busiest] > 40  # more than the cap would allow
+    demo.ok("xl", "sched-credit2", "-d", busiest, "-c", "50")
+    start = demo.xl_list()[busiest].cpu_time_s or 0.0
+    demo.wait(60)
+    spent = (demo.xl_list()[busiest].cpu_time_s or 0.0) - start
+    assert 0 < spent <= 30.0 + 0.2, spent  # xl list's tenths

@@ -83,6 +83,8 @@ def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
     if not d.active:
         return
     pool = tuple(next((p.cpus for p in host.pools if p.name == d.pool), range(host.nr_cpus)))
+    # the scheduler's cap (sched-credit2 -c, % of one pCPU): the domain's whole share
+    budget = d.cap / 100 if d.cap > 0 else math.inf
     for v in d.vcpus:
         if not v.online:
             continue
@@ -97,10 +99,11 @@ def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
         if want > 1.0 - busy.get(v.cpu, 0.0):  # the scheduler looks for a less busy pCPU
             v.cpu = min(allowed, key=lambda c: (busy.get(c, 0.0), c != v.cpu))
         free = max(0.0, 1.0 - busy.get(v.cpu, 0.0))
-        got = min(1.0, want, free)
+        got = min(1.0, want, free, budget)
+        budget -= got
         busy[v.cpu] = busy.get(v.cpu, 0.0) + got
         v.time_ns += int(got * 1e9)
-        starved = want > free + 1e-9
+        starved = want > got + 1e-9  # waits for a pCPU, or for its cap's next slice
         v.running = rng.random() < got
         v.blocked = not v.running and not starved
     if d.domid == 0:
