@@ -436,7 +436,7 @@ async def test_destroy_requires_the_name_and_create_brings_it_back() -> None:
     assert rec.xl("destroy") == [("xl", "destroy", "2")]
 
 
-async def test_enter_on_a_file_list_with_nothing_chosen_opens_it() -> None:
+async def test_enter_on_a_list_opens_it() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:
         await select_domain(pilot, app, H, "web1")
@@ -459,12 +459,40 @@ async def test_enter_on_a_file_list_with_nothing_chosen_opens_it() -> None:
         assert select.is_blank()
         field.value = "/etc/xen/idle1.cfg"
         select.focus()
-        await pilot.press("enter")  # a path typed: Enter goes on with it (checked for it)
-        await wait_until(pilot, lambda: form._tried, what="the form submitted")
-        assert not select.expanded
-        assert "creates idle1, which exists on xenlab" in str(
-            form.query_one("#error-config_path").render())  # (the submit's check)
+        await pilot.press("enter")  # a path typed: Enter still opens the list, never goes on
+        await wait_until(pilot, lambda: select.expanded, what="the list open")
+        assert app.screen is form and not form._tried
         await pilot.press("escape")
+        await pilot.press("escape")
+
+
+async def test_detach_forms_open_the_list_on_enter_and_start_on_the_last_device() -> None:
+    """`w ⏎ ⏎` took away the guest's first NIC and `g ⏎` went straight to the confirmation:
+    Enter on the device list opens it, and both forms start on the last device."""
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        await wait_until(pilot, lambda: vbds(app, 1) == {"xvda", "xvdb"}
+                         and len(vifs(app, 1)) == 2, what="db1's devices polled")
+        for key, field, last in (("w", "device", "1"), ("g", "vdev", "xvdb")):
+            form = await open_form(pilot, app, key)
+            select = form.query_one(f"#field-{field}", Select)
+            assert form.focused is select
+            assert form.values()[field] == last  # the last one, in both forms
+            await pilot.press("enter")
+            await wait_until(pilot, lambda s=select: s.expanded, what="the list open")
+            assert app.screen is form and not form._tried
+            await pilot.press("escape")  # closes the list
+            await pilot.pause()
+            assert app.screen is form and not select.expanded
+            await pilot.press("ctrl+s")  # goes on from the list
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
+                             what="confirmation")
+            assert top(app, ConfirmScreen).plan.argv[-1] == last
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, ActionForm | ConfirmScreen),
+                             what="back to the view")
+    assert rec.xl("network-detach") == [] and rec.xl("block-detach") == []
 
 
 async def test_shutdown_and_reboot() -> None:

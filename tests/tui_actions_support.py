@@ -176,8 +176,9 @@ async def fill(pilot: Pilot[Any], form: ActionForm, **values: str | bool) -> Non
 
 
 async def submit(pilot: Pilot[Any], app: XlTopApp, form: ActionForm) -> ConfirmScreen:
-    """Enter in a text field or a list (as a user goes on), else the Continue button."""
-    if isinstance(form.focused, Input | Select):
+    """Enter in a text field (as a user goes on), else the Continue button (Enter on a
+    list opens the list)."""
+    if isinstance(form.focused, Input):
         await pilot.press("enter")
     else:
         form.query_one("#form-submit", Button).press()

@@ -1,5 +1,7 @@
 """The form of an action: its fields, live validation as the user types (errors next to the
-field), the exact command and host it would run, then Enter to go on to the confirmation.
+field), the exact command and host it would run, then Enter to go on to the confirmation
+(from a text field; on a list Enter opens the list, as Textual's Select does; Ctrl+S or the
+Continue button go on from any field).
 
 Validation is the control layer's (``ControlSeam.preview(record=False)``), debounced so a
 slow host is asked once per pause in typing, never once per key.
@@ -25,7 +27,6 @@ from tui.actions.specs import ActionSpec, Field, Option, Values
 from tui.actions.target import Target
 from tui.actions.text import command_text, problem_text, warning_text
 from tui.text import safe_text
-from tui.widgets.form_select import FormSelect
 from tui.widgets.once_modal import OnceModal
 from tui.widgets.ordered_input import OrderedInput
 from tui.widgets.toggles import FormRadioSet, MarkedCheckbox, MarkedRadioButton
@@ -151,24 +152,23 @@ class ActionForm(OnceModal[Plan | None]):
         elif f.kind == "select":
             yield self._select(f, default)
         else:
-            field = OrderedInput(default if isinstance(default, str) else "",
-                                 placeholder=f.placeholder, id=wid, compact=True)
-            yield field
+            yield OrderedInput(default if isinstance(default, str) else "",
+                               placeholder=f.placeholder, id=wid, compact=True)
             if f.kind == "path" and f.options:  # choices known up front (the fleet's hosts)
-                yield FormSelect(_options(f.options),
+                yield Select[str](_options(f.options),
                                   prompt=f"pick one of {len(f.options)} fleet host(s)",
-                                  id=f"pick-{f.name}", compact=True, companion=field)
+                                  id=f"pick-{f.name}", compact=True)
             elif f.kind == "path" and f.facts is not None:
-                yield FormSelect([], prompt="loading files found on the host…",
-                                  id=f"pick-{f.name}", compact=True, companion=field)
+                yield Select[str]([], prompt="loading files found on the host…",
+                                  id=f"pick-{f.name}", compact=True)
 
     def _select(self, f: Field, default: object) -> Select[str]:
         if f.facts is not None:  # filled once the host answered
-            return FormSelect([], prompt="loading…", id=f"field-{f.name}", compact=True)
+            return Select[str]([], prompt="loading…", id=f"field-{f.name}", compact=True)
         values = [v for _, v in f.options]
         value = default if isinstance(default, str) and default in values else values[0]
-        return FormSelect(_options(f.options), allow_blank=False, value=value,
-                           id=f"field-{f.name}", compact=True)
+        return Select[str](_options(f.options), allow_blank=False, value=value,
+                            id=f"field-{f.name}", compact=True)
 
     def on_mount(self) -> None:
         first = next((w for w in self.query("Input, Select, RadioSet, Checkbox")
