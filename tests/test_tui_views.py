@@ -331,6 +331,38 @@ async def test_detail_config_and_xenstore_are_fetched_on_demand(demo: DemoRecord
         assert r.calls == 3 and r.runs[-1][:3] == ("xl", "list", "-l")
 
 
+async def test_detail_reload_key_is_shown_only_on_the_tabs_it_reloads(
+        demo: DemoRecording) -> None:
+    """The footer said "r Reload tab" on vCPUs and Devices, where r did nothing."""
+    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "mq-02")
+        r = runner(app, HOSTILE)
+
+        def footer() -> str:
+            return screen_text(app).split("\n")[-1]
+
+        for _ in ("tab-vcpus", "tab-devices"):
+            assert "Reload tab" not in footer()
+            assert detail.check_action("reload", ()) is False
+            await pilot.press("r")
+            await settle(pilot)
+            assert r.calls == 0
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
+        for tab in ("tab-config", "tab-xenstore", "tab-logs"):
+            assert detail.query_one("#detail-tabs", TabbedContent).active == tab
+            assert "Reload tab" in footer(), footer()
+            calls = r.calls
+            await pilot.press("r")
+            await settle(pilot)
+            assert r.calls == calls + 1
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
+        assert "Reload tab" not in footer()  # round again to vCPUs
+
+
 async def test_detail_logs_are_fetched_on_demand_and_shown_literally(
         demo: DemoRecording) -> None:
     app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
