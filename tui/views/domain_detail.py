@@ -82,7 +82,7 @@ KeyDev = tuple[str, int, str, int]
 
 
 def _pct(v: float) -> str:
-    return f"{v:.0f}%"
+    return fmt_pct(v, 0, suffix="%")
 
 
 def _bytes(v: float) -> str:
@@ -293,7 +293,7 @@ class DomainDetailScreen(StoreView):
         mem_max = "unlimited" if d.mem_max_unlimited else fmt_kib(d.mem_max_kib)
         text.append(f"  mem {fmt_kib(d.mem_kib)} (target {fmt_kib(d.mem_target_kib)}, "
                     f"max {mem_max})")
-        text.append(f"  CPU {fmt_pct(d.cpu_pct)}%  time {fmt_cpu_time(d.cpu_time_s)}")
+        text.append(f"  CPU {fmt_pct(d.cpu_pct, suffix='%')}  time {fmt_cpu_time(d.cpu_time_s)}")
         text.append("\n ")
         cfg = dash.store.config(host)
         if cfg is not None and (cfg.banner or cfg.production):
