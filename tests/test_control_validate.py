@@ -583,6 +583,25 @@ async def test_cd_drive_must_be_one_of_the_domains_cd_drives() -> None:
     assert (await check(CdEject(H, "win1", "hdd"), snap=unsaid)).target == "5"
 
 
+async def test_cd_insert_shows_a_wrong_drive_and_a_missing_image_at_once() -> None:
+    """The missing image showed only once the drive was fixed: every field's problem now,
+    as the other forms do; a malformed image path is still not asked of the host."""
+    hdc = Device(H, 5, DeviceKind.VBD, 5632, name="hdc", cdrom=True)
+    xvda = Device(H, 5, DeviceKind.VBD, 51712, name="xvda", cdrom=False)
+    base = snapshot()
+    snap = replace(base, devices=(*base.devices, xvda, hdc))
+    with pytest.raises(ValidationFailed) as ei:
+        await check(CdInsert(H, "win1", "xvda", "/nope.iso"), snap=snap)
+    assert [(p.field, p.message) for p in ei.value.problems] == [
+        ("vdev", "win1 has no CD drive xvda (its CD drives: hdc)"),
+        ("target", "no file /nope.iso on xen-a")]
+    r = RecordingRunner()
+    with pytest.raises(ValidationFailed) as ei:
+        await check(CdInsert(H, "win1", "xvda", "nope.iso"), r, snap=snap)
+    assert [p.field for p in ei.value.problems] == ["vdev", "target"]
+    assert r.calls == []  # (a relative path: a syntax problem, the host not asked)
+
+
 async def test_shutdown_reboot_of_shut_domain() -> None:
     snap = snapshot(dom(9, "gone", state=DomainState(shutdown=True, crashed=True)))
     assert "already crashed" in await problem(Shutdown(H, "gone"), snap=snap)

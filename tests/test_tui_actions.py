@@ -467,6 +467,30 @@ async def test_enter_on_a_file_list_with_nothing_chosen_opens_it() -> None:
         await pilot.press("escape")
 
 
+async def test_detach_forms_start_on_the_last_device() -> None:
+    """`w ⏎ ⏎` took away the guest's first NIC (vif 0) while `g` started on the last disk:
+    both forms start on the last, most recently attached device (Enter on the list goes on
+    to the confirmation, which shows the device)."""
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        await wait_until(pilot, lambda: vbds(app, 1) == {"xvda", "xvdb"}
+                         and len(vifs(app, 1)) == 2, what="db1's devices polled")
+        for key, field, last in (("w", "device", "1"), ("g", "vdev", "xvdb")):
+            form = await open_form(pilot, app, key)
+            select = form.query_one(f"#field-{field}", Select)
+            assert form.focused is select
+            assert form.values()[field] == last  # the last one, in both forms
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
+                             what="confirmation")
+            assert top(app, ConfirmScreen).plan.argv[-1] == last
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, ActionForm | ConfirmScreen),
+                             what="back to the view")
+    assert rec.xl("network-detach") == [] and rec.xl("block-detach") == []
+
+
 async def test_shutdown_and_reboot() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:

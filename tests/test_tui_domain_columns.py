@@ -27,6 +27,18 @@ def test_no_vif_no_vbd_shows_a_dash_not_0_bytes() -> None:
                            "disk_wr": "-"}
 
 
+def test_vbd_oo_of_a_domain_without_vbds_is_a_dash_like_its_disk_rates() -> None:
+    """Domain-0 showed 'Disk rd -  Disk wr -  VBD OO 0'."""
+    dom0 = Domain(host="h", domid=0, name="Domain-0", nets=0, vbds=0, vbd_oo=0,
+                  vbd_rd_rate=0.0, vbd_wr_rate=0.0)
+    column = COLUMNS_BY_KEY["vbd_oo"]
+    assert str(column.cell(dom0, CTX)) == "-" and column.sort(dom0) is None
+    web = Domain(host="h", domid=3, name="web1", vbds=1, vbd_oo=0)
+    assert str(column.cell(web, CTX)) == "0" and column.sort(web) == 0  # a real 0 stays
+    assert str(column.cell(Domain(host="h", domid=4, name="x", vbds=2, vbd_oo=17), CTX)) == "17"
+    assert str(column.cell(Domain(host="h", domid=5, name="y", vbds=None, vbd_oo=3), CTX)) == "3"
+
+
 def test_a_dying_domains_detail_keeps_its_known_identity() -> None:
     from collectors.model import DomainType
     from tui.views.domain_detail import _known_identity

@@ -58,6 +58,13 @@ def test_every_size_has_at_most_three_significant_digits_in_five_characters() ->
         n *= 1.0007
 
 
+def test_a_unit_never_follows_an_unknown_value() -> None:
+    # a gone domain's detail header said "CPU -%": the unit is the formatter's, after a number
+    assert fmt_pct(12.34, suffix="%") == "12.3%"
+    assert fmt_pct(None, suffix="%") == "-" and fmt_pct(math.nan, suffix="%") == "-"
+    assert fmt_rate(None) == "-" and fmt_rate(math.nan) == "-"  # not "-/s"
+
+
 def test_kib_and_rate() -> None:
     assert fmt_kib(4 * 1024 * 1024) == "4.00G"
     assert fmt_rate(2048.0) == "2.00K/s"

@@ -278,6 +278,32 @@ async def test_detail_charts_redraw_when_a_snapshot_arrives_not_on_a_timer() -> 
         assert plot.ys[0][-1] == make_snapshot(0, 3).domains[1].cpu_pct
 
 
+async def test_detail_header_of_a_domain_gone_with_an_unknown_cpu_says_cpu_dash_not_dash_pct(
+        ) -> None:
+    """A destroyed domain still open in detail showed 'CPU -%'."""
+    hosts = host_configs(1)
+    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                   preload=[make_snapshot(0, t) for t in range(3)], initial_view="domains",
+                   render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "vm-0-01")
+        assert " CPU -" not in screen_text(app).split("\n")[2]  # known: a number and '%'
+        last_row = make_snapshot(0, 3)  # its last row: xentop gave no CPU%
+        doms = tuple(replace(d, cpu_pct=None) if d.name == "vm-0-01" else d
+                     for d in last_row.domains)
+        app.deliver(replace(last_row, domains=doms))
+        await wait_until(pilot, lambda: detail.domain is not None
+                         and detail.domain.cpu_pct is None)
+        gone = make_snapshot(0, 4)
+        app.deliver(replace(gone, domains=tuple(d for d in gone.domains
+                                                if d.name != "vm-0-01")))
+        await wait_until(pilot, lambda: detail.gone)
+        await settle(pilot)
+        numbers = screen_text(app).split("\n")[2]
+        assert " CPU - " in numbers and "-%" not in numbers, numbers
+
+
 async def test_detail_shows_the_domains_vcpus_and_devices(demo: DemoRecording) -> None:
     app = frozen_app(demo, "domains")
     async with app.run_test(size=SIZE) as pilot:
@@ -329,6 +355,38 @@ async def test_detail_config_and_xenstore_are_fetched_on_demand(demo: DemoRecord
         await pilot.press("r")
         await settle(pilot)
         assert r.calls == 3 and r.runs[-1][:3] == ("xl", "list", "-l")
+
+
+async def test_detail_reload_key_is_shown_only_on_the_tabs_it_reloads(
+        demo: DemoRecording) -> None:
+    """The footer said "r Reload tab" on vCPUs and Devices, where r did nothing."""
+    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, "mq-02")
+        r = runner(app, HOSTILE)
+
+        def footer() -> str:
+            return screen_text(app).split("\n")[-1]
+
+        for _ in ("tab-vcpus", "tab-devices"):
+            assert "Reload tab" not in footer()
+            assert detail.check_action("reload", ()) is False
+            await pilot.press("r")
+            await settle(pilot)
+            assert r.calls == 0
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
+        for tab in ("tab-config", "tab-xenstore", "tab-logs"):
+            assert detail.query_one("#detail-tabs", TabbedContent).active == tab
+            assert "Reload tab" in footer(), footer()
+            calls = r.calls
+            await pilot.press("r")
+            await settle(pilot)
+            assert r.calls == calls + 1
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
+        assert "Reload tab" not in footer()  # round again to vCPUs
 
 
 async def test_detail_logs_are_fetched_on_demand_and_shown_literally(

@@ -52,10 +52,11 @@ def fmt_rate(bps: float | None) -> str:
     return fmt_bytes(bps, suffix="/s")
 
 
-def fmt_pct(p: float | None, digits: int = 1) -> str:
+def fmt_pct(p: float | None, digits: int = 1, *, suffix: str = "") -> str:
+    """``12.3`` (``12.3%`` with ``suffix="%"``); unknown is ``-``, never ``-%``."""
     if p is None or _unknown(p):
         return DASH
-    return f"{p:.{digits}f}"
+    return f"{p:.{digits}f}{suffix}"
 
 
 def fmt_num(n: float | None, digits: int = 0) -> str:

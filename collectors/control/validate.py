@@ -770,8 +770,10 @@ async def _cd_insert(ctx: _Ctx) -> None:
     _cd_drive(ctx, req.vdev)
     path = ctx.check("target", lambda: sx.check_abs_path(req.target, "CD image"))
     if path is not None:
-        ctx.check("target", lambda: sx.check_spec_value(req.target, "CD image"))
-    if not ctx.problems and not await ctx.facts.exists(req.target):
+        path = ctx.check("target", lambda: sx.check_spec_value(req.target, "CD image"))
+    # the host is asked once the image's own path is well-formed, whatever the drive's
+    # problem: every field's problem shows at once (a wrong drive hid a missing image)
+    if path is not None and not await ctx.facts.exists(req.target):
         ctx.bad("target", f"no file {req.target} on {ctx.snap.host}")
 
 

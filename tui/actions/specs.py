@@ -18,7 +18,7 @@ from collectors.control import requests as rq
 from collectors.control.errors import ValidationFailed
 from collectors.control.facts import HostFacts
 from collectors.control.syntax import DISK_FORMATS, destination_host, format_kib
-from collectors.model import DeviceKind, DomainType, VcpuState
+from collectors.model import Device, DeviceKind, DomainType, VcpuState
 from collectors.parse.common import is_uint
 from tui.actions.target import Target
 
@@ -390,12 +390,20 @@ def _net_detach_fields(t: Target) -> tuple[Field, ...]:
     return (Field("device", "vif", "select", options=opts),)
 
 
-def _net_detach_defaults(t: Target) -> Values:
-    vifs = t.devices(DeviceKind.VIF)
+def _detach_preset(t: Target, kind: DeviceKind) -> Device | None:
+    """The device a detach form starts on: the one under the cursor (detail view), else
+    the last, most recently attached one (highest devid) — never the guest's first NIC or
+    boot disk, which Enter twice would otherwise take away. Both detach forms agree."""
+    devices = t.devices(kind)
     dev = t.device
-    if dev is not None and dev.kind == DeviceKind.VIF and dev in vifs:
-        return {"device": str(dev.devid)}
-    return {"device": str(vifs[0].devid) if vifs else ""}
+    if dev is not None and dev.kind == kind and dev in devices:
+        return dev
+    return devices[-1] if devices else None
+
+
+def _net_detach_defaults(t: Target) -> Values:
+    dev = _detach_preset(t, DeviceKind.VIF)
+    return {"device": str(dev.devid) if dev is not None else ""}
 
 
 def _net_detach(t: Target, v: Values) -> rq.Request:
@@ -439,17 +447,18 @@ def _block_detach_fields(t: Target) -> tuple[Field, ...]:
     force = Field("force", "force: do not wait for the guest (-f)", "check")
     if not vbds:
         return (Field("vdev", "Disk", placeholder="xvdb, or its number"), force)
-    opts = tuple((f"{x.name or x.devid}   {x.target or ''}".rstrip(), x.name or str(x.devid))
+    opts = tuple((f"{x.name or x.devid}   {x.target or ''}".rstrip(), _vbd_choice(x))
                  for x in vbds)
     return (Field("vdev", "Disk", "select", options=opts), force)
 
 
+def _vbd_choice(x: Device) -> str:
+    return x.name or str(x.devid)
+
+
 def _block_detach_defaults(t: Target) -> Values:
-    dev = t.device
-    if dev is not None and dev.kind == DeviceKind.VBD and dev.name:
-        return {"vdev": dev.name, "force": False}
-    names = _vbd_names(t)
-    return {"vdev": names[-1] if names else "", "force": False}
+    dev = _detach_preset(t, DeviceKind.VBD)
+    return {"vdev": _vbd_choice(dev) if dev is not None else "", "force": False}
 
 
 def _block_detach(t: Target, v: Values) -> rq.Request:

@@ -102,14 +102,26 @@ def _cpu(d: Domain) -> float | None:
     return d.cpu_pct
 
 
+def _device_column(column: Column, devices: Callable[[Domain], int | None],
+                   get: Callable[[Domain], float | int | None],
+                   fmt: Callable[[float | int | None], str]) -> DomainColumn:
+    """A column counted over the domain's vifs or vbds: a domain with none of them has no
+    value ('-', sorted with the unknown), rather than 0B/s or a count of 0 (display only:
+    the --once JSON keeps xentop's number)."""
+    def value(d: Domain) -> float | int | None:
+        return None if devices(d) == 0 else get(d)
+
+    return DomainColumn(column, value, lambda d, c: fmt(value(d)))
+
+
 def _rate_column(column: Column, devices: Callable[[Domain], int | None],
                  rate: Callable[[Domain], float | None]) -> DomainColumn:
-    """A bytes/s column; a domain with none of the devices it counts (no vif, no vbd) has
-    no rate ('-', sorted with the unknown), rather than 0B/s."""
-    def value(d: Domain) -> float | None:
-        return None if devices(d) == 0 else rate(d)
+    """A bytes/s column (no vif, no vbd: '-')."""
+    return _device_column(column, devices, rate, fmt_rate)
 
-    return DomainColumn(column, value, lambda d, c: fmt_rate(value(d)))
+
+def _count(v: float | int | None) -> str:
+    return DASH if v is None else str(v)
 
 
 def _col(key: str, label: str, width: int, align: str = "left", help: str = "") -> Column:
@@ -151,9 +163,9 @@ DOMAIN_COLUMNS: Sequence[DomainColumn] = (
                  attrgetter("vbds"), attrgetter("vbd_rd_rate")),
     _rate_column(_col("disk_wr", "Disk wr", 9, "right", "bytes/s written to its vbds"),
                  attrgetter("vbds"), attrgetter("vbd_wr_rate")),
-    DomainColumn(_col("vbd_oo", "VBD OO", 6, "right",
-                      "requests that found a vbd ring full (cumulative)"),
-                 lambda d: d.vbd_oo, lambda d, c: DASH if d.vbd_oo is None else str(d.vbd_oo)),
+    _device_column(_col("vbd_oo", "VBD OO", 6, "right",
+                        "requests that found a vbd ring full (cumulative)"),
+                   attrgetter("vbds"), attrgetter("vbd_oo"), _count),
     DomainColumn(_col("cpu_time", "CPU time", 10, "right", "cumulative CPU time (h:mm:ss)"),
                  lambda d: d.cpu_time_s, lambda d, c: fmt_cpu_time(d.cpu_time_s)),
     DomainColumn(_col("uptime", "Uptime", 7, "right"),

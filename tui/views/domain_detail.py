@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
+from textual.css.query import NoMatches
 from textual.widgets import TabbedContent, TabPane, Tree
 
 from collectors.commands import XEN_LOG_DIR
@@ -83,7 +84,7 @@ KeyDev = tuple[str, int, str, int]
 
 
 def _pct(v: float) -> str:
-    return f"{v:.0f}%"
+    return fmt_pct(v, 0, suffix="%")
 
 
 def _bytes(v: float) -> str:
@@ -294,7 +295,7 @@ class DomainDetailScreen(StoreView):
         mem_max = "unlimited" if d.mem_max_unlimited else fmt_kib(d.mem_max_kib)
         text.append(f"  mem {fmt_kib(d.mem_kib)} (target {fmt_kib(d.mem_target_kib)}, "
                     f"max {mem_max})")
-        text.append(f"  CPU {fmt_pct(d.cpu_pct)}%  time {fmt_cpu_time(d.cpu_time_s)}")
+        text.append(f"  CPU {fmt_pct(d.cpu_pct, suffix='%')}  time {fmt_cpu_time(d.cpu_time_s)}")
         text.append("\n ")
         cfg = dash.store.config(host)
         if cfg is not None and (cfg.banner or cfg.production):
@@ -375,6 +376,7 @@ class DomainDetailScreen(StoreView):
 
     @on(TabbedContent.TabActivated, "#detail-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()  # r reloads on the config, XenStore and logs tabs only
         pane = event.pane.id or ""
         if pane != event.tabbed_content.active:
             # a tab already left (keys faster than the switches): focusing its table would
@@ -415,7 +417,7 @@ class DomainDetailScreen(StoreView):
             self._fail(tree, "no connection to this host (replayed data)")
             return
         tree.root.add_leaf(Text("… loading", style=palette.muted, end=""))
-        self.loaded[pane] = "loading"
+        self._set_loaded(pane, "loading")
         self.fetches[pane] += 1
 
         async def work() -> None:
@@ -439,12 +441,16 @@ class DomainDetailScreen(StoreView):
                         tree.root.add_leaf(Text("(empty)", style=palette.muted, end=""))
                     add_paths(tree.root, path, values, None, muted=palette.muted,
                               escaped=palette.escaped)
-                self.loaded[pane] = "loaded"
+                self._set_loaded(pane, "loaded")
             except QueryError as e:
                 self._fail(tree, e.message)
-                self.loaded[pane] = "error"
+                self._set_loaded(pane, "error")
 
         self.run_worker(work(), group=f"detail:{pane}", exit_on_error=False)
+
+    def _set_loaded(self, pane: str, state: str) -> None:
+        self.loaded[pane] = state
+        self.refresh_bindings()  # r is shown disabled while its tab loads
 
     def _tree(self, pane: str) -> Tree[None]:
         return self.query_one(FETCHED[pane], Tree)
@@ -480,8 +486,24 @@ class DomainDetailScreen(StoreView):
         i = TABS.index(tabs.active) if tabs.active in TABS else 0
         tabs.active = TABS[(i + step) % len(TABS)]
 
+    def _active_tab(self) -> str:
+        try:
+            return self.query_one("#detail-tabs", TabbedContent).active
+        except NoMatches:  # (not composed yet)
+            return ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reload":
+            # only the tabs read on demand have something to read again: elsewhere (vCPUs,
+            # devices: every poll) r is not shown; while its tab loads it is shown disabled
+            state = self.loaded.get(self._active_tab())
+            if state is None:
+                return False
+            return None if state == "loading" else True
+        return super().check_action(action, parameters)
+
     def action_reload(self) -> None:
-        pane = self.query_one("#detail-tabs", TabbedContent).active
+        pane = self._active_tab()
         if pane in self.loaded and self.loaded[pane] != "loading":
             self.fetch(pane)
 

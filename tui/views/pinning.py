@@ -275,6 +275,6 @@ def _vcpu_summary(v: VCpu, stopped_as: str | None = None) -> str:
     time = DASH if v.time_s is None else f"{v.time_s:.1f}s"
     if v.time_s is not None and v.time_s >= 60:  # ("7.1s (7s)" would say it twice)
         time += f" ({fmt_duration(v.time_s)})"
-    pct = DASH if v.cpu_pct is None else f"{fmt_pct(v.cpu_pct)}%"  # between two vcpu-lists
+    pct = fmt_pct(v.cpu_pct, suffix="%")  # unknown between two vcpu-lists: '-', not '-%'
     return (f"{sym} {state} {where}  hard {v.hard}  soft {soft}"
             f"  CPU {pct}  CPU time {time}")
