@@ -96,3 +96,23 @@ def test_a_cap_limits_the_domains_cpu() -> None:
     demo.wait(60)
     spent = (demo.xl_list()[busiest].cpu_time_s or 0.0) - start
     assert 0 < spent <= 30.0 + 0.2, spent  # xl list's tenths
+
+
+@pytest.mark.parametrize("seed", [7, 0])
+def test_a_vcpu_waiting_for_a_busy_pcpu_gets_its_share(seed: int) -> None:
+    """An overcommitted pCPU is shared: a runnable vCPU of a running domain is not starved
+    for ever because domains with lower domids asked first (the demo's git-03 sat runnable
+    with its CPU time frozen for 19 minutes, and a domain migrated in stayed at 0:00:00)."""
+    waiting_seen = 0
+    for host_name in ("xen-prod-01", "xen-lab-02", "xen-prod-03"):
+        demo = Demo(host_name, seed)
+        demo.wait(5)
+        flags = {r.domid: r.state or "" for r in demo.xl_list().values()}
+        waiting = {(v.domid, v.vcpu): v.cpu_time_s for v in demo.vcpus()
+                   if v.state == "---" and v.domid and not set("psd") & set(flags[v.domid])}
+        waiting_seen += len(waiting)
+        demo.wait(120)
+        later = {(v.domid, v.vcpu): v.cpu_time_s for v in demo.vcpus()}
+        stuck = [k for k, t in waiting.items() if later.get(k) == t]
+        assert not stuck, (seed, host_name, stuck)
+    assert waiting_seen  # the demo has such vCPUs to look at

@@ -20,6 +20,7 @@ from collectors.sim.state import (
     SimDomain,
     SimHost,
     SimNic,
+    SimVcpu,
 )
 
 # Catch-up limit: after a longer gap (a suspended laptop, a clock jump) the host skips the
@@ -43,8 +44,12 @@ def step(host: SimHost) -> None:
     _pending_shutdowns(host)
     busy: dict[int, float] = {}  # pCPU -> share used this second
     domains = host.sorted_domains()
+    wants: list[_Want] = []
     for d in domains:
-        _run_vcpus(host, d, busy)
+        _run_vcpus(host, d, busy, wants)
+    _share(wants, busy)
+    if 0 in host.domains and host.domains[0].active:
+        _dom0_runs(host, host.domains[0])
     lifecycle.one_runner_per_pcpu(host)
     for d in domains:
         if d.domid == 0:
@@ -78,7 +83,10 @@ def _pending_shutdowns(host: SimHost) -> None:
                 d.pending_at = 0
 
 
-def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
+def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float],
+               wants: list[_Want]) -> None:
+    """Each online vCPU's wish for this second and the pCPU it asks (``busy``: the wishes
+    so far per pCPU); _share then gives out the time."""
     rng = host.rng
     if not d.active:
         return
@@ -98,20 +106,37 @@ def _run_vcpus(host: SimHost, d: SimDomain, busy: dict[int, float]) -> None:
             want = max(want, 0.05)
         if want > 1.0 - busy.get(v.cpu, 0.0):  # the scheduler looks for a less busy pCPU
             v.cpu = min(allowed, key=lambda c: (busy.get(c, 0.0), c != v.cpu))
-        free = max(0.0, 1.0 - busy.get(v.cpu, 0.0))
-        got = min(1.0, want, free, budget)
-        budget -= got
-        busy[v.cpu] = busy.get(v.cpu, 0.0) + got
+        asked = min(1.0, want)
+        capped = min(asked, budget)
+        budget -= capped
+        busy[v.cpu] = busy.get(v.cpu, 0.0) + capped
+        wants.append((v, want, capped, rng.random()))
+
+
+_Want = tuple[SimVcpu, float, float, float]  # vCPU, its wish, as capped, its running draw
+
+
+def _share(wants: list[_Want], busy: dict[int, float]) -> None:
+    """Each pCPU's second shared among the vCPUs that asked for it in proportion to their
+    wishes (credit schedulers are fair: an overcommitted pCPU starves nobody); ``busy``
+    becomes the time given out per pCPU."""
+    scale = {c: 1.0 / w for c, w in busy.items() if w > 1.0}
+    for c in scale:
+        busy[c] = 1.0
+    for v, want, capped, draw in wants:
+        got = capped * scale.get(v.cpu, 1.0)
         v.time_ns += int(got * 1e9)
         starved = want > got + 1e-9  # waits for a pCPU, or for its cap's next slice
-        v.running = rng.random() < got
+        v.running = draw < got
         v.blocked = not v.running and not starved
-    if d.domid == 0:
-        # xl itself is running on one of Dom0's vCPUs whenever Dom0 is looked at
-        online = [v for v in d.vcpus if v.online]
-        if online and not any(v.running for v in online):
-            online[host.steps % len(online)].running = True
-            online[host.steps % len(online)].blocked = False
+
+
+def _dom0_runs(host: SimHost, d: SimDomain) -> None:
+    """xl itself is running on one of Dom0's vCPUs whenever Dom0 is looked at."""
+    online = [v for v in d.vcpus if v.online]
+    if online and not any(v.running for v in online):
+        online[host.steps % len(online)].running = True
+        online[host.steps % len(online)].blocked = False
 
 
 def _balloon(host: SimHost, d: SimDomain) -> None:
