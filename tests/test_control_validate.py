@@ -394,6 +394,9 @@ async def test_block_attach() -> None:
     assert "no file or device /srv/none.img" in msg
     msg = await problem(BlockAttach(H, "web1", target="/srv/xen/disk.img", vdev="xvda"))
     assert "already has a disk xvda" in msg
+    # every field's problem at once: a vdev in use does not hide a missing image
+    msg = await problem(BlockAttach(H, "web1", target="/srv/none.img", vdev="xvda"))
+    assert "already has a disk xvda" in msg and "no file or device /srv/none.img" in msg
     msg = await problem(BlockAttach(H, "web1", target="disk.img", vdev="vda", format="iso",
                                     access="x"))
     for part in ("absolute path", "invalid virtual device", "invalid disk format",

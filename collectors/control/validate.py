@@ -688,7 +688,8 @@ async def _block_attach(ctx: _Ctx) -> None:
     elif backend != 0:
         ctx.warnings.append(f"{req.target} is a path in the driver domain {req.backend}: "
                             "xltop cannot check that it exists")
-    elif not ctx.problems and not await ctx.facts.exists(req.target):
+    # asked whatever else is wrong: a vdev in use must not hide a missing image
+    elif not await ctx.facts.exists(req.target):
         ctx.bad("target", f"no file or device {req.target} on {ctx.snap.host}")
     _warn_disk_in_use(ctx, req)
 
