@@ -8,6 +8,7 @@ import pytest
 
 from collectors.config import HostConfig
 from collectors.model import Domain, DomainState, DomainType
+from tui import domain_filter
 from tui.domain_filter import no_match_message, parse_filter, state_matches
 
 PROD = HostConfig(name="xen-prod-1", target="x", group="prod", tags=("rack1",))
@@ -203,3 +204,34 @@ def test_a_fast_regex_keeps_matching_pass_after_pass() -> None:
         f.start_pass()
         assert sum(f.matches(d, None) for d in doms) == 100
     assert f.problems == ()
+
+
+@pytest.mark.parametrize("term", ["x{10000000}", "(x{3000}){1000}", "(x{65535}){65535}",
+                                  "a{99999999999}"])
+def test_a_regex_that_repeats_too_much_is_not_compiled(term: str) -> None:
+    # the regex module compiles counted repeats out: x{10000000} took 3.4 s and 2.6 GB
+    t0 = time.perf_counter()
+    f = parse_filter(term)
+    assert time.perf_counter() - t0 < 0.5
+    assert f.problems == (f"regex {term!r} repeats too much to compile: matching it as text",)
+    assert not f.matches(Domain(host="h", domid=1, name="xxxx"), None)
+
+
+def test_counted_repeats_within_reason_are_regexes() -> None:
+    f = parse_filter("^x{3}-[0-9]{1,2}$")
+    assert f.problems == ()
+    assert f.matches(Domain(host="h", domid=1, name="xxx-42"), None)
+    assert not f.matches(Domain(host="h", domid=1, name="xx-42"), None)
+
+
+def test_the_uuid_search_gets_what_is_left_of_the_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(domain_filter, "REGEX_PASS_BUDGET_S", 0.5)
+    slow = "a" * 30 + "!"
+    d = Domain(host="h", domid=1, name=slow, uuid=slow)
+    f = parse_filter("(a|aa)+$")
+    f.start_pass()
+    t0 = time.perf_counter()
+    assert not f.matches(d, None)
+    assert time.perf_counter() - t0 < 0.8  # one budget, not one per field (1.0 s)
+    assert f.problems

@@ -38,6 +38,10 @@ Predicate = Callable[[Domain, HostConfig | None], bool]
 
 _REGEX_CHARS = re.compile(r"[.^$*+?{}\[\]\\|()]")
 REGEX_PASS_BUDGET_S = 0.25  # a regex term's time over all domains in one pass
+# counted repeats are compiled out in full ("x{10000000}": seconds and gigabytes): the
+# product of a term's counts is kept below this, or the term is matched as text
+MAX_REPEATS = 100_000
+_COUNTS = re.compile(r"\{\s*([0-9]*)\s*(?:,\s*([0-9]*)\s*)?\}")
 _STATE_LETTERS = {
     "r": "running",
     "b": "blocked",
@@ -75,9 +79,12 @@ class _Pattern:
         if self.slow:
             return False
         t0 = time.perf_counter()
+        hit: object = None
         try:
-            hit = self._rx.search(d.name, timeout=self._left) or (
-                d.uuid is not None and self._rx.search(d.uuid, timeout=self._left))
+            hit = self._rx.search(d.name, timeout=self._left)
+            if not hit and d.uuid is not None:
+                left = self._left - (time.perf_counter() - t0)
+                hit = left > 0 and self._rx.search(d.uuid, timeout=left)
         except TimeoutError:
             hit = None
         self._left -= time.perf_counter() - t0
@@ -288,17 +295,32 @@ def _shown(name: str) -> str:
     return (name if name.isascii() and name.isprintable() else visible(name)).lower()
 
 
+def _repeats(term: str) -> int:
+    """An upper bound of what the counted repeats ``{n}``/``{n,m}`` in ``term`` expand to
+    (their counts multiplied, nested or not)."""
+    product = 1
+    for low, high in _COUNTS.findall(term):
+        if max(len(low), len(high)) > 9:  # (a count of a billion or more)
+            return MAX_REPEATS + 1
+        product *= max(1, int(low or 0), int(high or 0))
+        if product > MAX_REPEATS:
+            break
+    return product
+
+
 def _text(term: str, patterns: list[_Pattern] | None
           ) -> tuple[Predicate | None, str | None]:
     needle = term.lower()
     if _REGEX_CHARS.search(term):
+        as_text: Predicate = lambda d, h: needle in _shown(d.name)  # noqa: E731
+        if _repeats(term) > MAX_REPEATS:
+            return as_text, f"regex {term!r} repeats too much to compile: matching it as text"
         try:
             rx = regex.compile(term, regex.IGNORECASE)
         except regex.error as e:
-            return (
-                lambda d, h: needle in _shown(d.name),
-                f"bad regex {term!r} ({e}): matching it as text",
-            )
+            return as_text, f"bad regex {term!r} ({e}): matching it as text"
+        except (MemoryError, OverflowError, RecursionError):
+            return as_text, f"regex {term!r} is too big to compile: matching it as text"
         # as text too: a name such as "$(reboot)" or "[red]x" is found by typing it
         pattern = _Pattern(term, rx)
         if patterns is not None:
