@@ -76,6 +76,16 @@ def test_bad_sizes_get_xl_like_message(text: str) -> None:
     assert str(ei.value) == f'invalid size "{text}": use a number with an optional k/m/g/t suffix'
 
 
+def test_a_size_of_thousands_of_digits_is_too_large() -> None:
+    with pytest.raises(sx.BadValue, match="is too large"):
+        sx.parse_size_kib("9" * 5000)
+
+
+async def test_a_plus_size_says_it_is_not_relative() -> None:
+    c = await check(MemSet(H, "web1", "+64"))
+    assert "+64 sets 64 MiB: xl has no relative sizes" in c.warnings
+
+
 def test_lots_message_exact() -> None:
     with pytest.raises(sx.BadValue, match=r'^invalid size "lots": use a number with an '
                        r"optional k/m/g/t suffix$"):

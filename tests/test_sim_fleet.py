@@ -190,3 +190,5 @@ def test_paths_resolve_as_on_linux() -> None:
     assert xl(host, "test", "-e", "//etc/./xen/x.cfg").exit_code == 0
     assert xl(host, "cat", "/etc//xen/x.cfg").stdout == 'name = "x"\n'
     assert xl(host, "test", "-e", "/dev/vg1").exit_code == 1
+    assert xl(host, "test", "-e", "").exit_code == 1
+    assert xl(host, "test", "-d", "").exit_code == 1

@@ -32,6 +32,8 @@ def parse_size_kib(text: str) -> int:
     m = _SIZE_RE.fullmatch(t)
     if m is None:
         raise BadValue(f'invalid size "{text}": use a number with an optional k/m/g/t suffix')
+    if len(m.group(1).lstrip("0")) > 20:  # (int() refuses 4,300 digits and more)
+        raise BadValue(f'size "{text}" is too large')
     number, suffix = int(m.group(1)), m.group(2).lower()
     kib = number >> 10 if suffix == "b" else number << _SIZE_SHIFT_KIB[suffix]
     if kib > MAX_SIZE_KIB:

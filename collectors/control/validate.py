@@ -369,6 +369,9 @@ def _memory(ctx: _Ctx, size: str) -> int | None:
                         "must be more than 0")
         return None
     ctx.size_kib = kib
+    if size.strip().startswith("+"):  # strtoll's sign: not "512 more"
+        ctx.warnings.append(f"{size.strip()} sets {sx.format_kib(kib)}: xl has no relative "
+                            "sizes")
     return kib
 
 

@@ -427,6 +427,8 @@ class SimHost:
 
     def is_dir(self, path: str) -> bool:
         """A directory: one of ``dirs``, or one that holds a file (``/dev/vg0``)."""
+        if not path:
+            return False
         p = normal_path(path)
         under = p.rstrip("/") + "/"
         return p in self.dirs or any(f.startswith(under) for f in self.files)
