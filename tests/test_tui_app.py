@@ -579,6 +579,19 @@ async def test_palette_finds_a_domain_by_letters_in_order() -> None:
         assert domains_table(app).cursor_key == ("xen-lab-3", "vm-2-04", None)
 
 
+async def test_palette_ranks_a_domain_above_an_action_matching_loosely() -> None:
+    # "ci2" is in "Action: CPU weight and cap (xl sched-credit2…)" letter by letter too:
+    # Enter opened the sched form on the selected domain instead of going to ci-runner-02
+    app = build(1)
+    async with app.run_test(size=SIZE) as pilot:
+        poller(app, 0).push(make_snapshot(0, 0, names={3: "ci-runner-02"}))
+        await wait_for(pilot, lambda: app.store.host(host_name(0)) is not None)
+        await palette_pick(pilot, "ci2")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen))
+        await pilot.pause()
+        assert domains_table(app).cursor_key == (host_name(0), "ci-runner-02", None)
+
+
 async def test_palette_finds_a_hostile_name_by_what_the_screen_shows() -> None:
     app = build(1)
     async with app.run_test(size=SIZE) as pilot:

@@ -72,11 +72,15 @@ class FleetCommands(Provider):
         q = query.strip().lower()
         if not q:
             return
+        # a name holding the query outranks every view/theme/action the matcher scores
+        # (its fuzzy scores stay below 4 × the query's length); a name holding its letters
+        # in order only is scored by the matcher, as those are
+        top = 4.0 * len(q)
         app = self.xl
         store = app.store
         for host in store.hosts():
             if q in host.lower():
-                score = 0.9 if host.lower() == q else 0.6
+                score = top + (3 if host.lower() == q else 1)
                 yield Hit(score, _label("Host", host), partial(app.jump_to_host, host),
                           text=f"Host: {visible(host)}", help="select it in the Fleet view")
                 yield Hit(score - 0.05, _label("Domains of host", host),
@@ -85,26 +89,26 @@ class FleetCommands(Provider):
         groups = sorted({c.group for c in store.configs.values() if c.group})
         for g in groups:
             if q in g.lower():
-                yield Hit(0.6, _label("Domains of group", g),
+                yield Hit(top + 1, _label("Domains of group", g),
                           partial(app.show_view, "domains", f"group:{g}"),
                           text=f"Domains of group: {visible(g)}")
         hits = 0
-        loose: list[tuple[DomainKey, Domain]] = []  # letters in order only
+        loose: list[tuple[float, DomainKey, Domain]] = []  # letters in order only
         for key, d in store.domains():
             name = d.name.lower()
             if q not in name:
                 name = visible(d.name).lower()  # as shown: evil\x1b[2Jname
                 if q not in name:
                     if len(loose) + hits < MAX_DOMAIN_HITS and _in_order(q, name):
-                        loose.append((key, d))
+                        loose.append((matcher.match(name), key, d))
                     continue
-            score = 1.0 if name == q else (0.8 if name.startswith(q) else 0.5)
+            score = top + (3 if name == q else 2 if name.startswith(q) else 1)
             yield self._domain_hit(score, key, d)
             hits += 1
             if hits >= MAX_DOMAIN_HITS:
                 return
-        for key, d in loose[:MAX_DOMAIN_HITS - hits]:  # "wb1" finds web1, below every substring
-            yield self._domain_hit(0.3, key, d)
+        for score, key, d in loose[:MAX_DOMAIN_HITS - hits]:  # "wb1" finds web1
+            yield self._domain_hit(score or 1.0, key, d)
 
     def _domain_hit(self, score: float, key: DomainKey, d: Domain) -> Hit:
         return Hit(score, _label("Domain", d.name, f"on {visible(d.host)}"),
