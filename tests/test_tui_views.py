@@ -843,7 +843,7 @@ async def test_a_full_ring_of_a_paused_guest_is_not_counted_stuck() -> None:
         assert app.ring_watch.stays_full(paused)  # as before: full in every reading
         assert screen.table.order[0] == ("xen-prod-1", 1, "vif", 0)  # the real alarm first
         text = screen_text(app)
-        assert "⚠ 1 stuck, 1 of paused guests" in text
+        assert "⚠ 1 stuck (+1 full of paused guests)" in text
         lines = text.split("\n")
         line = next(x for x in lines if "vif3.0" in x)
         assert "‖ full, paused" in line and "⚠" not in line, line

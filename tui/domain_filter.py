@@ -108,7 +108,7 @@ class DomainFilter:
     def problems(self) -> tuple[str, ...]:
         """What to show the user: the notes, and each regex given up as too slow."""
         return self.notes + tuple(
-            f"regex {p.term!r} backtracks too long: matching it as text" for p in self.patterns
+            f"regex too slow, matched as text: {visible(p.term)}" for p in self.patterns
             if p.slow)
 
     def start_pass(self) -> None:
@@ -314,13 +314,13 @@ def _text(term: str, patterns: list[_Pattern] | None
     if _REGEX_CHARS.search(term):
         as_text: Predicate = lambda d, h: needle in _shown(d.name)  # noqa: E731
         if _repeats(term) > MAX_REPEATS:
-            return as_text, f"regex {term!r} repeats too much to compile: matching it as text"
+            return as_text, f"regex repeats too much, matched as text: {visible(term)}"
         try:
             rx = regex.compile(term, regex.IGNORECASE)
         except regex.error as e:
-            return as_text, f"bad regex {term!r} ({e}): matching it as text"
+            return as_text, f"bad regex ({e}), matched as text: {visible(term)}"
         except (MemoryError, OverflowError, RecursionError):
-            return as_text, f"regex {term!r} is too big to compile: matching it as text"
+            return as_text, f"regex too big, matched as text: {visible(term)}"
         # as text too: a name such as "$(reboot)" or "[red]x" is found by typing it
         pattern = _Pattern(term, rx)
         if patterns is not None:

@@ -266,7 +266,7 @@ class RingsScreen(StoreView):
         text.append(f"⚠ {stuck} stuck", style=palette.status["unreachable"] if stuck else "")
         if stopped:  # full as expected: their guests do not run (not an alarm)
             whose = "paused guests" if set(stopped) == {"paused"} else "guests not running"
-            text.append(f", {len(stopped)} of {whose}", style=palette.muted)
+            text.append(f" (+{len(stopped)} full of {whose})", style=palette.muted)
         # ▼ descending as in the tables' headers: the name order ascends, the others descend
         arrow = "▲" if (self.sort == "name") != self.sort_reverse else "▼"
         text.append(f"   sort: {SORTS[self.sort]}{arrow}")
