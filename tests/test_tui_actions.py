@@ -19,7 +19,7 @@ import pytest
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static, Tree
 from textual.widgets._footer import FooterKey
 
 from collectors.config import Cadence, HostConfig, Settings
@@ -1120,6 +1120,19 @@ async def test_the_detail_of_a_domain_that_goes_away_says_it_is_gone() -> None:
         await wait_until(pilot, lambda: detail.gone and not table.order, timeout=30,
                          what="web1 gone from the detail")
         assert table.empty_message == "no vCPUs: the domain is gone from its host"
+        devices = detail.query_one("#detail-devices", KeyedTable)
+        await wait_until(pilot, lambda: not devices.order, what="its devices gone")
+        assert devices.empty_message == "no devices: the domain is gone from its host"
+        header = str(detail.query_one("#detail-header").render())
+        assert "(last known values; no actions)" in header and " up " not in header
+        assert header.count("gone") == 1
+        await pilot.press("m")  # an action key says why nothing runs
+        await wait_until(pilot, lambda: any("web1 is gone from xenlab: no actions" in n.message
+                                            for n in app._notifications), what="said")
+        await pilot.press("right_square_bracket", "right_square_bracket")  # the config tab
+        config = detail.query_one("#detail-config", Tree)
+        await wait_until(pilot, lambda: [str(n.label) for n in config.root.children] == [
+            "⚠ xl list -l: the domain is gone from its host"], what="config tab says it")
 
 
 async def test_the_domain_under_the_cursor_going_away_is_said_with_where_the_cursor_is() -> None:

@@ -263,6 +263,10 @@ class ActionsApp(App[int]):
                             group="actions")
             return
         t = self.target(spec)
+        gone = _call(self.screen, "gone_message") if t is None and spec.scope == "domain" else None
+        if isinstance(gone, str):  # a detail view kept open on a domain that went away
+            self.say("warning", spec.footer, f"{gone}: no actions")
+            return
         if t is None:  # a key or the palette where nothing is under the cursor
             where = ("pick one in the Domains view first" if spec.scope == "domain"
                      else "pick one in the Fleet view first")

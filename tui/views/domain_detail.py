@@ -39,7 +39,7 @@ from tui.ring_cells import (
 )
 from tui.store import DomainKey
 from tui.table_diff import Cell
-from tui.text import safe_text
+from tui.text import safe_text, visible
 from tui.views.base import StoreView, TextBar, ViewBar
 from tui.widgets.history_chart import HistoryChart, Series
 from tui.widgets.keyed_table import Column, KeyedTable
@@ -216,6 +216,13 @@ class DomainDetailScreen(StoreView):
     def selected_domain_key(self) -> DomainKey | None:
         return None if self.gone else self.key
 
+    def gone_message(self) -> str | None:
+        """Why no action can run here: the domain shown is gone (None while it is there)."""
+        if not self.gone:
+            return None
+        return visible(f"{self.domain.name if self.domain else self.key[1]} is gone from "
+                       f"{self.key[0]}")
+
     def selected_vcpu(self) -> tuple[str, int, int] | None:
         d = self.domain
         v = self.query_one("#detail-vcpus", KeyedTable).cursor_key
@@ -251,11 +258,13 @@ class DomainDetailScreen(StoreView):
         self._render_header()
         self._render_charts()
         vcpus = self.query_one("#detail-vcpus", KeyedTable)
+        devices = self.query_one("#detail-devices", KeyedTable)
         if self.gone:
             vcpus.empty_message = "no vCPUs: the domain is gone from its host"
+            devices.empty_message = "no devices: the domain is gone from its host"
         vcpus.set_rows(sorted(self._vcpus), self._vcpu_row)
         order = sorted(self._devices, key=lambda k: (k[2] != "vif", k[3]))
-        self.query_one("#detail-devices", KeyedTable).set_rows(order, self._device_row)
+        devices.set_rows(order, self._device_row)
 
     def _render_header(self) -> None:
         dash = self.dash
@@ -279,9 +288,10 @@ class DomainDetailScreen(StoreView):
         rest = Text(f"  domid {DASH if d.domid is None else d.domid} on ", end="")
         rest.append_text(safe_text(host, style="bold", escaped_style=palette.escaped))
         if self.gone:
-            rest.append("  gone from the host (last known values; no actions)",
-                        style=palette.status["unreachable"])
-        rest.append(f"  {d.type.value.upper() if d.type else DASH}  up {fmt_duration(d.uptime_s)}")
+            rest.append("  (last known values; no actions)", style=palette.status["unreachable"])
+        rest.append(f"  {d.type.value.upper() if d.type else DASH}")
+        if not self.gone:  # (a gone domain's uptime would still count)
+            rest.append(f"  up {fmt_duration(d.uptime_s)}")
         # a long name (Xen allows 64 characters) is cut, not the host, type and uptime after it
         width = self.query_one("#detail-header", TextBar).content_size.width
         room = width - text.cell_len - rest.cell_len
@@ -403,6 +413,9 @@ class DomainDetailScreen(StoreView):
                 "tab-logs": "the domain's logs"}[pane]
         if d is None or (d.domid is None and pane != "tab-logs"):
             self._fail(tree, f"{what}: the domain has no id")
+            return
+        if self.gone and pane != "tab-logs":  # (xl's daemon's logs stay on the host)
+            self._fail(tree, f"{what}: the domain is gone from its host")
             return
         name, domid = d.name, d.domid
         if pane == "tab-logs":
