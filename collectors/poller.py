@@ -177,6 +177,7 @@ class HostPoller:
         self._frame_names: tuple[object, frozenset[str]] = (None, frozenset())
         self._known: tuple[object, frozenset[str]] = (None, frozenset())
         self._asked: dict[str, float] = {}  # names not in xl list → when they were looked up
+        self._neither = False  # neither xl nor xm found (both were 127)
         self._configs_asked: set[int] = set()  # domids xl list -l was asked for
 
     # --- public ------------------------------------------------------------------------
@@ -824,11 +825,10 @@ class HostPoller:
         st = self._st
         inp = st.inputs
         if family == "xl":
-            if res.exit_code == 127 and st.toolstack == "xl" and not _sudo_missing(res.stderr):
-                st.toolstack = "xm"
-                self._forced |= {"xl", "vcpus", "info"}
-                self._wake_slow.set()
+            if res.exit_code == 127 and not _sudo_missing(res.stderr):
+                self._no_toolstack(res)
             self._check(res, "domains")
+            self._neither = False
             st.inputs = replace(inp, xl_rows=cast(tuple[XlListRow, ...], parsed), xl_t=now)
         elif family == "vcpus":
             self._check(res, "vcpus")
@@ -890,6 +890,22 @@ class HostPoller:
         load, ifaces = cast(tuple[tuple[float, float, float] | None,
                                   tuple[NetIfCounters, ...]], parsed)
         self._st.inputs = _with_dom0(self._st.inputs, load, ifaces, now, source)
+
+    def _no_toolstack(self, res: CommandResult) -> None:
+        """``xl`` not found: an xm-era host, try ``xm`` now. ``xm`` not found either: not a
+        Dom0 (or neither on PATH), said as such rather than as xm's 127; xl is tried first
+        again next time, in case either appears."""
+        st = self._st
+        if st.toolstack == "xl" and not self._neither:
+            st.toolstack = "xm"
+            self._forced |= {"xl", "vcpus", "info"}
+            self._wake_slow.set()
+            return
+        self._neither = True
+        st.toolstack = "xm" if st.toolstack == "xl" else "xl"  # the other one next time
+        detail = _first_line(res.stderr) or "not found"
+        raise ParseError("domains", None, None,
+                         f"neither xl nor xm runs on this host: is it a Xen Dom0? ({detail})")
 
     def _check(self, res: CommandResult, what: str) -> None:
         if res.exit_code != 0:

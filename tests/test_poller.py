@@ -508,15 +508,37 @@ class _NotFound(_NoStream):
         return [CommandResult(tuple(a), 127, "", self.said, 0.01) for a in argvs]
 
 
-@pytest.mark.parametrize(("missing", "toolstack"), [("sudo", "xl"), ("xl", "xm")])
-async def test_a_missing_sudo_is_not_taken_for_an_xm_host(missing: str, toolstack: str) -> None:
+async def test_a_missing_sudo_is_not_taken_for_an_xm_host() -> None:
     # sudo = true on a host without sudo: every command is a 127, as on a host without xl
-    runner = _NotFound(_runner(), missing)
+    runner = _NotFound(_runner(), "sudo")
     poller = HostPoller(runner.host, runner, PollSettings(interval_s=1.0, use_stream=False))  # type: ignore[arg-type]
     await poller.poll_once()
     snap = await poller.poll_once()
-    assert snap.status is HostStatus.ERROR and f"{missing}: not found" in (snap.message or "")
-    assert poller._st.toolstack == toolstack
+    assert snap.status is HostStatus.ERROR and "sudo: not found" in (snap.message or "")
+    assert poller._st.toolstack == "xl"
+
+
+class _NoXen(_NotFound):
+    """A host without xl and without xm (not a Dom0): each says its own 127."""
+
+    async def run(self, argv: Sequence[str], **kw: object) -> object:
+        return CommandResult(tuple(argv), 127, "", f"sh: 1: {argv[0]}: not found\n", 0.01)
+
+    async def run_batch(self, argvs: Sequence[Sequence[str]], **kw: object) -> object:
+        return [await self.run(a) for a in argvs]
+
+
+async def test_a_host_with_neither_xl_nor_xm_says_so() -> None:
+    # it said "xm list: domains: exit 127: xm: command not found" to a user of Xen 4.x
+    runner = _NoXen(_runner(), "xl")
+    poller = HostPoller(runner.host, runner, PollSettings(interval_s=1.0, use_stream=False))  # type: ignore[arg-type]
+    await poller.poll_once()
+    assert poller._st.toolstack == "xm"  # xl missing: an xm-era host, maybe
+    for _ in range(3):  # and from then on, whichever of the two was tried
+        snap = await poller.poll_once()
+        assert snap.status is HostStatus.ERROR
+        assert ": domains: neither xl nor xm runs on this host: is it a Xen Dom0? (sh: 1: x" \
+            in (snap.message or ""), snap.message
 
 
 async def test_a_restarted_loop_that_ends_on_its_own_clears_its_error() -> None:
