@@ -55,10 +55,10 @@ KEYS = ("state", "host", "type", "group", "tag", "id", "name")
 
 
 class _Pattern:
-    """A regex term (also matched as text). Python's regexes can backtrack for ages
-    (``(a|aa)+$`` on a long name), and the filter runs on the UI loop: a term that spends
-    more than REGEX_PASS_BUDGET_S in one pass over the domains is matched as text alone
-    from then on, and says so."""
+    """A regex term whose shape may backtrack for ages (``(a|aa)+$`` on a long name; see
+    tui.regex_guard), also matched as text. The filter runs on the UI loop: a term that
+    spends more than REGEX_PASS_BUDGET_S in one pass over the domains is matched as text
+    alone from then on, and says so."""
 
     __slots__ = ("_rx", "_needle", "term", "slow", "_left")
 
