@@ -203,9 +203,10 @@ def _tail(host: SimHost, args: list[str]) -> Answer:
     out: list[str] = []
     err: list[str] = []
     for path in files:
-        text = None if host.is_dir(path) else read_file(host, path)
+        is_dir = host.is_dir(path)
+        text = None if is_dir else read_file(host, path)
         if text is None:
-            why = "Is a directory" if host.is_dir(path) else "No such file or directory"
+            why = "Is a directory" if is_dir else "No such file or directory"
             err.append(f"tail: cannot open '{path}' for reading: {why}\n")
             continue
         if len(files) > 1:
@@ -228,11 +229,12 @@ def _od(host: SimHost, args: list[str]) -> Answer:
         return Answer(1, "", "od: the simulated host knows only "
                              "'od -An -v -tx1 -N COUNT [--] FILE'\n")
     path, count = args[5], int(args[4])
-    text = None if host.is_dir(path) else read_file(host, path)
+    is_dir = host.is_dir(path)
+    text = None if is_dir else read_file(host, path)
     if text is None:
-        if host.is_dir(path) and count == 0:  # opened, never read
+        if is_dir and count == 0:  # opened, never read
             return Answer(0, "", "")
-        why = "Is a directory" if host.is_dir(path) else "No such file or directory"
+        why = "Is a directory" if is_dir else "No such file or directory"
         return Answer(1, "", f"od: {path}: {why}\n")
     return Answer(0, od_text(file_bytes(text)[:count]), "")
 
@@ -254,7 +256,7 @@ def _test(host: SimHost, args: list[str]) -> Answer:
         if op == "-d":
             ok = host.is_dir(path)
         elif op == "-f":
-            ok = not host.is_dir(path) and path_exists(host, path)
+            ok = not host.is_dir(path) and read_file(host, path) is not None
         else:
             ok = path_exists(host, path)
         return Answer(0 if ok else 1, "", "")
