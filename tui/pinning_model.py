@@ -54,7 +54,7 @@ _HERE = {VcpuState.RUNNING: Mark.RUNNING, VcpuState.RUNNABLE: Mark.RUNNABLE,
          VcpuState.BLOCKED: Mark.BLOCKED}
 PAUSED_WORD = "paused"
 LEGEND = (("●", "running"), ("◌", "queued"), ("○", "blocked"),
-          (MARK_SYMBOLS[Mark.PAUSED], "paused"), ("+", "soft"),
+          (MARK_SYMBOLS[Mark.PAUSED], PAUSED_WORD), ("+", "soft"),
           ("·", "hard allows"), ("✕", "offline"))
 NOW_MANY = "*"  # the "now" row's mark for 10 or more vCPUs on a pCPU
 

@@ -338,8 +338,7 @@ class DomainDetailScreen(StoreView):
         v = self._vcpus[key]
         # a vCPU of a paused, shut down, crashed or dying domain is not "runnable": Xen
         # has paused it (vcpu-list prints "---" for it as for a runnable one)
-        stopped = self.domain is not None and self.domain.state.stopped
-        sym, state = state_shown(v, stopped)
+        sym, state = state_shown(v, self._stopped_as() is not None)
         return [
             str(v.vcpu),
             DASH if v.cpu is None else str(v.cpu),
