@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -108,6 +109,19 @@ async def open_detail(pilot: Pilot[Any], app: XlTopApp, name: str) -> DomainDeta
     screen = app.screen
     assert isinstance(screen, DomainDetailScreen)
     return screen
+
+
+@asynccontextmanager
+async def detail_fetching(demo: DemoRecording, name: str
+                          ) -> AsyncIterator[tuple[Pilot[Any], XlTopApp,
+                                                   DomainDetailScreen, CountingRunner]]:
+    """The detail of ``name`` on a live (counting) HOSTILE host: the pilot, the app, the
+    screen and the runner that counts what the tabs fetch."""
+    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        detail = await open_detail(pilot, app, name)
+        yield pilot, app, detail, runner(app, HOSTILE)
 
 
 # --- domain detail ------------------------------------------------------------------------
@@ -259,11 +273,17 @@ def test_a_chart_leaves_a_gap_where_values_are_unknown() -> None:
     assert known_runs([-1, 0], [nan, nan], 100) == []
 
 
-async def test_detail_charts_redraw_when_a_snapshot_arrives_not_on_a_timer() -> None:
+def three_ticks_app() -> XlTopApp:
+    """One fake host with three snapshots already in, its Domains view first, the clock
+    frozen and no poller (the test delivers what comes next)."""
     hosts = host_configs(1)
-    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
-                   preload=[make_snapshot(0, t) for t in range(3)], initial_view="domains",
-                   render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    return make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                    preload=[make_snapshot(0, t) for t in range(3)], initial_view="domains",
+                    render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+
+
+async def test_detail_charts_redraw_when_a_snapshot_arrives_not_on_a_timer() -> None:
+    app = three_ticks_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         detail = await open_detail(pilot, app, "vm-0-01")
@@ -281,10 +301,7 @@ async def test_detail_charts_redraw_when_a_snapshot_arrives_not_on_a_timer() -> 
 async def test_detail_header_of_a_domain_gone_with_an_unknown_cpu_says_cpu_dash_not_dash_pct(
         ) -> None:
     """A destroyed domain still open in detail showed 'CPU -%'."""
-    hosts = host_configs(1)
-    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
-                   preload=[make_snapshot(0, t) for t in range(3)], initial_view="domains",
-                   render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    app = three_ticks_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         detail = await open_detail(pilot, app, "vm-0-01")
@@ -332,11 +349,7 @@ async def test_detail_shows_the_domains_vcpus_and_devices(demo: DemoRecording) -
 
 
 async def test_detail_config_and_xenstore_are_fetched_on_demand(demo: DemoRecording) -> None:
-    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        detail = await open_detail(pilot, app, "[red]x")
-        r = runner(app, HOSTILE)
+    async with detail_fetching(demo, "[red]x") as (pilot, _, detail, r):
         assert r.calls == 0  # nothing fetched until a tab asks
         domid = detail.domain.domid if detail.domain else None
         await pilot.press("right_square_bracket", "right_square_bracket")
@@ -360,11 +373,7 @@ async def test_detail_config_and_xenstore_are_fetched_on_demand(demo: DemoRecord
 async def test_detail_reload_key_is_shown_only_on_the_tabs_it_reloads(
         demo: DemoRecording) -> None:
     """The footer said "r Reload tab" on vCPUs and Devices, where r did nothing."""
-    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        detail = await open_detail(pilot, app, "mq-02")
-        r = runner(app, HOSTILE)
+    async with detail_fetching(demo, "mq-02") as (pilot, app, detail, r):
 
         def footer() -> str:
             return screen_text(app).split("\n")[-1]
@@ -391,11 +400,7 @@ async def test_detail_reload_key_is_shown_only_on_the_tabs_it_reloads(
 
 async def test_detail_logs_are_fetched_on_demand_and_shown_literally(
         demo: DemoRecording) -> None:
-    app = frozen_app(demo, "domains", members=live_members(demo, counting=True))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        detail = await open_detail(pilot, app, "evil\x1b[2Jname")
-        r = runner(app, HOSTILE)
+    async with detail_fetching(demo, "evil\x1b[2Jname") as (pilot, _, detail, r):
         domid = detail.domain.domid if detail.domain else None
         await pilot.press("left_square_bracket")  # from the first tab to the last: Logs
         await settle(pilot)
@@ -785,10 +790,25 @@ async def test_rings_are_sorted_fullest_first_with_unknown_last(demo: DemoRecord
         assert pressures == sorted(known) + [None] * (len(pressures) - len(known))
 
 
-async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
+def fake_rings_app() -> XlTopApp:
+    """One fake host (no poller: the test delivers), the Rings view first, clock frozen."""
     hosts = host_configs(1)
-    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
-                   initial_view="rings", render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    return make_app(settings(), hosts, members=fake_members(hosts), poll=False,
+                    initial_view="rings", render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+
+
+async def deliver_rings(pilot: Pilot[Any], app: XlTopApp,
+                        plan: list[dict[int, int]]) -> None:
+    """One snapshot per tick of ``plan`` ({domid: TX ring fill}), each shown before the next."""
+    for tick, fills in enumerate(plan):
+        app.deliver(with_devices(tick, fills))
+        await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
+        app.sync_view()
+        await pilot.pause()
+
+
+async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
+    app = fake_rings_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -798,11 +818,7 @@ async def test_a_ring_that_stays_full_is_flagged_and_sorted_first() -> None:
         # domain 1's TX ring stays ≥ 90 %; domain 2's is fuller once, then drains (both
         # guests run: the fakes' domain 3 is paused)
         plan = [{1: 240, 2: 256}, {1: 235, 2: 250}, {1: 250, 2: 20}]
-        for tick, fills in enumerate(plan):
-            app.deliver(with_devices(tick, fills))
-            await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
-            app.sync_view()
-            await pilot.pause()
+        await deliver_rings(pilot, app, plan)
         stuck = ("xen-prod-1", 1, "vif", 0)
         assert app.ring_watch.stays_full(stuck)
         assert not app.ring_watch.stays_full(("xen-prod-1", 2, "vif", 0))
@@ -824,19 +840,13 @@ async def test_a_full_ring_of_a_paused_guest_is_not_counted_stuck() -> None:
     ⚠ stays full``) and nothing on the row said the guest was paused: a paused guest
     drains no ring, a full one is expected. Its row says so, the header counts it apart
     from the stuck rings of running guests, and it is not sorted above them."""
-    hosts = host_configs(1)
-    app = make_app(settings(), hosts, members=fake_members(hosts), poll=False,
-                   initial_view="rings", render_gap_s=0.0, clock=lambda: 1_700_000_010.0)
+    app = fake_rings_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, RingsScreen)
         # the fakes' domain 3 is paused, 4 crashed, 1 runs (blocked)
-        for tick in range(3):
-            app.deliver(with_devices(tick, {3: 256, 1: 250, 4: 10}))
-            await wait_until(pilot, seq_is(app, "xen-prod-1", tick + 1))
-            app.sync_view()
-            await pilot.pause()
+        await deliver_rings(pilot, app, [{3: 256, 1: 250, 4: 10}] * 3)
         snap = app.store.host("xen-prod-1")
         assert snap is not None and snap.domain(3).state.paused  # type: ignore[union-attr]
         paused = ("xen-prod-1", 3, "vif", 0)
