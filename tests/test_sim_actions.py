@@ -790,3 +790,19 @@ def test_save_and_restore_positional_arguments_as_xl_counts_them() -> None:
     assert got.exit_code == 0, got.stderr
     assert "Parsing config from /etc/xen/idle2.cfg\n" in got.stderr
     assert host.by_name("idle2") is not None and host.by_name("idle1") is None
+
+
+def test_long_options_refused_as_glibc_getopt_long_refuses_them() -> None:
+    """opterr is 0 and def_getopt prints optopt with %c: glibc sets optopt to 0 for an
+    unknown or ambiguous long option (a NUL byte is printed) and to the option's letter for
+    an argument given to one that takes none (`--long=x`); --help=x is still help."""
+    host = lab_b()
+    for args in (("list", "--foo"), ("list", "--c"), ("pause", "--nosuch", "db1")):
+        got = xl(host, "xl", *args)
+        assert (got.exit_code, got.stdout, got.stderr) == (
+            2, "", "option `\0' not supported.\n"), args
+    got = xl(host, "xl", "list", "--long=x")
+    assert (got.exit_code, got.stdout, got.stderr) == (2, "", "option `l' not supported.\n")
+    got = xl(host, "xl", "pause", "--help=x", "db1")
+    assert got.exit_code == 0 and got.stdout.startswith("Usage: xl [-vtTf] pause <Domain>")
+    assert not host.domains[1].paused
