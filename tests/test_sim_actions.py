@@ -757,3 +757,52 @@ def test_a_pvh_guest_saves_and_restores_as_an_hvm_stream() -> None:
     assert f"Saving domain {pvh.domid}, type x86 HVM" in got.stderr
     got = xl(host, "xl", "restore", "/var/lib/xen/save/pvh.chk")
     assert got.exit_code == 0 and "Found x86 HVM domain" in got.stderr
+
+
+def test_save_and_restore_positional_arguments_as_xl_counts_them() -> None:
+    """main_save takes <Domain> <CheckpointFile> [<ConfigFile>], main_restore
+    [<ConfigFile>] <CheckpointFile>: one more is help and exit 1; the optional config file
+    is read (xl 4.17, xl_saverestore.c / xl_vmcontrol.c). With "+" getopt, `xl save db1 -c
+    F` names "-c" the checkpoint and F the config file."""
+    host = lab_b()
+    before = snapshot(host)
+    got = xl(host, "xl", "save", "db1", "/root/a.chk", "/etc/xen/db1.cfg", "extra")
+    assert (got.exit_code, got.stderr) == (1, "")
+    assert got.stdout.startswith("Usage: xl [-vtTf] save [options] <Domain> <CheckpointFile>")
+    got = xl(host, "xl", "save", "db1", "-c", "/root/b.chk")
+    assert (got.exit_code, got.stdout, got.stderr) == (
+        1, "", "unable to read overridden config file\n")
+    assert snapshot(host) == before
+    assert not {"/root/a.chk", "/root/b.chk", "/root/-c"} & set(host.files)
+    path = "/var/lib/xen/save/idle1.chk"
+    assert xl(host, "xl", "save", "idle1", path).exit_code == 0
+    got = xl(host, "xl", "restore", "/etc/xen/idle1.cfg", path, "extra")
+    assert (got.exit_code, got.stderr) == (1, "")
+    assert got.stdout.startswith("Usage: xl [-vtTf] restore [options] [<ConfigFile>]")
+    got = xl(host, "xl", "restore", "/etc/xen/nosuch.cfg", path)
+    assert got.exit_code == 1 and got.stderr.endswith(
+        " Savefile contains xl domain config in JSON format\n"
+        "Failed to read config file: /etc/xen/nosuch.cfg: No such file or directory\n")
+    assert host.by_name("idle1") is None
+    host.files["/etc/xen/idle2.cfg"] = host.files["/etc/xen/idle1.cfg"].replace(
+        '"idle1"', '"idle2"')
+    got = xl(host, "xl", "restore", "-F", "/etc/xen/idle2.cfg", path)
+    assert got.exit_code == 0, got.stderr
+    assert "Parsing config from /etc/xen/idle2.cfg\n" in got.stderr
+    assert host.by_name("idle2") is not None and host.by_name("idle1") is None
+
+
+def test_long_options_refused_as_glibc_getopt_long_refuses_them() -> None:
+    """opterr is 0 and def_getopt prints optopt with %c: glibc sets optopt to 0 for an
+    unknown or ambiguous long option (a NUL byte is printed) and to the option's letter for
+    an argument given to one that takes none (`--long=x`); --help=x is still help."""
+    host = lab_b()
+    for args in (("list", "--foo"), ("list", "--c"), ("pause", "--nosuch", "db1")):
+        got = xl(host, "xl", *args)
+        assert (got.exit_code, got.stdout, got.stderr) == (
+            2, "", "option `\0' not supported.\n"), args
+    got = xl(host, "xl", "list", "--long=x")
+    assert (got.exit_code, got.stdout, got.stderr) == (2, "", "option `l' not supported.\n")
+    got = xl(host, "xl", "pause", "--help=x", "db1")
+    assert got.exit_code == 0 and got.stdout.startswith("Usage: xl [-vtTf] pause <Domain>")
+    assert not host.domains[1].paused

@@ -275,3 +275,29 @@ def test_lab_a_uptime_cpupool_sched() -> None:
     assert xl(host, "xl", "uptime").stdout == fixture(LAB_A, "xl-uptime").out
     assert xl(host, "xl", "cpupool-list").stdout == fixture(LAB_A, "xl-cpupool-list").out
     assert xl(host, "xl", "sched-credit2").stdout == fixture(LAB_A, "xl-sched-credit2").out
+
+
+def _lab_a_stores() -> SimHost:
+    """lab-a as its xenstore-ls and xl list -l captures saw it (its guests' own maxmem,
+    ring pages, console tty and start times)."""
+    host = lab_a()
+    db1, web1 = host.domains[1], host.domains[3]
+    db1.static_max_kib, web1.static_max_kib = 131072, 196608
+    db1.store_ring_ref, db1.console_ring_ref = 1257473, 1257474
+    web1.store_ring_ref, web1.console_ring_ref = 1208321, 1208322
+    web1.console_tty = "/dev/pts/1"
+    db1.start_time, web1.start_time = 1795635897.01, 1795635922.67
+    return host
+
+
+@pytest.mark.parametrize(("args", "name"), [
+    (("xenstore-ls",), "xenstore-ls"), (("xenstore-ls", "-f"), "xenstore-ls-f"),
+    (("xl", "list", "-l"), "xl-list-l"),
+])
+def test_lab_a_crashed_guest_keeps_its_vcpus_available(args: tuple[str, ...],
+                                                       name: str) -> None:
+    """db1 crashed with vCPU 0 down; the toolstack's cpu/N/availability nodes (and the
+    avail_vcpus libxl reads back from them) still say both vCPUs are online."""
+    got = xl(_lab_a_stores(), *args)
+    want = fixture(LAB_A, name)
+    assert (got.stdout, got.stderr, got.exit_code) == (want.out, want.err, want.rc)

@@ -84,7 +84,7 @@ def guest_config(d: SimDomain, sched: str) -> dict[str, JsonValue]:
     c_info.update({"domid": 4294967295, "uuid": d.uuid, "run_hotplug_scripts": "True"})
     b_info: dict[str, JsonValue] = {
         "max_vcpus": d.max_vcpus,
-        "avail_vcpus": [v.id for v in d.vcpus if v.online],
+        "avail_vcpus": [v.id for v in d.vcpus if d.available(v)],
         "max_memkb": d.static_max_kib,
         "target_memkb": d.target_kib + d.video_kib,
         "video_memkb": d.video_kib,

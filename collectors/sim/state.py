@@ -264,6 +264,10 @@ class SimDomain:
     def online_vcpus(self) -> int:
         return sum(1 for v in self.vcpus if v.online)
 
+    def available(self, v: SimVcpu) -> bool:
+        """cpu/N/availability, the toolstack's word: a down guest's vCPUs keep theirs."""
+        return v.online if self.avail_vcpus is None else v.id < self.avail_vcpus
+
     @property
     def cpu_time_ns(self) -> int:
         return sum(v.time_ns for v in self.vcpus)

@@ -360,7 +360,7 @@ def _guest_nodes(t: Tree, host: SimHost, d: SimDomain) -> None:
     control += [("shutdown", d.pending or ""), ("sysrq", "")]
     _put_all(t, f"{base}/control", control)
     for v in d.vcpus:
-        _put(t, f"{base}/cpu/{v.id}/availability", "online" if v.online else "offline")
+        _put(t, f"{base}/cpu/{v.id}/availability", "online" if d.available(v) else "offline")
     _put(t, f"{base}/data", "")
     _put(t, f"{base}/device/suspend/event-channel", "")
     for disk in d.disks:

@@ -90,9 +90,14 @@ def getopt(
             name, eq, val = a[2:].partition("=")
             matches = [n for n in longs if n.startswith(name)] if name else []
             exact = name in longs
-            if not exact and len(matches) != 1:
-                die(io, "option `' not supported.\n", 2)
+            if not exact and len(matches) != 1:  # glibc: optopt 0, printed with %c
+                die(io, "option `\0' not supported.\n", 2)
             short, takes = longs[name if exact else matches[0]]
+            if eq and not takes:  # `--long=x`: optopt is the option's letter
+                if short == "h":
+                    io.print(xl_usage.usage(cmd))
+                    raise XlExit(0)
+                die(io, f"option `{short}' not supported.\n", 2)
             if takes and not eq:
                 if i >= len(argv):
                     die(io, f"option `{short}' not supported.\n", 2)

@@ -54,7 +54,10 @@ def _progress(total: int) -> str:
 
 def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
     p = getopt(io, "save", argv, "cpD", required=2)
+    _at_most(io, "save", p.args, 3)
     domid = find_domain(io, host, p.args[0])
+    if len(p.args) == 3 and host.file(resolve(p.args[2])) is None:  # the config to store
+        die(io, "unable to read overridden config file\n")
     given, path = p.args[1], resolve(p.args[1])  # xl's messages name the file as given
     d = host.domains.get(domid)
     if d is None or domid == 0:
@@ -106,19 +109,25 @@ def cmd_save(host: SimHost, io: Io, argv: list[str]) -> int:
 
 
 def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
-    p = getopt(io, "restore", argv, "pedVA",
+    p = getopt(io, "restore", argv, "FpedVA",
                {"vncviewer": ("V", False), "vncviewer-autopass": ("A", False)}, required=1)
+    _at_most(io, "restore", p.args, 2)
+    config_file = p.args[0] if len(p.args) == 2 else None
     given = p.args[-1]  # xl's messages name the file as given
     text = host.file(resolve(given))
     if text is None:
         die(io, "Can't open restore file: No such file or directory\n")
     data = file_bytes(text)
-    stream = _read_xl_front(io, given, data)
+    stream = _read_xl_front(io, given, data, config_file)
+    override = _override_spec(io, host, config_file)
     try:
         spec, pages = savefile.load_stream(stream)
     except savefile.SaveFileError:
         spec = None
-    name = _config_name(data) or (spec.name if spec is not None else "")
+    if override is not None and spec is not None:
+        spec = override  # built as the config file says, from the checkpoint's memory
+    name = (override.name if override is not None else _config_name(data)) or (
+        spec.name if spec is not None else "")
     domid = host.alloc_domid()
     label = domain_label(domid)
     if host.by_name(name) is not None:  # xl names the domain from the stored config
@@ -160,7 +169,31 @@ def cmd_restore(host: SimHost, io: Io, argv: list[str]) -> int:
     return 0
 
 
-def _read_xl_front(io: Io, path: str, data: bytes) -> bytes:
+def _at_most(io: Io, cmd: str, args: list[str], most: int) -> None:
+    """More positional arguments than the command takes: help and exit 1."""
+    if len(args) > most:
+        io.print(xl_usage.usage(cmd))
+        raise XlExit(1)
+
+
+def _override_spec(io: Io, host: SimHost,
+                   config_file: str | None) -> lifecycle.DomainSpec | None:
+    """``xl restore CONFIG FILE``: the domain as CONFIG describes it (None: the saved one)."""
+    if config_file is None:
+        io.eprint("Parsing config from <saved>\n")
+        return None
+    path = resolve(config_file)
+    text = host.file(path)
+    if text is None:
+        die(io, f"Failed to read config file: {config_file}: No such file or directory\n")
+    io.eprint(f"Parsing config from {config_file}\n")
+    try:
+        return domain_spec(parse_cfg(text, config_file), path)
+    except CfgError as exc:
+        die(io, f"{exc}\n")
+
+
+def _read_xl_front(io: Io, path: str, data: bytes, config_file: str | None) -> bytes:
     """What xl restore reads before libxl's stream, checked in xl's order with its messages
     (xl_vmcontrol.c, create_domain); the stream that follows."""
     if len(data) < HEADER_LEN:
@@ -178,13 +211,13 @@ def _read_xl_front(io: Io, path: str, data: bytes) -> bytes:
     optdata = data[HEADER_LEN: HEADER_LEN + opt_len]
     if len(optdata) < opt_len:
         _truncated(io, path, "optdata")
-    if not opt_len:
+    if opt_len:
+        json_format = " in JSON format" if mandatory & FLAG_JSON else ""
+        io.eprint(f" Savefile contains xl domain config{json_format}\n")
+        if opt_len < 4 or struct.unpack_from("<I", optdata)[0] > opt_len - 4:
+            die(io, "Savefile truncated.\n")
+    elif config_file is None:
         die(io, "Config file not specified and none in save file\n")
-    json_format = " in JSON format" if mandatory & FLAG_JSON else ""
-    io.eprint(f" Savefile contains xl domain config{json_format}\n")
-    if opt_len < 4 or struct.unpack_from("<I", optdata)[0] > opt_len - 4:
-        die(io, "Savefile truncated.\n")
-    io.eprint("Parsing config from <saved>\n")
     return data[HEADER_LEN + opt_len:]
 
 
