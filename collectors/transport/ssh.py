@@ -223,7 +223,7 @@ class SshRunner:
     async def _open_hop(
         self, hop: HostConfig, key: str | None, tunnel: asyncssh.SSHClientConnection | None
     ) -> _Link:
-        check = HostKeyCheck(hop.host_key_policy, hop.known_hosts)
+        check = HostKeyCheck(hop.host_key_policy, hop.known_hosts, hop.other_known_hosts)
         try:
             known = await check.load()
         except OSError as exc:
