@@ -137,8 +137,10 @@ class HostKeyCheck:
         await asyncio.to_thread(_append_line, self.path, line)
         self.accepted = False
 
-    def rejection(self, host: str, port: int) -> str:
-        """Why the key was refused and how to trust it (asyncssh said: not verifiable)."""
+    def rejection(self, host: str, port: int, jumped_by: str | None = None) -> str:
+        """Why the key was refused and how to trust it (asyncssh said: not verifiable).
+        ``jumped_by``: for a host reached through a ProxyJump (ssh-keyscan from here would
+        not go through it), the ssh command that takes the same route."""
         if self.offered is None:  # refused before asking us, e.g. a @revoked key
             return (
                 f"host key for {host_port(host, port)} was refused: it is revoked or not "
@@ -155,6 +157,11 @@ class HostKeyCheck:
                 f"attack or a reinstalled host; if the change is expected, remove line {first}"
                 f" (ssh-keygen -R {shlex.quote(pattern)} -f {shlex.quote(str(first_path))}) "
                 "and add the new key"
+            )
+        if jumped_by is not None:
+            return (
+                f"host key for {where} ({describe_key(key)}) is not in {self.path}; verify "
+                f"it and add it: connect once with {jumped_by} (through its ProxyJump)"
             )
         return (
             f"host key for {where} ({describe_key(key)}) is not in {self.path}; verify it and "
