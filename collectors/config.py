@@ -176,6 +176,7 @@ def settings_from_dict(
         if not isinstance(g, Mapping):
             raise ConfigError(f"{source}: [groups.{gname}] must be a table")
         _known_keys(g, _HOST_KEYS - {"name", "group"}, f"{source}: [groups.{gname}]")
+        _host_from({**g, "name": gname}, f"{source}: [groups.{gname}]")  # its values' types
     hosts_raw = data.get("hosts", [])
     if not isinstance(hosts_raw, list):
         raise ConfigError(f"{source}: hosts must be an array of tables ([[hosts]])")

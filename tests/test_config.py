@@ -92,6 +92,10 @@ def test_config_path_from_env_and_xdg(tmp_path: Path) -> None:
         ({"groups": {"prod": {"bannner": "X"}}}, r"\[groups.prod\]: unknown key 'bannner'"),
         ({"cadence": {"vcpu_s": 5}}, r"\[cadence\]: unknown key 'vcpu_s'"),
         ({"hosts": [{"name": "a", "port": "22"}]}, "port must be a whole number 1-65535, not '22'"),
+        # a group's bad value is named in its group, where it is written (not in a host)
+        ({"groups": {"prod": {"port": "22"}}, "hosts": [{"name": "a", "group": "prod"}]},
+         r"\[groups.prod\]: port must be a whole number 1-65535, not '22'"),
+        ({"groups": {"prod": {"sudo": 1}}}, r"\[groups.prod\]: sudo must be true or false"),
         # SSH options on a local host would be ignored: said instead
         ({"hosts": [{"name": "a", "target": "local", "port": 22, "key": "~/.ssh/k"}]},
          r'hosts\[0\]: key, port: for SSH, but target is "local"'),

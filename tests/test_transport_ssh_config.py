@@ -113,3 +113,24 @@ async def test_the_targets_host_key_policy_is_not_the_bastions(
             await r.run(["true"])
         await r.close()
         assert jump.forwards == [] and ssh_env.server.sessions == []
+
+
+async def test_an_unknown_key_behind_a_bastion_is_not_to_be_scanned_from_here(
+    ssh_env: SshEnv, client_key: ClientKey, tmp_path: Path
+) -> None:
+    """ssh-keyscan from this machine does not go through the ProxyJump: for a Dom0 behind
+    a bastion it reaches another host (its HostName here) or none; connecting once with
+    ssh does go through it."""
+    async with running_server(tmp_path / "jump", client_key, allow_forwarding=True) as jump:
+        alias = _jump_env(client_key, ssh_env, jump)
+        ssh_env.known_hosts.write_text(  # trust only the bastion; dom0's key is unknown
+            known_hosts_line("127.0.0.1", jump.port, jump.host_key))
+        target = dataclasses.replace(parse_target(alias), ssh_config=str(ssh_env.ssh_config))
+        r = SshRunner(target)
+        with pytest.raises(HostKeyError) as info:
+            await r.run(["true"])
+        await r.close()
+    message = str(info.value)
+    assert f"host key for 127.0.0.1:{ssh_env.server.port} (ssh-ed25519 " in message
+    assert "ssh-keyscan" not in message
+    assert f"connect once with ssh {alias} (through its ProxyJump)" in message

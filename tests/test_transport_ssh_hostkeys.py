@@ -222,3 +222,32 @@ async def test_server_refusing_channels_is_a_transport_error(
         assert not isinstance(info.value, ConnectionLost | ConnectError)
         assert r.connected  # the connection itself is fine
         await r.close()
+
+
+async def test_every_known_hosts_file_of_the_ssh_config_is_read(ssh_env: SshEnv) -> None:
+    """ssh reads every UserKnownHostsFile listed and the GlobalKnownHostsFile: a key kept
+    in the second one, or in the fleet's file under /etc/ssh, was refused as "not in"
+    the first."""
+    line = known_hosts_line("127.0.0.1", ssh_env.server.port, ssh_env.server.host_key)
+    fleet, site = ssh_env.tmp / "fleet_known_hosts", ssh_env.tmp / "ssh_known_hosts"
+    for config, holder in (
+        (f"UserKnownHostsFile {ssh_env.known_hosts} {fleet}\n", fleet),
+        (f"UserKnownHostsFile {ssh_env.known_hosts}\nGlobalKnownHostsFile {site}\n", site),
+    ):
+        ssh_env.known_hosts.write_text("")
+        holder.write_text(line)
+        ssh_env.ssh_config.write_text(f"Host 127.0.0.1\n  {config}")
+        r = SshRunner(ssh_env.target(known_hosts=None))
+        assert (await r.run(["true"])).ok
+        await r.close()
+        holder.unlink()
+    # a changed key in the second file is named there
+    other = asyncssh.generate_private_key("ssh-ed25519")
+    fleet.write_text("# fleet\n" + known_hosts_line("127.0.0.1", ssh_env.server.port, other))
+    ssh_env.ssh_config.write_text(
+        f"Host 127.0.0.1\n  UserKnownHostsFile {ssh_env.known_hosts} {fleet}\n")
+    err = await _connect_error(SshRunner(ssh_env.target(known_hosts=None,
+                                                        host_key_policy="accept-new")))
+    assert isinstance(err, HostKeyError) and "has CHANGED" in str(err)
+    assert f"does not match {fleet} line 2" in str(err) and f"-f {fleet}" in str(err)
+    assert ssh_env.known_hosts.read_text() == ""  # accept-new: not a new host

@@ -8,8 +8,10 @@ them it asks :meth:`HostKeyCheck.validate`, which records the offered key, decid
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,46 +27,64 @@ def known_hosts_pattern(host: str, port: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class KnownHostsFile:
-    """A parsed known_hosts file, and its entry lines by number (to name them in errors)."""
+    """Parsed known_hosts files (``path`` first: where new keys go, then any others ssh
+    also reads), and their entry lines by file and number (to name them in errors)."""
 
     path: Path
     entries: asyncssh.SSHKnownHosts
-    lines: tuple[tuple[int, str], ...]
+    lines: tuple[tuple[Path, int, str], ...]
 
     @classmethod
-    def read(cls, path: Path) -> KnownHostsFile:
-        """Blocking read. A missing file is empty; a line that can't be parsed is skipped."""
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            text = ""
-        lines = tuple(
-            (no, line)
-            for no, line in enumerate(text.splitlines(), start=1)
-            if line.strip() and not line.lstrip().startswith("#")
-        )
+    def read(cls, path: Path, others: Sequence[Path] = ()) -> KnownHostsFile:
+        """Blocking read. A missing file is empty (an unreadable other one too); a line
+        that can't be parsed is skipped."""
+        lines = _entry_lines(path)
+        for other in others:
+            with contextlib.suppress(OSError):
+                lines += _entry_lines(other)
+        text = "\n".join(line for _, _, line in lines)
         try:
             entries = asyncssh.import_known_hosts(text)
         except (ValueError, asyncssh.KeyImportError):  # as OpenSSH: skip bad lines
-            lines = tuple((no, line) for no, line in lines if _parse_line(line) is not None)
-            entries = asyncssh.import_known_hosts("\n".join(line for _, line in lines))
+            lines = tuple(item for item in lines if _parse_line(item[2]) is not None)
+            entries = asyncssh.import_known_hosts("\n".join(line for _, _, line in lines))
         return cls(path, entries, lines)
 
-    def matching_lines(self, host: str, addr: str, port: int) -> list[int]:
-        """Line numbers of the entries (keys or CAs) that name this host."""
+    def matching_lines(self, host: str, addr: str, port: int) -> list[tuple[Path, int]]:
+        """The files and line numbers of the entries (keys or CAs) that name this host."""
         found = []
-        for no, line in self.lines:
+        for path, no, line in self.lines:
             entry = _parse_line(line)
             if entry is None:
                 continue
             keys, cas, *_ = entry.match(host, addr, None if port == 22 else port)
             if keys or cas:
-                found.append(no)
+                found.append((path, no))
         return found
 
     def key_types(self, host: str, addr: str, port: int) -> list[str]:
         keys, *_ = self.entries.match(host, addr, None if port == 22 else port)
         return sorted({k.get_algorithm() for k in keys})
+
+
+def _entry_lines(path: Path) -> tuple[tuple[Path, int, str], ...]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ()
+    return tuple(
+        (path, no, line)
+        for no, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+def _lines_text(found: list[tuple[Path, int]]) -> str:
+    """``/a line 1, 3; /b line 2``."""
+    paths = list(dict.fromkeys(path for path, _ in found))
+    return "; ".join(
+        f"{path} line {', '.join(str(no) for p, no in found if p == path)}" for path in paths
+    )
 
 
 def _parse_line(line: str) -> asyncssh.SSHKnownHosts | None:
@@ -84,16 +104,17 @@ class HostKeyCheck:
 
     policy: HostKeyPolicy
     path: Path
+    others: tuple[Path, ...] = ()  # also read (more UserKnownHostsFile, GlobalKnownHostsFile)
     known: KnownHostsFile | None = None
     offered: tuple[str, str, int, asyncssh.SSHKey] | None = None  # host, addr, port, key
     accepted: bool = False
-    _entries_for_host: list[int] = field(default_factory=list)
+    _entries_for_host: list[tuple[Path, int]] = field(default_factory=list)
 
     async def load(self) -> asyncssh.SSHKnownHosts | None:
         """What to pass asyncssh as ``known_hosts`` (None: no checking at all)."""
         if self.policy == "off":
             return None
-        self.known = await asyncio.to_thread(KnownHostsFile.read, self.path)
+        self.known = await asyncio.to_thread(KnownHostsFile.read, self.path, self.others)
         return self.known.entries
 
     def validate(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
@@ -116,8 +137,10 @@ class HostKeyCheck:
         await asyncio.to_thread(_append_line, self.path, line)
         self.accepted = False
 
-    def rejection(self, host: str, port: int) -> str:
-        """Why the key was refused and how to trust it (asyncssh said: not verifiable)."""
+    def rejection(self, host: str, port: int, jumped_by: str | None = None) -> str:
+        """Why the key was refused and how to trust it (asyncssh said: not verifiable).
+        ``jumped_by``: for a host reached through a ProxyJump (ssh-keyscan from here would
+        not go through it), the ssh command that takes the same route."""
         if self.offered is None:  # refused before asking us, e.g. a @revoked key
             return (
                 f"host key for {host_port(host, port)} was refused: it is revoked or not "
@@ -127,14 +150,18 @@ class HostKeyCheck:
         where = host_port(host, port)
         pattern = known_hosts_pattern(host, port)
         if self._entries_for_host:
-            lines = ", ".join(str(n) for n in self._entries_for_host)
-            first = self._entries_for_host[0]
+            first_path, first = self._entries_for_host[0]
             return (
                 f"host key for {where} has CHANGED: the server now offers {describe_key(key)},"
-                f" which does not match {self.path} line {lines}. This can be an attack or a "
-                f"reinstalled host; if the change is expected, remove line {first} (ssh-keygen"
-                f" -R {shlex.quote(pattern)} -f {shlex.quote(str(self.path))}) and add the new"
-                " key"
+                f" which does not match {_lines_text(self._entries_for_host)}. This can be an "
+                f"attack or a reinstalled host; if the change is expected, remove line {first}"
+                f" (ssh-keygen -R {shlex.quote(pattern)} -f {shlex.quote(str(first_path))}) "
+                "and add the new key"
+            )
+        if jumped_by is not None:
+            return (
+                f"host key for {where} ({describe_key(key)}) is not in {self.path}; verify "
+                f"it and add it: connect once with {jumped_by} (through its ProxyJump)"
             )
         return (
             f"host key for {where} ({describe_key(key)}) is not in {self.path}; verify it and "
@@ -156,10 +183,10 @@ class HostKeyCheck:
         types = ", ".join(self.known.key_types(host, addr, port)) or "CA-signed"
         pattern = known_hosts_pattern(host, port)
         return (
-            f"host key for {host_port(host, port)} has CHANGED: {self.path} line "
-            f"{', '.join(map(str, lines))} lists {types} keys and the server offers none of "
-            f"that type. If the change is expected, remove the old key (ssh-keygen -R "
-            f"{shlex.quote(pattern)} -f {shlex.quote(str(self.path))}) and add the new one"
+            f"host key for {host_port(host, port)} has CHANGED: {_lines_text(lines)} "
+            f"lists {types} keys and the server offers none of that type. If the change is "
+            f"expected, remove the old key (ssh-keygen -R {shlex.quote(pattern)} -f "
+            f"{shlex.quote(str(lines[0][0]))}) and add the new one"
         )
 
 

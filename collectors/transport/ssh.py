@@ -223,7 +223,7 @@ class SshRunner:
     async def _open_hop(
         self, hop: HostConfig, key: str | None, tunnel: asyncssh.SSHClientConnection | None
     ) -> _Link:
-        check = HostKeyCheck(hop.host_key_policy, hop.known_hosts)
+        check = HostKeyCheck(hop.host_key_policy, hop.known_hosts, hop.other_known_hosts)
         try:
             known = await check.load()
         except OSError as exc:
@@ -250,7 +250,8 @@ class SshRunner:
                 **options,
             )
         except asyncssh.HostKeyNotVerifiable:
-            raise HostKeyError(self.host, check.rejection(hop.hostname, hop.port)) from None
+            jumped = None if tunnel is None else self._ssh_command()
+            raise HostKeyError(self.host, check.rejection(hop.hostname, hop.port, jumped)) from None
         except asyncssh.KeyExchangeFailed as exc:
             changed = check.key_type_mismatch(hop.hostname, hop.hostname, hop.port)
             if changed is not None:
@@ -301,6 +302,11 @@ class SshRunner:
             conn.close()
             raise
         return _Link(conn, client)
+
+    def _ssh_command(self) -> str:
+        """The ssh command that reaches the target by the same route (for messages)."""
+        port = () if self.target.port is None else ("-p", str(self.target.port))
+        return shlex.join(("ssh", *port, self.target.host))
 
     async def _load_key(self, key: str) -> Sequence[asyncssh.SSHKeyPair]:
         """The IdentityFile (and its -cert.pub if any), read before connecting."""

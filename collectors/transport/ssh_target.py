@@ -202,6 +202,8 @@ class HostConfig:
     host_key_policy: HostKeyPolicy
     known_hosts: Path
     proxy_jump: str | None  # None for no jump (also for "ProxyJump none")
+    # the other files ssh reads host keys from: more UserKnownHostsFile, GlobalKnownHostsFile
+    other_known_hosts: tuple[Path, ...] = ()
 
     @property
     def display(self) -> str:
@@ -237,12 +239,11 @@ def resolve_host(
         strict = config.get("StrictHostKeyChecking")
         policy = (_STRICT_VALUES.get(strict.lower(), "strict") if isinstance(strict, str)
                   else "strict")
-    if known_hosts is not None:
-        known = Path(known_hosts).expanduser()
-    else:
-        files = config.get("UserKnownHostsFile")
-        first = files[0] if isinstance(files, list) and files else None
-        known = Path(first).expanduser() if first else default_ssh_dir() / "known_hosts"
+    files = _paths(config.get("UserKnownHostsFile"), [
+        default_ssh_dir() / "known_hosts", default_ssh_dir() / "known_hosts2"])
+    if known_hosts is not None:  # (a file given replaces the user's, as with ssh -o)
+        files = [Path(known_hosts).expanduser()]
+    files += _paths(config.get("GlobalKnownHostsFile"), _GLOBAL_KNOWN_HOSTS)
     jump = config.get("ProxyJump")
     configured_user = config.get("User")
     return HostConfig(
@@ -251,9 +252,21 @@ def resolve_host(
         port=cast(int, config.get("Port", 22)),
         user=configured_user if isinstance(configured_user, str) else None,
         host_key_policy=policy,
-        known_hosts=known,
+        known_hosts=files[0],
         proxy_jump=jump if isinstance(jump, str) and jump.lower() != "none" else None,
+        other_known_hosts=tuple(files[1:]),
     )
+
+
+# OpenSSH's defaults for GlobalKnownHostsFile
+_GLOBAL_KNOWN_HOSTS = [Path("/etc/ssh/ssh_known_hosts"), Path("/etc/ssh/ssh_known_hosts2")]
+
+
+def _paths(value: object, default: list[Path]) -> list[Path]:
+    """A known_hosts files option's paths (its default when not set, or set to none)."""
+    if not isinstance(value, list) or not value:
+        return list(default)
+    return [Path(str(v)).expanduser() for v in value]
 
 
 def _local_user() -> str:
