@@ -256,8 +256,11 @@ class HostPoller:
     async def poll_once(self) -> HostSnapshot:
         """One complete collection without streams (for ``--once``): about 1-2 s."""
         families = ["xl", "vcpus", "info", "xenstore", "rings", "dom0"]
+        toolstack = self._st.toolstack
         # xentop needs a second of its own; run it beside the batch, not after it
         await asyncio.gather(self._run_families(families), self._run_families(["xentop_once"]))
+        if self._xm_next(toolstack):
+            await self._run_families(sorted(self._forced & set(families)))
         await self._read_configs()
         return self.snapshot()
 
@@ -343,11 +346,14 @@ class HostPoller:
         while not self._closed:
             families = self._due_families()
             if families:
+                toolstack = self._st.toolstack
                 ok = await self._run_families(families)
                 if "dom0" in families:
                     self._dom0_for_frame.set()
                 if ok:
                     await self._read_configs()
+                if self._xm_next(toolstack):
+                    continue  # ask xm at once: the round is not over until it answered
                 self.first_round.set()
                 self._changed.set()
                 if self._st.unreachable:
@@ -890,6 +896,10 @@ class HostPoller:
         load, ifaces = cast(tuple[tuple[float, float, float] | None,
                                   tuple[NetIfCounters, ...]], parsed)
         self._st.inputs = _with_dom0(self._st.inputs, load, ifaces, now, source)
+
+    def _xm_next(self, before: str) -> bool:
+        """Whether the round just run found no ``xl`` and turned to ``xm`` (still untried)."""
+        return before == "xl" and self._st.toolstack == "xm" and not self._neither
 
     def _no_toolstack(self, res: CommandResult) -> None:
         """``xl`` not found: an xm-era host, try ``xm`` now. ``xm`` not found either: not a
