@@ -309,7 +309,41 @@ async def test_dropped_connection_mid_stream_then_backoff_then_reconnect(ssh_env
         assert len(ssh_env.server.connections) == 0
         await asyncio.sleep(backoff.remaining() + 0.05)
         assert (await r.run(["echo", "back"])).stdout == "back\n"
-        assert len(ssh_env.server.connections) == 1 and backoff.failures == 0
+        # the loss still counts until the new link has lasted STABLE_LINK_S
+        assert len(ssh_env.server.connections) == 1 and backoff.failures == 1
+    finally:
+        await r.close()
+
+
+async def test_a_host_that_drops_every_connection_is_retried_ever_later(
+    ssh_env: SshEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each connection was made, so each loss counted as the first failure: retried every
+    # ~1 s for ever
+    backoff = Backoff(base_s=0.2, jitter=0.0)
+    r = SshRunner(ssh_env.target(), backoff=backoff)
+    waits: list[float] = []
+    try:
+        for _ in range(3):
+            await asyncio.sleep(backoff.remaining() + 0.02)
+            assert (await r.run(["echo", "up"])).stdout == "up\n"
+            ssh_env.server.drop_connections()
+            for _ in range(100):
+                if not r.connected:
+                    break
+                await asyncio.sleep(0.02)
+            waits.append(round(backoff.remaining(), 1))
+        assert backoff.failures == 3 and waits[1] > waits[0] * 1.5 and waits[2] > waits[1] * 1.5
+        # a link that lasted is lost as a first failure again
+        monkeypatch.setattr(ssh_module, "STABLE_LINK_S", 0.0)
+        await asyncio.sleep(backoff.remaining() + 0.02)
+        assert (await r.run(["echo", "up"])).stdout == "up\n"
+        ssh_env.server.drop_connections()
+        for _ in range(100):
+            if not r.connected:
+                break
+            await asyncio.sleep(0.02)
+        assert backoff.failures == 1
     finally:
         await r.close()
 

@@ -40,6 +40,11 @@ class Backoff:
         self.failures = 0
         self.retry_at = 0.0
 
+    def may_retry_now(self) -> None:
+        """No wait for the next attempt, but the failures so far still count (a connection
+        made is not yet one that lasts)."""
+        self.retry_at = 0.0
+
     def remaining(self) -> float:
         """Seconds until the next attempt is allowed (0 when it is allowed now)."""
         return max(0.0, self.retry_at - self.clock())

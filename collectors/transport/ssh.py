@@ -56,6 +56,9 @@ from collectors.transport.ssh_target import HostConfig, SshTarget, parse_jump, r
 MAX_JUMPS = 4
 _STOP_BATCH_S = 5.0  # the least time stopping a cut-short batch gets
 _CLOSE_WAIT_S = 2.0
+# a connection lost sooner than this after it was made counts as one more failure in a row:
+# a host that drops every connection at once is retried at 1, 2, 4 ... 60 s, not every second
+STABLE_LINK_S = 10.0
 
 
 class _Client(asyncssh.SSHClient):
@@ -95,6 +98,7 @@ class SshRunner:
         self._backoff = backoff or Backoff()
         self._config_paths = target.config_paths()
         self._link_now: _Link | None = None
+        self._linked_at = 0.0  # when the current link was made (the backoff's clock)
         self._connecting: asyncio.Task[_Link] | None = None
         self._last_error = "not connected"
         self._where = target.name
@@ -164,7 +168,8 @@ class SshRunner:
             self._connecting = None
         link.client.runner = self
         self._link_now = link
-        self._backoff.succeeded()
+        self._backoff.may_retry_now()
+        self._linked_at = self._backoff.clock()
         return link
 
     def _on_connection_lost(self, client: _Client) -> None:
@@ -172,6 +177,8 @@ class SshRunner:
         if link is not None and link.client is client:
             self._link_now = None
             self._last_error = f"connection to {self._where} lost: {client.lost}"
+            if self._backoff.clock() - self._linked_at >= STABLE_LINK_S:
+                self._backoff.succeeded()  # it lasted: this loss is the first failure
             self._backoff.failed()
 
     async def _resolve(self, name: str, user: str | None, port: int | None,
