@@ -764,6 +764,11 @@ async def test_a_bad_keymap_is_reported_at_start() -> None:
         said = [n.message for n in app._notifications]
         assert ("[keys]: not a key name: domain.pause = 'notakey!!', domain.save = 'F5' "
                 "(a character, or a name like f5, pageup, ctrl+x)") in said, said
+        # and is not applied: the binding keeps its default key, or its other keys given
+        keys = {k: a.binding.id for k, a in app.screen.active_bindings.items()}
+        assert keys.get("p") == "domain.pause"
+        assert "notakey!!" not in keys and "F5" not in keys
+        assert keys.get("ctrl+shift+s") == "domain.save" and "s" not in keys
 
 
 def test_key_names_a_key_press_can_match() -> None:

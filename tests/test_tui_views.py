@@ -20,6 +20,7 @@ from textual.widgets import RichLog, TabbedContent, Tree
 from textual.widgets.tree import TreeNode
 
 from collectors.model import Device, DeviceKind, HostSnapshot, RingStats, VcpuState
+from collectors.sim import xenstore_tree
 from collectors.sim.fleet import make_fleet
 from tests.tui_fakes import fake_members, host_configs, make_snapshot, settings, wait_until
 from tests.tui_views_support import (
@@ -1007,6 +1008,48 @@ async def test_xenstore_values_and_errors_in_place(demo: DemoRecording) -> None:
         await settle(pilot)
         assert [plain(c) for c in device.children] == [
             "⚠ connect to 10.0.0.2 port 22: Connection refused"]
+
+
+def with_long_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every simulated host's XenStore gets /local/domain/0/mixed: children whose values
+    are short and several lines long in turn."""
+    build = xenstore_tree.build_tree
+
+    def built(host: Any) -> xenstore_tree.Tree:
+        tree = build(host)
+        tree["/local/domain/0/mixed"] = ""
+        for i in range(24):
+            tree[f"/local/domain/0/mixed/k{i:02d}"] = "x" * 600 if i % 2 else "short"
+        return tree
+
+    monkeypatch.setattr(xenstore_tree, "build_tree", built)
+
+
+async def test_xenstore_cursor_stays_in_sight_when_a_long_value_is_shown(
+        demo: DemoRecording, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the value bar under the tree grows for a long value: the row under the cursor, at the
+    # tree's foot, must not end up hidden behind it
+    with_long_values(monkeypatch)
+    app = frozen_app(demo, "xenstore", members=live_members(demo))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, XenstoreScreen)
+        tree = screen.xs_tree
+        node = tree.root
+        for part in ("local", "domain", "0", "mixed"):
+            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
+            node.expand()
+            await settle(pilot)
+        tree.move_cursor(node)
+        await settle(pilot)
+        for _ in range(len(node.children)):
+            await pilot.press("down")
+            await settle(pilot)
+            top = tree.scroll_offset.y
+            assert top <= tree.cursor_line < top + tree.scrollable_content_region.height, (
+                screen.selected_path())
+        assert screen.selected_path() == "/local/domain/0/mixed/k23"
 
 
 # --- host ----------------------------------------------------------------------------------------

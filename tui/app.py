@@ -30,7 +30,7 @@ from tui import ui_memory, views
 from tui.actions.app_actions import ActionsApp
 from tui.commands import FleetCommands, ThemeCommands
 from tui.format import plural
-from tui.help import HelpScreen, keymap_problems
+from tui.help import HelpScreen, keymap_problems, usable_keymap
 from tui.host_access import set_fleet_ring_demand, sync_vcpu_demand
 from tui.messages import SnapshotsArrived
 from tui.ring_watch import RingWatch
@@ -113,7 +113,7 @@ class XlTopApp(ActionsApp):  # actions on domains: tui/actions
         self.palette = Palette.from_variables(dict(themes[DEFAULT_THEME].variables))
         for spec in VIEWS:
             self.add_mode(spec.id, partial(_screen_factory, spec.screen))
-        self.set_keymap(dict(settings.keys))
+        self.set_keymap(usable_keymap(settings.keys))
 
     # --- Dashboard protocol (what views use) ---------------------------------------------
 

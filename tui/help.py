@@ -163,6 +163,17 @@ def keymap_problems(app: App[Any], keymap: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def usable_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    """``keymap`` without the key names no key press matches (reported by
+    :func:`keymap_problems`): a binding given only such names keeps its default key."""
+    out: dict[str, str] = {}
+    for bid, value in keymap.items():
+        keys = [k for k in keys_of(value) if key_name_ok(k)]
+        if keys:
+            out[bid] = ",".join(keys)
+    return out
+
+
 _MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 _NAMED_KEYS = frozenset(k.value for k in Keys)
 

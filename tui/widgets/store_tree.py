@@ -30,6 +30,12 @@ class KeyTree(Tree[T]):
         Binding("j", "cursor_down", "Cursor Down", show=False, id="tree.down"),
     ]
 
+    def on_resize(self) -> None:
+        # fewer rows (a long value shown in a bar below, a smaller terminal): keep the
+        # cursor's row in sight
+        if self.cursor_line >= 0:
+            self.scroll_to_line(self.cursor_line, animate=False)
+
 
 def shorten(value: str, limit: int = VALUE_MAX) -> str:
     return value if len(value) <= limit else value[:limit - 1] + "…"
