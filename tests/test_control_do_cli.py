@@ -250,6 +250,19 @@ def test_console_through_xltop_do(tmp_path: Path) -> None:
     assert _exit_code(child) == 2
 
 
+def test_a_console_without_a_terminal_is_journaled_as_the_dashboard_does(
+        tmp_path: Path) -> None:
+    # the dashboard journals a console it cannot attach for want of a terminal; xltop do
+    # said why and exited 2, and its journal had no line for the attempt
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "console", journal=j)
+    assert r.returncode == 2 and "console needs a terminal on stdin" in r.stderr
+    e = entries(j)[-1]
+    assert (e["verb"], e["outcome"], e["argv"], e["domain"]) == (
+        "console", "invalid", ["xl", "console", "1"], "mq-02")
+    assert e["message"] == "console needs a terminal on stdin"
+
+
 def test_a_console_in_use_is_said_once_and_never_claimed_attached(tmp_path: Path) -> None:
     # another session holds mq-02's console (xenconsole's lock): xltop must not first say
     # "attached", nor echo xenconsole's raw line before its own message

@@ -395,9 +395,10 @@ def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) 
 async def _console(seam: ControlSeam, plan: Plan) -> int:
     runner = seam.runner
     if not isinstance(runner, PtyRunner):
-        return _fail(f"{plan.host}: this transport cannot open a terminal", EXIT_USAGE)
+        return await _no_console(seam, plan,
+                                 f"{plan.host}: this transport cannot open a terminal")
     if not sys.stdin.isatty():
-        return _fail("console needs a terminal on stdin", EXIT_USAGE)
+        return await _no_console(seam, plan, "console needs a terminal on stdin")
     target = plan.argv[-1]
     attached = False
 
@@ -423,6 +424,12 @@ async def _console(seam: ControlSeam, plan: Plan) -> int:
         return EXIT_OK
     _say(f"xltop do: {outcome.message}")
     return EXIT_UNKNOWN if outcome.kind == "connection-lost" else EXIT_FAILED
+
+
+async def _no_console(seam: ControlSeam, plan: Plan, why: str) -> int:
+    """A console that cannot be attached from here: journaled (as the dashboard does)."""
+    await seam.record(plan, "invalid", why)
+    return _fail(why, EXIT_USAGE)
 
 
 def _fail(message: str, code: int) -> int:
