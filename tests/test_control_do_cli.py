@@ -408,6 +408,28 @@ def test_ctrl_c_at_the_prompt_ends_the_run_and_sends_nothing(tmp_path: Path) -> 
             ] == [("refused", "interrupted at the confirmation", ["xl", "pause", "1"])] * 2
 
 
+def test_what_follows_progress_on_a_terminal_starts_a_line_of_its_own(
+        tmp_path: Path) -> None:
+    # the progress line is rewritten in place ("\r... 18%"): the result was appended to
+    # it, "End of stream: 0/0 0%xl save -c 2 /var/lib/xen/a.chk: done on xen-lab-02", and
+    # so was Ctrl-C's "Frames: 145440/775680 18%^Cxltop do: interrupted while ..."
+    j = tmp_path / "j.jsonl"
+    child = _spawn("--demo", "--yes", "xen-lab-02", "api-02", "save", "/var/lib/xen/a.chk",
+                   journal=j)
+    child.expect_exact("End of stream: 0/0 0%")
+    child.expect_exact("xl save -c 2 /var/lib/xen/a.chk: done on xen-lab-02")
+    assert child.before.decode().endswith("\n"), repr(child.before[-80:])
+    assert _exit_code(child) == 0
+    child = _spawn("--demo", "--yes", "xen-lab-02", "api-02", "save", "/var/lib/xen/a.chk",
+                   journal=j)
+    child.expect(rb"Frames: \d+/\d+ +\d+%")
+    child.sendintr()
+    child.expect_exact("xltop do: interrupted while xl save", timeout=10)
+    before = child.before.decode()
+    assert before.endswith("\n"), repr(before[-80:])
+    assert _exit_code(child) == 4
+
+
 def test_an_unwritable_journal_is_a_warning_and_the_action_stands(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     r = run("--demo", "xen-lab-02", "mq-02", "pause", "--yes",
