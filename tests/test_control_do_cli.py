@@ -286,6 +286,32 @@ def test_a_console_in_use_is_said_once_and_never_claimed_attached(tmp_path: Path
     assert (e["verb"], e["outcome"], e["exit_code"]) == ("console", "failed", 11)
 
 
+def test_json_says_how_a_console_ended(tmp_path: Path) -> None:
+    # after a console attached and detached, --json said {"outcome": "unknown", "argv":
+    # null, "message": ""} (exit 0); and a console in use was "unknown" too (exit 1)
+    j = tmp_path / "j.jsonl"
+    child = _spawn("--demo", "--json", "xen-lab-02", "mq-02", "console", journal=j)
+    child.expect_exact("Ctrl-] detaches")
+    child.send("\x1d")
+    assert _exit_code(child) == 0
+    got = json.loads(child.before.decode().strip().splitlines()[-1])
+    assert (got["outcome"], got["argv"], got["exit_code"], got["message"]) == (
+        "ok", ["xl", "console", "1"], 0, "detached from the console")
+    held = str(ROOT / "tests" / "console_scripts" / "do_held_console.py")
+    child = pexpect.spawn(sys.executable, [held, "xen-lab-02", "mq-02", "--", "--demo",
+                                           "--json", "xen-lab-02", "mq-02", "console"],
+                          cwd=str(ROOT), env={**os.environ, "XLTOP_JOURNAL": str(j),
+                                              "TERM": "xterm"},
+                          timeout=30, dimensions=(24, 100))
+    assert _exit_code(child) == 1
+    got = json.loads(child.before.decode().strip().splitlines()[-1])
+    assert (got["outcome"], got["argv"], got["exit_code"]) == (
+        "failed", ["xl", "console", "1"], 11)
+    assert "the console is in use" in got["message"]
+    # the JSON and the journal agree
+    assert [(e["outcome"], e["exit_code"]) for e in entries(j)] == [("ok", 0), ("failed", 11)]
+
+
 def test_the_simulated_console_is_one_session_at_a_time() -> None:
     from collectors.sim.console import FinishedSession, GuestConsole, open_console
     from collectors.sim.fleet import make_lab_like_host

@@ -246,7 +246,7 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
     for w in plan.warnings:
         _say(f"xltop do: warning: {w}")
     if isinstance(req, Console):
-        return await _console(seam, plan)
+        return await _console(seam, plan, args.json)
     try:
         typed, refusal = await _confirm(plan, args.yes)
     except asyncio.CancelledError:  # Ctrl-C at the prompt: journaled as "n" would be
@@ -402,7 +402,7 @@ def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) 
     return code
 
 
-async def _console(seam: ControlSeam, plan: Plan) -> int:
+async def _console(seam: ControlSeam, plan: Plan, as_json: bool) -> int:
     runner = seam.runner
     if not isinstance(runner, PtyRunner):
         return await _no_console(seam, plan,
@@ -425,14 +425,17 @@ async def _console(seam: ControlSeam, plan: Plan) -> int:
                                        alive=lambda: domain_alive(runner, target))
     except TransportError as e:
         return _fail(e.message, EXIT_UNKNOWN)
-    await seam.record(plan, "ok" if outcome.ok else "failed", outcome.message,
-                      exit_code=outcome.exit_code, duration_s=time.monotonic() - started)
+    result = await seam.record(plan, "ok" if outcome.ok else "failed", outcome.message,
+                               exit_code=outcome.exit_code,
+                               duration_s=time.monotonic() - started)
     if attached:
         sys.stderr.write("\r\n")
+    _say(outcome.message if outcome.ok else f"xltop do: {outcome.message}")
+    if as_json:  # (what the journal says)
+        _said.reported = True
+        _out(json.dumps(asdict(result)) + "\n")
     if outcome.ok:
-        _say(outcome.message)
         return EXIT_OK
-    _say(f"xltop do: {outcome.message}")
     return EXIT_UNKNOWN if outcome.kind == "connection-lost" else EXIT_FAILED
 
 
