@@ -250,6 +250,19 @@ def test_console_through_xltop_do(tmp_path: Path) -> None:
     assert _exit_code(child) == 2
 
 
+def test_a_console_without_a_terminal_is_journaled_as_the_dashboard_does(
+        tmp_path: Path) -> None:
+    # the dashboard journals a console it cannot attach for want of a terminal; xltop do
+    # said why and exited 2, and its journal had no line for the attempt
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "mq-02", "console", journal=j)
+    assert r.returncode == 2 and "console needs a terminal on stdin" in r.stderr
+    e = entries(j)[-1]
+    assert (e["verb"], e["outcome"], e["argv"], e["domain"]) == (
+        "console", "invalid", ["xl", "console", "1"], "mq-02")
+    assert e["message"] == "console needs a terminal on stdin"
+
+
 def test_a_console_in_use_is_said_once_and_never_claimed_attached(tmp_path: Path) -> None:
     # another session holds mq-02's console (xenconsole's lock): xltop must not first say
     # "attached", nor echo xenconsole's raw line before its own message
@@ -271,6 +284,32 @@ def test_a_console_in_use_is_said_once_and_never_claimed_attached(tmp_path: Path
                             "unavailable)"), said
     [e] = entries(j)
     assert (e["verb"], e["outcome"], e["exit_code"]) == ("console", "failed", 11)
+
+
+def test_json_says_how_a_console_ended(tmp_path: Path) -> None:
+    # after a console attached and detached, --json said {"outcome": "unknown", "argv":
+    # null, "message": ""} (exit 0); and a console in use was "unknown" too (exit 1)
+    j = tmp_path / "j.jsonl"
+    child = _spawn("--demo", "--json", "xen-lab-02", "mq-02", "console", journal=j)
+    child.expect_exact("Ctrl-] detaches")
+    child.send("\x1d")
+    assert _exit_code(child) == 0
+    got = json.loads(child.before.decode().strip().splitlines()[-1])
+    assert (got["outcome"], got["argv"], got["exit_code"], got["message"]) == (
+        "ok", ["xl", "console", "1"], 0, "detached from the console")
+    held = str(ROOT / "tests" / "console_scripts" / "do_held_console.py")
+    child = pexpect.spawn(sys.executable, [held, "xen-lab-02", "mq-02", "--", "--demo",
+                                           "--json", "xen-lab-02", "mq-02", "console"],
+                          cwd=str(ROOT), env={**os.environ, "XLTOP_JOURNAL": str(j),
+                                              "TERM": "xterm"},
+                          timeout=30, dimensions=(24, 100))
+    assert _exit_code(child) == 1
+    got = json.loads(child.before.decode().strip().splitlines()[-1])
+    assert (got["outcome"], got["argv"], got["exit_code"]) == (
+        "failed", ["xl", "console", "1"], 11)
+    assert "the console is in use" in got["message"]
+    # the JSON and the journal agree
+    assert [(e["outcome"], e["exit_code"]) for e in entries(j)] == [("ok", 0), ("failed", 11)]
 
 
 def test_the_simulated_console_is_one_session_at_a_time() -> None:
@@ -393,6 +432,28 @@ def test_ctrl_c_at_the_prompt_ends_the_run_and_sends_nothing(tmp_path: Path) -> 
     # nothing sent; journaled as a "n" at the prompt is
     assert [(e["outcome"], e["message"], e["argv"]) for e in entries(j)
             ] == [("refused", "interrupted at the confirmation", ["xl", "pause", "1"])] * 2
+
+
+def test_what_follows_progress_on_a_terminal_starts_a_line_of_its_own(
+        tmp_path: Path) -> None:
+    # the progress line is rewritten in place ("\r... 18%"): the result was appended to
+    # it, "End of stream: 0/0 0%xl save -c 2 /var/lib/xen/a.chk: done on xen-lab-02", and
+    # so was Ctrl-C's "Frames: 145440/775680 18%^Cxltop do: interrupted while ..."
+    j = tmp_path / "j.jsonl"
+    child = _spawn("--demo", "--yes", "xen-lab-02", "api-02", "save", "/var/lib/xen/a.chk",
+                   journal=j)
+    child.expect_exact("End of stream: 0/0 0%")
+    child.expect_exact("xl save -c 2 /var/lib/xen/a.chk: done on xen-lab-02")
+    assert child.before.decode().endswith("\n"), repr(child.before[-80:])
+    assert _exit_code(child) == 0
+    child = _spawn("--demo", "--yes", "xen-lab-02", "api-02", "save", "/var/lib/xen/a.chk",
+                   journal=j)
+    child.expect(rb"Frames: \d+/\d+ +\d+%")
+    child.sendintr()
+    child.expect_exact("xltop do: interrupted while xl save", timeout=10)
+    before = child.before.decode()
+    assert before.endswith("\n"), repr(before[-80:])
+    assert _exit_code(child) == 4
 
 
 def test_an_unwritable_journal_is_a_warning_and_the_action_stands(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from collectors.control.requests import (
 )
 from collectors.control.seam import ControlSeam
 from collectors.journal import Journal
+from collectors.model import DomainState
 from collectors.transport.base import CommandResult, CommandTimeout, ConnectionLost
 from tests.control_helpers import HOST, RecordingRunner, dom, snapshot
 from tests.test_parse_xl_savefile import checkpoint, xl_config
@@ -416,3 +417,16 @@ async def test_journal_durations_are_never_made_up(tmp_path: Path) -> None:
     refused, cut = [json.loads(x) for x in (tmp_path / "j.jsonl").read_text().splitlines()]
     assert (refused["outcome"], refused["duration_s"]) == ("refused", None)
     assert cut["outcome"] == "unknown" and 0.25 <= cut["duration_s"] < 5
+
+
+async def test_a_refusal_names_a_dying_domain_given_by_domid(tmp_path: Path) -> None:
+    # the dashboard sends domids: an action on a dying domain is refused, and the journal
+    # names that domain as for any other refusal (it said "domain": "7")
+    snap = snapshot(dom(7, "going", state=DomainState(dying=True, shutdown=True)))
+    seam = make(RecordingRunner(), tmp_path)
+    for req in (Pause(H, 7), Console(H, 7)):
+        with pytest.raises(ValidationFailed, match="going is being destroyed"):
+            await seam.preview(req, snap)
+    lines = Journal(tmp_path / "j.jsonl").read()
+    assert [(e["domain"], e["argv"][-1], e["outcome"]) for e in lines] == [
+        ("going", "7", "invalid")] * 2

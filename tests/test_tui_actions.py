@@ -922,6 +922,21 @@ async def test_busy_domain_and_the_action_log() -> None:
     assert rec.xl("pause") == []
 
 
+def test_the_action_log_names_the_domain_xl_was_given_by_domid() -> None:
+    # the dashboard sends domids: the log said "xl destroy 10" and nothing else, though the
+    # journal names the domain (a domid is reused: it reads as another domain later)
+    from tui.actions.log_screen import journal_text
+    entries = [{"outcome": "ok", "time": "2026-11-28T15:15:56.704Z", "user": "root",
+                "host": "lab", "argv": ["xl", "destroy", "10"], "exit_code": 0,
+                "duration_s": 0.3, "verb": "destroy", "domain": "[red]x\x1b"},
+               {"outcome": "refused", "time": "2026-11-28T15:16:00.000Z", "user": "root",
+                "host": "lab", "argv": ["xl", "pause", "web1"], "verb": "pause",
+                "domain": "web1", "message": "read-only"}]
+    lines = journal_text(entries, []).plain.splitlines()
+    assert "xl destroy 10  ([red]x\\x1b)  exit 0  0.3 s" in lines[-1]  # (made visible)
+    assert lines[1].endswith("  xl pause web1")  # (named already: not twice)
+
+
 async def test_console_without_a_terminal_says_so_and_is_journaled() -> None:
     app, host, rec = lab_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -157,6 +157,7 @@ def main(argv: list[str]) -> int:
         if running is None:  # (at the prompt, or before: nothing was sent)
             code = _fail("interrupted: the action was not sent", EXIT_REFUSED)
         else:
+            _end_progress_line()
             code = _fail(f"interrupted while {running.display} ran on {running.host}: "
                          "outcome unknown", EXIT_UNKNOWN)
         if args.json and running is not None:
@@ -199,6 +200,7 @@ class _Said:
     message = ""
     running: Plan | None = None  # what was sent, when it started (Ctrl-C's JSON says it)
     started = 0.0
+    midline = False  # a progress line is being rewritten in place on the terminal
 
 
 _said = _Said()
@@ -244,7 +246,7 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
     for w in plan.warnings:
         _say(f"xltop do: warning: {w}")
     if isinstance(req, Console):
-        return await _console(seam, plan)
+        return await _console(seam, plan, args.json)
     try:
         typed, refusal = await _confirm(plan, args.yes)
     except asyncio.CancelledError:  # Ctrl-C at the prompt: journaled as "n" would be
@@ -256,6 +258,7 @@ async def _act(args: DoArgs, seam: ControlSeam, req: Request) -> int:
     shown: set[str] = set()
     _said.running, _said.started = plan, time.monotonic()
     result = await seam.execute(plan, typed=typed, on_progress=_progress_printer(shown))
+    _end_progress_line()
     return _report(result, args.json, shown)
 
 
@@ -356,20 +359,27 @@ def _progress_printer(shown: set[str]) -> Callable[[Progress], None]:
     """xl's progress lines on stderr, overwriting one line on a terminal; the other lines
     it printed go into ``shown`` (the report does not repeat them)."""
     tty = sys.stderr.isatty()
-    midline = False
 
     def show(p: Progress) -> None:
-        nonlocal midline
         if p.percent is not None and tty:
             sys.stderr.write(f"\r{p.what}: {p.done}/{p.total} {p.percent}%\x1b[K")
-            midline = True
+            _said.midline = True
         else:
-            sys.stderr.write(("\n" if midline else "") + visible(p.line) + "\n")
+            sys.stderr.write(("\n" if _said.midline else "") + visible(p.line) + "\n")
             shown.add(p.line.strip())
-            midline = False
+            _said.midline = False
         sys.stderr.flush()
 
     return show
+
+
+def _end_progress_line() -> None:
+    """What follows a progress line rewritten in place starts a line of its own (it was
+    appended to it: "End of stream: 0/0 0%xl save ...: done on lab")."""
+    if _said.midline:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+        _said.midline = False
 
 
 def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) -> int:
@@ -392,12 +402,13 @@ def _report(result: ActionResult, as_json: bool, shown: set[str] | None = None) 
     return code
 
 
-async def _console(seam: ControlSeam, plan: Plan) -> int:
+async def _console(seam: ControlSeam, plan: Plan, as_json: bool) -> int:
     runner = seam.runner
     if not isinstance(runner, PtyRunner):
-        return _fail(f"{plan.host}: this transport cannot open a terminal", EXIT_USAGE)
+        return await _no_console(seam, plan,
+                                 f"{plan.host}: this transport cannot open a terminal")
     if not sys.stdin.isatty():
-        return _fail("console needs a terminal on stdin", EXIT_USAGE)
+        return await _no_console(seam, plan, "console needs a terminal on stdin")
     target = plan.argv[-1]
     attached = False
 
@@ -414,15 +425,24 @@ async def _console(seam: ControlSeam, plan: Plan) -> int:
                                        alive=lambda: domain_alive(runner, target))
     except TransportError as e:
         return _fail(e.message, EXIT_UNKNOWN)
-    await seam.record(plan, "ok" if outcome.ok else "failed", outcome.message,
-                      exit_code=outcome.exit_code, duration_s=time.monotonic() - started)
+    result = await seam.record(plan, "ok" if outcome.ok else "failed", outcome.message,
+                               exit_code=outcome.exit_code,
+                               duration_s=time.monotonic() - started)
     if attached:
         sys.stderr.write("\r\n")
+    _say(outcome.message if outcome.ok else f"xltop do: {outcome.message}")
+    if as_json:  # (what the journal says)
+        _said.reported = True
+        _out(json.dumps(asdict(result)) + "\n")
     if outcome.ok:
-        _say(outcome.message)
         return EXIT_OK
-    _say(f"xltop do: {outcome.message}")
     return EXIT_UNKNOWN if outcome.kind == "connection-lost" else EXIT_FAILED
+
+
+async def _no_console(seam: ControlSeam, plan: Plan, why: str) -> int:
+    """A console that cannot be attached from here: journaled (as the dashboard does)."""
+    await seam.record(plan, "invalid", why)
+    return _fail(why, EXIT_USAGE)
 
 
 def _fail(message: str, code: int) -> int:

@@ -30,7 +30,7 @@ from collectors.control.errors import ControlError, Refused
 from collectors.control.facts import HostFacts
 from collectors.control.policy import Confirmation, confirmation, refusal
 from collectors.control.requests import LONG_VERBS, Console, Request, Shutdown
-from collectors.control.validate import resolve_domain, validate
+from collectors.control.validate import find_domain, validate
 from collectors.journal import Journal, JournalEntry, stderr_tail
 from collectors.model import Domain, HostId, HostSnapshot
 from collectors.transport.base import Runner, TransportError
@@ -302,10 +302,10 @@ class ControlSeam:
             argv = ("xl", req.verb)
         name = None if domain is None else str(domain)
         if domain is not None and snapshot is not None and snapshot.host == req.host:
-            # the journal names domains, as for what ran (the dashboard sends domids); no
-            # such domain: the name or number as given
+            # the journal names domains, as for what ran (the dashboard sends domids), a
+            # dying one too; no such domain: the name or number as given
             with contextlib.suppress(ControlError):
-                name = resolve_domain(snapshot, domain, verb=req.verb, dom0_ok=True).name
+                name = find_domain(snapshot, domain).name
         await self._write(JournalEntry(
             host=req.host,
             argv=argv,

@@ -143,8 +143,20 @@ async def validate(req: Request, snapshot: HostSnapshot, facts: HostFacts) -> Ch
 
 
 def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bool) -> Domain:
-    """The domain ``ref`` names in the snapshot: by name, by domid (int or digits) or,
-    as libxl_domain_qualifier_to_domid takes it, by UUID."""
+    """The domain ``ref`` names in the snapshot (see :func:`find_domain`), if ``verb`` may
+    act on it (not Domain-0 unless ``dom0_ok``, not a dying one but to destroy it)."""
+    d = find_domain(snap, ref)
+    if d.is_dom0 and not dom0_ok:
+        raise ValidationFailed.one(f"{verb} is not possible on Domain-0 (xl refuses it)",
+                                   "domain")
+    if d.state.dying and verb != "destroy":
+        raise ValidationFailed.one(f"{d.name} is being destroyed (dying)", "domain")
+    return d
+
+
+def find_domain(snap: HostSnapshot, ref: DomainRef) -> Domain:
+    """The domain ``ref`` names in the snapshot, whatever its state: by name, by domid (int
+    or digits) or, as libxl_domain_qualifier_to_domid takes it, by UUID."""
     if isinstance(ref, str):
         by_name = [d for d in snap.domains if d.name == ref]
         if _UUID_RE.fullmatch(ref):
@@ -172,13 +184,7 @@ def resolve_domain(snap: HostSnapshot, ref: DomainRef, *, verb: str, dom0_ok: bo
             f"{known})",
             "domain",
         )
-    d = found[0]
-    if d.is_dom0 and not dom0_ok:
-        raise ValidationFailed.one(f"{verb} is not possible on Domain-0 (xl refuses it)",
-                                   "domain")
-    if d.state.dying and verb != "destroy":
-        raise ValidationFailed.one(f"{d.name} is being destroyed (dying)", "domain")
-    return d
+    return found[0]
 
 
 # --- per verb ---------------------------------------------------------------------------

@@ -52,6 +52,11 @@ def journal_text(entries: Sequence[Mapping[str, Any]], running: Iterable[Running
         argv = e.get("argv")
         shown = shlex.join(str(a) for a in argv) if isinstance(argv, list) else "?"
         text.append_text(safe_text(shown, style="bold"))
+        domain = e.get("domain")
+        if isinstance(domain, str) and isinstance(argv, list) and domain not in argv:
+            text.append("  (")  # (xl was given its domid: which domain that was)
+            text.append_text(safe_text(domain))
+            text.append(")")
         code, took = e.get("exit_code"), e.get("duration_s")
         if code is not None:
             text.append(f"  exit {code}")
