@@ -36,10 +36,11 @@ from tui.format import DASH, fmt_cpu_time
 from tui.pinning_model import MARK_SYMBOLS, Mark
 from tui.ring_watch import device_pressure
 from tui.text import visible
+from tui.views.base import TextBar
 from tui.views.domain_detail import DomainDetailScreen
 from tui.views.domains import DomainsScreen
 from tui.views.host import HostScreen
-from tui.views.per_host import HostChoices
+from tui.views.per_host import HostChoices, PerHostView
 from tui.views.pinning import PinningScreen
 from tui.views.rings import RingsScreen
 from tui.views.xenstore import XenstoreScreen, child_order
@@ -694,6 +695,40 @@ async def test_the_palette_picks_the_host_of_a_per_host_view(demo: DemoRecording
         assert screen.grid.model is not None and screen.grid.model.host == "xen-lab-02"
         found = [h.text async for h in provider.discover()]
         assert found == [f"Pinning map of {h}" for h in app.store.hosts()]
+
+
+@pytest.mark.parametrize(("view", "header"), [("pinning", "#pinning-info"),
+                                              ("xenstore", "#xs-info"), ("host", "#host-header")])
+async def test_per_host_views_show_the_banner_of_a_production_host(
+        demo: DemoRecording, view: str, header: str) -> None:
+    # Fleet, Domains and the detail showed xen-prod-01's red PROD banner; the vCPU map,
+    # XenStore and Host views of that host showed nothing of it
+    app = frozen_app(demo, view)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PerHostView)
+        for host in ("xen-prod-01", "xen-lab-02"):
+            screen.show_host(host)
+            await settle(pilot)
+            cfg = app.store.config(host)
+            assert cfg is not None
+            shown = screen.query_one(header, TextBar).shown
+            assert shown is not None
+            first_line = screen_text(app).splitlines()[1]
+            if not cfg.production:
+                assert "PROD" not in shown.plain and "PROD" not in first_line
+                continue
+            assert cfg.banner and cfg.accent
+            banner = f" {cfg.banner} "
+            assert f"{banner} {host}" in shown.plain and f"{banner} {host}" in first_line
+            start = shown.plain.index(banner)
+            styles = {s.style for s in shown.spans
+                      if s.start <= start and s.end >= start + len(banner)}
+            assert app.palette.banner[cfg.accent] in styles  # the theme's colours
+            at = shown.plain.index(host, start)
+            assert app.palette.accent[cfg.accent] in {
+                s.style for s in shown.spans if s.start <= at and s.end >= at + len(host)}
 
 
 async def test_pinning_map_of_256_pcpus_renders_only_what_shows_and_scrolls(

@@ -25,7 +25,7 @@ from tui.table_diff import Cell
 from tui.text import safe_text
 from tui.views.base import TextBar
 from tui.views.fleet import host_status
-from tui.views.per_host import PerHostView, host_bindings
+from tui.views.per_host import PerHostView, host_bindings, host_title
 from tui.widgets.keyed_table import Column, KeyedTable
 
 DMESG_LINES = 300
@@ -142,7 +142,7 @@ class HostScreen(PerHostView):
             text.append("(no hosts)")
             self.query_one("#host-header", TextBar).show(text)
             return
-        text.append_text(safe_text(host, style="bold", escaped_style=dash.palette.escaped))
+        text.append_text(host_title(dash.store, dash.palette, host))
         snap = dash.store.host(host)
         status, detail = host_status(snap, dash.now(), dash.settings.interval_s)
         text.append("  ")

@@ -20,7 +20,7 @@ from tui.host_access import runner_for
 from tui.text import safe_text
 from tui.views.base import TextBar
 from tui.views.fleet import host_status
-from tui.views.per_host import PerHostView, host_bindings
+from tui.views.per_host import PerHostView, host_bindings, host_title
 from tui.widgets.store_tree import KeyTree, node_label
 
 
@@ -120,7 +120,7 @@ class XenstoreScreen(PerHostView):
         if host is None:
             text.append("(no hosts)")
         else:
-            text.append_text(safe_text(host, style="bold", escaped_style=dash.palette.escaped))
+            text.append_text(host_title(dash.store, dash.palette, host))
             status, detail = host_status(dash.store.host(host), dash.now(),
                                          dash.settings.interval_s)
             text.append("  ")
