@@ -1132,6 +1132,35 @@ async def test_host_view_shows_info_cpupools_and_dmesg(demo: DemoRecording) -> N
         assert runner(app, "xen-lab-02").calls == 2
 
 
+async def test_host_view_shows_the_next_hosts_values_after_a_sideways_scroll(
+        demo: DemoRecording) -> None:
+    # l scrolled the xl info table sideways; ] to the next host kept the scroll, so its
+    # values column looked empty
+    app = frozen_app(demo, "host")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HostScreen)
+        info = screen.query_one("#host-info", KeyedTable)
+        assert app.focused is info
+
+        def release_shown(host: str) -> bool:
+            info = last(demo, host).info
+            assert info is not None
+            row = next(line for line in screen_text(app).splitlines()
+                       if line.startswith("release "))
+            return info.raw["release"] in row
+
+        assert release_shown("xen-prod-01")
+        await pilot.press("l", "l")
+        await settle(pilot)
+        assert info.scroll_offset.x > 0 and not release_shown("xen-prod-01")
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.current_host() == "xen-lab-02"
+        assert info.scroll_offset.x == 0 and release_shown("xen-lab-02")
+
+
 async def test_host_view_without_connection_and_when_down(demo: DemoRecording) -> None:
     app = frozen_app(demo, "host")
     async with app.run_test(size=SIZE) as pilot:

@@ -117,7 +117,13 @@ class HostScreen(PerHostView):
         self._render_host(host)
 
     def host_changed(self) -> None:
-        if self.ready and self.host is not None and self.host not in self.pools:
+        if not self.ready:
+            return
+        # the new host's tables from their first column: a sideways scroll kept from the
+        # last host left the xl info values out of sight
+        for table in self.query(KeyedTable):
+            table.scroll_to(x=0, animate=False, immediate=True)
+        if self.host is not None and self.host not in self.pools:
             self.fetch(self.host)
 
     def _render_host(self, host: HostId | None) -> None:
