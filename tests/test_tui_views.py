@@ -1087,6 +1087,57 @@ async def test_xenstore_cursor_stays_in_sight_when_a_long_value_is_shown(
         assert screen.selected_path() == "/local/domain/0/mixed/k23"
 
 
+async def test_xenstore_value_bar_says_a_long_value_is_cut_and_how_long_it_is(
+        demo: DemoRecording, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bar shows at most 4 rows (and 1,000 characters): a longer value was cut with no
+    # sign of it
+    hostile = "[red]x \x1b[2J[@click=app.quit] "
+    long = hostile + "v" * (3003 - len(hostile))
+    build = xenstore_tree.build_tree
+
+    def built(host: Any) -> xenstore_tree.Tree:
+        tree = build(host)
+        tree["/local/domain/0/long"] = long
+        tree["/local/domain/0/medium"] = "m" * 600  # fits 1,000 characters, not 4 rows
+        return tree
+
+    monkeypatch.setattr(xenstore_tree, "build_tree", built)
+    app = frozen_app(demo, "xenstore", members=live_members(demo))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, XenstoreScreen)
+        tree = screen.xs_tree
+        node = tree.root
+        for part in ("local", "domain", "0"):
+            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
+            node.expand()
+            await settle(pilot)
+        bar = screen.query_one("#xs-value", TextBar)
+
+        async def show(name: str) -> str:
+            tree.move_cursor(next(c for c in node.children if plain(c).split(" ")[0] == name))
+            await settle(pilot)
+            assert bar.shown is not None
+            return bar.shown.plain
+
+        for name, value in (("medium", "m" * 600), ("long", long)):
+            shown = await show(name)
+            mark = f"… ({len(value):,} chars)"
+            assert shown.endswith(mark) and not shown.endswith('"')
+            assert bar.size.height == 4
+            text = screen_text(app)
+            assert mark in text  # on screen, not cut off below the bar's last row
+        assert "[red]x \\x1b[2J[@click=app.quit] vvv" in shown  # literally
+        assert "\x1b" not in text
+        await pilot.resize_terminal(160, 24)  # wider: more of the value, the mark still shown
+        await settle(pilot)
+        assert bar.shown is not None and bar.shown.plain.endswith("… (3,003 chars)")
+        assert len(bar.shown.plain) > len(shown) and "… (3,003 chars)" in screen_text(app)
+        shown = await show("domid")  # a short value: whole, in quotes
+        assert shown.endswith('domid = "0"')
+
+
 # --- host ----------------------------------------------------------------------------------------
 
 
