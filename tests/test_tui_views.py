@@ -990,7 +990,8 @@ async def test_xenstore_tree_loads_lazily(demo: DemoRecording) -> None:
         # the root's children, with values: one listing and one batch, nothing deeper
         assert r.runs == [("xenstore-list", "/")] and len(r.batches) == 1
         top = [plain(c) for c in screen.xs_tree.root.children]
-        assert top == ["@introduceDomain", "@releaseDomain", "libxl", "local", "tool", "vm"]
+        assert top == ['@introduceDomain = ""', '@releaseDomain = ""', "libxl", "local", "tool",
+                       "vm"]
         local = next(c for c in screen.xs_tree.root.children if plain(c) == "local")
         assert not local.children  # not listed until expanded
         local.expand()
@@ -1136,6 +1137,46 @@ async def test_xenstore_value_bar_says_a_long_value_is_cut_and_how_long_it_is(
         assert len(bar.shown.plain) > len(shown) and "… (3,003 chars)" in screen_text(app)
         shown = await show("domid")  # a short value: whole, in quotes
         assert shown.endswith('domid = "0"')
+
+
+async def test_an_empty_xenstore_leaf_reads_as_xenstore_ls_prints_it(
+        demo: DemoRecording, monkeypatch: pytest.MonkeyPatch) -> None:
+    # xenstore-ls prints 'attr = ""'; the tree showed 'attr', as an empty directory
+    build = xenstore_tree.build_tree
+
+    def built(host: Any) -> xenstore_tree.Tree:
+        tree = build(host)
+        tree["/local/domain/0/attr"] = ""
+        tree["/local/domain/0/dir"] = ""
+        tree["/local/domain/0/dir/key"] = "value"
+        return tree
+
+    monkeypatch.setattr(xenstore_tree, "build_tree", built)
+    app = frozen_app(demo, "xenstore", members=live_members(demo))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, XenstoreScreen)
+        top = [plain(c) for c in screen.xs_tree.root.children]
+        assert top[:3] == ['@introduceDomain = ""', '@releaseDomain = ""', "libxl"]
+        node = screen.xs_tree.root
+        for part in ("local", "domain", "0"):
+            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
+            node.expand()
+            await settle(pilot)
+        labels = [plain(c) for c in node.children]
+        assert 'attr = ""' in labels and "dir" in labels  # a directory as before
+        assert {'domid = "0"', 'name = "Domain-0"'} <= set(labels)
+        # the domain detail's XenStore tab shows them alike
+        key = next(k for k, d in app.store.domains() if d.host == "xen-prod-01" and d.domid == 0)
+        app.open_domain(key, "tab-xenstore")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen)
+                         and app.screen.ready)
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DomainDetailScreen)
+        labels = tree_labels(detail.query_one("#detail-xenstore", Tree))
+        assert 'attr = ""' in labels and "dir" in labels and 'key = "value"' in labels
 
 
 # --- host ----------------------------------------------------------------------------------------
