@@ -36,10 +36,11 @@ from tui.format import DASH, fmt_cpu_time
 from tui.pinning_model import MARK_SYMBOLS, Mark
 from tui.ring_watch import device_pressure
 from tui.text import visible
+from tui.views.base import TextBar
 from tui.views.domain_detail import DomainDetailScreen
 from tui.views.domains import DomainsScreen
 from tui.views.host import HostScreen
-from tui.views.per_host import HostChoices
+from tui.views.per_host import HostChoices, PerHostView
 from tui.views.pinning import PinningScreen
 from tui.views.rings import RingsScreen
 from tui.views.xenstore import XenstoreScreen, child_order
@@ -696,6 +697,40 @@ async def test_the_palette_picks_the_host_of_a_per_host_view(demo: DemoRecording
         assert found == [f"Pinning map of {h}" for h in app.store.hosts()]
 
 
+@pytest.mark.parametrize(("view", "header"), [("pinning", "#pinning-info"),
+                                              ("xenstore", "#xs-info"), ("host", "#host-header")])
+async def test_per_host_views_show_the_banner_of_a_production_host(
+        demo: DemoRecording, view: str, header: str) -> None:
+    # Fleet, Domains and the detail showed xen-prod-01's red PROD banner; the vCPU map,
+    # XenStore and Host views of that host showed nothing of it
+    app = frozen_app(demo, view)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PerHostView)
+        for host in ("xen-prod-01", "xen-lab-02"):
+            screen.show_host(host)
+            await settle(pilot)
+            cfg = app.store.config(host)
+            assert cfg is not None
+            shown = screen.query_one(header, TextBar).shown
+            assert shown is not None
+            first_line = screen_text(app).splitlines()[1]
+            if not cfg.production:
+                assert "PROD" not in shown.plain and "PROD" not in first_line
+                continue
+            assert cfg.banner and cfg.accent
+            banner = f" {cfg.banner} "
+            assert f"{banner} {host}" in shown.plain and f"{banner} {host}" in first_line
+            start = shown.plain.index(banner)
+            styles = {s.style for s in shown.spans
+                      if s.start <= start and s.end >= start + len(banner)}
+            assert app.palette.banner[cfg.accent] in styles  # the theme's colours
+            at = shown.plain.index(host, start)
+            assert app.palette.accent[cfg.accent] in {
+                s.style for s in shown.spans if s.start <= at and s.end >= at + len(host)}
+
+
 async def test_pinning_map_of_256_pcpus_renders_only_what_shows_and_scrolls(
         big: DemoRecording) -> None:
     snap = big.snapshots[-1]
@@ -955,7 +990,8 @@ async def test_xenstore_tree_loads_lazily(demo: DemoRecording) -> None:
         # the root's children, with values: one listing and one batch, nothing deeper
         assert r.runs == [("xenstore-list", "/")] and len(r.batches) == 1
         top = [plain(c) for c in screen.xs_tree.root.children]
-        assert top == ["@introduceDomain", "@releaseDomain", "libxl", "local", "tool", "vm"]
+        assert top == ['@introduceDomain = ""', '@releaseDomain = ""', "libxl", "local", "tool",
+                       "vm"]
         local = next(c for c in screen.xs_tree.root.children if plain(c) == "local")
         assert not local.children  # not listed until expanded
         local.expand()
@@ -1052,6 +1088,97 @@ async def test_xenstore_cursor_stays_in_sight_when_a_long_value_is_shown(
         assert screen.selected_path() == "/local/domain/0/mixed/k23"
 
 
+async def test_xenstore_value_bar_says_a_long_value_is_cut_and_how_long_it_is(
+        demo: DemoRecording, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bar shows at most 4 rows (and 1,000 characters): a longer value was cut with no
+    # sign of it
+    hostile = "[red]x \x1b[2J[@click=app.quit] "
+    long = hostile + "v" * (3003 - len(hostile))
+    build = xenstore_tree.build_tree
+
+    def built(host: Any) -> xenstore_tree.Tree:
+        tree = build(host)
+        tree["/local/domain/0/long"] = long
+        tree["/local/domain/0/medium"] = "m" * 600  # fits 1,000 characters, not 4 rows
+        return tree
+
+    monkeypatch.setattr(xenstore_tree, "build_tree", built)
+    app = frozen_app(demo, "xenstore", members=live_members(demo))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, XenstoreScreen)
+        tree = screen.xs_tree
+        node = tree.root
+        for part in ("local", "domain", "0"):
+            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
+            node.expand()
+            await settle(pilot)
+        bar = screen.query_one("#xs-value", TextBar)
+
+        async def show(name: str) -> str:
+            tree.move_cursor(next(c for c in node.children if plain(c).split(" ")[0] == name))
+            await settle(pilot)
+            assert bar.shown is not None
+            return bar.shown.plain
+
+        for name, value in (("medium", "m" * 600), ("long", long)):
+            shown = await show(name)
+            mark = f"… ({len(value):,} chars)"
+            assert shown.endswith(mark) and not shown.endswith('"')
+            assert bar.size.height == 4
+            text = screen_text(app)
+            assert mark in text  # on screen, not cut off below the bar's last row
+        assert "[red]x \\x1b[2J[@click=app.quit] vvv" in shown  # literally
+        assert "\x1b" not in text
+        await pilot.resize_terminal(160, 24)  # wider: more of the value, the mark still shown
+        await settle(pilot)
+        assert bar.shown is not None and bar.shown.plain.endswith("… (3,003 chars)")
+        assert len(bar.shown.plain) > len(shown) and "… (3,003 chars)" in screen_text(app)
+        shown = await show("domid")  # a short value: whole, in quotes
+        assert shown.endswith('domid = "0"')
+
+
+async def test_an_empty_xenstore_leaf_reads_as_xenstore_ls_prints_it(
+        demo: DemoRecording, monkeypatch: pytest.MonkeyPatch) -> None:
+    # xenstore-ls prints 'attr = ""'; the tree showed 'attr', as an empty directory
+    build = xenstore_tree.build_tree
+
+    def built(host: Any) -> xenstore_tree.Tree:
+        tree = build(host)
+        tree["/local/domain/0/attr"] = ""
+        tree["/local/domain/0/dir"] = ""
+        tree["/local/domain/0/dir/key"] = "value"
+        return tree
+
+    monkeypatch.setattr(xenstore_tree, "build_tree", built)
+    app = frozen_app(demo, "xenstore", members=live_members(demo))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, XenstoreScreen)
+        top = [plain(c) for c in screen.xs_tree.root.children]
+        assert top[:3] == ['@introduceDomain = ""', '@releaseDomain = ""', "libxl"]
+        node = screen.xs_tree.root
+        for part in ("local", "domain", "0"):
+            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
+            node.expand()
+            await settle(pilot)
+        labels = [plain(c) for c in node.children]
+        assert 'attr = ""' in labels and "dir" in labels  # a directory as before
+        assert {'domid = "0"', 'name = "Domain-0"'} <= set(labels)
+        # the domain detail's XenStore tab shows them alike
+        key = next(k for k, d in app.store.domains() if d.host == "xen-prod-01" and d.domid == 0)
+        app.open_domain(key, "tab-xenstore")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainDetailScreen)
+                         and app.screen.ready)
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DomainDetailScreen)
+        labels = tree_labels(detail.query_one("#detail-xenstore", Tree))
+        assert 'attr = ""' in labels and "dir" in labels and 'key = "value"' in labels
+
+
 # --- host ----------------------------------------------------------------------------------------
 
 
@@ -1095,6 +1222,35 @@ async def test_host_view_shows_info_cpupools_and_dmesg(demo: DemoRecording) -> N
         await settle(pilot)
         assert screen.current_host() == "xen-lab-02"
         assert runner(app, "xen-lab-02").calls == 2
+
+
+async def test_host_view_shows_the_next_hosts_values_after_a_sideways_scroll(
+        demo: DemoRecording) -> None:
+    # l scrolled the xl info table sideways; ] to the next host kept the scroll, so its
+    # values column looked empty
+    app = frozen_app(demo, "host")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HostScreen)
+        info = screen.query_one("#host-info", KeyedTable)
+        assert app.focused is info
+
+        def release_shown(host: str) -> bool:
+            info = last(demo, host).info
+            assert info is not None
+            row = next(line for line in screen_text(app).splitlines()
+                       if line.startswith("release "))
+            return info.raw["release"] in row
+
+        assert release_shown("xen-prod-01")
+        await pilot.press("l", "l")
+        await settle(pilot)
+        assert info.scroll_offset.x > 0 and not release_shown("xen-prod-01")
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.current_host() == "xen-lab-02"
+        assert info.scroll_offset.x == 0 and release_shown("xen-lab-02")
 
 
 async def test_host_view_without_connection_and_when_down(demo: DemoRecording) -> None:

@@ -56,7 +56,7 @@ class TextBar(Static):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: Text | None = None
-        self._rows = 0
+        self._rows = (0, 0)  # rows the text shown takes, at this width
 
     @property
     def shown(self) -> Text | None:
@@ -68,8 +68,9 @@ class TextBar(Static):
         if old is not None and old.plain == text.plain and old.spans == text.spans:
             return
         self._shown = text
-        # a layout pass only when the number of rows (the height of an auto bar) changed
-        rows = self._rows_of(text)
+        # a layout pass only when the number of rows (the height of an auto bar) changed,
+        # or the width did (the height was laid out for the old text at the new width)
+        rows = (self._rows_of(text), self.content_size.width)
         self.update(text, layout=old is None or rows != self._rows)
         self._rows = rows
 

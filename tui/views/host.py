@@ -25,7 +25,7 @@ from tui.table_diff import Cell
 from tui.text import safe_text
 from tui.views.base import TextBar
 from tui.views.fleet import host_status
-from tui.views.per_host import PerHostView, host_bindings
+from tui.views.per_host import PerHostView, host_bindings, host_title
 from tui.widgets.keyed_table import Column, KeyedTable
 
 DMESG_LINES = 300
@@ -117,7 +117,13 @@ class HostScreen(PerHostView):
         self._render_host(host)
 
     def host_changed(self) -> None:
-        if self.ready and self.host is not None and self.host not in self.pools:
+        if not self.ready:
+            return
+        # the new host's tables from their first column: a sideways scroll kept from the
+        # last host left the xl info values out of sight
+        for table in self.query(KeyedTable):
+            table.scroll_to(x=0, animate=False, immediate=True)
+        if self.host is not None and self.host not in self.pools:
             self.fetch(self.host)
 
     def _render_host(self, host: HostId | None) -> None:
@@ -142,7 +148,7 @@ class HostScreen(PerHostView):
             text.append("(no hosts)")
             self.query_one("#host-header", TextBar).show(text)
             return
-        text.append_text(safe_text(host, style="bold", escaped_style=dash.palette.escaped))
+        text.append_text(host_title(dash.store, dash.palette, host))
         snap = dash.store.host(host)
         status, detail = host_status(snap, dash.now(), dash.settings.interval_s)
         text.append("  ")

@@ -11,6 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from collectors.model import HostId
+from tui.store import FleetStore
+from tui.styles import Palette
 from tui.text import safe_text, visible
 from tui.views.base import StoreView
 
@@ -24,6 +26,21 @@ def host_bindings(what: str) -> list[BindingType]:
         Binding("left_square_bracket", "step_host(-1)", "Prev host", id="host.prev",
                 tooltip=f"show the {what} of the previous host"),
     ]
+
+
+def host_title(store: FleetStore, palette: Palette, host: HostId) -> Text:
+    """The host's name for a per-host view's header: in the host's accent, after its banner
+    (``PROD``; ``PRODUCTION`` for a production host without one) as Fleet, Domains and the
+    detail show it."""
+    cfg = store.config(host)
+    text = Text(end="")
+    if cfg is not None and (cfg.banner or cfg.production):
+        style = palette.banner.get(cfg.accent or "red", "")
+        text.append_text(safe_text(f" {cfg.banner or 'PRODUCTION'} ", style=style))
+        text.append(" ")
+    accent = palette.accent.get(cfg.accent, "") if cfg is not None and cfg.accent else ""
+    text.append_text(safe_text(host, style=accent or "bold", escaped_style=palette.escaped))
+    return text
 
 
 class HostChoices(Provider):

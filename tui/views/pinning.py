@@ -24,7 +24,7 @@ from tui.store import DomainKey
 from tui.text import safe_text
 from tui.views.base import TextBar
 from tui.views.fleet import host_status
-from tui.views.per_host import PerHostView, host_bindings
+from tui.views.per_host import PerHostView, host_bindings, host_title
 from tui.widgets.pinning_grid import PinningGrid
 
 
@@ -156,7 +156,7 @@ class PinningScreen(PerHostView):
             text.append("(no hosts)")
             self.query_one("#pinning-info", TextBar).show(text)
             return
-        text.append_text(safe_text(host, style="bold", escaped_style=dash.palette.escaped))
+        text.append_text(host_title(dash.store, dash.palette, host))
         snap = dash.store.host(host)
         status, detail = host_status(snap, dash.now(), dash.settings.interval_s)
         text.append("  ")

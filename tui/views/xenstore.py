@@ -20,8 +20,11 @@ from tui.host_access import runner_for
 from tui.text import safe_text
 from tui.views.base import TextBar
 from tui.views.fleet import host_status
-from tui.views.per_host import PerHostView, host_bindings
+from tui.views.per_host import PerHostView, host_bindings, host_title
 from tui.widgets.store_tree import KeyTree, node_label
+
+VALUE_CHARS = 1000  # characters of a value the bar under the tree shows at most
+VALUE_ROWS = 4  # the bar's rows at most (its max-height)
 
 
 @dataclass(slots=True)
@@ -120,7 +123,7 @@ class XenstoreScreen(PerHostView):
         if host is None:
             text.append("(no hosts)")
         else:
-            text.append_text(safe_text(host, style="bold", escaped_style=dash.palette.escaped))
+            text.append_text(host_title(dash.store, dash.palette, host))
             status, detail = host_status(dash.store.host(host), dash.now(),
                                          dash.settings.interval_s)
             text.append("  ")
@@ -129,21 +132,51 @@ class XenstoreScreen(PerHostView):
                         style=dash.palette.muted)
         self.query_one("#xs-info", TextBar).show(text)
 
+    def on_resize(self) -> None:
+        # how much of a long value fits the bar depends on its width
+        self.call_after_refresh(self._value_at_width)
+
+    def _value_at_width(self) -> None:
+        if self.ready and self.is_mounted:
+            self._show_value(self.xs_tree.cursor_node)
+
     def _show_value(self, node: TreeNode[XsData] | None) -> None:
         bar = self.query_one("#xs-value", TextBar)
         data = node.data if node is not None else None
         if data is None:
             bar.show(Text("", end=""))
             return
-        escaped = self.dash.palette.escaped
+        value = data.value or ""
+        width = bar.content_size.width
+
+        def fits(n: int) -> bool:  # (no width before the first layout)
+            return width <= 0 or len(self._value_text(data, n).wrap(self.app.console,
+                                                                     width)) <= VALUE_ROWS
+
+        shown = min(len(value), VALUE_CHARS)
+        if not fits(shown):  # the most of the value that fits, with the cut mark
+            low, high = 0, shown - 1
+            while low < high:
+                mid = (low + high + 1) // 2
+                low, high = (mid, high) if fits(mid) else (low, mid - 1)
+            shown = low
+        bar.show(self._value_text(data, shown))
+
+    def _value_text(self, data: XsData, shown: int) -> Text:
+        """`` path = "value"``, the value's first ``shown`` characters; a cut one ends with
+        ``… (3,003 chars)`` instead of its closing quote."""
+        palette = self.dash.palette
         text = Text(" ", end="", overflow="fold")
-        text.append_text(safe_text(data.path, style="bold", escaped_style=escaped))
+        text.append_text(safe_text(data.path, style="bold", escaped_style=palette.escaped))
         if data.value is not None:
             text.append(' = "')
-            text.append_text(safe_text(data.value[:1000], escaped_style=escaped))
-            text.append('"')
+            text.append_text(safe_text(data.value[:shown], escaped_style=palette.escaped))
+            if shown < len(data.value):
+                text.append(f"… ({len(data.value):,} chars)", style=palette.muted)
+            else:
+                text.append('"')
         text.no_wrap = False
-        bar.show(text)
+        return text
 
     # --- loading ------------------------------------------------------------------------------
 

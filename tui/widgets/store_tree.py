@@ -43,11 +43,13 @@ def shorten(value: str, limit: int = VALUE_MAX) -> str:
 
 def node_label(name: str, value: str | None, *, branch: bool, muted: Style | str = "dim",
                escaped: Style | str = "reverse") -> Text:
-    """``name = "value"``; a branch name in bold; an unreadable value says so."""
+    """``name = "value"``; a branch name in bold, without ``= ""`` (a leaf keeps it, as
+    xenstore-ls prints it, so it is not taken for an empty directory); an unreadable value
+    says so."""
     text = safe_text(name, style="bold" if branch else "", escaped_style=escaped)
     if value is None:
         text.append("  (unreadable)", style=muted)
-    elif value:
+    elif value or not branch:
         text.append(" = ", style=muted)
         text.append('"', style=muted)
         text.append_text(safe_text(shorten(value), escaped_style=escaped))
