@@ -74,6 +74,10 @@ def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> tuple[str, ...]:
 _TAIL_BLOCK = 64 * 1024
 
 
+def _json_line(obj: object, *, ascii_only: bool) -> str:
+    return json.dumps(obj, ensure_ascii=ascii_only, separators=(",", ":")) + "\n"
+
+
 class Journal:
     """Appends entries to the journal file (created 0600 in a 0700 directory)."""
 
@@ -82,8 +86,11 @@ class Journal:
 
     def append(self, entry: JournalEntry) -> None:
         """Write one line; raises OSError when the journal cannot be written."""
-        line = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        data = line.encode("utf-8")
+        obj = entry.to_json()
+        try:
+            data = _json_line(obj, ascii_only=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (an argument that was not UTF-8)
+            data = _json_line(obj, ascii_only=True).encode("ascii")  # kept as \udcXX
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:

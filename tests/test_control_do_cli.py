@@ -74,6 +74,16 @@ def test_validation_error_exits_2_with_the_message(tmp_path: Path) -> None:
     assert r.returncode == 2 and 'no domain "nosuch" on xen-lab-02' in r.stderr
 
 
+def test_an_argument_that_is_not_utf8_is_refused_and_journaled(tmp_path: Path) -> None:
+    # the journal's UTF-8 encoding of $'bad\xffname' ended `xltop do` in a traceback
+    j = tmp_path / "j.jsonl"
+    r = run("--demo", "xen-lab-02", "bad\udcffname", "pause", "--yes", journal=j)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert 'no domain "bad\\udcffname" on xen-lab-02' in r.stderr
+    e = entries(j)[-1]
+    assert (e["outcome"], e["domain"]) == ("invalid", "bad\udcffname")
+
+
 def test_save_to_a_missing_directory_is_refused_before_sending(tmp_path: Path) -> None:
     # the dashboard's check, made by the control layer both use: xl cannot create it
     j = tmp_path / "j.jsonl"

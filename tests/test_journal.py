@@ -75,6 +75,14 @@ def test_hostile_text_stays_one_line(tmp_path: Path) -> None:
     assert json.loads(lines[0])["argv"][2] == "a\nb\r\x1b[31m"
 
 
+def test_an_argument_that_was_not_utf8_is_written_and_read_back(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl")
+    j.append(JournalEntry(host="h", argv=("xl", "pause", "bad\udcffname"), outcome="invalid"))
+    j.append(JournalEntry(host="h", argv=("xl", "pause", "é"), outcome="ok"))
+    assert [e["argv"][2] for e in j.read()] == ["bad\udcffname", "é"]
+    assert j.path.read_bytes().decode("utf-8").count("\n") == 2  # the file stays UTF-8
+
+
 def test_read_skips_garbage(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.jsonl")
     assert j.read() == []
