@@ -360,7 +360,13 @@ class Merger:
         if inp.rings is None:
             source = inp.rings_error or "netback debugfs not read yet"
         else:
-            queues = inp.rings.netback.get((dev.domid, dev.devid))
+            # the directory is the interface's name when netback connected: its vifname
+            # once the hotplug script renamed it, else vif<domid>.<devid>
+            directory = dev.interface_name
+            queues = inp.rings.netback_named.get(directory)
+            if queues is None:
+                directory = f"vif{dev.domid}.{dev.devid}"
+                queues = inp.rings.netback.get((dev.domid, dev.devid))
             if queues is None:
                 source = inp.rings_error or "no io_ring files for this vif in netback debugfs"
             else:
@@ -368,7 +374,7 @@ class Merger:
                 key = (dev.domid, dev.devid, dev.name or "")
                 cached = cache.get(key)
                 if cached is None:  # the same rings for every re-merge until the next read
-                    path = f"/sys/kernel/debug/xen-netback/{dev.name}"
+                    path = f"/sys/kernel/debug/xen-netback/{directory}"
                     cached = cache[key] = (tuple(
                         s for q in queues for s in ring_stats(q, f"{path}/io_ring_q{q.queue}")),
                         f"netback debugfs {path}")

@@ -601,7 +601,7 @@ class HostPoller:
         if with_rings:
             dump = cast(RingDump, await self._parse("rings", CommandResult(
                 cmd.RING_FILES, 0, "".join(line + "\n" for line in sample[cut:]), "", 0.0)))
-            if not dump.netback and self._has_vifs():
+            if not (dump.netback or dump.netback_named) and self._has_vifs():
                 self._rings_streamable = False  # debugfs gone? a round trip will say
                 return False
             self._st.inputs = replace(self._st.inputs, rings=dump, rings_t=now,
@@ -864,7 +864,8 @@ class HostPoller:
                 return True
             st.inputs = replace(inp, rings=dump, rings_t=now, rings_error=err)
             # a clean read: while a view watches the rings, the Dom0 stream can bring them
-            self._rings_streamable = err is None and bool(dump.netback or not self._has_vifs())
+            self._rings_streamable = err is None and bool(dump.netback or dump.netback_named
+                                                        or not self._has_vifs())
             if self._streams_rings():
                 self._dom0_wanted.set()
         elif family == "dom0":

@@ -142,3 +142,29 @@ def test_unknown_occupancy_says_why_instead_of_zero() -> None:
     hostile = replace(no_debugfs, ring_source="\x1b[2J[red]x")
     cell, _ = occupancy_cells(hostile, styles)
     assert cell.plain == "? \\x1b[2J[red]x"
+
+
+def test_a_reading_repeated_by_later_snapshots_counts_once() -> None:
+    """A big fleet reads each host's rings every few ticks, and every tick's snapshot
+    carries the last reading (the merger keeps the same devices until the rings change):
+    one full reading is not a ring that stays full."""
+    from collectors.assemble import Inputs, Merger
+    from collectors.parse.rings import parse_ring_dump
+    from collectors.topology import topology_from_xenstore
+
+    fe, be = "/local/domain/1/device/vif/0", "/local/domain/0/backend/vif/1/0"
+    topo = topology_from_xenstore("h", {f"{fe}/backend": be, f"{fe}/state": "4",
+                                        f"{fe}/tx-ring-ref": "8", f"{be}/state": "4"})
+    text = ("==> /sys/kernel/debug/xen-netback/vif1.0/io_ring_q0 <==\nQueue 0\n"
+            "TX: nr_ents 256\nreq prod 250 (250) cons 250 (250) event 251 (251)\n"
+            "rsp prod 0 (base) pvt 0 (0) event 1 (1)\n")
+    merger, watch = Merger("h"), RingWatch(samples=3)
+    key = ("h", 1, "vif", 0)
+    seq = 0
+    for reading in (1.0, 2.0, 3.0):
+        inp = Inputs(topology=topo, rings=parse_ring_dump(text), rings_t=reading)
+        for _tick in range(3):  # this reading in three snapshots
+            seq += 1
+            watch.observe(snap(seq, merger.devices(inp)))
+        assert watch.history(key) == (pytest.approx(250 / 256),) * int(reading)
+        assert watch.stays_full(key) is (reading == 3.0)

@@ -57,7 +57,9 @@ class RingWatch:
     """The last ``samples`` pressures of every device, to tell a ring that stays full.
 
     A host's snapshot counts once (by ``seq``), and only when the host answered (a stale
-    host repeats old data, which would look like a ring that never moves).
+    host repeats old data, which would look like a ring that never moves). Snapshots that
+    carry the devices of the one before (the same tuple: the merger rebuilds it only when
+    the rings or XenStore were read again) repeat a reading and do not count either.
     """
 
     def __init__(self, samples: int = STAYS_FULL_SAMPLES, full_at: float = FULL_AT) -> None:
@@ -66,15 +68,20 @@ class RingWatch:
         self.samples = samples
         self.full_at = full_at
         self._seq: dict[HostId, int] = {}
+        self._devices: dict[HostId, tuple[Device, ...]] = {}  # of the last snapshot counted
         self._history: dict[HostId, dict[DeviceKey, deque[float | None]]] = {}
 
     def observe(self, snap: HostSnapshot,
                 pressures: Iterable[tuple[DeviceKey, float | None]] | None = None) -> bool:
         """Take a host's devices (or their ``(key, pressure)`` pairs when the caller has
-        computed them); False when this snapshot was seen or is not fresh."""
+        computed them); False when this snapshot was seen, is not fresh or repeats the
+        last reading."""
         if self._seq.get(snap.host) == snap.seq or snap.status is not HostStatus.OK:
             return False
         self._seq[snap.host] = snap.seq
+        if self._devices.get(snap.host) is snap.devices:
+            return False
+        self._devices[snap.host] = snap.devices
         if pressures is None:
             pressures = [(dev.key, device_pressure(dev)) for dev in snap.devices]
         old = self._history.get(snap.host, {})

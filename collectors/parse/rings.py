@@ -281,6 +281,9 @@ class RingDump:
     netback: Mapping[tuple[int, int], tuple[NetbackQueue, ...]] = field(default_factory=dict)
     blkback: Mapping[tuple[int, int], Mapping[str, int]] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
+    # netback directories not named vif<domid>.<devid>: netback names the directory after
+    # the interface when the frontend connects, after the hotplug script gave it its vifname
+    netback_named: Mapping[str, tuple[NetbackQueue, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -293,11 +296,16 @@ class RingDump:
                 for (d, i), s in sorted(self.blkback.items())
             ],
             "errors": list(self.errors),
+            "netback_named": [
+                {"dir": n, "queues": [q.to_json() for q in qs]}
+                for n, qs in sorted(self.netback_named.items())
+            ],
         }
 
 
 # (ids of at most 9 digits: int() of them neither fails nor takes long)
 _NETBACK_FILE = re.compile(r".*/vif([0-9]{1,9})\.([0-9]{1,9})/io_ring_q([0-9]{1,9})")
+_NETBACK_NAMED = re.compile(r".*/xen-netback/([^/]+)/io_ring_q([0-9]{1,9})")
 _BLKBACK_FILE = re.compile(r".*/(?:vbd3?|tap)-([0-9]{1,9})-([0-9]{1,9})/statistics/(\w+)")
 _BLKBACK_DIR = re.compile(r".*/(?:vbd3?|tap)-([0-9]{1,9})-([0-9]{1,9})(?:/statistics)?/?")
 
@@ -345,12 +353,14 @@ def _dump_chunks(text: str) -> list[tuple[str, str]] | None:
 
 @parse_errors("ring dump")
 def parse_ring_dump(text: str) -> RingDump:
-    """Netback queues keyed by (domid, devid) from ``vif<domid>.<devid>`` and blkback
-    counters keyed by (domid, devid) from ``vbd-<domid>-<devid>``.
+    """Netback queues keyed by (domid, devid) from ``vif<domid>.<devid>`` (by directory
+    name in ``netback_named`` for a renamed interface) and blkback counters keyed by
+    (domid, devid) from ``vbd-<domid>-<devid>``.
 
     A file that does not parse is reported in ``errors`` and the rest is kept.
     """
     netback: dict[tuple[int, int], list[NetbackQueue]] = {}
+    named: dict[str, list[NetbackQueue]] = {}
     blkback: dict[tuple[int, int], dict[str, int]] = {}
     errors: list[str] = []
     chunks = _dump_chunks(text)
@@ -364,6 +374,8 @@ def parse_ring_dump(text: str) -> RingDump:
             if (m := _NETBACK_FILE.fullmatch(path)) is not None:
                 q = _io_ring_text(content, int(m[3]))
                 netback.setdefault((int(m[1]), int(m[2])), []).append(q)
+            elif (m := _NETBACK_NAMED.fullmatch(path)) is not None:
+                named.setdefault(m[1], []).append(_io_ring_text(content, int(m[2])))
             elif (m := _BLKBACK_FILE.fullmatch(path)) is not None:
                 value = content.strip()
                 if not is_uint(value):
@@ -375,4 +387,5 @@ def parse_ring_dump(text: str) -> RingDump:
         except (ParseError, ValueError) as e:
             errors.append(f"{path}: {e}")
     nb = {k: tuple(sorted(v, key=lambda q: q.queue)) for k, v in netback.items()}
-    return RingDump(nb, blkback, tuple(errors))
+    nn = {k: tuple(sorted(v, key=lambda q: q.queue)) for k, v in named.items()}
+    return RingDump(nb, blkback, tuple(errors), nn)
