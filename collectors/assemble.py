@@ -46,7 +46,7 @@ class Inputs:
     frame: Sequence[XentopDomain] | None = None
     frame_t: float | None = None
     frame_has_cpu_pct: bool = False  # False for the first frame of a stream (CPU(%) is 0.0)
-    prev_frame_names: frozenset[str] = frozenset()
+    prev_frame_names: frozenset[str] = frozenset()  # see same_domains
     xl_rows: Sequence[XlListRow] | None = None
     xl_t: float | None = None
     configs: Mapping[int, XlDomainConfig] = field(default_factory=dict)
@@ -449,6 +449,17 @@ def _dom0_net(names: tuple[str, ...], dom0: Dom0View | None) -> _DomNet:
             None if None in tx_rates else sum(r for r in tx_rates if r is not None),
             None if None in rx_rates else sum(r for r in rx_rates if r is not None),
             NET_DOM0)
+
+
+def same_domains(prev: Sequence[XentopDomain], frame: Sequence[XentopDomain]
+                 ) -> frozenset[str]:
+    """Names in both frames whose CPU(sec) did not go backwards: xentop's CPU(%) of them
+    compares one domain. A domain restarted between the frames (a new domid under the
+    name) has no previous sample for xentop, which prints 0.0 for it: not a measurement."""
+    before = {x.name: x.cpu_s for x in prev}
+    get = before.get
+    return frozenset([x.name for x in frame if x.name in before
+                      and (x.cpu_s is None or (get(x.name) or 0) <= x.cpu_s)])
 
 
 def _unique_prefixes(names: Iterable[str]) -> dict[str, str]:

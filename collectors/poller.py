@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from collectors import commands as cmd
-from collectors.assemble import Inputs, Merger
+from collectors.assemble import Inputs, Merger, same_domains
 from collectors.config import VCPU_DEMAND_S, Cadence
 from collectors.families import parse_result, rings_error
 from collectors.model import (
@@ -173,8 +173,7 @@ class HostPoller:
         # cadence early, so a hundred hosts started together never parse all at once.
         self.phase = host_phase(host) if phase is None else phase % 1.0
         self._phased = False
-        # names in the last frame and in the last xl list, by the object they came from
-        self._frame_names: tuple[object, frozenset[str]] = (None, frozenset())
+        # names in the last xl list, by the object they came from
         self._known: tuple[object, frozenset[str]] = (None, frozenset())
         self._asked: dict[str, float] = {}  # names not in xl list → when they were looked up
         self._neither = False  # neither xl nor xm found (both were 127)
@@ -463,16 +462,12 @@ class HostPoller:
     def _on_frame(self, frame: Sequence[XentopDomain]) -> None:
         st = self._st
         inp = st.inputs
-        prev = inp.frame
-        if prev is not self._frame_names[0]:
-            self._frame_names = (prev, frozenset([d.name for d in prev or ()]))
         names = frozenset([d.name for d in frame])
         frame = tuple(frame)
         st.frames_seen += 1
         self._stream_frames += 1
         st.inputs = _with_frame(inp, frame, self._clock(), self._stream_frames > 1,
-                                self._frame_names[1])
-        self._frame_names = (frame, names)
+                                same_domains(inp.frame or (), frame))
         st.last_frame_mono = self._mono()
         st.stream_error = None
         self.first_frame.set()
@@ -888,7 +883,7 @@ class HostPoller:
                     frame=tuple(frames[-1]),
                     frame_t=now,
                     frame_has_cpu_pct=len(frames) > 1,
-                    prev_frame_names=frozenset(d.name for d in prev),
+                    prev_frame_names=same_domains(prev, frames[-1]),
                 )
                 st.last_frame_mono = mono
         return False

@@ -13,7 +13,7 @@ from collectors import poller as poller_mod
 from collectors.config import Cadence
 from collectors.model import HostSnapshot, HostStatus
 from collectors.poller import HostPoller, PollSettings
-from collectors.sim import evolve
+from collectors.sim import evolve, host_shell
 from collectors.sim.fleet import make_fleet
 from collectors.sim.render_xentop import XentopOptions, XentopSampler
 from collectors.sim.render_xl import domain_uptime
@@ -265,6 +265,46 @@ async def test_a_new_xentop_streams_first_frame_has_no_cpu_percent() -> None:
     assert all(p is None for p in busy(poller.snapshot()))
     assert await poller._read_frames(ListStream(frames(2, XentopSampler()), 0, ""))
     assert all(p is not None for p in busy(poller.snapshot()))  # its second frame: known
+
+
+async def test_a_domain_restarted_between_two_xentop_frames_has_no_cpu_percent() -> None:
+    # after a reboot the name comes back with a new domid; xentop finds no previous sample
+    # of that domid and prints CPU(%) 0.0: unknown, not 0 % (the detail's CPU chart dropped
+    # to 0 at every reboot); its next frame measures it
+    sim = make_fleet(hosts=1, domains=6, seed=0)[0]
+    runner = SimRunner(sim)
+    poller = HostPoller(runner.host, runner, FAST, phase=0.0)
+    await poller.poll_once()
+    opts = XentopOptions(delay=1, full_name=True)
+    sampler = XentopSampler()
+    name = "web-01"
+    old = next(d.domid for d in sim.domains.values() if d.name == name)
+    lines: list[str] = []
+    for _ in range(3):
+        evolve.advance(sim, sim.now + 1.0)
+        lines += sampler.frame(sim, opts).splitlines()
+    assert host_shell.execute(sim, ["xl", "reboot", name]).exit_code == 0
+    for _ in range(30):  # frames until the new domain is up (the old one's last included)
+        evolve.advance(sim, sim.now + 1.0)
+        lines += sampler.frame(sim, opts).splitlines()
+        new = next((d for d in sim.domains.values() if d.name == name), None)
+        if new is not None and new.domid != old:
+            break
+    assert new is not None and new.domid != old
+
+    def cpu(snap: HostSnapshot, who: str) -> float | None:
+        return next(d.cpu_pct for d in snap.domains if d.name == who)
+
+    evolve.advance(sim, sim.now + 1.0)
+    after = sampler.frame(sim, opts).splitlines()
+    assert await poller._read_frames(ListStream(lines, 0, ""))
+    snap = poller.snapshot()
+    assert cpu(snap, name) is None
+    assert cpu(snap, "Domain-0") is not None  # the others are measured
+    again = HostPoller(runner.host, runner, FAST, phase=0.0)  # one more frame of that xentop
+    await again.poll_once()
+    assert await again._read_frames(ListStream(lines + after, 0, ""))
+    assert (cpu(again.snapshot(), name) or 0) > 0
 
 
 class _StallingXentop(SimRunner):

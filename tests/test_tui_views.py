@@ -32,7 +32,7 @@ from tests.tui_views_support import (
 )
 from tui.app import XlTopApp, make_app
 from tui.demo import DEMO_START, DemoRecording, record_demo
-from tui.format import DASH, fmt_cpu_time
+from tui.format import DASH, fmt_bytes, fmt_cpu_time
 from tui.pinning_model import MARK_SYMBOLS, Mark
 from tui.ring_watch import device_pressure
 from tui.text import visible
@@ -44,7 +44,7 @@ from tui.views.per_host import HostChoices, PerHostView
 from tui.views.pinning import PinningScreen
 from tui.views.rings import RingsScreen
 from tui.views.xenstore import XenstoreScreen, child_order
-from tui.widgets.history_chart import HistoryChart, known_runs
+from tui.widgets.history_chart import HistoryChart, known_runs, nice_top
 from tui.widgets.keyed_table import KeyedTable
 
 SIZE = (160, 45)
@@ -1354,3 +1354,15 @@ def test_row_marks_symbols_are_distinct() -> None:
 def test_xenstore_children_numbers_in_number_order() -> None:
     listed = ["10", "backend", "2", "device", "0", "1", "11"]
     assert sorted(listed, key=child_order) == ["0", "1", "2", "10", "11", "backend", "device"]
+
+
+@pytest.mark.parametrize("value", [0.6, 512.0, 999.0, 1000.0, 1010.0, 1023.0])
+@pytest.mark.parametrize("unit", [1, 1024, 1024 ** 2, 1024 ** 3])
+def test_a_binary_scale_tops_at_a_whole_unit_not_0_98(value: float, unit: int) -> None:
+    """512M of memory (or 700K/s) charted up to '0.98G' with '500M' halfway: a binary
+    scale's top is a round number of its unit, and at or above the value."""
+    top = nice_top(value * unit, 1024)
+    assert top >= value * unit
+    for label in (fmt_bytes(top), fmt_bytes(top / 2)):
+        assert not label.startswith("0."), (value, unit, label)
+    assert top <= 2.05 * value * unit or top <= 1024  # still close to the value

@@ -42,6 +42,9 @@ def nice_top(value: float, base: int = 1000) -> float:
         while value >= 1024 * scale:
             scale *= 1024
     v = value / scale
+    if base == 1024 and v > 500 * (1 + 1e-9):
+        # 1000 of a unit would read "0.98" of the next one (and 2000 "1.95"): take that one
+        return 1024 * scale
     exp = math.floor(math.log10(v))
     for m in (1.0, 2.0, 5.0, 10.0):
         top = m * 10.0 ** exp
