@@ -258,8 +258,10 @@ class HostPoller:
         toolstack = self._st.toolstack
         # xentop needs a second of its own; run it beside the batch, not after it
         await asyncio.gather(self._run_families(families), self._run_families(["xentop_once"]))
-        if self._xm_next(toolstack):
-            await self._run_families(sorted(self._forced & set(families)))
+        if self._xm_next(toolstack):  # no xl: the same families from xm, in their order
+            again = [f for f in families if f in self._forced]
+            self._forced.difference_update(again)
+            await self._run_families(again)
         await self._read_configs()
         return self.snapshot()
 
