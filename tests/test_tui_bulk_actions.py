@@ -3,18 +3,23 @@ domain, through the same seams as single actions, on the simulated fleet."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
 
 from collectors.model import Domain
-from tests.test_tui_actions import SIZE, H, fleet_app, journal, lab_app
-from tests.tui_actions_support import answer, dom, select_domain, wait_until
+from collectors.sim.fleet import make_fleet
+from collectors.sim.runner import SimRunner
+from tests.test_tui_actions import FAST, SIZE, H, fleet_app, journal, lab_app
+from tests.tui_actions_support import Recorder, answer, dom, select_domain, wait_until
 from tests.tui_views_support import screen_text
 from tui.actions.bulk import BulkConfirmScreen
 from tui.actions.form import ActionForm
-from tui.app import XlTopApp
+from tui.app import XlTopApp, make_app
+from tui.demo import demo_configs
 from tui.views.domains import DomainsScreen
 
 
@@ -200,3 +205,36 @@ async def test_a_failure_among_them_is_an_error_naming_the_domain_and_xls_words(
         assert note.severity == "error"
         assert "idle1 (domid 2) on xenlab: failed: " in note.message
     assert sorted(journal(app)) == [("destroy", "failed"), ("destroy", "ok")]
+
+
+async def test_nothing_to_send_accounts_for_every_marked_domain_once_per_reason() -> None:
+    """Read-only, every domain of the fleet marked: the note used to name the first 5, each
+    with the whole read-only sentence, and drop the others without a word."""
+    hosts = make_fleet(3, 8, seed=0)
+    recs = {h.name: Recorder(SimRunner(h)) for h in hosts}
+    app = make_app(replace(FAST, read_only=True), demo_configs(list(recs)), dict(recs),
+                   render_gap_s=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all(app.store.host(h.name) for h in hosts),
+                         what="fleet polled")
+        await select_domain(pilot, app, hosts[0].name, "Domain-0")
+        await pilot.press("asterisk")
+        screen = domains_screen(app)
+        await wait_until(pilot, lambda: len(screen.marked) == app.store.domain_count(),
+                         what="all marked")
+        marked = screen.marked_domains()
+        assert len(marked) > 5
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.notes and "nothing to send" in app.notes[-1].title,
+                         what="nothing to send")
+        message = app.notes[-1].message
+    lines = message.splitlines()
+    assert sum("read-only mode" in ln for ln in lines) == 1  # the reason once
+    assert message.count("read-only mode") == 1
+
+    def counted(line: str) -> int:  # "NAME on HOST" per domain named, and "N more"
+        more = re.search(r" and (\d+) more$", line)
+        return line.count(" on ") + (int(more[1]) if more else 0)
+
+    assert sum(counted(ln) for ln in lines) == len(marked), message  # every one of them
+    assert all(rec.xl("pause") == [] for rec in recs.values())
