@@ -14,9 +14,11 @@ from collectors.model import Domain
 from collectors.sim.fleet import make_fleet
 from collectors.sim.runner import SimRunner
 from tests.test_tui_actions import FAST, SIZE, H, fleet_app, journal, lab_app
+from tests.test_tui_key_bursts import burst
 from tests.tui_actions_support import Recorder, answer, dom, select_domain, wait_until
 from tests.tui_views_support import screen_text
 from tui.actions.bulk import BulkConfirmScreen
+from tui.actions.confirm import ConfirmScreen
 from tui.actions.form import ActionForm
 from tui.app import XlTopApp, make_app
 from tui.demo import demo_configs
@@ -238,3 +240,37 @@ async def test_nothing_to_send_accounts_for_every_marked_domain_once_per_reason(
 
     assert sum(counted(ln) for ln in lines) == len(marked), message  # every one of them
     assert all(rec.xl("pause") == [] for rec in recs.values())
+
+
+async def test_a_key_pressed_twice_opens_one_confirmation() -> None:
+    """D D (a double press, key repeat): both keys came before the first flow had its
+    confirmation up, so a second one, the same, came up once the first was answered."""
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for name in ("web1", "idle1"):
+            await mark(pilot, app, H, name)
+        burst(app, "D", "D")  # (pilot.press waits for each key to be handled)
+        await wait_until(pilot, lambda: isinstance(app.screen, BulkConfirmScreen),
+                         what="bulk confirmation")
+        await pilot.pause(0.3)  # (a second flow's confirmation would be up by now too)
+        screen = app.screen
+        assert isinstance(screen, BulkConfirmScreen)
+        assert await run_confirmed(pilot, app, screen, screen.confirm_text) == (
+            "destroy on 2 domains: 2 ok")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert sorted(rec.xl("destroy")) == [("xl", "destroy", "2"), ("xl", "destroy", "3")]
+
+
+async def test_a_key_pressed_twice_on_one_domain_opens_one_confirmation() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        burst(app, "p", "p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.pause(0.3)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: host.domains[1].paused, what="db1 paused")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert rec.xl("pause") == [("xl", "pause", "1")]

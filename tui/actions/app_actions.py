@@ -78,6 +78,9 @@ class ActionsApp(App[int]):
         self.console_outcomes: list[ConsoleOutcome] = []
         self._seams: dict[HostId, ControlSeam] = {}
         self._binding_state: tuple[bool | None, ...] = ()
+        # the flow a key started, until its confirmation is answered: action keys wait for
+        # it (D D opened a second confirmation: both came before the first one was up)
+        self._opening: object | None = None
 
     # --- hosts, seams, targets ------------------------------------------------------------
 
@@ -250,7 +253,7 @@ class ActionsApp(App[int]):
 
     def action_act(self, spec_id: str) -> None:
         spec = SPECS_BY_ID.get(spec_id)
-        if spec is None:
+        if spec is None or self._opening is not None:
             return
         marked = self.marked_domains() if spec.scope == "domain" and spec.id != "console" else []
         if marked:
@@ -259,8 +262,7 @@ class ActionsApp(App[int]):
                          f"{spec.footer} acts on one domain at a time; {len(marked)} "
                          "marked (u unmarks them all)")
                 return
-            self.run_worker(self._guarded(spec, BulkFlow(self, spec, marked).run()),
-                            group="actions")
+            self._open(spec, BulkFlow(self, spec, marked))
             return
         t = self.target(spec)
         gone = _call(self.screen, "gone_message") if t is None and spec.scope == "domain" else None
@@ -285,15 +287,27 @@ class ActionsApp(App[int]):
             self.run_worker(self._guarded(spec, attach_flow(self, t)), group="console",
                             exclusive=True)
             return
-        self.run_worker(self._guarded(spec, ActionFlow(self, spec, t).run()), group="actions")
+        self._open(spec, ActionFlow(self, spec, t))
 
-    async def _guarded(self, spec: ActionSpec, flow: Awaitable[object]) -> None:
+    def _open(self, spec: ActionSpec, flow: ActionFlow | BulkFlow) -> None:
+        self._opening = flow
+        self.run_worker(self._guarded(spec, flow.run(), opening=flow), group="actions")
+
+    def opened(self, flow: object) -> None:
+        """``flow`` was answered (its confirmation): action keys start flows again."""
+        if self._opening is flow:
+            self._opening = None
+
+    async def _guarded(self, spec: ActionSpec, flow: Awaitable[object],
+                       opening: object | None = None) -> None:
         """A bug in a flow is reported, never a crash of the dashboard."""
         try:
             await flow
         except Exception as e:  # noqa: BLE001
             _log.exception("%s flow failed", spec.id)
             self.say("error", f"{spec.footer}: internal error", f"{type(e).__name__}: {e}")
+        finally:
+            self.opened(opening)  # (ended before its confirmation was answered)
 
     def action_actions_menu(self) -> None:
         t = self.target(SPECS_BY_ID["pause"])

@@ -110,6 +110,7 @@ class BulkFlow:
                     _by_reason(skipped) or "no domain marked")
             return
         confirmed = await app.push_screen_wait(BulkConfirmScreen(plans, skipped))
+        app.opened(self)
         if confirmed is None:
             for plan in plans:
                 seam = app.seam_for(plan.host)
