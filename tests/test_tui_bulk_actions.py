@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from collectors.model import Domain
 from collectors.sim.fleet import make_fleet
@@ -20,6 +21,7 @@ from tests.tui_views_support import screen_text
 from tui.actions.bulk import BulkConfirmScreen
 from tui.actions.confirm import ConfirmScreen
 from tui.actions.form import ActionForm
+from tui.actions.menu import ActionMenu
 from tui.app import XlTopApp, make_app
 from tui.demo import demo_configs
 from tui.views.domains import DomainsScreen
@@ -41,6 +43,10 @@ async def mark(pilot: Pilot[Any], app: XlTopApp, host: str, name: str) -> None:
 
 async def bulk_confirmation(pilot: Pilot[Any], app: XlTopApp, key: str) -> BulkConfirmScreen:
     await pilot.press(key)
+    return await wait_bulk(pilot, app)
+
+
+async def wait_bulk(pilot: Pilot[Any], app: XlTopApp) -> BulkConfirmScreen:
     await wait_until(pilot, lambda: isinstance(app.screen, BulkConfirmScreen),
                      what="bulk confirmation")
     screen = app.screen
@@ -274,3 +280,24 @@ async def test_a_key_pressed_twice_on_one_domain_opens_one_confirmation() -> Non
         await pilot.pause(0.3)
         assert not isinstance(app.screen, ConfirmScreen)
     assert rec.xl("pause") == [("xl", "pause", "1")]
+
+
+async def test_the_actions_menu_says_which_keys_act_on_the_marked_domains() -> None:
+    """With marks, p in the menu paused every marked domain while its header named only
+    the one under the cursor ("Act on db1")."""
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for name in ("web1", "idle1"):
+            await mark(pilot, app, H, name)
+        await select_domain(pilot, app, H, "db1")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu), what="menu")
+        header = str(app.screen.query_one(Static).render())
+        assert "✓ 2 marked" in header
+        for key in ("p", "d", "R", "D"):
+            assert f" {key}" in header.split("marked", 1)[1]
+        await pilot.press("p")
+        screen = await wait_bulk(pilot, app)
+        assert sorted(p.target for p in screen.plans) == [
+            "idle1 (domid 2)", "web1 (domid 3)"]
+    assert rec.xl("pause") == []

@@ -40,6 +40,7 @@ from tui.actions.target import Target
 from tui.actions.text import target_header, toast_text, verbatim
 from tui.keymap import keys_of
 from tui.store import FleetStore
+from tui.styles import MARK
 from tui.text import visible
 
 _log = logging.getLogger(__name__)
@@ -328,8 +329,12 @@ class ActionsApp(App[int]):
             if spec_id is not None:
                 self.call_later(self.action_act, spec_id)
 
-        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys,
-                                    unfit), chosen)
+        header = target_header(t, "Act on")
+        marked = self.marked_domains()
+        if marked:  # (p, d, R, D act on every marked domain, not on the one above)
+            bulk = " ".join(keys[s.id] for s in SPECS if s.id in BULK_SPECS)
+            header.append(f"\n{MARK} {len(marked)} marked: {bulk} act on all of them")
+        self.push_screen(ActionMenu(header, specs, keys, hotkeys, unfit), chosen)
 
     async def action_quit(self) -> None:
         """Quit, unless actions still run: then ask first (their xl would be cut off). A
