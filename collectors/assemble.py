@@ -163,10 +163,15 @@ class Merger:
         state_of = _xentop_state
         vif_names = self._vifs_by_domid(topology)
         dom0_nets: dict[int, _DomNet] | None = None
+        # xl list read after the frame (the re-poll right after an action): a domain it
+        # no longer lists was destroyed, migrated or renamed since, not "running, no domid"
+        listed_after = inp.xl_rows is not None and inp.xl_t is not None and inp.xl_t > frame_t
         for x in frame:
             name = x.name
-            seen.add(name)
             row = get_row(name)
+            if row is None and listed_after and not x.name_truncated:
+                continue
+            seen.add(name)
             memo = statics.get(name)
             if (memo is None or memo[0] is not row or memo[1] is not configs
                     or memo[2] is not topology or memo[3] is not uptimes):

@@ -95,3 +95,19 @@ def test_a_name_led_by_a_blank_keeps_it_and_its_xentop_row() -> None:
     # "two" could be either: neither is guessed, both stay known from xl list alone
     assert {d.name for d in domains if d.name.strip() == "two" and d.domid is not None} == {
         "  two", " two"}
+
+
+def test_a_domain_xl_list_no_longer_shows_after_the_frame_is_gone() -> None:
+    """xentop's frame from before a destroy, xl list from after it (the seam re-polls at
+    once): the destroyed domain showed for a tick as running, without its domid."""
+    names = ["Domain-0", "web1", "gone1"]
+    raw = XENTOP_HEADER.encode() + b"".join(xentop_row(n) for n in names)
+    frame = parse_xentop(raw.decode())[0]
+    xl = xl_list([(0, "Domain-0"), (1, "web1")])  # gone1 destroyed between the two
+    newer = Merger("h").domains(Inputs(frame=frame, frame_t=10.0, xl_rows=xl, xl_t=10.5),
+                                10.5, None)
+    assert [(d.name, d.domid) for d in newer] == [("Domain-0", 0), ("web1", 1)]
+    # a frame newer than xl list: a domain created since is shown, its domid not yet known
+    older = Merger("h").domains(Inputs(frame=frame, frame_t=10.5, xl_rows=xl, xl_t=10.0),
+                                10.5, None)
+    assert [(d.name, d.domid) for d in older] == [("Domain-0", 0), ("web1", 1), ("gone1", None)]

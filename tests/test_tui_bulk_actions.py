@@ -3,18 +3,27 @@ domain, through the same seams as single actions, on the simulated fleet."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from collectors.model import Domain
-from tests.test_tui_actions import SIZE, H, fleet_app, journal, lab_app
-from tests.tui_actions_support import answer, dom, select_domain, wait_until
+from collectors.sim.fleet import make_fleet
+from collectors.sim.runner import SimRunner
+from tests.test_tui_actions import FAST, SIZE, H, fleet_app, journal, lab_app
+from tests.test_tui_key_bursts import burst
+from tests.tui_actions_support import Recorder, answer, dom, select_domain, wait_until
 from tests.tui_views_support import screen_text
 from tui.actions.bulk import BulkConfirmScreen
+from tui.actions.confirm import ConfirmScreen
 from tui.actions.form import ActionForm
-from tui.app import XlTopApp
+from tui.actions.menu import ActionMenu
+from tui.app import XlTopApp, make_app
+from tui.demo import demo_configs
 from tui.views.domains import DomainsScreen
 
 
@@ -34,6 +43,10 @@ async def mark(pilot: Pilot[Any], app: XlTopApp, host: str, name: str) -> None:
 
 async def bulk_confirmation(pilot: Pilot[Any], app: XlTopApp, key: str) -> BulkConfirmScreen:
     await pilot.press(key)
+    return await wait_bulk(pilot, app)
+
+
+async def wait_bulk(pilot: Pilot[Any], app: XlTopApp) -> BulkConfirmScreen:
     await wait_until(pilot, lambda: isinstance(app.screen, BulkConfirmScreen),
                      what="bulk confirmation")
     screen = app.screen
@@ -200,3 +213,91 @@ async def test_a_failure_among_them_is_an_error_naming_the_domain_and_xls_words(
         assert note.severity == "error"
         assert "idle1 (domid 2) on xenlab: failed: " in note.message
     assert sorted(journal(app)) == [("destroy", "failed"), ("destroy", "ok")]
+
+
+async def test_nothing_to_send_accounts_for_every_marked_domain_once_per_reason() -> None:
+    """Read-only, every domain of the fleet marked: the note used to name the first 5, each
+    with the whole read-only sentence, and drop the others without a word."""
+    hosts = make_fleet(3, 8, seed=0)
+    recs = {h.name: Recorder(SimRunner(h)) for h in hosts}
+    app = make_app(replace(FAST, read_only=True), demo_configs(list(recs)), dict(recs),
+                   render_gap_s=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all(app.store.host(h.name) for h in hosts),
+                         what="fleet polled")
+        await select_domain(pilot, app, hosts[0].name, "Domain-0")
+        await pilot.press("asterisk")
+        screen = domains_screen(app)
+        await wait_until(pilot, lambda: len(screen.marked) == app.store.domain_count(),
+                         what="all marked")
+        marked = screen.marked_domains()
+        assert len(marked) > 5
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.notes and "nothing to send" in app.notes[-1].title,
+                         what="nothing to send")
+        message = app.notes[-1].message
+    lines = message.splitlines()
+    assert sum("read-only mode" in ln for ln in lines) == 1  # the reason once
+    assert message.count("read-only mode") == 1
+
+    def counted(line: str) -> int:  # "NAME on HOST" per domain named, and "N more"
+        more = re.search(r" and (\d+) more$", line)
+        return line.count(" on ") + (int(more[1]) if more else 0)
+
+    assert sum(counted(ln) for ln in lines) == len(marked), message  # every one of them
+    assert all(rec.xl("pause") == [] for rec in recs.values())
+
+
+async def test_a_key_pressed_twice_opens_one_confirmation() -> None:
+    """D D (a double press, key repeat): both keys came before the first flow had its
+    confirmation up, so a second one, the same, came up once the first was answered."""
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for name in ("web1", "idle1"):
+            await mark(pilot, app, H, name)
+        burst(app, "D", "D")  # (pilot.press waits for each key to be handled)
+        await wait_until(pilot, lambda: isinstance(app.screen, BulkConfirmScreen),
+                         what="bulk confirmation")
+        await pilot.pause(0.3)  # (a second flow's confirmation would be up by now too)
+        screen = app.screen
+        assert isinstance(screen, BulkConfirmScreen)
+        assert await run_confirmed(pilot, app, screen, screen.confirm_text) == (
+            "destroy on 2 domains: 2 ok")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert sorted(rec.xl("destroy")) == [("xl", "destroy", "2"), ("xl", "destroy", "3")]
+
+
+async def test_a_key_pressed_twice_on_one_domain_opens_one_confirmation() -> None:
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await select_domain(pilot, app, H, "db1")
+        burst(app, "p", "p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.pause(0.3)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: host.domains[1].paused, what="db1 paused")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert rec.xl("pause") == [("xl", "pause", "1")]
+
+
+async def test_the_actions_menu_says_which_keys_act_on_the_marked_domains() -> None:
+    """With marks, p in the menu paused every marked domain while its header named only
+    the one under the cursor ("Act on db1")."""
+    app, host, rec = lab_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for name in ("web1", "idle1"):
+            await mark(pilot, app, H, name)
+        await select_domain(pilot, app, H, "db1")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionMenu), what="menu")
+        header = str(app.screen.query_one(Static).render())
+        assert "✓ 2 marked" in header
+        for key in ("p", "d", "R", "D"):
+            assert f" {key}" in header.split("marked", 1)[1]
+        await pilot.press("p")
+        screen = await wait_bulk(pilot, app)
+        assert sorted(p.target for p in screen.plans) == [
+            "idle1 (domid 2)", "web1 (domid 3)"]
+    assert rec.xl("pause") == []

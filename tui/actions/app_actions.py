@@ -40,6 +40,7 @@ from tui.actions.target import Target
 from tui.actions.text import target_header, toast_text, verbatim
 from tui.keymap import keys_of
 from tui.store import FleetStore
+from tui.styles import MARK
 from tui.text import visible
 
 _log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ class ActionsApp(App[int]):
         self.console_outcomes: list[ConsoleOutcome] = []
         self._seams: dict[HostId, ControlSeam] = {}
         self._binding_state: tuple[bool | None, ...] = ()
+        # the flow a key started, until its confirmation is answered: action keys wait for
+        # it (D D opened a second confirmation: both came before the first one was up)
+        self._opening: object | None = None
 
     # --- hosts, seams, targets ------------------------------------------------------------
 
@@ -250,7 +254,7 @@ class ActionsApp(App[int]):
 
     def action_act(self, spec_id: str) -> None:
         spec = SPECS_BY_ID.get(spec_id)
-        if spec is None:
+        if spec is None or self._opening is not None:
             return
         marked = self.marked_domains() if spec.scope == "domain" and spec.id != "console" else []
         if marked:
@@ -259,8 +263,7 @@ class ActionsApp(App[int]):
                          f"{spec.footer} acts on one domain at a time; {len(marked)} "
                          "marked (u unmarks them all)")
                 return
-            self.run_worker(self._guarded(spec, BulkFlow(self, spec, marked).run()),
-                            group="actions")
+            self._open(spec, BulkFlow(self, spec, marked))
             return
         t = self.target(spec)
         gone = _call(self.screen, "gone_message") if t is None and spec.scope == "domain" else None
@@ -285,15 +288,27 @@ class ActionsApp(App[int]):
             self.run_worker(self._guarded(spec, attach_flow(self, t)), group="console",
                             exclusive=True)
             return
-        self.run_worker(self._guarded(spec, ActionFlow(self, spec, t).run()), group="actions")
+        self._open(spec, ActionFlow(self, spec, t))
 
-    async def _guarded(self, spec: ActionSpec, flow: Awaitable[object]) -> None:
+    def _open(self, spec: ActionSpec, flow: ActionFlow | BulkFlow) -> None:
+        self._opening = flow
+        self.run_worker(self._guarded(spec, flow.run(), opening=flow), group="actions")
+
+    def opened(self, flow: object) -> None:
+        """``flow`` was answered (its confirmation): action keys start flows again."""
+        if self._opening is flow:
+            self._opening = None
+
+    async def _guarded(self, spec: ActionSpec, flow: Awaitable[object],
+                       opening: object | None = None) -> None:
         """A bug in a flow is reported, never a crash of the dashboard."""
         try:
             await flow
         except Exception as e:  # noqa: BLE001
             _log.exception("%s flow failed", spec.id)
             self.say("error", f"{spec.footer}: internal error", f"{type(e).__name__}: {e}")
+        finally:
+            self.opened(opening)  # (ended before its confirmation was answered)
 
     def action_actions_menu(self) -> None:
         t = self.target(SPECS_BY_ID["pause"])
@@ -314,8 +329,12 @@ class ActionsApp(App[int]):
             if spec_id is not None:
                 self.call_later(self.action_act, spec_id)
 
-        self.push_screen(ActionMenu(target_header(t, "Act on"), specs, keys, hotkeys,
-                                    unfit), chosen)
+        header = target_header(t, "Act on")
+        marked = self.marked_domains()
+        if marked:  # (p, d, R, D act on every marked domain, not on the one above)
+            bulk = " ".join(keys[s.id] for s in SPECS if s.id in BULK_SPECS)
+            header.append(f"\n{MARK} {len(marked)} marked: {bulk} act on all of them")
+        self.push_screen(ActionMenu(header, specs, keys, hotkeys, unfit), chosen)
 
     async def action_quit(self) -> None:
         """Quit, unless actions still run: then ask first (their xl would be cut off). A

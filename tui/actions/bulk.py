@@ -106,10 +106,11 @@ class BulkFlow:
         app, spec = self.app, self.spec
         plans, skipped = await self._plans()
         if not plans:
-            why = "; ".join(f"{who(s.domain)}: {s.why}" for s in skipped[:5])
-            app.say("warning", f"{spec.footer}: nothing to send", why or "no domain marked")
+            app.say("warning", f"{spec.footer}: nothing to send",
+                    _by_reason(skipped) or "no domain marked")
             return
         confirmed = await app.push_screen_wait(BulkConfirmScreen(plans, skipped))
+        app.opened(self)
         if confirmed is None:
             for plan in plans:
                 seam = app.seam_for(plan.host)
@@ -191,6 +192,18 @@ class BulkFlow:
                  else "information" if all(r.ok for r in results) else "warning")
         app.say(worst, f"{verbs} on {len(results)} domains: {summary}",
                 "\n".join(lines) if lines else "every command succeeded")
+
+
+def _by_reason(skipped: Sequence[Skipped], most: int = 5) -> str:
+    """One line per reason, naming its first domains and counting the others (read-only
+    with 30 marked: one line, not the first 5 with the same sentence each)."""
+    names: dict[str, list[str]] = {}
+    for s in skipped:
+        names.setdefault(s.why, []).append(who(s.domain))
+    return "\n".join(
+        f"{why}: {', '.join(ns[:most])}" + (f" and {len(ns) - most} more" if len(ns) > most
+                                           else "")
+        for why, ns in names.items())
 
 
 def _first_line(message: str) -> str:

@@ -41,6 +41,7 @@ class ActionFlow:
         if plan is None:
             return  # cancelled or invalid before anything was planned: nothing to run
         confirmed = await app.push_screen_wait(ConfirmScreen(plan))
+        app.opened(self)
         if confirmed is None:
             await seam.record(plan, "refused", "cancelled at the confirmation")
             app.say("information", f"{plan.verb} cancelled", "nothing was sent")
