@@ -305,3 +305,14 @@ async def test_the_first_batch_record_waits_for_each_hosts_first_xentop_frame(
         assert h["sources"]["domains"].startswith("xentop"), (h["host"], h["sources"])
         assert h["domains"] and all(d["nets"] is not None and d["net_tx_bytes"] is not None
                                     for d in h["domains"]), h["host"]
+
+
+def test_help_names_the_config_file_xltop_reads_under_xdg_config_home(tmp_path: Path) -> None:
+    """The file is read from $XDG_CONFIG_HOME (not only ~/.config): --help says so."""
+    xdg = tmp_path / ".config" / "xltop"
+    xdg.mkdir(parents=True)
+    (xdg / "config.toml").write_text("intervall = 2\n", encoding="utf-8")  # (misspelt)
+    r = xltop("--once", "--demo", home=tmp_path)
+    assert r.returncode == 2 and str(xdg / "config.toml") in r.stderr, r.stderr
+    shown = xltop("--help", home=tmp_path).stdout
+    assert "$XDG_CONFIG_HOME/xltop/config.toml" in " ".join(shown.split())

@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=_interval, default=None, metavar="S",
                    help="seconds between polls (default 2)")
     p.add_argument("--config", type=Path, default=None, metavar="PATH",
-                   help="config file (default $XLTOP_CONFIG or ~/.config/xltop/config.toml)")
+                   help="config file (default $XLTOP_CONFIG, else "
+                   "$XDG_CONFIG_HOME/xltop/config.toml: ~/.config/xltop/config.toml)")
     p.add_argument("--theme", default=None,
                    help="colour theme: dark (default), light, high-contrast, colorblind, mono")
     p.add_argument("--read-only", action="store_true", help="refuse every action")
