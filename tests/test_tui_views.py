@@ -1017,6 +1017,16 @@ async def test_xenstore_tree_loads_lazily(demo: DemoRecording) -> None:
         assert screen.loads == 3
 
 
+async def expand_path(pilot: Any, node: Any, parts: tuple[str, ...]) -> Any:
+    """The tree node at ``parts`` below ``node`` (by the first word of each label), each
+    one on the way expanded."""
+    for part in parts:
+        node = next(c for c in node.children if plain(c).split(" ")[0] == part)
+        node.expand()
+        await settle(pilot)
+    return node
+
+
 async def test_xenstore_values_and_errors_in_place(demo: DemoRecording) -> None:
     members = live_members(demo, counting=True)
     app = frozen_app(demo, "xenstore", members=members)
@@ -1028,11 +1038,7 @@ async def test_xenstore_values_and_errors_in_place(demo: DemoRecording) -> None:
         await settle(pilot)
         snap = last(demo, HOSTILE)
         evil = next(d for d in snap.domains if d.name == "evil\x1b[2Jname")
-        node = screen.xs_tree.root
-        for part in ("local", "domain", str(evil.domid)):
-            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
-            node.expand()
-            await settle(pilot)
+        node = await expand_path(pilot, screen.xs_tree.root, ("local", "domain", str(evil.domid)))
         labels = [plain(c) for c in node.children]
         assert 'name = "evil\\x1b[2Jname"' in labels
         assert f'domid = "{evil.domid}"' in labels
@@ -1072,11 +1078,7 @@ async def test_xenstore_cursor_stays_in_sight_when_a_long_value_is_shown(
         screen = app.screen
         assert isinstance(screen, XenstoreScreen)
         tree = screen.xs_tree
-        node = tree.root
-        for part in ("local", "domain", "0", "mixed"):
-            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
-            node.expand()
-            await settle(pilot)
+        node = await expand_path(pilot, tree.root, ("local", "domain", "0", "mixed"))
         tree.move_cursor(node)
         await settle(pilot)
         for _ in range(len(node.children)):
@@ -1109,11 +1111,7 @@ async def test_xenstore_value_bar_says_a_long_value_is_cut_and_how_long_it_is(
         screen = app.screen
         assert isinstance(screen, XenstoreScreen)
         tree = screen.xs_tree
-        node = tree.root
-        for part in ("local", "domain", "0"):
-            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
-            node.expand()
-            await settle(pilot)
+        node = await expand_path(pilot, tree.root, ("local", "domain", "0"))
         bar = screen.query_one("#xs-value", TextBar)
 
         async def show(name: str) -> str:
@@ -1159,11 +1157,7 @@ async def test_an_empty_xenstore_leaf_reads_as_xenstore_ls_prints_it(
         assert isinstance(screen, XenstoreScreen)
         top = [plain(c) for c in screen.xs_tree.root.children]
         assert top[:3] == ['@introduceDomain = ""', '@releaseDomain = ""', "libxl"]
-        node = screen.xs_tree.root
-        for part in ("local", "domain", "0"):
-            node = next(c for c in node.children if plain(c).split(" ")[0] == part)
-            node.expand()
-            await settle(pilot)
+        node = await expand_path(pilot, screen.xs_tree.root, ("local", "domain", "0"))
         labels = [plain(c) for c in node.children]
         assert 'attr = ""' in labels and "dir" in labels  # a directory as before
         assert {'domid = "0"', 'name = "Domain-0"'} <= set(labels)
