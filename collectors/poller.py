@@ -598,7 +598,7 @@ class HostPoller:
         if with_rings:
             dump = cast(RingDump, await self._parse("rings", CommandResult(
                 cmd.RING_FILES, 0, "".join(line + "\n" for line in sample[cut:]), "", 0.0)))
-            if not (dump.netback or dump.netback_named) and self._has_vifs():
+            if not dump.has_netback and self._has_vifs():
                 self._rings_streamable = False  # debugfs gone? a round trip will say
                 return False
             self._st.inputs = replace(self._st.inputs, rings=dump, rings_t=now,
@@ -861,7 +861,7 @@ class HostPoller:
                 return True
             st.inputs = replace(inp, rings=dump, rings_t=now, rings_error=err)
             # a clean read: while a view watches the rings, the Dom0 stream can bring them
-            self._rings_streamable = err is None and bool(dump.netback or dump.netback_named
+            self._rings_streamable = err is None and (dump.has_netback
                                                         or not self._has_vifs())
             if self._streams_rings():
                 self._dom0_wanted.set()

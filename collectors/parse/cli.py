@@ -47,7 +47,7 @@ def _xentop(text: str) -> object:
 
 def _netback(text: str) -> object:
     dump = parse_ring_dump(text)
-    if dump.netback or dump.netback_named or dump.blkback:
+    if dump.has_netback or dump.blkback:
         return dump.to_json()
     return parse_netback_io_ring(text).to_json()  # one io_ring_qN file on its own
 
@@ -65,7 +65,7 @@ def _blkback(text: str) -> object:
 def _ring_dump(text: str) -> object:
     dump = parse_ring_dump(text)
     # nothing read: not a dump
-    if not (dump.netback or dump.netback_named or dump.blkback) and dump.errors:
+    if not (dump.has_netback or dump.blkback) and dump.errors:
         raise ParseError("ring dump", None, None, dump.errors[0])
     return dump.to_json()
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from collectors.model import RingStats
 from collectors.parse.common import ParseError, is_uint, lines_of, uint, unusable_number
@@ -285,6 +286,11 @@ class RingDump:
     # the interface when the frontend connects, after the hotplug script gave it its vifname
     netback_named: Mapping[str, tuple[NetbackQueue, ...]] = field(default_factory=dict)
 
+    @property
+    def has_netback(self) -> bool:
+        """Whether any vif's io_ring files were read (under either directory name)."""
+        return bool(self.netback or self.netback_named)
+
     def to_json(self) -> dict[str, object]:
         return {
             "netback": [
@@ -307,6 +313,7 @@ class RingDump:
 _NETBACK_FILE = re.compile(r".*/vif([0-9]{1,9})\.([0-9]{1,9})/io_ring_q([0-9]{1,9})")
 _NETBACK_NAMED = re.compile(r".*/xen-netback/([^/]+)/io_ring_q([0-9]{1,9})")
 _BLKBACK_FILE = re.compile(r".*/(?:vbd3?|tap)-([0-9]{1,9})-([0-9]{1,9})/statistics/(\w+)")
+_K = TypeVar("_K")  # a directory's key: (domid, devid) or its name
 _BLKBACK_DIR = re.compile(r".*/(?:vbd3?|tap)-([0-9]{1,9})-([0-9]{1,9})(?:/statistics)?/?")
 
 
@@ -386,6 +393,8 @@ def parse_ring_dump(text: str) -> RingDump:
                 blkback.setdefault((int(m[1]), int(m[2])), {}).update(stats)
         except (ParseError, ValueError) as e:
             errors.append(f"{path}: {e}")
-    nb = {k: tuple(sorted(v, key=lambda q: q.queue)) for k, v in netback.items()}
-    nn = {k: tuple(sorted(v, key=lambda q: q.queue)) for k, v in named.items()}
-    return RingDump(nb, blkback, tuple(errors), nn)
+    return RingDump(_in_queue_order(netback), blkback, tuple(errors), _in_queue_order(named))
+
+
+def _in_queue_order(found: dict[_K, list[NetbackQueue]]) -> dict[_K, tuple[NetbackQueue, ...]]:
+    return {k: tuple(sorted(v, key=lambda q: q.queue)) for k, v in found.items()}
