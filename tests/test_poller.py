@@ -18,6 +18,7 @@ from collectors.sim.fleet import make_fleet
 from collectors.sim.render_xentop import XentopOptions, XentopSampler
 from collectors.sim.render_xl import domain_uptime
 from collectors.sim.runner import ListStream, SimRunner
+from collectors.sim.state import SimHost
 from collectors.transport.base import (
     CommandResult,
     CommandTimeout,
@@ -237,33 +238,40 @@ async def test_poll_once_is_complete(seed: int) -> None:
     assert running and all(d.net_tx_rate is not None for d in running if d.nets)
 
 
-async def test_a_new_xentop_streams_first_frame_has_no_cpu_percent() -> None:
-    # xentop prints CPU(%) 0.0 in its first iteration: after a reconnect, the new stream's
-    # first frame must not show every domain at 0 % (unknown is not zero)
+async def _polled_sim() -> tuple[SimHost, SimRunner, HostPoller]:
+    """A simulated host of 6 domains and its poller, after one complete poll."""
     sim = make_fleet(hosts=1, domains=6, seed=0)[0]
     runner = SimRunner(sim)
     poller = HostPoller(runner.host, runner, FAST, phase=0.0)
     await poller.poll_once()
-    opts = XentopOptions(delay=1, full_name=True)
+    return sim, runner, poller
 
-    def frames(n: int, sampler: XentopSampler) -> list[str]:
-        lines: list[str] = []
-        for _ in range(n):
-            evolve.advance(sim, sim.now + 1.0)
-            lines += sampler.frame(sim, opts).splitlines()
-        return lines
+
+def _xentop_lines(sim: SimHost, sampler: XentopSampler, frames: int = 1) -> list[str]:
+    """``frames`` more seconds of the host, as one ``xentop -b -d 1 -f`` prints them."""
+    lines: list[str] = []
+    for _ in range(frames):
+        evolve.advance(sim, sim.now + 1.0)
+        lines += sampler.frame(sim, XentopOptions(delay=1, full_name=True)).splitlines()
+    return lines
+
+
+async def test_a_new_xentop_streams_first_frame_has_no_cpu_percent() -> None:
+    # xentop prints CPU(%) 0.0 in its first iteration: after a reconnect, the new stream's
+    # first frame must not show every domain at 0 % (unknown is not zero)
+    sim, _, poller = await _polled_sim()
 
     def busy(snap: HostSnapshot) -> list[float | None]:
         return [d.cpu_pct for d in snap.domains if d.state.running and d.name != "Domain-0"]
 
     first = XentopSampler()
-    assert await poller._read_frames(ListStream(frames(2, first), 0, ""))
+    assert await poller._read_frames(ListStream(_xentop_lines(sim, first, 2), 0, ""))
     assert busy(poller.snapshot()) and all(p is not None and p > 0
                                            for p in busy(poller.snapshot()))
     # the link dropped; a new xentop starts over
-    assert await poller._read_frames(ListStream(frames(1, XentopSampler()), 0, ""))
+    assert await poller._read_frames(ListStream(_xentop_lines(sim, XentopSampler()), 0, ""))
     assert all(p is None for p in busy(poller.snapshot()))
-    assert await poller._read_frames(ListStream(frames(2, XentopSampler()), 0, ""))
+    assert await poller._read_frames(ListStream(_xentop_lines(sim, XentopSampler(), 2), 0, ""))
     assert all(p is not None for p in busy(poller.snapshot()))  # its second frame: known
 
 
@@ -271,22 +279,14 @@ async def test_a_domain_restarted_between_two_xentop_frames_has_no_cpu_percent()
     # after a reboot the name comes back with a new domid; xentop finds no previous sample
     # of that domid and prints CPU(%) 0.0: unknown, not 0 % (the detail's CPU chart dropped
     # to 0 at every reboot); its next frame measures it
-    sim = make_fleet(hosts=1, domains=6, seed=0)[0]
-    runner = SimRunner(sim)
-    poller = HostPoller(runner.host, runner, FAST, phase=0.0)
-    await poller.poll_once()
-    opts = XentopOptions(delay=1, full_name=True)
+    sim, runner, poller = await _polled_sim()
     sampler = XentopSampler()
     name = "web-01"
     old = next(d.domid for d in sim.domains.values() if d.name == name)
-    lines: list[str] = []
-    for _ in range(3):
-        evolve.advance(sim, sim.now + 1.0)
-        lines += sampler.frame(sim, opts).splitlines()
+    lines = _xentop_lines(sim, sampler, 3)
     assert host_shell.execute(sim, ["xl", "reboot", name]).exit_code == 0
     for _ in range(30):  # frames until the new domain is up (the old one's last included)
-        evolve.advance(sim, sim.now + 1.0)
-        lines += sampler.frame(sim, opts).splitlines()
+        lines += _xentop_lines(sim, sampler)
         new = next((d for d in sim.domains.values() if d.name == name), None)
         if new is not None and new.domid != old:
             break
@@ -295,8 +295,7 @@ async def test_a_domain_restarted_between_two_xentop_frames_has_no_cpu_percent()
     def cpu(snap: HostSnapshot, who: str) -> float | None:
         return next(d.cpu_pct for d in snap.domains if d.name == who)
 
-    evolve.advance(sim, sim.now + 1.0)
-    after = sampler.frame(sim, opts).splitlines()
+    after = _xentop_lines(sim, sampler)
     assert await poller._read_frames(ListStream(lines, 0, ""))
     snap = poller.snapshot()
     assert cpu(snap, name) is None
